@@ -1,0 +1,66 @@
+"""The frozen configuration of one run."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from netdiag.errors import UsageError
+from netdiag.targets import Network, Target
+
+DEFAULT_TIMEOUT_S = 5.0
+DEFAULT_DEADLINE_S = 60.0
+MAX_PARALLEL = 32
+MAX_ADDRESSES_PER_ENDPOINT = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverSpec:
+    """One DNS server to ask: its address and port, and how the user named it."""
+
+    address: str
+    port: int = 53
+    origin: str = "given"
+
+    @property
+    def name(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        where = host if self.port == 53 else f"{host}:{self.port}"
+        return f"{self.origin} {where}"
+
+
+def parse_resolver(text: str) -> ResolverSpec:
+    """`IP`, `IP:PORT`, `[IPv6]:PORT` or a bare IPv6 address."""
+    text = text.strip()
+    address, port = text, "53"
+    if text.startswith("["):
+        address, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":") or "53"
+    elif text.count(":") == 1:
+        address, port = text.split(":")
+    try:
+        ipaddress.ip_address(address)
+        port_number = int(port)
+        if not 0 < port_number < 65536:
+            raise ValueError(port)
+    except ValueError:
+        raise UsageError(
+            f"--resolver {text!r}: expected IP[:PORT], e.g. 10.0.0.53 or [::1]:5353"
+        ) from None
+    return ResolverSpec(address, port_number, "given")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckConfig:
+    """What to check and how long each step and the whole run may take."""
+
+    targets: tuple[Target, ...]
+    resolvers: tuple[ResolverSpec, ...] = ()
+    uses_system_resolver: bool = True
+    expected_networks: tuple[Network, ...] = ()
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    deadline_s: float = DEFAULT_DEADLINE_S
+    repeat: int = 1
+    max_parallel: int = MAX_PARALLEL
+    max_addresses: int = MAX_ADDRESSES_PER_ENDPOINT
+    profile_name: str = ""

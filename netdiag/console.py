@@ -1,0 +1,52 @@
+"""Where output goes: passed in, never global, so that tests can capture it."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+
+@dataclass
+class Console:
+    """stdout for results, stderr for errors and progress."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    shows_progress: bool = False
+    _progress_width: int = 0
+
+    @classmethod
+    def system(cls) -> Console:
+        isatty = getattr(sys.stderr, "isatty", None)
+        return cls(sys.stdout, sys.stderr, shows_progress=bool(isatty and isatty()))
+
+    def out(self, text: str) -> None:
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        self.stdout.flush()
+
+    def error(self, text: str) -> None:
+        self.clear_progress()
+        self.stderr.write(f"netdiag: {text}\n")
+        self.stderr.flush()
+
+    def warn(self, text: str) -> None:
+        self.clear_progress()
+        self.stderr.write(f"netdiag: warning: {text}\n")
+        self.stderr.flush()
+
+    def progress(self, text: str) -> None:
+        """One self-overwriting status line on a terminal; nothing otherwise."""
+        if not self.shows_progress:
+            return
+        line = text[:78]
+        pad = max(0, self._progress_width - len(line))
+        self.stderr.write("\r" + line + " " * pad)
+        self.stderr.flush()
+        self._progress_width = len(line)
+
+    def clear_progress(self) -> None:
+        if self.shows_progress and self._progress_width:
+            self.stderr.write("\r" + " " * self._progress_width + "\r")
+            self.stderr.flush()
+            self._progress_width = 0

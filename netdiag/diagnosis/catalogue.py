@@ -1,0 +1,245 @@
+"""The stable finding codes: each with its default severity, a title and the remedy.
+
+The codes are the JSON contract with everyone who parses netdiag's output: they never
+change meaning; new ones are added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netdiag.report import Finding, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    severity: Severity
+    title: str
+    remedy: str
+
+
+_I, _W, _C = Severity.INFO, Severity.WARN, Severity.CRIT
+
+CATALOGUE: dict[str, CatalogueEntry] = {
+    # DNS
+    "dns.nxdomain": CatalogueEntry(
+        _C,
+        "the name does not exist",
+        "Check the resolver the gateway uses: it must resolve the vendor's public names. A split-horizon or filtering DNS (DNS firewall, RPZ) may be hiding them.",
+    ),
+    "dns.no_answer": CatalogueEntry(
+        _C,
+        "the name exists but has no address",
+        "The resolver answers without an A/AAAA record: check DNS filtering or a local zone that overrides the vendor's domain.",
+    ),
+    "dns.servfail": CatalogueEntry(
+        _C,
+        "the resolver failed (SERVFAIL/REFUSED)",
+        "The resolver cannot resolve the name: check its forwarders, DNSSEC validation and whether it may recurse for the gateway.",
+    ),
+    "dns.timeout": CatalogueEntry(
+        _C,
+        "the resolver did not answer",
+        "Allow DNS (53/udp and 53/tcp) from the gateway to its resolver, or point the gateway at a resolver that answers.",
+    ),
+    "dns.mismatch": CatalogueEntry(
+        _W,
+        "resolvers give different addresses",
+        "Resolvers disagree: find the one with the stale or overriding entry (hosts file, internal zone, DNS filter) and make it return the vendor's public addresses.",
+    ),
+    "dns.private_address": CatalogueEntry(
+        _W,
+        "the name resolves to a private or sinkhole address",
+        "A public vendor name resolves to a loopback, private, CGNAT or sinkhole address: remove the override (hosts file, internal zone, DNS filter) or declare the network as expected in the profile if it is an intended relay.",
+    ),
+    # TCP
+    "tcp.open": CatalogueEntry(_I, "the port is open", ""),
+    "tcp.refused": CatalogueEntry(
+        _C,
+        "the connection is refused (TCP reset)",
+        "Something answers the SYN with a reset: a firewall rule that rejects, or no service on that address. Allow the destination and port outbound on every firewall between the gateway and the Internet.",
+    ),
+    "tcp.unreachable": CatalogueEntry(
+        _C,
+        "the destination is unreachable",
+        "The network reports the destination unreachable: check the gateway's route and default gateway, and firewall rules that reject with ICMP.",
+    ),
+    "tcp.prohibited": CatalogueEntry(
+        _C,
+        "a device prohibits the connection (ICMP administratively prohibited)",
+        "A firewall or router rejects the connection by policy; it is the device named in the evidence. Allow the destination and port outbound there.",
+    ),
+    "tcp.filtered": CatalogueEntry(
+        _C,
+        "no answer: the SYN is silently dropped",
+        "Nothing answers within the timeout: a firewall drops the traffic silently. Allow the destination and port outbound; `netdiag trace` shows where it is dropped.",
+    ),
+    # SMTP
+    "smtp.banner_masked": CatalogueEntry(
+        _W,
+        "the SMTP banner is masked",
+        "An SMTP inspection feature replaces the banner with asterisks: disable SMTP/ESMTP inspection for the vendor's mail servers.",
+    ),
+    "smtp.starttls_missing": CatalogueEntry(
+        _C,
+        "STARTTLS is not offered (stripped)",
+        "Something between gateway and server removes STARTTLS from the EHLO reply: disable SMTP/ESMTP inspection for the vendor's mail servers.",
+    ),
+    "smtp.starttls_masked": CatalogueEntry(
+        _C,
+        "STARTTLS is masked (XXXXXXXA)",
+        "ESMTP inspection (Cisco ASA/PIX-style) masks STARTTLS: disable ESMTP inspection for the vendor's mail servers.",
+    ),
+    "smtp.starttls_refused": CatalogueEntry(
+        _C,
+        "STARTTLS is refused",
+        "The STARTTLS command gets an error: check SMTP inspection and the reply quoted in the evidence.",
+    ),
+    "smtp.slow_banner": CatalogueEntry(
+        _W,
+        "the SMTP banner arrives late",
+        "A tarpit or an inspecting proxy delays the banner: check SMTP inspection and anti-spam features on the firewall.",
+    ),
+    "smtp.throttled": CatalogueEntry(
+        _W,
+        "the server refuses temporarily",
+        "The server answers with a temporary refusal (4xx): wait and retry; if it persists, send the quoted reply to the vendor.",
+    ),
+    "smtp.early_close": CatalogueEntry(
+        _C,
+        "the peer closes the SMTP session early",
+        "A mail security appliance or proxy closes the connection: disable SMTP inspection for the vendor's mail servers.",
+    ),
+    "smtp.protocol_error": CatalogueEntry(
+        _C,
+        "the peer does not speak SMTP",
+        "What answers on port 25 is not an SMTP server: check for a proxy or a port redirect.",
+    ),
+    # POP3
+    "pop3.protocol_error": CatalogueEntry(
+        _C,
+        "the peer does not speak POP3",
+        "What answers on port 995 is not a POP3 server after TLS: check for a proxy or a port redirect.",
+    ),
+    # TLS
+    "tls.handshake_failed": CatalogueEntry(
+        _C,
+        "the TLS handshake failed",
+        "The handshake ends with an alert or a reset: see the evidence; a firewall that inspects TLS is the usual cause.",
+    ),
+    "tls.handshake_stalled": CatalogueEntry(
+        _C,
+        "the TLS handshake stalls",
+        "TCP is open but the handshake gets no answer: suspect an MTU problem (IPsec tunnel, PPPoE) or a DPI device; try `netdiag mtu`.",
+    ),
+    "tls.intercepted": CatalogueEntry(
+        _C,
+        "TLS is intercepted",
+        "Exempt the vendor's hosts and ports from TLS inspection on the firewall: client-certificate authentication cannot work through it.",
+    ),
+    "tls.unpinned": CatalogueEntry(
+        _W,
+        "no pinned issuer to compare the chain with",
+        "Import the vendor's CA certificates (`netdiag pins import`) or learn them on a clean path (`netdiag pins learn`).",
+    ),
+    "tls.client_cert_not_requested": CatalogueEntry(
+        _C,
+        "the server does not ask for a client certificate",
+        "The vendor's servers always ask for one: something else terminates TLS. Exempt the hosts from TLS inspection.",
+    ),
+    "tls.client_cert_rejected": CatalogueEntry(
+        _C,
+        "the client certificate is rejected",
+        "The server rejects the gateway's certificate: check that it is the one the vendor issued and that nothing re-signs the connection.",
+    ),
+    # client certificate
+    "cert.expired": CatalogueEntry(
+        _C, "the client certificate has expired", "Ask the vendor for a new client certificate."
+    ),
+    "cert.not_yet_valid": CatalogueEntry(
+        _C,
+        "the client certificate is not yet valid",
+        "Check the gateway's clock, or wait until the certificate's start date.",
+    ),
+    "cert.expires_soon": CatalogueEntry(
+        _W, "the client certificate expires soon", "Ask the vendor for a renewal before it expires."
+    ),
+    "cert.key_mismatch": CatalogueEntry(
+        _C,
+        "the key does not belong to the certificate",
+        "Use the key that belongs to the certificate (the vendor's PKCS#12 bundle holds both).",
+    ),
+    "cert.no_client_auth": CatalogueEntry(
+        _C,
+        "the certificate is not for client authentication",
+        "The certificate lacks the clientAuth extended key usage: use the client certificate the vendor issued.",
+    ),
+    "cert.issuer_not_accepted": CatalogueEntry(
+        _C,
+        "the server does not accept the certificate's issuer",
+        "The server's list of acceptable CAs does not hold our issuer: either the wrong certificate, or a proxy answers instead of the vendor's server.",
+    ),
+    # path
+    "trace.reached": CatalogueEntry(_I, "the trace reaches the destination", ""),
+    "trace.dropped_after_hop": CatalogueEntry(
+        _C,
+        "traffic is dropped after a hop",
+        "The device after the named hop drops the traffic: allow the port there.",
+    ),
+    "trace.rejected_at_hop": CatalogueEntry(
+        _C,
+        "traffic is rejected at a hop",
+        "The named hop rejects the traffic: allow the port there.",
+    ),
+    "trace.forged_reset": CatalogueEntry(
+        _C,
+        "a middlebox forges resets",
+        "A device on the path answers in the destination's name with a reset: find it at the named hop and allow the port.",
+    ),
+    "trace.transparent_proxy": CatalogueEntry(
+        _C,
+        "a transparent proxy answers for the destination",
+        "A device on the path answers in the destination's name: exempt the vendor's hosts from its proxying.",
+    ),
+    "path.mtu_blackhole": CatalogueEntry(
+        _C,
+        "path MTU black hole",
+        "Large packets are dropped without ICMP fragmentation-needed: allow ICMP type 3 code 4, or lower the MTU/MSS on the tunnel.",
+    ),
+    # local host
+    "local.inspection_root": CatalogueEntry(
+        _W,
+        "an inspection product's root is trusted locally",
+        "A TLS-inspecting product on this machine or network installed its root: exempt the vendor's hosts from its inspection.",
+    ),
+    # run
+    "endpoint.flapping": CatalogueEntry(
+        _W,
+        "the result changes between rounds",
+        "The verdict differs between attempts: typical of firewalls that cache decryption exclusions or balance over several paths. Compare the rounds in the evidence.",
+    ),
+    "run.incomplete": CatalogueEntry(
+        _W,
+        "the endpoint was not fully checked",
+        "The run was interrupted or its deadline passed: run again with a longer --deadline.",
+    ),
+}
+
+
+def finding(
+    code: str,
+    summary: str,
+    evidence: tuple[str, ...] | list[str] = (),
+    *,
+    severity: Severity | None = None,
+    remedy: str | None = None,
+) -> Finding:
+    """A finding for a catalogue code; unknown codes are a bug, not a runtime condition."""
+    entry = CATALOGUE[code]
+    return Finding(
+        code=code,
+        severity=severity or entry.severity,
+        summary=summary,
+        evidence=tuple(evidence),
+        remedy=entry.remedy if remedy is None else remedy,
+    )

@@ -1,0 +1,30 @@
+"""The few exceptions netdiag raises on purpose.
+
+Each carries a one-line message that names what went wrong and never a secret: the CLI
+prints it on stderr and exits with `exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class NetdiagError(Exception):
+    """An expected failure that ends the run with one line on stderr."""
+
+    # Nagios UNKNOWN: the check could not run (report.Status.UNKNOWN).
+    exit_code: int = 3
+
+
+class UsageError(NetdiagError):
+    """Bad arguments or option values."""
+
+
+class ProfileError(NetdiagError):
+    """A profile file that cannot be read or does not follow the format."""
+
+
+class CertificateError(NetdiagError):
+    """A client certificate, key or PKCS#12 bundle that cannot be used."""
+
+
+class DeadlineExpired(NetdiagError):
+    """The run's deadline passed before a step could start."""

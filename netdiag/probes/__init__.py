@@ -1,0 +1,1 @@
+"""Probes do network I/O and nothing else: each returns an observation for every outcome."""

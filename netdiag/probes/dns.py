@@ -1,0 +1,152 @@
+"""DNS probe: A and AAAA for a host, asked of one resolver at a time (dnspython).
+
+Each configured system resolver is asked on its own, rather than through the system's
+fail-over, so that a secondary internal DNS server that answers differently shows up.
+The operating system's own resolution (hosts file included) is recorded too, since that is
+what the gateway software itself uses.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+
+from netdiag.config import ResolverSpec
+from netdiag.observations import DnsAnswer, DnsOutcome
+
+OS_RESOLVER = "os (getaddrinfo)"
+MAX_SYSTEM_RESOLVERS = 4
+QTYPES = ("A", "AAAA")
+
+
+def system_resolvers() -> tuple[tuple[ResolverSpec, ...], str]:
+    """The resolvers configured on this machine (resolv.conf or the Windows registry).
+
+    Returns them and, when there are none, a note why.
+    """
+    try:
+        configured = dns.resolver.Resolver(configure=True)
+    except Exception as e:  # noqa: BLE001 - any failure to read the OS configuration is a note
+        return (), f"no system resolver configuration: {type(e).__name__}"
+    specs = []
+    for server in configured.nameservers[:MAX_SYSTEM_RESOLVERS]:
+        address = str(server) if isinstance(server, str) else getattr(server, "address", "")
+        port = getattr(server, "port", 53) if not isinstance(server, str) else 53
+        if address:
+            specs.append(ResolverSpec(address, int(port), "system"))
+    return tuple(specs), "" if specs else "the system has no DNS resolver configured"
+
+
+def query_addresses(host: str, resolver: ResolverSpec, qtype: str, timeout: float) -> DnsAnswer:
+    """Ask `resolver` for the `qtype` records of `host`, following the CNAMEs it returns."""
+    query = dns.message.make_query(dns.name.from_text(host), qtype)
+    query.flags |= dns.flags.RD
+    started = time.monotonic()
+
+    def answer(outcome: DnsOutcome, addresses: tuple[str, ...] = (), detail: str = "") -> DnsAnswer:
+        return DnsAnswer(
+            resolver=resolver.name,
+            qtype=qtype,
+            outcome=outcome,
+            addresses=addresses,
+            elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+            answered_by=resolver.name if outcome is not DnsOutcome.TIMEOUT else "",
+            detail=detail,
+        )
+
+    try:
+        response, _ = dns.query.udp_with_fallback(
+            query, resolver.address, timeout=timeout, port=resolver.port, ignore_unexpected=True
+        )
+    except dns.exception.Timeout:
+        return answer(DnsOutcome.TIMEOUT, detail=f"no answer within {timeout:g} s")
+    except (dns.exception.DNSException, OSError, ValueError, EOFError) as e:
+        return answer(DnsOutcome.ERROR, detail=f"{type(e).__name__}: {e}"[:200])
+    rcode = response.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        return answer(DnsOutcome.NXDOMAIN, detail="NXDOMAIN")
+    if rcode == dns.rcode.SERVFAIL:
+        return answer(DnsOutcome.SERVFAIL, detail="SERVFAIL")
+    if rcode == dns.rcode.REFUSED:
+        return answer(DnsOutcome.REFUSED, detail="REFUSED")
+    if rcode != dns.rcode.NOERROR:
+        return answer(DnsOutcome.ERROR, detail=dns.rcode.to_text(rcode))
+    wanted = dns.rdatatype.from_text(qtype)
+    addresses = tuple(
+        dict.fromkeys(
+            rdata.to_text()
+            for rrset in response.answer
+            if rrset.rdtype == wanted
+            for rdata in rrset
+        )
+    )
+    if not addresses:
+        return answer(DnsOutcome.NO_ANSWER, detail=f"NOERROR without {qtype} records")
+    return answer(DnsOutcome.ANSWER, addresses)
+
+
+# getaddrinfo errors that mean "this name has no address" on Linux, macOS and Windows
+# (WSAHOST_NOT_FOUND 11001, WSANO_DATA 11004).
+_NO_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5), 11001, 11004}
+_TRY_AGAIN = {socket.EAI_AGAIN, 11002}
+
+
+def lookup_os(host: str, timeout: float) -> DnsAnswer:
+    """What the operating system resolves `host` to (hosts file, DNS client, search list).
+
+    getaddrinfo() has no timeout of its own, so it runs in a daemon thread that is abandoned
+    after `timeout`.
+    """
+    started = time.monotonic()
+    box: dict[str, object] = {}
+
+    def resolve() -> None:
+        try:
+            box["infos"] = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except OSError as e:
+            box["error"] = e
+
+    worker = threading.Thread(target=resolve, name=f"getaddrinfo {host}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    elapsed = round((time.monotonic() - started) * 1000, 1)
+
+    def answer(outcome: DnsOutcome, addresses: tuple[str, ...] = (), detail: str = "") -> DnsAnswer:
+        return DnsAnswer(
+            resolver=OS_RESOLVER,
+            qtype="A+AAAA",
+            outcome=outcome,
+            addresses=addresses,
+            elapsed_ms=elapsed,
+            answered_by=OS_RESOLVER,
+            detail=detail,
+        )
+
+    if worker.is_alive():
+        return answer(DnsOutcome.TIMEOUT, detail=f"no answer within {timeout:g} s")
+    error = box.get("error")
+    if isinstance(error, OSError):
+        code = error.errno
+        if code in _NO_NAME:
+            return answer(DnsOutcome.NXDOMAIN, detail=f"getaddrinfo: {error.strerror or error}")
+        if code in _TRY_AGAIN:
+            return answer(DnsOutcome.SERVFAIL, detail=f"getaddrinfo: {error.strerror or error}")
+        return answer(DnsOutcome.ERROR, detail=f"getaddrinfo: {error.strerror or error}")
+    infos = box.get("infos")
+    addresses: tuple[str, ...] = ()
+    if isinstance(infos, list):
+        # Strip the IPv6 zone ("fe80::1%eth0"): the diagnosis compares bare addresses.
+        addresses = tuple(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+    if not addresses:
+        return answer(DnsOutcome.NO_ANSWER, detail="getaddrinfo returned no address")
+    return answer(DnsOutcome.ANSWER, addresses)

@@ -1,0 +1,182 @@
+"""TCP probe: one connect() to one address, classified with the evidence the OS gives.
+
+Portable: the outcome comes from connect()'s error, which Linux, macOS and Windows report
+with their own numbers (the WSAE* codes on Windows). On Linux the probe also asks the
+kernel for the ICMP error behind a failed connect (IP_RECVERR, no privileges needed), so
+"administratively prohibited" and the router that sent it can be named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import ipaddress
+import socket
+import struct
+import sys
+import time
+
+from netdiag.observations import IcmpReport, TcpObservation, TcpOutcome
+
+# Windows Sockets error numbers (winsock2.h); Python on Windows reports these in errno.
+WSAEACCES = 10013
+WSAEADDRNOTAVAIL = 10049
+WSAENETDOWN = 10050
+WSAENETUNREACH = 10051
+WSAETIMEDOUT = 10060
+WSAECONNREFUSED = 10061
+WSAEHOSTDOWN = 10064
+WSAEHOSTUNREACH = 10065
+
+_REFUSED = {errno.ECONNREFUSED, WSAECONNREFUSED}
+_TIMED_OUT = {errno.ETIMEDOUT, WSAETIMEDOUT}
+_UNREACHABLE = {
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.EHOSTDOWN,
+    errno.ENETDOWN,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EADDRNOTAVAIL,
+    getattr(errno, "ENONET", -1),
+    errno.ENOPROTOOPT,
+    WSAEACCES,
+    WSAEADDRNOTAVAIL,
+    WSAENETDOWN,
+    WSAENETUNREACH,
+    WSAEHOSTDOWN,
+    WSAEHOSTUNREACH,
+}
+_WSA_NAMES = {
+    WSAEACCES: "WSAEACCES",
+    WSAEADDRNOTAVAIL: "WSAEADDRNOTAVAIL",
+    WSAENETDOWN: "WSAENETDOWN",
+    WSAENETUNREACH: "WSAENETUNREACH",
+    WSAETIMEDOUT: "WSAETIMEDOUT",
+    WSAECONNREFUSED: "WSAECONNREFUSED",
+    WSAEHOSTDOWN: "WSAEHOSTDOWN",
+    WSAEHOSTUNREACH: "WSAEHOSTUNREACH",
+}
+
+# linux/in.h, linux/in6.h, linux/errqueue.h
+_IP_RECVERR = 11
+_IPV6_RECVERR = 25
+_SO_EE_ORIGIN_ICMP = 2
+_SO_EE_ORIGIN_ICMP6 = 3
+_EXTENDED_ERR = struct.Struct("=IBBBBII")
+
+
+def errno_name(number: int | None) -> str:
+    if number is None:
+        return ""
+    return _WSA_NAMES.get(number) or errno.errorcode.get(number, f"errno {number}")
+
+
+def classify_errno(number: int | None) -> TcpOutcome:
+    """Map a connect() error number (POSIX or Windows) to an outcome."""
+    if number in _REFUSED:
+        return TcpOutcome.REFUSED
+    if number in _TIMED_OUT:
+        return TcpOutcome.TIMEOUT
+    if number in _UNREACHABLE:
+        return TcpOutcome.UNREACHABLE
+    return TcpOutcome.ERROR
+
+
+def probe_tcp(address: str, port: int, timeout: float) -> TcpObservation:
+    """Connect to `address`:`port` within `timeout` seconds and close again."""
+    family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+    version = 6 if family == socket.AF_INET6 else 4
+    started = time.monotonic()
+
+    def seen(
+        outcome: TcpOutcome,
+        number: int | None = None,
+        detail: str = "",
+        icmp: IcmpReport | None = None,
+    ) -> TcpObservation:
+        return TcpObservation(
+            address=address,
+            port=port,
+            family=version,
+            outcome=outcome,
+            elapsed_ms=round((time.monotonic() - started) * 1000, 2),
+            timeout_s=timeout,
+            errno=number,
+            errno_name=errno_name(number),
+            detail=detail,
+            icmp=icmp,
+        )
+
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as e:
+        return seen(
+            classify_errno(e.errno), e.errno, f"cannot create an IPv{version} socket: {e.strerror}"
+        )
+    with sock:
+        _ask_for_icmp_errors(sock, version)
+        sock.settimeout(timeout)
+        try:
+            sock.connect((address, port))
+        except TimeoutError:
+            return seen(TcpOutcome.TIMEOUT, None, f"no answer to SYN within {timeout:g} s")
+        except OSError as e:
+            failed = seen(classify_errno(e.errno), e.errno, e.strerror or str(e))
+            icmp = _read_icmp_error(sock, version)
+            return failed if icmp is None else dataclasses.replace(failed, icmp=icmp)
+        return seen(TcpOutcome.OPEN)
+
+
+def _ask_for_icmp_errors(sock: socket.socket, version: int) -> None:
+    if sys.platform != "linux":
+        return
+    level, option = (
+        (socket.IPPROTO_IPV6, _IPV6_RECVERR) if version == 6 else (socket.IPPROTO_IP, _IP_RECVERR)
+    )
+    try:
+        sock.setsockopt(level, option, 1)
+    except OSError:
+        pass  # an old kernel: the errno alone still classifies the outcome
+
+
+def _read_icmp_error(sock: socket.socket, version: int) -> IcmpReport | None:
+    """The ICMP error queued for a failed connect (Linux IP_RECVERR), if there is one."""
+    if sys.platform != "linux":
+        return None
+    try:
+        # Non-blocking: with a timeout set, Python would first wait for the socket to be
+        # readable, and an error queue never makes it so.
+        sock.setblocking(False)
+        _, ancillary, _, _ = sock.recvmsg(1, 512, socket.MSG_ERRQUEUE)
+    except OSError:
+        return None
+    for level, kind, data in ancillary:
+        if (level, kind) not in (
+            (socket.IPPROTO_IP, _IP_RECVERR),
+            (socket.IPPROTO_IPV6, _IPV6_RECVERR),
+        ):
+            continue
+        return parse_extended_error(data)
+    return None
+
+
+def parse_extended_error(data: bytes) -> IcmpReport | None:
+    """Decode `struct sock_extended_err` followed by the offender's sockaddr."""
+    if len(data) < _EXTENDED_ERR.size:
+        return None
+    _, origin, icmp_type, icmp_code, _, _, _ = _EXTENDED_ERR.unpack_from(data)
+    if origin not in (_SO_EE_ORIGIN_ICMP, _SO_EE_ORIGIN_ICMP6):
+        return None
+    offender = data[_EXTENDED_ERR.size :]
+    sender = ""
+    if len(offender) >= 8 and struct.unpack_from("=H", offender)[0] == socket.AF_INET:
+        sender = socket.inet_ntop(socket.AF_INET, offender[4:8])
+    elif len(offender) >= 24 and struct.unpack_from("=H", offender)[0] == socket.AF_INET6:
+        sender = socket.inet_ntop(socket.AF_INET6, offender[8:24])
+    return IcmpReport(
+        sender=sender,
+        type=icmp_type,
+        code=icmp_code,
+        family=6 if origin == _SO_EE_ORIGIN_ICMP6 else 4,
+    )

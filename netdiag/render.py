@@ -1,0 +1,19 @@
+"""Pick the renderer for an output format."""
+
+from __future__ import annotations
+
+from netdiag.report import Report
+
+
+def render(report: Report, output_format: str) -> str:
+    if output_format == "json":
+        from netdiag.renderers.json import render_json
+
+        return render_json(report)
+    if output_format == "checkmk":
+        from netdiag.renderers.checkmk import render_checkmk
+
+        return render_checkmk(report)
+    from netdiag.renderers.table import render_table
+
+    return render_table(report)

@@ -1,0 +1,1 @@
+"""Renderers format a finished Report; they decide nothing."""

@@ -1,0 +1,45 @@
+"""check_mk local-check lines: `<state> "<service>" <metrics> <text>`, one per endpoint
+plus one for DNS (format: Checkmk manual, "Local checks")."""
+
+from __future__ import annotations
+
+from netdiag.observations import TcpOutcome
+from netdiag.report import EndpointResult, Report, Severity, Status, worst
+
+
+def _clean(text: str) -> str:
+    """Local-check lines are one line each; a stray newline would start a new service."""
+    return " ".join(text.split())
+
+
+def _metrics(endpoint: EndpointResult) -> str:
+    times = [t.elapsed_ms for t in endpoint.tcp if t.outcome is TcpOutcome.OPEN]
+    if not times:
+        return "-"
+    return f"connect_time={min(times) / 1000:.4f}"
+
+
+def _endpoint_line(endpoint: EndpointResult) -> str:
+    t = endpoint.target
+    name = f"netdiag {t.host}:{t.port} {t.service.value}"
+    headline = endpoint.headline
+    text = f"{headline.code}: {headline.summary}" if headline else "checked"
+    return f'{int(endpoint.status)} "{name}" {_metrics(endpoint)} {_clean(text)}'
+
+
+def _dns_line(report: Report) -> str:
+    dns_findings = [f for e in report.endpoints for f in e.findings if f.code.startswith("dns.")]
+    unique = list({f.summary: f for f in dns_findings}.values())
+    state = worst(f.severity.status for f in unique) if unique else Status.OK
+    hosts = {e.target.host for e in report.endpoints if e.dns is not None}
+    if unique:
+        text = "; ".join(
+            f"{f.code}: {f.summary}" for f in unique if f.severity is not Severity.INFO
+        )
+    else:
+        text = f"{len(hosts)} names resolve"
+    return f'{int(state)} "netdiag DNS" - {_clean(text)}'
+
+
+def render_checkmk(report: Report) -> str:
+    return "\n".join([_dns_line(report), *(_endpoint_line(e) for e in report.endpoints)])

@@ -1,0 +1,66 @@
+"""The terminal table: one row per endpoint, status first, then the remedies."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from netdiag.report import EndpointResult, Report, Severity
+
+_MAX_SUMMARY = 90
+
+
+def _address(endpoint: EndpointResult) -> str:
+    if endpoint.tcp:
+        open_ones = [t.address for t in endpoint.tcp if t.outcome == "open"]
+        return (open_ones or [endpoint.tcp[0].address])[0] + (
+            f" +{len(endpoint.tcp) - 1}" if len(endpoint.tcp) > 1 else ""
+        )
+    return "-"
+
+
+def _summary(endpoint: EndpointResult) -> str:
+    headline = endpoint.headline
+    if headline is None:
+        return ""
+    text = f"{headline.code}: {headline.summary}"
+    others = sum(f.severity is not Severity.INFO for f in endpoint.findings) - (
+        headline.severity is not Severity.INFO
+    )
+    if others > 0:
+        text += f" (+{others} more)"
+    return text if len(text) <= _MAX_SUMMARY else text[: _MAX_SUMMARY - 1] + "…"
+
+
+def render_table(report: Report) -> str:
+    rows = [
+        [
+            e.status.name,
+            e.target.host,
+            e.target.port,
+            e.target.service.value,
+            _address(e),
+            _summary(e),
+        ]
+        for e in report.endpoints
+    ]
+    lines = [
+        tabulate(rows, headers=["status", "host", "port", "service", "address", "finding"]),
+        "",
+    ]
+    remedies: dict[str, list[str]] = {}
+    for endpoint in report.endpoints:
+        for f in endpoint.findings:
+            if f.severity is not Severity.INFO and f.remedy:
+                remedies.setdefault(f.code, []).append(f.remedy)
+    if remedies:
+        lines.append("What to do:")
+        for code, texts in remedies.items():
+            lines.append(f"  {code}: {texts[0]}")
+        lines.append("")
+    interrupted = " (interrupted)" if report.was_interrupted else ""
+    lines.append(
+        f"overall: {report.status.name}{interrupted}, {len(report.endpoints)} endpoints in "
+        f"{report.duration_s:.1f} s; details with --json"
+    )
+    lines.extend(f"note: {n}" for n in report.notes)
+    return "\n".join(lines)

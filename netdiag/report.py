@@ -1,0 +1,90 @@
+"""Findings, endpoint results and the report: what renderers present and exit codes follow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+from netdiag.observations import DnsObservation, TcpObservation
+from netdiag.targets import Target
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARN = "warn"
+    CRIT = "crit"
+
+    @property
+    def status(self) -> Status:
+        return {Severity.INFO: Status.OK, Severity.WARN: Status.WARN}.get(self, Status.CRIT)
+
+
+class Status(IntEnum):
+    """Nagios states; the value is the exit code."""
+
+    OK = 0
+    WARN = 1
+    CRIT = 2
+    UNKNOWN = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The most severe state; UNKNOWN (could not check) outranks CRIT as in Nagios."""
+    return max(statuses, default=Status.OK)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """A verdict from the catalogue with the evidence that proves it and what to do."""
+
+    code: str
+    severity: Severity
+    summary: str
+    evidence: tuple[str, ...] = ()
+    remedy: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointResult:
+    """One endpoint after diagnosis: what was seen and what it means."""
+
+    target: Target
+    findings: tuple[Finding, ...]
+    dns: DnsObservation | None = None
+    tcp: tuple[TcpObservation, ...] = ()
+    was_completed: bool = True
+    rounds: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def status(self) -> Status:
+        if not self.was_completed:
+            return Status.UNKNOWN
+        return worst(f.severity.status for f in self.findings)
+
+    @property
+    def headline(self) -> Finding | None:
+        """The finding to show first: the most severe, then the first found."""
+        order = {Severity.CRIT: 0, Severity.WARN: 1, Severity.INFO: 2}
+        return min(self.findings, key=lambda f: order[f.severity], default=None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """A finished run."""
+
+    started: datetime
+    duration_s: float
+    endpoints: tuple[EndpointResult, ...]
+    profile: str = ""
+    was_interrupted: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def status(self) -> Status:
+        return worst(e.status for e in self.endpoints)

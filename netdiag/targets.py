@@ -1,0 +1,193 @@
+"""Targets and profiles: which endpoints to check, as data rather than code.
+
+A profile is a TOML file (format in README.md). The connectMT endpoints ship with the package
+as `profiles/connectmt.toml`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from netdiag.errors import ProfileError, UsageError
+
+DEFAULT_PROFILE = "connectmt.toml"
+MAX_ENDPOINTS = 256
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Service(StrEnum):
+    """What is spoken on a port once TCP is open."""
+
+    SMTP_STARTTLS = "smtp-starttls"
+    POP3S = "pop3s"
+    TLS = "tls"
+    TCP = "tcp"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """One endpoint: a host name (or address literal), a port and the service on it."""
+
+    host: str
+    port: int
+    service: Service
+    group: str = ""
+
+    @property
+    def label(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def is_address_literal(self) -> bool:
+        return parse_address(self.host) is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
+    """A named set of targets and the private networks that are expected answers."""
+
+    name: str
+    description: str = ""
+    targets: tuple[Target, ...]
+    expected_networks: tuple[Network, ...] = ()
+    source: str = ""
+
+
+def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$")
+
+
+def _check_host(host: str, where: str) -> str:
+    host = host.strip().rstrip(".")
+    if parse_address(host) is None and not _HOSTNAME.match(host):
+        raise ProfileError(f"{where}: {host!r} is neither a host name nor an IP address")
+    return host
+
+
+def _check_port(port: object, where: str) -> int:
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise ProfileError(f"{where}: port must be a number from 1 to 65535, not {port!r}")
+    return port
+
+
+def _check_service(service: object, where: str) -> Service:
+    try:
+        return Service(str(service))
+    except ValueError:
+        known = ", ".join(s.value for s in Service)
+        raise ProfileError(f"{where}: unknown service {service!r} (known: {known})") from None
+
+
+def _check_network(text: object, where: str) -> Network:
+    try:
+        return ipaddress.ip_network(str(text), strict=False)
+    except ValueError:
+        raise ProfileError(f"{where}: {text!r} is not a network such as 10.0.0.0/8") from None
+
+
+def parse_profile(data: dict[str, Any], source: str) -> Profile:
+    """Build a profile from the parsed TOML document; `source` names it in errors."""
+    endpoints = data.get("endpoints")
+    if not isinstance(endpoints, list) or not endpoints:
+        raise ProfileError(f"{source}: no [[endpoints]] table")
+    targets: list[Target] = []
+    for index, entry in enumerate(endpoints, start=1):
+        where = f"{source}: endpoints #{index}"
+        if not isinstance(entry, dict):
+            raise ProfileError(f"{where}: not a table")
+        hosts = entry.get("hosts", [entry["host"]] if "host" in entry else None)
+        if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
+            raise ProfileError(f"{where}: needs 'host' or a list 'hosts'")
+        port = _check_port(entry.get("port"), where)
+        service = _check_service(entry.get("service", "tcp"), where)
+        group = str(entry.get("group", ""))
+        targets.extend(
+            Target(host=_check_host(h, where), port=port, service=service, group=group)
+            for h in hosts
+        )
+    if len(targets) > MAX_ENDPOINTS:
+        raise ProfileError(f"{source}: {len(targets)} endpoints, at most {MAX_ENDPOINTS}")
+    networks = data.get("expected_networks", [])
+    if not isinstance(networks, list):
+        raise ProfileError(f"{source}: expected_networks must be a list")
+    return Profile(
+        name=str(data.get("name", Path(source).stem)),
+        description=str(data.get("description", "")),
+        targets=tuple(dict.fromkeys(targets)),
+        expected_networks=tuple(_check_network(n, source) for n in networks),
+        source=source,
+    )
+
+
+def load_profile(path: Path | None = None) -> Profile:
+    """The profile in `path`, or the connectMT profile shipped with the package."""
+    if path is None:
+        text = resources.files("netdiag").joinpath("profiles", DEFAULT_PROFILE).read_text("utf-8")
+        source = f"built-in {DEFAULT_PROFILE}"
+    else:
+        source = str(path)
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ProfileError(f"cannot read profile {source}: {_reason(e)}") from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ProfileError(f"{source} is not valid TOML: {e}") from e
+    return parse_profile(data, source)
+
+
+def _reason(error: Exception) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+
+
+_TARGET = re.compile(
+    r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:/\[\]]+)):(?P<port>\d{1,5})(?:/(?P<svc>[\w-]+))?$"
+)
+
+
+def parse_target(text: str) -> Target:
+    """`HOST:PORT[/SERVICE]`, `[IPv6]:PORT[/SERVICE]`; the service defaults to plain tcp."""
+    match = _TARGET.match(text.strip())
+    if match is None:
+        raise UsageError(
+            f"--target {text!r}: expected HOST:PORT/SERVICE, e.g. mail1.example:25/smtp-starttls"
+        )
+    host = match["v6"] or match["host"]
+    where = f"--target {text!r}"
+    try:
+        return Target(
+            host=_check_host(host, where),
+            port=_check_port(int(match["port"]), where),
+            service=_check_service(match["svc"] or "tcp", where),
+        )
+    except ProfileError as e:
+        raise UsageError(str(e)) from None
+
+
+def select_targets(targets: Iterable[Target], only: Sequence[str]) -> tuple[Target, ...]:
+    """Keep targets whose host contains one of `only`, or whose port or service equals one."""
+    if not only:
+        return tuple(targets)
+    tokens = [t.strip().lower() for t in only if t.strip()]
+    return tuple(
+        t
+        for t in targets
+        if any(tok in t.host.lower() or tok in (str(t.port), t.service.value) for tok in tokens)
+    )
