@@ -34,9 +34,13 @@ class OutputFormat(StrEnum):
     CHECKMK = "checkmk"
 
 
-def _version(value: bool) -> None:
+def _console(ctx: typer.Context) -> Console:
+    return ctx.obj if isinstance(ctx.obj, Console) else Console.system()
+
+
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
-        typer.echo(f"netdiag {__version__}")
+        _console(ctx).out(f"netdiag {__version__}")
         raise typer.Exit(0)
 
 
@@ -65,10 +69,6 @@ OnlyOption = Annotated[
         "--only", help="Keep endpoints whose host contains this, or with this port or service."
     ),
 ]
-
-
-def _console(ctx: typer.Context) -> Console:
-    return ctx.obj if isinstance(ctx.obj, Console) else Console.system()
 
 
 @app.command()

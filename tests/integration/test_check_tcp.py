@@ -1,0 +1,221 @@
+"""`netdiag check` against loopback ports that are open, closed and dropping."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import codes, run_cli
+from tests.servers.dns import DnsServer, addresses
+from tests.servers.tcp import DroppingPort, OpenPort, closed_port
+
+
+def test_open_closed_and_dropping_ports_are_told_apart() -> None:
+    refused = closed_port()
+    with OpenPort() as open_port, DroppingPort() as dropping:
+        result = run_cli(
+            "check",
+            "--target",
+            f"127.0.0.1:{open_port.port}/tcp",
+            "--target",
+            f"127.0.0.1:{refused}/tcp",
+            "--target",
+            f"127.0.0.1:{dropping.port}/tcp",
+            "--timeout",
+            "0.5",
+            "--json",
+        )
+    assert result.exit_code == 2
+    assert codes(result.endpoint("127.0.0.1", open_port.port)) == {"tcp.open"}
+    assert codes(result.endpoint("127.0.0.1", refused)) == {"tcp.refused"}
+    filtered = result.endpoint("127.0.0.1", dropping.port)
+    assert codes(filtered) == {"tcp.filtered"}
+    assert filtered["observations"]["tcp"][0]["outcome"] == "timeout"
+    assert "no answer within 0.5 s" in filtered["findings"][0]["evidence"][0]
+    refused_obs = result.endpoint("127.0.0.1", refused)["observations"]["tcp"][0]
+    assert refused_obs["errno_name"] == "ECONNREFUSED"
+
+
+def _vendor_profile(tmp_path: Path, smtp: int, pop3: int, tls: int) -> Path:
+    hosts = ", ".join(f'"mail{n}.dicommail.com"' for n in range(1, 7))
+    profile = tmp_path / "vendor.toml"
+    profile.write_text(
+        f"""
+name = "vendor names on loopback"
+expected_networks = ["127.0.0.0/8"]
+[[endpoints]]
+hosts = [{hosts}]
+port = {smtp}
+service = "smtp-starttls"
+[[endpoints]]
+hosts = [{hosts}]
+port = {pop3}
+service = "pop3s"
+[[endpoints]]
+host = "atlas79.mydhp.de"
+port = {tls}
+service = "tls"
+""",
+        "utf-8",
+    )
+    return profile
+
+
+def test_a_run_where_everything_is_dropped_ends_after_about_one_timeout(tmp_path: Path) -> None:
+    zone = {f"mail{n}.dicommail.com": addresses("127.0.0.1") for n in range(1, 7)}
+    zone["atlas79.mydhp.de"] = addresses("127.0.0.1")
+    with (
+        DroppingPort() as a,
+        DroppingPort() as b,
+        DroppingPort() as c,
+        DnsServer(zone) as dns_server,
+    ):
+        profile = _vendor_profile(tmp_path, a.port, b.port, c.port)
+        started = time.monotonic()
+        result = run_cli(
+            "check",
+            "--profile",
+            str(profile),
+            "--resolver",
+            dns_server.spec,
+            "--no-system-resolver",
+            "--timeout",
+            "2",
+            "--json",
+        )
+        elapsed = time.monotonic() - started
+    assert elapsed < 3.0, f"13 dropped endpoints took {elapsed:.1f} s with --timeout 2"
+    report = result.json()
+    assert len(report["endpoints"]) == 13
+    assert {frozenset(codes(e)) for e in report["endpoints"]} == {frozenset({"tcp.filtered"})}
+    assert result.exit_code == 2
+
+
+class FlappingPort(OpenPort):
+    """Open for the first connection, then closed: the verdict changes between rounds."""
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.close()
+            self._sock.close()
+            return
+
+
+def test_repeat_reports_an_endpoint_whose_result_changes() -> None:
+    with FlappingPort() as port, OpenPort() as steady:
+        result = run_cli(
+            "check",
+            "--target",
+            f"127.0.0.1:{port.port}/tcp",
+            "--target",
+            f"127.0.0.1:{steady.port}/tcp",
+            "--repeat",
+            "2",
+            "--timeout",
+            "0.5",
+            "--json",
+        )
+    flapping = result.endpoint("127.0.0.1", port.port)
+    assert "endpoint.flapping" in codes(flapping)
+    assert flapping["rounds"] == [["tcp.open"], ["tcp.refused"]]
+    assert codes(result.endpoint("127.0.0.1", steady.port)) == {"tcp.open"}
+
+
+def test_ctrl_c_ends_the_run_with_what_was_gathered() -> None:
+    refused = closed_port()
+    with DroppingPort() as dropping:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "netdiag",
+                "check",
+                "--json",
+                "--timeout",
+                "30",
+                "--target",
+                f"127.0.0.1:{refused}/tcp",
+                "--target",
+                f"127.0.0.1:{dropping.port}/tcp",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        time.sleep(1.5)  # start-up, then the refused endpoint is done and the other hangs
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        try:
+            stdout, stderr = process.communicate(timeout=5)
+        finally:
+            process.kill()
+        stopped_in = time.monotonic() - started
+    assert stopped_in < 2
+    assert process.returncode == 3, stderr
+    import json
+
+    report = json.loads(stdout)
+    assert report["interrupted"] is True
+    by_port = {e["port"]: e for e in report["endpoints"]}
+    assert codes(by_port[refused]) == {"tcp.refused"}
+    assert codes(by_port[dropping.port]) == {"run.incomplete"}
+    assert by_port[dropping.port]["status"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "--target", "nonsense"], "expected HOST:PORT/SERVICE"),
+        (["check", "--target", "h:25/carrier-pigeon"], "unknown service"),
+        (["check", "--resolver", "not-an-ip", "--target", "127.0.0.1:1"], "--resolver"),
+        (["check", "--profile", "/nonexistent/profile.toml"], "cannot read profile"),
+        (["check", "--timeout", "-1", "--target", "127.0.0.1:1"], "--timeout"),
+        (["check", "--only", "nothing-matches-this"], "no endpoint matches"),
+        (["check", "--no-system-resolver"], "needs at least one --resolver"),
+        (["check", "--no-such-option"], "No such option"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_code_3(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.exit_code == 3
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("this is = = not toml", "is not valid TOML"),
+        ("name = 'x'\n", "no [[endpoints]] table"),
+        ("[[endpoints]]\nhost = 'a.example'\nport = 70000\n", "port must be a number"),
+        ("[[endpoints]]\nhost = 'bad host!'\nport = 25\n", "neither a host name"),
+        ("[[endpoints]]\nhost = 'a.example'\nport = 25\nservice = 'x'\n", "unknown service"),
+        (
+            "expected_networks = ['nope']\n[[endpoints]]\nhost = 'a.example'\nport = 25\n",
+            "not a network",
+        ),
+    ],
+)
+def test_a_bad_profile_gives_one_line_and_exit_code_3(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    profile = tmp_path / "bad.toml"
+    profile.write_text(content, "utf-8")
+    result = run_cli("check", "--profile", str(profile))
+    assert result.exit_code == 3
+    assert message in result.stderr
+    assert str(profile) in result.stderr
