@@ -24,10 +24,11 @@ class Answer:
     addresses: tuple[str, ...] = ()
     rcode: int = dns.rcode.NOERROR
     is_silent: bool = False
+    delay_s: float = 0.0
 
 
-def addresses(*addrs: str) -> Answer:
-    return Answer(addresses=addrs)
+def addresses(*addrs: str, delay_s: float = 0.0) -> Answer:
+    return Answer(addresses=addrs, delay_s=delay_s)
 
 
 NXDOMAIN = Answer(rcode=dns.rcode.NXDOMAIN)
@@ -80,22 +81,34 @@ class DnsServer:
                 query = dns.message.from_wire(data)
             except Exception:  # noqa: BLE001 - garbage in a test server is ignored
                 continue
-            reply = self._reply(query)
-            if reply is not None:
-                self._sock.sendto(reply.to_wire(), peer)
+            reply, delay = self._reply(query)
+            if reply is None:
+                continue
+            if delay:
+                timer = threading.Timer(delay, self._send, (reply.to_wire(), peer))
+                timer.daemon = True
+                timer.start()
+            else:
+                self._send(reply.to_wire(), peer)
 
-    def _reply(self, query: dns.message.Message) -> dns.message.Message | None:
+    def _send(self, wire: bytes, peer: tuple[str, int]) -> None:
+        try:
+            self._sock.sendto(wire, peer)
+        except OSError:
+            pass  # stopped meanwhile
+
+    def _reply(self, query: dns.message.Message) -> tuple[dns.message.Message | None, float]:
         question = query.question[0]
         name = question.name.to_text().rstrip(".").lower()
         qtype = dns.rdatatype.to_text(question.rdtype)
         self.queries.append((name, qtype))
         answer = self.zone.get(name, self.default)
         if answer.is_silent:
-            return None
+            return None, 0.0
         reply = dns.message.make_response(query)
         reply.flags |= dns.flags.RA
         reply.set_rcode(answer.rcode)
         wanted = [a for a in answer.addresses if (":" in a) == (qtype == "AAAA")]
         if wanted and qtype in ("A", "AAAA"):
             reply.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", qtype, wanted))
-        return reply
+        return reply, answer.delay_s

@@ -1,0 +1,104 @@
+"""TCP rules, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from netdiag.diagnosis import diagnose_flapping
+from netdiag.diagnosis.tcp import diagnose_tcp
+from netdiag.observations import IcmpReport, TcpObservation, TcpOutcome
+from netdiag.probes.tcp import classify_errno
+from netdiag.targets import Service, Target
+
+TARGET = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
+
+
+def obs(
+    outcome: TcpOutcome, address: str = "203.0.113.10", icmp: IcmpReport | None = None
+) -> TcpObservation:
+    family = 6 if ":" in address else 4
+    return TcpObservation(
+        address=address, port=25, family=family, outcome=outcome, timeout_s=5, icmp=icmp
+    )
+
+
+PROHIBITED4 = IcmpReport(sender="192.0.2.1", type=3, code=13)
+PROHIBITED6 = IcmpReport(sender="2001:db8::1", type=1, code=1, family=6)
+HOST_UNREACH = IcmpReport(sender="192.0.2.1", type=3, code=1)
+
+ROWS = [
+    ("open", [obs(TcpOutcome.OPEN)], {("tcp.open", "info")}),
+    ("reset", [obs(TcpOutcome.REFUSED)], {("tcp.refused", "crit")}),
+    ("silence", [obs(TcpOutcome.TIMEOUT)], {("tcp.filtered", "crit")}),
+    (
+        "unreachable",
+        [obs(TcpOutcome.UNREACHABLE, icmp=HOST_UNREACH)],
+        {("tcp.unreachable", "crit")},
+    ),
+    ("unreachable, no icmp", [obs(TcpOutcome.UNREACHABLE)], {("tcp.unreachable", "crit")}),
+    ("prohibited", [obs(TcpOutcome.UNREACHABLE, icmp=PROHIBITED4)], {("tcp.prohibited", "crit")}),
+    (
+        "prohibited v6",
+        [obs(TcpOutcome.UNREACHABLE, "2001:db8::10", PROHIBITED6)],
+        {("tcp.prohibited", "crit")},
+    ),
+    (
+        "v6 fails, v4 open",
+        [obs(TcpOutcome.OPEN), obs(TcpOutcome.UNREACHABLE, "2001:db8::10")],
+        {("tcp.open", "info"), ("tcp.unreachable", "warn")},
+    ),
+    (
+        "two dropped addresses, one finding",
+        [obs(TcpOutcome.TIMEOUT), obs(TcpOutcome.TIMEOUT, "203.0.113.11")],
+        {("tcp.filtered", "crit")},
+    ),
+    ("skipped by the deadline", [obs(TcpOutcome.SKIPPED)], {("run.incomplete", "warn")}),
+    ("no address to probe", [], set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("observations", "expected"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS]
+)
+def test_tcp_rules(observations: list[TcpObservation], expected: set[tuple[str, str]]) -> None:
+    findings = diagnose_tcp(TARGET, observations)
+    assert {(f.code, f.severity.value) for f in findings} == expected
+    assert len(findings) == len(expected)
+
+
+def test_prohibited_names_the_sender_and_the_code() -> None:
+    (finding,) = diagnose_tcp(TARGET, [obs(TcpOutcome.UNREACHABLE, icmp=PROHIBITED4)])
+    assert "192.0.2.1" in finding.summary
+    assert (
+        "ICMP type 3 code 13 (communication administratively prohibited) from 192.0.2.1"
+        in finding.evidence[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "outcome"),
+    [
+        (111, TcpOutcome.REFUSED),  # ECONNREFUSED (Linux)
+        (10061, TcpOutcome.REFUSED),  # WSAECONNREFUSED
+        (110, TcpOutcome.TIMEOUT),  # ETIMEDOUT
+        (10060, TcpOutcome.TIMEOUT),  # WSAETIMEDOUT
+        (113, TcpOutcome.UNREACHABLE),  # EHOSTUNREACH
+        (101, TcpOutcome.UNREACHABLE),  # ENETUNREACH
+        (10065, TcpOutcome.UNREACHABLE),  # WSAEHOSTUNREACH
+        (10051, TcpOutcome.UNREACHABLE),  # WSAENETUNREACH
+        (10013, TcpOutcome.UNREACHABLE),  # WSAEACCES: blocked by the local firewall
+        (22, TcpOutcome.ERROR),  # EINVAL
+        (None, TcpOutcome.ERROR),
+    ],
+)
+def test_errno_classification_understands_posix_and_windows(
+    number: int | None, outcome: TcpOutcome
+) -> None:
+    assert classify_errno(number) is outcome
+
+
+def test_flapping_only_when_rounds_differ() -> None:
+    assert diagnose_flapping(TARGET, [("tcp.open",), ("tcp.open",)]) is None
+    flapping = diagnose_flapping(TARGET, [("tcp.open",), ("tcp.filtered",), ("tcp.open",)])
+    assert flapping is not None and flapping.code == "endpoint.flapping"
+    assert flapping.evidence == ("round 1: tcp.open", "round 2: tcp.filtered", "round 3: tcp.open")
