@@ -84,3 +84,144 @@ class TcpObservation:
     errno_name: str = ""
     detail: str = ""
     icmp: IcmpReport | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateFacts:
+    """The fields of one certificate that diagnosis and people read; no key material."""
+
+    subject: str
+    issuer: str
+    serial: str
+    not_before: str
+    not_after: str
+    sha256: str
+    spki_sha256: str
+    san: tuple[str, ...] = ()
+    ext_key_usage: tuple[str, ...] | None = None
+    is_ca: bool = False
+    is_self_signed: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientCertificateObservation:
+    """The client identity as loaded: the leaf, the CA certificates that came with it."""
+
+    source: str
+    leaf: CertificateFacts
+    chain: tuple[CertificateFacts, ...] = ()
+    is_chain_complete: bool = False
+    missing_issuer: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptLine:
+    """One line of a protocol dialogue: C client, S server, or `-` an event (TLS, close)."""
+
+    direction: str
+    text: str
+    at_ms: float
+
+
+class TlsOutcome(StrEnum):
+    ESTABLISHED = "established"
+    FAILED = "failed"
+    RESET = "reset"
+    CLOSED = "closed"
+    STALLED = "stalled"
+    NOT_TLS = "not_tls"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainVerification:
+    """The presented chain checked against the trust anchors we were given, with the name."""
+
+    is_trusted: bool
+    anchors: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsObservation:
+    """One TLS handshake with what the server sent and what we sent."""
+
+    outcome: TlsOutcome
+    server_name: str = ""
+    version: str = ""
+    cipher: str = ""
+    chain_der: tuple[bytes, ...] = ()
+    chain: tuple[CertificateFacts, ...] = ()
+    was_client_cert_requested: bool | None = None
+    client_ca_names: tuple[str, ...] = ()
+    client_ca_der: tuple[bytes, ...] = ()
+    was_client_cert_sent: bool = False
+    alert: str = ""
+    post_handshake_alert: str = ""
+    error: str = ""
+    handshake_ms: float = 0.0
+    timeout_s: float = 0.0
+    verification: ChainVerification | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """A complete protocol reply: SMTP code and lines, or a POP3 status line and body."""
+
+    code: int
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " / ".join(self.lines)
+
+
+class ProtocolStage(StrEnum):
+    """Where a dialogue ended, if it ended early."""
+
+    CONNECT = "connect"
+    BANNER = "banner"
+    EHLO = "ehlo"
+    STARTTLS = "starttls"
+    TLS = "tls"
+    EHLO_TLS = "ehlo_after_tls"
+    GREETING = "greeting"
+    CAPA = "capa"
+    LOGIN = "login"
+    REQUEST = "request"
+    QUIT = "quit"
+    DONE = "done"
+
+
+class StageFailure(StrEnum):
+    NONE = "none"
+    CLOSED = "closed"
+    TIMEOUT = "timeout"
+    GARBAGE = "garbage"
+    TOO_LONG = "too_long"
+    REFUSED = "refused"
+    TLS_ALERT = "tls_alert"
+    TLS_FAILED = "tls_failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProtocolObservation:
+    """A whole protocol dialogue on one address: SMTP, POP3S or TLS on a port."""
+
+    service: str
+    address: str
+    port: int
+    transcript: tuple[TranscriptLine, ...] = ()
+    stopped_at: ProtocolStage = ProtocolStage.DONE
+    failure: StageFailure = StageFailure.NONE
+    failure_detail: str = ""
+    banner: Reply | None = None
+    banner_ms: float = 0.0
+    ehlo: Reply | None = None
+    is_starttls_advertised: bool = False
+    starttls_mask: str = ""
+    starttls_reply: Reply | None = None
+    tls: TlsObservation | None = None
+    after_tls: Reply | None = None
+    capa: Reply | None = None
+    login: Reply | None = None
+    first_bytes: str = ""

@@ -1,0 +1,154 @@
+"""What every protocol probe shares: connecting, per-step deadlines, recording where and
+why the dialogue stopped, and the TLS upgrade with verification."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+
+from netdiag.chains import verify_chain
+from netdiag.deadline import Deadline
+from netdiag.errors import DeadlineExpired
+from netdiag.identity import ClientIdentity
+from netdiag.observations import ProtocolObservation, ProtocolStage, StageFailure, TlsObservation
+from netdiag.probes.lines import (
+    LineReader,
+    LineTooLong,
+    PeerClosed,
+    PeerReset,
+    PeerTimeout,
+    PlainTransport,
+    TlsAlert,
+    Transcript,
+)
+from netdiag.probes.tls import TlsTransport, handshake
+
+
+class Garbage(Exception):
+    """The peer sent something that is not the protocol (the quoted line is the message)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class TlsSettings:
+    """What a TLS upgrade needs besides the socket."""
+
+    identity: ClientIdentity | None = None
+    anchors: tuple[x509.Certificate, ...] = ()
+    anchors_name: str = ""
+
+
+class Dialogue:
+    """A protocol dialogue under construction; `finish()` freezes it into an observation."""
+
+    def __init__(
+        self, service: str, address: str, port: int, timeout: float, deadline: Deadline
+    ) -> None:
+        self.fields: dict[str, Any] = {"service": service, "address": address, "port": port}
+        self.timeout = timeout
+        self.deadline = deadline
+        self.transcript = Transcript()
+        self.sock: socket.socket | None = None
+        self.reader: LineReader | None = None
+        self.tls_transport: TlsTransport | None = None
+
+    def until(self) -> float:
+        """The absolute end of the next step: its timeout, cut to the run's deadline."""
+        return time.monotonic() + self.deadline.step(self.timeout)
+
+    def connect(self) -> LineReader:
+        family = socket.AF_INET6 if ":" in self.fields["address"] else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock = sock
+        sock.settimeout(self.deadline.step(self.timeout))
+        sock.connect((self.fields["address"], self.fields["port"]))
+        self.transcript.add("-", f"connected to {self.fields['address']}:{self.fields['port']}")
+        self.reader = LineReader(PlainTransport(sock), self.transcript)
+        return self.reader
+
+    def start_tls(self, server_name: str, settings: TlsSettings) -> TlsObservation:
+        assert self.sock is not None
+        self.transcript.add("-", "TLS handshake")
+        tls, transport = handshake(
+            self.sock, server_name, settings.identity, self.until(), self.timeout
+        )
+        if transport is not None:
+            verification = verify_chain(
+                tls.chain_der,
+                settings.anchors,
+                settings.anchors_name,
+                server_name or self.fields["address"],
+                datetime.now(UTC),
+            )
+            tls = dataclasses.replace(tls, verification=verification)
+            self.tls_transport = transport
+            if self.reader is None:
+                self.reader = LineReader(transport, self.transcript)
+            else:
+                self.reader.switch(transport)
+            self.transcript.add("-", f"TLS established: {tls.version} {tls.cipher}")
+        else:
+            self.transcript.add("-", f"TLS {tls.outcome.value}: {tls.error or tls.alert}")
+        self.fields["tls"] = tls
+        return tls
+
+    def record_alert(self, text: str) -> None:
+        tls = self.fields.get("tls")
+        if isinstance(tls, TlsObservation):
+            self.fields["tls"] = dataclasses.replace(tls, post_handshake_alert=text)
+        self.transcript.add("-", f"TLS alert: {text}")
+
+    def stop(self, stage: ProtocolStage, failure: StageFailure, detail: str = "") -> None:
+        self.fields.update(stopped_at=stage, failure=failure, failure_detail=detail)
+
+    def stop_on(self, stage: ProtocolStage, error: BaseException) -> None:
+        """Record why the dialogue ended at `stage`, from the exception that ended it."""
+        if isinstance(error, PeerClosed):
+            self.transcript.add("-", "connection closed by the peer")
+            self.stop(stage, StageFailure.CLOSED, "connection closed by the peer")
+        elif isinstance(error, PeerReset):
+            self.transcript.add("-", "connection reset by the peer")
+            self.stop(stage, StageFailure.CLOSED, "connection reset by the peer")
+        elif isinstance(error, PeerTimeout):
+            self.transcript.add("-", f"no complete answer within {self.timeout:g} s")
+            self.stop(stage, StageFailure.TIMEOUT, f"no complete answer within {self.timeout:g} s")
+        elif isinstance(error, DeadlineExpired):
+            self.stop(stage, StageFailure.TIMEOUT, "the run's deadline passed")
+        elif isinstance(error, LineTooLong):
+            self.stop(stage, StageFailure.TOO_LONG, f"a line longer than 4096 bytes: {error}")
+        elif isinstance(error, Garbage):
+            self.stop(stage, StageFailure.GARBAGE, str(error))
+        elif isinstance(error, TlsAlert):
+            self.record_alert(str(error))
+            self.stop(stage, StageFailure.TLS_ALERT, str(error))
+        elif isinstance(error, TimeoutError):
+            self.stop(stage, StageFailure.TIMEOUT, f"no answer within {self.timeout:g} s")
+        elif isinstance(error, ConnectionRefusedError):
+            self.stop(stage, StageFailure.REFUSED, "connection refused")
+        elif isinstance(error, OSError):
+            self.stop(stage, StageFailure.CLOSED, error.strerror or str(error))
+        else:
+            raise error
+
+    def finish(self) -> ProtocolObservation:
+        if self.tls_transport is not None:
+            self.tls_transport.close(0)
+        if self.sock is not None:
+            self.sock.close()
+        return ProtocolObservation(**self.fields, transcript=tuple(self.transcript.lines))
+
+
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (
+    PeerClosed,
+    PeerReset,
+    PeerTimeout,
+    LineTooLong,
+    Garbage,
+    TlsAlert,
+    DeadlineExpired,
+    OSError,
+)

@@ -1,0 +1,168 @@
+"""SMTP probe: banner, EHLO, STARTTLS (RFC 3207), TLS with the client certificate, EHLO
+again, QUIT — with the whole transcript and its timings."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+
+from netdiag.deadline import Deadline
+from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
+from netdiag.probes.dialogue import EXPECTED_ERRORS, Dialogue, Garbage, TlsSettings
+from netdiag.probes.lines import LineReader
+
+# RFC 5321 4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF )
+#                            Reply-code [ SP textstring ] CRLF
+_REPLY_LINE = re.compile(r"^([2-5][0-9]{2})(?:([ -])(.*))?$", re.DOTALL)
+MAX_REPLY_LINES = 100
+# ESMTP inspection on Cisco ASA/PIX replaces the extensions it does not support with X's
+# ("XXXXXXXA" for STARTTLS): the same length, the last letter sometimes kept.
+_MASKED_EXTENSION = re.compile(r"^X{4,}[A-Z]?$")
+
+
+def parse_reply_line(line: str) -> tuple[int, bool, str] | None:
+    """(code, is_last, text) of one reply line, or None if it is not an SMTP reply line."""
+    match = _REPLY_LINE.match(line)
+    if match is None:
+        return None
+    return int(match[1]), match[2] != "-", match[3] or ""
+
+
+def parse_reply(lines: Sequence[str]) -> Reply:
+    """A complete multi-line reply; ValueError (quoting the line) if it is not one."""
+    if not lines:
+        raise ValueError("empty reply")
+    code: int | None = None
+    texts: list[str] = []
+    for index, line in enumerate(lines):
+        parsed = parse_reply_line(line)
+        if parsed is None:
+            raise ValueError(f"not an SMTP reply line: {line[:120]!r}")
+        line_code, is_last, text = parsed
+        if code is not None and line_code != code:
+            raise ValueError(f"reply code changes from {code} to {line_code} inside one reply")
+        code = line_code
+        texts.append(text)
+        if is_last != (index == len(lines) - 1):
+            raise ValueError(
+                "a reply line marked last is followed by more lines"
+                if is_last
+                else "reply cut short"
+            )
+    assert code is not None
+    return Reply(code=code, lines=tuple(texts))
+
+
+def read_reply(reader: LineReader, until: float) -> Reply:
+    """Read one complete reply, bounded in lines."""
+    lines: list[str] = []
+    while len(lines) < MAX_REPLY_LINES:
+        line = reader.read_line(until)
+        parsed = parse_reply_line(line)
+        if parsed is None:
+            raise Garbage(f"not SMTP: {line[:120]!r}")
+        lines.append(line)
+        if parsed[1]:
+            try:
+                return parse_reply(lines)
+            except ValueError as e:
+                raise Garbage(str(e)) from None
+    raise Garbage(f"a reply of more than {MAX_REPLY_LINES} lines")
+
+
+def extensions(ehlo: Reply) -> tuple[str, ...]:
+    """The EHLO keywords (the first line is the greeting, RFC 5321 4.1.1.1)."""
+    return tuple(line.split()[0].upper() for line in ehlo.lines[1:] if line.split())
+
+
+def starttls_mask(ehlo: Reply) -> str:
+    """The masked keyword standing where STARTTLS should be, or ""."""
+    return next((k for k in extensions(ehlo) if _MASKED_EXTENSION.match(k)), "")
+
+
+def helo_name(local_address: str) -> str:
+    """An address literal (RFC 5321 4.1.3): always valid, needs no DNS."""
+    return f"[IPv6:{local_address}]" if ":" in local_address else f"[{local_address}]"
+
+
+def probe_smtp(
+    address: str,
+    port: int,
+    server_name: str,
+    tls_settings: TlsSettings,
+    timeout: float,
+    deadline: Deadline,
+) -> ProtocolObservation:
+    """The SMTP dialogue up to and past STARTTLS; every outcome becomes an observation."""
+    dialogue = Dialogue("smtp-starttls", address, port, timeout, deadline)
+    stage = ProtocolStage.CONNECT
+    try:
+        reader = dialogue.connect()
+        assert dialogue.sock is not None
+        stage = ProtocolStage.BANNER
+        started = time.monotonic()
+        banner = read_reply(reader, dialogue.until())
+        dialogue.fields.update(
+            banner=banner, banner_ms=round((time.monotonic() - started) * 1000, 1)
+        )
+        if banner.code != 220:
+            dialogue.stop(stage, StageFailure.REFUSED, f"{banner.code} {banner.text}")
+            _quit(reader, dialogue)
+            return dialogue.finish()
+
+        stage = ProtocolStage.EHLO
+        reader.send_line(f"EHLO {helo_name(dialogue.sock.getsockname()[0])}", dialogue.until())
+        ehlo = read_reply(reader, dialogue.until())
+        dialogue.fields["ehlo"] = ehlo
+        if ehlo.code != 250:
+            dialogue.stop(stage, StageFailure.REFUSED, f"{ehlo.code} {ehlo.text}")
+            _quit(reader, dialogue)
+            return dialogue.finish()
+        dialogue.fields["is_starttls_advertised"] = "STARTTLS" in extensions(ehlo)
+        dialogue.fields["starttls_mask"] = starttls_mask(ehlo)
+
+        # Sent even when STARTTLS is masked or missing: the answer (typically
+        # "500 #5.5.1 command not recognized") is the evidence of what intercepts it.
+        stage = ProtocolStage.STARTTLS
+        reader.send_line("STARTTLS", dialogue.until())
+        reply = read_reply(reader, dialogue.until())
+        dialogue.fields["starttls_reply"] = reply
+        if reply.code != 220:
+            dialogue.stop(stage, StageFailure.REFUSED, f"{reply.code} {reply.text}")
+            _quit(reader, dialogue)
+            return dialogue.finish()
+
+        stage = ProtocolStage.TLS
+        tls = dialogue.start_tls(server_name, tls_settings)
+        if dialogue.tls_transport is None:
+            dialogue.stop(
+                stage, StageFailure.TLS_FAILED, tls.error or tls.alert or tls.outcome.value
+            )
+            return dialogue.finish()
+
+        # RFC 3207 4.2: the client must discard what it knew and say EHLO again. Servers
+        # that reject the client certificate after the handshake say so here.
+        stage = ProtocolStage.EHLO_TLS
+        reader.send_line(f"EHLO {helo_name(dialogue.sock.getsockname()[0])}", dialogue.until())
+        after = read_reply(reader, dialogue.until())
+        dialogue.fields["after_tls"] = after
+        if after.code != 250:
+            dialogue.stop(stage, StageFailure.REFUSED, f"{after.code} {after.text}")
+            return dialogue.finish()
+        stage = ProtocolStage.QUIT
+        _quit(reader, dialogue)
+        dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
+    except EXPECTED_ERRORS as error:
+        dialogue.stop_on(stage, error)
+    return dialogue.finish()
+
+
+def _quit(reader: LineReader, dialogue: Dialogue) -> None:
+    """QUIT politely; the answer does not matter any more."""
+    try:
+        until = time.monotonic() + min(dialogue.timeout, 1.0, dialogue.deadline.remaining())
+        reader.send_line("QUIT", until)
+        read_reply(reader, until)
+    except EXPECTED_ERRORS:
+        pass

@@ -1,0 +1,230 @@
+"""TLS handshakes with pyOpenSSL: it shows what the standard library hides — the
+CertificateRequest and its CA list, whether our certificate went out, the alerts.
+
+pyOpenSSL raises WantRead/WantWrite on non-blocking sockets, so every TLS step runs in a
+select() loop bounded by the step's deadline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import functools
+import ipaddress
+import select
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from OpenSSL import SSL, crypto
+
+from netdiag.chains import describe
+from netdiag.identity import ClientIdentity
+from netdiag.observations import TlsObservation, TlsOutcome
+from netdiag.probes.lines import PeerClosed, PeerReset, PeerTimeout, TlsAlert, remaining
+
+# RFC 8446 section 6 (and RFC 5246 7.2): alert descriptions.
+ALERTS = {
+    0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 22: "record_overflow",
+    40: "handshake_failure", 42: "bad_certificate", 43: "unsupported_certificate",
+    44: "certificate_revoked", 45: "certificate_expired", 46: "certificate_unknown",
+    47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied", 50: "decode_error",
+    51: "decrypt_error", 70: "protocol_version", 71: "insufficient_security",
+    80: "internal_error", 86: "inappropriate_fallback", 90: "user_canceled",
+    109: "missing_extension", 110: "unsupported_extension", 112: "unrecognized_name",
+    113: "bad_certificate_status_response", 115: "unknown_psk_identity",
+    116: "certificate_required", 120: "no_application_protocol",
+}  # fmt: skip
+
+T = TypeVar("T")
+
+# OpenSSL reasons that mean the peer does not speak TLS at all.
+_NOT_TLS_REASONS = ("wrong version number", "packet length too long", "record layer failure",
+                    "unknown protocol", "http request", "record_layer_failure")  # fmt: skip
+
+
+@dataclass
+class _HandshakeEvents:
+    """What the info callback saw during the handshake."""
+
+    started: float = field(default_factory=time.monotonic)
+    states: list[tuple[float, str]] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+    was_cert_requested: bool = False
+    wrote_client_cert: bool = False
+
+    def callback(self, conn: SSL.Connection, where: int, ret: int) -> None:
+        if where & SSL.SSL_CB_LOOP:
+            state = conn.get_state_string().decode("ascii", "replace")
+            self.states.append((round((time.monotonic() - self.started) * 1000, 1), state))
+            if "read server certificate request" in state:
+                self.was_cert_requested = True
+            if "write client certificate" in state:
+                self.wrote_client_cert = True
+        if where & SSL.SSL_CB_ALERT:
+            direction = "received" if where & SSL.SSL_CB_READ else "sent"
+            level = "fatal" if ret >> 8 == 2 else "warning"
+            description = ALERTS.get(ret & 0xFF, f"alert {ret & 0xFF}")
+            if description != "close_notify":
+                self.alerts.append(f"{direction} {level} alert {description}")
+
+
+def make_context(identity: ClientIdentity | None) -> SSL.Context:
+    context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    context.set_min_proto_version(SSL.TLS1_VERSION)
+    # We record and verify the server's chain ourselves afterwards: a failed verification is
+    # an observation for the diagnosis, not a reason to stop looking.
+    context.set_verify(SSL.VERIFY_NONE, None)
+    if identity is not None:
+        context.use_certificate(crypto.X509.from_cryptography(identity.certificate))
+        context.use_privatekey(crypto.PKey.from_cryptography_key(identity.key))  # type: ignore[arg-type]
+        for ca in identity.chain:
+            if ca.subject != ca.issuer:
+                context.add_extra_chain_cert(crypto.X509.from_cryptography(ca))
+    return context
+
+
+def _wait(sock: socket.socket, for_write: bool, until: float) -> None:
+    left = remaining(until)
+    readable, writable, _ = select.select(
+        [] if for_write else [sock], [sock] if for_write else [], [], left
+    )
+    if not readable and not writable:
+        raise PeerTimeout()
+
+
+def _ssl_reasons(error: SSL.Error) -> str:
+    parts = []
+    for item in error.args[0] if error.args and isinstance(error.args[0], list) else []:
+        if isinstance(item, tuple) and item:
+            parts.append(str(item[-1]))
+    return "; ".join(parts) or str(error)
+
+
+def _retrying(conn: SSL.Connection, sock: socket.socket, until: float, step: Callable[[], T]) -> T:
+    while True:
+        try:
+            return step()
+        except SSL.WantReadError:
+            _wait(sock, False, until)
+        except SSL.WantWriteError:
+            _wait(sock, True, until)
+
+
+class TlsTransport:
+    """An established pyOpenSSL connection, read and written under deadlines."""
+
+    def __init__(self, conn: SSL.Connection, sock: socket.socket) -> None:
+        self.conn = conn
+        self.sock = sock
+
+    def send(self, data: bytes, until: float) -> None:
+        offset = 0
+        while offset < len(data):
+            chunk = data[offset : offset + 16384]
+            offset += self._io(functools.partial(self.conn.send, chunk), until)
+
+    def recv(self, max_bytes: int, until: float) -> bytes:
+        try:
+            return self._io(functools.partial(self.conn.recv, max_bytes), until)
+        except SSL.ZeroReturnError:
+            return b""
+
+    def _io(self, step: Callable[[], T], until: float) -> T:
+        try:
+            return _retrying(self.conn, self.sock, until, step)
+        except SSL.SysCallError as e:
+            if e.args and e.args[0] in (errno.ECONNRESET, errno.EPIPE, 10054):
+                raise PeerReset() from None
+            raise PeerClosed("") from None
+        except SSL.ZeroReturnError:
+            raise
+        except SSL.Error as e:
+            raise TlsAlert(_ssl_reasons(e)) from None
+
+    def close(self, until: float) -> None:
+        """Send close_notify without waiting for the peer's (RFC 8446 6.1 allows it)."""
+        try:
+            self.conn.shutdown()
+        except (SSL.Error, OSError):
+            pass
+
+
+def handshake(
+    sock: socket.socket,
+    server_name: str,
+    identity: ClientIdentity | None,
+    until: float,
+    timeout_s: float,
+) -> tuple[TlsObservation, TlsTransport | None]:
+    """Run the TLS handshake on a connected socket; the transport is None if it failed."""
+    events = _HandshakeEvents()
+    context = make_context(identity)
+    context.set_info_callback(events.callback)
+    conn = SSL.Connection(context, sock)
+    is_name = _is_dns_name(server_name)
+    if is_name:
+        conn.set_tlsext_host_name(server_name.encode("idna"))
+    conn.set_connect_state()
+    sock.setblocking(False)
+
+    def seen(outcome: TlsOutcome, error: str = "") -> TlsObservation:
+        return TlsObservation(
+            outcome=outcome,
+            server_name=server_name if is_name else "",
+            was_client_cert_requested=events.was_cert_requested if events.states else None,
+            was_client_cert_sent=events.wrote_client_cert and identity is not None,
+            alert="; ".join(events.alerts),
+            error=error,
+            handshake_ms=round((time.monotonic() - events.started) * 1000, 1),
+            timeout_s=timeout_s,
+        )
+
+    try:
+        _retrying(conn, sock, until, conn.do_handshake)
+    except PeerTimeout:
+        return seen(TlsOutcome.STALLED, f"no handshake within {timeout_s:g} s"), None
+    except SSL.SysCallError as e:
+        if e.args and e.args[0] in (errno.ECONNRESET, 10054):
+            return seen(TlsOutcome.RESET, "connection reset during the handshake"), None
+        return seen(TlsOutcome.CLOSED, "connection closed during the handshake"), None
+    except SSL.ZeroReturnError:
+        return seen(TlsOutcome.CLOSED, "connection closed during the handshake"), None
+    except SSL.Error as e:
+        reasons = _ssl_reasons(e)
+        not_tls = any(r in reasons.lower() for r in _NOT_TLS_REASONS) and not events.alerts
+        return seen(TlsOutcome.NOT_TLS if not_tls else TlsOutcome.FAILED, reasons), None
+    except OSError as e:
+        return seen(TlsOutcome.RESET, e.strerror or str(e)), None
+
+    chain = tuple(conn.get_peer_cert_chain(as_cryptography=True) or ())
+    observation = seen(TlsOutcome.ESTABLISHED)
+    ca_list = conn.get_client_ca_list()
+    established = dataclasses.replace(
+        observation,
+        version=conn.get_protocol_version_name(),
+        cipher=conn.get_cipher_name() or "",
+        chain_der=tuple(c.public_bytes(Encoding.DER) for c in chain),
+        chain=tuple(describe(c) for c in chain),
+        client_ca_names=tuple(_components_text(n) for n in ca_list),
+        client_ca_der=tuple(n.der() for n in ca_list),
+    )
+    return established, TlsTransport(conn, sock)
+
+
+def _components_text(name: crypto.X509Name) -> str:
+    parts = [f"{k.decode()}={v.decode('utf-8', 'replace')}" for k, v in name.get_components()]
+    return ",".join(reversed(parts))
+
+
+def _is_dns_name(server_name: str) -> bool:
+    if not server_name:
+        return False
+    try:
+        ipaddress.ip_address(server_name)
+    except ValueError:
+        return True
+    return False

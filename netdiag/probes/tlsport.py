@@ -1,0 +1,97 @@
+"""TLS on a port of its own (8140, the monitoring agent): the handshake with the client
+certificate, then one step further — what the server says first, or its answer to an
+HTTP request — so that a rejection after the handshake is seen."""
+
+from __future__ import annotations
+
+import time
+
+from netdiag.deadline import Deadline
+from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
+from netdiag.probes.dialogue import EXPECTED_ERRORS, Dialogue, TlsSettings
+from netdiag.probes.lines import PeerClosed, PeerTimeout, quote
+
+# How long to listen for the server speaking first (or a TLS 1.3 alert rejecting our
+# certificate) before sending an HTTP request.
+LISTEN_FIRST_S = 0.3
+MAX_RESPONSE = 16384
+
+
+def parse_http_response(data: bytes) -> Reply | None:
+    """Status code, status line and the telling lines of an HTTP response, or None."""
+    text = data.decode("latin-1")
+    head, _, body = text.partition("\r\n\r\n")
+    status_line = head.split("\r\n", 1)[0]
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        return None
+    body_lines = [line.strip() for line in body.replace("<", "\n<").splitlines()]
+    telling = [line for line in body_lines if line and not line.startswith("</")][:20]
+    return Reply(code=int(parts[1]), lines=(status_line, *telling))
+
+
+def probe_tls_port(
+    address: str,
+    port: int,
+    server_name: str,
+    tls_settings: TlsSettings,
+    timeout: float,
+    deadline: Deadline,
+) -> ProtocolObservation:
+    dialogue = Dialogue("tls", address, port, timeout, deadline)
+    stage = ProtocolStage.CONNECT
+    try:
+        dialogue.connect()
+        stage = ProtocolStage.TLS
+        tls = dialogue.start_tls(server_name, tls_settings)
+        transport = dialogue.tls_transport
+        if transport is None:
+            dialogue.stop(
+                stage, StageFailure.TLS_FAILED, tls.error or tls.alert or tls.outcome.value
+            )
+            return dialogue.finish()
+
+        stage = ProtocolStage.REQUEST
+        listen = min(LISTEN_FIRST_S, timeout, deadline.remaining())
+        try:
+            first = transport.recv(4096, time.monotonic() + listen)
+        except PeerTimeout:
+            first = None
+        if first is not None:
+            if not first:
+                raise PeerClosed("")
+            dialogue.fields["first_bytes"] = quote(first, 300)
+            dialogue.transcript.add("S", quote(first, 300))
+            dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
+            return dialogue.finish()
+
+        host = server_name or address
+        request = (
+            f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: netdiag\r\nConnection: close\r\n\r\n"
+        )
+        dialogue.transcript.add("C", f"GET / HTTP/1.1 (Host: {host})")
+        until = dialogue.until()
+        transport.send(request.encode("ascii"), until)
+        response = b""
+        while len(response) < MAX_RESPONSE:
+            try:
+                data = transport.recv(4096, until)
+            except PeerTimeout:
+                break
+            if not data:
+                break
+            response += data
+        if not response:
+            raise PeerClosed("")
+        dialogue.fields["first_bytes"] = quote(response, 300)
+        reply = parse_http_response(response)
+        if reply is None:
+            dialogue.transcript.add("S", quote(response, 300))
+        else:
+            dialogue.fields["after_tls"] = reply
+            for line in reply.lines[:5]:
+                dialogue.transcript.add("S", line)
+        dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
+    except EXPECTED_ERRORS as error:
+        dialogue.stop_on(stage, error)
+    return dialogue.finish()

@@ -1,0 +1,60 @@
+"""Passwords: read from a file, the environment or a prompt, never from the command line,
+and never shown by repr() or str()."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from netdiag.errors import UsageError
+
+MAX_PASSWORD_FILE = 4096
+
+
+class Secret:
+    """A password that prints as `***`, so no log, report or traceback shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bytes) -> None:
+        self._value = value
+
+    def reveal(self) -> bytes:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def read_secret(*, file: Path | None, env_var: str, prompt: str, may_prompt: bool) -> Secret | None:
+    """The secret from `file`, else `env_var`, else an interactive prompt, else None."""
+    if file is not None:
+        try:
+            raw = file.read_bytes()[: MAX_PASSWORD_FILE + 1]
+        except OSError as e:
+            raise UsageError(
+                f"cannot read password file {file}: {e.strerror or 'unreadable'}"
+            ) from None
+        if len(raw) > MAX_PASSWORD_FILE:
+            raise UsageError(f"password file {file} is larger than {MAX_PASSWORD_FILE} bytes")
+        # A trailing newline is what editors and `echo` add, never part of the password.
+        return Secret(raw.rstrip(b"\r\n"))
+    value = os.environ.get(env_var)
+    if value is not None:
+        return Secret(value.encode("utf-8"))
+    if may_prompt and sys.stdin.isatty():
+        try:
+            return Secret(getpass.getpass(prompt).encode("utf-8"))
+        except (EOFError, KeyboardInterrupt):
+            raise UsageError("no password given") from None
+    return None
