@@ -105,6 +105,9 @@ def check(
             "--repeat", help="Probe N times and report endpoints that flap.", min=1, max=100
         ),
     ] = 1,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between rounds of --repeat.", min=0, max=3600)
+    ] = 1.0,
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table, json or checkmk.")
@@ -126,6 +129,7 @@ def check(
         timeout_s=timeout,
         deadline_s=deadline,
         repeat=repeat,
+        interval_s=interval,
     )
     report = run_check(config, console)
     console.out(render(report, OutputFormat.JSON if json_output else output_format))

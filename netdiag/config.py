@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from netdiag.errors import UsageError
 from netdiag.targets import Network, Target
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from netdiag.identity import ClientIdentity
+    from netdiag.secrets import Secret
 
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_DEADLINE_S = 60.0
 MAX_PARALLEL = 32
 MAX_ADDRESSES_PER_ENDPOINT = 8
+DEFAULT_CERT_WARN_DAYS = 30
+DEFAULT_SLOW_BANNER_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,14 @@ class CheckConfig:
     timeout_s: float = DEFAULT_TIMEOUT_S
     deadline_s: float = DEFAULT_DEADLINE_S
     repeat: int = 1
+    interval_s: float = 1.0
     max_parallel: int = MAX_PARALLEL
     max_addresses: int = MAX_ADDRESSES_PER_ENDPOINT
     profile_name: str = ""
+    identity: ClientIdentity | None = field(default=None, repr=False)
+    anchors: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    anchors_name: str = ""
+    cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
+    slow_banner_s: float = DEFAULT_SLOW_BANNER_S
+    pop3_login: tuple[str, Secret] | None = field(default=None, repr=False)
+    pop3_login_kind: str = ""

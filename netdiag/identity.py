@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from netdiag.chains import describe, issuer_chain
 from netdiag.errors import CertificateError
+from netdiag.observations import ClientCertificateObservation
 from netdiag.secrets import Secret
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -174,3 +176,16 @@ def load_ca_certificates(path: Path) -> tuple[x509.Certificate, ...]:
         except ValueError:
             continue
     raise CertificateError(f"{path} holds no PEM or DER certificate")
+
+
+def observe_identity(identity: ClientIdentity) -> ClientCertificateObservation:
+    """The identity's certificates as facts for the diagnosis and the report."""
+    is_complete, missing = issuer_chain(identity.certificate, identity.chain)
+    return ClientCertificateObservation(
+        source=identity.source,
+        leaf=describe(identity.certificate),
+        issuer_der=identity.certificate.issuer.public_bytes(),
+        chain=tuple(describe(c) for c in identity.chain),
+        is_chain_complete=is_complete,
+        missing_issuer=missing,
+    )

@@ -109,6 +109,7 @@ class ClientCertificateObservation:
 
     source: str
     leaf: CertificateFacts
+    issuer_der: bytes = b""
     chain: tuple[CertificateFacts, ...] = ()
     is_chain_complete: bool = False
     missing_issuer: str = ""
@@ -224,4 +225,5 @@ class ProtocolObservation:
     after_tls: Reply | None = None
     capa: Reply | None = None
     login: Reply | None = None
+    login_kind: str = ""
     first_bytes: str = ""

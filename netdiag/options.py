@@ -22,6 +22,7 @@ def build_check_config(
     timeout_s: float,
     deadline_s: float,
     repeat: int,
+    interval_s: float = 1.0,
 ) -> CheckConfig:
     """Load the profile (or the --target endpoints), filter, and check every value."""
     if targets:
@@ -52,5 +53,6 @@ def build_check_config(
         timeout_s=timeout_s,
         deadline_s=max(deadline_s, timeout_s),
         repeat=repeat,
+        interval_s=interval_s,
         profile_name=name,
     )

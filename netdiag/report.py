@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
-from netdiag.observations import DnsObservation, TcpObservation
+from netdiag.observations import (
+    ClientCertificateObservation,
+    DnsObservation,
+    ProtocolObservation,
+    TcpObservation,
+)
 from netdiag.targets import Target
 
 
@@ -58,6 +63,7 @@ class EndpointResult:
     findings: tuple[Finding, ...]
     dns: DnsObservation | None = None
     tcp: tuple[TcpObservation, ...] = ()
+    protocol: ProtocolObservation | None = None
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 
@@ -84,7 +90,10 @@ class Report:
     profile: str = ""
     was_interrupted: bool = False
     notes: tuple[str, ...] = field(default=())
+    client_certificate: ClientCertificateObservation | None = None
+    local_findings: tuple[Finding, ...] = ()
 
     @property
     def status(self) -> Status:
-        return worst(e.status for e in self.endpoints)
+        local = (f.severity.status for f in self.local_findings)
+        return worst([*local, *(e.status for e in self.endpoints)])

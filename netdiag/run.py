@@ -16,11 +16,22 @@ from netdiag.deadline import Deadline
 from netdiag.diagnosis import diagnose_endpoint, diagnose_flapping
 from netdiag.diagnosis.catalogue import finding
 from netdiag.errors import DeadlineExpired
-from netdiag.observations import DnsAnswer, DnsObservation, DnsOutcome, TcpObservation, TcpOutcome
+from netdiag.observations import (
+    ClientCertificateObservation,
+    DnsAnswer,
+    DnsObservation,
+    DnsOutcome,
+    ProtocolObservation,
+    ProtocolStage,
+    StageFailure,
+    TcpObservation,
+    TcpOutcome,
+)
+from netdiag.probes.dialogue import TlsSettings
 from netdiag.probes.dns import QTYPES, lookup_os, query_addresses, system_resolvers
 from netdiag.probes.tcp import probe_tcp
-from netdiag.report import EndpointResult, Report
-from netdiag.targets import Target
+from netdiag.report import EndpointResult, Finding, Report
+from netdiag.targets import Service, Target
 
 
 @dataclass
@@ -29,6 +40,7 @@ class _Round:
 
     dns: dict[str, DnsObservation] = field(default_factory=dict)
     tcp: dict[Target, list[TcpObservation]] = field(default_factory=dict)
+    protocol: dict[Target, ProtocolObservation] = field(default_factory=dict)
     complete: set[Target] = field(default_factory=set)
     was_interrupted: bool = False
 
@@ -38,16 +50,20 @@ def run_check(config: CheckConfig, console: Console | None = None) -> Report:
     console = console or Console()
     started_at = datetime.now(UTC)
     started = time.monotonic()
+    client, local_findings = _client_certificate(config, started_at)
     resolvers, notes = _resolvers(config)
     rounds: list[_Round] = []
     for number in range(1, max(1, config.repeat) + 1):
         prefix = f"round {number}/{config.repeat} " if config.repeat > 1 else ""
+        if number > 1 and not _pause(config.interval_s, console, prefix):
+            rounds[-1].was_interrupted = True
+            break
         current = _probe_round(config, resolvers, console, prefix)
         rounds.append(current)
         if current.was_interrupted:
             break
     console.clear_progress()
-    endpoints = tuple(_result(config, target, rounds) for target in config.targets)
+    endpoints = tuple(_result(config, target, rounds, client) for target in config.targets)
     return Report(
         started=started_at,
         duration_s=round(time.monotonic() - started, 3),
@@ -55,7 +71,31 @@ def run_check(config: CheckConfig, console: Console | None = None) -> Report:
         profile=config.profile_name,
         was_interrupted=rounds[-1].was_interrupted,
         notes=tuple(notes),
+        client_certificate=client,
+        local_findings=tuple(local_findings),
     )
+
+
+def _client_certificate(
+    config: CheckConfig, now: datetime
+) -> tuple[ClientCertificateObservation | None, list[Finding]]:
+    if config.identity is None:
+        return None, []
+    from netdiag.diagnosis.certificate import diagnose_client_certificate
+    from netdiag.identity import observe_identity
+
+    observation = observe_identity(config.identity)
+    return observation, diagnose_client_certificate(observation, now, config.cert_warn_days)
+
+
+def _pause(seconds: float, console: Console, prefix: str) -> bool:
+    """Wait between rounds; False if Ctrl-C ended the wait."""
+    console.progress(f"{prefix}waiting {seconds:g} s")
+    try:
+        time.sleep(seconds)
+    except KeyboardInterrupt:
+        return False
+    return True
 
 
 def _resolvers(config: CheckConfig) -> tuple[tuple[ResolverSpec, ...], list[str]]:
@@ -123,9 +163,74 @@ def _probe_round(
             missing.add(target)
         else:
             current.tcp[target].append(observation)
-    current.complete.update(t for t in connect_targets if t not in missing)
-    current.was_interrupted = connects.was_interrupted
+    if connects.was_interrupted:
+        current.was_interrupted = True
+        current.complete.update(t for t in connect_targets if t not in missing)
+        return current
+
+    protocol_tasks: list[Callable[[], ProtocolObservation]] = []
+    protocol_targets: list[Target] = []
+    for target in config.targets:
+        if target in missing:
+            continue
+        open_addresses = [o.address for o in current.tcp[target] if o.outcome is TcpOutcome.OPEN]
+        if target.service is Service.TCP or not open_addresses:
+            current.complete.add(target)
+            continue
+        protocol_tasks.append(partial(_converse, config, target, open_addresses[0], deadline))
+        protocol_targets.append(target)
+    dialogues = run_all(
+        protocol_tasks,
+        limit=config.max_parallel,
+        deadline=deadline,
+        on_done=lambda done, total: console.progress(f"{prefix}TLS {done}/{total}"),
+    )
+    for target, dialogue in zip(protocol_targets, dialogues.results, strict=True):
+        if dialogue is not None:
+            current.protocol[target] = dialogue
+            current.complete.add(target)
+    current.was_interrupted = dialogues.was_interrupted
     return current
+
+
+def _converse(
+    config: CheckConfig, target: Target, address: str, deadline: Deadline
+) -> ProtocolObservation:
+    """The protocol dialogue of the endpoint's service on one open address."""
+    settings = TlsSettings(
+        identity=config.identity, anchors=config.anchors, anchors_name=config.anchors_name
+    )
+    server_name = "" if target.is_address_literal else target.host
+    if target.service is Service.SMTP_STARTTLS:
+        from netdiag.probes.smtp import probe_smtp
+
+        return probe_smtp(address, target.port, server_name, settings, config.timeout_s, deadline)
+    if target.service is Service.POP3S:
+        from netdiag.probes.pop3s import probe_pop3s
+
+        return probe_pop3s(
+            address,
+            target.port,
+            server_name,
+            settings,
+            config.timeout_s,
+            deadline,
+            login=config.pop3_login,
+            login_kind=config.pop3_login_kind,
+        )
+    if target.service is Service.TLS:
+        from netdiag.probes.tlsport import probe_tls_port
+
+        return probe_tls_port(
+            address, target.port, server_name, settings, config.timeout_s, deadline
+        )
+    return ProtocolObservation(
+        service=target.service.value,
+        address=address,
+        port=target.port,
+        stopped_at=ProtocolStage.CONNECT,
+        failure=StageFailure.NONE,
+    )
 
 
 def _query(
@@ -156,7 +261,12 @@ def _connect(address: str, port: int, timeout: float, deadline: Deadline) -> Tcp
         )
 
 
-def _result(config: CheckConfig, target: Target, rounds: list[_Round]) -> EndpointResult:
+def _result(
+    config: CheckConfig,
+    target: Target,
+    rounds: list[_Round],
+    client: ClientCertificateObservation | None,
+) -> EndpointResult:
     finished = [r for r in rounds if target in r.complete]
     if not finished:
         last = rounds[-1]
@@ -166,10 +276,19 @@ def _result(config: CheckConfig, target: Target, rounds: list[_Round]) -> Endpoi
             findings=(finding("run.incomplete", f"{target.label} not fully checked: {reason}"),),
             dns=last.dns.get(target.host),
             tcp=tuple(last.tcp.get(target, ())),
+            protocol=last.protocol.get(target),
             was_completed=False,
         )
     per_round = [
-        diagnose_endpoint(target, r.dns.get(target.host), r.tcp[target], config.expected_networks)
+        diagnose_endpoint(
+            target,
+            r.dns.get(target.host),
+            r.tcp[target],
+            r.protocol.get(target),
+            expected_networks=config.expected_networks,
+            client=client,
+            slow_banner_s=config.slow_banner_s,
+        )
         for r in finished
     ]
     findings = per_round[-1]
@@ -183,5 +302,6 @@ def _result(config: CheckConfig, target: Target, rounds: list[_Round]) -> Endpoi
         findings=findings,
         dns=last.dns.get(target.host),
         tcp=tuple(last.tcp[target]),
+        protocol=last.protocol.get(target),
         rounds=codes if len(per_round) > 1 else (),
     )

@@ -110,6 +110,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the peer closes the SMTP session early",
         "A mail security appliance or proxy closes the connection: disable SMTP inspection for the vendor's mail servers.",
     ),
+    "smtp.rejected": CatalogueEntry(
+        _C,
+        "the server refuses the session",
+        "The server answers with a permanent refusal (5xx) at the greeting or EHLO: send the quoted reply to the vendor; a proxy in between may also answer like this.",
+    ),
     "smtp.protocol_error": CatalogueEntry(
         _C,
         "the peer does not speak SMTP",
@@ -121,7 +126,13 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the peer does not speak POP3",
         "What answers on port 995 is not a POP3 server after TLS: check for a proxy or a port redirect.",
     ),
+    "pop3.login_failed": CatalogueEntry(
+        _C,
+        "the POP3 login fails",
+        "The mailbox credentials are refused: check user name and password with the vendor.",
+    ),
     # TLS
+    "tls.established": CatalogueEntry(_I, "TLS works", ""),
     "tls.handshake_failed": CatalogueEntry(
         _C,
         "the TLS handshake failed",
@@ -173,6 +184,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         _C,
         "the certificate is not for client authentication",
         "The certificate lacks the clientAuth extended key usage: use the client certificate the vendor issued.",
+    ),
+    "cert.chain_incomplete": CatalogueEntry(
+        _I,
+        "the certificate file lacks part of its CA chain",
+        "Usually harmless: the vendor's servers know their own CA. If a server rejects the certificate, ask the vendor for the bundle with the full chain.",
     ),
     "cert.issuer_not_accepted": CatalogueEntry(
         _C,

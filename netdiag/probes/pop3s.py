@@ -49,8 +49,10 @@ def probe_pop3s(
     timeout: float,
     deadline: Deadline,
     login: tuple[str, Secret] | None = None,
+    login_kind: str = "mailbox",
 ) -> ProtocolObservation:
-    """The POP3S dialogue; `login` is (user, password) when a login probe is wanted."""
+    """The POP3S dialogue; `login` is (user, password) when a login is wanted, `login_kind`
+    says whether it is the mailbox's own ("mailbox") or a made-up user ("probe")."""
     dialogue = Dialogue("pop3s", address, port, timeout, deadline)
     stage = ProtocolStage.CONNECT
     try:
@@ -91,6 +93,7 @@ def probe_pop3s(
                 )
                 reply = read_status(reader, dialogue.until())
             dialogue.fields["login"] = reply
+            dialogue.fields["login_kind"] = login_kind
 
         stage = ProtocolStage.QUIT
         reader.send_line("QUIT", dialogue.until())

@@ -123,6 +123,8 @@ def test_repeat_reports_an_endpoint_whose_result_changes() -> None:
             f"127.0.0.1:{steady.port}/tcp",
             "--repeat",
             "2",
+            "--interval",
+            "0.3",
             "--timeout",
             "0.5",
             "--json",

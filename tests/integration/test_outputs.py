@@ -31,7 +31,7 @@ def scenario() -> Any:
             "--timeout",
             "0.5",
             "--target",
-            f"ok.test:{open_port.port}/smtp-starttls",
+            f"ok.test:{open_port.port}/tcp",
             "--target",
             f"127.0.0.1:{refused}/pop3s",
             "--target",
@@ -110,7 +110,7 @@ def test_checkmk_lines_parse(scenario: dict[str, Any]) -> None:
     open_port, refused, dropping = scenario["ports"]
     assert by_name["netdiag DNS"]["state"] == "2"
     assert "dns.nxdomain" in by_name["netdiag DNS"]["text"]
-    ok = by_name[f"netdiag ok.test:{open_port} smtp-starttls"]
+    ok = by_name[f"netdiag ok.test:{open_port} tcp"]
     assert ok["state"] == "0" and ok["metrics"].startswith("connect_time=")
     assert by_name[f"netdiag 127.0.0.1:{refused} pop3s"]["state"] == "2"
     assert "tcp.filtered" in by_name[f"netdiag 127.0.0.1:{dropping} tls"]["text"]
