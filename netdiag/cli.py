@@ -106,15 +106,58 @@ def check(
         ),
     ] = 1,
     interval: Annotated[
-        float, typer.Option("--interval", help="Seconds between rounds of --repeat.", min=0, max=3600)
+        float,
+        typer.Option("--interval", help="Seconds between rounds of --repeat.", min=0, max=3600),
     ] = 1.0,
+    cert: Annotated[
+        Path | None,
+        typer.Option("--cert", help="Client certificate: PEM (with key, or --key) or PKCS#12."),
+    ] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="PEM private key for --cert.")] = None,
+    cert_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--cert-password-file",
+            help="File holding the password of --cert (else NETDIAG_CERT_PASSWORD, else a prompt).",
+        ),
+    ] = None,
+    ca: Annotated[
+        list[Path] | None,
+        typer.Option("--ca", help="CA certificates (PEM) to verify the servers with (repeatable)."),
+    ] = None,
+    cert_warn_days: Annotated[
+        int,
+        typer.Option(
+            "--cert-warn-days", help="Warn when the certificate expires within N days.", min=0
+        ),
+    ] = 30,
+    slow_banner: Annotated[
+        float,
+        typer.Option("--slow-banner", help="Seconds after which an SMTP banner is slow.", min=0),
+    ] = 3.0,
+    pop3_user: Annotated[
+        str | None, typer.Option("--pop3-user", help="Mailbox user for a POP3 login probe.")
+    ] = None,
+    pop3_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pop3-password-file",
+            help="File holding the mailbox password (else NETDIAG_POP3_PASSWORD, else a prompt).",
+        ),
+    ] = None,
+    probe_login: Annotated[
+        bool,
+        typer.Option(
+            "--probe-login", help="Try a POP3 login with a made-up user (may alert the operator)."
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table, json or checkmk.")
     ] = OutputFormat.TABLE,
 ) -> None:
     """Resolve and connect to every endpoint and say what is wrong."""
-    from netdiag.options import build_check_config
+    from netdiag.options import Credentials, build_check_config
     from netdiag.render import render
     from netdiag.run import run_check
 
@@ -130,6 +173,17 @@ def check(
         deadline_s=deadline,
         repeat=repeat,
         interval_s=interval,
+        credentials=Credentials(
+            cert=cert,
+            key=key,
+            cert_password_file=cert_password_file,
+            ca_files=tuple(ca or ()),
+            pop3_user=pop3_user,
+            pop3_password_file=pop3_password_file,
+            probe_login=probe_login,
+        ),
+        cert_warn_days=cert_warn_days,
+        slow_banner_s=slow_banner,
     )
     report = run_check(config, console)
     console.out(render(report, OutputFormat.JSON if json_output else output_format))

@@ -23,6 +23,10 @@ from netdiag.secrets import Secret
 MAX_FILE_BYTES = 1024 * 1024
 
 
+class PasswordNeeded(CertificateError):
+    """The file is protected and no password was given."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientIdentity:
     """The certificate to present, its key (never shown) and the CA certificates with it."""
@@ -74,7 +78,7 @@ def _load_pem_key(data: bytes, where: str, password: Secret | None) -> PrivateKe
         return serialization.load_pem_private_key(data, password.reveal() if password else None)
     except TypeError:
         if password is None:
-            raise CertificateError(
+            raise PasswordNeeded(
                 f"the key in {where} is encrypted: give its password with --cert-password-file "
                 "or NETDIAG_CERT_PASSWORD"
             ) from None
@@ -138,7 +142,7 @@ def _load_pkcs12(data: bytes, source: str, password: Secret | None) -> ClientIde
             ) from None
     if loaded is None:
         if password is None:
-            raise CertificateError(
+            raise PasswordNeeded(
                 f"{source} is protected by a password: give it with --cert-password-file "
                 "or NETDIAG_CERT_PASSWORD"
             )

@@ -3,12 +3,94 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netdiag.config import CheckConfig, parse_resolver
 from netdiag.errors import UsageError
 from netdiag.targets import Network, load_profile, parse_target, select_targets
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credentials:
+    """Where the client certificate, the CA files and the mailbox login come from."""
+
+    cert: Path | None = None
+    key: Path | None = None
+    cert_password_file: Path | None = None
+    ca_files: tuple[Path, ...] = ()
+    pop3_user: str | None = None
+    pop3_password_file: Path | None = None
+    probe_login: bool = False
+
+
+CERT_PASSWORD_ENV = "NETDIAG_CERT_PASSWORD"
+POP3_PASSWORD_ENV = "NETDIAG_POP3_PASSWORD"
+
+
+def load_credentials(credentials: Credentials) -> dict[str, object]:
+    """The CheckConfig fields for the identity, trust anchors and POP3 login."""
+    from netdiag.errors import CertificateError
+    from netdiag.identity import PasswordNeeded, load_ca_certificates, load_identity
+    from netdiag.secrets import read_secret
+
+    fields: dict[str, object] = {}
+    anchors: list[x509.Certificate] = []
+    names: list[str] = []
+    if credentials.cert is not None:
+        password = read_secret(
+            file=credentials.cert_password_file,
+            env_var=CERT_PASSWORD_ENV,
+            prompt="",
+            may_prompt=False,
+        )
+        try:
+            identity = load_identity(credentials.cert, credentials.key, password)
+        except PasswordNeeded:
+            password = read_secret(
+                file=None,
+                env_var=CERT_PASSWORD_ENV,
+                prompt=f"Password for {credentials.cert.name}: ",
+                may_prompt=True,
+            )
+            if password is None:
+                raise
+            identity = load_identity(credentials.cert, credentials.key, password)
+        fields["identity"] = identity
+        if identity.chain:
+            anchors.extend(identity.chain)
+            names.append(f"CA certificates of {credentials.cert.name}")
+    for path in credentials.ca_files:
+        anchors.extend(load_ca_certificates(path))
+        names.append(str(path))
+    fields["anchors"] = tuple(anchors)
+    fields["anchors_name"] = " + ".join(names)
+    if credentials.pop3_user is not None:
+        secret = read_secret(
+            file=credentials.pop3_password_file,
+            env_var=POP3_PASSWORD_ENV,
+            prompt=f"POP3 password for {credentials.pop3_user}: ",
+            may_prompt=True,
+        )
+        if secret is None:
+            raise CertificateError(
+                "--pop3-user needs a password: --pop3-password-file or NETDIAG_POP3_PASSWORD"
+            )
+        fields["pop3_login"] = (credentials.pop3_user, secret)
+        fields["pop3_login_kind"] = "mailbox"
+    elif credentials.probe_login:
+        from netdiag.secrets import Secret
+
+        user = f"netdiag-probe-{secrets.token_hex(4)}"
+        fields["pop3_login"] = (user, Secret(secrets.token_hex(8).encode()))
+        fields["pop3_login_kind"] = "probe"
+    return fields
 
 
 def build_check_config(
@@ -23,6 +105,9 @@ def build_check_config(
     deadline_s: float,
     repeat: int,
     interval_s: float = 1.0,
+    credentials: Credentials | None = None,
+    cert_warn_days: int = 30,
+    slow_banner_s: float = 3.0,
 ) -> CheckConfig:
     """Load the profile (or the --target endpoints), filter, and check every value."""
     if targets:
@@ -55,4 +140,7 @@ def build_check_config(
         repeat=repeat,
         interval_s=interval_s,
         profile_name=name,
+        cert_warn_days=cert_warn_days,
+        slow_banner_s=slow_banner_s,
+        **load_credentials(credentials or Credentials()),  # type: ignore[arg-type]
     )

@@ -77,7 +77,16 @@ class EndpointResult:
     def headline(self) -> Finding | None:
         """The finding to show first: the most severe, then the first found."""
         order = {Severity.CRIT: 0, Severity.WARN: 1, Severity.INFO: 2}
-        return min(self.findings, key=lambda f: order[f.severity], default=None)
+        # Among problems the first found is the cause (DNS before TCP before TLS); among
+        # good news the last is the deepest layer that worked.
+        ranked = sorted(
+            enumerate(self.findings),
+            key=lambda item: (
+                order[item[1].severity],
+                -item[0] if item[1].severity is Severity.INFO else item[0],
+            ),
+        )
+        return ranked[0][1] if ranked else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from netdiag.deadline import Deadline
 from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Dialogue, Garbage, TlsSettings
-from netdiag.probes.lines import LineReader
+from netdiag.probes.lines import LineReader, PeerClosed
 
 # RFC 5321 4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF )
 #                            Reply-code [ SP textstring ] CRLF
@@ -58,7 +58,14 @@ def read_reply(reader: LineReader, until: float) -> Reply:
     """Read one complete reply, bounded in lines."""
     lines: list[str] = []
     while len(lines) < MAX_REPLY_LINES:
-        line = reader.read_line(until)
+        try:
+            line = reader.read_line(until)
+        except PeerClosed:
+            if lines:
+                raise Garbage(
+                    f"the peer closed in the middle of a reply, after {lines[-1][:80]!r}"
+                ) from None
+            raise
         parsed = parse_reply_line(line)
         if parsed is None:
             raise Garbage(f"not SMTP: {line[:120]!r}")

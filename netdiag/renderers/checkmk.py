@@ -13,10 +13,14 @@ def _clean(text: str) -> str:
 
 
 def _metrics(endpoint: EndpointResult) -> str:
+    metrics = []
     times = [t.elapsed_ms for t in endpoint.tcp if t.outcome is TcpOutcome.OPEN]
-    if not times:
-        return "-"
-    return f"connect_time={min(times) / 1000:.4f}"
+    if times:
+        metrics.append(f"connect_time={min(times) / 1000:.4f}")
+    tls = endpoint.protocol.tls if endpoint.protocol is not None else None
+    if tls is not None and tls.version:
+        metrics.append(f"handshake_time={tls.handshake_ms / 1000:.4f}")
+    return "|".join(metrics) or "-"
 
 
 def _endpoint_line(endpoint: EndpointResult) -> str:
@@ -41,5 +45,18 @@ def _dns_line(report: Report) -> str:
     return f'{int(state)} "netdiag DNS" - {_clean(text)}'
 
 
+def _certificate_line(report: Report) -> str | None:
+    if report.client_certificate is None:
+        return None
+    problems = [f for f in report.local_findings if f.severity is not Severity.INFO]
+    state = worst(f.severity.status for f in problems)
+    text = "; ".join(f"{f.code}: {f.summary}" for f in problems) or (
+        f"valid until {report.client_certificate.leaf.not_after}"
+    )
+    return f'{int(state)} "netdiag client certificate" - {_clean(text)}'
+
+
 def render_checkmk(report: Report) -> str:
-    return "\n".join([_dns_line(report), *(_endpoint_line(e) for e in report.endpoints)])
+    lines = [_dns_line(report), _certificate_line(report)]
+    lines += [_endpoint_line(e) for e in report.endpoints]
+    return "\n".join(line for line in lines if line is not None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from typing import Any
@@ -10,6 +11,17 @@ from netdiag import __version__
 from netdiag.report import EndpointResult, Finding, Report
 
 SCHEMA = "netdiag.report/1"
+
+
+def plain(value: Any) -> Any:
+    """Observations as JSON values: dataclasses as objects, bytes (DER) as base64."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
@@ -32,8 +44,9 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
         "completed": e.was_completed,
         "findings": [finding_to_dict(f) for f in e.findings],
         "observations": {
-            "dns": dataclasses.asdict(e.dns) if e.dns is not None else None,
-            "tcp": [dataclasses.asdict(t) for t in e.tcp],
+            "dns": plain(e.dns),
+            "tcp": plain(e.tcp),
+            "protocol": plain(e.protocol),
         },
         "rounds": [list(codes) for codes in e.rounds],
     }
@@ -49,6 +62,10 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "profile": report.profile,
         "interrupted": report.was_interrupted,
         "notes": list(report.notes),
+        "local": {
+            "client_certificate": plain(report.client_certificate),
+            "findings": [finding_to_dict(f) for f in report.local_findings],
+        },
         "endpoints": [endpoint_to_dict(e) for e in report.endpoints],
     }
 

@@ -43,11 +43,24 @@ def render_table(report: Report) -> str:
         ]
         for e in report.endpoints
     ]
-    lines = [
+    lines = []
+    if report.client_certificate is not None:
+        leaf = report.client_certificate.leaf
+        lines.append(
+            f"client certificate: {leaf.subject} (issuer {leaf.issuer}, until {leaf.not_after})"
+        )
+    for f in report.local_findings:
+        lines.append(f"  {f.severity.name} {f.code}: {f.summary}")
+    if lines:
+        lines.append("")
+    lines += [
         tabulate(rows, headers=["status", "host", "port", "service", "address", "finding"]),
         "",
     ]
     remedies: dict[str, list[str]] = {}
+    for f in report.local_findings:
+        if f.severity is not Severity.INFO and f.remedy:
+            remedies.setdefault(f.code, []).append(f.remedy)
     for endpoint in report.endpoints:
         for f in endpoint.findings:
             if f.severity is not Severity.INFO and f.remedy:
