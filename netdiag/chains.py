@@ -78,6 +78,30 @@ def issuer_chain(
     return False, current.issuer.rfc4514_string()
 
 
+def name_matches(certificate: x509.Certificate, server_name: str) -> bool:
+    """RFC 6125 matching of `server_name` against the SAN (one left-most wildcard label)."""
+    try:
+        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    try:
+        address = ipaddress.ip_address(server_name)
+    except ValueError:
+        address = None
+    if address is not None:
+        return address in san.get_values_for_type(x509.IPAddress)
+    wanted = server_name.lower().rstrip(".").split(".")
+    for pattern in san.get_values_for_type(x509.DNSName):
+        labels = pattern.lower().rstrip(".").split(".")
+        if len(labels) != len(wanted):
+            continue
+        if labels[0] == "*" and len(labels) > 2 and labels[1:] == wanted[1:]:
+            return True
+        if labels == wanted:
+            return True
+    return False
+
+
 def verify_chain(
     chain_der: Sequence[bytes],
     anchors: Sequence[x509.Certificate],
@@ -85,10 +109,15 @@ def verify_chain(
     server_name: str,
     now: datetime,
 ) -> ChainVerification | None:
-    """Verify the presented chain for `server_name` against `anchors`; None without anchors."""
+    """Verify the presented chain for `server_name` against `anchors`; None without anchors.
+
+    OpenSSL's verifier (through pyOpenSSL) rather than cryptography's: the latter enforces
+    the CA/Browser Forum profile, which private vendor PKIs need not follow, and a
+    "not trusted" here must mean "not issued by these CAs", not "unusual extensions".
+    """
     if not anchors or not chain_der:
         return None
-    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+    from OpenSSL import crypto
 
     try:
         chain = [x509.load_der_x509_certificate(d) for d in chain_der]
@@ -96,17 +125,25 @@ def verify_chain(
         return ChainVerification(
             is_trusted=False, anchors=anchors_name, detail="unparseable certificate"
         )
+    store = crypto.X509Store()
+    for anchor in anchors:
+        store.add_cert(crypto.X509.from_cryptography(anchor))
+    # An issuing CA given as anchor is enough, as in the vendor's bundle.
+    store.set_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
+    store.set_time(now)
+    context = crypto.X509StoreContext(
+        store,
+        crypto.X509.from_cryptography(chain[0]),
+        [crypto.X509.from_cryptography(c) for c in chain[1:]],
+    )
     try:
-        subject: x509.DNSName | x509.IPAddress = x509.IPAddress(ipaddress.ip_address(server_name))
-    except ValueError:
-        subject = x509.DNSName(server_name)
-    try:
-        verifier = (
-            PolicyBuilder().store(Store(list(anchors))).time(now).build_server_verifier(subject)
+        context.verify_certificate()
+    except crypto.X509StoreContextError as e:
+        return ChainVerification(is_trusted=False, anchors=anchors_name, detail=str(e)[:300])
+    if not name_matches(chain[0], server_name):
+        return ChainVerification(
+            is_trusted=False,
+            anchors=anchors_name,
+            detail=f"the certificate is not valid for {server_name}",
         )
-        verifier.verify(chain[0], chain[1:])
-    except VerificationError as e:
-        return ChainVerification(is_trusted=False, anchors=anchors_name, detail=str(e)[:300])
-    except ValueError as e:
-        return ChainVerification(is_trusted=False, anchors=anchors_name, detail=str(e)[:300])
     return ChainVerification(is_trusted=True, anchors=anchors_name)

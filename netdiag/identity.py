@@ -188,7 +188,9 @@ def observe_identity(identity: ClientIdentity) -> ClientCertificateObservation:
     return ClientCertificateObservation(
         source=identity.source,
         leaf=describe(identity.certificate),
-        issuer_der=identity.certificate.issuer.public_bytes(),
+        issuer_names_der=tuple(
+            dict.fromkeys(c.issuer.public_bytes() for c in (identity.certificate, *identity.chain))
+        ),
         chain=tuple(describe(c) for c in identity.chain),
         is_chain_complete=is_complete,
         missing_issuer=missing,

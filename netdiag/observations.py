@@ -109,7 +109,9 @@ class ClientCertificateObservation:
 
     source: str
     leaf: CertificateFacts
-    issuer_der: bytes = b""
+    # DER of every issuer name up our chain (the leaf's issuer first): a server's list of
+    # acceptable CAs may name the issuing CA or any CA above it.
+    issuer_names_der: tuple[bytes, ...] = ()
     chain: tuple[CertificateFacts, ...] = ()
     is_chain_complete: bool = False
     missing_issuer: str = ""

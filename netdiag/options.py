@@ -30,8 +30,9 @@ class Credentials:
     probe_login: bool = False
 
 
-CERT_PASSWORD_ENV = "NETDIAG_CERT_PASSWORD"
-POP3_PASSWORD_ENV = "NETDIAG_POP3_PASSWORD"
+# Names of environment variables, not secrets.
+CERT_PASSWORD_ENV = "NETDIAG_CERT_PASSWORD"  # noqa: S105
+POP3_PASSWORD_ENV = "NETDIAG_POP3_PASSWORD"  # noqa: S105
 
 
 def load_credentials(credentials: Credentials) -> dict[str, object]:

@@ -29,7 +29,10 @@ def transcript_tail(obs: ProtocolObservation, count: int = 8) -> list[str]:
 
 
 def _reply_text(reply: Reply) -> str:
-    return f"{reply.code} {reply.text}" if reply.code >= 100 else reply.text
+    """A reply as the server sent it: SMTP code and text, or POP3 +OK/-ERR and text."""
+    if reply.code >= 100:
+        return f"{reply.code} {reply.text}"
+    return ("+OK " if reply.code == POP3_OK else "-ERR ") + reply.text
 
 
 def is_masked_banner(banner: Reply) -> bool:
@@ -79,7 +82,8 @@ def _smtp(
         return [
             finding(
                 "smtp.protocol_error",
-                f"{where}: the peer does not speak SMTP ({obs.stopped_at.value}): {obs.failure_detail}",
+                f"{where}: the peer does not speak SMTP ({obs.stopped_at.value}): "
+                + obs.failure_detail,
                 tail,
             )
         ]
@@ -224,7 +228,8 @@ def _pop3(
         return [f for f in findings if f.code != "tls.established"] + [
             finding(
                 "pop3.protocol_error",
-                f"{where}: the peer does not speak POP3 ({obs.stopped_at.value}): {obs.failure_detail}",
+                f"{where}: the peer does not speak POP3 ({obs.stopped_at.value}): "
+                + obs.failure_detail,
                 transcript_tail(obs),
             )
         ]

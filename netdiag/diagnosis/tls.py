@@ -31,7 +31,8 @@ def describe_tls(tls: TlsObservation) -> list[str]:
     if tls.was_client_cert_requested is not None:
         requested = "yes" if tls.was_client_cert_requested else "no"
         lines.append(
-            f"client certificate requested: {requested}; sent: {'yes' if tls.was_client_cert_sent else 'no'}"
+            f"client certificate requested: {requested}; "
+            f"sent: {'yes' if tls.was_client_cert_sent else 'no'}"
         )
     if tls.client_ca_names:
         lines.append("acceptable client CAs: " + "; ".join(tls.client_ca_names[:8]))
@@ -78,7 +79,11 @@ def diagnose_tls(
         )
     elif CERT_ALERT.search(tls.post_handshake_alert):
         findings.append(_rejected(where, tls, client, evidence))
-    if client is not None and tls.client_ca_der and client.issuer_der not in tls.client_ca_der:
+    if (
+        client is not None
+        and tls.client_ca_der
+        and not set(client.issuer_names_der) & set(tls.client_ca_der)
+    ):
         findings.append(
             finding(
                 "cert.issuer_not_accepted",

@@ -28,6 +28,10 @@ from netdiag.probes.lines import (
 )
 from netdiag.probes.tls import TlsTransport, handshake
 
+# How long to listen for a TLS 1.3 post-handshake alert: about one round trip to a
+# distant server, paid only when the server asked for a certificate.
+ALERT_WAIT_S = 0.5
+
 
 class Garbage(Exception):
     """The peer sent something that is not the protocol (the quoted line is the message)."""
@@ -91,10 +95,29 @@ class Dialogue:
             else:
                 self.reader.switch(transport)
             self.transcript.add("-", f"TLS established: {tls.version} {tls.cipher}")
+            self.fields["tls"] = tls
+            if tls.version == "TLSv1.3" and tls.was_client_cert_requested:
+                self._catch_certificate_rejection(transport)
+            return tls
         else:
             self.transcript.add("-", f"TLS {tls.outcome.value}: {tls.error or tls.alert}")
         self.fields["tls"] = tls
         return tls
+
+    def _catch_certificate_rejection(self, transport: TlsTransport) -> None:
+        """In TLS 1.3 the server judges our certificate after the handshake has completed
+        for us (RFC 8446 4.4.2.4): its alert is what a first read returns. Read once,
+        briefly, before speaking: a request sent into a connection the server is already
+        closing would only earn a reset that hides the alert."""
+        assert self.reader is not None
+        wait = min(ALERT_WAIT_S, self.timeout, self.deadline.remaining())
+        try:
+            data = transport.recv(4096, time.monotonic() + wait)
+        except PeerTimeout:
+            return
+        if not data:
+            raise PeerClosed("")
+        self.reader.buffer += data
 
     def record_alert(self, text: str) -> None:
         tls = self.fields.get("tls")

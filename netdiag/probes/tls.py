@@ -79,11 +79,11 @@ def make_context(identity: ClientIdentity | None) -> SSL.Context:
     # an observation for the diagnosis, not a reason to stop looking.
     context.set_verify(SSL.VERIFY_NONE, None)
     if identity is not None:
-        context.use_certificate(crypto.X509.from_cryptography(identity.certificate))
-        context.use_privatekey(crypto.PKey.from_cryptography_key(identity.key))  # type: ignore[arg-type]
+        context.use_certificate(identity.certificate)
+        context.use_privatekey(identity.key)  # type: ignore[arg-type]
         for ca in identity.chain:
             if ca.subject != ca.issuer:
-                context.add_extra_chain_cert(crypto.X509.from_cryptography(ca))
+                context.add_extra_chain_cert(ca)
     return context
 
 

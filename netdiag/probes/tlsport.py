@@ -53,10 +53,12 @@ def probe_tls_port(
 
         stage = ProtocolStage.REQUEST
         listen = min(LISTEN_FIRST_S, timeout, deadline.remaining())
-        try:
-            first = transport.recv(4096, time.monotonic() + listen)
-        except PeerTimeout:
-            first = None
+        first: bytes | None = dialogue.reader.buffer if dialogue.reader else None
+        if not first:
+            try:
+                first = transport.recv(4096, time.monotonic() + listen)
+            except PeerTimeout:
+                first = None
         if first is not None:
             if not first:
                 raise PeerClosed("")

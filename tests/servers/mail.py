@@ -9,6 +9,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from OpenSSL import SSL, crypto
+
 from tests.servers.base import read_line, reset
 from tests.servers.pki import Pki
 
@@ -25,33 +29,103 @@ class TlsPolicy:
     reject_later: bool = False
 
 
-def server_context(pki: Pki, policy: TlsPolicy, client_ca: Pki | None = None) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    pki.server.configure_cert(context)
-    context.minimum_version = policy.min_version
-    context.maximum_version = policy.max_version
-    context.verify_mode = policy.verify
-    if policy.verify != ssl.CERT_NONE:
-        (client_ca or pki).issuing.configure_trust(context)
-    return context
+class TlsChannel:
+    """A server-side TLS connection (pyOpenSSL, blocking) with the socket calls the
+    handlers use."""
+
+    def __init__(self, conn: SSL.Connection, raw: socket.socket) -> None:
+        self.conn = conn
+        self.raw = raw
+
+    def sendall(self, data: bytes) -> None:
+        self.conn.sendall(data)
+
+    def recv(self, size: int) -> bytes:
+        try:
+            return self.conn.recv(size)
+        except (SSL.ZeroReturnError, SSL.SysCallError):
+            return b""
+        except SSL.Error:
+            return b""
+
+    def has_client_cert(self) -> bool:
+        return self.conn.get_peer_certificate() is not None
+
+    def close(self) -> None:
+        try:
+            self.conn.shutdown()
+        except (SSL.Error, OSError):
+            pass
+        self.raw.close()
+
+    def __enter__(self) -> TlsChannel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def _wrap(conn: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket | None:
-    try:
-        return context.wrap_socket(conn, server_side=True)
-    except (ssl.SSLError, OSError):
-        return None
+class ServerTls:
+    """The server's TLS: its chain, versions, and — as Postfix and Dovecot do — the list of
+    acceptable client CAs sent in the CertificateRequest."""
+
+    def __init__(self, pki: Pki, policy: TlsPolicy, client_ca: Pki | None = None) -> None:
+        context = SSL.Context(SSL.TLS_SERVER_METHOD)
+        context.use_certificate(
+            x509.load_pem_x509_certificate(pki.server.cert_chain_pems[0].bytes())
+        )
+        context.use_privatekey(
+            serialization.load_pem_private_key(pki.server.private_key_pem.bytes(), None)
+        )  # type: ignore[arg-type]
+        context.add_extra_chain_cert(x509.load_pem_x509_certificate(pki.issuing.cert_pem.bytes()))
+        versions = {
+            ssl.TLSVersion.TLSv1_2: SSL.TLS1_2_VERSION,
+            ssl.TLSVersion.TLSv1_3: SSL.TLS1_3_VERSION,
+        }
+        context.set_min_proto_version(versions[policy.min_version])
+        context.set_max_proto_version(versions[policy.max_version])
+        if policy.verify != ssl.CERT_NONE:
+            trusted = client_ca or pki
+            store = context.get_cert_store()
+            assert store is not None
+            for ca in (trusted.issuing, trusted.root):
+                cert = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+                store.add_cert(crypto.X509.from_cryptography(cert))
+                context.add_client_ca(cert)
+            mode = SSL.VERIFY_PEER
+            if policy.verify == ssl.CERT_REQUIRED:
+                mode |= SSL.VERIFY_FAIL_IF_NO_PEER_CERT
+            context.set_verify(mode, lambda conn, cert, errno, depth, ok: bool(ok))
+        self.context = context
+
+    def wrap(self, conn: socket.socket) -> TlsChannel | None:
+        conn.setblocking(True)
+        tls = SSL.Connection(self.context, conn)
+        tls.set_accept_state()
+        try:
+            tls.do_handshake()
+        except (SSL.Error, OSError):
+            return None
+        return TlsChannel(tls, conn)
 
 
-def _has_client_cert(tls: ssl.SSLSocket) -> bool:
-    return tls.getpeercert() not in (None, {})
+def server_context(pki: Pki, policy: TlsPolicy, client_ca: Pki | None = None) -> ServerTls:
+    return ServerTls(pki, policy, client_ca)
+
+
+def _wrap(conn: socket.socket, context: ServerTls) -> TlsChannel | None:
+    return context.wrap(conn)
+
+
+def _has_client_cert(tls: TlsChannel) -> bool:
+    return tls.has_client_cert()
 
 
 class SmtpHandler:
     """An SMTP server with STARTTLS (RFC 3207) in the manner of Postfix."""
 
     def __init__(
-        self, context: ssl.SSLContext, policy: TlsPolicy, name: str = "mail1.dicommail.com"
+        self, context: ServerTls, policy: TlsPolicy, name: str = "mail1.dicommail.com"
     ) -> None:
         self.context = context
         self.policy = policy
@@ -59,7 +133,16 @@ class SmtpHandler:
 
     def __call__(self, conn: socket.socket) -> None:
         conn.sendall(f"220 {self.name} ESMTP Postfix (test)\r\n".encode())
-        channel: socket.socket = conn
+        # One list per connection: the TLS socket replaces the plain one after STARTTLS,
+        # and whichever is current is closed at the end.
+        current: list[socket.socket | TlsChannel] = [conn]
+        try:
+            self._serve(current)
+        finally:
+            current[0].close()
+
+    def _serve(self, current: list[socket.socket | TlsChannel]) -> None:
+        channel = current[0]
         while True:
             line = read_line(channel)
             if not line:
@@ -67,7 +150,7 @@ class SmtpHandler:
             command = line.strip().upper()
             if command.startswith(b"EHLO"):
                 if (
-                    isinstance(channel, ssl.SSLSocket)
+                    isinstance(channel, TlsChannel)
                     and self.policy.reject_later
                     and not _has_client_cert(channel)
                 ):
@@ -76,17 +159,17 @@ class SmtpHandler:
                     )
                     return
                 extensions = ["PIPELINING", "SIZE 52428800", "8BITMIME"]
-                if not isinstance(channel, ssl.SSLSocket):
+                if not isinstance(channel, TlsChannel):
                     extensions.append("STARTTLS")
                 lines = [self.name, *extensions]
                 reply = "".join(f"250-{x}\r\n" for x in lines[:-1]) + f"250 {lines[-1]}\r\n"
                 channel.sendall(reply.encode())
-            elif command == b"STARTTLS" and not isinstance(channel, ssl.SSLSocket):
+            elif command == b"STARTTLS" and not isinstance(channel, TlsChannel):
                 channel.sendall(b"220 2.0.0 Ready to start TLS\r\n")
                 wrapped = _wrap(channel, self.context)
                 if wrapped is None:
                     return
-                channel = wrapped
+                channel = current[0] = wrapped
             elif command == b"QUIT":
                 channel.sendall(b"221 2.0.0 Bye\r\n")
                 return
@@ -97,7 +180,7 @@ class SmtpHandler:
 class Pop3Handler:
     """A POP3S server (implicit TLS) in the manner of Dovecot."""
 
-    def __init__(self, context: ssl.SSLContext, policy: TlsPolicy) -> None:
+    def __init__(self, context: ServerTls, policy: TlsPolicy) -> None:
         self.context = context
         self.policy = policy
 
@@ -105,6 +188,10 @@ class Pop3Handler:
         tls = _wrap(conn, self.context)
         if tls is None:
             return
+        with tls:
+            self._serve(tls)
+
+    def _serve(self, tls: TlsChannel) -> None:
         tls.sendall(b"+OK Dovecot ready.\r\n")
         while True:
             line = read_line(tls)
@@ -130,7 +217,7 @@ class Pop3Handler:
 class HttpsHandler:
     """TLS on a port of its own answering HTTP, in the manner of nginx."""
 
-    def __init__(self, context: ssl.SSLContext, policy: TlsPolicy) -> None:
+    def __init__(self, context: ServerTls, policy: TlsPolicy) -> None:
         self.context = context
         self.policy = policy
 
@@ -138,6 +225,10 @@ class HttpsHandler:
         tls = _wrap(conn, self.context)
         if tls is None:
             return
+        with tls:
+            self._serve(tls)
+
+    def _serve(self, tls: TlsChannel) -> None:
         request = b""
         while b"\r\n\r\n" not in request and len(request) < 8192:
             chunk = tls.recv(1024)
@@ -146,7 +237,8 @@ class HttpsHandler:
             request += chunk
         if self.policy.reject_later and not _has_client_cert(tls):
             body = (
-                b"<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n"
+                b"<html>\r\n<head><title>400 No required SSL certificate was sent</title>"
+                b"</head>\r\n"
                 b"<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n"
                 b"<center>No required SSL certificate was sent</center>\r\n</body>\r\n</html>\r\n"
             )
@@ -160,10 +252,6 @@ class HttpsHandler:
             + b"\r\nConnection: close\r\n\r\n"
             + body
         )
-        try:
-            tls.unwrap()
-        except (ssl.SSLError, OSError):
-            pass
 
 
 # Hostile peers.
@@ -221,3 +309,17 @@ def reset_now(conn: socket.socket) -> None:
 
 def write_ca(directory: Path, pki: Pki) -> Path:
     return pki.ca_pem(directory)
+
+
+class NotPop3Handler:
+    """TLS is fine, but what speaks inside is not POP3."""
+
+    def __init__(self, context: ServerTls) -> None:
+        self.context = context
+
+    def __call__(self, conn: socket.socket) -> None:
+        tls = _wrap(conn, self.context)
+        if tls is not None:
+            with tls:
+                tls.sendall(b"HELLO this is not pop3\r\n")
+                time.sleep(0.3)

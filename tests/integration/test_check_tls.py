@@ -1,0 +1,380 @@
+"""SMTP STARTTLS, POP3S and TLS on 8140 with client certificates, against real servers and
+middleboxes on loopback. Every positive case has a negative twin."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import codes
+from tests.integration.tls_fixtures import NAMES, check, only_endpoint, serving
+from tests.servers import mail
+from tests.servers.dns import DnsServer
+from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
+from tests.servers.pki import Pki, make_pki
+from tests.servers.proxies import SmtpInspector, TlsDpi
+
+MAIL = "mail1.dicommail.com"
+ATLAS = "atlas79.mydhp.de"
+
+
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    return make_pki()
+
+
+@pytest.fixture(scope="module")
+def foreign() -> Pki:
+    return make_pki("Foreign")
+
+
+@pytest.fixture(scope="module")
+def dns_server() -> Iterator[DnsServer]:
+    with DnsServer(NAMES) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client_pem(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pki.client_pem(tmp_path_factory.mktemp("client"))
+
+
+def smtp(pki: Pki, policy: TlsPolicy, client_ca: Pki | None = None) -> SmtpHandler:
+    return SmtpHandler(server_context(pki, policy, client_ca), policy)
+
+
+TLS13 = TlsPolicy()
+TLS12 = TlsPolicy(max_version=ssl.TLSVersion.TLSv1_2)
+NO_REQUEST = TlsPolicy(verify=ssl.CERT_NONE)
+LATER = TlsPolicy(verify=ssl.CERT_OPTIONAL, reject_later=True)
+
+
+# SMTP ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", [TLS13, TLS12], ids=["tls1.3", "tls1.2"])
+def test_smtp_with_client_certificate_is_ok(
+    pki: Pki, dns_server: DnsServer, client_pem: Path, policy: TlsPolicy
+) -> None:
+    with serving(smtp(pki, policy)) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem))
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", "tls.established"}, endpoint["findings"]
+    assert result.exit_code == 0
+    protocol = endpoint["observations"]["protocol"]
+    tls = protocol["tls"]
+    assert tls["version"] == ("TLSv1.3" if policy is TLS13 else "TLSv1.2")
+    assert tls["was_client_cert_requested"] is True and tls["was_client_cert_sent"] is True
+    assert tls["server_name"] == MAIL
+    assert len(tls["chain"]) >= 1 and "Vendor Issuing CA" in tls["chain"][0]["issuer"]
+    assert any("Vendor Root CA" in name for name in tls["client_ca_names"])
+    assert tls["verification"]["is_trusted"] is True  # the bundle's CAs verify the server
+    sent = [line["text"] for line in protocol["transcript"] if line["direction"] == "C"]
+    assert (
+        sent[0].startswith("EHLO [127.0.0.1]") and "STARTTLS" in sent and sent.count(sent[0]) == 2
+    )
+    assert protocol["after_tls"]["code"] == 250
+
+
+@pytest.mark.parametrize(
+    "policy", [TLS13, TLS12], ids=["tls1.3-alert-after-handshake", "tls1.2-alert-in-handshake"]
+)
+def test_smtp_without_client_certificate_is_rejected(
+    pki: Pki, dns_server: DnsServer, policy: TlsPolicy
+) -> None:
+    with serving(smtp(pki, policy)) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
+    endpoint = only_endpoint(result)
+    assert "tls.client_cert_rejected" in codes(endpoint), endpoint["findings"]
+    rejected = next(f for f in endpoint["findings"] if f["code"] == "tls.client_cert_rejected")
+    assert "none was given" in rejected["summary"]
+    assert any("certificate" in line.lower() for line in rejected["evidence"])
+    assert result.exit_code == 2
+
+
+def test_smtp_server_trusting_another_ca_rejects_and_does_not_accept_our_issuer(
+    pki: Pki, foreign: Pki, dns_server: DnsServer, client_pem: Path
+) -> None:
+    with serving(smtp(pki, TLS13, client_ca=foreign)) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem))
+    found = codes(only_endpoint(result))
+    assert {"tls.client_cert_rejected", "cert.issuer_not_accepted"} <= found
+    assert result.exit_code == 2
+
+
+def test_smtp_server_that_does_not_ask_for_a_certificate(
+    pki: Pki, dns_server: DnsServer, client_pem: Path
+) -> None:
+    with serving(smtp(pki, NO_REQUEST)) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem))
+    endpoint = only_endpoint(result)
+    assert "tls.client_cert_not_requested" in codes(endpoint)
+    assert endpoint["observations"]["protocol"]["tls"]["was_client_cert_requested"] is False
+
+
+def test_smtp_rejection_one_step_after_the_handshake(
+    pki: Pki, dns_server: DnsServer, client_pem: Path
+) -> None:
+    with serving(smtp(pki, LATER)) as server:
+        rejected = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
+        accepted = check(
+            dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem)
+        )
+    finding = next(
+        f for f in only_endpoint(rejected)["findings"] if f["code"] == "tls.client_cert_rejected"
+    )
+    assert (
+        "server: 421 4.7.1 mail1.dicommail.com Error: No client certificate presented"
+        in finding["evidence"]
+    )
+    assert "tls.established" not in codes(only_endpoint(rejected))
+    assert codes(only_endpoint(accepted)) == {"tcp.open", "tls.established"}
+
+
+def test_starttls_stripped(pki: Pki, dns_server: DnsServer, client_pem: Path) -> None:
+    with (
+        serving(smtp(pki, TLS13)) as upstream,
+        serving(SmtpInspector(upstream.port, strip=True)) as proxy,
+    ):
+        result = check(dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem))
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", "smtp.starttls_missing"}
+    finding = endpoint["findings"][-1]
+    assert "answer to STARTTLS: 502 5.5.2 Error: command not recognized" in finding["evidence"]
+    assert result.exit_code == 2
+
+
+def test_starttls_and_banner_masked(pki: Pki, dns_server: DnsServer, client_pem: Path) -> None:
+    with (
+        serving(smtp(pki, TLS13)) as upstream,
+        serving(SmtpInspector(upstream.port, mask=True)) as proxy,
+    ):
+        result = check(dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem))
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", "smtp.banner_masked", "smtp.starttls_masked"}
+    masked = next(f for f in endpoint["findings"] if f["code"] == "smtp.starttls_masked")
+    assert "'XXXXXXXA'" in masked["summary"]
+    assert "answer to STARTTLS: 500 #5.5.1 command not recognized" in masked["evidence"]
+
+
+def test_starttls_refused_by_the_server(dns_server: DnsServer) -> None:
+    def handler(conn: Any) -> None:
+        conn.sendall(b"220 mail1.dicommail.com ESMTP\r\n")
+        mail.read_line(conn)
+        conn.sendall(b"250-mail1.dicommail.com\r\n250 STARTTLS\r\n")
+        mail.read_line(conn)
+        conn.sendall(b"454 4.7.0 TLS not available due to local problem\r\n")
+        mail.read_line(conn)
+
+    with serving(handler) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", "smtp.starttls_refused"}
+    assert "454 4.7.0 TLS not available" in endpoint["findings"][-1]["summary"]
+
+
+def test_slow_banner_is_a_warning_when_it_comes(
+    pki: Pki, dns_server: DnsServer, client_pem: Path
+) -> None:
+    with (
+        serving(smtp(pki, TLS13)) as upstream,
+        serving(SmtpInspector(upstream.port, banner_delay=0.8)) as proxy,
+    ):
+        result = check(
+            dns_server,
+            f"{MAIL}:{proxy.port}/smtp-starttls",
+            "--cert",
+            str(client_pem),
+            "--slow-banner",
+            "0.5",
+        )
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", "smtp.slow_banner", "tls.established"}
+    assert result.exit_code == 1
+    assert endpoint["observations"]["protocol"]["banner_ms"] >= 800
+
+
+@pytest.mark.parametrize(
+    ("action", "code"), [("reset", "tls.handshake_failed"), ("swallow", "tls.handshake_stalled")]
+)
+def test_dpi_after_the_client_hello(
+    pki: Pki, dns_server: DnsServer, client_pem: Path, action: str, code: str
+) -> None:
+    with (
+        serving(smtp(pki, TLS13)) as upstream,
+        serving(SmtpInspector(upstream.port, dpi=action)) as proxy,
+    ):
+        result = check(
+            dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem), timeout="1"
+        )
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", code}
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("handler", "code", "text"),
+    [
+        (mail.huge_banner, "smtp.protocol_error", "longer than 4096 bytes"),
+        (mail.one_byte_per_second, "smtp.slow_banner", "no banner within the timeout"),
+        (mail.garbage, "smtp.protocol_error", "not SMTP"),
+        (mail.cut_multiline, "smtp.protocol_error", "in the middle of a reply"),
+        (mail.http_on_smtp, "smtp.protocol_error", "HTTP/1.1 400"),
+        (mail.close_at_once, "smtp.early_close", "before the banner"),
+        (mail.busy, "smtp.throttled", "421 4.7.0"),
+        (mail.throttled_at_ehlo, "smtp.throttled", "EHLO refused"),
+    ],
+)
+def test_hostile_smtp_peers_end_in_a_finding_within_the_timeout(
+    dns_server: DnsServer, handler: Any, code: str, text: str
+) -> None:
+    import time
+
+    with serving(handler) as server:
+        started = time.monotonic()
+        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls", timeout="1.5")
+        elapsed = time.monotonic() - started
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", code}, endpoint["findings"]
+    finding = endpoint["findings"][-1]
+    assert text in finding["summary"] + " ".join(finding["evidence"])
+    assert elapsed < 3.5
+    assert "Traceback" not in result.stderr
+
+
+# POP3S -----------------------------------------------------------------------------------
+
+
+def pop3(pki: Pki, policy: TlsPolicy) -> Pop3Handler:
+    return Pop3Handler(server_context(pki, policy), policy)
+
+
+def test_pop3s_with_client_certificate_is_ok(
+    pki: Pki, dns_server: DnsServer, client_pem: Path
+) -> None:
+    with serving(pop3(pki, TLS13)) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/pop3s", "--cert", str(client_pem))
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", "tls.established"}, endpoint["findings"]
+    protocol = endpoint["observations"]["protocol"]
+    assert protocol["banner"]["lines"] == ["Dovecot ready."]
+    assert "USER" in protocol["capa"]["lines"]
+
+
+def test_pop3s_without_client_certificate_is_rejected(pki: Pki, dns_server: DnsServer) -> None:
+    with serving(pop3(pki, TLS13)) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/pop3s")
+    assert "tls.client_cert_rejected" in codes(only_endpoint(result))
+
+
+def test_pop3s_rejection_at_login(pki: Pki, dns_server: DnsServer, client_pem: Path) -> None:
+    with serving(pop3(pki, LATER)) as server:
+        rejected = check(dns_server, f"{MAIL}:{server.port}/pop3s", "--probe-login")
+        accepted = check(
+            dns_server, f"{MAIL}:{server.port}/pop3s", "--probe-login", "--cert", str(client_pem)
+        )
+    finding = next(
+        f for f in only_endpoint(rejected)["findings"] if f["code"] == "tls.client_cert_rejected"
+    )
+    assert "server: -ERR [AUTH] Client didn't present valid SSL certificate" in finding["evidence"]
+    # The made-up user's failed login is expected, not a finding.
+    assert codes(only_endpoint(accepted)) == {"tcp.open", "tls.established"}
+    sent = [
+        t["text"]
+        for t in only_endpoint(accepted)["observations"]["protocol"]["transcript"]
+        if t["direction"] == "C"
+    ]
+    assert sent[1].startswith("USER netdiag-probe-") and sent[2] == "PASS ***"
+
+
+def test_pop3s_mailbox_login_failure_and_the_password_stays_secret(
+    pki: Pki, dns_server: DnsServer, client_pem: Path, tmp_path: Path
+) -> None:
+    password = "Sup3r-Secret-Mailbox-Pw"
+    password_file = tmp_path / "pop3.pw"
+    password_file.write_text(password + "\n", "utf-8")
+    with serving(pop3(pki, TLS13)) as server:
+        args = (
+            f"{MAIL}:{server.port}/pop3s",
+            "--cert",
+            str(client_pem),
+            "--pop3-user",
+            "gateway",
+            "--pop3-password-file",
+            str(password_file),
+        )
+        result = check(dns_server, *args)
+    endpoint = only_endpoint(result)
+    assert "pop3.login_failed" in codes(endpoint)
+    assert password not in result.stdout + result.stderr
+
+
+def test_pop3s_port_answering_garbage_instead_of_tls(dns_server: DnsServer) -> None:
+    with serving(mail.garbage) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/pop3s")
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", "tls.handshake_failed"}
+    assert "does not speak TLS" in endpoint["findings"][-1]["summary"]
+
+
+def test_pop3s_with_something_else_inside_tls(pki: Pki, dns_server: DnsServer) -> None:
+    with serving(mail.NotPop3Handler(server_context(pki, NO_REQUEST))) as server:
+        result = check(dns_server, f"{MAIL}:{server.port}/pop3s")
+    endpoint = only_endpoint(result)
+    assert "pop3.protocol_error" in codes(endpoint)
+    assert "HELLO this is not pop3" in endpoint["findings"][-1]["summary"]
+
+
+# TLS on 8140 -----------------------------------------------------------------------------
+
+
+def https(pki: Pki, policy: TlsPolicy) -> HttpsHandler:
+    return HttpsHandler(server_context(pki, policy), policy)
+
+
+@pytest.mark.parametrize("policy", [TLS13, TLS12], ids=["tls1.3", "tls1.2"])
+def test_tls_port_with_client_certificate_is_ok(
+    pki: Pki, dns_server: DnsServer, client_pem: Path, policy: TlsPolicy
+) -> None:
+    with serving(https(pki, policy)) as server:
+        result = check(dns_server, f"{ATLAS}:{server.port}/tls", "--cert", str(client_pem))
+    endpoint = only_endpoint(result)
+    assert codes(endpoint) == {"tcp.open", "tls.established"}, endpoint["findings"]
+    assert endpoint["observations"]["protocol"]["after_tls"]["code"] == 200
+
+
+def test_tls_port_rejection_in_http(pki: Pki, dns_server: DnsServer) -> None:
+    with serving(https(pki, LATER)) as server:
+        result = check(dns_server, f"{ATLAS}:{server.port}/tls")
+    endpoint = only_endpoint(result)
+    assert "tls.client_cert_rejected" in codes(endpoint)
+    assert "No required SSL certificate was sent" in " ".join(endpoint["findings"][-1]["evidence"])
+
+
+def test_tls_port_without_certificate_tls13_alert(pki: Pki, dns_server: DnsServer) -> None:
+    with serving(https(pki, TLS13)) as server:
+        result = check(dns_server, f"{ATLAS}:{server.port}/tls")
+    assert "tls.client_cert_rejected" in codes(only_endpoint(result))
+
+
+def test_tls_port_reset_after_client_hello(
+    pki: Pki, dns_server: DnsServer, client_pem: Path
+) -> None:
+    with serving(https(pki, TLS13)) as upstream, serving(TlsDpi(upstream.port, "reset")) as proxy:
+        result = check(dns_server, f"{ATLAS}:{proxy.port}/tls", "--cert", str(client_pem))
+    assert codes(only_endpoint(result)) == {"tcp.open", "tls.handshake_failed"}
+
+
+def test_verification_against_a_wrong_ca_is_recorded(
+    pki: Pki, foreign: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    with serving(https(pki, NO_REQUEST)) as server:
+        result = check(
+            dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(foreign.ca_pem(tmp_path))
+        )
+    verification = only_endpoint(result)["observations"]["protocol"]["tls"]["verification"]
+    assert verification["is_trusted"] is False and verification["detail"]
