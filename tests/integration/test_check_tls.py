@@ -378,3 +378,52 @@ def test_verification_against_a_wrong_ca_is_recorded(
         )
     verification = only_endpoint(result)["observations"]["protocol"]["tls"]["verification"]
     assert verification["is_trusted"] is False and verification["detail"]
+
+
+def test_no_private_key_or_password_in_any_output(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    from tests.integration.test_client_certificate import key_fragments
+
+    cert_password, mailbox_password = "P12-Secret-Pass-9f3", "Mailbox-Secret-Pass-7c1"
+    bundle = pki.client_p12(tmp_path, cert_password.encode())
+    (tmp_path / "p12.pw").write_text(cert_password, "utf-8")
+    (tmp_path / "pop3.pw").write_text(mailbox_password, "utf-8")
+    secrets = [cert_password, mailbox_password, *key_fragments(pki.client.private_key_pem.bytes())]
+    with (
+        serving(smtp(pki, TLS13)) as smtp_server,
+        serving(pop3(pki, TLS13)) as pop3_server,
+        serving(https(pki, TLS13)) as https_server,
+    ):
+        common = [
+            "--target",
+            f"{MAIL}:{smtp_server.port}/smtp-starttls",
+            "--target",
+            f"{MAIL}:{pop3_server.port}/pop3s",
+            "--target",
+            f"{ATLAS}:{https_server.port}/tls",
+            "--cert",
+            str(bundle),
+            "--cert-password-file",
+            str(tmp_path / "p12.pw"),
+            "--pop3-user",
+            "gateway",
+            "--pop3-password-file",
+            str(tmp_path / "pop3.pw"),
+        ]
+        outputs = [check(dns_server, common[1], *common[2:])]
+        outputs += [
+            check(dns_server, common[1], *common[2:], "--format", fmt)
+            for fmt in ("table", "checkmk")
+        ]
+    assert outputs[0].json()["status"] in ("ok", "crit")  # pop3.login_failed makes it crit
+    for result in outputs:
+        text = result.stdout + result.stderr
+        leaked = [s[:12] for s in secrets if s in text]
+        assert leaked == [], f"secret material in the output: {leaked}"
+    transcript = [
+        t["text"]
+        for e in outputs[0].json()["endpoints"]
+        for t in e["observations"]["protocol"]["transcript"]
+    ]
+    assert "PASS ***" in transcript

@@ -1,0 +1,362 @@
+"""TLS, SMTP and POP3 rules, table-driven with hand-built observations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from netdiag.diagnosis.certificate import diagnose_client_certificate
+from netdiag.diagnosis.protocol import diagnose_protocol, is_masked_banner
+from netdiag.diagnosis.tls import diagnose_tls
+from netdiag.observations import (
+    CertificateFacts,
+    ClientCertificateObservation,
+    ProtocolObservation,
+    ProtocolStage,
+    Reply,
+    StageFailure,
+    TlsObservation,
+    TlsOutcome,
+)
+from netdiag.targets import Service, Target
+
+SMTP = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
+POP3 = Target(host="mail1.dicommail.com", port=995, service=Service.POP3S)
+ATLAS = Target(host="atlas79.mydhp.de", port=8140, service=Service.TLS)
+
+LEAF = CertificateFacts(
+    subject="CN=gateway",
+    issuer="CN=Vendor Issuing",
+    serial="1",
+    not_before="2026-01-01T00:00:00+00:00",
+    not_after="2027-01-01T00:00:00+00:00",
+    sha256="00",
+    spki_sha256="11",
+    ext_key_usage=("clientAuth",),
+)
+CLIENT = ClientCertificateObservation(
+    source="c.p12", leaf=LEAF, issuer_names_der=(b"issuing", b"root"), is_chain_complete=True
+)
+
+
+def tls(**changes: object) -> TlsObservation:
+    base: dict[str, object] = {
+        "outcome": TlsOutcome.ESTABLISHED,
+        "version": "TLSv1.3",
+        "cipher": "TLS_AES_256_GCM_SHA384",
+        "was_client_cert_requested": True,
+        "was_client_cert_sent": True,
+        "client_ca_der": (b"root",),
+        "timeout_s": 5,
+    }
+    return TlsObservation(**{**base, **changes})  # type: ignore[arg-type]
+
+
+TLS_ROWS = [
+    ("established", tls(), CLIENT, {"tls.established"}),
+    ("stalled", tls(outcome=TlsOutcome.STALLED), CLIENT, {"tls.handshake_stalled"}),
+    (
+        "reset",
+        tls(outcome=TlsOutcome.RESET, was_client_cert_requested=None),
+        CLIENT,
+        {"tls.handshake_failed"},
+    ),
+    (
+        "not tls",
+        tls(outcome=TlsOutcome.NOT_TLS, was_client_cert_requested=None),
+        CLIENT,
+        {"tls.handshake_failed"},
+    ),
+    (
+        "alert unknown ca in handshake",
+        tls(outcome=TlsOutcome.FAILED, alert="received fatal alert unknown_ca"),
+        CLIENT,
+        {"tls.client_cert_rejected"},
+    ),
+    (
+        "handshake_failure without a certificate",
+        tls(
+            outcome=TlsOutcome.FAILED,
+            alert="received fatal alert handshake_failure",
+            was_client_cert_sent=False,
+        ),
+        None,
+        {"tls.client_cert_rejected"},
+    ),
+    (
+        "handshake_failure with a certificate",
+        tls(outcome=TlsOutcome.FAILED, alert="received fatal alert handshake_failure"),
+        CLIENT,
+        {"tls.handshake_failed"},
+    ),
+    (
+        "tls 1.3 alert after the handshake",
+        tls(post_handshake_alert="tlsv13 alert certificate required"),
+        CLIENT,
+        {"tls.client_cert_rejected"},
+    ),
+    (
+        "not requested",
+        tls(was_client_cert_requested=False, client_ca_der=()),
+        CLIENT,
+        {"tls.client_cert_not_requested"},
+    ),
+    ("issuer not accepted", tls(client_ca_der=(b"foreign",)), CLIENT, {"cert.issuer_not_accepted"}),
+    ("empty ca list accepts anything", tls(client_ca_der=()), CLIENT, {"tls.established"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("observation", "client", "expected"), [r[1:] for r in TLS_ROWS], ids=[r[0] for r in TLS_ROWS]
+)
+def test_tls_rules(
+    observation: TlsObservation, client: ClientCertificateObservation | None, expected: set[str]
+) -> None:
+    assert {f.code for f in diagnose_tls(SMTP, observation, client)} == expected
+
+
+def smtp(**changes: object) -> ProtocolObservation:
+    base: dict[str, object] = {
+        "service": "smtp-starttls",
+        "address": "192.0.2.1",
+        "port": 25,
+        "banner": Reply(code=220, lines=("mail1 ESMTP",)),
+        "banner_ms": 50.0,
+        "ehlo": Reply(code=250, lines=("mail1", "STARTTLS")),
+        "is_starttls_advertised": True,
+        "starttls_reply": Reply(code=220, lines=("go ahead",)),
+        "tls": tls(),
+        "after_tls": Reply(code=250, lines=("mail1",)),
+    }
+    return ProtocolObservation(**{**base, **changes})  # type: ignore[arg-type]
+
+
+SMTP_ROWS = [
+    ("all good", smtp(), {"tls.established"}),
+    ("slow banner", smtp(banner_ms=4000.0), {"smtp.slow_banner", "tls.established"}),
+    (
+        "no banner",
+        smtp(banner=None, ehlo=None, stopped_at=ProtocolStage.BANNER, failure=StageFailure.TIMEOUT),
+        {"smtp.slow_banner"},
+    ),
+    (
+        "closed before banner",
+        smtp(banner=None, ehlo=None, stopped_at=ProtocolStage.BANNER, failure=StageFailure.CLOSED),
+        {"smtp.early_close"},
+    ),
+    (
+        "masked banner",
+        smtp(banner=Reply(code=220, lines=("*" * 30,))),
+        {"smtp.banner_masked", "tls.established"},
+    ),
+    (
+        "421 banner",
+        smtp(banner=Reply(code=421, lines=("busy",)), stopped_at=ProtocolStage.BANNER),
+        {"smtp.throttled"},
+    ),
+    (
+        "554 banner",
+        smtp(banner=Reply(code=554, lines=("go away",)), stopped_at=ProtocolStage.BANNER),
+        {"smtp.rejected"},
+    ),
+    (
+        "closed after ehlo",
+        smtp(ehlo=None, stopped_at=ProtocolStage.EHLO, failure=StageFailure.CLOSED),
+        {"smtp.early_close"},
+    ),
+    (
+        "garbage",
+        smtp(
+            ehlo=None,
+            stopped_at=ProtocolStage.EHLO,
+            failure=StageFailure.GARBAGE,
+            failure_detail="x",
+        ),
+        {"smtp.protocol_error"},
+    ),
+    (
+        "stripped",
+        smtp(
+            ehlo=Reply(code=250, lines=("mail1",)),
+            is_starttls_advertised=False,
+            starttls_reply=Reply(code=502, lines=("no",)),
+            stopped_at=ProtocolStage.STARTTLS,
+            tls=None,
+        ),
+        {"smtp.starttls_missing"},
+    ),
+    (
+        "masked",
+        smtp(
+            starttls_mask="XXXXXXXA",
+            is_starttls_advertised=False,
+            starttls_reply=Reply(code=500, lines=("#5.5.1",)),
+            stopped_at=ProtocolStage.STARTTLS,
+            tls=None,
+        ),
+        {"smtp.starttls_masked"},
+    ),
+    (
+        "refused",
+        smtp(
+            starttls_reply=Reply(code=454, lines=("no tls",)),
+            stopped_at=ProtocolStage.STARTTLS,
+            tls=None,
+        ),
+        {"smtp.starttls_refused"},
+    ),
+    (
+        "rejected after tls",
+        smtp(
+            after_tls=Reply(code=421, lines=("4.7.1 Client certificate not trusted",)),
+            stopped_at=ProtocolStage.EHLO_TLS,
+        ),
+        {"tls.client_cert_rejected"},
+    ),
+    (
+        "throttled after tls",
+        smtp(
+            after_tls=Reply(code=421, lines=("4.7.0 too many",)), stopped_at=ProtocolStage.EHLO_TLS
+        ),
+        {"smtp.throttled"},
+    ),
+    (
+        "closed after tls",
+        smtp(
+            after_tls=None,
+            stopped_at=ProtocolStage.EHLO_TLS,
+            failure=StageFailure.CLOSED,
+            failure_detail="closed",
+        ),
+        {"smtp.early_close"},
+    ),
+    (
+        "connect failed",
+        smtp(banner=None, ehlo=None, tls=None, stopped_at=ProtocolStage.CONNECT),
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("observation", "expected"), [r[1:] for r in SMTP_ROWS], ids=[r[0] for r in SMTP_ROWS]
+)
+def test_smtp_rules(observation: ProtocolObservation, expected: set[str]) -> None:
+    assert {f.code for f in diagnose_protocol(SMTP, observation, CLIENT)} == expected
+
+
+def pop3(**changes: object) -> ProtocolObservation:
+    base: dict[str, object] = {
+        "service": "pop3s",
+        "address": "192.0.2.1",
+        "port": 995,
+        "tls": tls(),
+        "banner": Reply(code=1, lines=("Dovecot ready.",)),
+        "capa": Reply(code=1, lines=("", "USER")),
+    }
+    return ProtocolObservation(**{**base, **changes})  # type: ignore[arg-type]
+
+
+POP3_ROWS = [
+    ("all good", pop3(), {"tls.established"}),
+    (
+        "garbage greeting",
+        pop3(
+            banner=None,
+            stopped_at=ProtocolStage.GREETING,
+            failure=StageFailure.GARBAGE,
+            failure_detail="x",
+        ),
+        {"pop3.protocol_error"},
+    ),
+    (
+        "err greeting",
+        pop3(banner=Reply(code=0, lines=("busy",)), stopped_at=ProtocolStage.GREETING),
+        {"tls.established", "pop3.protocol_error"},
+    ),
+    (
+        "cert rejected at login",
+        pop3(
+            login=Reply(code=0, lines=("[AUTH] Client didn't present valid SSL certificate",)),
+            login_kind="probe",
+        ),
+        {"tls.client_cert_rejected"},
+    ),
+    (
+        "probe login refused",
+        pop3(login=Reply(code=0, lines=("[AUTH] Authentication failed.",)), login_kind="probe"),
+        {"tls.established"},
+    ),
+    (
+        "mailbox login refused",
+        pop3(login=Reply(code=0, lines=("[AUTH] Authentication failed.",)), login_kind="mailbox"),
+        {"tls.established", "pop3.login_failed"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("observation", "expected"), [r[1:] for r in POP3_ROWS], ids=[r[0] for r in POP3_ROWS]
+)
+def test_pop3_rules(observation: ProtocolObservation, expected: set[str]) -> None:
+    assert {f.code for f in diagnose_protocol(POP3, observation, CLIENT)} == expected
+
+
+def test_http_rejection_on_the_tls_port() -> None:
+    observation = ProtocolObservation(
+        service="tls",
+        address="192.0.2.2",
+        port=8140,
+        tls=tls(),
+        after_tls=Reply(
+            code=400,
+            lines=("HTTP/1.1 400 Bad Request", "<title>400 No required SSL certificate was sent"),
+        ),
+    )
+    assert {f.code for f in diagnose_protocol(ATLAS, observation, None)} == {
+        "tls.client_cert_rejected"
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("*" * 20, True),
+        ("**** ***** ****", True),
+        ("mail1.dicommail.com ESMTP", False),
+        ("***", False),
+        ("", False),
+    ],
+)
+def test_masked_banner(text: str, masked: bool) -> None:
+    assert is_masked_banner(Reply(code=220, lines=(text,))) is masked
+
+
+@pytest.mark.parametrize(
+    ("days_left", "usages", "expected"),
+    [
+        (200, ("clientAuth",), set()),
+        (10, ("clientAuth",), {"cert.expires_soon"}),
+        (-1, ("clientAuth",), {"cert.expired"}),
+        (200, ("serverAuth",), {"cert.no_client_auth"}),
+        (200, None, set()),  # no extended key usage: any usage
+        (200, ("anyExtendedKeyUsage",), set()),
+    ],
+)
+def test_client_certificate_rules(
+    days_left: int, usages: tuple[str, ...] | None, expected: set[str]
+) -> None:
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    leaf = CertificateFacts(
+        subject="CN=gw",
+        issuer="CN=ca",
+        serial="1",
+        not_before="2026-01-01T00:00:00+00:00",
+        not_after=(now + dt.timedelta(days=days_left)).isoformat(),
+        sha256="0",
+        spki_sha256="1",
+        ext_key_usage=usages,
+    )
+    observation = ClientCertificateObservation(source="x", leaf=leaf, is_chain_complete=True)
+    assert {f.code for f in diagnose_client_certificate(observation, now)} == expected
