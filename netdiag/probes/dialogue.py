@@ -28,9 +28,11 @@ from netdiag.probes.lines import (
 )
 from netdiag.probes.tls import TlsTransport, handshake
 
-# How long to listen for a TLS 1.3 post-handshake alert: about one round trip to a
-# distant server, paid only when the server asked for a certificate.
-ALERT_WAIT_S = 0.5
+# How long to listen for a TLS 1.3 post-handshake alert: a few round trips (measured by
+# our own connect), within these bounds; paid only when the server asked for a certificate.
+ALERT_WAIT_MIN_S = 0.05
+ALERT_WAIT_MAX_S = 0.5
+ALERT_WAIT_RTTS = 3
 
 
 class Garbage(Exception):
@@ -59,6 +61,8 @@ class Dialogue:
         self.sock: socket.socket | None = None
         self.reader: LineReader | None = None
         self.tls_transport: TlsTransport | None = None
+        self.connect_s = 0.0
+        self.has_listened = False
 
     def until(self) -> float:
         """The absolute end of the next step: its timeout, cut to the run's deadline."""
@@ -69,7 +73,9 @@ class Dialogue:
         sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock = sock
         sock.settimeout(self.deadline.step(self.timeout))
+        started = time.monotonic()
         sock.connect((self.fields["address"], self.fields["port"]))
+        self.connect_s = time.monotonic() - started
         self.transcript.add("-", f"connected to {self.fields['address']}:{self.fields['port']}")
         self.reader = LineReader(PlainTransport(sock), self.transcript)
         return self.reader
@@ -104,15 +110,20 @@ class Dialogue:
         self.fields["tls"] = tls
         return tls
 
+    def listen_s(self) -> float:
+        """A few round trips, as measured by our own connect, within bounds."""
+        wait = ALERT_WAIT_RTTS * self.connect_s + ALERT_WAIT_MIN_S
+        return min(wait, ALERT_WAIT_MAX_S, self.timeout, self.deadline.remaining())
+
     def _catch_certificate_rejection(self, transport: TlsTransport) -> None:
         """In TLS 1.3 the server judges our certificate after the handshake has completed
         for us (RFC 8446 4.4.2.4): its alert is what a first read returns. Read once,
         briefly, before speaking: a request sent into a connection the server is already
         closing would only earn a reset that hides the alert."""
         assert self.reader is not None
-        wait = min(ALERT_WAIT_S, self.timeout, self.deadline.remaining())
+        self.has_listened = True
         try:
-            data = transport.recv(4096, time.monotonic() + wait)
+            data = transport.recv(4096, time.monotonic() + self.listen_s())
         except PeerTimeout:
             return
         if not data:

@@ -11,9 +11,6 @@ from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, Stag
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Dialogue, TlsSettings
 from netdiag.probes.lines import PeerClosed, PeerTimeout, quote
 
-# How long to listen for the server speaking first (or a TLS 1.3 alert rejecting our
-# certificate) before sending an HTTP request.
-LISTEN_FIRST_S = 0.3
 MAX_RESPONSE = 16384
 
 
@@ -52,11 +49,12 @@ def probe_tls_port(
             return dialogue.finish()
 
         stage = ProtocolStage.REQUEST
-        listen = min(LISTEN_FIRST_S, timeout, deadline.remaining())
+        # A server that speaks first (an agent sending its output) has done so by now, or
+        # does within a few round trips; an HTTP server waits for our request.
         first: bytes | None = dialogue.reader.buffer if dialogue.reader else None
-        if not first:
+        if not first and not dialogue.has_listened:
             try:
-                first = transport.recv(4096, time.monotonic() + listen)
+                first = transport.recv(4096, time.monotonic() + dialogue.listen_s())
             except PeerTimeout:
                 first = None
         if first is not None:

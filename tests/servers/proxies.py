@@ -113,3 +113,33 @@ class TlsDpi:
     def __call__(self, client: socket.socket) -> None:
         with _upstream(self.upstream_port) as server:
             _relay(client, server, on_client_tls=self.action)
+
+
+class LatencyProxy:
+    """Adds `delay` seconds to every chunk in each direction: a long-distance path on
+    loopback, for benchmarks (the kernel here has no netem)."""
+
+    def __init__(self, upstream_port: int, delay: float) -> None:
+        self.upstream_port = upstream_port
+        self.delay = delay
+
+    def __call__(self, client: socket.socket) -> None:
+        import threading
+
+        with _upstream(self.upstream_port) as server:
+            backward = threading.Thread(target=self._pipe, args=(server, client), daemon=True)
+            backward.start()
+            self._pipe(client, server)
+            backward.join(timeout=5)
+
+    def _pipe(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    target.shutdown(socket.SHUT_WR)
+                    return
+                time.sleep(self.delay)
+                target.sendall(data)
+        except OSError:
+            return
