@@ -159,11 +159,13 @@ def measure(pki: object, tmp: Path, dns_server: DnsServer, delay: float) -> None
         f"openssl s_client loop   {loop * 1000:8.1f} ms  (baseline: sequential, one process each)"
     )
     print(
-        f"netdiag check (process) {netdiag * 1000:8.1f} ms  ratio {netdiag / loop:.2f}x the loop (goal <= 1.5)"
+        f"netdiag check (process) {netdiag * 1000:8.1f} ms  "
+        f"ratio {netdiag / loop:.2f}x the loop (goal <= 1.5)"
     )
     print(f"slowest endpoint alone  {max(singles) * 1000:8.1f} ms  (baseline, in-process)")
     print(
-        f"netdiag check (in-proc) {full * 1000:8.1f} ms  ratio {full / max(singles):.2f}x the slowest (goal <= 1.2)"
+        f"netdiag check (in-proc) {full * 1000:8.1f} ms  "
+        f"ratio {full / max(singles):.2f}x the slowest (goal <= 1.2)"
     )
 
 
