@@ -51,7 +51,7 @@ def probe_tls_port(
         stage = ProtocolStage.REQUEST
         # A server that speaks first (an agent sending its output) has done so by now, or
         # does within a few round trips; an HTTP server waits for our request.
-        first: bytes | None = dialogue.reader.buffer if dialogue.reader else None
+        first: bytes | None = (dialogue.reader.buffer if dialogue.reader else b"") or None
         if not first and not dialogue.has_listened:
             try:
                 first = transport.recv(4096, time.monotonic() + dialogue.listen_s())
