@@ -34,6 +34,52 @@ class OutputFormat(StrEnum):
     CHECKMK = "checkmk"
 
 
+ResolverOption = Annotated[
+    list[str] | None,
+    typer.Option("--resolver", help="Also ask this DNS server, IP[:PORT] (repeatable)."),
+]
+NoSystemResolverOption = Annotated[
+    bool,
+    typer.Option("--no-system-resolver", help="Ask only the --resolver servers, not the system's."),
+]
+ExpectNetworkOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--expect-network", help="A private network that is an expected answer (repeatable)."
+    ),
+]
+TimeoutOption = Annotated[
+    float, typer.Option("--timeout", help="Seconds for each network step.", min=0.05, max=300)
+]
+CertOption = Annotated[
+    Path | None,
+    typer.Option("--cert", help="Client certificate: PEM (with key, or --key) or PKCS#12."),
+]
+KeyOption = Annotated[Path | None, typer.Option("--key", help="PEM private key for --cert.")]
+CertPasswordFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cert-password-file",
+        help="File holding the password of --cert (else NETDIAG_CERT_PASSWORD, else a prompt).",
+    ),
+]
+PinsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pins",
+        help="Pin file (repeatable); default: certs/pins.toml next to the profile, in the "
+        "current folder, and in the user's configuration folder.",
+    ),
+]
+TrustStoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-store",
+        help="PEM bundle to use as this machine's trust store (default: the system's).",
+    ),
+]
+
+
 def _console(ctx: typer.Context) -> Console:
     return ctx.obj if isinstance(ctx.obj, Console) else Console.system()
 
@@ -77,25 +123,10 @@ def check(
     profile: ProfileOption = None,
     target: TargetOption = None,
     only: OnlyOption = None,
-    resolver: Annotated[
-        list[str] | None,
-        typer.Option("--resolver", help="Also ask this DNS server, IP[:PORT] (repeatable)."),
-    ] = None,
-    no_system_resolver: Annotated[
-        bool,
-        typer.Option(
-            "--no-system-resolver", help="Ask only the --resolver servers, not the system's."
-        ),
-    ] = False,
-    expect_network: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--expect-network", help="A private network that is an expected answer (repeatable)."
-        ),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds for each network step.", min=0.05, max=300)
-    ] = DEFAULT_TIMEOUT_S,
+    resolver: ResolverOption = None,
+    no_system_resolver: NoSystemResolverOption = False,
+    expect_network: ExpectNetworkOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     deadline: Annotated[
         float, typer.Option("--deadline", help="Seconds for a whole round.", min=0.1, max=3600)
     ] = DEFAULT_DEADLINE_S,
@@ -109,18 +140,9 @@ def check(
         float,
         typer.Option("--interval", help="Seconds between rounds of --repeat.", min=0, max=3600),
     ] = 1.0,
-    cert: Annotated[
-        Path | None,
-        typer.Option("--cert", help="Client certificate: PEM (with key, or --key) or PKCS#12."),
-    ] = None,
-    key: Annotated[Path | None, typer.Option("--key", help="PEM private key for --cert.")] = None,
-    cert_password_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--cert-password-file",
-            help="File holding the password of --cert (else NETDIAG_CERT_PASSWORD, else a prompt).",
-        ),
-    ] = None,
+    cert: CertOption = None,
+    key: KeyOption = None,
+    cert_password_file: CertPasswordFileOption = None,
     ca: Annotated[
         list[Path] | None,
         typer.Option("--ca", help="CA certificates (PEM) to verify the servers with (repeatable)."),
@@ -151,6 +173,8 @@ def check(
             "--probe-login", help="Try a POP3 login with a made-up user (may alert the operator)."
         ),
     ] = False,
+    pins: PinsOption = None,
+    trust_store: TrustStoreOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table, json or checkmk.")
@@ -184,6 +208,8 @@ def check(
         ),
         cert_warn_days=cert_warn_days,
         slow_banner_s=slow_banner,
+        pin_files=pins,
+        trust_store=trust_store,
     )
     report = run_check(config, console)
     console.out(render(report, OutputFormat.JSON if json_output else output_format))
@@ -209,6 +235,261 @@ def targets(
     console = _console(ctx)
     console.out(f"profile: {loaded.name} ({loaded.source})")
     console.out(tabulate(rows, headers=["host", "port", "service", "group"]))
+
+
+pins_app = typer.Typer(
+    help="Pinned vendor issuers: show, learn, import, verify.", no_args_is_help=True
+)
+app.add_typer(pins_app, name="pins")
+
+PinsOutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Pin file to write (default: pins.toml in the user's configuration folder)."
+    ),
+]
+YesOption = Annotated[bool, typer.Option("--yes", help="Write without asking.")]
+AppliesToOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--applies-to",
+        help="Target group, host or HOST:PORT the pins cover (repeatable; default all).",
+    ),
+]
+
+
+def _pin_file(out: Path | None) -> Path:
+    from netdiag.pins import PIN_FILE, config_dir
+
+    return out if out is not None else config_dir() / PIN_FILE
+
+
+def _pins_table(pin_set: object, targets: tuple[object, ...]) -> str:
+    from tabulate import tabulate
+
+    from netdiag.pins import PinSet
+    from netdiag.targets import Target
+
+    assert isinstance(pin_set, PinSet)
+    rows = []
+    for pin in pin_set.pins:
+        covered = [t.label for t in targets if isinstance(t, Target) and pin.covers(t)]
+        rows.append(
+            [
+                pin.subject,
+                pin.role,
+                pin.spki_sha256[:16] + "…",
+                ", ".join(pin.applies_to),
+                f"{len(covered)} endpoints",
+                pin.source,
+                pin.added,
+            ]
+        )
+    return tabulate(
+        rows, headers=["subject", "role", "SPKI SHA-256", "applies to", "covers", "source", "added"]
+    )
+
+
+def _write_pins(console: Console, learned: object, out: Path | None, yes: bool) -> None:
+    from netdiag.pins import PinSet, load_pins, save_pins
+
+    assert isinstance(learned, PinSet)
+    path = _pin_file(out)
+    existing = load_pins([path]) if path.is_file() else PinSet()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"not writing {len(learned.pins)} pins to {path} without confirmation: add --yes"
+            )
+        if input(f"Write {len(learned.pins)} pins to {path}? [y/N] ").strip().lower() not in (
+            "y",
+            "yes",
+            "j",
+            "ja",
+        ):
+            console.out("nothing written")
+            return
+    save_pins(path, existing.merged(learned))
+    console.out(f"wrote {len(learned.pins)} pins to {path}")
+
+
+@pins_app.command("show")
+def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOption = None) -> None:
+    """The pins in use and how many endpoints of the profile each covers."""
+    from netdiag.pins import default_pin_files, load_pins
+    from netdiag.targets import load_profile
+
+    console = _console(ctx)
+    files = pins or default_pin_files(profile)
+    pin_set = load_pins(files)
+    if not pin_set.pins:
+        console.out(
+            "no pins (files looked at: " + (", ".join(map(str, files)) or "none found") + ")"
+        )
+        raise typer.Exit(int(Status.WARN))
+    console.out(f"pin files: {', '.join(pin_set.sources)}")
+    console.out(_pins_table(pin_set, load_profile(profile).targets))
+    for record in pin_set.records:
+        console.out(
+            f"endpoint {record.endpoint}: client certificate requested: "
+            f"{'yes' if record.was_client_cert_requested else 'no'}, fingerprint {record.fingerprint}"
+        )
+
+
+@pins_app.command("import")
+def pins_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="The vendor's PKCS#12 client bundle, or a PEM/DER CA file.")
+    ],
+    cert_password_file: CertPasswordFileOption = None,
+    applies_to: AppliesToOption = None,
+    out: PinsOutOption = None,
+    yes: YesOption = False,
+) -> None:
+    """Pin the CA certificates delivered with the vendor's client bundle."""
+    from datetime import UTC, datetime
+
+    from netdiag.options import CERT_PASSWORD_ENV
+    from netdiag.pinning import import_pins
+    from netdiag.secrets import read_secret
+
+    console = _console(ctx)
+    password = read_secret(
+        file=cert_password_file, env_var=CERT_PASSWORD_ENV, prompt="", may_prompt=False
+    )
+    imported = import_pins(file, password, applies_to or [], datetime.now(UTC))
+    console.out(_pins_table(imported, ()))
+    _write_pins(console, imported, out, yes)
+
+
+def _probe_for_pins(
+    profile: Path | None,
+    target: list[str] | None,
+    only: list[str] | None,
+    resolver: list[str] | None,
+    no_system_resolver: bool,
+    expect_network: list[str] | None,
+    timeout: float,
+    cert: Path | None,
+    key: Path | None,
+    cert_password_file: Path | None,
+    pins: list[Path] | None,
+    console: Console,
+) -> tuple[object, object]:
+    from netdiag.options import Credentials, build_check_config
+    from netdiag.run import run_check
+
+    config = build_check_config(
+        profile_path=profile,
+        targets=target or [],
+        only=only or [],
+        resolvers=resolver or [],
+        uses_system_resolver=not no_system_resolver,
+        expected_networks=expect_network or [],
+        timeout_s=timeout,
+        deadline_s=max(60.0, 4 * timeout),
+        repeat=1,
+        credentials=Credentials(cert=cert, key=key, cert_password_file=cert_password_file),
+        pin_files=pins,
+    )
+    return config, run_check(config, console)
+
+
+@pins_app.command("learn")
+def pins_learn(
+    ctx: typer.Context,
+    profile: ProfileOption = None,
+    target: TargetOption = None,
+    only: OnlyOption = None,
+    resolver: ResolverOption = None,
+    no_system_resolver: NoSystemResolverOption = False,
+    expect_network: ExpectNetworkOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
+    cert: CertOption = None,
+    key: KeyOption = None,
+    cert_password_file: CertPasswordFileOption = None,
+    out: PinsOutOption = None,
+    yes: YesOption = False,
+) -> None:
+    """Pin the issuers presented now: run this on a path known to be clean (a mobile
+    hotspot outside the hospital), check the table, then confirm."""
+    from datetime import UTC, datetime
+
+    from netdiag.pinning import learn_pins
+
+    console = _console(ctx)
+    _, report = _probe_for_pins(
+        profile,
+        target,
+        only,
+        resolver,
+        no_system_resolver,
+        expect_network,
+        timeout,
+        cert,
+        key,
+        cert_password_file,
+        [],
+        console,
+    )
+    learned = learn_pins(report, datetime.now(UTC))  # type: ignore[arg-type]
+    for line in learned.skipped:
+        console.warn(line)
+    if not learned.pins.pins:
+        raise UsageError("no issuer to pin: no endpoint presented a CA certificate")
+    console.out(_pins_table(learned.pins, tuple(e.target for e in report.endpoints)))  # type: ignore[attr-defined]
+    _write_pins(console, learned.pins, out, yes)
+
+
+@pins_app.command("verify")
+def pins_verify(
+    ctx: typer.Context,
+    pins: PinsOption = None,
+    profile: ProfileOption = None,
+    target: TargetOption = None,
+    only: OnlyOption = None,
+    resolver: ResolverOption = None,
+    no_system_resolver: NoSystemResolverOption = False,
+    expect_network: ExpectNetworkOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
+    cert: CertOption = None,
+    key: KeyOption = None,
+    cert_password_file: CertPasswordFileOption = None,
+) -> None:
+    """Check the pins against the chains presented now (exit 0 all pinned, 1 endpoints
+    without pins, 2 a chain the pins do not anchor)."""
+    from tabulate import tabulate
+
+    from netdiag.pinning import verify_pins
+
+    console = _console(ctx)
+    config, report = _probe_for_pins(
+        profile,
+        target,
+        only,
+        resolver,
+        no_system_resolver,
+        expect_network,
+        timeout,
+        cert,
+        key,
+        cert_password_file,
+        pins,
+        console,
+    )
+    verdicts = verify_pins(report, config.pins)  # type: ignore[arg-type, attr-defined]
+    console.out(
+        tabulate(
+            [[v.verdict, v.endpoint, v.issuer, v.detail] for v in verdicts],
+            headers=["verdict", "endpoint", "presented issuer", "detail"],
+        )
+    )
+    kinds = {v.verdict for v in verdicts}
+    status = (
+        Status.CRIT if "NOT pinned" in kinds else Status.WARN if kinds - {"pinned"} else Status.OK
+    )
+    raise typer.Exit(int(status))
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

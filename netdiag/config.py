@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from netdiag.identity import ClientIdentity
+    from netdiag.pins import PinSet
     from netdiag.secrets import Secret
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -81,3 +82,13 @@ class CheckConfig:
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S
     pop3_login: tuple[str, Secret] | None = field(default=None, repr=False)
     pop3_login_kind: str = ""
+    pins: PinSet = field(default_factory=lambda: _empty_pins(), repr=False)
+    local_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    local_roots_name: str = ""
+    public_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+
+
+def _empty_pins() -> PinSet:
+    from netdiag.pins import PinSet
+
+    return PinSet()

@@ -145,6 +145,14 @@ class ChainVerification:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AnchorCheck:
+    """Which trust store anchors the presented chain: the machine's own, the public one."""
+
+    local_anchor: str = ""
+    public_anchor: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TlsObservation:
     """One TLS handshake with what the server sent and what we sent."""
 
@@ -164,6 +172,14 @@ class TlsObservation:
     handshake_ms: float = 0.0
     timeout_s: float = 0.0
     verification: ChainVerification | None = None
+    group: str = ""
+    anchors: AnchorCheck | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """What the server chose for our (always the same) ClientHello, in the manner of
+        JA3S: a different TLS stack answering shows here."""
+        return "/".join((self.version, self.cipher, self.group)) if self.version else ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

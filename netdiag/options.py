@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from netdiag.config import CheckConfig, parse_resolver
 from netdiag.errors import UsageError
-from netdiag.targets import Network, load_profile, parse_target, select_targets
+from netdiag.targets import Network, Service, Target, load_profile, parse_target, select_targets
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -109,6 +109,8 @@ def build_check_config(
     credentials: Credentials | None = None,
     cert_warn_days: int = 30,
     slow_banner_s: float = 3.0,
+    pin_files: Sequence[Path] | None = None,
+    trust_store: Path | None = None,
 ) -> CheckConfig:
     """Load the profile (or the --target endpoints), filter, and check every value."""
     if targets:
@@ -144,4 +146,24 @@ def build_check_config(
         cert_warn_days=cert_warn_days,
         slow_banner_s=slow_banner_s,
         **load_credentials(credentials or Credentials()),  # type: ignore[arg-type]
+        **load_trust(chosen, profile_path, pin_files, trust_store),  # type: ignore[arg-type]
     )
+
+
+def load_trust(
+    targets: Sequence[Target],
+    profile_path: Path | None,
+    pin_files: Sequence[Path] | None,
+    trust_store: Path | None,
+) -> dict[str, object]:
+    """Pins, and the machine's and the public trust stores, for the TLS endpoints."""
+    from netdiag.pins import default_pin_files, load_pins
+    from netdiag.trust import local_roots, mozilla_roots
+
+    fields: dict[str, object] = {
+        "pins": load_pins(default_pin_files(profile_path) if pin_files is None else pin_files),
+    }
+    if any(t.service is not Service.TCP for t in targets):
+        fields["local_roots"], fields["local_roots_name"] = local_roots(trust_store)
+        fields["public_roots"], _ = mozilla_roots()
+    return fields

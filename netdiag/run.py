@@ -15,6 +15,7 @@ from netdiag.console import Console
 from netdiag.deadline import Deadline
 from netdiag.diagnosis import diagnose_endpoint, diagnose_flapping
 from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.interception import diagnose_interception, diagnose_local_roots
 from netdiag.errors import DeadlineExpired
 from netdiag.observations import (
     ClientCertificateObservation,
@@ -51,6 +52,9 @@ def run_check(config: CheckConfig, console: Console | None = None) -> Report:
     started_at = datetime.now(UTC)
     started = time.monotonic()
     client, local_findings = _client_certificate(config, started_at)
+    local_findings += diagnose_local_roots(
+        config.local_roots, config.public_roots, config.local_roots_name
+    )
     resolvers, notes = _resolvers(config)
     rounds: list[_Round] = []
     for number in range(1, max(1, config.repeat) + 1):
@@ -198,7 +202,11 @@ def _converse(
 ) -> ProtocolObservation:
     """The protocol dialogue of the endpoint's service on one open address."""
     settings = TlsSettings(
-        identity=config.identity, anchors=config.anchors, anchors_name=config.anchors_name
+        identity=config.identity,
+        anchors=config.anchors,
+        anchors_name=config.anchors_name,
+        local_roots=config.local_roots,
+        public_roots=config.public_roots,
     )
     server_name = "" if target.is_address_literal else target.host
     if target.service is Service.SMTP_STARTTLS:
@@ -261,6 +269,29 @@ def _connect(address: str, port: int, timeout: float, deadline: Deadline) -> Tcp
         )
 
 
+def _interception(config: CheckConfig, target: Target, current: _Round) -> tuple[Finding, ...]:
+    """Interception findings for the endpoint's presented chain, judged with the pins and
+    against the chains the other endpoints of the same round presented."""
+    protocol = current.protocol.get(target)
+    if protocol is None or protocol.tls is None or not protocol.tls.chain:
+        return ()
+    others = [(t, p.tls) for t, p in current.protocol.items() if p.tls is not None and p.tls.chain]
+    exempt = [
+        f"{t.label} ({t.service.value})" for t in config.targets if t.service is not Service.TCP
+    ]
+    return tuple(
+        diagnose_interception(
+            target,
+            protocol.tls,
+            pins=config.pins.for_target(target),
+            record=config.pins.record_for(target),
+            others=others,
+            now=datetime.now(UTC),
+            exempt=exempt,
+        )
+    )
+
+
 def _result(
     config: CheckConfig,
     target: Target,
@@ -289,6 +320,7 @@ def _result(
             client=client,
             slow_banner_s=config.slow_banner_s,
         )
+        + _interception(config, target, r)
         for r in finished
     ]
     findings = per_round[-1]

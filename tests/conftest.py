@@ -64,6 +64,24 @@ def _loopback_only() -> Iterator[None]:
     socket.socket.sendto = original_sendto  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Neither the user's pin files nor this machine's trust store take part in a test:
+    each test that needs them brings its own."""
+    home = tmp_path_factory.mktemp("netdiag-config")
+    empty_store = home / "empty-trust-store.pem"
+    empty_store.write_text("", "utf-8")
+    saved = {k: os.environ.get(k) for k in ("NETDIAG_CONFIG_DIR", "NETDIAG_LOCAL_TRUST_STORE")}
+    os.environ["NETDIAG_CONFIG_DIR"] = str(home)
+    os.environ["NETDIAG_LOCAL_TRUST_STORE"] = str(empty_store)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Under CI=true a skipped test fails: nothing may silently stop running there."""

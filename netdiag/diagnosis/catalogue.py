@@ -148,6 +148,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "TLS is intercepted",
         "Exempt the vendor's hosts and ports from TLS inspection on the firewall: client-certificate authentication cannot work through it.",
     ),
+    "tls.pinned": CatalogueEntry(_I, "the chain is anchored in a pinned vendor issuer", ""),
     "tls.unpinned": CatalogueEntry(
         _W,
         "no pinned issuer to compare the chain with",

@@ -27,6 +27,7 @@ from netdiag.probes.lines import (
     Transcript,
 )
 from netdiag.probes.tls import TlsTransport, handshake
+from netdiag.trust import check_anchors
 
 # How long to listen for a TLS 1.3 post-handshake alert: a few round trips (measured by
 # our own connect), within these bounds; paid only when the server asked for a certificate.
@@ -46,6 +47,8 @@ class TlsSettings:
     identity: ClientIdentity | None = None
     anchors: tuple[x509.Certificate, ...] = ()
     anchors_name: str = ""
+    local_roots: tuple[x509.Certificate, ...] = ()
+    public_roots: tuple[x509.Certificate, ...] = ()
 
 
 class Dialogue:
@@ -94,7 +97,9 @@ class Dialogue:
                 server_name or self.fields["address"],
                 datetime.now(UTC),
             )
-            tls = dataclasses.replace(tls, verification=verification)
+            chain = [x509.load_der_x509_certificate(d) for d in tls.chain_der]
+            anchors = check_anchors(chain, settings.local_roots, settings.public_roots)
+            tls = dataclasses.replace(tls, verification=verification, anchors=anchors)
             self.tls_transport = transport
             if self.reader is None:
                 self.reader = LineReader(transport, self.transcript)

@@ -207,12 +207,20 @@ def handshake(
         observation,
         version=conn.get_protocol_version_name(),
         cipher=conn.get_cipher_name() or "",
+        group=_group_name(conn),
         chain_der=tuple(c.public_bytes(Encoding.DER) for c in chain),
         chain=tuple(describe(c) for c in chain),
         client_ca_names=tuple(_components_text(n) for n in ca_list),
         client_ca_der=tuple(n.der() for n in ca_list),
     )
     return established, TlsTransport(conn, sock)
+
+
+def _group_name(conn: SSL.Connection) -> str:
+    try:
+        return conn.get_group_name() or ""
+    except (SSL.Error, AttributeError):
+        return ""
 
 
 def _components_text(name: crypto.X509Name) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import codes
-from tests.integration.tls_fixtures import NAMES, check, only_endpoint, serving
+from tests.conftest import CliResult, codes
+from tests.integration.tls_fixtures import NAMES, check, only_endpoint, serving, vendor_pins
 from tests.servers import mail
 from tests.servers.dns import DnsServer
 from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
@@ -38,6 +38,20 @@ def dns_server() -> Iterator[DnsServer]:
         yield server
 
 
+PINS: list[Path] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _vendor_pins(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Pin the vendor's CAs, as `netdiag pins import` of the client bundle would: the
+    clean paths of these tests are then anchored, not merely unpinned."""
+    PINS[:] = [vendor_pins(pki, tmp_path_factory.mktemp("pins"))]
+
+
+def vcheck(dns_server: DnsServer, target: str, *extra: str, timeout: str = "2") -> CliResult:
+    return check(dns_server, target, "--pins", str(PINS[0]), *extra, timeout=timeout)
+
+
 @pytest.fixture(scope="module")
 def client_pem(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return pki.client_pem(tmp_path_factory.mktemp("client"))
@@ -61,9 +75,11 @@ def test_smtp_with_client_certificate_is_ok(
     pki: Pki, dns_server: DnsServer, client_pem: Path, policy: TlsPolicy
 ) -> None:
     with serving(smtp(pki, policy)) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem))
+        result = vcheck(
+            dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem)
+        )
     endpoint = only_endpoint(result)
-    assert codes(endpoint) == {"tcp.open", "tls.established"}, endpoint["findings"]
+    assert codes(endpoint) == {"tcp.open", "tls.established", "tls.pinned"}, endpoint["findings"]
     assert result.exit_code == 0
     protocol = endpoint["observations"]["protocol"]
     tls = protocol["tls"]
@@ -87,7 +103,7 @@ def test_smtp_without_client_certificate_is_rejected(
     pki: Pki, dns_server: DnsServer, policy: TlsPolicy
 ) -> None:
     with serving(smtp(pki, policy)) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
+        result = vcheck(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
     endpoint = only_endpoint(result)
     assert "tls.client_cert_rejected" in codes(endpoint), endpoint["findings"]
     rejected = next(f for f in endpoint["findings"] if f["code"] == "tls.client_cert_rejected")
@@ -100,7 +116,9 @@ def test_smtp_server_trusting_another_ca_rejects_and_does_not_accept_our_issuer(
     pki: Pki, foreign: Pki, dns_server: DnsServer, client_pem: Path
 ) -> None:
     with serving(smtp(pki, TLS13, client_ca=foreign)) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem))
+        result = vcheck(
+            dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem)
+        )
     found = codes(only_endpoint(result))
     assert {"tls.client_cert_rejected", "cert.issuer_not_accepted"} <= found
     assert result.exit_code == 2
@@ -110,7 +128,9 @@ def test_smtp_server_that_does_not_ask_for_a_certificate(
     pki: Pki, dns_server: DnsServer, client_pem: Path
 ) -> None:
     with serving(smtp(pki, NO_REQUEST)) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem))
+        result = vcheck(
+            dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem)
+        )
     endpoint = only_endpoint(result)
     assert "tls.client_cert_not_requested" in codes(endpoint)
     assert endpoint["observations"]["protocol"]["tls"]["was_client_cert_requested"] is False
@@ -120,8 +140,8 @@ def test_smtp_rejection_one_step_after_the_handshake(
     pki: Pki, dns_server: DnsServer, client_pem: Path
 ) -> None:
     with serving(smtp(pki, LATER)) as server:
-        rejected = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
-        accepted = check(
+        rejected = vcheck(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
+        accepted = vcheck(
             dns_server, f"{MAIL}:{server.port}/smtp-starttls", "--cert", str(client_pem)
         )
     finding = next(
@@ -132,7 +152,7 @@ def test_smtp_rejection_one_step_after_the_handshake(
         in finding["evidence"]
     )
     assert "tls.established" not in codes(only_endpoint(rejected))
-    assert codes(only_endpoint(accepted)) == {"tcp.open", "tls.established"}
+    assert codes(only_endpoint(accepted)) == {"tcp.open", "tls.established", "tls.pinned"}
 
 
 def test_starttls_stripped(pki: Pki, dns_server: DnsServer, client_pem: Path) -> None:
@@ -140,7 +160,7 @@ def test_starttls_stripped(pki: Pki, dns_server: DnsServer, client_pem: Path) ->
         serving(smtp(pki, TLS13)) as upstream,
         serving(SmtpInspector(upstream.port, strip=True)) as proxy,
     ):
-        result = check(dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem))
+        result = vcheck(dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem))
     endpoint = only_endpoint(result)
     assert codes(endpoint) == {"tcp.open", "smtp.starttls_missing"}
     finding = endpoint["findings"][-1]
@@ -153,7 +173,7 @@ def test_starttls_and_banner_masked(pki: Pki, dns_server: DnsServer, client_pem:
         serving(smtp(pki, TLS13)) as upstream,
         serving(SmtpInspector(upstream.port, mask=True)) as proxy,
     ):
-        result = check(dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem))
+        result = vcheck(dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem))
     endpoint = only_endpoint(result)
     assert codes(endpoint) == {"tcp.open", "smtp.banner_masked", "smtp.starttls_masked"}
     masked = next(f for f in endpoint["findings"] if f["code"] == "smtp.starttls_masked")
@@ -171,7 +191,7 @@ def test_starttls_refused_by_the_server(dns_server: DnsServer) -> None:
         mail.read_line(conn)
 
     with serving(handler) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
+        result = vcheck(dns_server, f"{MAIL}:{server.port}/smtp-starttls")
     endpoint = only_endpoint(result)
     assert codes(endpoint) == {"tcp.open", "smtp.starttls_refused"}
     assert "454 4.7.0 TLS not available" in endpoint["findings"][-1]["summary"]
@@ -184,7 +204,7 @@ def test_slow_banner_is_a_warning_when_it_comes(
         serving(smtp(pki, TLS13)) as upstream,
         serving(SmtpInspector(upstream.port, banner_delay=0.8)) as proxy,
     ):
-        result = check(
+        result = vcheck(
             dns_server,
             f"{MAIL}:{proxy.port}/smtp-starttls",
             "--cert",
@@ -193,7 +213,7 @@ def test_slow_banner_is_a_warning_when_it_comes(
             "0.5",
         )
     endpoint = only_endpoint(result)
-    assert codes(endpoint) == {"tcp.open", "smtp.slow_banner", "tls.established"}
+    assert codes(endpoint) == {"tcp.open", "smtp.slow_banner", "tls.established", "tls.pinned"}
     assert result.exit_code == 1
     assert endpoint["observations"]["protocol"]["banner_ms"] >= 800
 
@@ -208,7 +228,7 @@ def test_dpi_after_the_client_hello(
         serving(smtp(pki, TLS13)) as upstream,
         serving(SmtpInspector(upstream.port, dpi=action)) as proxy,
     ):
-        result = check(
+        result = vcheck(
             dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem), timeout="1"
         )
     endpoint = only_endpoint(result)
@@ -236,7 +256,7 @@ def test_hostile_smtp_peers_end_in_a_finding_within_the_timeout(
 
     with serving(handler) as server:
         started = time.monotonic()
-        result = check(dns_server, f"{MAIL}:{server.port}/smtp-starttls", timeout="1.5")
+        result = vcheck(dns_server, f"{MAIL}:{server.port}/smtp-starttls", timeout="1.5")
         elapsed = time.monotonic() - started
     endpoint = only_endpoint(result)
     assert codes(endpoint) == {"tcp.open", code}, endpoint["findings"]
@@ -257,9 +277,9 @@ def test_pop3s_with_client_certificate_is_ok(
     pki: Pki, dns_server: DnsServer, client_pem: Path
 ) -> None:
     with serving(pop3(pki, TLS13)) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/pop3s", "--cert", str(client_pem))
+        result = vcheck(dns_server, f"{MAIL}:{server.port}/pop3s", "--cert", str(client_pem))
     endpoint = only_endpoint(result)
-    assert codes(endpoint) == {"tcp.open", "tls.established"}, endpoint["findings"]
+    assert codes(endpoint) == {"tcp.open", "tls.established", "tls.pinned"}, endpoint["findings"]
     protocol = endpoint["observations"]["protocol"]
     assert protocol["banner"]["lines"] == ["Dovecot ready."]
     assert "USER" in protocol["capa"]["lines"]
@@ -267,14 +287,14 @@ def test_pop3s_with_client_certificate_is_ok(
 
 def test_pop3s_without_client_certificate_is_rejected(pki: Pki, dns_server: DnsServer) -> None:
     with serving(pop3(pki, TLS13)) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/pop3s")
+        result = vcheck(dns_server, f"{MAIL}:{server.port}/pop3s")
     assert "tls.client_cert_rejected" in codes(only_endpoint(result))
 
 
 def test_pop3s_rejection_at_login(pki: Pki, dns_server: DnsServer, client_pem: Path) -> None:
     with serving(pop3(pki, LATER)) as server:
-        rejected = check(dns_server, f"{MAIL}:{server.port}/pop3s", "--probe-login")
-        accepted = check(
+        rejected = vcheck(dns_server, f"{MAIL}:{server.port}/pop3s", "--probe-login")
+        accepted = vcheck(
             dns_server, f"{MAIL}:{server.port}/pop3s", "--probe-login", "--cert", str(client_pem)
         )
     finding = next(
@@ -282,7 +302,7 @@ def test_pop3s_rejection_at_login(pki: Pki, dns_server: DnsServer, client_pem: P
     )
     assert "server: -ERR [AUTH] Client didn't present valid SSL certificate" in finding["evidence"]
     # The made-up user's failed login is expected, not a finding.
-    assert codes(only_endpoint(accepted)) == {"tcp.open", "tls.established"}
+    assert codes(only_endpoint(accepted)) == {"tcp.open", "tls.established", "tls.pinned"}
     sent = [
         t["text"]
         for t in only_endpoint(accepted)["observations"]["protocol"]["transcript"]
@@ -307,7 +327,7 @@ def test_pop3s_mailbox_login_failure_and_the_password_stays_secret(
             "--pop3-password-file",
             str(password_file),
         )
-        result = check(dns_server, *args)
+        result = vcheck(dns_server, *args)
     endpoint = only_endpoint(result)
     assert "pop3.login_failed" in codes(endpoint)
     assert password not in result.stdout + result.stderr
@@ -315,7 +335,7 @@ def test_pop3s_mailbox_login_failure_and_the_password_stays_secret(
 
 def test_pop3s_port_answering_garbage_instead_of_tls(dns_server: DnsServer) -> None:
     with serving(mail.garbage) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/pop3s")
+        result = vcheck(dns_server, f"{MAIL}:{server.port}/pop3s")
     endpoint = only_endpoint(result)
     assert codes(endpoint) == {"tcp.open", "tls.handshake_failed"}
     assert "does not speak TLS" in endpoint["findings"][-1]["summary"]
@@ -323,10 +343,11 @@ def test_pop3s_port_answering_garbage_instead_of_tls(dns_server: DnsServer) -> N
 
 def test_pop3s_with_something_else_inside_tls(pki: Pki, dns_server: DnsServer) -> None:
     with serving(mail.NotPop3Handler(server_context(pki, NO_REQUEST))) as server:
-        result = check(dns_server, f"{MAIL}:{server.port}/pop3s")
+        result = vcheck(dns_server, f"{MAIL}:{server.port}/pop3s")
     endpoint = only_endpoint(result)
     assert "pop3.protocol_error" in codes(endpoint)
-    assert "HELLO this is not pop3" in endpoint["findings"][-1]["summary"]
+    error = next(f for f in endpoint["findings"] if f["code"] == "pop3.protocol_error")
+    assert "HELLO this is not pop3" in error["summary"]
 
 
 # TLS on 8140 -----------------------------------------------------------------------------
@@ -341,23 +362,24 @@ def test_tls_port_with_client_certificate_is_ok(
     pki: Pki, dns_server: DnsServer, client_pem: Path, policy: TlsPolicy
 ) -> None:
     with serving(https(pki, policy)) as server:
-        result = check(dns_server, f"{ATLAS}:{server.port}/tls", "--cert", str(client_pem))
+        result = vcheck(dns_server, f"{ATLAS}:{server.port}/tls", "--cert", str(client_pem))
     endpoint = only_endpoint(result)
-    assert codes(endpoint) == {"tcp.open", "tls.established"}, endpoint["findings"]
+    assert codes(endpoint) == {"tcp.open", "tls.established", "tls.pinned"}, endpoint["findings"]
     assert endpoint["observations"]["protocol"]["after_tls"]["code"] == 200
 
 
 def test_tls_port_rejection_in_http(pki: Pki, dns_server: DnsServer) -> None:
     with serving(https(pki, LATER)) as server:
-        result = check(dns_server, f"{ATLAS}:{server.port}/tls")
+        result = vcheck(dns_server, f"{ATLAS}:{server.port}/tls")
     endpoint = only_endpoint(result)
     assert "tls.client_cert_rejected" in codes(endpoint)
-    assert "No required SSL certificate was sent" in " ".join(endpoint["findings"][-1]["evidence"])
+    rejected = next(f for f in endpoint["findings"] if f["code"] == "tls.client_cert_rejected")
+    assert "No required SSL certificate was sent" in " ".join(rejected["evidence"])
 
 
 def test_tls_port_without_certificate_tls13_alert(pki: Pki, dns_server: DnsServer) -> None:
     with serving(https(pki, TLS13)) as server:
-        result = check(dns_server, f"{ATLAS}:{server.port}/tls")
+        result = vcheck(dns_server, f"{ATLAS}:{server.port}/tls")
     assert "tls.client_cert_rejected" in codes(only_endpoint(result))
 
 
@@ -365,7 +387,7 @@ def test_tls_port_reset_after_client_hello(
     pki: Pki, dns_server: DnsServer, client_pem: Path
 ) -> None:
     with serving(https(pki, TLS13)) as upstream, serving(TlsDpi(upstream.port, "reset")) as proxy:
-        result = check(dns_server, f"{ATLAS}:{proxy.port}/tls", "--cert", str(client_pem))
+        result = vcheck(dns_server, f"{ATLAS}:{proxy.port}/tls", "--cert", str(client_pem))
     assert codes(only_endpoint(result)) == {"tcp.open", "tls.handshake_failed"}
 
 
@@ -373,7 +395,7 @@ def test_verification_against_a_wrong_ca_is_recorded(
     pki: Pki, foreign: Pki, dns_server: DnsServer, tmp_path: Path
 ) -> None:
     with serving(https(pki, NO_REQUEST)) as server:
-        result = check(
+        result = vcheck(
             dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(foreign.ca_pem(tmp_path))
         )
     verification = only_endpoint(result)["observations"]["protocol"]["tls"]["verification"]
@@ -411,9 +433,9 @@ def test_no_private_key_or_password_in_any_output(
             "--pop3-password-file",
             str(tmp_path / "pop3.pw"),
         ]
-        outputs = [check(dns_server, common[1], *common[2:])]
+        outputs = [vcheck(dns_server, common[1], *common[2:])]
         outputs += [
-            check(dns_server, common[1], *common[2:], "--format", fmt)
+            vcheck(dns_server, common[1], *common[2:], "--format", fmt)
             for fmt in ("table", "checkmk")
         ]
     assert outputs[0].json()["status"] in ("ok", "crit")  # pop3.login_failed makes it crit

@@ -5,11 +5,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import CliResult, run_cli
 from tests.servers.base import Server
 from tests.servers.dns import DnsServer, addresses
+from tests.servers.pki import Pki
 
 NAMES = {f"mail{n}.dicommail.com": addresses("127.0.0.1") for n in range(1, 7)}
 NAMES["atlas79.mydhp.de"] = addresses("127.0.0.1")
@@ -42,6 +44,17 @@ def only_endpoint(result: CliResult) -> dict:  # type: ignore[type-arg]
     assert result.stdout, result.stderr
     (endpoint,) = result.json()["endpoints"]
     return endpoint  # type: ignore[no-any-return]
+
+
+def vendor_pins(pki: Pki, directory: Path) -> Path:
+    """A pin file of the vendor's root and issuing CA."""
+    from netdiag.pinning import import_pins
+    from netdiag.pins import save_pins
+
+    bundle = pki.client_p12(directory, None)
+    path = directory / "pins.toml"
+    save_pins(path, import_pins(bundle, None, [], datetime.now(UTC)))
+    return path
 
 
 def write(path: Path, data: bytes) -> Path:

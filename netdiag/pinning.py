@@ -1,0 +1,159 @@
+"""Making pins: from the CA certificates of the vendor's bundle (`pins import`), from the
+chains presented on a path known to be clean (`pins learn`), and checking presented chains
+against them (`pins verify`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from netdiag.chains import spki_sha256
+from netdiag.diagnosis.interception import is_pinned
+from netdiag.errors import CertificateError
+from netdiag.pins import ALL, EndpointRecord, Pin, PinSet
+from netdiag.report import Report
+from netdiag.secrets import Secret
+
+
+def pin_for(
+    certificate: x509.Certificate, applies_to: Sequence[str], source: str, now: datetime
+) -> Pin:
+    return Pin(
+        spki_sha256=spki_sha256(certificate),
+        subject=certificate.subject.rfc4514_string(),
+        role="root" if certificate.subject == certificate.issuer else "issuing",
+        applies_to=tuple(applies_to) or (ALL,),
+        source=source,
+        added=now.isoformat(timespec="seconds"),
+        pem=certificate.public_bytes(Encoding.PEM).decode("ascii"),
+    )
+
+
+def ca_certificates_of(path: Path, password: Secret | None) -> tuple[x509.Certificate, ...]:
+    """The CA certificates in a PKCS#12 bundle or a PEM/DER file (leaves are left out)."""
+    from netdiag.identity import MAX_FILE_BYTES, load_ca_certificates
+
+    try:
+        data = path.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as e:
+        raise CertificateError(f"cannot read {path}: {e.strerror or 'unreadable'}") from None
+    if b"-----BEGIN" in data or not data.startswith(b"\x30"):
+        certificates = load_ca_certificates(path)
+    else:
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        try:
+            certificates = load_ca_certificates(path)
+        except CertificateError:
+            try:
+                bundle = pkcs12.load_pkcs12(data, password.reveal() if password else None)
+            except ValueError:
+                if password is None:
+                    raise CertificateError(
+                        f"{path} is protected by a password: give it with --cert-password-file "
+                        "or NETDIAG_CERT_PASSWORD"
+                    ) from None
+                raise CertificateError(
+                    f"cannot open {path}: wrong password (or a damaged PKCS#12 file)"
+                ) from None
+            certificates = tuple(c.certificate for c in bundle.additional_certs)
+    cas = tuple(c for c in certificates if _is_ca(c))
+    if not cas:
+        raise CertificateError(f"{path} holds no CA certificate to pin")
+    return cas
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return certificate.subject == certificate.issuer
+
+
+def import_pins(
+    path: Path, password: Secret | None, applies_to: Sequence[str], now: datetime
+) -> PinSet:
+    cas = ca_certificates_of(path, password)
+    source = f"imported from {path.name}"
+    return PinSet(tuple(pin_for(c, applies_to, source, now) for c in cas))
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    pins: PinSet
+    skipped: tuple[str, ...]
+
+
+def learn_pins(report: Report, now: datetime) -> Learned:
+    """Pins from the chains that the report's endpoints presented, unless a chain already
+    looks intercepted (a known product, an anchor only this machine trusts)."""
+    pins: list[Pin] = []
+    records: list[EndpointRecord] = []
+    skipped: list[str] = []
+    for endpoint in report.endpoints:
+        target = endpoint.target
+        tls = endpoint.protocol.tls if endpoint.protocol is not None else None
+        if tls is None or not tls.chain_der:
+            if target.service.value != "tcp":
+                skipped.append(f"{target.label}: no TLS handshake to learn from")
+            continue
+        suspicious = [f for f in endpoint.findings if f.code == "tls.intercepted"]
+        if suspicious:
+            skipped.append(
+                f"{target.label}: not learned, the chain looks intercepted: {suspicious[0].summary}"
+            )
+            continue
+        chain = [x509.load_der_x509_certificate(d) for d in tls.chain_der]
+        if len(chain) < 2:
+            skipped.append(f"{target.label}: the server sent no CA certificate with its own")
+            continue
+        source = f"learned from {target.label} on {now.date().isoformat()}"
+        pins += [pin_for(c, [target.group or target.label], source, now) for c in chain[1:]]
+        records.append(
+            EndpointRecord(
+                endpoint=target.label,
+                was_client_cert_requested=bool(tls.was_client_cert_requested),
+                client_ca_names=tls.client_ca_names,
+                fingerprint=tls.fingerprint,
+            )
+        )
+    return Learned(PinSet().merged(PinSet(tuple(pins), tuple(records))), tuple(skipped))
+
+
+@dataclass(frozen=True, slots=True)
+class PinVerdict:
+    endpoint: str
+    verdict: str
+    issuer: str
+    detail: str
+
+
+def verify_pins(report: Report, pin_set: PinSet) -> list[PinVerdict]:
+    """For every TLS endpoint: pinned, not pinned (the pins do not anchor the chain), no
+    pins for it, or no chain seen."""
+    verdicts = []
+    for endpoint in report.endpoints:
+        target = endpoint.target
+        if target.service.value == "tcp":
+            continue
+        tls = endpoint.protocol.tls if endpoint.protocol is not None else None
+        if tls is None or not tls.chain:
+            verdicts.append(PinVerdict(target.label, "no chain", "", "no TLS handshake"))
+            continue
+        pins = pin_set.for_target(target)
+        issuer = tls.chain[0].issuer
+        if not pins:
+            verdicts.append(
+                PinVerdict(target.label, "no pins", issuer, "no pin applies to this endpoint")
+            )
+        elif is_pinned(tls, pins):
+            verdicts.append(PinVerdict(target.label, "pinned", issuer, ""))
+        else:
+            detail = "pinned: " + "; ".join(p.subject for p in pins)
+            verdicts.append(PinVerdict(target.label, "NOT pinned", issuer, detail))
+    return verdicts

@@ -1,0 +1,223 @@
+"""Pinned vendor issuers: the file format (TOML, `netdiag.pins/1`), where pin files are
+found, and how they are read and written.
+
+A pin is the SHA-256 of the SubjectPublicKeyInfo of a CA that issues the vendor's server
+certificates, with the subject as text, the endpoints it applies to, its source and date;
+optionally the CA certificate itself (PEM), so that a chain that omits the CA can still be
+checked against it. Endpoint records keep what a clean handshake looked like.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from netdiag.errors import NetdiagError
+from netdiag.targets import Target
+
+FORMAT = "netdiag.pins/1"
+CONFIG_DIR_ENV = "NETDIAG_CONFIG_DIR"
+PIN_FILE = "pins.toml"
+ALL = "*"
+
+
+class PinError(NetdiagError):
+    """A pin file that cannot be read or is not of this format."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pin:
+    spki_sha256: str
+    subject: str
+    role: str
+    applies_to: tuple[str, ...]
+    source: str
+    added: str
+    pem: str = ""
+
+    def covers(self, target: Target) -> bool:
+        return bool({ALL, target.group, target.host, target.label} & set(self.applies_to))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointRecord:
+    """What the endpoint's clean handshake looked like when the pins were learned."""
+
+    endpoint: str
+    was_client_cert_requested: bool
+    client_ca_names: tuple[str, ...] = ()
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PinSet:
+    pins: tuple[Pin, ...] = ()
+    records: tuple[EndpointRecord, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    def for_target(self, target: Target) -> tuple[Pin, ...]:
+        return tuple(p for p in self.pins if p.covers(target))
+
+    def record_for(self, target: Target) -> EndpointRecord | None:
+        return next((r for r in self.records if r.endpoint == target.label), None)
+
+    def merged(self, other: PinSet) -> PinSet:
+        pins = {(p.spki_sha256, p.applies_to): p for p in (*self.pins, *other.pins)}
+        records = {r.endpoint: r for r in (*self.records, *other.records)}
+        return PinSet(
+            tuple(pins.values()), tuple(records.values()), (*self.sources, *other.sources)
+        )
+
+
+def config_dir() -> Path:
+    """The user's configuration directory for netdiag (%APPDATA%\\netdiag on Windows)."""
+    if os.environ.get(CONFIG_DIR_ENV):
+        return Path(os.environ[CONFIG_DIR_ENV])
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "netdiag"
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "netdiag"
+
+
+def default_pin_files(profile_path: Path | None) -> list[Path]:
+    """`certs/pins.toml` next to the profile, in the current folder, and the user's file."""
+    candidates = []
+    if profile_path is not None:
+        candidates.append(profile_path.resolve().parent / "certs" / PIN_FILE)
+    candidates += [Path.cwd() / "certs" / PIN_FILE, config_dir() / PIN_FILE]
+    return list(dict.fromkeys(p for p in candidates if p.is_file()))
+
+
+def _strings(value: object, where: str, field: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise PinError(f"{where}: '{field}' must be a string or a list of strings")
+
+
+def _text(entry: dict[str, object], field: str, where: str, default: str | None = None) -> str:
+    value = entry.get(field, default)
+    if not isinstance(value, str):
+        raise PinError(f"{where}: '{field}' is missing or not a string")
+    return value
+
+
+def parse_pins(data: dict[str, object], source: str) -> PinSet:
+    if data.get("format") != FORMAT:
+        raise PinError(f"{source} is not a netdiag pin file (format = {FORMAT!r} missing)")
+    pins = []
+    entries = data.get("pins", [])
+    if not isinstance(entries, list):
+        raise PinError(f"{source}: [[pins]] must be a list of tables")
+    for index, entry in enumerate(entries, start=1):
+        where = f"{source}: pins #{index}"
+        if not isinstance(entry, dict):
+            raise PinError(f"{where}: not a table")
+        spki = _text(entry, "spki_sha256", where).lower()
+        if len(spki) != 64 or any(c not in "0123456789abcdef" for c in spki):
+            raise PinError(f"{where}: spki_sha256 must be 64 hexadecimal digits")
+        pins.append(
+            Pin(
+                spki_sha256=spki,
+                subject=_text(entry, "subject", where),
+                role=_text(entry, "role", where, "issuing"),
+                applies_to=_strings(entry.get("applies_to", ALL), where, "applies_to"),
+                source=_text(entry, "source", where, ""),
+                added=_text(entry, "added", where, ""),
+                pem=_text(entry, "pem", where, ""),
+            )
+        )
+    records = []
+    endpoint_entries = data.get("endpoints", [])
+    if not isinstance(endpoint_entries, list):
+        raise PinError(f"{source}: [[endpoints]] must be a list of tables")
+    for index, entry in enumerate(endpoint_entries, start=1):
+        where = f"{source}: endpoints #{index}"
+        if not isinstance(entry, dict):
+            raise PinError(f"{where}: not a table")
+        requested: object = entry.get("was_client_cert_requested", True)
+        if not isinstance(requested, bool):
+            raise PinError(f"{where}: was_client_cert_requested must be true or false")
+        records.append(
+            EndpointRecord(
+                endpoint=_text(entry, "endpoint", where),
+                was_client_cert_requested=requested,
+                client_ca_names=_strings(
+                    entry.get("client_ca_names", []), where, "client_ca_names"
+                ),
+                fingerprint=_text(entry, "fingerprint", where, ""),
+            )
+        )
+    return PinSet(tuple(pins), tuple(records), (source,))
+
+
+def load_pins(paths: Iterable[Path]) -> PinSet:
+    """Every pin of every file, merged."""
+    result = PinSet()
+    for path in paths:
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
+            raise PinError(f"cannot read pin file {path}: {reason}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise PinError(f"pin file {path} is not valid TOML: {e}") from None
+        result = result.merged(parse_pins(data, str(path)))
+    return result
+
+
+def _toml_string(value: str) -> str:
+    # JSON's escapes are a subset of TOML's basic-string escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _toml_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(_toml_string(v) for v in values) + "]"
+
+
+def render_pins(pin_set: PinSet) -> str:
+    lines = [
+        "# netdiag pin file: the CAs that issue the vendor's server certificates.",
+        "# Format and how to obtain and verify pins: certs/README.md.",
+        f"format = {_toml_string(FORMAT)}",
+        "",
+    ]
+    for pin in pin_set.pins:
+        lines += [
+            "[[pins]]",
+            f"subject = {_toml_string(pin.subject)}",
+            f"spki_sha256 = {_toml_string(pin.spki_sha256)}",
+            f"role = {_toml_string(pin.role)}",
+            f"applies_to = {_toml_list(pin.applies_to)}",
+            f"source = {_toml_string(pin.source)}",
+            f"added = {_toml_string(pin.added)}",
+        ]
+        if pin.pem:
+            lines.append(f"pem = {_toml_string(pin.pem)}")
+        lines.append("")
+    for record in pin_set.records:
+        lines += [
+            "[[endpoints]]",
+            f"endpoint = {_toml_string(record.endpoint)}",
+            f"was_client_cert_requested = {'true' if record.was_client_cert_requested else 'false'}",
+            f"client_ca_names = {_toml_list(record.client_ca_names)}",
+            f"fingerprint = {_toml_string(record.fingerprint)}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def save_pins(path: Path, pin_set: PinSet) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_pins(pin_set), "utf-8")
+    except OSError as e:
+        raise PinError(f"cannot write pin file {path}: {e.strerror or 'not writable'}") from None

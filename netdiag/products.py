@@ -1,0 +1,50 @@
+"""The catalogue of TLS-inspecting products (data/inspection_products.toml): it names the
+product behind an issuer; the verdict itself rests on pins and other evidence."""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    example: str
+    source: str
+
+    def matches(self, name: str) -> bool:
+        return any(p.search(name) for p in self.patterns)
+
+
+@functools.cache
+def catalogue() -> tuple[Product, ...]:
+    text = (
+        resources.files("netdiag").joinpath("data", "inspection_products.toml").read_text("utf-8")
+    )
+    return tuple(
+        Product(
+            name=entry["name"],
+            patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry["patterns"]),
+            example=entry["example"],
+            source=entry["source"],
+        )
+        for entry in tomllib.loads(text)["products"]
+    )
+
+
+def identify(
+    names: Iterable[str], products: Iterable[Product] | None = None
+) -> tuple[Product, str] | None:
+    """The first product whose pattern matches one of `names`, and the name it matched."""
+    candidates = tuple(products) if products is not None else catalogue()
+    for name in names:
+        for product in candidates:
+            if product.matches(name):
+                return product, name
+    return None
