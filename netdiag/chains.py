@@ -62,6 +62,17 @@ def describe(certificate: x509.Certificate) -> CertificateFacts:
     )
 
 
+def is_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
+    """Whether `ca`'s key signed `certificate` (names checked first, then the signature)."""
+    if certificate.issuer != ca.subject:
+        return False
+    try:
+        certificate.verify_directly_issued_by(ca)
+    except Exception:  # noqa: BLE001 - InvalidSignature, unsupported key types: not issued
+        return False
+    return True
+
+
 def issuer_chain(
     leaf: x509.Certificate, others: Sequence[x509.Certificate], max_depth: int = 8
 ) -> tuple[bool, str]:

@@ -332,7 +332,8 @@ def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOptio
     for record in pin_set.records:
         console.out(
             f"endpoint {record.endpoint}: client certificate requested: "
-            f"{'yes' if record.was_client_cert_requested else 'no'}, fingerprint {record.fingerprint}"
+            f"{'yes' if record.was_client_cert_requested else 'no'}, "
+            f"fingerprint {record.fingerprint}"
         )
 
 

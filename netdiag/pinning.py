@@ -113,7 +113,8 @@ def learn_pins(report: Report, now: datetime) -> Learned:
             skipped.append(f"{target.label}: the server sent no CA certificate with its own")
             continue
         source = f"learned from {target.label} on {now.date().isoformat()}"
-        pins += [pin_for(c, [target.group or target.label], source, now) for c in chain[1:]]
+        # A host presents the same issuer on all its ports; a profile's group on all hosts.
+        pins += [pin_for(c, [target.group or target.host], source, now) for c in chain[1:]]
         records.append(
             EndpointRecord(
                 endpoint=target.label,

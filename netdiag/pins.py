@@ -207,7 +207,8 @@ def render_pins(pin_set: PinSet) -> str:
         lines += [
             "[[endpoints]]",
             f"endpoint = {_toml_string(record.endpoint)}",
-            f"was_client_cert_requested = {'true' if record.was_client_cert_requested else 'false'}",
+            "was_client_cert_requested = "
+            + ("true" if record.was_client_cert_requested else "false"),
             f"client_ca_names = {_toml_list(record.client_ca_names)}",
             f"fingerprint = {_toml_string(record.fingerprint)}",
             "",

@@ -13,6 +13,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from netdiag.chains import is_issued_by
 from netdiag.observations import AnchorCheck
 
 LOCAL_STORE_ENV = "NETDIAG_LOCAL_TRUST_STORE"
@@ -83,11 +84,8 @@ def anchor_in(chain: Sequence[x509.Certificate], store: Sequence[x509.Certificat
         if certificate.fingerprint(_SHA256) in fingerprints:
             return certificate.subject.rfc4514_string()
         for issuer in by_subject.get(certificate.issuer.public_bytes(), []):
-            try:
-                certificate.verify_directly_issued_by(issuer)
-            except Exception:  # noqa: BLE001 - InvalidSignature, unsupported key types
-                continue
-            return issuer.subject.rfc4514_string()
+            if is_issued_by(certificate, issuer):
+                return issuer.subject.rfc4514_string()
     return ""
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from netdiag.chains import is_issued_by
 from netdiag.diagnosis.catalogue import finding
 from netdiag.observations import TlsObservation
 from netdiag.pins import EndpointRecord, Pin
@@ -51,13 +52,7 @@ def is_pinned(tls: TlsObservation, pins: Sequence[Pin]) -> bool:
             certificate = x509.load_der_x509_certificate(der)
         except ValueError:
             continue
-        for ca in pinned_cas:
-            if certificate.issuer != ca.subject:
-                continue
-            try:
-                certificate.verify_directly_issued_by(ca)
-            except Exception:  # noqa: BLE001 - InvalidSignature, unsupported key types
-                continue
+        if any(is_issued_by(certificate, ca) for ca in pinned_cas):
             return True
     return False
 
@@ -89,12 +84,14 @@ def evidence_lines(
         )
     if product is not None:
         lines.append(
-            f"the issuer {product[1]!r} is the inspection CA of {product[0].name} ({product[0].source})"
+            f"the issuer {product[1]!r} is the inspection CA of {product[0].name} "
+            f"({product[0].source})"
         )
     anchors = tls.anchors
     if anchors is not None and anchors.local_anchor and not anchors.public_anchor:
         lines.append(
-            f"the chain is anchored in {anchors.local_anchor!r}, trusted by this machine's trust store "
+            f"the chain is anchored in {anchors.local_anchor!r}, trusted by this machine's "
+            "trust store "
             "but not by the Mozilla root set: the classic anchor of enterprise TLS inspection"
         )
     not_before = datetime.fromisoformat(leaf.not_before)
@@ -113,7 +110,8 @@ def evidence_lines(
         other_issuers = {c.spki_sha256 for c in other.chain[1:]} or {other.chain[0].issuer}
         if other_target.host == target.host and other_issuers != issuers:
             lines.append(
-                f"{other_target.label} presents a different chain (issuer {other.chain[0].issuer!r}) "
+                f"{other_target.label} presents a different chain "
+                f"(issuer {other.chain[0].issuer!r}) "
                 f"than {target.label} (issuer {leaf.issuer!r})"
             )
         elif other_target.host != target.host and other.chain[0].spki_sha256 == leaf.spki_sha256:
@@ -132,7 +130,8 @@ def evidence_lines(
             )
         if record.fingerprint and tls.fingerprint and record.fingerprint != tls.fingerprint:
             lines.append(
-                f"the server's TLS fingerprint {tls.fingerprint} differs from the genuine {record.fingerprint}"
+                f"the server's TLS fingerprint {tls.fingerprint} differs from the genuine "
+                f"{record.fingerprint}"
             )
     elif tls.was_client_cert_requested is False:
         lines.append(

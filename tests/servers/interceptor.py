@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from datetime import UTC, datetime, timedelta
 
 import trustme
 from cryptography import x509
@@ -23,13 +24,27 @@ def _upstream(port: int) -> socket.socket:
     return sock
 
 
+_MINTED: dict[int, trustme.LeafCert] = {}
+
+
+def _minted(ca: trustme.CA) -> trustme.LeafCert:
+    """One certificate per proxy CA, minted minutes ago, for every vendor name: some
+    products reuse one key for every host they impersonate."""
+    if id(ca) not in _MINTED:
+        now = datetime.now(UTC)
+        _MINTED[id(ca)] = ca.issue_cert(
+            *SERVER_NAMES, not_before=now - timedelta(minutes=5), not_after=now + timedelta(days=30)
+        )
+    return _MINTED[id(ca)]
+
+
 class InterceptingProxy:
     def __init__(self, upstream_port: int, ca: trustme.CA, *, starttls: bool) -> None:
         self.upstream_port = upstream_port
         self.starttls = starttls
         self.ca = ca
         # One minted certificate for every vendor name, as some products reuse a key.
-        leaf = ca.issue_cert(*SERVER_NAMES)
+        leaf = _minted(ca)
         context = SSL.Context(SSL.TLS_SERVER_METHOD)
         context.use_certificate(x509.load_pem_x509_certificate(leaf.cert_chain_pems[0].bytes()))
         context.use_privatekey(

@@ -22,3 +22,11 @@ def test_readme_starts_with_the_two_commands() -> None:
         "pip install . && netdiag check",
         "pip install -e '.[test]' && python -m pytest",
     ]
+
+
+def test_the_example_pin_file_parses() -> None:
+    from netdiag.pins import load_pins
+
+    example = README.parent / "certs" / "example-pins.toml"
+    pins = load_pins([example])
+    assert len(pins.pins) == 1 and pins.records[0].endpoint == "mail1.dicommail.com:25"

@@ -1,0 +1,365 @@
+"""Interception detection against an intercepting proxy of the tests' own: with imported
+and learned pins, with no pins at all, and the trust-store heuristic."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from tests.conftest import CliResult, codes, run_cli
+from tests.integration.tls_fixtures import NAMES, check, serving, vendor_pins
+from tests.servers.dns import DnsServer
+from tests.servers.interceptor import InterceptingProxy
+from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
+from tests.servers.pki import Pki, make_pki
+
+MAIL = "mail1.dicommail.com"
+ATLAS = "atlas79.mydhp.de"
+# The genuine servers ask for a client certificate but let the proxy in without one, so
+# that the dialogue through the proxy goes on and only the interception differs.
+ASKS = TlsPolicy(verify=ssl.CERT_OPTIONAL)
+
+
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    return make_pki()
+
+
+@pytest.fixture(scope="module")
+def fortigate() -> trustme.CA:
+    return trustme.CA(organization_name="FortiGate CA")
+
+
+@pytest.fixture(scope="module")
+def enterprise() -> trustme.CA:
+    return trustme.CA(organization_name="Klinikum Musterstadt IT")
+
+
+@pytest.fixture(scope="module")
+def dns_server() -> Iterator[DnsServer]:
+    with DnsServer(NAMES) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client_pem(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pki.client_pem(tmp_path_factory.mktemp("client"))
+
+
+@pytest.fixture(scope="module")
+def pins(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return vendor_pins(pki, tmp_path_factory.mktemp("pins"))
+
+
+@pytest.fixture(scope="module")
+def servers(pki: Pki) -> Iterator[dict[str, int]]:
+    context = server_context(pki, ASKS)
+    with (
+        serving(SmtpHandler(context, ASKS)) as smtp,
+        serving(Pop3Handler(context, ASKS)) as pop3,
+        serving(HttpsHandler(context, ASKS)) as https,
+    ):
+        yield {"smtp": smtp.port, "pop3": pop3.port, "tls": https.port}
+
+
+@pytest.fixture(scope="module")
+def fortigate_proxies(servers: dict[str, int], fortigate: trustme.CA) -> Iterator[dict[str, int]]:
+    with (
+        serving(InterceptingProxy(servers["smtp"], fortigate, starttls=True)) as smtp,
+        serving(InterceptingProxy(servers["pop3"], fortigate, starttls=False)) as pop3,
+        serving(InterceptingProxy(servers["tls"], fortigate, starttls=False)) as https,
+    ):
+        yield {"smtp": smtp.port, "pop3": pop3.port, "tls": https.port}
+
+
+@pytest.fixture(scope="module")
+def enterprise_proxy(servers: dict[str, int], enterprise: trustme.CA) -> Iterator[int]:
+    with serving(InterceptingProxy(servers["smtp"], enterprise, starttls=True)) as smtp:
+        yield smtp.port
+
+
+def targets(smtp: int, pop3: int, tls: int) -> list[str]:
+    return [
+        "--target",
+        f"{MAIL}:{smtp}/smtp-starttls",
+        "--target",
+        f"{MAIL}:{pop3}/pop3s",
+        "--target",
+        f"{ATLAS}:{tls}/tls",
+    ]
+
+
+def endpoint(result: CliResult, port: int) -> dict[str, Any]:
+    return next(e for e in result.json()["endpoints"] if e["port"] == port)
+
+
+def finding(found: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(f for f in found["findings"] if f["code"] == code)
+
+
+def test_clean_path_with_imported_pins_is_pinned(
+    dns_server: DnsServer, servers: dict[str, int], pins: Path, client_pem: Path
+) -> None:
+    result = check(
+        dns_server,
+        targets(**servers)[1],
+        *targets(**servers)[2:],
+        "--pins",
+        str(pins),
+        "--cert",
+        str(client_pem),
+    )
+    for port in servers.values():
+        found = codes(endpoint(result, port))
+        assert "tls.pinned" in found and "tls.intercepted" not in found, found
+    assert result.exit_code == 0
+
+
+def test_everything_intercepted_by_a_fortigate(
+    dns_server: DnsServer, fortigate_proxies: dict[str, int], pins: Path, client_pem: Path
+) -> None:
+    args = targets(**fortigate_proxies)
+    result = check(dns_server, args[1], *args[2:], "--pins", str(pins), "--cert", str(client_pem))
+    assert result.exit_code == 2
+    for port in fortigate_proxies.values():
+        found = endpoint(result, port)
+        assert {"tls.intercepted", "tls.client_cert_not_requested"} <= codes(found), codes(found)
+        intercepted = finding(found, "tls.intercepted")
+        assert "is intercepted by FortiGate (issuer 'OU=Testing CA" in intercepted["summary"]
+        evidence = "\n".join(intercepted["evidence"])
+        assert "pinned: " in evidence and "Vendor Root CA" in evidence
+        assert "is the inspection CA of FortiGate" in evidence
+        assert "the server did not ask for a client certificate" in evidence
+        assert "minted" in evidence  # the proxy's certificate was made minutes ago
+        assert (
+            "(smtp-starttls)" in intercepted["remedy"]
+            and "TLS/SSL inspection" in intercepted["remedy"]
+        )
+    # One minted key for every host: the proxy's.
+    atlas = finding(endpoint(result, fortigate_proxies["tls"]), "tls.intercepted")
+    assert any("presents the same server key" in line for line in atlas["evidence"])
+
+
+def test_only_port_25_intercepted_shows_the_other_chain(
+    dns_server: DnsServer, servers: dict[str, int], fortigate_proxies: dict[str, int], pins: Path
+) -> None:
+    args = targets(fortigate_proxies["smtp"], servers["pop3"], servers["tls"])
+    result = check(dns_server, args[1], *args[2:], "--pins", str(pins))
+    smtp = endpoint(result, fortigate_proxies["smtp"])
+    assert "tls.intercepted" in codes(smtp)
+    evidence = "\n".join(finding(smtp, "tls.intercepted")["evidence"])
+    assert f"{MAIL}:{servers['pop3']} presents a different chain" in evidence
+    assert "tls.pinned" in codes(endpoint(result, servers["pop3"]))
+
+
+def test_without_pins_the_product_still_gives_it_away(
+    dns_server: DnsServer, fortigate_proxies: dict[str, int]
+) -> None:
+    args = targets(**fortigate_proxies)
+    result = check(dns_server, args[1], *args[2:])
+    smtp = endpoint(result, fortigate_proxies["smtp"])
+    intercepted = finding(smtp, "tls.intercepted")
+    assert (
+        "by FortiGate" in intercepted["summary"]
+        and "(no pins; the evidence below)" in intercepted["summary"]
+    )
+
+
+def test_without_pins_a_generic_enterprise_ca_is_unpinned(
+    dns_server: DnsServer, enterprise_proxy: int
+) -> None:
+    result = check(dns_server, f"{MAIL}:{enterprise_proxy}/smtp-starttls")
+    found = endpoint(result, enterprise_proxy)
+    assert "tls.unpinned" in codes(found) and "tls.intercepted" not in codes(found)
+    assert "did not ask for a client certificate" in "\n".join(
+        finding(found, "tls.unpinned")["evidence"]
+    )
+
+
+def test_without_pins_an_anchor_only_this_machine_trusts(
+    dns_server: DnsServer, enterprise_proxy: int, enterprise: trustme.CA, tmp_path: Path
+) -> None:
+    store = tmp_path / "local-store.pem"
+    store.write_bytes(enterprise.cert_pem.bytes())
+    result = check(
+        dns_server, f"{MAIL}:{enterprise_proxy}/smtp-starttls", "--trust-store", str(store)
+    )
+    intercepted = finding(endpoint(result, enterprise_proxy), "tls.intercepted")
+    evidence = "\n".join(intercepted["evidence"])
+    assert "Klinikum Musterstadt IT" in evidence and "not by the Mozilla root set" in evidence
+    # The same CA in the machine's trust store, named like no product: no local finding.
+    assert result.json()["local"]["findings"] == []
+
+
+def test_learn_on_the_clean_path_then_detect(
+    dns_server: DnsServer,
+    servers: dict[str, int],
+    enterprise_proxy: int,
+    client_pem: Path,
+    tmp_path: Path,
+) -> None:
+    learned = tmp_path / "learned.toml"
+    common = [
+        "--no-system-resolver",
+        "--resolver",
+        dns_server.spec,
+        "--expect-network",
+        "127.0.0.0/8",
+        "--timeout",
+        "2",
+        "--cert",
+        str(client_pem),
+    ]
+    result = run_cli("pins", "learn", *targets(**servers), *common, "--out", str(learned), "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "wrote" in result.stdout and learned.is_file()
+    text = learned.read_text("utf-8")
+    assert (
+        'format = "netdiag.pins/1"' in text
+        and "Vendor Issuing CA" in text
+        and "was_client_cert_requested = true" in text
+    )
+
+    clean = run_cli("pins", "verify", "--pins", str(learned), *targets(**servers), *common)
+    assert clean.exit_code == 0, clean.stdout + clean.stderr
+    assert clean.stdout.count("pinned") == 3
+
+    intercepted = run_cli(
+        "pins",
+        "verify",
+        "--pins",
+        str(learned),
+        "--target",
+        f"{MAIL}:{enterprise_proxy}/smtp-starttls",
+        *common,
+    )
+    assert intercepted.exit_code == 2 and "NOT pinned" in intercepted.stdout
+
+    # The learned record has the pins of MAIL:smtp; the proxy runs on another port, so give
+    # the record of the genuine port to the check through a pin file of the proxy's port.
+    detected = check(dns_server, f"{MAIL}:{enterprise_proxy}/smtp-starttls", "--pins", str(learned))
+    found = endpoint(detected, enterprise_proxy)
+    assert "tls.intercepted" in codes(found), codes(found)
+    assert "(no pins" not in finding(found, "tls.intercepted")["summary"]
+
+
+def test_learn_refuses_a_chain_that_looks_intercepted(
+    dns_server: DnsServer, fortigate_proxies: dict[str, int], tmp_path: Path
+) -> None:
+    result = run_cli(
+        "pins",
+        "learn",
+        "--target",
+        f"{MAIL}:{fortigate_proxies['smtp']}/smtp-starttls",
+        "--no-system-resolver",
+        "--resolver",
+        dns_server.spec,
+        "--expect-network",
+        "127.0.0.0/8",
+        "--timeout",
+        "2",
+        "--out",
+        str(tmp_path / "x.toml"),
+        "--yes",
+    )
+    assert result.exit_code == 3
+    assert "looks intercepted" in result.stderr and not (tmp_path / "x.toml").exists()
+
+
+def test_learn_without_confirmation_writes_nothing(
+    dns_server: DnsServer, servers: dict[str, int], tmp_path: Path
+) -> None:
+    result = run_cli(
+        "pins",
+        "learn",
+        "--target",
+        f"{MAIL}:{servers['pop3']}/pop3s",
+        "--no-system-resolver",
+        "--resolver",
+        dns_server.spec,
+        "--expect-network",
+        "127.0.0.0/8",
+        "--out",
+        str(tmp_path / "x.toml"),
+    )
+    assert result.exit_code == 3 and "--yes" in result.stderr and not (tmp_path / "x.toml").exists()
+
+
+def test_import_from_pkcs12_with_password_and_show(pki: Pki, tmp_path: Path) -> None:
+    bundle = pki.client_p12(tmp_path, b"bundle-pw")
+    (tmp_path / "pw").write_text("bundle-pw", "utf-8")
+    out = tmp_path / "imported.toml"
+    result = run_cli(
+        "pins",
+        "import",
+        str(bundle),
+        "--cert-password-file",
+        str(tmp_path / "pw"),
+        "--applies-to",
+        "dicommail",
+        "--out",
+        str(out),
+        "--yes",
+    )
+    assert result.exit_code == 0, result.stderr
+    shown = run_cli("pins", "show", "--pins", str(out))
+    assert shown.exit_code == 0
+    assert "Vendor Root CA" in shown.stdout and "Vendor Issuing CA" in shown.stdout
+    assert (
+        "dicommail" in shown.stdout and "12 endpoints" in shown.stdout
+    )  # the group dicommail of the built-in profile: mail1-6 on 25 and on 995
+    wrong = run_cli("pins", "import", str(bundle), "--out", str(out), "--yes")
+    assert wrong.exit_code == 3 and "protected by a password" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("this is = = not toml", "is not valid TOML"),
+        ('name = "connectMT"\n[[endpoints]]\nhost = "a"\nport = 25\n', "is not a netdiag pin file"),
+        (
+            'format = "netdiag.pins/1"\n[[pins]]\nsubject = "x"\nspki_sha256 = "abc"\n',
+            "64 hexadecimal digits",
+        ),
+        (
+            'format = "netdiag.pins/1"\n[[pins]]\nspki_sha256 = "' + "a" * 64 + '"\n',
+            "'subject' is missing",
+        ),
+    ],
+    ids=["not-toml", "foreign-toml", "bad-hash", "no-subject"],
+)
+def test_a_bad_pin_file_is_one_line_and_exit_code_3(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "pins.toml"
+    path.write_text(content, "utf-8")
+    for args in (
+        ["pins", "show", "--pins", str(path)],
+        ["check", "--target", "127.0.0.1:1/tls", "--pins", str(path)],
+    ):
+        result = run_cli(*args)
+        assert result.exit_code == 3 and message in result.stderr and str(path) in result.stderr
+
+
+def test_local_inspection_root_in_the_trust_store(tmp_path: Path) -> None:
+    kaspersky = trustme.CA(organization_name="Kaspersky Anti-Virus Personal Root Certificate")
+    store = tmp_path / "store.pem"
+    store.write_bytes(kaspersky.cert_pem.bytes())
+    result = run_cli(
+        "check",
+        "--json",
+        "--target",
+        "127.0.0.1:1/tls",
+        "--timeout",
+        "0.5",
+        "--trust-store",
+        str(store),
+    )
+    local = result.json()["local"]["findings"]
+    assert [f["code"] for f in local] == ["local.inspection_root"]
+    assert "Kaspersky" in local[0]["summary"]
