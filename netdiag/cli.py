@@ -7,7 +7,7 @@ import sys
 import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,10 @@ from netdiag.config import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
 from netdiag.console import Console
 from netdiag.errors import NetdiagError, UsageError
 from netdiag.report import Status
+
+if TYPE_CHECKING:
+    from netdiag.config import CheckConfig
+    from netdiag.report import Report
 
 app = typer.Typer(
     name="netdiag",
@@ -62,6 +66,13 @@ CertPasswordFileOption = Annotated[
         "--cert-password-file",
         help="File holding the password of --cert (else NETDIAG_CERT_PASSWORD, else a prompt).",
     ),
+]
+DEFAULT_CAPTURE_DIR = Path("captures")
+CaptureOption = Annotated[
+    bool, typer.Option("--capture", help="Write the run's packets to a pcap file (root).")
+]
+CaptureDirOption = Annotated[
+    Path, typer.Option("--capture-dir", help="Folder for --capture's pcap files.")
 ]
 PinsOption = Annotated[
     list[Path] | None,
@@ -175,6 +186,11 @@ def check(
     ] = False,
     pins: PinsOption = None,
     trust_store: TrustStoreOption = None,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Trace where blocked endpoints are blocked (root).")
+    ] = False,
+    capture: CaptureOption = False,
+    capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR,
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table, json or checkmk.")
@@ -183,7 +199,6 @@ def check(
     """Resolve and connect to every endpoint and say what is wrong."""
     from netdiag.options import Credentials, build_check_config
     from netdiag.render import render
-    from netdiag.run import run_check
 
     console = _console(ctx)
     config = build_check_config(
@@ -211,9 +226,45 @@ def check(
         pin_files=pins,
         trust_store=trust_store,
     )
-    report = run_check(config, console)
+    report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
     console.out(render(report, OutputFormat.JSON if json_output else output_format))
     raise typer.Exit(int(report.status))
+
+
+def _checked(
+    config: CheckConfig, console: Console, *, trace: bool, capture: bool, capture_dir: Path
+) -> Report:
+    """run_check, then traces of what is blocked, all inside a capture when asked for."""
+    import contextlib
+    import dataclasses
+
+    from netdiag.run import run_check
+
+    with contextlib.ExitStack() as stack:
+        capture_file = None
+        if capture:
+            from netdiag.probes.capture import Capture, capture_filter, capture_path
+
+            bpf = capture_filter(
+                [t.host for t in config.targets if t.is_address_literal],
+                [t.port for t in config.targets],
+            )
+            capture_file = stack.enter_context(
+                Capture(capture_path(capture_dir, f"check_{config.profile_name}"), bpf)
+            )
+        report = run_check(config, console)
+        if trace:
+            from netdiag.tracing import TraceSettings, trace_report
+
+            report, problem = trace_report(
+                report, TraceSettings(timeout_s=min(config.timeout_s, 5.0))
+            )
+            if problem:
+                console.warn(problem)
+                report = dataclasses.replace(report, notes=(*report.notes, problem))
+    if capture_file is not None:
+        report = dataclasses.replace(report, captures=(*report.captures, str(capture_file.path)))
+    return report
 
 
 @app.command()
@@ -491,6 +542,131 @@ def pins_verify(
         Status.CRIT if "NOT pinned" in kinds else Status.WARN if kinds - {"pinned"} else Status.OK
     )
     raise typer.Exit(int(status))
+
+
+def _address_of(host: str) -> str:
+    from netdiag.targets import parse_address
+
+    if parse_address(host) is not None:
+        return host
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as e:
+        raise UsageError(f"{host} does not resolve: {e.strerror or e}") from None
+    addresses = [str(info[4][0]) for info in infos]
+    return next((a for a in addresses if ":" not in a), addresses[0])
+
+
+@app.command("trace")
+def trace_command(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Argument(help="Host name or address to trace to.")],
+    port: Annotated[int, typer.Option("--port", help="Destination port.", min=1, max=65535)] = 25,
+    control_port: Annotated[
+        int | None,
+        typer.Option(
+            "--control-port",
+            help="A port expected open, traced at the same time.",
+            min=1,
+            max=65535,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds for the whole trace.", min=0.1, max=60)
+    ] = 3.0,
+    max_hops: Annotated[int, typer.Option("--max-hops", min=1, max=64)] = 20,
+    probes: Annotated[int, typer.Option("--probes", help="Probes per hop.", min=1, max=5)] = 2,
+    capture: CaptureOption = False,
+    capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the trace as JSON.")] = False,
+) -> None:
+    """TCP SYN traceroute to the port: which hop drops or rejects it, and how."""
+    import contextlib
+
+    from netdiag.diagnosis.trace import diagnose_trace
+    from netdiag.probes.raw import raw_socket_problem
+    from netdiag.render import render_trace
+    from netdiag.tracing import TraceSettings, trace_with_control
+
+    console = _console(ctx)
+    address = _address_of(host)
+    label = f"{host}:{port}"
+    problem = raw_socket_problem()
+    if problem:
+        _fallback(console, problem, address, port, timeout)
+    captures: list[str] = []
+    with contextlib.ExitStack() as stack:
+        if capture:
+            from netdiag.probes.capture import Capture, capture_filter, capture_path
+
+            ports = [port] + ([control_port] if control_port else [])
+            running = stack.enter_context(
+                Capture(
+                    capture_path(capture_dir, f"{host}_{port}"), capture_filter([address], ports)
+                )
+            )
+            captures.append(str(running.path))
+        trace, control = trace_with_control(
+            address, port, control_port, TraceSettings(timeout, max_hops, probes)
+        )
+    if trace.error:
+        _fallback(console, trace.error, address, port, timeout)
+    findings = diagnose_trace(label, trace, control)
+    console.out(render_trace(label, trace, control, findings, captures, as_json=json_output))
+    from netdiag.report import worst
+
+    raise typer.Exit(int(worst(f.severity.status for f in findings)))
+
+
+def _fallback(console: Console, problem: str, address: str, port: int, timeout: float) -> None:
+    """Without raw sockets: say so in one line, and show what connect() can tell."""
+    from netdiag.diagnosis.tcp import diagnose_tcp
+    from netdiag.probes.tcp import probe_tcp
+    from netdiag.report import worst
+    from netdiag.targets import Service, Target
+
+    console.error(problem)
+    target = Target(host=address, port=port, service=Service.TCP)
+    findings = diagnose_tcp(target, [probe_tcp(address, port, timeout)])
+    for f in findings:
+        console.out(f"{f.severity.name} {f.code}: {f.summary}")
+    raise typer.Exit(int(worst(f.severity.status for f in findings)))
+
+
+@app.command("mtu")
+def mtu_command(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Argument(help="Host name or address.")],
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for answers.", min=0.1, max=60)
+    ] = 3.0,
+) -> None:
+    """Path MTU towards a host: the largest packet that passes with Don't Fragment."""
+    from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
+    from netdiag.probes.mtu import probe_mtu
+    from netdiag.report import worst
+
+    console = _console(ctx)
+    address = _address_of(host)
+    mtu = probe_mtu(address, timeout=timeout)
+    if mtu.error:
+        raise UsageError(mtu.error)
+    for line in mtu_lines(mtu):
+        console.out(line)
+    if mtu.largest_passing == 0:
+        console.out("no echo reply at any size: ICMP echo is blocked, nothing to conclude")
+        raise typer.Exit(int(Status.UNKNOWN))
+    if mtu.frag_needed_from:
+        console.out(
+            f"ICMP fragmentation-needed from {mtu.frag_needed_from} "
+            f"(next-hop MTU {mtu.frag_needed_mtu})"
+        )
+    findings = diagnose_mtu(f"{host}", mtu, is_stalled=False)
+    for f in findings:
+        console.out(f"{f.severity.name} {f.code}: {f.summary}")
+    raise typer.Exit(int(worst(f.severity.status for f in findings)))
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

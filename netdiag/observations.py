@@ -245,3 +245,48 @@ class ProtocolObservation:
     login: Reply | None = None
     login_kind: str = ""
     first_bytes: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HopReply:
+    """One answer to one TTL-limited SYN of a trace."""
+
+    ttl: int
+    sender: str
+    kind: str  # time_exceeded, unreachable, syn_ack, rst, other
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    rtt_ms: float = 0.0
+    reply_ttl: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceObservation:
+    """A TCP SYN traceroute to one port: every TTL sent at once, one timeout for all."""
+
+    destination: str
+    port: int
+    max_hops: int
+    probes_per_hop: int
+    timeout_s: float
+    replies: tuple[HopReply, ...] = ()
+    names: tuple[tuple[str, str], ...] = ()
+    elapsed_ms: float = 0.0
+    error: str = ""
+
+    def name_of(self, address: str) -> str:
+        return next((name for a, name in self.names if a == address), "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MtuObservation:
+    """Don't-fragment probes of decreasing size towards one address."""
+
+    destination: str
+    interface_mtu: int
+    largest_passing: int = 0
+    smallest_failing: int = 0
+    frag_needed_from: str = ""
+    frag_needed_mtu: int = 0
+    probes: tuple[tuple[int, str], ...] = ()
+    error: str = ""

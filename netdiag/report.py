@@ -10,8 +10,10 @@ from enum import IntEnum, StrEnum
 from netdiag.observations import (
     ClientCertificateObservation,
     DnsObservation,
+    MtuObservation,
     ProtocolObservation,
     TcpObservation,
+    TraceObservation,
 )
 from netdiag.targets import Target
 
@@ -64,6 +66,9 @@ class EndpointResult:
     dns: DnsObservation | None = None
     tcp: tuple[TcpObservation, ...] = ()
     protocol: ProtocolObservation | None = None
+    trace: TraceObservation | None = None
+    control_trace: TraceObservation | None = None
+    mtu: MtuObservation | None = None
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 
@@ -101,6 +106,7 @@ class Report:
     notes: tuple[str, ...] = field(default=())
     client_certificate: ClientCertificateObservation | None = None
     local_findings: tuple[Finding, ...] = ()
+    captures: tuple[str, ...] = ()
 
     @property
     def status(self) -> Status:

@@ -47,6 +47,9 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
             "dns": plain(e.dns),
             "tcp": plain(e.tcp),
             "protocol": plain(e.protocol),
+            "trace": plain(e.trace),
+            "control_trace": plain(e.control_trace),
+            "mtu": plain(e.mtu),
         },
         "rounds": [list(codes) for codes in e.rounds],
     }
@@ -62,6 +65,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "profile": report.profile,
         "interrupted": report.was_interrupted,
         "notes": list(report.notes),
+        "captures": list(report.captures),
         "local": {
             "client_certificate": plain(report.client_certificate),
             "findings": [finding_to_dict(f) for f in report.local_findings],

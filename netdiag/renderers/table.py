@@ -70,6 +70,14 @@ def render_table(report: Report) -> str:
         for code, texts in remedies.items():
             lines.append(f"  {code}: {texts[0]}")
         lines.append("")
+    for endpoint in report.endpoints:
+        if endpoint.trace is not None and not endpoint.trace.error:
+            from netdiag.diagnosis.trace import hop_lines
+
+            lines.append(f"trace to {endpoint.target.label} ({endpoint.trace.destination}):")
+            lines += ["  " + line for line in hop_lines(endpoint.trace)]
+            lines.append("")
+    lines += [f"capture: {c}" for c in report.captures]
     interrupted = " (interrupted)" if report.was_interrupted else ""
     lines.append(
         f"overall: {report.status.name}{interrupted}, {len(report.endpoints)} endpoints in "

@@ -83,6 +83,12 @@ WARM_UP = textwrap.dedent(
 
 
 class Topology:
+    """client -> router 1 -> ... -> router n -> server, each link its own /24 and /64.
+
+    On link i the node nearer the client is .2 for the client's own link and .1 after it,
+    the other node the other one: with one router the addresses are the constants below.
+    """
+
     CLIENT4, ROUTER4_C, ROUTER4_S, SERVER4 = "198.18.1.2", "198.18.1.1", "198.18.2.1", "198.18.2.2"
     CLIENT6, ROUTER6_C, ROUTER6_S, SERVER6 = (
         "2001:db8:1::2",
@@ -91,12 +97,35 @@ class Topology:
         "2001:db8:2::2",
     )
 
-    def __init__(self, router_rules: str, server_ports: Sequence[int]) -> None:
+    def __init__(
+        self,
+        router_rules: str | dict[int, str],
+        server_ports: Sequence[int],
+        *,
+        routers: int = 1,
+        link_mtu: dict[int, int] | None = None,
+    ) -> None:
         tag = f"nd{os.getpid() % 100000}"
-        self.client, self.router, self.server = f"{tag}c", f"{tag}r", f"{tag}s"
-        self.router_rules = router_rules
+        self.routers = [f"{tag}r{k}" for k in range(1, routers + 1)]
+        self.client, self.server = f"{tag}c", f"{tag}s"
+        self.router = self.routers[0]
+        self.nodes = [self.client, *self.routers, self.server]
+        self.rules = router_rules if isinstance(router_rules, dict) else {1: router_rules}
         self.server_ports = server_ports
+        self.link_mtu = link_mtu or {}
         self._listener: subprocess.Popen[str] | None = None
+        links = len(self.nodes) - 1
+        self.server4, self.server6 = f"198.18.{links}.2", f"2001:db8:{links}::2"
+
+    @staticmethod
+    def address(link: int, side: str, version: int) -> str:
+        """The address of the left or right node of a link."""
+        host = ("2" if side == "left" else "1") if link == 1 else ("1" if side == "left" else "2")
+        return f"198.18.{link}.{host}" if version == 4 else f"2001:db8:{link}::{host}"
+
+    def router_address(self, k: int, version: int = 4) -> str:
+        """Router k's address on the link towards the client: what its ICMP comes from."""
+        return self.address(k, "right", version)
 
     def __enter__(self) -> Topology:
         try:
@@ -120,55 +149,83 @@ class Topology:
         return sh("ip", "netns", "exec", namespace, *args, check=check)
 
     def _build(self) -> None:
-        for name in (self.client, self.router, self.server):
+        for name in self.nodes:
             sh("ip", "netns", "add", name)
             self.ns(name, "ip", "link", "set", "lo", "up")
             # No duplicate address detection: a tentative link-local address would keep
             # neighbour discovery, and so every IPv6 test, waiting for a second or two.
             for scope in ("all", "default"):
                 self.ns(name, "sysctl", "-q", "-w", f"net.ipv6.conf.{scope}.accept_dad=0")
-        self._link(
-            self.client,
-            "c0",
-            self.CLIENT4,
-            self.CLIENT6,
-            self.router,
-            "rc",
-            self.ROUTER4_C,
-            self.ROUTER6_C,
-        )
-        self._link(
-            self.server,
-            "s0",
-            self.SERVER4,
-            self.SERVER6,
-            self.router,
-            "rs",
-            self.ROUTER4_S,
-            self.ROUTER6_S,
-        )
-        self.ns(self.client, "ip", "route", "add", "default", "via", self.ROUTER4_C)
-        self.ns(self.client, "ip", "-6", "route", "add", "default", "via", self.ROUTER6_C)
-        self.ns(self.server, "ip", "route", "add", "default", "via", self.ROUTER4_S)
-        self.ns(self.server, "ip", "-6", "route", "add", "default", "via", self.ROUTER6_S)
-        for setting in (
-            "net.ipv4.ip_forward=1",
-            "net.ipv6.conf.all.forwarding=1",
-            # One ICMP error per test case must not be eaten by the router's rate limit.
-            "net.ipv4.icmp_ratelimit=0",
-            "net.ipv6.icmp.ratelimit=0",
-        ):
-            self.ns(self.router, "sysctl", "-q", "-w", setting)
-        if self.router_rules:
-            rules = subprocess.run(
-                ["ip", "netns", "exec", self.router, "nft", "-f", "-"],
-                input=self.router_rules,
+        for link in range(1, len(self.nodes)):
+            left, right = self.nodes[link - 1], self.nodes[link]
+            self._link(link, left, right)
+        last = len(self.nodes) - 1
+        for version, flag in ((4, "-4"), (6, "-6")):
+            self.ns(
+                self.client,
+                "ip",
+                flag,
+                "route",
+                "add",
+                "default",
+                "via",
+                self.address(1, "right", version),
+            )
+            self.ns(
+                self.server,
+                "ip",
+                flag,
+                "route",
+                "add",
+                "default",
+                "via",
+                self.address(last, "left", version),
+            )
+            for k, router in enumerate(self.routers, start=1):
+                if k < len(self.routers):
+                    self.ns(
+                        router,
+                        "ip",
+                        flag,
+                        "route",
+                        "add",
+                        "default",
+                        "via",
+                        self.address(k + 1, "right", version),
+                    )
+                for j in range(1, k):
+                    subnet = f"198.18.{j}.0/24" if version == 4 else f"2001:db8:{j}::/64"
+                    self.ns(
+                        router,
+                        "ip",
+                        flag,
+                        "route",
+                        "add",
+                        subnet,
+                        "via",
+                        self.address(k, "left", version),
+                    )
+        for router in self.routers:
+            for setting in (
+                "net.ipv4.ip_forward=1",
+                "net.ipv6.conf.all.forwarding=1",
+                # One ICMP error per test case must not be eaten by the router's rate limit.
+                "net.ipv4.icmp_ratelimit=0",
+                "net.ipv6.icmp.ratelimit=0",
+            ):
+                self.ns(router, "sysctl", "-q", "-w", setting)
+        for k, rules in self.rules.items():
+            if not rules:
+                continue
+            applied = subprocess.run(
+                ["ip", "netns", "exec", self.routers[k - 1], "nft", "-f", "-"],
+                input=rules,
                 capture_output=True,
                 text=True,
                 timeout=10,
             )
-            if rules.returncode:
-                raise RuntimeError(f"nft rules rejected: {rules.stderr}")
+            if applied.returncode:
+                raise RuntimeError(f"nft rules rejected: {applied.stderr}")
         self._listener = subprocess.Popen(
             [
                 "ip",
@@ -195,22 +252,13 @@ class Topology:
     def _warm_up(self, port: int) -> None:
         """Connect once over each family until it works, so that link bring-up and neighbour
         discovery are done before a test measures anything (bounded: 30 tries of 0.2 s)."""
-        script = WARM_UP.format(port=port, v4=self.SERVER4, v6=self.SERVER6)
+        script = WARM_UP.format(port=port, v4=self.server4, v6=self.server6)
         result = self.ns(self.client, sys.executable, "-c", script, check=False)
         if result.returncode:
             raise RuntimeError(f"the namespace path does not carry traffic: {result.stderr}")
 
-    def _link(
-        self,
-        left: str,
-        left_if: str,
-        left4: str,
-        left6: str,
-        right: str,
-        right_if: str,
-        right4: str,
-        right6: str,
-    ) -> None:
+    def _link(self, link: int, left: str, right: str) -> None:
+        left_if, right_if = f"l{link}a", f"l{link}b"
         sh(
             "ip",
             "link",
@@ -226,12 +274,29 @@ class Topology:
             "netns",
             right,
         )
-        for namespace, interface, v4, v6 in (
-            (left, left_if, left4, left6),
-            (right, right_if, right4, right6),
-        ):
-            self.ns(namespace, "ip", "addr", "add", f"{v4}/24", "dev", interface)
-            self.ns(namespace, "ip", "-6", "addr", "add", f"{v6}/64", "dev", interface, "nodad")
+        for namespace, interface, side in ((left, left_if, "left"), (right, right_if, "right")):
+            self.ns(
+                namespace,
+                "ip",
+                "addr",
+                "add",
+                f"{self.address(link, side, 4)}/24",
+                "dev",
+                interface,
+            )
+            self.ns(
+                namespace,
+                "ip",
+                "-6",
+                "addr",
+                "add",
+                f"{self.address(link, side, 6)}/64",
+                "dev",
+                interface,
+                "nodad",
+            )
+            if link in self.link_mtu:
+                self.ns(namespace, "ip", "link", "set", interface, "mtu", str(self.link_mtu[link]))
             self.ns(namespace, "ip", "link", "set", interface, "up")
 
     def _teardown(self) -> None:
@@ -241,7 +306,7 @@ class Topology:
             for stream in (self._listener.stdin, self._listener.stdout, self._listener.stderr):
                 if stream is not None:
                     stream.close()
-        for name in (self.client, self.router, self.server):
+        for name in self.nodes:
             sh("ip", "netns", "del", name, check=False)
 
     def netdiag(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,32 @@
+"""Path MTU rule: a stalled handshake on a path that drops large packets silently."""
+
+from __future__ import annotations
+
+from netdiag.diagnosis.catalogue import finding
+from netdiag.observations import MtuObservation
+from netdiag.report import Finding, Severity
+
+
+def mtu_lines(mtu: MtuObservation) -> list[str]:
+    lines = [f"interface MTU {mtu.interface_mtu}, largest packet through {mtu.largest_passing}"]
+    lines += [f"  {size:>5} bytes, DF: {outcome}" for size, outcome in mtu.probes]
+    return lines
+
+
+def diagnose_mtu(label: str, mtu: MtuObservation, is_stalled: bool) -> list[Finding]:
+    """`path.mtu_blackhole` when large packets vanish without ICMP fragmentation-needed;
+    critical when it explains a stalled handshake, a warning otherwise."""
+    if mtu.error or mtu.largest_passing == 0:
+        return []  # ICMP echo itself is blocked: nothing to conclude
+    if mtu.largest_passing >= mtu.interface_mtu or mtu.frag_needed_from:
+        return []
+    summary = (
+        f"{label}: packets over {mtu.largest_passing} bytes vanish on the way to "
+        f"{mtu.destination} (interface MTU {mtu.interface_mtu}) and no ICMP "
+        "fragmentation-needed comes back"
+    )
+    severity = None if is_stalled else Severity.WARN
+    evidence = mtu_lines(mtu)
+    if is_stalled:
+        evidence.append("the TLS handshake stalls: the server's large certificate packets are lost")
+    return [finding("path.mtu_blackhole", summary, evidence, severity=severity)]

@@ -1,0 +1,88 @@
+"""Packet capture of a run's own traffic into a pcap file (scapy), for the support ticket."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from netdiag.errors import NetdiagError
+from netdiag.probes.raw import raw_socket_problem
+
+# Let the sniffer's sockets open before the first probe leaves.
+_SETTLE_S = 0.3
+
+
+class CaptureError(NetdiagError):
+    """Capture was asked for and cannot be had here."""
+
+
+def capture_filter(addresses: Sequence[str], ports: Sequence[int]) -> str:
+    """BPF for the probes' own traffic: to and from the endpoints' addresses and ports,
+    and the ICMP errors about them."""
+    port_part = " or ".join(f"port {p}" for p in sorted(set(ports)))
+    tcp = f"(tcp and ({port_part}))" if port_part else "tcp"
+    wanted = f"({tcp} or icmp or icmp6)"
+    if addresses:
+        hosts = " or ".join(f"host {a}" for a in sorted(set(addresses)))
+        wanted = f"({wanted} and ({hosts}))"
+    return wanted
+
+
+def capture_path(directory: Path, label: str, now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_") or "capture"
+    return directory / f"{safe}_{stamp}.pcap"
+
+
+class Capture:
+    """Capture on every interface while the `with` block runs."""
+
+    def __init__(self, path: Path, bpf: str) -> None:
+        self.path = path
+        self.bpf = bpf
+        self.packets = 0
+        self._sniffer: Any = None
+        self._writer: Any = None
+
+    def __enter__(self) -> Capture:
+        problem = raw_socket_problem()
+        if problem:
+            raise CaptureError(problem)
+        from scapy.arch import get_if_list
+        from scapy.sendrecv import AsyncSniffer
+        from scapy.utils import PcapWriter
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = PcapWriter(str(self.path), sync=True)
+        except OSError as e:
+            raise CaptureError(f"cannot write {self.path}: {e.strerror or e}") from None
+
+        def keep(packet: Any) -> None:
+            self.packets += 1
+            self._writer.write(packet)
+
+        self._sniffer = AsyncSniffer(iface=get_if_list(), filter=self.bpf, prn=keep, store=False)
+        self._sniffer.start()
+        time.sleep(_SETTLE_S)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        time.sleep(_SETTLE_S)  # the last answers are still on their way
+        if self._sniffer is not None:
+            try:
+                self._sniffer.stop()
+            except Exception:  # noqa: BLE001, S110 - a sniffer that never started has nothing to stop
+                pass
+        if self._writer is not None:
+            self._writer.close()

@@ -1,0 +1,90 @@
+"""Path MTU probe: ICMP echo requests with Don't Fragment, of several sizes at once; the
+largest that comes back, and whether ICMP fragmentation-needed says why the others did not
+(without it, a path that drops large packets is a black hole for TCP)."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import socket
+import struct
+import sys
+
+from netdiag.observations import MtuObservation
+from netdiag.probes.raw import raw_socket_problem
+
+SIZES_V4 = (576, 1000, 1200, 1280, 1300, 1350, 1380, 1400, 1420, 1440, 1460, 1472, 1480, 1492, 1500)
+DEFAULT_MTU = 1500
+
+
+def interface_mtu(address: str) -> tuple[str, int]:
+    """The interface the route to `address` leaves by, and its MTU (Linux; else 1500)."""
+    try:
+        from scapy.config import conf
+
+        interface = str(conf.route.route(address)[0])
+    except Exception:  # noqa: BLE001 - no route, no scapy routing table: assume Ethernet
+        return "", DEFAULT_MTU
+    if sys.platform != "linux":
+        return interface, DEFAULT_MTU
+    import fcntl
+
+    siocgifmtu = 0x8921
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            request = struct.pack("16sI", interface.encode()[:15], 0)
+            mtu = struct.unpack("16sI", fcntl.ioctl(sock.fileno(), siocgifmtu, request))[1]
+        except OSError:
+            return interface, DEFAULT_MTU
+    return interface, int(mtu)
+
+
+def probe_mtu(address: str, *, timeout: float) -> MtuObservation:
+    problem = raw_socket_problem()
+    if problem:
+        return MtuObservation(destination=address, interface_mtu=0, error=problem)
+    if ipaddress.ip_address(address).version != 4:
+        return MtuObservation(
+            destination=address, interface_mtu=0, error="the path MTU probe is IPv4 only"
+        )
+    from scapy.layers.inet import ICMP, IP
+    from scapy.packet import Raw
+    from scapy.sendrecv import sr
+
+    _, mtu = interface_mtu(address)
+    sizes = sorted({s for s in SIZES_V4 if s <= mtu} | {mtu})
+    ident = random.randint(1, 0xFFFF)  # noqa: S311 - an ICMP identifier, not a secret
+    packets = [
+        IP(dst=address, flags="DF") / ICMP(id=ident, seq=index) / Raw(b"\x00" * (size - 28))
+        for index, size in enumerate(sizes)
+    ]
+    try:
+        answered, _ = sr(packets, timeout=timeout, verbose=0, retry=0)
+    except OSError as e:
+        return MtuObservation(
+            destination=address, interface_mtu=mtu, error=f"cannot send raw packets: {e}"
+        )
+    outcome: dict[int, str] = dict.fromkeys(sizes, "no answer")
+    frag_from, frag_mtu = "", 0
+    for sent, received in answered:
+        size = sizes[int(sent[ICMP].seq)]
+        icmp = received.getlayer(ICMP)
+        if icmp is not None and int(icmp.type) == 0:
+            outcome[size] = "echo reply"
+        elif icmp is not None and int(icmp.type) == 3 and int(icmp.code) == 4:
+            outcome[size] = f"fragmentation needed from {received[IP].src}"
+            frag_from, frag_mtu = str(received[IP].src), int(getattr(icmp, "nexthopmtu", 0) or 0)
+        elif icmp is not None:
+            outcome[size] = f"ICMP type {icmp.type} code {icmp.code} from {received[IP].src}"
+    passing = [s for s in sizes if outcome[s] == "echo reply"]
+    largest = max(passing, default=0)
+    failing = [s for s in sizes if s > largest and outcome[s] != "echo reply"]
+    return MtuObservation(
+        destination=address,
+        interface_mtu=mtu,
+        largest_passing=largest,
+        smallest_failing=min(failing, default=0),
+        frag_needed_from=frag_from,
+        frag_needed_mtu=frag_mtu,
+        probes=tuple((s, outcome[s]) for s in sizes),
+    )

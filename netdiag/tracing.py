@@ -1,0 +1,101 @@
+"""Where is it blocked: traces (with a control trace to an open port) and path-MTU probes
+for the endpoints a check found blocked or stalled."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from netdiag.concurrency import run_all
+from netdiag.deadline import Deadline
+from netdiag.diagnosis.mtu import diagnose_mtu
+from netdiag.diagnosis.trace import diagnose_trace
+from netdiag.observations import MtuObservation, TcpOutcome, TraceObservation
+from netdiag.probes.mtu import probe_mtu
+from netdiag.probes.raw import raw_socket_problem
+from netdiag.probes.trace import MAX_HOPS, PROBES_PER_HOP, probe_trace
+from netdiag.report import EndpointResult, Finding, Report
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSettings:
+    timeout_s: float = 3.0
+    max_hops: int = MAX_HOPS
+    probes_per_hop: int = PROBES_PER_HOP
+
+
+def trace_with_control(
+    address: str, port: int, control_port: int | None, settings: TraceSettings
+) -> tuple[TraceObservation, TraceObservation | None]:
+    """The trace and, at the same time, the control trace to a port expected open."""
+    run = partial(
+        probe_trace,
+        timeout=settings.timeout_s,
+        max_hops=settings.max_hops,
+        probes_per_hop=settings.probes_per_hop,
+    )
+    control: list[TraceObservation] = []
+    worker = None
+    if control_port is not None and control_port != port:
+        worker = threading.Thread(
+            target=lambda: control.append(run(address, control_port)), daemon=True
+        )
+        worker.start()
+    trace = run(address, port)
+    if worker is not None:
+        worker.join(settings.timeout_s + 30)
+    return trace, (control[0] if control else None)
+
+
+def needs_trace(endpoint: EndpointResult) -> bool:
+    blocked = bool(endpoint.tcp) and not any(t.outcome is TcpOutcome.OPEN for t in endpoint.tcp)
+    return blocked or is_stalled(endpoint)
+
+
+def is_stalled(endpoint: EndpointResult) -> bool:
+    return any(f.code == "tls.handshake_stalled" for f in endpoint.findings)
+
+
+def _control_port(report: Report, endpoint: EndpointResult) -> int | None:
+    for other in report.endpoints:
+        if other.target.host == endpoint.target.host and other.target.port != endpoint.target.port:
+            if any(t.outcome is TcpOutcome.OPEN for t in other.tcp):
+                return other.target.port
+    return None
+
+
+def trace_report(report: Report, settings: TraceSettings, parallel: int = 8) -> tuple[Report, str]:
+    """The report with traces (and MTU probes for stalled handshakes) of the endpoints that
+    need them; the second value says why nothing was traced, if so."""
+    chosen = [e for e in report.endpoints if needs_trace(e)]
+    if not chosen:
+        return report, ""
+    problem = raw_socket_problem()
+    if problem:
+        return report, f"no trace: {problem}; the connect() results above stand"
+    tasks: list[Callable[[], EndpointResult]] = [
+        partial(_trace_endpoint, e, _control_port(report, e), settings) for e in chosen
+    ]
+    outcome = run_all(tasks, limit=parallel, deadline=Deadline.after(settings.timeout_s * 3 + 30))
+    traced = {id(e): result for e, result in zip(chosen, outcome.results, strict=True) if result}
+    endpoints = tuple(traced.get(id(e), e) for e in report.endpoints)
+    return dataclasses.replace(report, endpoints=endpoints), ""
+
+
+def _trace_endpoint(
+    endpoint: EndpointResult, control_port: int | None, settings: TraceSettings
+) -> EndpointResult:
+    address = endpoint.tcp[0].address
+    trace, control = trace_with_control(address, endpoint.target.port, control_port, settings)
+    findings: list[Finding] = list(endpoint.findings)
+    findings += diagnose_trace(endpoint.target.label, trace, control)
+    mtu: MtuObservation | None = None
+    if is_stalled(endpoint):
+        mtu = probe_mtu(address, timeout=settings.timeout_s)
+        findings += diagnose_mtu(endpoint.target.label, mtu, is_stalled=True)
+    return dataclasses.replace(
+        endpoint, findings=tuple(findings), trace=trace, control_trace=control, mtu=mtu
+    )

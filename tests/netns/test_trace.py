@@ -1,0 +1,196 @@
+"""Tracing in a real multi-hop path: client -> router 1 -> router 2 -> server, with
+nftables rules on one router per case; moving a rule moves the verdict's hop."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.netns.topology import Topology, require_netns
+
+pytestmark = pytest.mark.netns
+
+OPEN, DROP_AT_R1, DROP_AT_R2, PROHIBIT, RESET = 2500, 25, 2525, 995, 8140
+
+
+def rules(body: str) -> str:
+    return f"""
+table inet netdiag_test {{
+    chain forward {{
+        type filter hook forward priority 0; policy accept;
+        {body}
+    }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def path() -> Iterator[Topology]:
+    require_netns()
+    router_rules = {
+        1: rules(
+            f"tcp dport {DROP_AT_R1} drop\n        tcp dport {PROHIBIT} reject with icmpx type admin-prohibited\n"
+            f"        tcp dport {RESET} reject with tcp reset"
+        ),
+        2: rules(f"tcp dport {DROP_AT_R2} drop"),
+    }
+    with Topology(
+        router_rules, [OPEN, DROP_AT_R1, DROP_AT_R2, PROHIBIT, RESET], routers=2
+    ) as topology:
+        yield topology
+
+
+def trace(
+    path: Topology, port: int, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    result = path.netdiag(
+        "trace",
+        path.server4,
+        "--port",
+        str(port),
+        "--timeout",
+        "1.5",
+        "--max-hops",
+        "6",
+        "--json",
+        *extra,
+    )
+    assert result.stdout, result.stderr
+    return result, json.loads(result.stdout)
+
+
+def codes(doc: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in doc["findings"]]
+
+
+def test_open_port_is_reached_at_hop_3(path: Topology) -> None:
+    result, doc = trace(path, OPEN)
+    assert codes(doc) == ["trace.reached"] and result.returncode == 0
+    assert "reached at hop 3" in doc["findings"][0]["summary"]
+    senders = {
+        r["ttl"]: r["sender"] for r in doc["trace"]["replies"] if r["kind"] == "time_exceeded"
+    }
+    assert senders == {1: path.router_address(1), 2: path.router_address(2)}
+
+
+@pytest.mark.parametrize(("port", "hop", "router"), [(DROP_AT_R1, 1, 1), (DROP_AT_R2, 2, 2)])
+def test_drop_names_the_last_hop_that_answered(
+    path: Topology, port: int, hop: int, router: int
+) -> None:
+    started = time.monotonic()
+    result, doc = trace(path, port)
+    elapsed = time.monotonic() - started
+    assert codes(doc) == ["trace.dropped_after_hop"] and result.returncode == 2
+    assert (
+        f"dropped after hop {hop} ({path.router_address(router)})" in doc["findings"][0]["summary"]
+    )
+    # Every TTL in flight at once: about one timeout, not one per hop.
+    assert doc["trace"]["elapsed_ms"] < 1500 + 1000 and elapsed < 6
+
+
+def test_admin_prohibited_names_the_router_and_the_code(path: Topology) -> None:
+    _, doc = trace(path, PROHIBIT)
+    assert codes(doc) == ["trace.rejected_at_hop"]
+    summary = doc["findings"][0]["summary"]
+    assert f"rejected at hop 1 ({path.router_address(1)}): administratively prohibited" in summary
+
+
+def test_forged_reset_with_a_control_trace(path: Topology) -> None:
+    _, doc = trace(path, RESET, "--control-port", str(OPEN))
+    assert codes(doc) == ["trace.forged_reset"], doc["findings"]
+    finding = doc["findings"][0]
+    assert f"after hop 1 ({path.router_address(1)})" in finding["summary"]
+    evidence = "\n".join(finding["evidence"])
+    assert "but 198.18.3.2 is 3 hops away" in evidence
+    assert f"control trace to port {OPEN}: the destination answers at hop 3" in evidence
+
+
+def test_forged_reset_without_a_control_trace_from_the_reply_ttl(path: Topology) -> None:
+    _, doc = trace(path, RESET)
+    assert codes(doc) == ["trace.forged_reset"]
+    assert any(
+        "says it travelled 1 hops, the probe needed 2" in line
+        for line in doc["findings"][0]["evidence"]
+    )
+
+
+def test_capture_holds_the_probes(path: Topology, tmp_path: Path) -> None:
+    _, doc = trace(path, DROP_AT_R1, "--capture", "--capture-dir", str(tmp_path))
+    (pcap,) = doc["captures"]
+    assert Path(pcap).parent == tmp_path and "198.18.3.2_25" in Path(pcap).name
+    from scapy.layers.inet import TCP
+    from scapy.utils import rdpcap
+
+    syns = [
+        p
+        for p in rdpcap(pcap)
+        if p.haslayer(TCP) and p[TCP].dport == DROP_AT_R1 and str(p[TCP].flags) == "S"
+    ]
+    assert len(syns) >= 6 * 2  # max hops x probes per hop
+
+
+def test_check_trace_adds_the_hop_to_blocked_endpoints(path: Topology) -> None:
+    s4 = path.server4
+    result = path.netdiag(
+        "check",
+        "--json",
+        "--timeout",
+        "1.5",
+        "--trace",
+        "--target",
+        f"{s4}:{OPEN}/tcp",
+        "--target",
+        f"{s4}:{DROP_AT_R2}/tcp",
+        "--target",
+        f"{s4}:{RESET}/tcp",
+    )
+    report = json.loads(result.stdout)
+    by_port = {e["port"]: e for e in report["endpoints"]}
+    assert {f["code"] for f in by_port[DROP_AT_R2]["findings"]} == {
+        "tcp.filtered",
+        "trace.dropped_after_hop",
+    }
+    assert by_port[DROP_AT_R2]["observations"]["trace"]["destination"] == s4
+    # the open port of the same host is the control: the reset is forged one hop early
+    assert "trace.forged_reset" in {f["code"] for f in by_port[RESET]["findings"]}
+    assert by_port[RESET]["observations"]["control_trace"]["port"] == OPEN
+    assert by_port[OPEN]["observations"]["trace"] is None
+
+
+def test_without_raw_sockets_trace_says_so_and_falls_back(path: Topology) -> None:
+    result = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            path.client,
+            "setpriv",
+            "--inh-caps=-all",
+            "--bounding-set=-net_raw",
+            sys.executable,
+            "-m",
+            "netdiag",
+            "trace",
+            path.server4,
+            "--port",
+            str(DROP_AT_R1),
+            "--timeout",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        result.stderr.count("\n") == 1
+        and "raw" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+    assert "tcp.filtered" in result.stdout and result.returncode == 2
