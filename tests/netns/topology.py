@@ -12,6 +12,7 @@ these namespaces; nothing is routed off the machine.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -82,6 +83,9 @@ WARM_UP = textwrap.dedent(
 )
 
 
+_INSTANCES = itertools.count()
+
+
 class Topology:
     """client -> router 1 -> ... -> router n -> server, each link its own /24 and /64.
 
@@ -105,7 +109,7 @@ class Topology:
         routers: int = 1,
         link_mtu: dict[int, int] | None = None,
     ) -> None:
-        tag = f"nd{os.getpid() % 100000}"
+        tag = f"nd{os.getpid() % 100000}x{next(_INSTANCES)}"
         self.routers = [f"{tag}r{k}" for k in range(1, routers + 1)]
         self.client, self.server = f"{tag}c", f"{tag}s"
         self.router = self.routers[0]
