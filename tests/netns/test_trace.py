@@ -36,7 +36,8 @@ def path() -> Iterator[Topology]:
     require_netns()
     router_rules = {
         1: rules(
-            f"tcp dport {DROP_AT_R1} drop\n        tcp dport {PROHIBIT} reject with icmpx type admin-prohibited\n"
+            f"tcp dport {DROP_AT_R1} drop\n"
+            f"        tcp dport {PROHIBIT} reject with icmpx type admin-prohibited\n"
             f"        tcp dport {RESET} reject with tcp reset"
         ),
         2: rules(f"tcp dport {DROP_AT_R2} drop"),
