@@ -36,6 +36,7 @@ class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     CHECKMK = "checkmk"
+    HTML = "html"
 
 
 ResolverOption = Annotated[
@@ -68,6 +69,14 @@ CertPasswordFileOption = Annotated[
     ),
 ]
 DEFAULT_CAPTURE_DIR = Path("captures")
+LangOption = Annotated[
+    str | None,
+    typer.Option("--lang", help="Language of report.txt: de or en (default: the system's locale)."),
+]
+RedactOption = Annotated[
+    bool,
+    typer.Option("--redact", help="Replace internal addresses and host names in the bundle."),
+]
 CaptureOption = Annotated[
     bool, typer.Option("--capture", help="Write the run's packets to a pcap file (root).")
 ]
@@ -191,9 +200,15 @@ def check(
     ] = False,
     capture: CaptureOption = False,
     capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR,
+    bundle: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="Also write a support bundle (zip) to this file."),
+    ] = None,
+    lang: LangOption = None,
+    redact: RedactOption = False,
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or checkmk.")
+        OutputFormat, typer.Option("--format", help="table, json, checkmk or html.")
     ] = OutputFormat.TABLE,
 ) -> None:
     """Resolve and connect to every endpoint and say what is wrong."""
@@ -228,7 +243,20 @@ def check(
     )
     report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
     console.out(render(report, OutputFormat.JSON if json_output else output_format))
+    if bundle is not None:
+        written = _write_bundle(report, bundle, lang, redact)
+        # stderr: stdout stays the report in the format asked for
+        console.note(f"support bundle written to {written}")
     raise typer.Exit(int(report.status))
+
+
+def _write_bundle(report: Report, out: Path, lang: str | None, redact: bool) -> Path:
+    from netdiag.bundle import server_date, write_bundle
+    from netdiag.environment import collect_environment
+    from netdiag.renderers.text import default_language
+
+    environment = collect_environment(server_date(report))
+    return write_bundle(report, environment, out, lang=lang or default_language(), redact=redact)
 
 
 def _checked(
@@ -667,6 +695,75 @@ def mtu_command(
     for f in findings:
         console.out(f"{f.severity.name} {f.code}: {f.summary}")
     raise typer.Exit(int(worst(f.severity.status for f in findings)))
+
+
+@app.command("bundle")
+def bundle_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The zip to write (default: netdiag-bundle_<time>.zip)."),
+    ] = None,
+    profile: ProfileOption = None,
+    target: TargetOption = None,
+    only: OnlyOption = None,
+    resolver: ResolverOption = None,
+    no_system_resolver: NoSystemResolverOption = False,
+    expect_network: ExpectNetworkOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
+    cert: CertOption = None,
+    key: KeyOption = None,
+    cert_password_file: CertPasswordFileOption = None,
+    pins: PinsOption = None,
+    trust_store: TrustStoreOption = None,
+    trace: Annotated[bool, typer.Option("--trace", help="Trace blocked endpoints (root).")] = False,
+    capture: CaptureOption = False,
+    capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR,
+    lang: LangOption = None,
+    redact: RedactOption = False,
+) -> None:
+    """Run a check and write everything support needs into one zip."""
+    from datetime import UTC, datetime
+
+    from netdiag.options import Credentials, build_check_config
+
+    console = _console(ctx)
+    if lang not in (None, "de", "en"):
+        raise UsageError(f"--lang {lang!r}: de or en")
+    config = build_check_config(
+        profile_path=profile,
+        targets=target or [],
+        only=only or [],
+        resolvers=resolver or [],
+        uses_system_resolver=not no_system_resolver,
+        expected_networks=expect_network or [],
+        timeout_s=timeout,
+        deadline_s=DEFAULT_DEADLINE_S,
+        repeat=1,
+        credentials=Credentials(cert=cert, key=key, cert_password_file=cert_password_file),
+        pin_files=pins,
+        trust_store=trust_store,
+    )
+    report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    written = _write_bundle(report, out or Path(f"netdiag-bundle_{stamp}.zip"), lang, redact)
+    console.out(f"{report.status.name}: support bundle written to {written}")
+    raise typer.Exit(int(report.status))
+
+
+@app.command("diff")
+def diff_command(
+    ctx: typer.Context,
+    old: Annotated[Path, typer.Argument(help="The earlier report (netdiag check --json).")],
+    new: Annotated[Path, typer.Argument(help="The later report.")],
+) -> None:
+    """What changed between two saved reports (exit 0: nothing, 1: something)."""
+    from netdiag.diff import diff_reports, load_report
+
+    console = _console(ctx)
+    changes = diff_reports(load_report(old), load_report(new))
+    console.out("\n".join(changes) if changes else "no change")
+    raise typer.Exit(1 if changes else 0)
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

@@ -30,6 +30,11 @@ class Console:
         self.stderr.write(f"netdiag: {text}\n")
         self.stderr.flush()
 
+    def note(self, text: str) -> None:
+        self.clear_progress()
+        self.stderr.write(f"netdiag: {text}\n")
+        self.stderr.flush()
+
     def warn(self, text: str) -> None:
         self.clear_progress()
         self.stderr.write(f"netdiag: warning: {text}\n")

@@ -245,6 +245,7 @@ class ProtocolObservation:
     login: Reply | None = None
     login_kind: str = ""
     first_bytes: str = ""
+    server_date: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

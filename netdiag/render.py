@@ -13,6 +13,10 @@ def render(report: Report, output_format: str) -> str:
         from netdiag.renderers.json import render_json
 
         return render_json(report)
+    if output_format == "html":
+        from netdiag.renderers.html import render_html
+
+        return render_html(report)
     if output_format == "checkmk":
         from netdiag.renderers.checkmk import render_checkmk
 

@@ -27,6 +27,16 @@ def parse_http_response(data: bytes) -> Reply | None:
     return Reply(code=int(parts[1]), lines=(status_line, *telling))
 
 
+def http_header(data: bytes, name: str) -> str:
+    """The value of one header of an HTTP response, or ""."""
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()[:100]
+    return ""
+
+
 def probe_tls_port(
     address: str,
     port: int,
@@ -84,6 +94,7 @@ def probe_tls_port(
         if not response:
             raise PeerClosed("")
         dialogue.fields["first_bytes"] = quote(response, 300)
+        dialogue.fields["server_date"] = http_header(response, "date")
         reply = parse_http_response(response)
         if reply is None:
             dialogue.transcript.add("S", quote(response, 300))

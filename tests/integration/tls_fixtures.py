@@ -51,7 +51,7 @@ def vendor_pins(pki: Pki, directory: Path) -> Path:
     from netdiag.pinning import import_pins
     from netdiag.pins import save_pins
 
-    bundle = pki.client_p12(directory, None)
+    bundle = pki.client_p12(directory, None, name="vendor-bundle-for-pins.p12")
     path = directory / "pins.toml"
     save_pins(path, import_pins(bundle, None, [], datetime.now(UTC)))
     return path

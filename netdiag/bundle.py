@@ -1,0 +1,94 @@
+"""The support bundle: one zip with the human report, the JSON, the HTML, the presented
+chains, the pcaps, the environment and a manifest of SHA-256 sums. Never a key or a
+password: only the report and environment facts go in, and neither holds one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from netdiag.errors import NetdiagError
+from netdiag.redact import Redactor
+from netdiag.renderers.chains import presented_chains
+from netdiag.renderers.html import render_html
+from netdiag.renderers.json import render_json
+from netdiag.renderers.text import render_text
+from netdiag.report import Report
+
+
+class BundleError(NetdiagError):
+    """The bundle cannot be written."""
+
+
+def server_date(report: Report) -> str:
+    return next(
+        (
+            e.protocol.server_date
+            for e in report.endpoints
+            if e.protocol is not None and e.protocol.server_date
+        ),
+        "",
+    )
+
+
+def bundle_files(report: Report, environment: dict[str, Any], lang: str) -> dict[str, bytes]:
+    files = {
+        "report.txt": render_text(report, environment, lang).encode("utf-8"),
+        "report.json": render_json(report).encode("utf-8"),
+        "report.html": render_html(report).encode("utf-8"),
+        "environment.json": json.dumps(environment, indent=2, ensure_ascii=False).encode("utf-8"),
+    }
+    for name, (chain, text) in presented_chains(report).items():
+        files[f"chains/{name}.pem"] = chain.encode("ascii")
+        files[f"chains/{name}.txt"] = text.encode("utf-8")
+    return files
+
+
+def _internal_names(environment: dict[str, Any]) -> Iterable[str]:
+    host = environment.get("host", {})
+    yield from (host.get("name", ""), host.get("fqdn", ""), socket.gethostname())
+    yield from environment.get("resolvers", {}).get("search", [])
+
+
+def write_bundle(
+    report: Report, environment: dict[str, Any], out: Path, *, lang: str, redact: bool
+) -> Path:
+    files = bundle_files(report, environment, lang)
+    notes = []
+    if redact:
+        redactor = Redactor(_internal_names(environment))
+        files = {
+            name: redactor.text(data.decode("utf-8")).encode("utf-8")
+            if not name.endswith(".pem")
+            else data
+            for name, data in files.items()
+        }
+        notes.append("redacted: internal addresses and host names replaced; pcaps left out")
+    else:
+        for capture in report.captures:
+            path = Path(capture)
+            try:
+                files[f"captures/{path.name}"] = path.read_bytes()
+            except OSError as e:
+                notes.append(f"capture {path} not readable: {e.strerror}")
+    manifest = {
+        "files": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in sorted(files.items())
+        },
+        "notes": notes,
+    }
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in sorted(files.items()):
+                archive.writestr(name, data)
+            archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+    except OSError as e:
+        raise BundleError(f"cannot write the bundle {out}: {e.strerror or e}") from None
+    return out
