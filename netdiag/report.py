@@ -17,6 +17,11 @@ from netdiag.observations import (
 )
 from netdiag.targets import Target
 
+# Verdicts that explain the other findings of their endpoint.
+EXPLAINING = frozenset(
+    {"tls.intercepted", "path.mtu_blackhole", "trace.forged_reset", "trace.transparent_proxy"}
+)
+
 
 class Severity(StrEnum):
     INFO = "info"
@@ -82,12 +87,15 @@ class EndpointResult:
     def headline(self) -> Finding | None:
         """The finding to show first: the most severe, then the first found."""
         order = {Severity.CRIT: 0, Severity.WARN: 1, Severity.INFO: 2}
-        # Among problems the first found is the cause (DNS before TCP before TLS); among
-        # good news the last is the deepest layer that worked.
+        # Findings that explain the others come first (an interception explains the missing
+        # certificate request and the closed session); then, among problems, the first
+        # found is the cause (DNS before TCP before TLS); among good news the last is the
+        # deepest layer that worked.
         ranked = sorted(
             enumerate(self.findings),
             key=lambda item: (
                 order[item[1].severity],
+                item[1].code not in EXPLAINING,
                 -item[0] if item[1].severity is Severity.INFO else item[0],
             ),
         )

@@ -22,7 +22,7 @@ th { background: #f2f2f2; }
 .finding.crit { border-color: #c62828; } .finding.warn { border-color: #e0a800; }
 .finding.info { border-color: #2e7d32; }
 pre { background: #f7f7f7; padding: .6em; overflow-x: auto; font-size: .85em; }
-.code { font-family: ui-monospace, monospace; }
+.code { font-family: ui-monospace, monospace; word-break: break-all; }
 """
 
 
