@@ -59,7 +59,8 @@ class Capture:
 
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = PcapWriter(str(self.path), sync=True)
+            # Ethernet framing: what Linux gives for veth and loopback alike.
+            self._writer = PcapWriter(str(self.path), sync=True, linktype=1)
         except OSError as e:
             raise CaptureError(f"cannot write {self.path}: {e.strerror or e}") from None
 

@@ -195,3 +195,93 @@ def test_without_raw_sockets_trace_says_so_and_falls_back(path: Topology) -> Non
         and "Traceback" not in result.stderr
     )
     assert "tcp.filtered" in result.stdout and result.returncode == 2
+
+
+REDIRECTED = 2580
+PROXY_LISTENER = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 3128)); s.listen(16)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept(); c.close()
+"""
+
+
+def test_transparent_proxy_answers_in_the_destinations_name() -> None:
+    """Router 1 redirects a port to a proxy of its own: its SYN/ACK claims to come from the
+    server but answers one hop early."""
+    require_netns()
+    redirect = f"""
+table ip netdiag_test {{
+    chain prerouting {{
+        type nat hook prerouting priority dstnat; policy accept;
+        tcp dport {REDIRECTED} redirect to :3128
+    }}
+}}
+"""
+    with Topology({1: redirect}, [OPEN], routers=2) as path:
+        proxy = subprocess.Popen(
+            ["ip", "netns", "exec", path.routers[0], sys.executable, "-c", PROXY_LISTENER],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proxy.stdout is not None and proxy.stdout.readline().strip() == "ready"
+            _, doc = trace(path, REDIRECTED, "--control-port", str(OPEN))
+        finally:
+            proxy.kill()
+            proxy.communicate(timeout=5)
+    assert codes(doc) == ["trace.transparent_proxy"], doc["findings"]
+    assert "SYN/ACK in 198.18.3.2's name" in doc["findings"][0]["summary"]
+
+
+def test_check_capture_writes_the_probes_syns(path: Topology, tmp_path: Path) -> None:
+    result = path.netdiag(
+        "check",
+        "--json",
+        "--timeout",
+        "1",
+        "--capture",
+        "--capture-dir",
+        str(tmp_path),
+        "--target",
+        f"{path.server4}:{OPEN}/tcp",
+        "--target",
+        f"{path.server4}:{DROP_AT_R1}/tcp",
+    )
+    (pcap,) = json.loads(result.stdout)["captures"]
+    from scapy.layers.inet import TCP
+    from scapy.utils import rdpcap
+
+    ports = {p[TCP].dport for p in rdpcap(pcap) if p.haslayer(TCP) and str(p[TCP].flags) == "S"}
+    assert {OPEN, DROP_AT_R1} <= ports
+
+
+def test_without_raw_sockets_capture_says_so(path: Topology, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            path.client,
+            "setpriv",
+            "--inh-caps=-all",
+            "--bounding-set=-net_raw",
+            sys.executable,
+            "-m",
+            "netdiag",
+            "check",
+            "--capture",
+            "--capture-dir",
+            str(tmp_path),
+            "--target",
+            f"{path.server4}:{OPEN}/tcp",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3 and result.stderr.count("\n") == 1, result.stderr
+    assert "raw" in result.stderr and "Traceback" not in result.stderr
