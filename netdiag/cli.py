@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -443,37 +444,41 @@ def pins_import(
     _write_pins(console, imported, out, yes)
 
 
-def _probe_for_pins(
-    profile: Path | None,
-    target: list[str] | None,
-    only: list[str] | None,
-    resolver: list[str] | None,
-    no_system_resolver: bool,
-    expect_network: list[str] | None,
-    timeout: float,
-    cert: Path | None,
-    key: Path | None,
-    cert_password_file: Path | None,
-    pins: list[Path] | None,
-    console: Console,
-) -> tuple[object, object]:
-    from netdiag.options import Credentials, build_check_config
-    from netdiag.run import run_check
+@dataclass(frozen=True, slots=True)
+class _Endpoints:
+    """The options that pick endpoints and say how to reach them, shared by the commands
+    that run a check of their own (pins learn and verify, bundle)."""
 
-    config = build_check_config(
-        profile_path=profile,
-        targets=target or [],
-        only=only or [],
-        resolvers=resolver or [],
-        uses_system_resolver=not no_system_resolver,
-        expected_networks=expect_network or [],
-        timeout_s=timeout,
-        deadline_s=max(60.0, 4 * timeout),
-        repeat=1,
-        credentials=Credentials(cert=cert, key=key, cert_password_file=cert_password_file),
-        pin_files=pins,
-    )
-    return config, run_check(config, console)
+    profile: Path | None
+    target: list[str] | None
+    only: list[str] | None
+    resolver: list[str] | None
+    no_system_resolver: bool
+    expect_network: list[str] | None
+    timeout: float
+    cert: Path | None
+    key: Path | None
+    cert_password_file: Path | None
+
+    def config(self, pins: list[Path] | None, trust_store: Path | None = None) -> CheckConfig:
+        from netdiag.options import Credentials, build_check_config
+
+        return build_check_config(
+            profile_path=self.profile,
+            targets=self.target or [],
+            only=self.only or [],
+            resolvers=self.resolver or [],
+            uses_system_resolver=not self.no_system_resolver,
+            expected_networks=self.expect_network or [],
+            timeout_s=self.timeout,
+            deadline_s=max(DEFAULT_DEADLINE_S, 4 * self.timeout),
+            repeat=1,
+            credentials=Credentials(
+                cert=self.cert, key=self.key, cert_password_file=self.cert_password_file
+            ),
+            pin_files=pins,
+            trust_store=trust_store,
+        )
 
 
 @pins_app.command("learn")
@@ -499,7 +504,7 @@ def pins_learn(
     from netdiag.pinning import learn_pins
 
     console = _console(ctx)
-    _, report = _probe_for_pins(
+    endpoints = _Endpoints(
         profile,
         target,
         only,
@@ -510,15 +515,16 @@ def pins_learn(
         cert,
         key,
         cert_password_file,
-        [],
-        console,
     )
-    learned = learn_pins(report, datetime.now(UTC))  # type: ignore[arg-type]
+    from netdiag.run import run_check
+
+    report = run_check(endpoints.config([]), console)
+    learned = learn_pins(report, datetime.now(UTC))
     for line in learned.skipped:
         console.warn(line)
     if not learned.pins.pins:
         raise UsageError("no issuer to pin: no endpoint presented a CA certificate")
-    console.out(_pins_table(learned.pins, tuple(e.target for e in report.endpoints)))  # type: ignore[attr-defined]
+    console.out(_pins_table(learned.pins, tuple(e.target for e in report.endpoints)))
     _write_pins(console, learned.pins, out, yes)
 
 
@@ -544,7 +550,7 @@ def pins_verify(
     from netdiag.pinning import verify_pins
 
     console = _console(ctx)
-    config, report = _probe_for_pins(
+    endpoints = _Endpoints(
         profile,
         target,
         only,
@@ -555,10 +561,12 @@ def pins_verify(
         cert,
         key,
         cert_password_file,
-        pins,
-        console,
     )
-    verdicts = verify_pins(report, config.pins)  # type: ignore[arg-type, attr-defined]
+    from netdiag.run import run_check
+
+    config = endpoints.config(pins)
+    report = run_check(config, console)
+    verdicts = verify_pins(report, config.pins)
     console.out(
         tabulate(
             [[v.verdict, v.endpoint, v.issuer, v.detail] for v in verdicts],
@@ -725,25 +733,22 @@ def bundle_command(
     """Run a check and write everything support needs into one zip."""
     from datetime import UTC, datetime
 
-    from netdiag.options import Credentials, build_check_config
-
     console = _console(ctx)
     if lang not in (None, "de", "en"):
         raise UsageError(f"--lang {lang!r}: de or en")
-    config = build_check_config(
-        profile_path=profile,
-        targets=target or [],
-        only=only or [],
-        resolvers=resolver or [],
-        uses_system_resolver=not no_system_resolver,
-        expected_networks=expect_network or [],
-        timeout_s=timeout,
-        deadline_s=DEFAULT_DEADLINE_S,
-        repeat=1,
-        credentials=Credentials(cert=cert, key=key, cert_password_file=cert_password_file),
-        pin_files=pins,
-        trust_store=trust_store,
+    endpoints = _Endpoints(
+        profile,
+        target,
+        only,
+        resolver,
+        no_system_resolver,
+        expect_network,
+        timeout,
+        cert,
+        key,
+        cert_password_file,
     )
+    config = endpoints.config(pins, trust_store)
     report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     written = _write_bundle(report, out or Path(f"netdiag-bundle_{stamp}.zip"), lang, redact)
