@@ -83,37 +83,40 @@ class Dialogue:
         self.reader = LineReader(PlainTransport(sock), self.transcript)
         return self.reader
 
-    def start_tls(self, server_name: str, settings: TlsSettings) -> TlsObservation:
+    def start_tls(self, server_name: str, settings: TlsSettings) -> TlsTransport | None:
+        """The TLS handshake, recorded; on failure the dialogue stops at the TLS stage and
+        None is returned."""
         assert self.sock is not None
         self.transcript.add("-", "TLS handshake")
         tls, transport = handshake(
             self.sock, server_name, settings.identity, self.until(), self.timeout
         )
-        if transport is not None:
-            verification = verify_chain(
-                tls.chain_der,
-                settings.anchors,
-                settings.anchors_name,
-                server_name or self.fields["address"],
-                datetime.now(UTC),
-            )
-            chain = [x509.load_der_x509_certificate(d) for d in tls.chain_der]
-            anchors = check_anchors(chain, settings.local_roots, settings.public_roots)
-            tls = dataclasses.replace(tls, verification=verification, anchors=anchors)
-            self.tls_transport = transport
-            if self.reader is None:
-                self.reader = LineReader(transport, self.transcript)
-            else:
-                self.reader.switch(transport)
-            self.transcript.add("-", f"TLS established: {tls.version} {tls.cipher}")
-            self.fields["tls"] = tls
-            if tls.version == "TLSv1.3" and tls.was_client_cert_requested:
-                self._catch_certificate_rejection(transport)
-            return tls
-        else:
+        if transport is None:
             self.transcript.add("-", f"TLS {tls.outcome.value}: {tls.error or tls.alert}")
+            self.fields["tls"] = tls
+            failure = tls.error or tls.alert or tls.outcome.value
+            self.stop(ProtocolStage.TLS, StageFailure.TLS_FAILED, failure)
+            return None
+        verification = verify_chain(
+            tls.chain_der,
+            settings.anchors,
+            settings.anchors_name,
+            server_name or self.fields["address"],
+            datetime.now(UTC),
+        )
+        chain = [x509.load_der_x509_certificate(d) for d in tls.chain_der]
+        anchors = check_anchors(chain, settings.local_roots, settings.public_roots)
+        tls = dataclasses.replace(tls, verification=verification, anchors=anchors)
+        self.tls_transport = transport
+        if self.reader is None:
+            self.reader = LineReader(transport, self.transcript)
+        else:
+            self.reader.switch(transport)
+        self.transcript.add("-", f"TLS established: {tls.version} {tls.cipher}")
         self.fields["tls"] = tls
-        return tls
+        if tls.version == "TLSv1.3" and tls.was_client_cert_requested:
+            self._catch_certificate_rejection(transport)
+        return transport
 
     def listen_s(self) -> float:
         """A few round trips, as measured by our own connect, within bounds."""

@@ -58,11 +58,7 @@ def probe_pop3s(
     try:
         dialogue.connect()
         stage = ProtocolStage.TLS
-        tls = dialogue.start_tls(server_name, tls_settings)
-        if dialogue.tls_transport is None or dialogue.reader is None:
-            dialogue.stop(
-                stage, StageFailure.TLS_FAILED, tls.error or tls.alert or tls.outcome.value
-            )
+        if dialogue.start_tls(server_name, tls_settings) is None or dialogue.reader is None:
             return dialogue.finish()
         reader = dialogue.reader
 

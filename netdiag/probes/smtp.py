@@ -141,11 +141,7 @@ def probe_smtp(
             return dialogue.finish()
 
         stage = ProtocolStage.TLS
-        tls = dialogue.start_tls(server_name, tls_settings)
-        if dialogue.tls_transport is None:
-            dialogue.stop(
-                stage, StageFailure.TLS_FAILED, tls.error or tls.alert or tls.outcome.value
-            )
+        if dialogue.start_tls(server_name, tls_settings) is None:
             return dialogue.finish()
 
         # RFC 3207 4.2: the client must discard what it knew and say EHLO again. Servers

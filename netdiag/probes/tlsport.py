@@ -50,12 +50,8 @@ def probe_tls_port(
     try:
         dialogue.connect()
         stage = ProtocolStage.TLS
-        tls = dialogue.start_tls(server_name, tls_settings)
-        transport = dialogue.tls_transport
+        transport = dialogue.start_tls(server_name, tls_settings)
         if transport is None:
-            dialogue.stop(
-                stage, StageFailure.TLS_FAILED, tls.error or tls.alert or tls.outcome.value
-            )
             return dialogue.finish()
 
         stage = ProtocolStage.REQUEST
