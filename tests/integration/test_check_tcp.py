@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import codes, run_cli
+from tests.servers.base import Server
 from tests.servers.dns import DnsServer, addresses
 from tests.servers.tcp import DroppingPort, OpenPort, closed_port
 
@@ -97,20 +99,14 @@ def test_a_run_where_everything_is_dropped_ends_after_about_one_timeout(tmp_path
     assert result.exit_code == 2
 
 
-class FlappingPort(OpenPort):
+class FlappingPort(Server):
     """Open for the first connection, then closed: the verdict changes between rounds."""
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.close()
-            self._sock.close()
-            return
+    def __init__(self) -> None:
+        super().__init__(self._close_listener)
+
+    def _close_listener(self, conn: socket.socket) -> None:
+        self._sock.close()
 
 
 def test_repeat_reports_an_endpoint_whose_result_changes() -> None:

@@ -67,6 +67,28 @@ def trace(
     return result, json.loads(result.stdout)
 
 
+def without_raw_sockets(path: Topology, *args: str) -> subprocess.CompletedProcess[str]:
+    """netdiag in the client namespace as root, but with CAP_NET_RAW dropped."""
+    return subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            path.client,
+            "setpriv",
+            "--inh-caps=-all",
+            "--bounding-set=-net_raw",
+            sys.executable,
+            "-m",
+            "netdiag",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def codes(doc: dict[str, Any]) -> list[str]:
     return [f["code"] for f in doc["findings"]]
 
@@ -166,28 +188,14 @@ def test_check_trace_adds_the_hop_to_blocked_endpoints(path: Topology) -> None:
 
 
 def test_without_raw_sockets_trace_says_so_and_falls_back(path: Topology) -> None:
-    result = subprocess.run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            path.client,
-            "setpriv",
-            "--inh-caps=-all",
-            "--bounding-set=-net_raw",
-            sys.executable,
-            "-m",
-            "netdiag",
-            "trace",
-            path.server4,
-            "--port",
-            str(DROP_AT_R1),
-            "--timeout",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = without_raw_sockets(
+        path,
+        "trace",
+        path.server4,
+        "--port",
+        str(DROP_AT_R1),
+        "--timeout",
+        "1",
     )
     assert (
         result.stderr.count("\n") == 1
@@ -260,28 +268,14 @@ def test_check_capture_writes_the_probes_syns(path: Topology, tmp_path: Path) ->
 
 
 def test_without_raw_sockets_capture_says_so(path: Topology, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            path.client,
-            "setpriv",
-            "--inh-caps=-all",
-            "--bounding-set=-net_raw",
-            sys.executable,
-            "-m",
-            "netdiag",
-            "check",
-            "--capture",
-            "--capture-dir",
-            str(tmp_path),
-            "--target",
-            f"{path.server4}:{OPEN}/tcp",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = without_raw_sockets(
+        path,
+        "check",
+        "--capture",
+        "--capture-dir",
+        str(tmp_path),
+        "--target",
+        f"{path.server4}:{OPEN}/tcp",
     )
     assert result.returncode == 3 and result.stderr.count("\n") == 1, result.stderr
     assert "raw" in result.stderr and "Traceback" not in result.stderr

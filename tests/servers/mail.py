@@ -177,8 +177,8 @@ class SmtpHandler:
                 channel.sendall(b"502 5.5.2 Error: command not recognized\r\n")
 
 
-class Pop3Handler:
-    """A POP3S server (implicit TLS) in the manner of Dovecot."""
+class ImplicitTlsHandler:
+    """A server that starts with the TLS handshake, then speaks in `_serve`."""
 
     def __init__(self, context: ServerTls, policy: TlsPolicy) -> None:
         self.context = context
@@ -190,6 +190,13 @@ class Pop3Handler:
             return
         with tls:
             self._serve(tls)
+
+    def _serve(self, tls: TlsChannel) -> None:
+        raise NotImplementedError
+
+
+class Pop3Handler(ImplicitTlsHandler):
+    """A POP3S server (implicit TLS) in the manner of Dovecot."""
 
     def _serve(self, tls: TlsChannel) -> None:
         tls.sendall(b"+OK Dovecot ready.\r\n")
@@ -214,19 +221,8 @@ class Pop3Handler:
                 tls.sendall(b"-ERR Unknown command.\r\n")
 
 
-class HttpsHandler:
+class HttpsHandler(ImplicitTlsHandler):
     """TLS on a port of its own answering HTTP, in the manner of nginx."""
-
-    def __init__(self, context: ServerTls, policy: TlsPolicy) -> None:
-        self.context = context
-        self.policy = policy
-
-    def __call__(self, conn: socket.socket) -> None:
-        tls = _wrap(conn, self.context)
-        if tls is None:
-            return
-        with tls:
-            self._serve(tls)
 
     def _serve(self, tls: TlsChannel) -> None:
         request = b""

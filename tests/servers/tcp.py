@@ -3,46 +3,20 @@
 from __future__ import annotations
 
 import socket
-import threading
 from types import TracebackType
 
+from tests.servers.base import Server
 
-class OpenPort:
+
+class OpenPort(Server):
     """A listener that accepts and immediately closes every connection."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._sock = socket.socket(family, socket.SOCK_STREAM)
-        self._sock.bind((host, 0))
-        self._sock.listen(64)
-        self._sock.settimeout(0.05)
-        self.port: int = self._sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="test-open-port", daemon=True)
+        super().__init__(_close, host)
 
-    def __enter__(self) -> OpenPort:
-        self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self._sock.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.close()
+def _close(conn: socket.socket) -> None:
+    """Nothing to say: the server closes the connection after the handler."""
 
 
 def closed_port(host: str = "127.0.0.1") -> int:
