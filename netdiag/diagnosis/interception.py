@@ -140,6 +140,41 @@ def evidence_lines(
     return lines
 
 
+def weak_signals(
+    target: Target,
+    tls: TlsObservation,
+    *,
+    record: EndpointRecord | None,
+    others: Sequence[tuple[Target, TlsObservation]],
+    now: datetime,
+) -> set[str]:
+    """Signs of a middlebox that a genuine vendor server rarely shows, each alone weak:
+    a server certificate minted hours ago or short-lived, no client-certificate request
+    (the vendor's servers always ask), another chain on another port of the same host, a
+    TLS fingerprint other than the recorded one."""
+    leaf = tls.chain[0]
+    not_before = datetime.fromisoformat(leaf.not_before)
+    not_after = datetime.fromisoformat(leaf.not_after)
+    signals = set()
+    if timedelta(0) <= now - not_before < FRESH_LEAF or not_after - not_before < SHORT_LIVED:
+        signals.add("fresh_leaf")
+    if tls.was_client_cert_requested is False:
+        signals.add("not_requested")
+    issuers = {c.spki_sha256 for c in tls.chain[1:]} or {leaf.issuer}
+    for other_target, other in others:
+        if other_target.host == target.host and other_target != target and other.chain:
+            if ({c.spki_sha256 for c in other.chain[1:]} or {other.chain[0].issuer}) != issuers:
+                signals.add("other_port_differs")
+    if (
+        record is not None
+        and record.fingerprint
+        and tls.fingerprint
+        and record.fingerprint != tls.fingerprint
+    ):
+        signals.add("fingerprint")
+    return signals
+
+
 def diagnose_interception(
     target: Target,
     tls: TlsObservation,
@@ -178,7 +213,12 @@ def diagnose_interception(
     local_only = (
         tls.anchors is not None and bool(tls.anchors.local_anchor) and not tls.anchors.public_anchor
     )
-    if pins or product is not None or local_only:
+    weak = weak_signals(target, tls, record=record, others=others, now=now)
+    publicly_anchored = tls.anchors is not None and bool(tls.anchors.public_anchor)
+    # Without pins, signals that a genuine server rarely shows convict only together, and
+    # never a chain from the public PKI, which an inspecting box cannot obtain.
+    convicted_by_signals = len(weak) >= 2 and not publicly_anchored
+    if pins or product is not None or local_only or convicted_by_signals:
         issuer = tls.chain[0].issuer
         by = f" by {product[0].name}" if product else ""
         reason = "" if pins else " (no pins; the evidence below)"

@@ -170,15 +170,18 @@ def test_without_pins_the_product_still_gives_it_away(
     )
 
 
-def test_without_pins_a_generic_enterprise_ca_is_unpinned(
+def test_without_pins_a_generic_enterprise_ca_is_convicted_by_two_signals(
     dns_server: DnsServer, enterprise_proxy: int
 ) -> None:
+    """No product name, no local anchor: a certificate minted minutes ago and no request
+    for the client certificate together still give the proxy away."""
     result = check(dns_server, f"{MAIL}:{enterprise_proxy}/smtp-starttls")
     found = endpoint(result, enterprise_proxy)
-    assert "tls.unpinned" in codes(found) and "tls.intercepted" not in codes(found)
-    assert "did not ask for a client certificate" in "\n".join(
-        finding(found, "tls.unpinned")["evidence"]
-    )
+    assert "tls.intercepted" in codes(found) and "tls.unpinned" not in codes(found)
+    intercepted = finding(found, "tls.intercepted")
+    assert "(no pins; the evidence below)" in intercepted["summary"]
+    evidence = "\n".join(intercepted["evidence"])
+    assert "did not ask for a client certificate" in evidence and "minted" in evidence
 
 
 def test_without_pins_an_anchor_only_this_machine_trusts(
