@@ -174,11 +174,15 @@ class TlsObservation:
     verification: ChainVerification | None = None
     group: str = ""
     anchors: AnchorCheck | None = None
+    ja3s: str = ""
 
     @property
     def fingerprint(self) -> str:
-        """What the server chose for our (always the same) ClientHello, in the manner of
-        JA3S: a different TLS stack answering shows here."""
+        """What the server chose for our (always the same) ClientHello: JA3S (version,
+        cipher and extension list of its ServerHello) when it was seen, else the negotiated
+        version, cipher and group. A different TLS stack answering shows here."""
+        if self.ja3s:
+            return self.ja3s
         return "/".join((self.version, self.cipher, self.group)) if self.version else ""
 
 

@@ -25,6 +25,7 @@ from netdiag.chains import describe
 from netdiag.identity import ClientIdentity
 from netdiag.observations import TlsObservation, TlsOutcome
 from netdiag.probes.lines import PeerClosed, PeerReset, PeerTimeout, TlsAlert, remaining
+from netdiag.probes.serverhello import ServerHello, peek_server_hello
 
 # RFC 8446 section 6 (and RFC 5246 7.2): alert descriptions.
 ALERTS = {
@@ -55,11 +56,15 @@ class _HandshakeEvents:
     alerts: list[str] = field(default_factory=list)
     was_cert_requested: bool = False
     wrote_client_cert: bool = False
+    on_client_hello: Callable[[], None] | None = None
 
     def callback(self, conn: SSL.Connection, where: int, ret: int) -> None:
         if where & SSL.SSL_CB_LOOP:
             state = conn.get_state_string().decode("ascii", "replace")
             self.states.append((round((time.monotonic() - self.started) * 1000, 1), state))
+            if "write client hello" in state and self.on_client_hello is not None:
+                hook, self.on_client_hello = self.on_client_hello, None
+                hook()
             if "read server certificate request" in state:
                 self.was_cert_requested = True
             if "write client certificate" in state:
@@ -70,6 +75,33 @@ class _HandshakeEvents:
             description = ALERTS.get(ret & 0xFF, f"alert {ret & 0xFF}")
             if description != "close_notify":
                 self.alerts.append(f"{direction} {level} alert {description}")
+
+
+class _HelloPeek:
+    """Peeks at the server's first flight once the ClientHello is out, before OpenSSL
+    reads it. It waits for the data inside the handshake: on loopback or a fast path the
+    ServerHello is there before OpenSSL would ever ask to wait."""
+
+    def __init__(self, sock: socket.socket, until: float) -> None:
+        self.sock = sock
+        self.until = until
+        self.hello: ServerHello | None = None
+        self.tries = 0
+
+    def after_client_hello(self) -> None:
+        while self.hello is None and self.tries < 8:
+            self.tries += 1
+            try:
+                readable, _, _ = select.select(
+                    [self.sock], [], [], max(0.0, self.until - time.monotonic())
+                )
+            except (OSError, ValueError):
+                return
+            if not readable:
+                return  # silence: the handshake itself will find that out
+            self.hello = peek_server_hello(self.sock)
+            if self.hello is None:
+                time.sleep(0.005)  # a ServerHello cut across segments: the rest is on its way
 
 
 def make_context(identity: ClientIdentity | None) -> SSL.Context:
@@ -161,7 +193,8 @@ def handshake(
     timeout_s: float,
 ) -> tuple[TlsObservation, TlsTransport | None]:
     """Run the TLS handshake on a connected socket; the transport is None if it failed."""
-    events = _HandshakeEvents()
+    hellos = _HelloPeek(sock, until)
+    events = _HandshakeEvents(on_client_hello=hellos.after_client_hello)
     context = make_context(identity)
     context.set_info_callback(events.callback)
     conn = SSL.Connection(context, sock)
@@ -212,6 +245,7 @@ def handshake(
         chain=tuple(describe(c) for c in chain),
         client_ca_names=tuple(_components_text(n) for n in ca_list),
         client_ca_der=tuple(n.der() for n in ca_list),
+        ja3s=hellos.hello.ja3s if hellos.hello is not None else "",
     )
     return established, TlsTransport(conn, sock)
 

@@ -84,6 +84,10 @@ def test_smtp_with_client_certificate_is_ok(
     protocol = endpoint["observations"]["protocol"]
     tls = protocol["tls"]
     assert tls["version"] == ("TLSv1.3" if policy is TLS13 else "TLSv1.2")
+    # JA3S: the ServerHello's version, cipher and extensions (43/51 are TLS 1.3's own)
+    version, cipher, extensions = tls["ja3s"].split(",")
+    assert version == "771" and cipher.isdigit()
+    assert ({"43", "51"} <= set(extensions.split("-"))) is (policy is TLS13)
     assert tls["was_client_cert_requested"] is True and tls["was_client_cert_sent"] is True
     assert tls["server_name"] == MAIL
     assert len(tls["chain"]) >= 1 and "Vendor Issuing CA" in tls["chain"][0]["issuer"]
