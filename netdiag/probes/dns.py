@@ -8,9 +8,12 @@ what the gateway software itself uses.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import dns.exception
 import dns.flags
@@ -47,6 +50,22 @@ def system_resolvers() -> tuple[tuple[ResolverSpec, ...], str]:
     return tuple(specs), "" if specs else "the system has no DNS resolver configured"
 
 
+@contextlib.contextmanager
+def _udp_socket(resolver: ResolverSpec) -> Iterator[socket.socket | None]:
+    """A connected UDP socket, so that the ICMP "port unreachable" of a resolver that is not
+    there ends the query at once instead of after the timeout. Not on Windows, where
+    dnspython's sendto() on a connected socket fails (WSAEISCONN): there dnspython makes its
+    own socket and waits."""
+    if sys.platform == "win32":
+        yield None
+        return
+    family = socket.AF_INET6 if ":" in resolver.address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as udp:
+        udp.setblocking(False)
+        udp.connect((resolver.address, resolver.port))
+        yield udp
+
+
 def query_addresses(host: str, resolver: ResolverSpec, qtype: str, timeout: float) -> DnsAnswer:
     """Ask `resolver` for the `qtype` records of `host`, following the CNAMEs it returns."""
     query = dns.message.make_query(dns.name.from_text(host), qtype)
@@ -65,12 +84,21 @@ def query_addresses(host: str, resolver: ResolverSpec, qtype: str, timeout: floa
         )
 
     try:
-        response, _ = dns.query.udp_with_fallback(
-            query, resolver.address, timeout=timeout, port=resolver.port, ignore_unexpected=True
-        )
+        with _udp_socket(resolver) as udp:
+            response, _ = dns.query.udp_with_fallback(
+                query,
+                resolver.address,
+                timeout=timeout,
+                port=resolver.port,
+                ignore_unexpected=True,
+                udp_sock=udp,
+            )
     except dns.exception.Timeout:
         return answer(DnsOutcome.TIMEOUT, detail=f"no answer within {timeout:g} s")
-    except (dns.exception.DNSException, OSError, ValueError, EOFError) as e:
+    except OSError as e:
+        # Port unreachable, no route, a local firewall: no DNS server answers there.
+        return answer(DnsOutcome.TIMEOUT, detail=f"no DNS server answers: {e.strerror or e}")
+    except (dns.exception.DNSException, ValueError, EOFError) as e:
         return answer(DnsOutcome.ERROR, detail=f"{type(e).__name__}: {e}"[:200])
     rcode = response.rcode()
     if rcode == dns.rcode.NXDOMAIN:

@@ -108,3 +108,30 @@ def test_ipv6_answers_are_probed_too() -> None:
     assert tcp["::1"]["outcome"] == "open" and tcp["::1"]["family"] == 6
     assert tcp["127.0.0.1"]["outcome"] == "refused"
     assert result.exit_code == 1  # one address of two fails: a warning, not critical
+
+
+def test_a_resolver_that_is_not_there_is_a_timeout_at_once() -> None:
+    import socket
+    import time
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    result = run_cli(
+        "check",
+        "--json",
+        "--target",
+        f"{HOST}:25/tcp",
+        "--no-system-resolver",
+        "--resolver",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "3",
+    )
+    elapsed = time.monotonic() - started
+    endpoint = result.endpoint(HOST, 25)
+    assert codes(endpoint) == {"dns.timeout"}
+    assert "no DNS server answers" in " ".join(endpoint["findings"][0]["evidence"])
+    assert elapsed < 2  # the ICMP port unreachable ends it, not the 3 s timeout
+    assert result.exit_code == 2
