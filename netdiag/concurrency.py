@@ -25,10 +25,6 @@ class Outcome(Generic[T]):
     results: tuple[T | None, ...]
     was_interrupted: bool
 
-    @property
-    def missing(self) -> int:
-        return sum(r is None for r in self.results)
-
 
 def run_all(
     tasks: Sequence[Callable[[], T]],

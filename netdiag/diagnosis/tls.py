@@ -121,5 +121,4 @@ def rejected_by_reply(
     where: str, quoted: str, tls: TlsObservation, client: ClientCertificateObservation | None
 ) -> Finding:
     """A rejection that the server states in the protocol after the handshake."""
-    finding_ = _rejected(where, tls, client, [f"server: {quoted}", *describe_tls(tls)])
-    return finding_
+    return _rejected(where, tls, client, [f"server: {quoted}", *describe_tls(tls)])

@@ -178,7 +178,7 @@ class Dialogue:
 
     def finish(self) -> ProtocolObservation:
         if self.tls_transport is not None:
-            self.tls_transport.close(0)
+            self.tls_transport.close()
         if self.sock is not None:
             self.sock.close()
         return ProtocolObservation(**self.fields, transcript=tuple(self.transcript.lines))

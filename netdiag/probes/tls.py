@@ -177,7 +177,7 @@ class TlsTransport:
         except SSL.Error as e:
             raise TlsAlert(_ssl_reasons(e)) from None
 
-    def close(self, until: float) -> None:
+    def close(self) -> None:
         """Send close_notify without waiting for the peer's (RFC 8446 6.1 allows it)."""
         try:
             self.conn.shutdown()

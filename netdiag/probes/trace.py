@@ -4,6 +4,7 @@ sent at once and answered within one timeout, so a trace costs one timeout, not 
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import random
 import socket
@@ -108,8 +109,6 @@ def _classify(
 
 
 def _replace(base: TraceObservation, **changes: object) -> TraceObservation:
-    import dataclasses
-
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 

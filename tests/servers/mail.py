@@ -7,7 +7,6 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -301,10 +300,6 @@ def throttled_at_ehlo(conn: socket.socket) -> None:
 
 def reset_now(conn: socket.socket) -> None:
     reset(conn)
-
-
-def write_ca(directory: Path, pki: Pki) -> Path:
-    return pki.ca_pem(directory)
 
 
 class NotPop3Handler:
