@@ -62,6 +62,33 @@ def describe(certificate: x509.Certificate) -> CertificateFacts:
     )
 
 
+def describe_der(der: bytes) -> CertificateFacts:
+    """The facts of a certificate as received; one that cryptography refuses to parse
+    still gets its fingerprint and the reason, so that one odd peer ends nothing."""
+    try:
+        return describe(x509.load_der_x509_certificate(der))
+    except Exception as e:  # noqa: BLE001 - any parser complaint is a fact about the peer
+        reason = f"{type(e).__name__}: {e}"[:200]
+        return CertificateFacts(
+            subject=f"(a certificate that cannot be parsed: {reason})",
+            issuer="",
+            serial="",
+            not_before="",
+            not_after="",
+            sha256=hashlib.sha256(der).hexdigest(),
+            spki_sha256="",
+            parse_error=reason,
+        )
+
+
+def load_chain(chain_der: Sequence[bytes]) -> list[x509.Certificate] | None:
+    """The presented chain as certificates, or None if any of them cannot be parsed."""
+    try:
+        return [x509.load_der_x509_certificate(d) for d in chain_der]
+    except Exception:  # noqa: BLE001 - see describe_der
+        return None
+
+
 def is_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
     """Whether `ca`'s key signed `certificate` (names checked first, then the signature)."""
     if certificate.issuer != ca.subject:
@@ -71,6 +98,32 @@ def is_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
     except Exception:  # noqa: BLE001 - InvalidSignature, unsupported key types: not issued
         return False
     return True
+
+
+def signature_path(
+    chain: Sequence[x509.Certificate],
+    extra: Sequence[x509.Certificate] = (),
+    max_depth: int = 8,
+) -> list[x509.Certificate]:
+    """The leaf and each certificate whose key signed the one before, followed through
+    `chain[1:]` and `extra`: what actually vouches for the leaf. A certificate that is
+    merely present (a genuine intermediate appended to a forged leaf) is not on it."""
+    if not chain:
+        return []
+    candidates = [*chain[1:], *extra]
+    path = [chain[0]]
+    for _ in range(max_depth):
+        current = path[-1]
+        if current.subject == current.issuer and is_issued_by(current, current):
+            break
+        parent = next(
+            (c for c in candidates if all(c is not p for p in path) and is_issued_by(current, c)),
+            None,
+        )
+        if parent is None:
+            break
+        path.append(parent)
+    return path
 
 
 def issuer_chain(
@@ -90,27 +143,24 @@ def issuer_chain(
 
 
 def name_matches(certificate: x509.Certificate, server_name: str) -> bool:
-    """RFC 6125 matching of `server_name` against the SAN (one left-most wildcard label)."""
+    """RFC 6125 matching of `server_name` (a DNS name or an IP address) against the
+    certificate's subjectAltName, by service-identity rather than rules of our own."""
+    from service_identity import CertificateError, VerificationError
+    from service_identity.cryptography import (
+        verify_certificate_hostname,
+        verify_certificate_ip_address,
+    )
+
     try:
-        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (x509.ExtensionNotFound, ValueError):
+        try:
+            ipaddress.ip_address(server_name)
+        except ValueError:
+            verify_certificate_hostname(certificate, server_name.rstrip("."))
+        else:
+            verify_certificate_ip_address(certificate, server_name)
+    except (CertificateError, VerificationError, ValueError):
         return False
-    try:
-        address = ipaddress.ip_address(server_name)
-    except ValueError:
-        address = None
-    if address is not None:
-        return address in san.get_values_for_type(x509.IPAddress)
-    wanted = server_name.lower().rstrip(".").split(".")
-    for pattern in san.get_values_for_type(x509.DNSName):
-        labels = pattern.lower().rstrip(".").split(".")
-        if len(labels) != len(wanted):
-            continue
-        if labels[0] == "*" and len(labels) > 2 and labels[1:] == wanted[1:]:
-            return True
-        if labels == wanted:
-            return True
-    return False
+    return True
 
 
 def verify_chain(
@@ -130,11 +180,13 @@ def verify_chain(
         return None
     from OpenSSL import crypto
 
-    try:
-        chain = [x509.load_der_x509_certificate(d) for d in chain_der]
-    except ValueError:
+    chain = load_chain(chain_der)
+    if chain is None:
         return ChainVerification(
-            is_trusted=False, anchors=anchors_name, detail="unparseable certificate"
+            is_trusted=False,
+            anchors=anchors_name,
+            name=server_name,
+            detail="a certificate of the chain cannot be parsed",
         )
     store = crypto.X509Store()
     for anchor in anchors:
@@ -150,11 +202,18 @@ def verify_chain(
     try:
         context.verify_certificate()
     except crypto.X509StoreContextError as e:
-        return ChainVerification(is_trusted=False, anchors=anchors_name, detail=str(e)[:300])
+        return ChainVerification(
+            is_trusted=False, anchors=anchors_name, name=server_name, detail=str(e)[:300]
+        )
+    except crypto.Error as e:
+        return ChainVerification(
+            is_trusted=False, anchors=anchors_name, name=server_name, detail=str(e)[:300]
+        )
     if not name_matches(chain[0], server_name):
         return ChainVerification(
             is_trusted=False,
             anchors=anchors_name,
+            name=server_name,
             detail=f"the certificate is not valid for {server_name}",
         )
-    return ChainVerification(is_trusted=True, anchors=anchors_name)
+    return ChainVerification(is_trusted=True, anchors=anchors_name, name=server_name)

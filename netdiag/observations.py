@@ -14,6 +14,9 @@ class DnsOutcome(StrEnum):
     REFUSED = "refused"
     TIMEOUT = "timeout"
     ERROR = "error"
+    # Never asked: the run's deadline passed (or Ctrl-C) before the query could be made or
+    # answered. Not the resolver's fault, so no DNS verdict may rest on it.
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +104,8 @@ class CertificateFacts:
     ext_key_usage: tuple[str, ...] | None = None
     is_ca: bool = False
     is_self_signed: bool = False
+    # Why cryptography refused the certificate ("" when it parsed).
+    parse_error: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +146,7 @@ class ChainVerification:
 
     is_trusted: bool
     anchors: str
+    name: str = ""
     detail: str = ""
 
 
@@ -171,9 +177,7 @@ class TlsObservation:
     error: str = ""
     handshake_ms: float = 0.0
     timeout_s: float = 0.0
-    verification: ChainVerification | None = None
     group: str = ""
-    anchors: AnchorCheck | None = None
     ja3s: str = ""
 
     @property
@@ -224,6 +228,8 @@ class StageFailure(StrEnum):
     REFUSED = "refused"
     TLS_ALERT = "tls_alert"
     TLS_FAILED = "tls_failed"
+    # The run's deadline (not the step's timeout, not the peer) ended the dialogue.
+    DEADLINE = "deadline"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,6 +256,46 @@ class ProtocolObservation:
     login_kind: str = ""
     first_bytes: str = ""
     server_date: str = ""
+
+
+class ProbeStep(StrEnum):
+    """How far the probe of one endpoint got: each step needs the one before."""
+
+    RESOLVE = "resolve"
+    CONNECT = "connect"
+    PROTOCOL = "protocol"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointObservation:
+    """Everything one round saw of one endpoint, and how far its probe got.
+
+    `reached` is the first step that did not complete (DONE when all did): an endpoint is
+    OK only if it is DONE. `attempts` holds the protocol dialogue on the reachability
+    probe's own connection and, when that failed in a way a retry can change, the retry.
+    """
+
+    dns: DnsObservation | None = None
+    tcp: tuple[TcpObservation, ...] = ()
+    attempts: tuple[ProtocolObservation, ...] = ()
+    reached: ProbeStep = ProbeStep.RESOLVE
+    # Why the probe stopped short by our own doing: the deadline or Ctrl-C ("" otherwise).
+    cut_short: str = ""
+    # An unexpected error inside this endpoint's probe: the exception's class and message.
+    error: str = ""
+
+    @property
+    def is_done(self) -> bool:
+        return self.reached is ProbeStep.DONE
+
+    @property
+    def protocol(self) -> ProtocolObservation | None:
+        """The attempt that tells most: one that completed, else the first."""
+        done = [a for a in self.attempts if a.stopped_at is ProtocolStage.DONE]
+        if done:
+            return done[0]
+        return self.attempts[0] if self.attempts else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -71,6 +71,7 @@ class EndpointResult:
     dns: DnsObservation | None = None
     tcp: tuple[TcpObservation, ...] = ()
     protocol: ProtocolObservation | None = None
+    attempts: tuple[ProtocolObservation, ...] = ()
     trace: TraceObservation | None = None
     control_trace: TraceObservation | None = None
     mtu: MtuObservation | None = None

@@ -3,47 +3,81 @@ one deadline per round; rounds repeated for flapping; Ctrl-C keeps what was gath
 
 from __future__ import annotations
 
+import dataclasses
+import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from netdiag.concurrency import run_all
 from netdiag.config import CheckConfig, ResolverSpec
 from netdiag.console import Console
 from netdiag.deadline import Deadline
-from netdiag.diagnosis import diagnose_endpoint, diagnose_flapping
-from netdiag.diagnosis.catalogue import finding
-from netdiag.diagnosis.interception import diagnose_interception, diagnose_local_roots
+from netdiag.diagnosis import diagnose_endpoint, diagnose_flapping, probe_error
+from netdiag.diagnosis.completeness import cut_short_by
+from netdiag.diagnosis.interception import (
+    PresentedChain,
+    diagnose_interception,
+    diagnose_local_roots,
+)
+from netdiag.diagnosis.verification import TrustContext
 from netdiag.errors import DeadlineExpired
 from netdiag.observations import (
     ClientCertificateObservation,
     DnsAnswer,
     DnsObservation,
     DnsOutcome,
+    EndpointObservation,
+    ProbeStep,
     ProtocolObservation,
     ProtocolStage,
     StageFailure,
     TcpObservation,
     TcpOutcome,
+    TlsOutcome,
 )
-from netdiag.probes.dialogue import TlsSettings
+from netdiag.probes.dialogue import Connected, TlsSettings
 from netdiag.probes.dns import QTYPES, lookup_os, query_addresses, system_resolvers
-from netdiag.probes.tcp import probe_tcp
+from netdiag.probes.tcp import connect_tcp
 from netdiag.report import EndpointResult, Finding, Report
 from netdiag.targets import Service, Target
 
 
 @dataclass
 class _Round:
-    """What one round gathered, filled in as tasks finish."""
+    """What one round gathered: per host its DNS, per endpoint how far its probe got."""
 
     dns: dict[str, DnsObservation] = field(default_factory=dict)
-    tcp: dict[Target, list[TcpObservation]] = field(default_factory=dict)
-    protocol: dict[Target, ProtocolObservation] = field(default_factory=dict)
-    complete: set[Target] = field(default_factory=set)
+    endpoints: dict[Target, EndpointObservation] = field(default_factory=dict)
     was_interrupted: bool = False
+
+
+class _Progress:
+    """One endpoint's probe as it goes: the probe thread records each step here, so that
+    what was seen survives the deadline or Ctrl-C, and `reached` says where it stood."""
+
+    def __init__(self, dns: DnsObservation | None) -> None:
+        self._lock = threading.Lock()
+        self._observation = EndpointObservation(dns=dns, reached=ProbeStep.CONNECT)
+
+    def record(self, **changes: Any) -> None:
+        with self._lock:
+            self._observation = dataclasses.replace(self._observation, **changes)
+
+    def add_attempt(self, attempt: ProtocolObservation) -> None:
+        with self._lock:
+            attempts = (*self._observation.attempts, attempt)
+            self._observation = dataclasses.replace(self._observation, attempts=attempts)
+
+    def snapshot(self, cut_short: str = "") -> EndpointObservation:
+        with self._lock:
+            if cut_short and not self._observation.is_done:
+                return dataclasses.replace(self._observation, cut_short=cut_short)
+            return self._observation
 
 
 def run_check(config: CheckConfig, console: Console | None = None) -> Report:
@@ -114,105 +148,246 @@ def _probe_round(
 ) -> _Round:
     deadline = Deadline.after(config.deadline_s)
     current = _Round()
-    hosts = tuple(dict.fromkeys(t.host for t in config.targets if not t.is_address_literal))
+    current.dns, current.was_interrupted = _resolve(config, resolvers, deadline, console, prefix)
+    progress = {t: _Progress(current.dns.get(t.host)) for t in config.targets}
+    if current.was_interrupted:
+        current.endpoints = {t: p.snapshot(INTERRUPTED) for t, p in progress.items()}
+        return current
+    tasks = [
+        partial(_probe_endpoint, config, target, progress[target], deadline)
+        for target in config.targets
+    ]
+    outcome = run_all(
+        tasks,
+        limit=config.max_parallel,
+        deadline=deadline,
+        on_done=lambda done, total: console.progress(f"{prefix}endpoints {done}/{total}"),
+    )
+    cut_short = INTERRUPTED if outcome.was_interrupted else DEADLINE_PASSED
+    current.endpoints = {
+        target: progress[target].snapshot("" if has_finished else cut_short)
+        for target, has_finished in zip(config.targets, outcome.results, strict=True)
+    }
+    current.was_interrupted = outcome.was_interrupted
+    return current
 
-    dns_tasks: list[Callable[[], DnsAnswer]] = []
-    dns_hosts: list[str] = []
+
+INTERRUPTED = "interrupted (Ctrl-C)"
+DEADLINE_PASSED = "the run's deadline passed"
+
+
+def _resolve(
+    config: CheckConfig,
+    resolvers: tuple[ResolverSpec, ...],
+    deadline: Deadline,
+    console: Console,
+    prefix: str,
+) -> tuple[dict[str, DnsObservation], bool]:
+    """Every host name of the profile from every resolver; a query that the deadline or
+    Ctrl-C left unanswered is recorded as skipped, not as the resolver's silence."""
+    hosts = tuple(dict.fromkeys(t.host for t in config.targets if not t.is_address_literal))
+    queries: list[tuple[str, str, str]] = []
+    tasks: list[Callable[[], DnsAnswer]] = []
     for host in hosts:
         for resolver in resolvers:
             for qtype in QTYPES:
-                dns_tasks.append(partial(_query, host, resolver, qtype, config.timeout_s, deadline))
-                dns_hosts.append(host)
+                tasks.append(partial(_query, host, resolver, qtype, config.timeout_s, deadline))
+                queries.append((host, resolver.name, qtype))
         if config.uses_system_resolver:
-            dns_tasks.append(partial(_lookup_os, host, config.timeout_s, deadline))
-            dns_hosts.append(host)
+            tasks.append(partial(_lookup_os, host, config.timeout_s, deadline))
+            queries.append((host, "os", "A+AAAA"))
     outcome = run_all(
-        dns_tasks,
+        tasks,
         limit=config.max_parallel,
         deadline=deadline,
         on_done=lambda done, total: console.progress(f"{prefix}DNS {done}/{total}"),
     )
     answers: dict[str, list[DnsAnswer]] = {h: [] for h in hosts}
-    for host, answer in zip(dns_hosts, outcome.results, strict=True):
-        if answer is not None:
-            answers[host].append(answer)
-    current.dns = {h: DnsObservation(host=h, answers=tuple(a)) for h, a in answers.items()}
-    if outcome.was_interrupted:
-        current.was_interrupted = True
-        return current
+    why = INTERRUPTED if outcome.was_interrupted else DEADLINE_PASSED
+    for (host, asked, qtype), answer in zip(queries, outcome.results, strict=True):
+        if answer is None:
+            answer = DnsAnswer(resolver=asked, qtype=qtype, outcome=DnsOutcome.SKIPPED, detail=why)
+        answers[host].append(answer)
+    dns = {h: DnsObservation(host=h, answers=tuple(a)) for h, a in answers.items()}
+    return dns, outcome.was_interrupted
 
-    connect_tasks: list[Callable[[], TcpObservation]] = []
-    connect_targets: list[Target] = []
-    for target in config.targets:
-        current.tcp[target] = []
-        addresses = (
-            (target.host,) if target.is_address_literal else current.dns[target.host].addresses
+
+def _probe_endpoint(
+    config: CheckConfig, target: Target, progress: _Progress, deadline: Deadline
+) -> bool:
+    """Reach every address of the endpoint, then run its protocol on the connection the
+    reachability probe opened to the first open address; True once finished. Whatever
+    goes wrong inside stays with this endpoint: the others finish."""
+    try:
+        _reach_and_converse(config, target, progress, deadline)
+    except Exception as error:  # noqa: BLE001 - contained: this endpoint's finding
+        progress.record(error=describe_error(error))
+    return True
+
+
+def describe_error(error: BaseException) -> str:
+    """An unexpected exception as one line: its class and message, cut short. Messages of
+    the exceptions our probes can meet name addresses and reasons, never a secret (the
+    password is sent as bytes, never encoded or decoded where a codec could quote it)."""
+    return f"{type(error).__name__}: {error}"[:300]
+
+
+def _reach_and_converse(
+    config: CheckConfig, target: Target, progress: _Progress, deadline: Deadline
+) -> None:
+    dns = progress.snapshot().dns
+    if target.is_address_literal:
+        addresses: tuple[str, ...] = (target.host,)
+    else:
+        addresses = dns.addresses if dns is not None else ()
+    if not addresses:
+        progress.record(reached=ProbeStep.RESOLVE)
+        return
+    addresses = addresses[: config.max_addresses]
+    with _Connections(addresses, target.port, config.timeout_s, deadline) as connections:
+        chosen = connections.first_open()
+        if chosen is None:
+            progress.record(tcp=connections.wait_all())
+            return
+        address, connected = chosen
+        progress.record(tcp=connections.seen())
+        if target.service is Service.TCP:
+            progress.record(tcp=connections.wait_all(), reached=ProbeStep.DONE)
+            return
+        progress.record(reached=ProbeStep.PROTOCOL)
+        first = _converse(config, target, address, deadline, connected)
+        progress.add_attempt(first)
+        progress.record(tcp=connections.wait_all())
+    if first.stopped_at is ProtocolStage.DONE:
+        progress.record(reached=ProbeStep.DONE)
+        return
+    if not is_worth_retrying(first) or deadline.is_expired:
+        return
+    second = _converse(config, target, address, deadline, None)
+    progress.add_attempt(second)
+    if second.stopped_at is ProtocolStage.DONE:
+        progress.record(reached=ProbeStep.DONE)
+
+
+def is_worth_retrying(attempt: ProtocolObservation) -> bool:
+    """A failure that a second try can change: the connection refused, reset or closed
+    without a word (no TLS alert, no protocol reply) right at its start — an interceptor
+    restarting, a session limit. A stated refusal (an alert, a 421) is not retried: the
+    peer meant it, and a second connection would only feed its rate limit."""
+    early = attempt.stopped_at in (
+        ProtocolStage.CONNECT,
+        ProtocolStage.BANNER,
+        ProtocolStage.GREETING,
+        ProtocolStage.TLS,
+    )
+    if not early or attempt.banner is not None:
+        return False
+    if attempt.failure in (StageFailure.CLOSED, StageFailure.REFUSED):
+        return True
+    tls = attempt.tls
+    return (
+        attempt.failure is StageFailure.TLS_FAILED
+        and tls is not None
+        and tls.outcome in (TlsOutcome.RESET, TlsOutcome.CLOSED)
+        and not tls.alert
+    )
+
+
+class _Connections:
+    """The reachability probe of every address of one endpoint, all at once. The first
+    open address (in the resolver's order) keeps its connection for the protocol; every
+    other connection is closed as soon as it is open, even one that completes after the
+    endpoint's probe has moved on."""
+
+    def __init__(
+        self, addresses: tuple[str, ...], port: int, timeout: float, deadline: Deadline
+    ) -> None:
+        self._addresses = addresses
+        self._lock = threading.Lock()
+        self._results: list[tuple[TcpObservation, socket.socket | None] | None] = [None] * len(
+            addresses
         )
-        if not addresses:
-            current.complete.add(target)
-        for address in addresses[: config.max_addresses]:
-            connect_tasks.append(
-                partial(_connect, address, target.port, config.timeout_s, deadline)
-            )
-            connect_targets.append(target)
-    connects = run_all(
-        connect_tasks,
-        limit=config.max_parallel,
-        deadline=deadline,
-        on_done=lambda done, total: console.progress(f"{prefix}connect {done}/{total}"),
-    )
-    missing: set[Target] = set()
-    for target, observation in zip(connect_targets, connects.results, strict=True):
-        if observation is None:
-            missing.add(target)
-        else:
-            current.tcp[target].append(observation)
-    if connects.was_interrupted:
-        current.was_interrupted = True
-        current.complete.update(t for t in connect_targets if t not in missing)
-        return current
+        self._done = [threading.Event() for _ in addresses]
+        self._is_closed = False
+        for index, address in enumerate(addresses):
+            threading.Thread(
+                target=self._connect,
+                args=(index, address, port, timeout, deadline),
+                name=f"netdiag-connect-{address}",
+                daemon=True,
+            ).start()
 
-    protocol_tasks: list[Callable[[], ProtocolObservation]] = []
-    protocol_targets: list[Target] = []
-    for target in config.targets:
-        if target in missing:
-            continue
-        open_addresses = [o.address for o in current.tcp[target] if o.outcome is TcpOutcome.OPEN]
-        if target.service is Service.TCP or not open_addresses:
-            current.complete.add(target)
-            continue
-        protocol_tasks.append(partial(_converse, config, target, open_addresses[0], deadline))
-        protocol_targets.append(target)
-    dialogues = run_all(
-        protocol_tasks,
-        limit=config.max_parallel,
-        deadline=deadline,
-        on_done=lambda done, total: console.progress(f"{prefix}TLS {done}/{total}"),
-    )
-    for target, dialogue in zip(protocol_targets, dialogues.results, strict=True):
-        if dialogue is not None:
-            current.protocol[target] = dialogue
-            current.complete.add(target)
-    current.was_interrupted = dialogues.was_interrupted
-    return current
+    def _connect(
+        self, index: int, address: str, port: int, timeout: float, deadline: Deadline
+    ) -> None:
+        try:
+            result = connect_tcp(address, port, deadline.step(timeout))
+        except DeadlineExpired as e:
+            family = 6 if ":" in address else 4
+            skipped = TcpObservation(
+                address=address, port=port, family=family, outcome=TcpOutcome.SKIPPED, detail=str(e)
+            )
+            result = (skipped, None)
+        with self._lock:
+            if self._is_closed and result[1] is not None:
+                result[1].close()
+                result = (result[0], None)
+            self._results[index] = result
+        self._done[index].set()
+
+    def first_open(self) -> tuple[str, Connected] | None:
+        """The first address, in order, whose connect succeeded, with its connection."""
+        for index, address in enumerate(self._addresses):
+            self._done[index].wait()
+            result = self._results[index]
+            assert result is not None
+            observation, sock = result
+            if sock is not None:
+                return address, Connected(sock, observation.elapsed_ms / 1000)
+        return None
+
+    def seen(self) -> tuple[TcpObservation, ...]:
+        """The outcomes known so far, in address order."""
+        with self._lock:
+            return tuple(r[0] for r in self._results if r is not None)
+
+    def wait_all(self) -> tuple[TcpObservation, ...]:
+        """Every address's outcome; the connects are bounded by their own timeouts."""
+        for event in self._done:
+            event.wait()
+        return tuple(r[0] for r in self._results if r is not None)
+
+    def __enter__(self) -> _Connections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._is_closed = True
+            # The kept connection is the dialogue's to close; closing it again here is a
+            # no-op then, and a guard if the dialogue never started.
+            for index, result in enumerate(self._results):
+                if result is not None and result[1] is not None:
+                    result[1].close()
+                    self._results[index] = (result[0], None)
 
 
 def _converse(
-    config: CheckConfig, target: Target, address: str, deadline: Deadline
+    config: CheckConfig,
+    target: Target,
+    address: str,
+    deadline: Deadline,
+    connected: Connected | None,
 ) -> ProtocolObservation:
-    """The protocol dialogue of the endpoint's service on one open address."""
-    settings = TlsSettings(
-        identity=config.identity,
-        anchors=config.anchors,
-        anchors_name=config.anchors_name,
-        local_roots=config.local_roots,
-        public_roots=config.public_roots,
-    )
+    """The protocol dialogue of the endpoint's service on one open address: on the
+    reachability probe's connection when `connected` is given, else on a new one."""
+    settings = TlsSettings(identity=config.identity)
     server_name = "" if target.is_address_literal else target.host
     if target.service is Service.SMTP_STARTTLS:
         from netdiag.probes.smtp import probe_smtp
 
-        return probe_smtp(address, target.port, server_name, settings, config.timeout_s, deadline)
+        return probe_smtp(
+            address, target.port, server_name, settings, config.timeout_s, deadline, connected
+        )
     if target.service is Service.POP3S:
         from netdiag.probes.pop3s import probe_pop3s
 
@@ -223,21 +398,14 @@ def _converse(
             settings,
             config.timeout_s,
             deadline,
+            connected,
             login=config.pop3_login,
             login_kind=config.pop3_login_kind,
         )
-    if target.service is Service.TLS:
-        from netdiag.probes.tlsport import probe_tls_port
+    from netdiag.probes.tlsport import probe_tls_port
 
-        return probe_tls_port(
-            address, target.port, server_name, settings, config.timeout_s, deadline
-        )
-    return ProtocolObservation(
-        service=target.service.value,
-        address=address,
-        port=target.port,
-        stopped_at=ProtocolStage.CONNECT,
-        failure=StageFailure.NONE,
+    return probe_tls_port(
+        address, target.port, server_name, settings, config.timeout_s, deadline, connected
     )
 
 
@@ -245,49 +413,65 @@ def _query(
     host: str, resolver: ResolverSpec, qtype: str, timeout: float, deadline: Deadline
 ) -> DnsAnswer:
     try:
-        return query_addresses(host, resolver, qtype, deadline.step(timeout))
-    except DeadlineExpired as e:
-        return DnsAnswer(
-            resolver=resolver.name, qtype=qtype, outcome=DnsOutcome.TIMEOUT, detail=str(e)
-        )
+        step = deadline.step(timeout)
+    except DeadlineExpired:
+        return _skipped(resolver.name, qtype)
+    return _cut_by_deadline(query_addresses(host, resolver, qtype, step), step, timeout)
 
 
 def _lookup_os(host: str, timeout: float, deadline: Deadline) -> DnsAnswer:
     try:
-        return lookup_os(host, deadline.step(timeout))
-    except DeadlineExpired as e:
-        return DnsAnswer(resolver="os", qtype="A+AAAA", outcome=DnsOutcome.TIMEOUT, detail=str(e))
+        step = deadline.step(timeout)
+    except DeadlineExpired:
+        return _skipped("os", "A+AAAA")
+    return _cut_by_deadline(lookup_os(host, step), step, timeout)
 
 
-def _connect(address: str, port: int, timeout: float, deadline: Deadline) -> TcpObservation:
-    try:
-        return probe_tcp(address, port, deadline.step(timeout))
-    except DeadlineExpired as e:
-        family = 6 if ":" in address else 4
-        return TcpObservation(
-            address=address, port=port, family=family, outcome=TcpOutcome.SKIPPED, detail=str(e)
-        )
+def _skipped(resolver: str, qtype: str) -> DnsAnswer:
+    return DnsAnswer(
+        resolver=resolver, qtype=qtype, outcome=DnsOutcome.SKIPPED, detail=DEADLINE_PASSED
+    )
 
 
-def _interception(config: CheckConfig, target: Target, current: _Round) -> tuple[Finding, ...]:
+def _cut_by_deadline(answer: DnsAnswer, step: float, timeout: float) -> DnsAnswer:
+    """Silence within a step that the deadline shortened is the deadline's, not the
+    resolver's: no "allow 53/udp" for a resolver that had less than its timeout."""
+    if answer.outcome is DnsOutcome.TIMEOUT and step < timeout:
+        return _skipped(answer.resolver, answer.qtype)
+    return answer
+
+
+def _interception(
+    config: CheckConfig,
+    target: Target,
+    current: _Round,
+    trust: TrustContext,
+    client: ClientCertificateObservation | None,
+) -> tuple[Finding, ...]:
     """Interception findings for the endpoint's presented chain, judged with the pins and
     against the chains the other endpoints of the same round presented."""
-    protocol = current.protocol.get(target)
-    if protocol is None or protocol.tls is None or not protocol.tls.chain:
+    protocol = current.endpoints[target].protocol
+    mine = PresentedChain.of(target, protocol) if protocol is not None else None
+    if mine is None:
         return ()
-    others = [(t, p.tls) for t, p in current.protocol.items() if p.tls is not None and p.tls.chain]
+    others = [
+        chain
+        for t, e in current.endpoints.items()
+        if (p := e.protocol) is not None and (chain := PresentedChain.of(t, p)) is not None
+    ]
     exempt = [
         f"{t.label} ({t.service.value})" for t in config.targets if t.service is not Service.TCP
     ]
     return tuple(
         diagnose_interception(
-            target,
-            protocol.tls,
+            mine,
+            trust,
             pins=config.pins.for_target(target),
             record=config.pins.record_for(target),
             others=others,
             now=datetime.now(UTC),
             exempt=exempt,
+            client_issuers=client.issuer_names_der if client is not None else (),
         )
     )
 
@@ -298,42 +482,55 @@ def _result(
     rounds: list[_Round],
     client: ClientCertificateObservation | None,
 ) -> EndpointResult:
-    finished = [r for r in rounds if target in r.complete]
-    if not finished:
-        last = rounds[-1]
-        reason = "interrupted (Ctrl-C)" if last.was_interrupted else "the run's deadline passed"
-        return EndpointResult(
-            target=target,
-            findings=(finding("run.incomplete", f"{target.label} not fully checked: {reason}"),),
-            dns=last.dns.get(target.host),
-            tcp=tuple(last.tcp.get(target, ())),
-            protocol=last.protocol.get(target),
-            was_completed=False,
-        )
-    per_round = [
-        diagnose_endpoint(
-            target,
-            r.dns.get(target.host),
-            r.tcp[target],
-            r.protocol.get(target),
-            expected_networks=config.expected_networks,
-            client=client,
-            slow_banner_s=config.slow_banner_s,
-        )
-        + _interception(config, target, r)
-        for r in finished
-    ]
+    trust = TrustContext(
+        anchors=config.anchors,
+        anchors_name=config.anchors_name,
+        local_roots=config.local_roots,
+        public_roots=config.public_roots,
+    )
+    per_round = [_diagnosed(config, target, r, client, trust) for r in rounds]
     findings = per_round[-1]
     codes = tuple(tuple(f.code for f in round_findings) for round_findings in per_round)
-    flapping = diagnose_flapping(target, codes) if len(per_round) > 1 else None
+    finished = [r for r in rounds if not r.endpoints[target].cut_short]
+    flapping = (
+        diagnose_flapping(target, [tuple(f.code for f in fs) for fs in per_round])
+        if len(finished) > 1 and len(finished) == len(rounds)
+        else None
+    )
     if flapping is not None:
         findings = (*findings, flapping)
-    last = finished[-1]
+    last = rounds[-1].endpoints[target]
     return EndpointResult(
         target=target,
         findings=findings,
-        dns=last.dns.get(target.host),
-        tcp=tuple(last.tcp[target]),
-        protocol=last.protocol.get(target),
+        dns=last.dns,
+        tcp=last.tcp,
+        protocol=last.protocol,
+        attempts=last.attempts,
         rounds=codes if len(per_round) > 1 else (),
+        was_completed=not cut_short_by(last) and not last.error,
     )
+
+
+def _diagnosed(
+    config: CheckConfig,
+    target: Target,
+    current: _Round,
+    client: ClientCertificateObservation | None,
+    trust: TrustContext,
+) -> tuple[Finding, ...]:
+    """One round's findings for the endpoint; an error inside a rule stays this
+    endpoint's finding."""
+    observation = current.endpoints[target]
+    try:
+        return diagnose_endpoint(
+            target,
+            observation,
+            expected_networks=config.expected_networks,
+            client=client,
+            slow_banner_s=config.slow_banner_s,
+            trust=trust,
+            interception=_interception(config, target, current, trust, client),
+        )
+    except Exception as error:  # noqa: BLE001 - contained, see probe.error
+        return (probe_error(target, describe_error(error), "diagnosis"),)

@@ -13,7 +13,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from netdiag.chains import is_issued_by
+from netdiag.chains import is_issued_by, signature_path
 from netdiag.observations import AnchorCheck
 
 LOCAL_STORE_ENV = "NETDIAG_LOCAL_TRUST_STORE"
@@ -73,14 +73,15 @@ def mozilla_roots() -> tuple[tuple[x509.Certificate, ...], str]:
 
 
 def anchor_in(chain: Sequence[x509.Certificate], store: Sequence[x509.Certificate]) -> str:
-    """The subject of the certificate in `store` that anchors `chain`, or ""."""
+    """The subject of the certificate in `store` that anchors `chain` — reached from the
+    leaf by signatures, never by a certificate merely appended to the chain — or ""."""
     if not chain or not store:
         return ""
     by_subject: dict[bytes, list[x509.Certificate]] = {}
     for certificate in store:
         by_subject.setdefault(certificate.subject.public_bytes(), []).append(certificate)
     fingerprints = {c.fingerprint(_SHA256) for c in store}
-    for certificate in chain:
+    for certificate in signature_path(chain):
         if certificate.fingerprint(_SHA256) in fingerprints:
             return certificate.subject.rfc4514_string()
         for issuer in by_subject.get(certificate.issuer.public_bytes(), []):

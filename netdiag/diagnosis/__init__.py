@@ -5,37 +5,47 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.completeness import never_ok_unless_checked
 from netdiag.diagnosis.dns import diagnose_dns
-from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S, diagnose_protocol
+from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S, diagnose_attempts
 from netdiag.diagnosis.tcp import diagnose_tcp
-from netdiag.observations import (
-    ClientCertificateObservation,
-    DnsObservation,
-    ProtocolObservation,
-    TcpObservation,
-)
+from netdiag.diagnosis.verification import TrustContext
+from netdiag.observations import ClientCertificateObservation, EndpointObservation
 from netdiag.report import Finding
 from netdiag.targets import Network, Target
 
 
 def diagnose_endpoint(
     target: Target,
-    dns: DnsObservation | None,
-    tcp: Sequence[TcpObservation],
-    protocol: ProtocolObservation | None = None,
+    observation: EndpointObservation,
     *,
     expected_networks: Sequence[Network] = (),
     client: ClientCertificateObservation | None = None,
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S,
+    trust: TrustContext | None = None,
+    interception: Sequence[Finding] = (),
 ) -> tuple[Finding, ...]:
-    """Every finding for one endpoint from what one round saw."""
+    """Every finding for one endpoint from what one round saw; never none for an
+    endpoint whose probe did not complete (see `never_ok_unless_checked`)."""
     findings: list[Finding] = []
-    if dns is not None:
-        findings += diagnose_dns(dns, expected_networks)
-    findings += diagnose_tcp(target, tcp)
-    if protocol is not None:
-        findings += diagnose_protocol(target, protocol, client, slow_banner_s)
-    return tuple(findings)
+    if observation.dns is not None:
+        findings += diagnose_dns(observation.dns, expected_networks)
+    findings += diagnose_tcp(target, observation.tcp)
+    if observation.attempts:
+        findings += diagnose_attempts(
+            target, observation.attempts, client, slow_banner_s, trust or TrustContext()
+        )
+    findings += interception
+    return tuple(never_ok_unless_checked(target, observation, findings))
+
+
+def probe_error(target: Target, error: str, where: str = "probe") -> Finding:
+    """An unexpected error inside one endpoint's probe or diagnosis, as its finding."""
+    return finding(
+        "probe.error",
+        f"{target.label} not fully checked: an internal error in the {where}",
+        [error],
+    )
 
 
 def diagnose_flapping(target: Target, rounds: Sequence[Sequence[str]]) -> Finding | None:

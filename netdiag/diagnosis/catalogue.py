@@ -110,6 +110,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the peer closes the SMTP session early",
         "A mail security appliance or proxy closes the connection: disable SMTP inspection for the vendor's mail servers.",
     ),
+    "smtp.no_reply": CatalogueEntry(
+        _C,
+        "the server does not answer an SMTP command",
+        "The connection stays open but a command (EHLO, STARTTLS) gets no answer within the timeout: an SMTP-inspecting firewall that holds the command, or a server that stalls. Check the firewall's SMTP/ESMTP inspection for the vendor's hosts.",
+    ),
     "smtp.rejected": CatalogueEntry(
         _C,
         "the server refuses the session",
@@ -153,6 +158,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         _W,
         "no pinned issuer to compare the chain with",
         "Import the vendor's CA certificates (`netdiag pins import`) or learn them on a clean path (`netdiag pins learn`).",
+    ),
+    "tls.untrusted": CatalogueEntry(
+        _C,
+        "the server's chain does not verify against the given CA certificates",
+        "The chain is not issued by the vendor's CAs given with --ca (or in the client bundle), is expired, or is not valid for the host name: something other than the vendor's server answers — usually a TLS-inspecting firewall. Compare the presented issuer in the evidence with the vendor's CA.",
     ),
     "tls.client_cert_not_requested": CatalogueEntry(
         _C,
@@ -234,6 +244,21 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         _W,
         "the result changes between rounds",
         "The verdict differs between attempts: typical of firewalls that cache decryption exclusions or balance over several paths. Compare the rounds in the evidence.",
+    ),
+    "endpoint.intermittent": CatalogueEntry(
+        _W,
+        "the first attempt failed, a second one did not end the same way",
+        "The connection failed once and then behaved differently: typical of a firewall with a session-rate limit or a TLS-inspecting device that restarts under load. Both attempts are in the evidence; compare them with the firewall's session log.",
+    ),
+    "probe.incomplete": CatalogueEntry(
+        _C,
+        "the endpoint could not be checked to the end",
+        "A step of the check was not reached (see the evidence for which and why): the endpoint is not proven to work. Run again; if it persists, check the firewall's session and rate limits for this destination.",
+    ),
+    "probe.error": CatalogueEntry(
+        _W,
+        "netdiag could not check the endpoint (internal error)",
+        "Something went wrong inside netdiag for this endpoint only; the others were checked. Please send the report (netdiag bundle) to the netdiag maintainers.",
     ),
     "run.incomplete": CatalogueEntry(
         _W,

@@ -81,7 +81,12 @@ def _resolver_failure(answers: Sequence[DnsAnswer]) -> DnsOutcome | None:
 
 
 def diagnose_dns(observation: DnsObservation, expected: Sequence[Network] = ()) -> list[Finding]:
-    """Findings about how `observation.host` resolved, across every resolver asked."""
+    """Findings about how `observation.host` resolved, across every resolver asked.
+    Queries that the run's deadline skipped say nothing about a resolver."""
+    observation = DnsObservation(
+        host=observation.host,
+        answers=tuple(a for a in observation.answers if a.outcome is not DnsOutcome.SKIPPED),
+    )
     if not observation.answers:
         return []
     host = observation.host

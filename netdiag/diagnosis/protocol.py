@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.tls import diagnose_tls, rejected_by_reply
+from netdiag.diagnosis.verification import (
+    TrustContext,
+    diagnose_verification,
+    verification_of,
+    verified_line,
+)
 from netdiag.observations import (
     ClientCertificateObservation,
     ProtocolObservation,
     ProtocolStage,
     Reply,
     StageFailure,
+    TlsOutcome,
 )
 from netdiag.probes.pop3s import POP3_OK
 from netdiag.report import Finding, Severity
@@ -45,25 +55,110 @@ def is_masked_banner(banner: Reply) -> bool:
     )
 
 
+def _describe_attempt(number: int, attempt: ProtocolObservation) -> str:
+    detail = f": {attempt.failure_detail}" if attempt.failure_detail else ""
+    if attempt.stopped_at is ProtocolStage.DONE:
+        return f"attempt {number}: completed"
+    stop = f"{attempt.stopped_at.value} ({attempt.failure.value}{detail})"
+    return f"attempt {number}: stopped at {stop}"
+
+
+def diagnose_attempts(
+    target: Target,
+    attempts: Sequence[ProtocolObservation],
+    client: ClientCertificateObservation | None,
+    slow_banner_s: float = DEFAULT_SLOW_BANNER_S,
+    trust: TrustContext | None = None,
+    now: datetime | None = None,
+) -> list[Finding]:
+    """The protocol findings of an endpoint from its attempts: the first on the
+    reachability probe's connection, a second when the first failed in a way a retry can
+    change. A completed attempt speaks for the endpoint; attempts that end differently
+    add `endpoint.intermittent` with both in the evidence."""
+    trust = trust or TrustContext()
+    first = attempts[0]
+    retries = [a for a in attempts[1:] if a.failure is not StageFailure.DEADLINE]
+    if not retries:
+        return diagnose_protocol(target, first, client, slow_banner_s, trust, now)
+    second = retries[0]
+    evidence = [_describe_attempt(1, first), _describe_attempt(2, second)]
+    if second.stopped_at is ProtocolStage.DONE:
+        findings = diagnose_protocol(target, second, client, slow_banner_s, trust, now)
+        return [
+            *findings,
+            finding(
+                "endpoint.intermittent",
+                f"{target.label}: the first attempt failed ({first.stopped_at.value}: "
+                f"{first.failure_detail or first.failure.value}), the second completed",
+                evidence,
+            ),
+        ]
+    findings = diagnose_protocol(target, first, client, slow_banner_s, trust, now)
+    if (second.stopped_at, second.failure) == (first.stopped_at, first.failure):
+        # The same failure twice: the verdict stands, with the second try as evidence.
+        return [
+            dataclasses.replace(f, evidence=(*f.evidence, "a second attempt failed the same way"))
+            if f.severity is not Severity.INFO
+            else f
+            for f in findings
+        ]
+    return [
+        *findings,
+        finding(
+            "endpoint.intermittent",
+            f"{target.label}: two attempts failed in different ways",
+            evidence,
+        ),
+    ]
+
+
 def diagnose_protocol(
     target: Target,
     obs: ProtocolObservation,
     client: ClientCertificateObservation | None,
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S,
+    trust: TrustContext | None = None,
+    now: datetime | None = None,
 ) -> list[Finding]:
     if obs.stopped_at is ProtocolStage.CONNECT:
-        return []  # the TCP findings speak for the connection
+        # No dialogue: the completeness rule says what was not checked and why.
+        return []
+    trust = trust or TrustContext()
+    now = now or datetime.now(UTC)
+    if obs.failure is StageFailure.DEADLINE:
+        # Cut by our own deadline: no verdict on the peer beyond what the handshake showed.
+        return [
+            f for f in _tls_findings(target, obs, client, trust, now) if f.code != "tls.established"
+        ]
     if target.service is Service.SMTP_STARTTLS:
-        return _smtp(target, obs, client, slow_banner_s)
+        return _smtp(target, obs, client, slow_banner_s, trust, now)
     if target.service is Service.POP3S:
-        return _pop3(target, obs, client)
-    return _tls_port(target, obs, client)
+        return _pop3(target, obs, client, trust, now)
+    return _tls_port(target, obs, client, trust, now)
 
 
 def _tls_findings(
-    target: Target, obs: ProtocolObservation, client: ClientCertificateObservation | None
+    target: Target,
+    obs: ProtocolObservation,
+    client: ClientCertificateObservation | None,
+    trust: TrustContext,
+    now: datetime,
 ) -> list[Finding]:
-    return diagnose_tls(target, obs.tls, client) if obs.tls is not None else []
+    """The handshake's findings, with the chain verified against the given anchors."""
+    if obs.tls is None:
+        return []
+    findings = diagnose_tls(target, obs.tls, client)
+    if obs.tls.outcome is not TlsOutcome.ESTABLISHED or not obs.tls.chain:
+        return findings
+    verification = verification_of(obs.tls, trust, obs.address, now)
+    untrusted = diagnose_verification(f"TLS on {target.label}", obs.tls, verification)
+    if untrusted:
+        return [f for f in findings if f.code != "tls.established"] + untrusted
+    line = verified_line(verification)
+    return [
+        dataclasses.replace(f, evidence=(*f.evidence, *line)) if f.code == "tls.established" else f
+        for f in findings
+    ]
 
 
 def _smtp(
@@ -71,6 +166,8 @@ def _smtp(
     obs: ProtocolObservation,
     client: ClientCertificateObservation | None,
     slow_banner_s: float,
+    trust: TrustContext,
+    now: datetime,
 ) -> list[Finding]:
     where = f"SMTP on {target.label}"
     tail = transcript_tail(obs)
@@ -127,6 +224,11 @@ def _smtp(
                 *findings,
                 finding(code, f"{where}: EHLO refused: {_reply_text(obs.ehlo)}", tail),
             ]
+        if obs.failure is StageFailure.TIMEOUT:
+            return [
+                *findings,
+                finding("smtp.no_reply", f"{where}: no answer to EHLO: {obs.failure_detail}", tail),
+            ]
         return [
             *findings,
             finding("smtp.early_close", f"{where}: the peer closed the session after EHLO", tail),
@@ -152,7 +254,13 @@ def _smtp(
             )
         )
     if obs.stopped_at is ProtocolStage.STARTTLS:
-        if obs.starttls_reply is None:
+        if obs.starttls_reply is None and obs.failure is StageFailure.TIMEOUT:
+            findings.append(
+                finding(
+                    "smtp.no_reply", f"{where}: no answer to STARTTLS: {obs.failure_detail}", tail
+                )
+            )
+        elif obs.starttls_reply is None:
             findings.append(
                 finding(
                     "smtp.early_close", f"{where}: the peer closed the session at STARTTLS", tail
@@ -166,7 +274,7 @@ def _smtp(
             )
         return findings
 
-    findings += _tls_findings(target, obs, client)
+    findings += _tls_findings(target, obs, client, trust, now)
     if obs.stopped_at is ProtocolStage.EHLO_TLS and obs.tls is not None:
         findings = _after_tls(where, obs, client, findings, "smtp")
     return findings
@@ -218,10 +326,14 @@ def _after_tls(
 
 
 def _pop3(
-    target: Target, obs: ProtocolObservation, client: ClientCertificateObservation | None
+    target: Target,
+    obs: ProtocolObservation,
+    client: ClientCertificateObservation | None,
+    trust: TrustContext,
+    now: datetime,
 ) -> list[Finding]:
     where = f"POP3S on {target.label}"
-    findings = _tls_findings(target, obs, client)
+    findings = _tls_findings(target, obs, client, trust, now)
     if obs.stopped_at is ProtocolStage.TLS or obs.tls is None:
         return findings
     if obs.failure in (StageFailure.GARBAGE, StageFailure.TOO_LONG):
@@ -264,10 +376,14 @@ def _pop3(
 
 
 def _tls_port(
-    target: Target, obs: ProtocolObservation, client: ClientCertificateObservation | None
+    target: Target,
+    obs: ProtocolObservation,
+    client: ClientCertificateObservation | None,
+    trust: TrustContext,
+    now: datetime,
 ) -> list[Finding]:
     where = f"TLS on {target.label}"
-    findings = _tls_findings(target, obs, client)
+    findings = _tls_findings(target, obs, client, trust, now)
     if obs.stopped_at is ProtocolStage.TLS or obs.tls is None:
         return findings
     reply = obs.after_tls

@@ -1,17 +1,14 @@
-"""What every protocol probe shares: connecting, per-step deadlines, recording where and
-why the dialogue stopped, and the TLS upgrade with verification."""
+"""What every protocol probe shares: the connection (the reachability probe's own, or a
+new one for a retry), per-step deadlines, recording where and why the dialogue stopped, and
+the TLS upgrade. Judging the chain is the diagnosis' work, not the probe's."""
 
 from __future__ import annotations
 
 import dataclasses
 import socket
 import time
-from datetime import UTC, datetime
 from typing import Any
 
-from cryptography import x509
-
-from netdiag.chains import verify_chain
 from netdiag.deadline import Deadline
 from netdiag.errors import DeadlineExpired
 from netdiag.identity import ClientIdentity
@@ -27,7 +24,6 @@ from netdiag.probes.lines import (
     Transcript,
 )
 from netdiag.probes.tls import TlsTransport, handshake
-from netdiag.trust import check_anchors
 
 # How long to listen for a TLS 1.3 post-handshake alert: a few round trips (measured by
 # our own connect), within these bounds; paid only when the server asked for a certificate.
@@ -45,17 +41,19 @@ class TlsSettings:
     """What a TLS upgrade needs besides the socket."""
 
     identity: ClientIdentity | None = None
-    anchors: tuple[x509.Certificate, ...] = ()
-    anchors_name: str = ""
-    local_roots: tuple[x509.Certificate, ...] = ()
-    public_roots: tuple[x509.Certificate, ...] = ()
 
 
 class Dialogue:
     """A protocol dialogue under construction; `finish()` freezes it into an observation."""
 
     def __init__(
-        self, service: str, address: str, port: int, timeout: float, deadline: Deadline
+        self,
+        service: str,
+        address: str,
+        port: int,
+        timeout: float,
+        deadline: Deadline,
+        connected: Connected | None = None,
     ) -> None:
         self.fields: dict[str, Any] = {"service": service, "address": address, "port": port}
         self.timeout = timeout
@@ -66,20 +64,30 @@ class Dialogue:
         self.tls_transport: TlsTransport | None = None
         self.connect_s = 0.0
         self.has_listened = False
+        self.connected = connected
 
     def until(self) -> float:
         """The absolute end of the next step: its timeout, cut to the run's deadline."""
         return time.monotonic() + self.deadline.step(self.timeout)
 
     def connect(self) -> LineReader:
-        family = socket.AF_INET6 if ":" in self.fields["address"] else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock = sock
-        sock.settimeout(self.deadline.step(self.timeout))
-        started = time.monotonic()
-        sock.connect((self.fields["address"], self.fields["port"]))
-        self.connect_s = time.monotonic() - started
-        self.transcript.add("-", f"connected to {self.fields['address']}:{self.fields['port']}")
+        """The dialogue's connection: the one the reachability probe opened when it was
+        handed over, else a new one (a retry)."""
+        where = f"{self.fields['address']}:{self.fields['port']}"
+        if self.connected is not None:
+            sock, self.connect_s = self.connected.sock, self.connected.connect_s
+            self.connected = None
+            self.sock = sock
+            self.transcript.add("-", f"connected to {where} (the reachability probe's connection)")
+        else:
+            family = socket.AF_INET6 if ":" in self.fields["address"] else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            self.sock = sock
+            sock.settimeout(self.deadline.step(self.timeout))
+            started = time.monotonic()
+            sock.connect((self.fields["address"], self.fields["port"]))
+            self.connect_s = time.monotonic() - started
+            self.transcript.add("-", f"connected to {where}")
         self.reader = LineReader(PlainTransport(sock), self.transcript)
         return self.reader
 
@@ -97,16 +105,6 @@ class Dialogue:
             failure = tls.error or tls.alert or tls.outcome.value
             self.stop(ProtocolStage.TLS, StageFailure.TLS_FAILED, failure)
             return None
-        verification = verify_chain(
-            tls.chain_der,
-            settings.anchors,
-            settings.anchors_name,
-            server_name or self.fields["address"],
-            datetime.now(UTC),
-        )
-        chain = [x509.load_der_x509_certificate(d) for d in tls.chain_der]
-        anchors = check_anchors(chain, settings.local_roots, settings.public_roots)
-        tls = dataclasses.replace(tls, verification=verification, anchors=anchors)
         self.tls_transport = transport
         if self.reader is None:
             self.reader = LineReader(transport, self.transcript)
@@ -155,11 +153,15 @@ class Dialogue:
         elif isinstance(error, PeerReset):
             self.transcript.add("-", "connection reset by the peer")
             self.stop(stage, StageFailure.CLOSED, "connection reset by the peer")
+        elif isinstance(error, PeerTimeout | TimeoutError) and self.deadline.is_expired:
+            # The step was cut to what was left of the run: silence is not the peer's.
+            self.transcript.add("-", "the run's deadline passed")
+            self.stop(stage, StageFailure.DEADLINE, "the run's deadline passed")
         elif isinstance(error, PeerTimeout):
             self.transcript.add("-", f"no complete answer within {self.timeout:g} s")
             self.stop(stage, StageFailure.TIMEOUT, f"no complete answer within {self.timeout:g} s")
         elif isinstance(error, DeadlineExpired):
-            self.stop(stage, StageFailure.TIMEOUT, "the run's deadline passed")
+            self.stop(stage, StageFailure.DEADLINE, "the run's deadline passed")
         elif isinstance(error, LineTooLong):
             self.stop(stage, StageFailure.TOO_LONG, f"a line longer than 4096 bytes: {error}")
         elif isinstance(error, Garbage):
@@ -170,18 +172,37 @@ class Dialogue:
         elif isinstance(error, TimeoutError):
             self.stop(stage, StageFailure.TIMEOUT, f"no answer within {self.timeout:g} s")
         elif isinstance(error, ConnectionRefusedError):
+            self.transcript.add("-", "connection refused")
             self.stop(stage, StageFailure.REFUSED, "connection refused")
         elif isinstance(error, OSError):
+            self.transcript.add("-", error.strerror or str(error))
             self.stop(stage, StageFailure.CLOSED, error.strerror or str(error))
         else:
             raise error
 
+    def close(self) -> None:
+        """Close whatever is open; safe to call twice, and called whatever happened."""
+        transport, self.tls_transport = self.tls_transport, None
+        if transport is not None:
+            transport.close()
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()
+        if self.connected is not None:  # handed over but never used
+            self.connected.sock.close()
+            self.connected = None
+
     def finish(self) -> ProtocolObservation:
-        if self.tls_transport is not None:
-            self.tls_transport.close()
-        if self.sock is not None:
-            self.sock.close()
+        self.close()
         return ProtocolObservation(**self.fields, transcript=tuple(self.transcript.lines))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Connected:
+    """A connection the reachability probe opened and hands over to the dialogue."""
+
+    sock: socket.socket
+    connect_s: float
 
 
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (

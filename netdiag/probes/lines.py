@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from netdiag.observations import TranscriptLine
+from netdiag.secrets import Secret
 
 MAX_LINE = 4096
 MAX_TRANSCRIPT_TEXT = 300
@@ -115,7 +116,12 @@ class LineReader:
 
     def send_line(self, text: str, until: float, shown: str | None = None) -> None:
         self.transcript.add("C", text if shown is None else shown)
-        self.transport.send(text.encode("ascii") + b"\r\n", until)
+        self.transport.send(text.encode("utf-8") + b"\r\n", until)
+
+    def send_secret_line(self, command: bytes, secret: Secret, until: float, shown: str) -> None:
+        """A command whose argument is a secret: only `shown` goes into the transcript."""
+        self.transcript.add("C", shown)
+        self.transport.send(command + secret.reveal() + b"\r\n", until)
 
     def read_line(self, until: float) -> str:
         while b"\n" not in self.buffer:

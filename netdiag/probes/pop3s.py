@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from netdiag.deadline import Deadline
 from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
-from netdiag.probes.dialogue import EXPECTED_ERRORS, Dialogue, Garbage, TlsSettings
+from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader
 from netdiag.secrets import Secret
 
@@ -48,12 +48,13 @@ def probe_pop3s(
     tls_settings: TlsSettings,
     timeout: float,
     deadline: Deadline,
+    connected: Connected | None = None,
     login: tuple[str, Secret] | None = None,
     login_kind: str = "mailbox",
 ) -> ProtocolObservation:
     """The POP3S dialogue; `login` is (user, password) when a login is wanted, `login_kind`
     says whether it is the mailbox's own ("mailbox") or a made-up user ("probe")."""
-    dialogue = Dialogue("pop3s", address, port, timeout, deadline)
+    dialogue = Dialogue("pop3s", address, port, timeout, deadline, connected)
     stage = ProtocolStage.CONNECT
     try:
         dialogue.connect()
@@ -82,11 +83,9 @@ def probe_pop3s(
             reader.send_line(f"USER {user}", dialogue.until())
             reply = read_status(reader, dialogue.until())
             if reply.code == POP3_OK:
-                reader.send_line(
-                    "PASS " + password.reveal().decode("utf-8", "replace"),
-                    dialogue.until(),
-                    shown="PASS ***",
-                )
+                # The password's bytes as given (RFC 1939 names no charset): never decoded or
+                # encoded here, so no codec error can quote a part of it.
+                reader.send_secret_line(b"PASS ", password, dialogue.until(), shown="PASS ***")
                 reply = read_status(reader, dialogue.until())
             dialogue.fields["login"] = reply
             dialogue.fields["login_kind"] = login_kind
@@ -97,4 +96,6 @@ def probe_pop3s(
         dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
     except EXPECTED_ERRORS as error:
         dialogue.stop_on(stage, error)
+    finally:
+        dialogue.close()
     return dialogue.finish()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from netdiag.deadline import Deadline
 from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
-from netdiag.probes.dialogue import EXPECTED_ERRORS, Dialogue, Garbage, TlsSettings
+from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader, PeerClosed
 
 # RFC 5321 4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF )
@@ -100,9 +100,10 @@ def probe_smtp(
     tls_settings: TlsSettings,
     timeout: float,
     deadline: Deadline,
+    connected: Connected | None = None,
 ) -> ProtocolObservation:
     """The SMTP dialogue up to and past STARTTLS; every outcome becomes an observation."""
-    dialogue = Dialogue("smtp-starttls", address, port, timeout, deadline)
+    dialogue = Dialogue("smtp-starttls", address, port, timeout, deadline, connected)
     stage = ProtocolStage.CONNECT
     try:
         reader = dialogue.connect()
@@ -158,6 +159,8 @@ def probe_smtp(
         dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
     except EXPECTED_ERRORS as error:
         dialogue.stop_on(stage, error)
+    finally:
+        dialogue.close()
     return dialogue.finish()
 
 

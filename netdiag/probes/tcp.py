@@ -85,6 +85,19 @@ def classify_errno(number: int | None) -> TcpOutcome:
 
 def probe_tcp(address: str, port: int, timeout: float) -> TcpObservation:
     """Connect to `address`:`port` within `timeout` seconds and close again."""
+    observation, sock = connect_tcp(address, port, timeout)
+    if sock is not None:
+        sock.close()
+    return observation
+
+
+def connect_tcp(
+    address: str, port: int, timeout: float
+) -> tuple[TcpObservation, socket.socket | None]:
+    """Connect to `address`:`port` within `timeout` seconds; the connected socket is
+    returned open (the caller owns it) so that the protocol can run on this very
+    connection: a second connect would be netdiag's own doing, and rate limits, port-scan
+    detection and fragile middleboxes react to it."""
     family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
     version = 6 if family == socket.AF_INET6 else 4
     started = time.monotonic()
@@ -113,19 +126,24 @@ def probe_tcp(address: str, port: int, timeout: float) -> TcpObservation:
     except OSError as e:
         return seen(
             classify_errno(e.errno), e.errno, f"cannot create an IPv{version} socket: {e.strerror}"
-        )
-    with sock:
+        ), None
+    is_handed_over = False
+    try:
         _ask_for_icmp_errors(sock, version)
         sock.settimeout(timeout)
         try:
             sock.connect((address, port))
         except TimeoutError:
-            return seen(TcpOutcome.TIMEOUT, None, f"no answer to SYN within {timeout:g} s")
+            return seen(TcpOutcome.TIMEOUT, None, f"no answer to SYN within {timeout:g} s"), None
         except OSError as e:
             failed = seen(classify_errno(e.errno), e.errno, e.strerror or str(e))
             icmp = _read_icmp_error(sock, version)
-            return failed if icmp is None else dataclasses.replace(failed, icmp=icmp)
-        return seen(TcpOutcome.OPEN)
+            return (failed if icmp is None else dataclasses.replace(failed, icmp=icmp)), None
+        is_handed_over = True
+        return seen(TcpOutcome.OPEN), sock
+    finally:
+        if not is_handed_over:
+            sock.close()
 
 
 def _ask_for_icmp_errors(sock: socket.socket, version: int) -> None:

@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL, crypto
 
-from netdiag.chains import describe
+from netdiag.chains import describe_der
 from netdiag.identity import ClientIdentity
 from netdiag.observations import TlsObservation, TlsOutcome
 from netdiag.probes.lines import PeerClosed, PeerReset, PeerTimeout, TlsAlert, remaining
@@ -233,7 +232,11 @@ def handshake(
     except OSError as e:
         return seen(TlsOutcome.RESET, e.strerror or str(e)), None
 
-    chain = tuple(conn.get_peer_cert_chain(as_cryptography=True) or ())
+    # DER straight from OpenSSL: cryptography refuses some certificates that OpenSSL
+    # accepted (a negative serial, odd encodings); such a chain is evidence, not a crash.
+    chain_der = tuple(
+        crypto.dump_certificate(crypto.FILETYPE_ASN1, c) for c in conn.get_peer_cert_chain() or ()
+    )
     observation = seen(TlsOutcome.ESTABLISHED)
     ca_list = conn.get_client_ca_list()
     established = dataclasses.replace(
@@ -241,8 +244,8 @@ def handshake(
         version=conn.get_protocol_version_name(),
         cipher=conn.get_cipher_name() or "",
         group=_group_name(conn),
-        chain_der=tuple(c.public_bytes(Encoding.DER) for c in chain),
-        chain=tuple(describe(c) for c in chain),
+        chain_der=chain_der,
+        chain=tuple(describe_der(d) for d in chain_der),
         client_ca_names=tuple(_components_text(n) for n in ca_list),
         client_ca_der=tuple(n.der() for n in ca_list),
         ja3s=hellos.hello.ja3s if hellos.hello is not None else "",

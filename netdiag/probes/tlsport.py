@@ -8,7 +8,7 @@ import time
 
 from netdiag.deadline import Deadline
 from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
-from netdiag.probes.dialogue import EXPECTED_ERRORS, Dialogue, TlsSettings
+from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, TlsSettings
 from netdiag.probes.lines import PeerClosed, PeerTimeout, quote
 
 MAX_RESPONSE = 16384
@@ -44,8 +44,9 @@ def probe_tls_port(
     tls_settings: TlsSettings,
     timeout: float,
     deadline: Deadline,
+    connected: Connected | None = None,
 ) -> ProtocolObservation:
-    dialogue = Dialogue("tls", address, port, timeout, deadline)
+    dialogue = Dialogue("tls", address, port, timeout, deadline, connected)
     stage = ProtocolStage.CONNECT
     try:
         dialogue.connect()
@@ -101,4 +102,6 @@ def probe_tls_port(
         dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
     except EXPECTED_ERRORS as error:
         dialogue.stop_on(stage, error)
+    finally:
+        dialogue.close()
     return dialogue.finish()

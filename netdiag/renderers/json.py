@@ -47,6 +47,7 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
             "dns": plain(e.dns),
             "tcp": plain(e.tcp),
             "protocol": plain(e.protocol),
+            "attempts": plain(e.attempts),
             "trace": plain(e.trace),
             "control_trace": plain(e.control_trace),
             "mtu": plain(e.mtu),

@@ -3,6 +3,8 @@ middleboxes on loopback. Every positive case has a negative twin."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,7 +94,12 @@ def test_smtp_with_client_certificate_is_ok(
     assert tls["server_name"] == MAIL
     assert len(tls["chain"]) >= 1 and "Vendor Issuing CA" in tls["chain"][0]["issuer"]
     assert any("Vendor Root CA" in name for name in tls["client_ca_names"])
-    assert tls["verification"]["is_trusted"] is True  # the bundle's CAs verify the server
+    # The bundle's CA certificates verify the server: evidence, not a finding of its own.
+    established = next(f for f in endpoint["findings"] if f["code"] == "tls.established")
+    assert any(
+        line.startswith("the chain verifies against CA certificates of") and MAIL in line
+        for line in established["evidence"]
+    ), established["evidence"]
     sent = [line["text"] for line in protocol["transcript"] if line["direction"] == "C"]
     assert (
         sent[0].startswith("EHLO [127.0.0.1]") and "STARTTLS" in sent and sent.count(sent[0]) == 2
@@ -395,15 +402,48 @@ def test_tls_port_reset_after_client_hello(
     assert codes(only_endpoint(result)) == {"tcp.open", "tls.handshake_failed"}
 
 
-def test_verification_against_a_wrong_ca_is_recorded(
+def test_a_chain_that_does_not_verify_against_ca_is_untrusted(
     pki: Pki, foreign: Pki, dns_server: DnsServer, tmp_path: Path
 ) -> None:
     with serving(https(pki, NO_REQUEST)) as server:
-        result = vcheck(
+        result = check(
             dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(foreign.ca_pem(tmp_path))
         )
-    verification = only_endpoint(result)["observations"]["protocol"]["tls"]["verification"]
-    assert verification["is_trusted"] is False and verification["detail"]
+    endpoint = only_endpoint(result)
+    assert "tls.untrusted" in codes(endpoint) and result.exit_code == 2
+    untrusted = next(f for f in endpoint["findings"] if f["code"] == "tls.untrusted")
+    assert f"name checked: {ATLAS}" in untrusted["evidence"]
+    assert any(line.startswith("reason: ") and len(line) > 10 for line in untrusted["evidence"])
+
+
+def test_the_right_ca_verifies_negative_twin(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    with serving(https(pki, NO_REQUEST)) as server:
+        result = check(dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(pki.ca_pem(tmp_path)))
+    assert "tls.untrusted" not in codes(only_endpoint(result))
+
+
+def test_a_certificate_for_another_name_is_untrusted(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    other = dataclasses.replace(pki, server=pki.issuing.issue_cert("relay.hospital.example"))
+    with serving(https(other, NO_REQUEST)) as server:
+        result = check(dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(pki.ca_pem(tmp_path)))
+    endpoint = only_endpoint(result)
+    untrusted = next(f for f in endpoint["findings"] if f["code"] == "tls.untrusted")
+    assert f"not valid for {ATLAS}" in untrusted["summary"]
+
+
+def test_an_expired_server_certificate_is_untrusted(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    expired = pki.issuing.issue_cert(ATLAS, not_before=past, not_after=past + dt.timedelta(days=30))
+    with serving(https(dataclasses.replace(pki, server=expired), NO_REQUEST)) as server:
+        result = check(dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(pki.ca_pem(tmp_path)))
+    untrusted = next(f for f in only_endpoint(result)["findings"] if f["code"] == "tls.untrusted")
+    assert "expired" in untrusted["summary"]
 
 
 def test_no_private_key_or_password_in_any_output(

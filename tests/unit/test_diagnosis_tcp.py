@@ -53,7 +53,6 @@ ROWS = [
         {("tcp.filtered", "crit")},
     ),
     ("skipped by the deadline", [obs(TcpOutcome.SKIPPED)], {("run.incomplete", "warn")}),
-    ("no address to probe", [], set()),
 ]
 
 

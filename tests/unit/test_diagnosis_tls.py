@@ -166,6 +166,39 @@ SMTP_ROWS = [
         {"smtp.early_close"},
     ),
     (
+        "no answer to ehlo is no early close",
+        smtp(
+            ehlo=None,
+            stopped_at=ProtocolStage.EHLO,
+            failure=StageFailure.TIMEOUT,
+            failure_detail="no complete answer within 5 s",
+        ),
+        {"smtp.no_reply"},
+    ),
+    (
+        "no answer to starttls is no early close",
+        smtp(
+            starttls_reply=None,
+            stopped_at=ProtocolStage.STARTTLS,
+            failure=StageFailure.TIMEOUT,
+            failure_detail="no complete answer within 5 s",
+            tls=None,
+        ),
+        {"smtp.no_reply"},
+    ),
+    (
+        "the run's deadline during the banner blames nobody",
+        smtp(
+            banner=None,
+            ehlo=None,
+            tls=None,
+            stopped_at=ProtocolStage.BANNER,
+            failure=StageFailure.DEADLINE,
+            failure_detail="the run's deadline passed",
+        ),
+        set(),
+    ),
+    (
         "garbage",
         smtp(
             ehlo=None,
@@ -230,11 +263,6 @@ SMTP_ROWS = [
             failure_detail="closed",
         ),
         {"smtp.early_close"},
-    ),
-    (
-        "connect failed",
-        smtp(banner=None, ehlo=None, tls=None, stopped_at=ProtocolStage.CONNECT),
-        set(),
     ),
 ]
 

@@ -7,10 +7,17 @@ import datetime as dt
 import pytest
 import trustme
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from netdiag.chains import describe
-from netdiag.diagnosis.interception import diagnose_interception, diagnose_local_roots, is_pinned
-from netdiag.observations import AnchorCheck, CertificateFacts, TlsObservation, TlsOutcome
+from netdiag.chains import describe_der, spki_sha256
+from netdiag.diagnosis.interception import (
+    PresentedChain,
+    diagnose_interception,
+    diagnose_local_roots,
+    is_pinned,
+)
+from netdiag.diagnosis.verification import TrustContext
+from netdiag.observations import TlsObservation, TlsOutcome
 from netdiag.pins import EndpointRecord, Pin
 from netdiag.products import catalogue, identify
 from netdiag.targets import Service, Target
@@ -36,42 +43,61 @@ def test_ordinary_issuers_match_no_product() -> None:
         assert identify([issuer]) is None
 
 
-def facts(
-    subject: str,
-    issuer: str,
-    spki: str,
-    *,
-    days: int = 365,
-    minted: dt.timedelta = dt.timedelta(days=100),
-) -> CertificateFacts:
-    not_before = NOW - minted
-    return CertificateFacts(
-        subject=subject,
-        issuer=issuer,
-        serial="1",
-        not_before=not_before.isoformat(),
-        not_after=(not_before + dt.timedelta(days=days)).isoformat(),
-        sha256="0",
-        spki_sha256=spki,
-        is_self_signed=subject == issuer,
-    )
+class Chains:
+    """Real certificates for the rules: the vendor's root -> issuing CA -> leaves, a
+    second vendor CA, a hospital's inspection CA and a FortiGate-named one."""
+
+    def __init__(self) -> None:
+        self.vendor_root = trustme.CA(organization_name="Vendor Root CA")
+        self.vendor_issuing = self.vendor_root.create_child_ca()
+        self.vendor_other = trustme.CA(organization_name="Vendor Second CA")
+        self.klinikum = trustme.CA(organization_name="Klinikum IT CA")
+        self.forti = trustme.CA(organization_name="Fortinet", organization_unit_name="FortiGate CA")
+
+    @staticmethod
+    def der(pem: bytes) -> bytes:
+        return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+
+    def chain(
+        self,
+        ca: trustme.CA,
+        *,
+        minted: dt.timedelta = dt.timedelta(days=100),
+        days: int = 365,
+        append: tuple[trustme.CA, ...] = (),
+        omit_ca: bool = False,
+    ) -> tuple[bytes, ...]:
+        """A server chain for mail1 issued by `ca` (with `ca` after the leaf unless
+        omitted), validity `minted` ago for `days`, then the CA certificates `append`."""
+        not_before = dt.datetime.now(dt.UTC) - minted
+        leaf = ca.issue_cert(
+            "mail1.dicommail.com",
+            not_before=not_before,
+            not_after=not_before + dt.timedelta(days=days),
+        )
+        pems = [blob.bytes() for blob in leaf.cert_chain_pems]
+        if omit_ca:
+            pems = pems[:1]
+        pems += [extra.cert_pem.bytes() for extra in append]
+        return tuple(self.der(p) for p in pems)
+
+    def pin(self, ca: trustme.CA, *, with_pem: bool = False) -> Pin:
+        certificate = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+        return Pin(
+            spki_sha256=spki_sha256(certificate),
+            subject=certificate.subject.rfc4514_string(),
+            role="issuing",
+            applies_to=("dicommail",),
+            source="test",
+            added="test",
+            pem=ca.cert_pem.bytes().decode() if with_pem else "",
+        )
+
+    def cert(self, ca: trustme.CA) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(ca.cert_pem.bytes())
 
 
-VENDOR_LEAF = facts("CN=mail1.dicommail.com", "CN=Vendor Issuing CA", "a" * 64)
-VENDOR_ISSUING = facts("CN=Vendor Issuing CA", "CN=Vendor Root CA", "b" * 64)
-FORGED_LEAF = facts(
-    "CN=mail1.dicommail.com", "CN=Klinikum IT CA", "c" * 64, days=30, minted=dt.timedelta(minutes=7)
-)
-FORGED_CA = facts("CN=Klinikum IT CA", "CN=Klinikum IT CA", "d" * 64)
-FORTI_LEAF = facts("CN=mail1.dicommail.com", "CN=FortiGate CA,O=Fortinet", "e" * 64)
-PIN = Pin(
-    spki_sha256="b" * 64,
-    subject="CN=Vendor Issuing CA",
-    role="issuing",
-    applies_to=("dicommail",),
-    source="t",
-    added="t",
-)
+PKI = Chains()
 RECORD = EndpointRecord(
     endpoint=SMTP.label,
     was_client_cert_requested=True,
@@ -80,169 +106,266 @@ RECORD = EndpointRecord(
 )
 
 
-def tls(*chain: CertificateFacts, **changes: object) -> TlsObservation:
+def tls(chain_der: tuple[bytes, ...] = (), **changes: object) -> TlsObservation:
     base: dict[str, object] = {
         "outcome": TlsOutcome.ESTABLISHED,
         "version": "TLSv1.3",
         "cipher": "TLS_AES_256_GCM_SHA384",
         "group": "x25519",
-        "chain": chain,
+        "chain_der": chain_der,
+        "chain": tuple(describe_der(d) for d in chain_der),
         "was_client_cert_requested": True,
         "client_ca_names": ("CN=Vendor Root CA",),
     }
     return TlsObservation(**{**base, **changes})  # type: ignore[arg-type]
 
 
+def presented(
+    target: Target, observation: TlsObservation, *, completed: bool = True, died: bool = False
+) -> PresentedChain:
+    return PresentedChain(target, observation, completed, died)
+
+
+VENDOR = PKI.chain(PKI.vendor_issuing)
+VENDOR_FRESH = PKI.chain(PKI.vendor_issuing, minted=dt.timedelta(hours=2))
+VENDOR_SECOND = PKI.chain(PKI.vendor_other)
+FORGED = PKI.chain(PKI.klinikum, minted=dt.timedelta(minutes=7), days=30)
+FORGED_OLD = PKI.chain(PKI.klinikum)
+FORGED_WITH_VENDOR_CA = PKI.chain(PKI.klinikum, append=(PKI.vendor_issuing,))
+FORTI = PKI.chain(PKI.forti)
+VENDOR_PIN = PKI.pin(PKI.vendor_issuing)
+LOCAL = TrustContext(local_roots=(PKI.cert(PKI.klinikum),))
+PUBLIC = TrustContext(public_roots=(PKI.cert(PKI.klinikum),))
+BOTH = TrustContext(local_roots=(PKI.cert(PKI.klinikum),), public_roots=(PKI.cert(PKI.klinikum),))
+NONE = TrustContext()
+NOT_ASKED = {"was_client_cert_requested": False, "client_ca_names": ()}
+
+# (id, the chain judged, pins, record, the other endpoints' chains, trust, code, evidence)
 ROWS = [
-    ("pinned", tls(VENDOR_LEAF, VENDOR_ISSUING), [PIN], None, [], "tls.pinned", None),
+    ("pinned", presented(SMTP, tls(VENDOR)), [VENDOR_PIN], None, [], NONE, "tls.pinned", None),
     (
         "forged chain against pins",
-        tls(FORGED_LEAF, FORGED_CA),
-        [PIN],
+        presented(SMTP, tls(FORGED)),
+        [VENDOR_PIN],
         None,
         [],
+        NONE,
         "tls.intercepted",
-        "pinned: CN=Vendor Issuing CA",
+        "no certificate on the leaf's signature path is pinned",
     ),
     (
-        "no pins, generic CA",
-        tls(FORGED_LEAF, FORGED_CA),
-        [],
+        "forged leaf with the genuine vendor CA appended is not pinned",
+        presented(SMTP, tls(FORGED_WITH_VENDOR_CA)),
+        [VENDOR_PIN],
         None,
         [],
-        "tls.unpinned",
-        "minted 7 minutes ago",
+        NONE,
+        "tls.intercepted",
+        "no certificate on the leaf's signature path is pinned",
     ),
     (
         "no pins, product",
-        tls(FORTI_LEAF),
+        presented(SMTP, tls(FORTI)),
         [],
         None,
         [],
+        NONE,
         "tls.intercepted",
         "inspection CA of FortiGate",
     ),
     (
-        "no pins, two weak signals",
-        tls(FORGED_LEAF, FORGED_CA, was_client_cert_requested=False),
+        "no pins, a generic CA that did the dance",
+        presented(SMTP, tls(FORGED_OLD)),
         [],
         None,
         [],
-        "tls.intercepted",
-        "minted 7 minutes ago",
-    ),
-    (
-        "no pins, two weak signals, public anchor",
-        tls(
-            FORGED_LEAF,
-            FORGED_CA,
-            was_client_cert_requested=False,
-            anchors=AnchorCheck(public_anchor="CN=Public Root"),
-        ),
-        [],
-        None,
-        [],
+        NONE,
         "tls.unpinned",
         None,
-    ),
-    (
-        "no pins, one weak signal",
-        tls(VENDOR_LEAF, VENDOR_ISSUING, was_client_cert_requested=False),
-        [],
-        None,
-        [],
-        "tls.unpinned",
-        "the vendor's servers always do",
     ),
     (
         "no pins, local-only anchor",
-        tls(FORGED_LEAF, FORGED_CA, anchors=AnchorCheck(local_anchor="CN=Klinikum IT CA")),
+        presented(SMTP, tls(FORGED_OLD)),
         [],
         None,
         [],
+        LOCAL,
         "tls.intercepted",
         "not by the Mozilla root set",
     ),
     (
-        "public anchor is not local-only",
-        tls(FORGED_LEAF, FORGED_CA, anchors=AnchorCheck(local_anchor="CN=X", public_anchor="CN=X")),
+        "no pins, anchored locally and publicly: not local-only",
+        presented(SMTP, tls(FORGED_OLD)),
         [],
         None,
         [],
+        BOTH,
         "tls.unpinned",
         None,
     ),
     (
-        "record: certificate not requested",
-        tls(FORGED_LEAF, FORGED_CA, was_client_cert_requested=False),
-        [PIN],
-        RECORD,
+        "no pins, not requested and a fresh leaf",
+        presented(SMTP, tls(FORGED, **NOT_ASKED), completed=False),
         [],
+        None,
+        [],
+        NONE,
         "tls.intercepted",
-        "the genuine server does",
+        "freshly minted",
     ),
     (
-        "record: other CA list",
-        tls(FORGED_LEAF, FORGED_CA, client_ca_names=("CN=Klinikum IT CA",)),
-        [PIN],
+        "no pins, two weak signals but a public anchor",
+        presented(SMTP, tls(FORGED, **NOT_ASKED), completed=False),
+        [],
+        None,
+        [],
+        PUBLIC,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "no pins, not requested alone",
+        presented(SMTP, tls(VENDOR, **NOT_ASKED), completed=False),
+        [],
+        None,
+        [],
+        NONE,
+        "tls.unpinned",
+        "did not ask for a client certificate",
+    ),
+    (
+        "no pins, a fresh genuine leaf alone never convicts",
+        presented(SMTP, tls(VENDOR_FRESH), completed=False),
+        [],
+        None,
+        [],
+        NONE,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "no pins, not requested and died after the handshake",
+        presented(SMTP, tls(FORGED_OLD, **NOT_ASKED), completed=False, died=True),
+        [],
+        None,
+        [],
+        NONE,
+        "tls.intercepted",
+        "ended right after the handshake",
+    ),
+    (
+        "25 intercepted, 995 genuine: the odd chain is convicted",
+        presented(SMTP, tls(FORGED_OLD, **NOT_ASKED), completed=False),
+        [],
+        None,
+        [presented(POP3, tls(VENDOR_FRESH))],
+        NONE,
+        "tls.intercepted",
+        "mail1.dicommail.com:995 presents another chain",
+    ),
+    (
+        "25 intercepted, 995 genuine with a fresh leaf: 995 is not accused",
+        presented(POP3, tls(VENDOR_FRESH)),
+        [],
+        None,
+        [presented(SMTP, tls(FORGED_OLD, **NOT_ASKED), completed=False)],
+        NONE,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "another chain on another port that did not do the dance proves nothing",
+        presented(SMTP, tls(FORGED_OLD, **NOT_ASKED), completed=False),
+        [],
+        None,
+        [presented(POP3, tls(VENDOR, **NOT_ASKED), completed=False)],
+        NONE,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "a fresh leaf with the relation alone never convicts",
+        presented(SMTP, tls(VENDOR_FRESH), completed=False),
+        [],
+        None,
+        [presented(POP3, tls(VENDOR_SECOND))],
+        NONE,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "the vendor uses two CAs: both genuine chains stay unconvicted",
+        presented(SMTP, tls(VENDOR)),
+        [],
+        None,
+        [presented(POP3, tls(VENDOR_SECOND))],
+        NONE,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "all ports intercepted by one CA, not requested: one signal each",
+        presented(SMTP, tls(FORGED_OLD, **NOT_ASKED), completed=False),
+        [],
+        None,
+        [presented(POP3, tls(FORGED_OLD, **NOT_ASKED), completed=False)],
+        NONE,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "record: other CA list and fingerprint",
+        presented(
+            SMTP,
+            tls(
+                FORGED_OLD, client_ca_names=("CN=Klinikum IT CA",), cipher="TLS_AES_128_GCM_SHA256"
+            ),
+            completed=False,
+        ),
+        [],
         RECORD,
         [],
+        NONE,
         "tls.intercepted",
         "acceptable client CAs differ",
     ),
     (
-        "record: other fingerprint",
-        tls(FORGED_LEAF, FORGED_CA, cipher="TLS_AES_128_GCM_SHA256"),
-        [PIN],
+        "record: the same CA list and fingerprint",
+        presented(SMTP, tls(VENDOR), completed=False),
+        [],
         RECORD,
         [],
-        "tls.intercepted",
-        "differs from the genuine TLSv1.3/TLS_AES_256_GCM_SHA384/x25519",
-    ),
-    (
-        "other port presents the vendor chain",
-        tls(FORGED_LEAF, FORGED_CA),
-        [PIN],
+        NONE,
+        "tls.unpinned",
         None,
-        [(POP3, tls(VENDOR_LEAF, VENDOR_ISSUING))],
-        "tls.intercepted",
-        "mail1.dicommail.com:995 presents a different chain",
-    ),
-    (
-        "other host shares the forged key",
-        tls(FORGED_LEAF, FORGED_CA),
-        [PIN],
-        None,
-        [(ATLAS, tls(FORGED_LEAF, FORGED_CA))],
-        "tls.intercepted",
-        "atlas79.mydhp.de:8140 presents the same server key",
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("observation", "pins", "record", "others", "code", "evidence"),
+    ("chain", "pins", "record", "others", "trust", "code", "evidence"),
     [r[1:] for r in ROWS],
     ids=[r[0] for r in ROWS],
 )
 def test_interception_rules(
-    observation: TlsObservation,
+    chain: PresentedChain,
     pins: list[Pin],
     record: EndpointRecord | None,
-    others: list[tuple[Target, TlsObservation]],
+    others: list[PresentedChain],
+    trust: TrustContext,
     code: str,
     evidence: str | None,
 ) -> None:
     findings = diagnose_interception(
-        SMTP,
-        observation,
+        chain,
+        trust,
         pins=pins,
         record=record,
-        others=others,
-        now=NOW,
+        others=[chain, *others],
+        now=dt.datetime.now(dt.UTC),
         exempt=["mail1.dicommail.com:25 (smtp-starttls)"],
     )
-    assert [f.code for f in findings] == [code]
+    assert [f.code for f in findings] == [code], findings
     if evidence is not None:
         assert any(evidence in line for line in findings[0].evidence), findings[0].evidence
     if code == "tls.intercepted":
@@ -250,44 +373,32 @@ def test_interception_rules(
 
 
 def test_no_chain_no_verdict() -> None:
-    assert diagnose_interception(SMTP, tls(), pins=[PIN], now=NOW) == []
+    no_chain = presented(SMTP, tls())
+    assert diagnose_interception(no_chain, NONE, pins=[VENDOR_PIN], now=NOW) == []
 
 
 def test_pinned_by_a_pem_pin_when_the_server_omits_its_ca() -> None:
-    ca = trustme.CA(organization_name="Vendor Issuing CA")
-    leaf = x509.load_pem_x509_certificate(
-        ca.issue_cert("mail1.dicommail.com").cert_chain_pems[0].bytes()
-    )
-    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
-    from cryptography.hazmat.primitives.serialization import Encoding
+    observation = tls(PKI.chain(PKI.vendor_issuing, omit_ca=True))
+    assert is_pinned(observation, [PKI.pin(PKI.vendor_issuing, with_pem=True)])
+    assert not is_pinned(observation, [PKI.pin(PKI.vendor_issuing)])  # no PEM to follow
+    assert not is_pinned(observation, [PKI.pin(PKI.klinikum, with_pem=True)])
 
-    pin = Pin(
-        spki_sha256="f" * 64,
-        subject="x",
-        role="issuing",
-        applies_to=("*",),
-        source="t",
-        added="t",
-        pem=ca.cert_pem.bytes().decode(),
-    )
-    observation = tls(describe(leaf), chain_der=(leaf.public_bytes(Encoding.DER),))
-    assert is_pinned(observation, [pin])
-    other = trustme.CA()
-    assert not is_pinned(
-        observation,
-        [
-            Pin(
-                spki_sha256="f" * 64,
-                subject="x",
-                role="issuing",
-                applies_to=("*",),
-                source="t",
-                added="t",
-                pem=other.cert_pem.bytes().decode(),
-            )
-        ],
-    )
-    assert describe(ca_cert).is_ca
+
+def test_pinned_root_is_reached_through_the_issuing_ca() -> None:
+    chain = PKI.chain(PKI.vendor_issuing, append=(PKI.vendor_root,))
+    assert is_pinned(tls(chain), [PKI.pin(PKI.vendor_root)])
+    # The same root appended to a forged leaf is not on its signature path.
+    forged = PKI.chain(PKI.klinikum, append=(PKI.vendor_issuing, PKI.vendor_root))
+    assert not is_pinned(tls(forged), [PKI.pin(PKI.vendor_root), VENDOR_PIN])
+
+
+def test_an_unparseable_certificate_is_a_fact_not_a_crash() -> None:
+    broken = b"\x30\x03\x02\x01\x00"
+    facts = describe_der(broken)
+    assert facts.parse_error and facts.sha256
+    observation = tls((broken,), chain=(facts,))
+    findings = diagnose_interception(presented(SMTP, observation), NONE, pins=[VENDOR_PIN], now=NOW)
+    assert [f.code for f in findings] == ["tls.intercepted"]
 
 
 def test_local_roots_of_products_but_not_public_ones() -> None:
