@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -774,6 +775,9 @@ def diff_command(
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     """Entry point: every expected error becomes one line on stderr and exit code 3."""
     console = console or Console.system()
+    # A server certificate with a non-positive serial is a fact about the peer (RFC 5280
+    # forbids it; inspection products and test CAs issue them): no warning on the console.
+    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     try:
         code = app(args=argv, prog_name="netdiag", standalone_mode=False, obj=console)
     except typer.TyperException as e:
