@@ -87,6 +87,9 @@ class TcpObservation:
     errno_name: str = ""
     detail: str = ""
     icmp: IcmpReport | None = None
+    # The connect before this one to the same address, when that one was refused and this
+    # is the one retry (an interceptor restarting refuses for a moment): "" otherwise.
+    earlier: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -291,11 +294,25 @@ class EndpointObservation:
 
     @property
     def protocol(self) -> ProtocolObservation | None:
-        """The attempt that tells most: one that completed, else the first."""
-        done = [a for a in self.attempts if a.stopped_at is ProtocolStage.DONE]
-        if done:
-            return done[0]
-        return self.attempts[0] if self.attempts else None
+        """The attempt that tells most (see `most_telling`)."""
+        return most_telling(self.attempts)
+
+
+def most_telling(attempts: tuple[ProtocolObservation, ...]) -> ProtocolObservation | None:
+    """The attempt to judge an endpoint by: one that completed, else one whose server
+    showed its chain, else one that got to TLS, else the first."""
+
+    def rank(item: tuple[int, ProtocolObservation]) -> tuple[bool, bool, bool, int]:
+        index, attempt = item
+        tls = attempt.tls
+        return (
+            attempt.stopped_at is not ProtocolStage.DONE,
+            not (tls is not None and tls.chain),
+            tls is None,
+            index,
+        )
+
+    return min(enumerate(attempts), key=rank)[1] if attempts else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,6 +24,7 @@ from netdiag.diagnosis.interception import (
     diagnose_interception,
     diagnose_local_roots,
 )
+from netdiag.diagnosis.tcp import describe_connect
 from netdiag.diagnosis.verification import TrustContext
 from netdiag.errors import DeadlineExpired
 from netdiag.observations import (
@@ -173,6 +174,10 @@ def _probe_round(
 
 
 INTERRUPTED = "interrupted (Ctrl-C)"
+# How long to wait before the one retry (of a refused connect, of a dialogue that ended
+# without a word): long enough for a restarting proxy to listen again, short against the
+# step timeouts.
+RETRY_PAUSE_S = 0.5
 DEADLINE_PASSED = "the run's deadline passed"
 
 
@@ -261,8 +266,9 @@ def _reach_and_converse(
     if first.stopped_at is ProtocolStage.DONE:
         progress.record(reached=ProbeStep.DONE)
         return
-    if not is_worth_retrying(first) or deadline.is_expired:
+    if not is_worth_retrying(first) or deadline.remaining() < 2 * RETRY_PAUSE_S:
         return
+    time.sleep(RETRY_PAUSE_S)  # a device that restarts needs a moment to listen again
     second = _converse(config, target, address, deadline, None)
     progress.add_attempt(second)
     if second.stopped_at is ProtocolStage.DONE:
@@ -271,19 +277,21 @@ def _reach_and_converse(
 
 def is_worth_retrying(attempt: ProtocolObservation) -> bool:
     """A failure that a second try can change: the connection refused, reset or closed
-    without a word (no TLS alert, no protocol reply) right at its start — an interceptor
-    restarting, a session limit. A stated refusal (an alert, a 421) is not retried: the
-    peer meant it, and a second connection would only feed its rate limit."""
-    early = attempt.stopped_at in (
-        ProtocolStage.CONNECT,
-        ProtocolStage.BANNER,
-        ProtocolStage.GREETING,
-        ProtocolStage.TLS,
-    )
-    if not early or attempt.banner is not None:
+    without a word (no reply to our last command, no TLS alert) before a TLS session was
+    up — an interceptor restarting under load, a session limit. A stated refusal (a reply,
+    an alert, a 421) is not retried: the peer meant it, and a second connection would only
+    feed its rate limit. Nor is a session that died after its handshake: that is evidence."""
+    if attempt.tls is not None and attempt.tls.outcome is TlsOutcome.ESTABLISHED:
         return False
     if attempt.failure in (StageFailure.CLOSED, StageFailure.REFUSED):
-        return True
+        unanswered = {
+            ProtocolStage.CONNECT: True,
+            ProtocolStage.BANNER: attempt.banner is None,
+            ProtocolStage.GREETING: attempt.banner is None,
+            ProtocolStage.EHLO: attempt.ehlo is None,
+            ProtocolStage.STARTTLS: attempt.starttls_reply is None,
+        }
+        return unanswered.get(attempt.stopped_at, False)
     tls = attempt.tls
     return (
         attempt.failure is StageFailure.TLS_FAILED
@@ -322,6 +330,14 @@ class _Connections:
     ) -> None:
         try:
             result = connect_tcp(address, port, deadline.step(timeout))
+            first = result[0]
+            if first.outcome is TcpOutcome.REFUSED and deadline.remaining() > 2 * RETRY_PAUSE_S:
+                # A device that restarts (an interceptor under load) refuses for a moment;
+                # a rule that rejects refuses again. One more connect tells them apart.
+                time.sleep(RETRY_PAUSE_S)
+                second, sock = connect_tcp(address, port, deadline.step(timeout))
+                earlier = f"{describe_connect(first)}; tried again {RETRY_PAUSE_S:g} s later"
+                result = (dataclasses.replace(second, earlier=earlier), sock)
         except DeadlineExpired as e:
             family = 6 if ":" in address else 4
             skipped = TcpObservation(

@@ -78,14 +78,17 @@ class PresentedChain:
             if protocol.service != "smtp-starttls"
             else protocol.after_tls is None
         )
-        died = (
-            not is_completed
-            and tls.outcome is TlsOutcome.ESTABLISHED
+        died_after = (
+            tls.outcome is TlsOutcome.ESTABLISHED
             and protocol.stopped_at
             in (ProtocolStage.EHLO_TLS, ProtocolStage.GREETING, ProtocolStage.REQUEST)
             and protocol.failure in (StageFailure.CLOSED, StageFailure.TLS_ALERT)
             and no_reply
         )
+        # The handshake closed or reset without an alert after the server had shown its
+        # chain: what an interceptor does when its own upstream connection is refused.
+        died_during = tls.outcome in (TlsOutcome.CLOSED, TlsOutcome.RESET) and not tls.alert
+        died = not is_completed and (died_after or died_during)
         return cls(target, tls, is_completed, died)
 
 
@@ -95,7 +98,9 @@ class Signal(StrEnum):
     NOT_REQUESTED = "the server did not ask for a client certificate"
     CA_LIST_DIFFERS = "the acceptable client CAs differ from the genuine server's"
     FINGERPRINT_DIFFERS = "the server's TLS fingerprint differs from the genuine one"
-    DIED_AFTER_HANDSHAKE = "the session ended right after the handshake, without a reply"
+    DIED_AFTER_HANDSHAKE = (
+        "the session ended right after the server showed its chain, without an alert or a reply"
+    )
     FRESH_LEAF = "the server certificate is freshly minted or short-lived"
     OTHER_PORT_GENUINE = (
         "another port of the same host presents another hierarchy and did the vendor's "

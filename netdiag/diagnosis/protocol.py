@@ -22,6 +22,7 @@ from netdiag.observations import (
     Reply,
     StageFailure,
     TlsOutcome,
+    most_telling,
 )
 from netdiag.probes.pop3s import POP3_OK
 from netdiag.report import Finding, Severity
@@ -76,24 +77,14 @@ def diagnose_attempts(
     change. A completed attempt speaks for the endpoint; attempts that end differently
     add `endpoint.intermittent` with both in the evidence."""
     trust = trust or TrustContext()
-    first = attempts[0]
-    retries = [a for a in attempts[1:] if a.failure is not StageFailure.DEADLINE]
-    if not retries:
-        return diagnose_protocol(target, first, client, slow_banner_s, trust, now)
-    second = retries[0]
+    tried = [a for n, a in enumerate(attempts) if n == 0 or a.failure is not StageFailure.DEADLINE]
+    primary = most_telling(tuple(tried))
+    assert primary is not None
+    findings = diagnose_protocol(target, primary, client, slow_banner_s, trust, now)
+    if len(tried) < 2:
+        return findings
+    first, second = tried[0], tried[1]
     evidence = [_describe_attempt(1, first), _describe_attempt(2, second)]
-    if second.stopped_at is ProtocolStage.DONE:
-        findings = diagnose_protocol(target, second, client, slow_banner_s, trust, now)
-        return [
-            *findings,
-            finding(
-                "endpoint.intermittent",
-                f"{target.label}: the first attempt failed ({first.stopped_at.value}: "
-                f"{first.failure_detail or first.failure.value}), the second completed",
-                evidence,
-            ),
-        ]
-    findings = diagnose_protocol(target, first, client, slow_banner_s, trust, now)
     if (second.stopped_at, second.failure) == (first.stopped_at, first.failure):
         # The same failure twice: the verdict stands, with the second try as evidence.
         return [
@@ -102,14 +93,14 @@ def diagnose_attempts(
             else f
             for f in findings
         ]
-    return [
-        *findings,
-        finding(
-            "endpoint.intermittent",
-            f"{target.label}: two attempts failed in different ways",
-            evidence,
-        ),
-    ]
+    if primary.stopped_at is ProtocolStage.DONE:
+        summary = (
+            f"{target.label}: the first attempt failed ({first.stopped_at.value}: "
+            f"{first.failure_detail or first.failure.value}), the second completed"
+        )
+    else:
+        summary = f"{target.label}: two attempts failed in different ways"
+    return [*findings, finding("endpoint.intermittent", summary, evidence)]
 
 
 def diagnose_protocol(

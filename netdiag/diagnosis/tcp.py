@@ -70,6 +70,12 @@ def describe_connect(obs: TcpObservation) -> str:
     return text
 
 
+def _with_earlier(obs: TcpObservation) -> list[str]:
+    return (
+        [f"first: {obs.earlier}", describe_connect(obs)] if obs.earlier else [describe_connect(obs)]
+    )
+
+
 def _code_for(obs: TcpObservation) -> str:
     if is_prohibited(obs.icmp):
         return "tcp.prohibited"
@@ -115,8 +121,17 @@ def diagnose_tcp(target: Target, observations: Sequence[TcpObservation]) -> list
             finding(
                 code,
                 _summary(code, target, group),
-                [describe_connect(o) for o in group],
+                [line for o in group for line in _with_earlier(o)],
                 severity=severity,
+            )
+        )
+    recovered = [o for o in observations if o.earlier and o.outcome is TcpOutcome.OPEN]
+    if recovered:
+        findings.append(
+            finding(
+                "endpoint.intermittent",
+                f"{target.label}: the first connect was refused, the one retry was accepted",
+                [line for o in recovered for line in _with_earlier(o)],
             )
         )
     return findings

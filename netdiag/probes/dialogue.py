@@ -112,7 +112,7 @@ class Dialogue:
             self.reader.switch(transport)
         self.transcript.add("-", f"TLS established: {tls.version} {tls.cipher}")
         self.fields["tls"] = tls
-        if tls.version == "TLSv1.3" and tls.was_client_cert_requested:
+        if tls.version == "TLSv1.3":
             self._catch_certificate_rejection(transport)
         return transport
 
@@ -123,9 +123,11 @@ class Dialogue:
 
     def _catch_certificate_rejection(self, transport: TlsTransport) -> None:
         """In TLS 1.3 the server judges our certificate after the handshake has completed
-        for us (RFC 8446 4.4.2.4): its alert is what a first read returns. Read once,
-        briefly, before speaking: a request sent into a connection the server is already
-        closing would only earn a reset that hides the alert."""
+        for us (RFC 8446 4.4.2.4): its alert is what a first read returns; and an
+        interceptor whose own upstream was just refused closes at this moment. Read once,
+        briefly, before speaking: a request sent into a connection the peer is already
+        closing would only earn a reset that hides the cause (and crashes some
+        interceptors, sslsplit among them, which the gateway then shares)."""
         assert self.reader is not None
         self.has_listened = True
         try:

@@ -103,9 +103,27 @@ class _HelloPeek:
                 time.sleep(0.005)  # a ServerHello cut across segments: the rest is on its way
 
 
+# Key shares for X25519 and P-256 in the first ClientHello, as Windows' SChannel (the
+# gateway's own TLS stack) sends them: a server or middlebox that prefers P-256 answers at
+# once instead of with a HelloRetryRequest. The round trip that costs matters: sslsplit,
+# for one, closes our handshake when its own upstream is refused, and an extra round trip
+# loses the race to see the chain it forged. The "*" syntax needs OpenSSL 3.5; older ones
+# get the same groups with one key share.
+_GROUPS = (b"*X25519:*P-256:P-384", b"X25519:P-256:P-384")
+
+
+def _offer_groups(context: SSL.Context) -> None:
+    from OpenSSL._util import lib
+
+    for groups in _GROUPS:
+        if lib.SSL_CTX_set1_curves_list(context._context, groups) == 1:
+            return
+
+
 def make_context(identity: ClientIdentity | None) -> SSL.Context:
     context = SSL.Context(SSL.TLS_CLIENT_METHOD)
     context.set_min_proto_version(SSL.TLS1_VERSION)
+    _offer_groups(context)
     # We record and verify the server's chain ourselves afterwards: a failed verification is
     # an observation for the diagnosis, not a reason to stop looking.
     context.set_verify(SSL.VERIFY_NONE, None)
@@ -196,6 +214,13 @@ def handshake(
     events = _HandshakeEvents(on_client_hello=hellos.after_client_hello)
     context = make_context(identity)
     context.set_info_callback(events.callback)
+    presented = _PresentedChain()
+    # Verification "on" only to be called when the server's Certificate message has been
+    # read, and to keep the chain then: an interceptor that gets its own upstream refused
+    # (no client certificate for the vendor's server) closes our handshake a moment later,
+    # and the chain it had already shown is the evidence. Every certificate is accepted:
+    # the diagnosis judges the chain, not the handshake.
+    context.set_verify(SSL.VERIFY_PEER, presented.keep)
     conn = SSL.Connection(context, sock)
     is_name = _is_dns_name(server_name)
     if is_name:
@@ -207,12 +232,15 @@ def handshake(
         return TlsObservation(
             outcome=outcome,
             server_name=server_name if is_name else "",
+            chain_der=presented.chain_der,
+            chain=tuple(describe_der(d) for d in presented.chain_der),
             was_client_cert_requested=events.was_cert_requested if events.states else None,
             was_client_cert_sent=events.wrote_client_cert and identity is not None,
             alert="; ".join(events.alerts),
             error=error,
             handshake_ms=round((time.monotonic() - events.started) * 1000, 1),
             timeout_s=timeout_s,
+            ja3s=hellos.hello.ja3s if hellos.hello is not None else "",
         )
 
     try:
@@ -248,9 +276,25 @@ def handshake(
         chain=tuple(describe_der(d) for d in chain_der),
         client_ca_names=tuple(_components_text(n) for n in ca_list),
         client_ca_der=tuple(n.der() for n in ca_list),
-        ja3s=hellos.hello.ja3s if hellos.hello is not None else "",
     )
     return established, TlsTransport(conn, sock)
+
+
+class _PresentedChain:
+    """The server's chain, kept from the verify callback as soon as OpenSSL has read it."""
+
+    def __init__(self) -> None:
+        self.chain_der: tuple[bytes, ...] = ()
+
+    def keep(
+        self, conn: SSL.Connection, cert: crypto.X509, errnum: int, depth: int, ok: int
+    ) -> bool:
+        if not self.chain_der:
+            self.chain_der = tuple(
+                crypto.dump_certificate(crypto.FILETYPE_ASN1, c)
+                for c in conn.get_peer_cert_chain() or ()
+            )
+        return True
 
 
 def _group_name(conn: SSL.Connection) -> str:

@@ -26,13 +26,15 @@ import pytest
 from tests.conftest import IN_CI
 
 
-def require_netns() -> None:
-    """Skip (fail under CI) where namespaces cannot be built."""
-    missing = [tool for tool in ("ip", "nft") if shutil.which(tool) is None]
+def require_netns(*tools: str) -> None:
+    """Skip (fail under CI) where namespaces cannot be built, or a tool the test runs in
+    them (a Debian package of the same name) is missing."""
+    missing = [tool for tool in ("ip", "nft", *tools) if shutil.which(tool) is None]
     if os.geteuid() != 0:
         reason = "needs root to create network namespaces"
     elif missing:
-        reason = f"needs {', '.join(missing)} (Debian packages iproute2, nftables)"
+        packages = ", ".join(("iproute2", "nftables", *tools))
+        reason = f"needs {', '.join(missing)} (Debian packages {packages})"
     else:
         return
     if IN_CI:

@@ -38,14 +38,22 @@ SILENT = Answer(is_silent=True)
 
 
 class DnsServer:
-    """Serve `zone` (name -> Answer) on 127.0.0.1, port chosen by the OS."""
+    """Serve `zone` (name -> Answer) on 127.0.0.1 (or `host` inside a test namespace),
+    port chosen by the OS unless given."""
 
-    def __init__(self, zone: dict[str, Answer], default: Answer = NXDOMAIN) -> None:
+    def __init__(
+        self,
+        zone: dict[str, Answer],
+        default: Answer = NXDOMAIN,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.zone = {name.rstrip(".").lower(): answer for name, answer in zone.items()}
         self.default = default
         self.queries: list[tuple[str, str]] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind((host, port))
+        self.host = host
         self._sock.settimeout(0.05)
         self.port: int = self._sock.getsockname()[1]
         self._stop = threading.Event()
@@ -53,7 +61,7 @@ class DnsServer:
 
     @property
     def spec(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def __enter__(self) -> DnsServer:
         self._thread.start()

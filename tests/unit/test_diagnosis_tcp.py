@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from netdiag.diagnosis import diagnose_flapping
@@ -53,6 +55,16 @@ ROWS = [
         {("tcp.filtered", "crit")},
     ),
     ("skipped by the deadline", [obs(TcpOutcome.SKIPPED)], {("run.incomplete", "warn")}),
+    (
+        "refused, then accepted on the one retry",
+        [dataclasses.replace(obs(TcpOutcome.OPEN), earlier="connect 203.0.113.10:25: refused")],
+        {("tcp.open", "info"), ("endpoint.intermittent", "warn")},
+    ),
+    (
+        "refused twice",
+        [dataclasses.replace(obs(TcpOutcome.REFUSED), earlier="connect 203.0.113.10:25: refused")],
+        {("tcp.refused", "crit")},
+    ),
 ]
 
 

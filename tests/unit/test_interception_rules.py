@@ -251,7 +251,7 @@ ROWS = [
         [],
         NONE,
         "tls.intercepted",
-        "ended right after the handshake",
+        "ended right after the server showed its chain",
     ),
     (
         "25 intercepted, 995 genuine: the odd chain is convicted",
