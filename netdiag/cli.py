@@ -218,6 +218,7 @@ def check(
     from netdiag.render import render
 
     console = _console(ctx)
+    _check_lang(lang)
     config = build_check_config(
         profile_path=profile,
         targets=target or [],
@@ -250,6 +251,12 @@ def check(
         # stderr: stdout stays the report in the format asked for
         console.note(f"support bundle written to {written}")
     raise typer.Exit(int(report.status))
+
+
+def _check_lang(lang: str | None) -> None:
+    """Validated before the run, so that a typo does not cost the whole check."""
+    if lang not in (None, "de", "en"):
+        raise UsageError(f"--lang {lang!r}: de or en")
 
 
 def _write_bundle(report: Report, out: Path, lang: str | None, redact: bool) -> Path:
@@ -581,19 +588,19 @@ def pins_verify(
     raise typer.Exit(int(status))
 
 
-def _address_of(host: str) -> str:
+def _address_of(host: str, timeout: float) -> str:
+    """The address to trace or probe: `host` itself, or the first address the operating
+    system resolves it to within `timeout` (IPv4 preferred)."""
+    from netdiag.observations import DnsOutcome
+    from netdiag.probes.dns import lookup_os
     from netdiag.targets import parse_address
 
     if parse_address(host) is not None:
         return host
-    import socket
-
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError as e:
-        raise UsageError(f"{host} does not resolve: {e.strerror or e}") from None
-    addresses = [str(info[4][0]) for info in infos]
-    return next((a for a in addresses if ":" not in a), addresses[0])
+    answer = lookup_os(host, timeout)
+    if answer.outcome is not DnsOutcome.ANSWER:
+        raise UsageError(f"{host} does not resolve: {answer.detail or answer.outcome.value}")
+    return next((a for a in answer.addresses if ":" not in a), answer.addresses[0])
 
 
 @app.command("trace")
@@ -628,7 +635,7 @@ def trace_command(
     from netdiag.tracing import TraceSettings, trace_with_control
 
     console = _console(ctx)
-    address = _address_of(host)
+    address = _address_of(host, timeout)
     label = f"{host}:{port}"
     problem = raw_socket_problem()
     if problem:
@@ -686,7 +693,7 @@ def mtu_command(
     from netdiag.report import worst
 
     console = _console(ctx)
-    address = _address_of(host)
+    address = _address_of(host, timeout)
     mtu = probe_mtu(address, timeout=timeout)
     if mtu.error:
         raise UsageError(mtu.error)
@@ -735,8 +742,7 @@ def bundle_command(
     from datetime import UTC, datetime
 
     console = _console(ctx)
-    if lang not in (None, "de", "en"):
-        raise UsageError(f"--lang {lang!r}: de or en")
+    _check_lang(lang)
     endpoints = _Endpoints(
         profile,
         target,

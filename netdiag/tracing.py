@@ -27,6 +27,16 @@ class TraceSettings:
     probes_per_hop: int = PROBES_PER_HOP
 
 
+# What a trace may take beyond its own timeout (sending every probe, naming the hops).
+JOIN_GRACE_S = 5.0
+
+
+def trace_budget_s(settings: TraceSettings) -> float:
+    """The most that tracing adds after a check: the traces (all TTLs at once, the control
+    trace alongside) take one timeout, an MTU probe for a stalled handshake one more."""
+    return 2 * settings.timeout_s + JOIN_GRACE_S
+
+
 def trace_with_control(
     address: str, port: int, control_port: int | None, settings: TraceSettings
 ) -> tuple[TraceObservation, TraceObservation | None]:
@@ -38,15 +48,28 @@ def trace_with_control(
         probes_per_hop=settings.probes_per_hop,
     )
     control: list[TraceObservation] = []
+
+    def control_trace(control_port: int) -> None:
+        try:
+            control.append(run(address, control_port))
+        except Exception as e:  # noqa: BLE001 - the control trace is evidence, never a crash
+            failed = TraceObservation(
+                destination=address,
+                port=control_port,
+                max_hops=settings.max_hops,
+                probes_per_hop=settings.probes_per_hop,
+                timeout_s=settings.timeout_s,
+                error=f"{type(e).__name__}: {e}"[:300],
+            )
+            control.append(failed)
+
     worker = None
     if control_port is not None and control_port != port:
-        worker = threading.Thread(
-            target=lambda: control.append(run(address, control_port)), daemon=True
-        )
+        worker = threading.Thread(target=control_trace, args=(control_port,), daemon=True)
         worker.start()
     trace = run(address, port)
     if worker is not None:
-        worker.join(settings.timeout_s + 30)
+        worker.join(settings.timeout_s + JOIN_GRACE_S)
     return trace, (control[0] if control else None)
 
 
@@ -79,7 +102,7 @@ def trace_report(report: Report, settings: TraceSettings, parallel: int = 8) -> 
     tasks: list[Callable[[], EndpointResult]] = [
         partial(_trace_endpoint, e, _control_port(report, e), settings) for e in chosen
     ]
-    outcome = run_all(tasks, limit=parallel, deadline=Deadline.after(settings.timeout_s * 3 + 30))
+    outcome = run_all(tasks, limit=parallel, deadline=Deadline.after(trace_budget_s(settings)))
     traced = {id(e): result for e, result in zip(chosen, outcome.results, strict=True) if result}
     endpoints = tuple(traced.get(id(e), e) for e in report.endpoints)
     return dataclasses.replace(report, endpoints=endpoints), ""

@@ -111,13 +111,11 @@ def diagnose_trace(
         first = answers[0]
         what = "reset" if first.kind == "rst" else "SYN/ACK"
         hops_travelled = travelled(first.reply_ttl)
-        forged = (distance is not None and first.ttl < distance) or hops_travelled < first.ttl
-        if forged:
-            why = []
-            if distance is not None and first.ttl < distance:
-                why.append(
-                    f"it answers TTL {first.ttl}, but {trace.destination} is {distance} hops away"
-                )
+        # Only the control trace proves a forgery: the destination itself answers further
+        # away. A reply TTL alone is no proof — return paths can be shorter than the way
+        # out, and operating systems start from different initial TTLs.
+        if distance is not None and first.ttl < distance:
+            why = [f"it answers TTL {first.ttl}, but {trace.destination} is {distance} hops away"]
             if hops_travelled < first.ttl:
                 why.append(
                     f"its IP TTL {first.reply_ttl} says it travelled {hops_travelled} hops, "
@@ -129,6 +127,12 @@ def diagnose_trace(
                 f"{_where(first.ttl, positions)}, not from the destination"
             )
             return [finding(code, summary, [*lines, *why])]
+        if distance is None and hops_travelled < first.ttl:
+            lines.append(
+                f"the {what}'s IP TTL {first.reply_ttl} suggests {hops_travelled} hops back for "
+                f"a probe that needed {first.ttl}: a device on the path may answer in the "
+                "destination's name; a control trace to an open port would prove it"
+            )
         if first.kind == "syn_ack":
             return [
                 finding("trace.reached", f"{label}: reached at hop {first.ttl} (SYN/ACK)", lines)

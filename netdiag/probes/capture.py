@@ -68,8 +68,15 @@ class Capture:
             self.packets += 1
             self._writer.write(packet)
 
-        self._sniffer = AsyncSniffer(iface=get_if_list(), filter=self.bpf, prn=keep, store=False)
-        self._sniffer.start()
+        try:
+            self._sniffer = AsyncSniffer(
+                iface=get_if_list(), filter=self.bpf, prn=keep, store=False
+            )
+            self._sniffer.start()
+        except Exception as e:  # noqa: BLE001 - scapy raises many kinds; one line for the user
+            self._writer.close()
+            self._writer = None
+            raise CaptureError(f"cannot start the capture: {type(e).__name__}: {e}") from None
         time.sleep(_SETTLE_S)
         return self
 

@@ -143,6 +143,8 @@ def lookup_os(host: str, timeout: float) -> DnsAnswer:
             box["infos"] = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except OSError as e:
             box["error"] = e
+        except UnicodeError as e:  # "a..b", a label over 63 characters: IDNA refuses it
+            box["error"] = OSError(socket.EAI_NONAME, f"not a valid host name ({e})")
 
     worker = threading.Thread(target=resolve, name=f"getaddrinfo {host}", daemon=True)
     worker.start()

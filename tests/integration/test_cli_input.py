@@ -1,0 +1,28 @@
+"""Bad input ends in one line and exit code 3, before any probing: a wrong language for
+the bundle, host names that are no names."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.servers.tcp import closed_port
+
+
+def test_a_wrong_bundle_language_is_refused_before_the_run(tmp_path: object) -> None:
+    result = run_cli(
+        "check", "--json", "--target", f"127.0.0.1:{closed_port()}/tcp",
+        "--bundle", "x.zip", "--lang", "fr",
+    )  # fmt: skip
+    assert result.exit_code == 3
+    assert result.stdout == ""  # nothing was checked
+    assert result.stderr.strip() == "netdiag: --lang 'fr': de or en"
+
+
+@pytest.mark.parametrize("command", ["trace", "mtu"])
+@pytest.mark.parametrize("name", ["a..b", "x" * 70 + ".example", "mail1..dicommail.com"])
+def test_a_name_that_is_no_name_is_one_line(command: str, name: str) -> None:
+    result = run_cli(command, name, "--timeout", "2")
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr.count("\n") == 1 and "does not resolve" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
