@@ -127,11 +127,11 @@ def test_a_resolver_that_is_not_there_is_a_timeout_at_once() -> None:
         "--resolver",
         f"127.0.0.1:{port}",
         "--timeout",
-        "3",
+        "10",
     )
     elapsed = time.monotonic() - started
     endpoint = result.endpoint(HOST, 25)
     assert codes(endpoint) == {"dns.timeout"}
     assert "no DNS server answers" in " ".join(endpoint["findings"][0]["evidence"])
-    assert elapsed < 2  # the ICMP port unreachable ends it, not the 3 s timeout
+    assert elapsed < 10 / 2  # the ICMP port unreachable ends it, not the 10 s timeout
     assert result.exit_code == 2

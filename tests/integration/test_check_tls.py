@@ -273,7 +273,9 @@ def test_hostile_smtp_peers_end_in_a_finding_within_the_timeout(
     assert codes(endpoint) == {"tcp.open", code}, endpoint["findings"]
     finding = endpoint["findings"][-1]
     assert text in finding["summary"] + " ".join(finding["evidence"])
-    assert elapsed < 3.5
+    # Within the timeout (and the one retry of a silent close), never a hang: margins in
+    # units of the configured 1.5 s.
+    assert elapsed < 3 * 1.5
     assert "Traceback" not in result.stderr
 
 
