@@ -184,6 +184,12 @@ class TlsObservation:
     ja3s: str = ""
 
     @property
+    def has_peer_alert(self) -> bool:
+        """Whether the peer sent an alert (ours, sent while failing, do not count): a peer
+        that says why it ends the handshake means it."""
+        return "received" in self.alert
+
+    @property
     def fingerprint(self) -> str:
         """What the server chose for our (always the same) ClientHello: JA3S (version,
         cipher and extension list of its ServerHello) when it was seen, else the negotiated

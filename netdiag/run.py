@@ -297,7 +297,7 @@ def is_worth_retrying(attempt: ProtocolObservation) -> bool:
         attempt.failure is StageFailure.TLS_FAILED
         and tls is not None
         and tls.outcome in (TlsOutcome.RESET, TlsOutcome.CLOSED)
-        and not tls.alert
+        and not tls.has_peer_alert
     )
 
 

@@ -100,7 +100,9 @@ class CliResult:
     stderr: str
 
     def json(self) -> dict[str, Any]:
-        return json.loads(self.stdout)  # type: ignore[no-any-return]
+        report: dict[str, Any] = json.loads(self.stdout)
+        assert_never_ok_unless_checked(report)
+        return report
 
     def endpoint(self, host: str, port: int) -> dict[str, Any]:
         for endpoint in self.json()["endpoints"]:
@@ -114,6 +116,20 @@ def run_cli(*args: str) -> CliResult:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(args), Console(out, err))
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def assert_never_ok_unless_checked(report: dict[str, Any]) -> None:
+    """The invariant, asserted on every report a test reads: an endpoint is `ok` only if
+    its probe completed (a connect for `tcp`, a dialogue that reached `done` otherwise)."""
+    for endpoint in report.get("endpoints", ()):
+        if endpoint["status"] != "ok":
+            continue
+        observations = endpoint["observations"]
+        assert endpoint["completed"], endpoint
+        assert any(t["outcome"] == "open" for t in observations["tcp"]), endpoint
+        if endpoint["service"] != "tcp":
+            protocol = observations["protocol"]
+            assert protocol is not None and protocol["stopped_at"] == "done", endpoint
 
 
 def codes(endpoint: dict[str, Any]) -> set[str]:

@@ -87,7 +87,9 @@ class PresentedChain:
         )
         # The handshake closed or reset without an alert after the server had shown its
         # chain: what an interceptor does when its own upstream connection is refused.
-        died_during = tls.outcome in (TlsOutcome.CLOSED, TlsOutcome.RESET) and not tls.alert
+        died_during = (
+            tls.outcome in (TlsOutcome.CLOSED, TlsOutcome.RESET) and not tls.has_peer_alert
+        )
         died = not is_completed and (died_after or died_during)
         return cls(target, tls, is_completed, died)
 

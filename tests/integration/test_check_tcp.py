@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import codes, run_cli
+from tests.conftest import assert_never_ok_unless_checked, codes, run_cli
 from tests.servers.base import Server
 from tests.servers.dns import DnsServer, addresses
 from tests.servers.tcp import DroppingPort, OpenPort, closed_port
@@ -177,6 +177,7 @@ def test_ctrl_c_ends_the_run_with_what_was_gathered() -> None:
     import json
 
     report = json.loads(stdout)
+    assert_never_ok_unless_checked(report)
     assert report["interrupted"] is True
     by_port = {e["port"]: e for e in report["endpoints"]}
     assert codes(by_port[open_port.port]) == {"tcp.open"}

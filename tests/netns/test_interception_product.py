@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import codes
+from tests.conftest import assert_never_ok_unless_checked, codes
 from tests.netns.topology import Topology, require_netns
 from tests.netns.vendor import DNS, HOSTS, Sslsplit, VendorSite, redirect_rules
 
@@ -33,7 +33,9 @@ def check(path: Topology, site: VendorSite, *extra: str) -> tuple[int, dict[str,
         args += ["--target", target]
     result = path.netdiag(*args, *extra)
     assert result.stdout, result.stderr
-    return result.returncode, json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    assert_never_ok_unless_checked(report)
+    return result.returncode, report
 
 
 def by_port(report: dict[str, Any], port: int) -> list[dict[str, Any]]:

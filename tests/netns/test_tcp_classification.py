@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import codes
+from tests.conftest import assert_never_ok_unless_checked, codes
 from tests.netns.topology import Topology, require_netns
 
 pytestmark = pytest.mark.netns
@@ -56,7 +56,9 @@ def report(path: Topology) -> dict[str, Any]:
         args += ["--target", target]
     result = path.netdiag(*args)
     assert result.returncode == 2, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    report: dict[str, Any] = json.loads(result.stdout)
+    assert_never_ok_unless_checked(report)
+    return report
 
 
 def endpoint(report: dict[str, Any], host: str, port: int) -> dict[str, Any]:
@@ -127,6 +129,7 @@ def test_everything_dropped_ends_after_about_one_timeout(path: Topology) -> None
     result = path.netdiag(*args)
     elapsed = time.monotonic() - started
     report = json.loads(result.stdout)
+    assert_never_ok_unless_checked(report)
     assert len(report["endpoints"]) == 8
     assert all(codes(e) == {"tcp.filtered"} for e in report["endpoints"])
     # The probes take about one timeout (2 s), never one per endpoint (8 × 2 s); the margins

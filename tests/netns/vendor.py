@@ -103,6 +103,13 @@ class Sslsplit:
         self.key, self.cert = directory / "proxy.key", directory / "proxy.crt"
         ca.private_key_pem.write_to_path(str(self.key))
         ca.cert_pem.write_to_path(str(self.cert))
+        # The key for the forged leaves, made once: sslsplit would otherwise generate one at
+        # every start, and a restart after a crash would take a second instead of a moment.
+        self.leaf_key = directory / "leaf.key"
+        subprocess.run(
+            ["openssl", "genrsa", "-out", str(self.leaf_key), "2048"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
         self.restarts = 0
         self._process: subprocess.Popen[str] | None = None
         self._stop = threading.Event()
@@ -113,7 +120,7 @@ class Sslsplit:
         return subprocess.Popen(
             [
                 "ip", "netns", "exec", self.topology.router, "sslsplit",
-                "-k", str(self.key), "-c", str(self.cert),
+                "-K", str(self.leaf_key), "-k", str(self.key), "-c", str(self.cert),
                 "ssl", "0.0.0.0", str(TLS_SPLIT), "autossl", "0.0.0.0", str(SMTP_SPLIT),
             ],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
