@@ -155,8 +155,8 @@ def _probe_round(
         current.endpoints = {t: p.snapshot(INTERRUPTED) for t, p in progress.items()}
         return current
     tasks = [
-        partial(_probe_endpoint, config, target, progress[target], deadline)
-        for target in config.targets
+        partial(_probe_endpoint, config, target, progress[target], deadline, retry_pause_s(n))
+        for n, target in enumerate(config.targets)
     ]
     outcome = run_all(
         tasks,
@@ -177,7 +177,17 @@ INTERRUPTED = "interrupted (Ctrl-C)"
 # How long to wait before the one retry (of a refused connect, of a dialogue that ended
 # without a word): long enough for a restarting proxy to listen again, short against the
 # step timeouts.
-RETRY_PAUSE_S = 0.5
+RETRY_PAUSE_S = 1.0
+# Retries of different endpoints are spread out by this much each (in profile order): a
+# device that just restarted and is met by every retry at once falls over again.
+RETRY_STAGGER_S = 0.1
+
+
+def retry_pause_s(ordinal: int) -> float:
+    """The pause before the one retry of the endpoint at position `ordinal`."""
+    return RETRY_PAUSE_S + RETRY_STAGGER_S * (ordinal % 16)
+
+
 DEADLINE_PASSED = "the run's deadline passed"
 
 
@@ -218,13 +228,13 @@ def _resolve(
 
 
 def _probe_endpoint(
-    config: CheckConfig, target: Target, progress: _Progress, deadline: Deadline
+    config: CheckConfig, target: Target, progress: _Progress, deadline: Deadline, pause_s: float
 ) -> bool:
     """Reach every address of the endpoint, then run its protocol on the connection the
     reachability probe opened to the first open address; True once finished. Whatever
     goes wrong inside stays with this endpoint: the others finish."""
     try:
-        _reach_and_converse(config, target, progress, deadline)
+        _reach_and_converse(config, target, progress, deadline, pause_s)
     except Exception as error:  # noqa: BLE001 - contained: this endpoint's finding
         progress.record(error=describe_error(error))
     return True
@@ -238,7 +248,7 @@ def describe_error(error: BaseException) -> str:
 
 
 def _reach_and_converse(
-    config: CheckConfig, target: Target, progress: _Progress, deadline: Deadline
+    config: CheckConfig, target: Target, progress: _Progress, deadline: Deadline, pause_s: float
 ) -> None:
     dns = progress.snapshot().dns
     if target.is_address_literal:
@@ -249,7 +259,7 @@ def _reach_and_converse(
         progress.record(reached=ProbeStep.RESOLVE)
         return
     addresses = addresses[: config.max_addresses]
-    with _Connections(addresses, target.port, config.timeout_s, deadline) as connections:
+    with _Connections(addresses, target.port, config.timeout_s, deadline, pause_s) as connections:
         chosen = connections.first_open()
         if chosen is None:
             progress.record(tcp=connections.wait_all())
@@ -266,9 +276,9 @@ def _reach_and_converse(
     if first.stopped_at is ProtocolStage.DONE:
         progress.record(reached=ProbeStep.DONE)
         return
-    if not is_worth_retrying(first) or deadline.remaining() < 2 * RETRY_PAUSE_S:
+    if not is_worth_retrying(first) or deadline.remaining() < 2 * pause_s:
         return
-    time.sleep(RETRY_PAUSE_S)  # a device that restarts needs a moment to listen again
+    time.sleep(pause_s)  # a device that restarts needs a moment to listen again
     second = _converse(config, target, address, deadline, None)
     progress.add_attempt(second)
     if second.stopped_at is ProtocolStage.DONE:
@@ -308,7 +318,12 @@ class _Connections:
     endpoint's probe has moved on."""
 
     def __init__(
-        self, addresses: tuple[str, ...], port: int, timeout: float, deadline: Deadline
+        self,
+        addresses: tuple[str, ...],
+        port: int,
+        timeout: float,
+        deadline: Deadline,
+        pause_s: float,
     ) -> None:
         self._addresses = addresses
         self._lock = threading.Lock()
@@ -320,23 +335,29 @@ class _Connections:
         for index, address in enumerate(addresses):
             threading.Thread(
                 target=self._connect,
-                args=(index, address, port, timeout, deadline),
+                args=(index, address, port, timeout, deadline, pause_s),
                 name=f"netdiag-connect-{address}",
                 daemon=True,
             ).start()
 
     def _connect(
-        self, index: int, address: str, port: int, timeout: float, deadline: Deadline
+        self,
+        index: int,
+        address: str,
+        port: int,
+        timeout: float,
+        deadline: Deadline,
+        pause_s: float,
     ) -> None:
         try:
             result = connect_tcp(address, port, deadline.step(timeout))
             first = result[0]
-            if first.outcome is TcpOutcome.REFUSED and deadline.remaining() > 2 * RETRY_PAUSE_S:
+            if first.outcome is TcpOutcome.REFUSED and deadline.remaining() > 2 * pause_s:
                 # A device that restarts (an interceptor under load) refuses for a moment;
                 # a rule that rejects refuses again. One more connect tells them apart.
-                time.sleep(RETRY_PAUSE_S)
+                time.sleep(pause_s)
                 second, sock = connect_tcp(address, port, deadline.step(timeout))
-                earlier = f"{describe_connect(first)}; tried again {RETRY_PAUSE_S:g} s later"
+                earlier = f"{describe_connect(first)}; tried again {pause_s:g} s later"
                 result = (dataclasses.replace(second, earlier=earlier), sock)
         except DeadlineExpired as e:
             family = 6 if ":" in address else 4

@@ -38,6 +38,11 @@ def check(path: Topology, site: VendorSite, *extra: str) -> tuple[int, dict[str,
     return result.returncode, report
 
 
+def attempts(endpoint: dict[str, Any]) -> list[tuple[str, str]]:
+    """What each protocol attempt of an endpoint ran into: for the failure messages."""
+    return [(a["stopped_at"], a["failure_detail"]) for a in endpoint["observations"]["attempts"]]
+
+
 def by_port(report: dict[str, Any], port: int) -> list[dict[str, Any]]:
     return [e for e in report["endpoints"] if e["port"] == port]
 
@@ -76,7 +81,7 @@ def test_only_25_intercepted_convicts_25_and_nothing_else(
     code, report = check(path, site, *(("--pins", str(site.pins)) if with_pins else ()))
     assert code == 2
     for endpoint in by_port(report, 25):
-        assert "tls.intercepted" in codes(endpoint), endpoint["findings"]
+        assert "tls.intercepted" in codes(endpoint), attempts(endpoint)
         assert endpoint["status"] == "crit"
     for endpoint in by_port(report, 995) + by_port(report, 8140):
         assert "tls.intercepted" not in codes(endpoint), endpoint["findings"]
@@ -105,7 +110,7 @@ def test_everything_intercepted_is_named_run_after_run(
         (e["host"], e["port"], codes(e)) for e in report["endpoints"]
     ]
     named = [e for e in report["endpoints"] if "tls.intercepted" in codes(e)]
-    assert len(named) >= 11, [(e["host"], e["port"], codes(e)) for e in report["endpoints"]]
+    assert len(named) >= 11, [(e["host"], e["port"], attempts(e)) for e in report["endpoints"]]
 
 
 # One new connection a minute per server address and port; the SYNs over it are reset.

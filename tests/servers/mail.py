@@ -124,13 +124,20 @@ class SmtpHandler:
     """An SMTP server with STARTTLS (RFC 3207) in the manner of Postfix."""
 
     def __init__(
-        self, context: ServerTls, policy: TlsPolicy, name: str = "mail1.dicommail.com"
+        self,
+        context: ServerTls,
+        policy: TlsPolicy,
+        name: str = "mail1.dicommail.com",
+        banner_delay_s: float = 0.0,
     ) -> None:
         self.context = context
         self.policy = policy
         self.name = name
+        self.banner_delay_s = banner_delay_s
 
     def __call__(self, conn: socket.socket) -> None:
+        if self.banner_delay_s:
+            time.sleep(self.banner_delay_s)
         conn.sendall(f"220 {self.name} ESMTP Postfix (test)\r\n".encode())
         # One list per connection: the TLS socket replaces the plain one after STARTTLS,
         # and whichever is current is closed at the end.
