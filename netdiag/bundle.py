@@ -1,6 +1,7 @@
 """The support bundle: one zip with the human report, the JSON, the HTML, the presented
 chains, the pcaps, the environment and a manifest of SHA-256 sums. Never a key or a
-password: only the report and environment facts go in, and neither holds one."""
+password: only the report and environment facts go in, and before the zip is written every
+file is audited for the run's secrets in every form (the manifest says so)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from netdiag.renderers.html import render_html
 from netdiag.renderers.json import render_json
 from netdiag.renderers.text import render_text
 from netdiag.report import Report
+from netdiag.secrecy import KnownSecrets, has_userinfo
 
 
 class BundleError(NetdiagError):
@@ -55,8 +57,35 @@ def _internal_names(environment: dict[str, Any]) -> Iterable[str]:
     yield from environment.get("resolvers", {}).get("search", [])
 
 
+def audit(files: dict[str, bytes], secrets: KnownSecrets) -> dict[str, Any]:
+    """Every file scanned for the run's secrets in each of their forms and for a URL with
+    a user name or password; a hit stops the bundle, naming the file and what was found
+    (never the secret itself). Returns what the manifest says about the audit."""
+    for name, data in sorted(files.items()):
+        found = secrets.found_in(data)
+        if found:
+            raise BundleError(f"the bundle was not written: {name} holds {found}")
+        if not name.endswith((".pcap", ".pem")) and has_userinfo(data.decode("utf-8", "replace")):
+            raise BundleError(
+                f"the bundle was not written: {name} holds a URL with a user name or password"
+            )
+    return {
+        "ran": True,
+        "result": "clean",
+        "files": len(files),
+        "looked_for": sorted({form.split(" (")[0] for form, _ in secrets.forms})
+        + ["user names and passwords in URLs"],
+    }
+
+
 def write_bundle(
-    report: Report, environment: dict[str, Any], out: Path, *, lang: str, redact: bool
+    report: Report,
+    environment: dict[str, Any],
+    out: Path,
+    *,
+    lang: str,
+    redact: bool,
+    secrets: KnownSecrets | None = None,
 ) -> Path:
     files = bundle_files(report, environment, lang)
     notes = []
@@ -76,7 +105,9 @@ def write_bundle(
                 files[f"captures/{path.name}"] = path.read_bytes()
             except OSError as e:
                 notes.append(f"capture {path} not readable: {e.strerror}")
+    audited = audit(files, secrets or KnownSecrets())
     manifest = {
+        "audit": audited,
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in sorted(files.items())

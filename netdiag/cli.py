@@ -245,9 +245,11 @@ def check(
         trust_store=trust_store,
     )
     report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
-    console.out(render(report, OutputFormat.JSON if json_output else output_format))
+    rendered = render(report, OutputFormat.JSON if json_output else output_format)
+    # A peer may quote a secret back (a server echoing the password): never on the console.
+    console.out(config.known_secrets.scrub(rendered))
     if bundle is not None:
-        written = _write_bundle(report, bundle, lang, redact)
+        written = _write_bundle(report, bundle, lang, redact, config)
         # stderr: stdout stays the report in the format asked for
         console.note(f"support bundle written to {written}")
     raise typer.Exit(int(report.status))
@@ -259,13 +261,22 @@ def _check_lang(lang: str | None) -> None:
         raise UsageError(f"--lang {lang!r}: de or en")
 
 
-def _write_bundle(report: Report, out: Path, lang: str | None, redact: bool) -> Path:
+def _write_bundle(
+    report: Report, out: Path, lang: str | None, redact: bool, config: CheckConfig
+) -> Path:
     from netdiag.bundle import server_date, write_bundle
     from netdiag.environment import collect_environment
     from netdiag.renderers.text import default_language
 
     environment = collect_environment(server_date(report))
-    return write_bundle(report, environment, out, lang=lang or default_language(), redact=redact)
+    return write_bundle(
+        report,
+        environment,
+        out,
+        lang=lang or default_language(),
+        redact=redact,
+        secrets=config.known_secrets,
+    )
 
 
 def _checked(
@@ -758,7 +769,9 @@ def bundle_command(
     config = endpoints.config(pins, trust_store)
     report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    written = _write_bundle(report, out or Path(f"netdiag-bundle_{stamp}.zip"), lang, redact)
+    written = _write_bundle(
+        report, out or Path(f"netdiag-bundle_{stamp}.zip"), lang, redact, config
+    )
     console.out(f"{report.status.name}: support bundle written to {written}")
     raise typer.Exit(int(report.status))
 
@@ -801,7 +814,10 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         return int(e.exit_code)
     except Exception as e:  # noqa: BLE001 - a bug: one line, the traceback only on request
         if os.environ.get("NETDIAG_DEBUG"):
-            traceback.print_exc(file=sys.stderr)
+            from netdiag.secrets import scrub
+
+            # A traceback may quote a value; never one of the run's secrets.
+            sys.stderr.write(scrub(traceback.format_exc()))
         console.error(f"internal error: {type(e).__name__} (set NETDIAG_DEBUG=1 for the traceback)")
         return int(Status.UNKNOWN)
     return code if isinstance(code, int) else 0

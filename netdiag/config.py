@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from netdiag.identity import ClientIdentity
     from netdiag.pins import PinSet
+    from netdiag.secrecy import KnownSecrets
     from netdiag.secrets import Secret
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -86,6 +87,14 @@ class CheckConfig:
     local_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
     local_roots_name: str = ""
     public_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    # Every form of the run's secrets, for the bundle's audit (never shown).
+    known_secrets: KnownSecrets = field(default_factory=lambda: _no_secrets(), repr=False)
+
+
+def _no_secrets() -> KnownSecrets:
+    from netdiag.secrecy import KnownSecrets
+
+    return KnownSecrets()
 
 
 def _empty_pins() -> PinSet:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import socket
 import subprocess
 import sys
@@ -19,12 +18,13 @@ from netdiag import __version__
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY")
 _COMMAND_TIMEOUT_S = 5
-_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 def _strip_credentials(value: str) -> str:
-    """http://user:secret@proxy:3128 -> http://***@proxy:3128"""
-    return _CREDENTIALS.sub("***@", value)
+    """user:secret@proxy:3128 -> ***@proxy:3128, in every form proxies are written."""
+    from netdiag.secrecy import strip_userinfo
+
+    return strip_userinfo(value)
 
 
 def _run(command: list[str]) -> str:

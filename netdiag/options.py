@@ -39,11 +39,13 @@ def load_credentials(credentials: Credentials) -> dict[str, object]:
     """The CheckConfig fields for the identity, trust anchors and POP3 login."""
     from netdiag.errors import CertificateError
     from netdiag.identity import PasswordNeeded, load_ca_certificates, load_identity
+    from netdiag.secrecy import KnownSecrets, key_forms
     from netdiag.secrets import read_secret
 
     fields: dict[str, object] = {}
     anchors: list[x509.Certificate] = []
     names: list[str] = []
+    named_secrets: list[tuple[str, bytes]] = []
     if credentials.cert is not None:
         password = read_secret(
             file=credentials.cert_password_file,
@@ -64,6 +66,9 @@ def load_credentials(credentials: Credentials) -> dict[str, object]:
                 raise
             identity = load_identity(credentials.cert, credentials.key, password)
         fields["identity"] = identity
+        named_secrets += key_forms(identity.key)
+        if password is not None:
+            named_secrets.append(("the certificate's password", password.reveal()))
         if identity.chain:
             anchors.extend(identity.chain)
             names.append(f"CA certificates of {credentials.cert.name}")
@@ -85,12 +90,14 @@ def load_credentials(credentials: Credentials) -> dict[str, object]:
             )
         fields["pop3_login"] = (credentials.pop3_user, secret)
         fields["pop3_login_kind"] = "mailbox"
+        named_secrets.append(("the POP3 password", secret.reveal()))
     elif credentials.probe_login:
         from netdiag.secrets import Secret
 
         user = f"netdiag-probe-{secrets.token_hex(4)}"
         fields["pop3_login"] = (user, Secret(secrets.token_hex(8).encode()))
         fields["pop3_login_kind"] = "probe"
+    fields["known_secrets"] = KnownSecrets.of(named_secrets)
     return fields
 
 

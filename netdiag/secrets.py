@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+import weakref
 from pathlib import Path
 
 from netdiag.errors import UsageError
@@ -16,10 +17,11 @@ MAX_PASSWORD_FILE = 4096
 class Secret:
     """A password that prints as `***`, so no log, report or traceback shows it."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "__weakref__")
 
     def __init__(self, value: bytes) -> None:
         self._value = value
+        _LIVE.add(self)
 
     def reveal(self) -> bytes:
         return self._value
@@ -34,6 +36,27 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+# Every secret this process holds, so that debug output can be scrubbed of them.
+_LIVE: weakref.WeakSet[Secret] = weakref.WeakSet()
+
+
+def scrub(text: str) -> str:
+    """`text` (a traceback for NETDIAG_DEBUG) with every live secret, in every form and
+    every part of four characters or more that a codec error could quote, replaced."""
+    from netdiag.secrecy import KnownSecrets
+
+    known = KnownSecrets.of(("secret", s.reveal()) for s in list(_LIVE))
+    text = known.scrub(text)
+    for secret in list(_LIVE):
+        value = secret.reveal().decode("utf-8", "replace")
+        for size in range(len(value), 3, -1):
+            for start in range(0, len(value) - size + 1):
+                part = value[start : start + size]
+                if part in text:
+                    text = text.replace(part, "***")
+    return text
 
 
 def read_secret(*, file: Path | None, env_var: str, prompt: str, may_prompt: bool) -> Secret | None:

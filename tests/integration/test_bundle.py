@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+import ssl
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -19,9 +20,10 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.conftest import IN_CI, CliResult, codes, run_cli
 from tests.integration.tls_fixtures import NAMES, serving, vendor_pins
+from tests.servers.base import read_line
 from tests.servers.dns import DnsServer
 from tests.servers.interceptor import InterceptingProxy
-from tests.servers.mail import SmtpHandler, TlsPolicy, server_context
+from tests.servers.mail import Pop3Handler, SmtpHandler, TlsPolicy, server_context
 from tests.servers.pki import Pki, make_pki
 from tests.servers.tcp import closed_port
 
@@ -112,6 +114,11 @@ def test_the_bundle_holds_every_file_and_the_manifest_matches(scenario: dict[str
     for name, entry in manifest["files"].items():
         assert hashlib.sha256(files[name]).hexdigest() == entry["sha256"]
     assert set(manifest["files"]) == expected - {"manifest.json"}
+    audit = manifest["audit"]
+    assert audit["ran"] is True and audit["result"] == "clean"
+    assert audit["files"] == len(manifest["files"])
+    assert "the certificate's password" in audit["looked_for"]
+    assert "the private key" in audit["looked_for"]
     report = json.loads(files["report.json"])
     assert report["schema"] == "netdiag.report/1" and report == result.json() | {
         "captures": report["captures"]
@@ -266,3 +273,44 @@ def test_checks_of_the_bundle_codes(scenario: dict[str, Any]) -> None:
     assert "tls.pinned" in codes(by_port[smtp])
     assert "tls.intercepted" in codes(by_port[proxy])
     assert "tcp.refused" in codes(by_port[blocked])
+
+
+def test_a_secret_in_a_file_of_the_bundle_stops_it_naming_the_file(tmp_path: Path) -> None:
+    """A POP3 server that quotes the password back lands it in the transcript: the audit
+    finds it there and no bundle is written."""
+    pki = make_pki()
+    password = "Quoted-Back-Secret-77"
+    (tmp_path / "pw").write_text(password, "utf-8")
+
+    class Echoing(Pop3Handler):
+        def _serve(self, tls: Any) -> None:
+            tls.sendall(b"+OK ready\r\n")
+            while line := read_line(tls):
+                if line.upper().startswith(b"PASS "):
+                    tls.sendall(b"-ERR wrong password: " + line[5:].strip() + b"\r\n")
+                elif line.upper().startswith(b"QUIT"):
+                    tls.sendall(b"+OK bye\r\n")
+                    return
+                else:
+                    tls.sendall(b"+OK\r\n.\r\n" if line.upper().startswith(b"CAPA") else b"+OK\r\n")
+
+    policy = TlsPolicy(verify=ssl.CERT_OPTIONAL)
+    out = tmp_path / "bundle.zip"
+    with (
+        DnsServer(NAMES) as dns_server,
+        serving(Echoing(server_context(pki, policy), policy)) as pop3,
+    ):
+        result = run_cli(
+            "check", "--json", "--no-system-resolver", "--resolver", dns_server.spec,
+            "--expect-network", "127.0.0.0/8", "--timeout", "2",
+            "--target", f"{MAIL}:{pop3.port}/pop3s", "--cert", str(pki.client_pem(tmp_path)),
+            "--pop3-user", "gateway", "--pop3-password-file", str(tmp_path / "pw"),
+            "--bundle", str(out),
+        )  # fmt: skip
+    assert result.exit_code == 3
+    assert "the bundle was not written: " in result.stderr
+    assert "holds the POP3 password" in result.stderr
+    assert re.search(r"report\.(html|json|txt) holds", result.stderr), result.stderr
+    assert password not in result.stderr + result.stdout  # the printed report is scrubbed
+    assert "-ERR wrong password: ***" in result.stdout
+    assert not out.exists()

@@ -1,0 +1,106 @@
+"""What is secret: proxy values in every form lose their credentials; the run's own
+secrets are found in every form they could take in a file."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import trustme
+from cryptography.hazmat.primitives import serialization
+
+from netdiag.environment import collect_environment
+from netdiag.secrecy import KnownSecrets, has_userinfo, key_forms, strip_userinfo
+
+PASSWORD = "S3cr/et@pw:x"
+
+PROXY_FORMS = [
+    (f"http://user:{PASSWORD}@proxy.klinik.local:3128", "http://***@proxy.klinik.local:3128"),
+    (f"user:{PASSWORD}@proxy.klinik.local:3128", "***@proxy.klinik.local:3128"),
+    (f"http://user:{PASSWORD}@[2001:db8::3]:3128/", "http://***@[2001:db8::3]:3128/"),
+    (f"user:{PASSWORD}@[2001:db8::3]:3128", "***@[2001:db8::3]:3128"),
+    (
+        f"http=user:{PASSWORD}@proxy:3128;https=proxy:3129",
+        "http=***@proxy:3128;https=proxy:3129",
+    ),
+    (
+        f"http://user:{PASSWORD}@proxy:3128 https://other:{PASSWORD}@proxy2:8080",
+        "http://***@proxy:3128 https://***@proxy2:8080",
+    ),
+    (
+        f"    Proxy Server(s) :  user:{PASSWORD}@proxy.klinik.local:8080\n"
+        "    Bypass List     :  <local>",
+        "    Proxy Server(s) :  ***@proxy.klinik.local:8080\n    Bypass List     :  <local>",
+    ),
+    ("http://proxy.klinik.local:3128", "http://proxy.klinik.local:3128"),
+    ("proxy:3128;<local>", "proxy:3128;<local>"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), PROXY_FORMS)
+def test_proxy_values_lose_their_credentials(value: str, expected: str) -> None:
+    stripped = strip_userinfo(value)
+    assert stripped == expected
+    for part in ("S3cr", "et@pw", PASSWORD):
+        assert part not in stripped
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "https_proxy", "ALL_PROXY"])
+@pytest.mark.parametrize(("value", "_"), PROXY_FORMS[:6])
+def test_environment_json_holds_no_proxy_password(
+    variable: str, value: str, _: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+    dumped = json.dumps(collect_environment())
+    assert "S3cr" not in dumped and "et@pw" not in dumped
+    assert "***@" in dumped
+
+
+def test_urls_with_credentials_are_recognised() -> None:
+    assert has_userinfo("see http://admin:pw@10.0.0.1/ for details")
+    assert has_userinfo("ftp://user@host/file")
+    assert not has_userinfo("http://proxy.local:3128 and mail1@dicommail.com")
+
+
+def test_every_form_of_the_known_secrets_is_found() -> None:
+    key = trustme.CA().issue_cert("gateway").private_key_pem.bytes()
+    private = serialization.load_pem_private_key(key, None)
+    known = KnownSecrets.of([("the POP3 password", PASSWORD.encode()), *key_forms(private)])
+    der = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    for data, name in [
+        (b"PASS " + PASSWORD.encode(), "the POP3 password"),
+        (base64.b64encode(PASSWORD.encode()), "the POP3 password (base64)"),
+        (PASSWORD.encode("utf-16-le"), "the POP3 password (UTF-16)"),
+        (b"blob" + der + b"blob", "the private key"),
+        (base64.b64encode(der), "the private key"),
+        (pem, "the private key"),
+    ]:
+        assert known.found_in(data).startswith(name), data[:40]
+    assert known.found_in(b"an ordinary report") == ""
+    assert known.scrub(f"USER x PASS {PASSWORD}") == "USER x PASS ***"
+
+
+def test_debug_output_is_scrubbed_of_every_part_of_a_live_secret() -> None:
+    from netdiag.secrets import Secret, scrub
+
+    secret = Secret("Prüfwört-Ä€-17".encode())
+    traceback_text = (
+        "UnicodeEncodeError: 'ascii' codec can't encode 'Prüfwört-Ä€-17'\n"
+        "  value = 'wört-Ä€'\n"
+    )
+    scrubbed = scrub(traceback_text)
+    for part in ("Prüfwört", "wört-Ä€", "Ä€-17"):
+        assert part not in scrubbed
+    assert "UnicodeEncodeError" in scrubbed
+    del secret
