@@ -286,11 +286,14 @@ def _checked(
     import contextlib
     import dataclasses
 
+    from netdiag.flows import FlowLog
+    from netdiag.report import CaptureStats
     from netdiag.run import run_check
 
+    flows = FlowLog() if capture else None
     with contextlib.ExitStack() as stack:
         capture_file = None
-        if capture:
+        if flows is not None:
             from netdiag.probes.capture import Capture, capture_filter, capture_path
 
             bpf = capture_filter(
@@ -298,20 +301,32 @@ def _checked(
                 [t.port for t in config.targets],
             )
             capture_file = stack.enter_context(
-                Capture(capture_path(capture_dir, f"check_{config.profile_name}"), bpf)
+                Capture(capture_path(capture_dir, f"check_{config.profile_name}"), bpf, flows)
             )
-        report = run_check(config, console)
+        report = run_check(config, console, flows)
         if trace:
             from netdiag.tracing import TraceSettings, trace_report
 
             report, problem = trace_report(
-                report, TraceSettings(timeout_s=min(config.timeout_s, 5.0))
+                report, TraceSettings(timeout_s=min(config.timeout_s, 5.0)), flows=flows
             )
             if problem:
                 console.warn(problem)
                 report = dataclasses.replace(report, notes=(*report.notes, problem))
     if capture_file is not None:
-        report = dataclasses.replace(report, captures=(*report.captures, str(capture_file.path)))
+        stats = CaptureStats(
+            path=str(capture_file.path), kept=capture_file.packets, dropped=capture_file.dropped
+        )
+        note = (
+            f"capture {capture_file.path.name}: kept {stats.kept} packets of netdiag's own "
+            f"flows, dropped {stats.dropped} of other processes"
+        )
+        report = dataclasses.replace(
+            report,
+            captures=(*report.captures, stats.path),
+            capture_stats=(*report.capture_stats, stats),
+            notes=(*report.notes, note),
+        )
     return report
 
 
@@ -652,6 +667,9 @@ def trace_command(
     if problem:
         _fallback(console, problem, address, port, timeout)
     captures: list[str] = []
+    from netdiag.flows import FlowLog
+
+    flows = FlowLog()
     with contextlib.ExitStack() as stack:
         if capture:
             from netdiag.probes.capture import Capture, capture_filter, capture_path
@@ -659,12 +677,14 @@ def trace_command(
             ports = [port] + ([control_port] if control_port else [])
             running = stack.enter_context(
                 Capture(
-                    capture_path(capture_dir, f"{host}_{port}"), capture_filter([address], ports)
+                    capture_path(capture_dir, f"{host}_{port}"),
+                    capture_filter([address], ports),
+                    flows,
                 )
             )
             captures.append(str(running.path))
         trace, control = trace_with_control(
-            address, port, control_port, TraceSettings(timeout, max_hops, probes)
+            address, port, control_port, TraceSettings(timeout, max_hops, probes), flows
         )
     if trace.error:
         _fallback(console, trace.error, address, port, timeout)

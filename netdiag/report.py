@@ -104,6 +104,16 @@ class EndpointResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureStats:
+    """One pcap of the run: how many of netdiag's own packets it kept, and how many packets
+    of other processes the capture saw and dropped."""
+
+    path: str
+    kept: int
+    dropped: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
     """A finished run."""
 
@@ -116,6 +126,7 @@ class Report:
     client_certificate: ClientCertificateObservation | None = None
     local_findings: tuple[Finding, ...] = ()
     captures: tuple[str, ...] = ()
+    capture_stats: tuple[CaptureStats, ...] = ()
 
     @property
     def status(self) -> Status:

@@ -27,6 +27,7 @@ from netdiag.diagnosis.interception import (
 from netdiag.diagnosis.tcp import describe_connect
 from netdiag.diagnosis.verification import TrustContext
 from netdiag.errors import DeadlineExpired
+from netdiag.flows import FlowLog
 from netdiag.observations import (
     ClientCertificateObservation,
     DnsAnswer,
@@ -81,8 +82,11 @@ class _Progress:
             return self._observation
 
 
-def run_check(config: CheckConfig, console: Console | None = None) -> Report:
-    """Probe every target of `config`, `config.repeat` times, and diagnose what was seen."""
+def run_check(
+    config: CheckConfig, console: Console | None = None, flows: FlowLog | None = None
+) -> Report:
+    """Probe every target of `config`, `config.repeat` times, and diagnose what was seen;
+    every flow opened is registered in `flows` (for a capture) when given."""
     console = console or Console()
     started_at = datetime.now(UTC)
     started = time.monotonic()
@@ -97,7 +101,7 @@ def run_check(config: CheckConfig, console: Console | None = None) -> Report:
         if number > 1 and not _pause(config.interval_s, console, prefix):
             rounds[-1].was_interrupted = True
             break
-        current = _probe_round(config, resolvers, console, prefix)
+        current = _probe_round(config, resolvers, console, prefix, flows)
         rounds.append(current)
         if current.was_interrupted:
             break
@@ -145,17 +149,29 @@ def _resolvers(config: CheckConfig) -> tuple[tuple[ResolverSpec, ...], list[str]
 
 
 def _probe_round(
-    config: CheckConfig, resolvers: tuple[ResolverSpec, ...], console: Console, prefix: str
+    config: CheckConfig,
+    resolvers: tuple[ResolverSpec, ...],
+    console: Console,
+    prefix: str,
+    flows: FlowLog | None,
 ) -> _Round:
     deadline = Deadline.after(config.deadline_s)
     current = _Round()
-    current.dns, current.was_interrupted = _resolve(config, resolvers, deadline, console, prefix)
+    current.dns, current.was_interrupted = _resolve(
+        config, resolvers, deadline, console, prefix, flows
+    )
     progress = {t: _Progress(current.dns.get(t.host)) for t in config.targets}
     if current.was_interrupted:
         current.endpoints = {t: p.snapshot(INTERRUPTED) for t, p in progress.items()}
         return current
     tasks = [
-        partial(_probe_endpoint, config, target, progress[target], deadline, retry_pause_s(n))
+        partial(
+            _probe_endpoint,
+            config,
+            target,
+            progress[target],
+            _Pacing(deadline, retry_pause_s(n), flows),
+        )
         for n, target in enumerate(config.targets)
     ]
     outcome = run_all(
@@ -197,6 +213,7 @@ def _resolve(
     deadline: Deadline,
     console: Console,
     prefix: str,
+    flows: FlowLog | None,
 ) -> tuple[dict[str, DnsObservation], bool]:
     """Every host name of the profile from every resolver; a query that the deadline or
     Ctrl-C left unanswered is recorded as skipped, not as the resolver's silence."""
@@ -206,7 +223,9 @@ def _resolve(
     for host in hosts:
         for resolver in resolvers:
             for qtype in QTYPES:
-                tasks.append(partial(_query, host, resolver, qtype, config.timeout_s, deadline))
+                tasks.append(
+                    partial(_query, host, resolver, qtype, config.timeout_s, deadline, flows)
+                )
                 queries.append((host, resolver.name, qtype))
         if config.uses_system_resolver:
             tasks.append(partial(_lookup_os, host, config.timeout_s, deadline))
@@ -227,14 +246,24 @@ def _resolve(
     return dns, outcome.was_interrupted
 
 
+@dataclass(frozen=True, slots=True)
+class _Pacing:
+    """What every step of one endpoint's probe shares: the run's deadline, the pause before
+    its one retry, and where its flows are registered for a capture."""
+
+    deadline: Deadline
+    pause_s: float
+    flows: FlowLog | None = None
+
+
 def _probe_endpoint(
-    config: CheckConfig, target: Target, progress: _Progress, deadline: Deadline, pause_s: float
+    config: CheckConfig, target: Target, progress: _Progress, pacing: _Pacing
 ) -> bool:
     """Reach every address of the endpoint, then run its protocol on the connection the
     reachability probe opened to the first open address; True once finished. Whatever
     goes wrong inside stays with this endpoint: the others finish."""
     try:
-        _reach_and_converse(config, target, progress, deadline, pause_s)
+        _reach_and_converse(config, target, progress, pacing)
     except Exception as error:  # noqa: BLE001 - contained: this endpoint's finding
         progress.record(error=describe_error(error))
     return True
@@ -248,8 +277,9 @@ def describe_error(error: BaseException) -> str:
 
 
 def _reach_and_converse(
-    config: CheckConfig, target: Target, progress: _Progress, deadline: Deadline, pause_s: float
+    config: CheckConfig, target: Target, progress: _Progress, pacing: _Pacing
 ) -> None:
+    deadline, pause_s = pacing.deadline, pacing.pause_s
     dns = progress.snapshot().dns
     if target.is_address_literal:
         addresses: tuple[str, ...] = (target.host,)
@@ -259,7 +289,7 @@ def _reach_and_converse(
         progress.record(reached=ProbeStep.RESOLVE)
         return
     addresses = addresses[: config.max_addresses]
-    with _Connections(addresses, target.port, config.timeout_s, deadline, pause_s) as connections:
+    with _Connections(addresses, target.port, config.timeout_s, pacing) as connections:
         chosen = connections.first_open()
         if chosen is None:
             progress.record(tcp=connections.wait_all())
@@ -270,7 +300,7 @@ def _reach_and_converse(
             progress.record(tcp=connections.wait_all(), reached=ProbeStep.DONE)
             return
         progress.record(reached=ProbeStep.PROTOCOL)
-        first = _converse(config, target, address, deadline, connected)
+        first = _converse(config, target, address, pacing, connected)
         progress.add_attempt(first)
         progress.record(tcp=connections.wait_all())
     if first.stopped_at is ProtocolStage.DONE:
@@ -279,7 +309,7 @@ def _reach_and_converse(
     if not is_worth_retrying(first) or deadline.remaining() < 2 * pause_s:
         return
     time.sleep(pause_s)  # a device that restarts needs a moment to listen again
-    second = _converse(config, target, address, deadline, None)
+    second = _converse(config, target, address, pacing, None)
     progress.add_attempt(second)
     if second.stopped_at is ProtocolStage.DONE:
         progress.record(reached=ProbeStep.DONE)
@@ -322,8 +352,7 @@ class _Connections:
         addresses: tuple[str, ...],
         port: int,
         timeout: float,
-        deadline: Deadline,
-        pause_s: float,
+        pacing: _Pacing,
     ) -> None:
         self._addresses = addresses
         self._lock = threading.Lock()
@@ -335,7 +364,7 @@ class _Connections:
         for index, address in enumerate(addresses):
             threading.Thread(
                 target=self._connect,
-                args=(index, address, port, timeout, deadline, pause_s),
+                args=(index, address, port, timeout, pacing),
                 name=f"netdiag-connect-{address}",
                 daemon=True,
             ).start()
@@ -346,17 +375,17 @@ class _Connections:
         address: str,
         port: int,
         timeout: float,
-        deadline: Deadline,
-        pause_s: float,
+        pacing: _Pacing,
     ) -> None:
+        deadline, pause_s = pacing.deadline, pacing.pause_s
         try:
-            result = connect_tcp(address, port, deadline.step(timeout))
+            result = connect_tcp(address, port, deadline.step(timeout), pacing.flows)
             first = result[0]
             if first.outcome is TcpOutcome.REFUSED and deadline.remaining() > 2 * pause_s:
                 # A device that restarts (an interceptor under load) refuses for a moment;
                 # a rule that rejects refuses again. One more connect tells them apart.
                 time.sleep(pause_s)
-                second, sock = connect_tcp(address, port, deadline.step(timeout))
+                second, sock = connect_tcp(address, port, deadline.step(timeout), pacing.flows)
                 earlier = f"{describe_connect(first)}; tried again {pause_s:g} s later"
                 result = (dataclasses.replace(second, earlier=earlier), sock)
         except DeadlineExpired as e:
@@ -412,48 +441,46 @@ def _converse(
     config: CheckConfig,
     target: Target,
     address: str,
-    deadline: Deadline,
+    pacing: _Pacing,
     connected: Connected | None,
 ) -> ProtocolObservation:
     """The protocol dialogue of the endpoint's service on one open address: on the
     reachability probe's connection when `connected` is given, else on a new one."""
     settings = TlsSettings(identity=config.identity)
     server_name = "" if target.is_address_literal else target.host
+    common = (address, target.port, server_name, settings, config.timeout_s, pacing.deadline)
     if target.service is Service.SMTP_STARTTLS:
         from netdiag.probes.smtp import probe_smtp
 
-        return probe_smtp(
-            address, target.port, server_name, settings, config.timeout_s, deadline, connected
-        )
+        return probe_smtp(*common, connected, pacing.flows)
     if target.service is Service.POP3S:
         from netdiag.probes.pop3s import probe_pop3s
 
         return probe_pop3s(
-            address,
-            target.port,
-            server_name,
-            settings,
-            config.timeout_s,
-            deadline,
+            *common,
             connected,
+            pacing.flows,
             login=config.pop3_login,
             login_kind=config.pop3_login_kind,
         )
     from netdiag.probes.tlsport import probe_tls_port
 
-    return probe_tls_port(
-        address, target.port, server_name, settings, config.timeout_s, deadline, connected
-    )
+    return probe_tls_port(*common, connected, pacing.flows)
 
 
 def _query(
-    host: str, resolver: ResolverSpec, qtype: str, timeout: float, deadline: Deadline
+    host: str,
+    resolver: ResolverSpec,
+    qtype: str,
+    timeout: float,
+    deadline: Deadline,
+    flows: FlowLog | None,
 ) -> DnsAnswer:
     try:
         step = deadline.step(timeout)
     except DeadlineExpired:
         return _skipped(resolver.name, qtype)
-    return _cut_by_deadline(query_addresses(host, resolver, qtype, step), step, timeout)
+    return _cut_by_deadline(query_addresses(host, resolver, qtype, step, flows), step, timeout)
 
 
 def _lookup_os(host: str, timeout: float, deadline: Deadline) -> DnsAnswer:

@@ -13,6 +13,7 @@ from netdiag.concurrency import run_all
 from netdiag.deadline import Deadline
 from netdiag.diagnosis.mtu import diagnose_mtu
 from netdiag.diagnosis.trace import diagnose_trace
+from netdiag.flows import FlowLog
 from netdiag.observations import MtuObservation, TcpOutcome, TraceObservation
 from netdiag.probes.mtu import probe_mtu
 from netdiag.probes.raw import raw_socket_problem
@@ -38,7 +39,11 @@ def trace_budget_s(settings: TraceSettings) -> float:
 
 
 def trace_with_control(
-    address: str, port: int, control_port: int | None, settings: TraceSettings
+    address: str,
+    port: int,
+    control_port: int | None,
+    settings: TraceSettings,
+    flows: FlowLog | None = None,
 ) -> tuple[TraceObservation, TraceObservation | None]:
     """The trace and, at the same time, the control trace to a port expected open."""
     run = partial(
@@ -46,6 +51,7 @@ def trace_with_control(
         timeout=settings.timeout_s,
         max_hops=settings.max_hops,
         probes_per_hop=settings.probes_per_hop,
+        flows=flows,
     )
     control: list[TraceObservation] = []
 
@@ -90,7 +96,9 @@ def _control_port(report: Report, endpoint: EndpointResult) -> int | None:
     return None
 
 
-def trace_report(report: Report, settings: TraceSettings, parallel: int = 8) -> tuple[Report, str]:
+def trace_report(
+    report: Report, settings: TraceSettings, parallel: int = 8, flows: FlowLog | None = None
+) -> tuple[Report, str]:
     """The report with traces (and MTU probes for stalled handshakes) of the endpoints that
     need them; the second value says why nothing was traced, if so."""
     chosen = [e for e in report.endpoints if needs_trace(e)]
@@ -100,7 +108,7 @@ def trace_report(report: Report, settings: TraceSettings, parallel: int = 8) -> 
     if problem:
         return report, f"no trace: {problem}; the connect() results above stand"
     tasks: list[Callable[[], EndpointResult]] = [
-        partial(_trace_endpoint, e, _control_port(report, e), settings) for e in chosen
+        partial(_trace_endpoint, e, _control_port(report, e), settings, flows) for e in chosen
     ]
     outcome = run_all(tasks, limit=parallel, deadline=Deadline.after(trace_budget_s(settings)))
     traced = {id(e): result for e, result in zip(chosen, outcome.results, strict=True) if result}
@@ -109,15 +117,20 @@ def trace_report(report: Report, settings: TraceSettings, parallel: int = 8) -> 
 
 
 def _trace_endpoint(
-    endpoint: EndpointResult, control_port: int | None, settings: TraceSettings
+    endpoint: EndpointResult,
+    control_port: int | None,
+    settings: TraceSettings,
+    flows: FlowLog | None,
 ) -> EndpointResult:
     address = endpoint.tcp[0].address
-    trace, control = trace_with_control(address, endpoint.target.port, control_port, settings)
+    trace, control = trace_with_control(
+        address, endpoint.target.port, control_port, settings, flows
+    )
     findings: list[Finding] = list(endpoint.findings)
     findings += diagnose_trace(endpoint.target.label, trace, control)
     mtu: MtuObservation | None = None
     if is_stalled(endpoint):
-        mtu = probe_mtu(address, timeout=settings.timeout_s)
+        mtu = probe_mtu(address, timeout=settings.timeout_s, flows=flows)
         findings += diagnose_mtu(endpoint.target.label, mtu, is_stalled=True)
     return dataclasses.replace(
         endpoint, findings=tuple(findings), trace=trace, control_trace=control, mtu=mtu

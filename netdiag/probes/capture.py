@@ -1,4 +1,9 @@
-"""Packet capture of a run's own traffic into a pcap file (scapy), for the support ticket."""
+"""Packet capture of a run's own traffic into a pcap file (scapy), for the support ticket.
+
+The kernel filter is broad (the endpoints' TCP ports, UDP, ICMP); each packet is then kept
+only if it belongs to one of netdiag's own flows (`netdiag.flows`), decided in Python
+before anything is written: another process's packet never touches the disk, not even a
+temporary file."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from netdiag.errors import NetdiagError
+from netdiag.flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
 
 # Let the sniffer's sockets open before the first probe leaves.
@@ -22,15 +28,16 @@ class CaptureError(NetdiagError):
 
 
 def capture_filter(addresses: Sequence[str], ports: Sequence[int]) -> str:
-    """BPF for the probes' own traffic: to and from the endpoints' addresses and ports,
-    and the ICMP errors about them."""
+    """BPF that lets through what could be the probes' traffic: TCP to and from the
+    endpoints' ports (and addresses, when they are given as such), UDP (the resolvers
+    asked, on whatever port), and ICMP from anyone (a router's error about our SYN comes
+    from the router). Which of it is ours is decided per packet afterwards."""
     port_part = " or ".join(f"port {p}" for p in sorted(set(ports)))
-    tcp = f"(tcp and ({port_part}))" if port_part else "tcp"
-    wanted = f"({tcp} or icmp or icmp6)"
+    tcp = f"tcp and ({port_part})" if port_part else "tcp"
     if addresses:
         hosts = " or ".join(f"host {a}" for a in sorted(set(addresses)))
-        wanted = f"({wanted} and ({hosts}))"
-    return wanted
+        tcp = f"{tcp} and ({hosts})"
+    return f"({tcp}) or udp or icmp or icmp6"
 
 
 def capture_path(directory: Path, label: str, now: datetime | None = None) -> Path:
@@ -40,12 +47,15 @@ def capture_path(directory: Path, label: str, now: datetime | None = None) -> Pa
 
 
 class Capture:
-    """Capture on every interface while the `with` block runs."""
+    """Capture netdiag's own packets on every interface while the `with` block runs;
+    `packets` is how many were kept, `dropped` how many of other processes were not."""
 
-    def __init__(self, path: Path, bpf: str) -> None:
+    def __init__(self, path: Path, bpf: str, flows: FlowLog) -> None:
         self.path = path
         self.bpf = bpf
+        self.flows = flows
         self.packets = 0
+        self.dropped = 0
         self._sniffer: Any = None
         self._writer: Any = None
 
@@ -53,6 +63,11 @@ class Capture:
         problem = raw_socket_problem()
         if problem:
             raise CaptureError(problem)
+        # The layers first: the sniffer dissects with what is loaded, and a packet it
+        # cannot dissect could not be told ours.
+        import scapy.layers.inet
+        import scapy.layers.inet6
+        import scapy.layers.l2  # noqa: F401
         from scapy.arch import get_if_list
         from scapy.sendrecv import AsyncSniffer
         from scapy.utils import PcapWriter
@@ -65,8 +80,15 @@ class Capture:
             raise CaptureError(f"cannot write {self.path}: {e.strerror or e}") from None
 
         def keep(packet: Any) -> None:
-            self.packets += 1
-            self._writer.write(packet)
+            try:
+                is_own = self.flows.is_own(packet)
+            except Exception:  # noqa: BLE001 - a packet scapy cannot dissect is not known ours
+                is_own = False
+            if is_own:
+                self.packets += 1
+                self._writer.write(packet)
+            else:
+                self.dropped += 1
 
         try:
             self._sniffer = AsyncSniffer(

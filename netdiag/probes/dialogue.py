@@ -11,8 +11,16 @@ from typing import Any
 
 from netdiag.deadline import Deadline
 from netdiag.errors import DeadlineExpired
+from netdiag.flows import FlowLog
 from netdiag.identity import ClientIdentity
-from netdiag.observations import ProtocolObservation, ProtocolStage, StageFailure, TlsObservation
+from netdiag.observations import (
+    ProtocolObservation,
+    ProtocolStage,
+    StageFailure,
+    TcpObservation,
+    TcpOutcome,
+    TlsObservation,
+)
 from netdiag.probes.lines import (
     LineReader,
     LineTooLong,
@@ -23,6 +31,7 @@ from netdiag.probes.lines import (
     TlsAlert,
     Transcript,
 )
+from netdiag.probes.tcp import connect_tcp
 from netdiag.probes.tls import TlsTransport, handshake
 
 # How long to listen for a TLS 1.3 post-handshake alert: a few round trips (measured by
@@ -54,6 +63,7 @@ class Dialogue:
         timeout: float,
         deadline: Deadline,
         connected: Connected | None = None,
+        flows: FlowLog | None = None,
     ) -> None:
         self.fields: dict[str, Any] = {"service": service, "address": address, "port": port}
         self.timeout = timeout
@@ -65,6 +75,7 @@ class Dialogue:
         self.connect_s = 0.0
         self.has_listened = False
         self.connected = connected
+        self.flows = flows
 
     def until(self) -> float:
         """The absolute end of the next step: its timeout, cut to the run's deadline."""
@@ -80,13 +91,16 @@ class Dialogue:
             self.sock = sock
             self.transcript.add("-", f"connected to {where} (the reachability probe's connection)")
         else:
-            family = socket.AF_INET6 if ":" in self.fields["address"] else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            self.sock = sock
-            sock.settimeout(self.deadline.step(self.timeout))
-            started = time.monotonic()
-            sock.connect((self.fields["address"], self.fields["port"]))
-            self.connect_s = time.monotonic() - started
+            observation, opened = connect_tcp(
+                self.fields["address"],
+                self.fields["port"],
+                self.deadline.step(self.timeout),
+                self.flows,
+            )
+            if opened is None:
+                raise _connect_error(observation)
+            sock = self.sock = opened
+            self.connect_s = observation.elapsed_ms / 1000
             self.transcript.add("-", f"connected to {where}")
         self.reader = LineReader(PlainTransport(sock), self.transcript)
         return self.reader
@@ -197,6 +211,15 @@ class Dialogue:
     def finish(self) -> ProtocolObservation:
         self.close()
         return ProtocolObservation(**self.fields, transcript=tuple(self.transcript.lines))
+
+
+def _connect_error(observation: TcpObservation) -> OSError:
+    """The exception a failed connect of a retry stands for, for `stop_on`."""
+    if observation.outcome is TcpOutcome.REFUSED:
+        return ConnectionRefusedError(observation.errno, observation.detail)
+    if observation.outcome is TcpOutcome.TIMEOUT:
+        return TimeoutError(observation.detail)
+    return OSError(observation.errno, observation.detail or observation.outcome.value)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

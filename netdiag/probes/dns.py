@@ -25,6 +25,7 @@ import dns.rdatatype
 import dns.resolver
 
 from netdiag.config import ResolverSpec
+from netdiag.flows import FlowLog
 from netdiag.observations import DnsAnswer, DnsOutcome
 
 OS_RESOLVER = "os (getaddrinfo)"
@@ -51,22 +52,31 @@ def system_resolvers() -> tuple[tuple[ResolverSpec, ...], str]:
 
 
 @contextlib.contextmanager
-def _udp_socket(resolver: ResolverSpec) -> Iterator[socket.socket | None]:
+def _udp_socket(
+    resolver: ResolverSpec, flows: FlowLog | None = None
+) -> Iterator[socket.socket | None]:
     """A connected UDP socket, so that the ICMP "port unreachable" of a resolver that is not
-    there ends the query at once instead of after the timeout. Not on Windows, where
-    dnspython's sendto() on a connected socket fails (WSAEISCONN): there dnspython makes its
-    own socket and waits."""
-    if sys.platform == "win32":
+    there ends the query at once instead of after the timeout. Not connected on Windows,
+    where dnspython's sendto() on a connected socket fails (WSAEISCONN): there the socket is
+    only bound (so that a capture knows its port), or left to dnspython without a capture."""
+    family = socket.AF_INET6 if ":" in resolver.address else socket.AF_INET
+    if sys.platform == "win32" and flows is None:
         yield None
         return
-    family = socket.AF_INET6 if ":" in resolver.address else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as udp:
         udp.setblocking(False)
-        udp.connect((resolver.address, resolver.port))
+        if sys.platform == "win32":
+            udp.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))  # noqa: S104
+        else:
+            udp.connect((resolver.address, resolver.port))
+        if flows is not None:
+            flows.add("udp", udp.getsockname()[1], resolver.address, resolver.port)
         yield udp
 
 
-def query_addresses(host: str, resolver: ResolverSpec, qtype: str, timeout: float) -> DnsAnswer:
+def query_addresses(
+    host: str, resolver: ResolverSpec, qtype: str, timeout: float, flows: FlowLog | None = None
+) -> DnsAnswer:
     """Ask `resolver` for the `qtype` records of `host`, following the CNAMEs it returns."""
     query = dns.message.make_query(dns.name.from_text(host), qtype)
     query.flags |= dns.flags.RD
@@ -84,7 +94,7 @@ def query_addresses(host: str, resolver: ResolverSpec, qtype: str, timeout: floa
         )
 
     try:
-        with _udp_socket(resolver) as udp:
+        with _udp_socket(resolver, flows) as udp:
             response, _ = dns.query.udp_with_fallback(
                 query,
                 resolver.address,

@@ -10,6 +10,7 @@ import socket
 import struct
 import sys
 
+from netdiag.flows import FlowLog
 from netdiag.observations import MtuObservation
 from netdiag.probes.raw import raw_socket_problem
 
@@ -39,7 +40,7 @@ def interface_mtu(address: str) -> tuple[str, int]:
     return interface, int(mtu)
 
 
-def probe_mtu(address: str, *, timeout: float) -> MtuObservation:
+def probe_mtu(address: str, *, timeout: float, flows: FlowLog | None = None) -> MtuObservation:
     problem = raw_socket_problem()
     if problem:
         return MtuObservation(destination=address, interface_mtu=0, error=problem)
@@ -54,6 +55,8 @@ def probe_mtu(address: str, *, timeout: float) -> MtuObservation:
     _, mtu = interface_mtu(address)
     sizes = sorted({s for s in SIZES_V4 if s <= mtu} | {mtu})
     ident = random.randint(1, 0xFFFF)  # noqa: S311 - an ICMP identifier, not a secret
+    if flows is not None:
+        flows.add("icmp-echo", ident, address, 0)
     packets = [
         IP(dst=address, flags="DF") / ICMP(id=ident, seq=index) / Raw(b"\x00" * (size - 28))
         for index, size in enumerate(sizes)

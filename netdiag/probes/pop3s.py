@@ -4,6 +4,7 @@ greeting, CAPA, optionally a login, QUIT."""
 from __future__ import annotations
 
 from netdiag.deadline import Deadline
+from netdiag.flows import FlowLog
 from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader
@@ -49,12 +50,13 @@ def probe_pop3s(
     timeout: float,
     deadline: Deadline,
     connected: Connected | None = None,
+    flows: FlowLog | None = None,
     login: tuple[str, Secret] | None = None,
     login_kind: str = "mailbox",
 ) -> ProtocolObservation:
     """The POP3S dialogue; `login` is (user, password) when a login is wanted, `login_kind`
     says whether it is the mailbox's own ("mailbox") or a made-up user ("probe")."""
-    dialogue = Dialogue("pop3s", address, port, timeout, deadline, connected)
+    dialogue = Dialogue("pop3s", address, port, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
     try:
         dialogue.connect()

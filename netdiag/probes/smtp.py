@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 
 from netdiag.deadline import Deadline
+from netdiag.flows import FlowLog
 from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader, PeerClosed
@@ -101,9 +102,10 @@ def probe_smtp(
     timeout: float,
     deadline: Deadline,
     connected: Connected | None = None,
+    flows: FlowLog | None = None,
 ) -> ProtocolObservation:
     """The SMTP dialogue up to and past STARTTLS; every outcome becomes an observation."""
-    dialogue = Dialogue("smtp-starttls", address, port, timeout, deadline, connected)
+    dialogue = Dialogue("smtp-starttls", address, port, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
     try:
         reader = dialogue.connect()

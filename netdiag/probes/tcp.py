@@ -16,6 +16,7 @@ import struct
 import sys
 import time
 
+from netdiag.flows import FlowLog
 from netdiag.observations import IcmpReport, TcpObservation, TcpOutcome
 
 # Windows Sockets error numbers (winsock2.h); Python on Windows reports these in errno.
@@ -92,7 +93,7 @@ def probe_tcp(address: str, port: int, timeout: float) -> TcpObservation:
 
 
 def connect_tcp(
-    address: str, port: int, timeout: float
+    address: str, port: int, timeout: float, flows: FlowLog | None = None
 ) -> tuple[TcpObservation, socket.socket | None]:
     """Connect to `address`:`port` within `timeout` seconds; the connected socket is
     returned open (the caller owns it) so that the protocol can run on this very
@@ -130,6 +131,10 @@ def connect_tcp(
     is_handed_over = False
     try:
         _ask_for_icmp_errors(sock, version)
+        if flows is not None:
+            # Our port before the SYN leaves: the capture keeps this flow from its first packet.
+            sock.bind(("::" if version == 6 else "0.0.0.0", 0))  # noqa: S104 - outgoing only
+            flows.add("tcp", sock.getsockname()[1], address, port)
         sock.settimeout(timeout)
         try:
             sock.connect((address, port))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from netdiag.deadline import Deadline
+from netdiag.flows import FlowLog
 from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, TlsSettings
 from netdiag.probes.lines import PeerClosed, PeerTimeout, quote
@@ -45,8 +46,9 @@ def probe_tls_port(
     timeout: float,
     deadline: Deadline,
     connected: Connected | None = None,
+    flows: FlowLog | None = None,
 ) -> ProtocolObservation:
-    dialogue = Dialogue("tls", address, port, timeout, deadline, connected)
+    dialogue = Dialogue("tls", address, port, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
     try:
         dialogue.connect()

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 
+from netdiag.flows import FlowLog
 from netdiag.observations import HopReply, TraceObservation
 from netdiag.probes.raw import raw_socket_problem
 
@@ -26,6 +27,7 @@ def probe_trace(
     timeout: float,
     max_hops: int = MAX_HOPS,
     probes_per_hop: int = PROBES_PER_HOP,
+    flows: FlowLog | None = None,
 ) -> TraceObservation:
     base = TraceObservation(
         destination=address,
@@ -47,6 +49,8 @@ def probe_trace(
     for ttl in range(1, max_hops + 1):
         for n in range(probes_per_hop):
             sport = first_port + (ttl - 1) * probes_per_hop + n
+            if flows is not None:
+                flows.add("tcp", sport, address, port)
             layer3 = IPv6(dst=address, hlim=ttl) if is_v6 else IP(dst=address, ttl=ttl)
             packets.append(
                 layer3 / TCP(sport=sport, dport=port, flags="S", seq=random.getrandbits(32))

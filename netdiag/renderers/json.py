@@ -67,6 +67,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "interrupted": report.was_interrupted,
         "notes": list(report.notes),
         "captures": list(report.captures),
+        "capture_stats": plain(report.capture_stats),
         "local": {
             "client_certificate": plain(report.client_certificate),
             "findings": [finding_to_dict(f) for f in report.local_findings],

@@ -96,8 +96,7 @@ def test_debug_output_is_scrubbed_of_every_part_of_a_live_secret() -> None:
 
     secret = Secret("Prüfwört-Ä€-17".encode())
     traceback_text = (
-        "UnicodeEncodeError: 'ascii' codec can't encode 'Prüfwört-Ä€-17'\n"
-        "  value = 'wört-Ä€'\n"
+        "UnicodeEncodeError: 'ascii' codec can't encode 'Prüfwört-Ä€-17'\n  value = 'wört-Ä€'\n"
     )
     scrubbed = scrub(traceback_text)
     for part in ("Prüfwört", "wört-Ä€", "Ä€-17"):
