@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shutil
 import ssl
@@ -28,6 +29,12 @@ from tests.servers.pki import Pki, make_pki
 from tests.servers.tcp import closed_port
 
 PASSWORD = "Bundle-Secret-Pw-31"
+PROXY_PASSWORD = "Pr0xy/pw@31"
+# Proxy settings as a gateway has them: without a scheme, with "/" and "@" in the password.
+PROXIES = {
+    "HTTP_PROXY": f"svc-gateway:{PROXY_PASSWORD}@proxy.klinik.local:3128",
+    "https_proxy": f"http://svc-gateway:{PROXY_PASSWORD}@[2001:db8::3128]:3128",
+}
 MAIL = "mail1.dicommail.com"
 
 
@@ -40,6 +47,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     (directory / "pw").write_text(PASSWORD, "utf-8")
     pins = vendor_pins(pki, directory)
     policy = TlsPolicy()
+    saved = {k: os.environ.get(k) for k in PROXIES}
+    os.environ.update(PROXIES)
     with (
         DnsServer(NAMES) as dns_server,
         serving(SmtpHandler(server_context(pki, policy), policy)) as smtp,
@@ -79,6 +88,11 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                 "bundle", *common, "--out", str(redacted), "--redact", "--lang", "en"
             ),
         }
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         yield {
             "pki": pki,
             "plain": plain,
@@ -314,3 +328,15 @@ def test_a_secret_in_a_file_of_the_bundle_stops_it_naming_the_file(tmp_path: Pat
     assert password not in result.stderr + result.stdout  # the printed report is scrubbed
     assert "-ERR wrong password: ***" in result.stdout
     assert not out.exists()
+
+
+@pytest.mark.parametrize("bundle", ["plain", "redacted"])
+def test_no_proxy_password_in_any_file_of_either_bundle(
+    scenario: dict[str, Any], bundle: str
+) -> None:
+    files = read_zip(scenario[bundle])
+    for name, data in files.items():
+        for part in (PROXY_PASSWORD, "Pr0xy", "pw@31"):
+            assert part.encode() not in data, f"{bundle}:{name}"
+    proxies = json.loads(files["environment.json"])["proxy_environment"]
+    assert proxies["HTTP_PROXY"].startswith("***@")

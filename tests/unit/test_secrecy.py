@@ -62,6 +62,7 @@ def test_urls_with_credentials_are_recognised() -> None:
     assert has_userinfo("see http://admin:pw@10.0.0.1/ for details")
     assert has_userinfo("ftp://user@host/file")
     assert not has_userinfo("http://proxy.local:3128 and mail1@dicommail.com")
+    assert not has_userinfo("http://***@proxy.local:3128")  # already stripped
 
 
 def test_every_form_of_the_known_secrets_is_found() -> None:
