@@ -44,9 +44,7 @@ def _strip_one(item: str) -> str:
 
 def has_userinfo(text: str) -> bool:
     """Whether `text` holds a URL with a user name or password in it."""
-    return any(
-        m.group("userinfo") not in ("@", f"{HIDDEN}@") for m in _URL_USERINFO.finditer(text)
-    )
+    return any(m.group("userinfo") not in ("@", f"{HIDDEN}@") for m in _URL_USERINFO.finditer(text))
 
 
 @dataclass(frozen=True, slots=True)
