@@ -30,3 +30,14 @@ def test_the_example_pin_file_parses() -> None:
     example = README.parent / "certs" / "example-pins.toml"
     pins = load_pins([example])
     assert len(pins.pins) == 1 and pins.records[0].endpoint == "mail1.dicommail.com:25"
+
+
+def test_every_code_has_a_german_title_and_remedy() -> None:
+    import tomllib
+
+    german = tomllib.loads(
+        (README.parent / "netdiag" / "data" / "catalogue_de.toml").read_text("utf-8")
+    )
+    assert sorted(set(CATALOGUE) - set(german)) == []
+    for code, entry in german.items():
+        assert entry["title"] and ("remedy" in entry), code
