@@ -21,6 +21,7 @@ from netdiag.report import Status
 
 if TYPE_CHECKING:
     from netdiag.config import CheckConfig
+    from netdiag.hostreq import HostRequirements
     from netdiag.report import Report
 
 app = typer.Typer(
@@ -100,6 +101,29 @@ TrustStoreOption = Annotated[
         help="PEM bundle to use as this machine's trust store (default: the system's).",
     ),
 ]
+
+DataDriveOption = Annotated[
+    str | None,
+    typer.Option("--data-drive", help="JiveX's data drive (default from the profile: D:\\)."),
+]
+ArchiveDriveOption = Annotated[
+    str | None,
+    typer.Option("--archive-drive", help="JiveX's archive drive (default: E:\\)."),
+]
+BackupDirOption = Annotated[
+    str | None,
+    typer.Option("--backup-dir", help="The nightly backups' folder (default: E:\\backup)."),
+]
+
+
+def _host_requirements(
+    profile: Path | None, data_drive: str | None, archive_drive: str | None, backup_dir: str | None
+) -> tuple[HostRequirements, str]:
+    """The profile's `[host]` requirements with the paths given on the command line."""
+    from netdiag.targets import load_profile
+
+    loaded = load_profile(profile)
+    return loaded.host.with_paths(data_drive, archive_drive, backup_dir), loaded.name
 
 
 def _console(ctx: typer.Context) -> Console:
@@ -202,6 +226,13 @@ def check(
     ] = False,
     capture: CaptureOption = False,
     capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR,
+    host: Annotated[
+        bool,
+        typer.Option("--host", help="Also check the gateway against the system requirements."),
+    ] = False,
+    data_drive: DataDriveOption = None,
+    archive_drive: ArchiveDriveOption = None,
+    backup_dir: BackupDirOption = None,
     bundle: Annotated[
         Path | None,
         typer.Option("--bundle", help="Also write a support bundle (zip) to this file."),
@@ -245,6 +276,11 @@ def check(
         trust_store=trust_store,
     )
     report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
+    if host or bundle is not None:
+        from netdiag.hostcheck import with_host
+
+        requirements, _ = _host_requirements(profile, data_drive, archive_drive, backup_dir)
+        report = with_host(report, requirements)
     rendered = render(report, OutputFormat.JSON if json_output else output_format)
     # A peer may quote a secret back (a server echoing the password): never on the console.
     console.out(config.known_secrets.scrub(rendered))
@@ -766,6 +802,9 @@ def bundle_command(
     trace: Annotated[bool, typer.Option("--trace", help="Trace blocked endpoints (root).")] = False,
     capture: CaptureOption = False,
     capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR,
+    data_drive: DataDriveOption = None,
+    archive_drive: ArchiveDriveOption = None,
+    backup_dir: BackupDirOption = None,
     lang: LangOption = None,
     redact: RedactOption = False,
 ) -> None:
@@ -788,11 +827,39 @@ def bundle_command(
     )
     config = endpoints.config(pins, trust_store)
     report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
+    from netdiag.hostcheck import with_host
+
+    requirements, _ = _host_requirements(profile, data_drive, archive_drive, backup_dir)
+    report = with_host(report, requirements)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     written = _write_bundle(
         report, out or Path(f"netdiag-bundle_{stamp}.zip"), lang, redact, config
     )
     console.out(f"{report.status.name}: support bundle written to {written}")
+    raise typer.Exit(int(report.status))
+
+
+@app.command("host")
+def host_command(
+    ctx: typer.Context,
+    profile: ProfileOption = None,
+    data_drive: DataDriveOption = None,
+    archive_drive: ArchiveDriveOption = None,
+    backup_dir: BackupDirOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json, checkmk or html.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """The gateway against the vendor's system requirements: OS, updates, CPU, memory,
+    drives, backups, antivirus exclusions, shares, remote maintenance."""
+    from netdiag.hostcheck import host_report
+    from netdiag.render import render
+
+    console = _console(ctx)
+    requirements, name = _host_requirements(profile, data_drive, archive_drive, backup_dir)
+    report = host_report(requirements, name)
+    console.out(render(report, OutputFormat.JSON if json_output else output_format))
     raise typer.Exit(int(report.status))
 
 

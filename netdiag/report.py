@@ -10,6 +10,7 @@ from enum import IntEnum, StrEnum
 from netdiag.observations import (
     ClientCertificateObservation,
     DnsObservation,
+    HostObservation,
     MtuObservation,
     ProtocolObservation,
     TcpObservation,
@@ -104,6 +105,19 @@ class EndpointResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HostResult:
+    """The gateway itself against the vendor's requirements (`netdiag host`)."""
+
+    observation: HostObservation
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        return worst(f.severity.status for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CaptureStats:
     """One pcap of the run: how many of netdiag's own packets it kept, and how many packets
     of other processes the capture saw and dropped."""
@@ -127,8 +141,11 @@ class Report:
     local_findings: tuple[Finding, ...] = ()
     captures: tuple[str, ...] = ()
     capture_stats: tuple[CaptureStats, ...] = ()
+    host: HostResult | None = None
 
     @property
     def status(self) -> Status:
-        local = (f.severity.status for f in self.local_findings)
+        local = [f.severity.status for f in self.local_findings]
+        if self.host is not None:
+            local.append(self.host.status)
         return worst([*local, *(e.status for e in self.endpoints)])

@@ -10,13 +10,14 @@ import ipaddress
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from netdiag.errors import ProfileError, UsageError
+from netdiag.hostreq import HostRequirements, parse_host_requirements
 
 DEFAULT_PROFILE = "connectmt.toml"
 MAX_ENDPOINTS = 256
@@ -61,6 +62,7 @@ class Profile:
     targets: tuple[Target, ...]
     expected_networks: tuple[Network, ...] = ()
     source: str = ""
+    host: HostRequirements = field(default_factory=lambda: HostRequirements())
 
 
 def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -132,6 +134,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         targets=tuple(dict.fromkeys(targets)),
         expected_networks=tuple(_check_network(n, source) for n in networks),
         source=source,
+        host=parse_host_requirements(data.get("host"), source),
     )
 
 

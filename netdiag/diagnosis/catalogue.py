@@ -239,6 +239,92 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "an inspection product's root is trusted locally",
         "A TLS-inspecting product on this machine or network installed its root: exempt the vendor's hosts from its inspection.",
     ),
+    # host (netdiag host)
+    "host.os_unsupported": CatalogueEntry(
+        _C,
+        "the operating system is not supported",
+        "JiveX supports Windows 10/11 64-bit and Windows Server 2016/2019/2022 at the current patch level: plan an upgrade with the vendor.",
+    ),
+    "host.updates_stale": CatalogueEntry(
+        _W,
+        "Windows updates are not current",
+        "The newest installed update is older than the profile allows: install the pending Windows updates and let them be monitored.",
+    ),
+    "host.updates_unmanaged": CatalogueEntry(
+        _W,
+        "Windows Update is switched off",
+        "The Windows Update service is disabled or automatic updates are switched off by policy: enable them, or make sure another update management (WSUS, SCCM) covers the gateway.",
+    ),
+    "host.cpu_below": CatalogueEntry(
+        _W,
+        "fewer CPU cores than recommended",
+        "The vendor recommends 8 CPU cores for intensive use: add cores to the (virtual) machine if the gateway is slow.",
+    ),
+    "host.memory_below": CatalogueEntry(
+        _W,
+        "less memory than recommended",
+        "The vendor recommends 24 GB RAM for intensive use: add memory if the gateway is slow.",
+    ),
+    "host.drive_missing": CatalogueEntry(
+        _C,
+        "a drive JiveX needs is missing",
+        "JiveX installs and stores only on D:\\ and E:\\: create the missing partition (D: 50 GB, E: 200 GB at least).",
+    ),
+    "host.drive_small": CatalogueEntry(
+        _W,
+        "a drive is smaller than required",
+        "The drive is smaller than the vendor requires (D: 50 GB, E: 200 GB): enlarge it.",
+    ),
+    "host.backup_missing": CatalogueEntry(
+        _C,
+        "there is no backup",
+        "The nightly backup of configuration and database tables (E:\\backup, by a scheduled task) is missing: ask the vendor to set up the scheduled task.",
+    ),
+    "host.backup_stale": CatalogueEntry(
+        _C,
+        "the newest backup is too old",
+        "The nightly backup has not run: check the scheduled task and its last result.",
+    ),
+    "host.backup_incomplete": CatalogueEntry(
+        _W,
+        "backups are missing for some nights",
+        "Not every one of the last nights has a backup: check the scheduled task's history.",
+    ),
+    "host.backup_task_missing": CatalogueEntry(
+        _W,
+        "no scheduled task for the nightly backup",
+        "No scheduled task that runs the backup was found: ask the vendor to set it up.",
+    ),
+    "host.backup_offsite": CatalogueEntry(
+        _I,
+        "copy the backups off the machine",
+        "The vendor asks that the backups be copied to other storage as well, so that the gateway can be restored after a server or disk failure.",
+    ),
+    "host.av_exclusion_missing": CatalogueEntry(
+        _W,
+        "antivirus exclusions for JiveX are missing",
+        "Add the missing exclusions in Microsoft Defender (folders and processes, or else the DICOM file types) as the vendor's requirements list them.",
+    ),
+    "host.av_unknown": CatalogueEntry(
+        _I,
+        "another antivirus product: check its exclusions by hand",
+        "netdiag reads Microsoft Defender's exclusions only: check in this product that the folders and processes of JiveX are excluded.",
+    ),
+    "host.share_present": CatalogueEntry(
+        _W,
+        "permanent drive shares on the gateway",
+        "The vendor advises against permanent drive shares on the gateway: remove the shares named, unless they are needed.",
+    ),
+    "host.remote_maintenance": CatalogueEntry(
+        _I,
+        "remote maintenance access",
+        "",
+    ),
+    "host.not_readable": CatalogueEntry(
+        _I,
+        "something could not be read",
+        "Run netdiag as Administrator to read everything (Defender's exclusions, shares); what could not be read is not judged.",
+    ),
     # run
     "endpoint.flapping": CatalogueEntry(
         _W,

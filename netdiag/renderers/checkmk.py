@@ -56,7 +56,19 @@ def _certificate_line(report: Report) -> str | None:
     return f'{int(state)} "netdiag client certificate" - {_clean(text)}'
 
 
+def _host_line(report: Report) -> str | None:
+    if report.host is None:
+        return None
+    problems = [f for f in report.host.findings if f.severity is not Severity.INFO]
+    text = "; ".join(f"{f.code}: {f.summary}" for f in problems) or "meets the requirements"
+    return f'{int(report.host.status)} "netdiag host" - {_clean(text)}'
+
+
 def render_checkmk(report: Report) -> str:
-    lines = [_dns_line(report), _certificate_line(report)]
+    lines = [
+        _dns_line(report) if report.endpoints else None,
+        _certificate_line(report),
+        _host_line(report),
+    ]
     lines += [_endpoint_line(e) for e in report.endpoints]
     return "\n".join(line for line in lines if line is not None)

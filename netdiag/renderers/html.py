@@ -78,7 +78,8 @@ def render_html(report: Report) -> str:
         f"<td>{escape(e.headline.code + ': ' + e.headline.summary if e.headline else '')}</td></tr>"
         for e in report.endpoints
     )
-    local = "".join(_finding(f) for f in report.local_findings)
+    host_findings = report.host.findings if report.host is not None else ()
+    local = "".join(_finding(f) for f in (*report.local_findings, *host_findings))
     certificate = ""
     if report.client_certificate is not None:
         leaf = report.client_certificate.leaf

@@ -72,6 +72,14 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "client_certificate": plain(report.client_certificate),
             "findings": [finding_to_dict(f) for f in report.local_findings],
         },
+        "host": None
+        if report.host is None
+        else {
+            "status": report.host.status.label,
+            "findings": [finding_to_dict(f) for f in report.host.findings],
+            "observation": plain(report.host.observation),
+            "notes": list(report.host.notes),
+        },
         "endpoints": [endpoint_to_dict(e) for e in report.endpoints],
     }
 

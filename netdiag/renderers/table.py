@@ -51,14 +51,18 @@ def render_table(report: Report) -> str:
         )
     for f in report.local_findings:
         lines.append(f"  {f.severity.name} {f.code}: {f.summary}")
+    if report.host is not None:
+        lines.append(f"host: {report.host.observation.os_name}")
+        lines += [f"  {f.severity.name} {f.code}: {f.summary}" for f in report.host.findings]
     if lines:
         lines.append("")
-    lines += [
-        tabulate(rows, headers=["status", "host", "port", "service", "address", "finding"]),
-        "",
-    ]
+    if report.endpoints:
+        lines += [
+            tabulate(rows, headers=["status", "host", "port", "service", "address", "finding"]),
+            "",
+        ]
     remedies: dict[str, list[str]] = {}
-    for f in report.local_findings:
+    for f in (*report.local_findings, *(report.host.findings if report.host else ())):
         if f.severity is not Severity.INFO and f.remedy:
             remedies.setdefault(f.code, []).append(f.remedy)
     for endpoint in report.endpoints:

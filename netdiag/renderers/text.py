@@ -27,6 +27,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "evidence": "Evidence",
         "remedy": "What to do",
         "local": "This machine",
+        "gateway": "Gateway (system requirements)",
         "firewall": "What to tell the firewall team",
         "firewall_intro": "Allow these connections outbound from the gateway, and exempt them from "
         "TLS/SSL inspection and from SMTP/ESMTP inspection:",
@@ -53,6 +54,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "evidence": "Belege",
         "remedy": "Abhilfe",
         "local": "Dieser Rechner",
+        "gateway": "Gateway (Systemvoraussetzungen)",
         "firewall": "Was das Firewall-Team wissen muss",
         "firewall_intro": "Diese Verbindungen vom Gateway ausgehend erlauben und von der "
         "TLS/SSL-Inspektion sowie der SMTP/ESMTP-Inspektion ausnehmen:",
@@ -150,6 +152,9 @@ def render_text(report: Report, environment: dict[str, Any], lang: str = "en") -
     problems = 0
     for finding in report.local_findings:
         lines += _finding_lines(finding, f"{labels['local']}: ", lang)
+        problems += 1
+    for finding in report.host.findings if report.host is not None else ():
+        lines += _finding_lines(finding, f"{labels['gateway']}: ", lang)
         problems += 1
     for endpoint in report.endpoints:
         for finding in endpoint.findings:

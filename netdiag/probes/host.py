@@ -1,0 +1,178 @@
+"""The gateway's own facts for `netdiag host`: CPU, memory and drives (psutil), the
+backup folder, and on Windows the OS, updates, Defender, shares and remote-maintenance
+services. Every command has a timeout; what cannot be read is said, not guessed."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from netdiag.hostreq import HostRequirements
+from netdiag.observations import (
+    BackupFile,
+    BackupObservation,
+    DriveObservation,
+    HostObservation,
+    WindowsFacts,
+)
+
+MAX_BACKUP_FILES = 2000
+
+
+def observe_host(requirements: HostRequirements) -> HostObservation:
+    """Everything `requirements` asks about, as this machine has it."""
+    import psutil
+
+    return HostObservation(
+        platform=sys.platform,
+        os_name=f"{platform.system()} {platform.release()}".strip(),
+        cpu_logical=psutil.cpu_count(logical=True) or 0,
+        memory_bytes=int(psutil.virtual_memory().total),
+        drives=tuple(observe_drive(d.name, d.path) for d in requirements.drives),
+        backup=(
+            observe_backup(
+                requirements.backup.path, backup_tasks() if sys.platform == "win32" else None
+            )
+            if requirements.backup
+            else None
+        ),
+        windows=observe_windows(requirements) if sys.platform == "win32" else None,
+        jcs_home=os.environ.get("JCS_HOME", ""),
+    )
+
+
+def observe_drive(name: str, path: str) -> DriveObservation:
+    import psutil
+
+    if not Path(path).exists():
+        return DriveObservation(name=name, path=path, is_present=False)
+    try:
+        usage = psutil.disk_usage(path)
+    except OSError as e:
+        return DriveObservation(name=name, path=path, is_present=True, error=e.strerror or str(e))
+    return DriveObservation(
+        name=name,
+        path=path,
+        is_present=True,
+        total_bytes=int(usage.total),
+        free_bytes=int(usage.free),
+    )
+
+
+def observe_backup(path: str, tasks: tuple[str, ...] | None = None) -> BackupObservation:
+    folder = Path(path)
+    if not folder.is_dir():
+        return BackupObservation(path=path, is_present=False, tasks=tasks)
+    files: list[BackupFile] = []
+    try:
+        for entry in sorted(folder.iterdir())[:MAX_BACKUP_FILES]:
+            modified = datetime.fromtimestamp(entry.stat().st_mtime, UTC)
+            files.append(BackupFile(name=entry.name, modified=modified.isoformat()))
+    except OSError as e:
+        return BackupObservation(
+            path=path, is_present=True, error=e.strerror or str(e), tasks=tasks
+        )
+    return BackupObservation(path=path, is_present=True, files=tuple(files), tasks=tasks)
+
+
+def observe_windows(requirements: HostRequirements) -> WindowsFacts:
+    """The Windows facts, one PowerShell pipeline each (JSON out)."""
+    from netdiag.probes import windows as w
+
+    unreadable: list[str] = []
+
+    def ask(what: str, command: str) -> str | None:
+        text = w.powershell(command)
+        if text is None:
+            unreadable.append(what)
+        return text
+
+    caption, version, build, is_64 = w.parse_os(
+        ask(
+            "the operating system",
+            "Get-CimInstance Win32_OperatingSystem | "
+            "Select-Object Caption,Version,BuildNumber,OSArchitecture | ConvertTo-Json",
+        )
+    )
+    newest = w.parse_newest_update(
+        ask(
+            "the installed updates",
+            "Get-HotFix | Select-Object HotFixID,InstalledOn | ConvertTo-Json",
+        )
+    )
+    service = w.parse_service(
+        ask(
+            "the Windows Update service",
+            "Get-Service wuauserv | Select-Object Status,StartType | ConvertTo-Json",
+        )
+    )
+    defender = w.parse_defender(
+        ask(
+            "Microsoft Defender's exclusions",
+            "Get-MpPreference | Select-Object ExclusionPath,ExclusionProcess,ExclusionExtension"
+            " | ConvertTo-Json",
+        )
+    )
+    products = w.parse_antivirus(
+        w.powershell(
+            "Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct"
+            " | Select-Object displayName | ConvertTo-Json"
+        )
+    )
+    shares = w.parse_shares(
+        ask("the shares", "Get-SmbShare | Select-Object Name,Path | ConvertTo-Json")
+    )
+    pattern = "|".join(requirements.remote_maintenance) or "^$"
+    remote = w.parse_service_names(
+        w.powershell(
+            f"Get-Service | Where-Object {{ $_.Name -match '{pattern}' -or "
+            f"$_.DisplayName -match '{pattern}' }} | Select-Object Name,DisplayName"
+            " | ConvertTo-Json"
+        )
+    )
+    return WindowsFacts(
+        caption=caption,
+        version=version,
+        build=build,
+        is_64bit=is_64,
+        newest_update=newest,
+        update_service=service,
+        updates_disabled_by_policy=_updates_disabled_by_policy(),
+        defender=defender,
+        antivirus_products=products,
+        shares=shares,
+        remote_services=remote,
+        unreadable=tuple(unreadable),
+    )
+
+
+def backup_tasks() -> tuple[str, ...] | None:
+    """Scheduled tasks whose name or action mentions a backup (Windows)."""
+    from netdiag.probes import windows as w
+
+    return w.parse_task_names(
+        w.powershell(
+            "Get-ScheduledTask | Where-Object { $_.TaskName -match 'backup|sicherung' -or "
+            "($_.Actions | Out-String) -match 'backup' } | Select-Object TaskName | ConvertTo-Json"
+        )
+    )
+
+
+def _updates_disabled_by_policy() -> bool | None:
+    """NoAutoUpdate in the Windows Update policy (registry), None where not readable."""
+    if sys.platform != "win32":
+        return None
+    import winreg
+
+    key_path = r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU"
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key_path) as key:
+            value, _ = winreg.QueryValueEx(key, "NoAutoUpdate")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return None
+    return bool(value)

@@ -1,0 +1,158 @@
+"""Windows facts from structured output: PowerShell's `ConvertTo-Json` and the registry.
+
+The parsers are pure functions from the raw text to netdiag's types, tested with recorded
+outputs of English and German Windows; the only untested part is `powershell()`, the thin
+call of the command. Structured output is used wherever Windows offers it, since its
+property names do not depend on the display language (the values may: dates are read from
+their `/Date(…)/` form, architectures by their digits).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from datetime import UTC, datetime
+from typing import Any
+
+from netdiag.observations import DefenderExclusions
+
+POWERSHELL_TIMEOUT_S = 20
+_DATE = re.compile(r"/Date\((-?\d+)")
+# Get-MpPreference without administrator rights fills the lists with this placeholder.
+_NOT_ADMIN = re.compile(r"N/A: Must be an administrator|N/A: Administratorrechte", re.IGNORECASE)
+
+
+def powershell(command: str, timeout: float = POWERSHELL_TIMEOUT_S) -> str | None:
+    """Run one PowerShell pipeline (no profile, no prompts) and return its standard
+    output, or None when PowerShell is not there, fails or times out."""
+    try:
+        done = subprocess.run(  # noqa: S603 - a fixed command of ours, no shell
+            ["powershell", "-NoProfile", "-NonInteractive", "-Command", command],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _records(text: str | None) -> list[dict[str, Any]]:
+    """ConvertTo-Json gives an object for one result and a list for several."""
+    if not text or not text.strip():
+        return []
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def ps_date(value: Any) -> datetime | None:
+    """A date as ConvertTo-Json writes it: "/Date(ms)/" (Windows PowerShell 5.1, also
+    inside {"value": …, "DateTime": "Dienstag, 14. …"}) or ISO 8601 (PowerShell 7)."""
+    if isinstance(value, dict):
+        value = value.get("value", value.get("DateTime"))
+    if not isinstance(value, str):
+        return None
+    match = _DATE.search(value)
+    if match:
+        return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_os(text: str | None) -> tuple[str, str, str, bool | None]:
+    """Caption, version, build and 64-bit-ness from Win32_OperatingSystem as JSON."""
+    records = _records(text)
+    if not records:
+        return "", "", "", None
+    os = records[0]
+    architecture = str(os.get("OSArchitecture") or "")
+    is_64 = ("64" in architecture) if architecture else None
+    return (
+        str(os.get("Caption") or "").strip(),
+        str(os.get("Version") or ""),
+        str(os.get("BuildNumber") or ""),
+        is_64,
+    )
+
+
+def parse_newest_update(text: str | None) -> str:
+    """The date (ISO) of the newest update in Get-HotFix's JSON, or ""."""
+    dates = [d for r in _records(text) if (d := ps_date(r.get("InstalledOn"))) is not None]
+    return max(dates).date().isoformat() if dates else ""
+
+
+def _list_or_none(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    texts = [str(v) for v in items if v is not None]
+    if any(_NOT_ADMIN.search(t) for t in texts):
+        return None
+    return tuple(texts)
+
+
+def parse_defender(text: str | None) -> DefenderExclusions | None:
+    """Defender's exclusion lists from Get-MpPreference as JSON; None without output."""
+    records = _records(text)
+    if not records:
+        return None
+    preference = records[0]
+    return DefenderExclusions(
+        paths=_list_or_none(preference.get("ExclusionPath")),
+        processes=_list_or_none(preference.get("ExclusionProcess")),
+        extensions=_list_or_none(preference.get("ExclusionExtension")),
+    )
+
+
+def parse_antivirus(text: str | None) -> tuple[str, ...]:
+    """The products in SecurityCenter2's AntiVirusProduct (workstations only)."""
+    return tuple(str(r["displayName"]) for r in _records(text) if r.get("displayName"))
+
+
+def parse_shares(text: str | None) -> tuple[str, ...] | None:
+    """Share names from Get-SmbShare as JSON; None without output."""
+    if text is None:
+        return None
+    return tuple(str(r["Name"]) for r in _records(text) if r.get("Name"))
+
+
+# ServiceControllerStatus and ServiceStartMode as numbers (ConvertTo-Json writes enums so).
+_STATUS = {1: "stopped", 2: "starting", 3: "stopping", 4: "running", 7: "paused"}
+_START = {0: "boot", 1: "system", 2: "automatic", 3: "manual", 4: "disabled"}
+
+
+def parse_service(text: str | None) -> str:
+    """The state of a service from Get-Service's JSON: "running", "stopped", "disabled"
+    (start type disabled wins), or ""."""
+    records = _records(text)
+    if not records:
+        return ""
+    service = records[0]
+    start, status = service.get("StartType"), service.get("Status")
+    start_text = _START.get(start, str(start or "")).lower() if start is not None else ""
+    if start_text == "disabled":
+        return "disabled"
+    return _STATUS.get(status, str(status or "")).lower() if status is not None else ""
+
+
+def parse_service_names(text: str | None) -> tuple[str, ...]:
+    """The names (display names where given) of the services in Get-Service's JSON."""
+    return tuple(
+        str(r.get("DisplayName") or r.get("Name")) for r in _records(text) if r.get("Name")
+    )
+
+
+def parse_task_names(text: str | None) -> tuple[str, ...] | None:
+    """Scheduled task names from Get-ScheduledTask's JSON; None without output."""
+    if text is None:
+        return None
+    return tuple(str(r["TaskName"]) for r in _records(text) if r.get("TaskName"))

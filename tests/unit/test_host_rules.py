@@ -1,0 +1,195 @@
+"""Host checks: Windows outputs (ConvertTo-Json as Windows PowerShell 5.1 and 7 write it,
+English and German Windows) parsed by pure functions, and the rules table-driven."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from netdiag.diagnosis.host import diagnose_backup, diagnose_host, missing_exclusions
+from netdiag.hostreq import BackupRequirement
+from netdiag.observations import DefenderExclusions, HostObservation, WindowsFacts
+from netdiag.probes import windows as w
+from netdiag.probes.host import observe_backup
+from netdiag.targets import load_profile
+
+OUTPUTS = json.loads((Path(__file__).parent / "data" / "windows_outputs.json").read_text("utf-8"))
+REQUIREMENTS = load_profile().host
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def test_os_from_english_and_german_windows() -> None:
+    assert w.parse_os(OUTPUTS["os_en"]) == (
+        "Microsoft Windows Server 2019 Standard", "10.0.17763", "17763", True,
+    )  # fmt: skip
+    assert w.parse_os(OUTPUTS["os_de"])[3] is True  # "64-Bit"
+    assert w.parse_os(None) == ("", "", "", None)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("hotfix_en", "2023-11-15"), ("hotfix_de", "2023-11-14"), ("hotfix_ps7", "2023-11-14")],
+)
+def test_newest_update_whatever_the_language(key: str, expected: str) -> None:
+    assert w.parse_newest_update(OUTPUTS[key]) == expected
+
+
+def test_defender_lists_and_the_placeholder_without_admin_rights() -> None:
+    admin = w.parse_defender(OUTPUTS["defender_admin"])
+    assert admin is not None and admin.paths == ("D:\\VISUS\\", "D:\\VISUS\\jivexcs\\images")
+    assert admin.extensions == ()
+    hidden = w.parse_defender(OUTPUTS["defender_not_admin_en"])
+    assert hidden is not None and hidden.paths is None
+    assert w.parse_defender("") is None
+
+
+def test_shares_services_tasks_products() -> None:
+    assert w.parse_shares(OUTPUTS["shares_de"]) == ("ADMIN$", "C$", "D$", "IPC$", "Bilder")
+    assert w.parse_service(OUTPUTS["wuauserv_running"]) == "running"
+    assert w.parse_service(OUTPUTS["wuauserv_disabled"]) == "disabled"
+    assert w.parse_service_names(OUTPUTS["services_remote"]) == ("AnyDesk Service",)
+    assert w.parse_task_names(OUTPUTS["tasks"]) == ("JiveX Backup",)
+    assert w.parse_antivirus(OUTPUTS["av_products"]) == ("Windows Defender", "Sophos Anti-Virus")
+
+
+HEALTHY = WindowsFacts(
+    caption="Microsoft Windows Server 2022 Standard",
+    is_64bit=True,
+    newest_update="2026-11-20",
+    update_service="running",
+    updates_disabled_by_policy=False,
+    defender=w.parse_defender(OUTPUTS["defender_extensions"]),
+    antivirus_products=("Windows Defender",),
+    shares=("ADMIN$", "C$", "IPC$"),
+    remote_services=("SecureLink Connection Manager",),
+)
+
+ROWS = [
+    ("healthy", HEALTHY, set(), {"host.remote_maintenance"}),
+    (
+        "Server 2012 R2",
+        dataclasses.replace(HEALTHY, caption=w.parse_os(OUTPUTS["os_2012"])[0]),
+        {"host.os_unsupported"},
+        set(),
+    ),
+    ("32-bit", dataclasses.replace(HEALTHY, is_64bit=False), {"host.os_unsupported"}, set()),
+    (
+        "updates 60 days old",
+        dataclasses.replace(HEALTHY, newest_update="2026-09-29"),
+        {"host.updates_stale"},
+        set(),
+    ),
+    (
+        "update service disabled",
+        dataclasses.replace(HEALTHY, update_service="disabled"),
+        {"host.updates_unmanaged"},
+        set(),
+    ),
+    (
+        "a drive share",
+        dataclasses.replace(HEALTHY, shares=w.parse_shares(OUTPUTS["shares_de"])),
+        {"host.share_present"},
+        set(),
+    ),
+    (
+        "folders only partly excluded",
+        dataclasses.replace(HEALTHY, defender=w.parse_defender(OUTPUTS["defender_admin"])),
+        {"host.av_exclusion_missing"},
+        set(),
+    ),
+    (
+        "another antivirus",
+        dataclasses.replace(HEALTHY, antivirus_products=w.parse_antivirus(OUTPUTS["av_products"])),
+        set(),
+        {"host.av_unknown"},
+    ),
+    (
+        "not readable without admin rights",
+        dataclasses.replace(
+            HEALTHY,
+            defender=w.parse_defender(OUTPUTS["defender_not_admin_en"]),
+            unreadable=("the shares",),
+        ),
+        {"host.av_exclusion_missing"},
+        {"host.not_readable"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "problems", "infos"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS]
+)
+def test_windows_rules(facts: WindowsFacts, problems: set[str], infos: set[str]) -> None:
+    observation = HostObservation(
+        platform="win32", os_name="Windows", cpu_logical=8, memory_bytes=32 * 1024**3,
+        windows=facts, jcs_home="D:\\VISUS\\jivexcs",
+    )  # fmt: skip
+    requirements = dataclasses.replace(REQUIREMENTS, drives=(), backup=None)
+    findings = diagnose_host(observation, requirements, NOW)
+    codes = {f.code for f in findings if f.severity.value != "info"}
+    assert codes == problems
+    assert infos <= {f.code for f in findings if f.severity.value == "info"}
+
+
+def test_jcs_home_is_expanded_and_its_absence_said() -> None:
+    wanted = REQUIREMENTS.antivirus
+    folders = DefenderExclusions(paths=wanted.folders, processes=(), extensions=())
+    missing = missing_exclusions(folders, wanted, "D:\\VISUS\\jivexcs")
+    assert "D:\\VISUS\\jivexcs\\bin\\CSNTService.exe" in missing
+    assert "%JCS_HOME%\\bin\\CSNTService.exe" in missing_exclusions(folders, wanted, "")
+    complete = DefenderExclusions(
+        paths=wanted.folders,
+        processes=tuple(p.replace("%JCS_HOME%", "d:\\visus\\JIVEXCS") for p in wanted.processes),
+        extensions=(),
+    )
+    assert missing_exclusions(complete, wanted, "D:\\VISUS\\jivexcs\\") == []
+
+
+# Backups: real folders, modification times set for every case.
+
+WANTED = BackupRequirement(path="", max_age_hours=26, nights=5)
+
+
+def _folder(tmp_path: Path, hours_ago: list[float]) -> Path:
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    for n, hours in enumerate(hours_ago):
+        path = folder / f"jivex_{n}.zip"
+        path.write_bytes(b"x")
+        stamp = (NOW - timedelta(hours=hours)).timestamp()
+        os.utime(path, (stamp, stamp))
+    return folder
+
+
+BACKUP_ROWS = [
+    ("no folder", None, {"host.backup_missing"}),
+    ("empty folder", [], {"host.backup_missing"}),
+    ("newest 30 hours old", [30, 54, 78, 102, 126], {"host.backup_stale"}),
+    ("3 of the last 5 nights", [8, 32, 56], {"host.backup_incomplete"}),
+    ("all 5 nights", [8, 32, 56, 80, 104], set()),
+    ("all 5 and older ones", [8, 32, 56, 80, 104, 128, 152, 500], set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"), [r[1:] for r in BACKUP_ROWS], ids=[r[0] for r in BACKUP_ROWS]
+)
+def test_backup_rules(tmp_path: Path, hours: list[float] | None, expected: set[str]) -> None:
+    folder = tmp_path / "backup" if hours is None else _folder(tmp_path, hours)
+    findings = diagnose_backup(observe_backup(str(folder)), WANTED, NOW)
+    assert {f.code for f in findings if f.severity.value != "info"} == expected
+    if expected <= {"host.backup_incomplete", "host.backup_stale"} and hours:
+        assert "host.backup_offsite" in {f.code for f in findings}
+
+
+def test_a_missing_scheduled_task_is_a_warning(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, [8, 32, 56, 80, 104])
+    findings = diagnose_backup(observe_backup(str(folder), tasks=()), WANTED, NOW)
+    assert "host.backup_task_missing" in {f.code for f in findings}
+    with_task = diagnose_backup(observe_backup(str(folder), tasks=("JiveX Backup",)), WANTED, NOW)
+    assert "host.backup_task_missing" not in {f.code for f in with_task}
