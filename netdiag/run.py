@@ -22,6 +22,7 @@ from netdiag.diagnosis.completeness import cut_short_by
 from netdiag.diagnosis.interception import (
     PresentedChain,
     diagnose_interception,
+    diagnose_likely_interception,
     diagnose_local_roots,
 )
 from netdiag.diagnosis.tcp import describe_connect
@@ -56,6 +57,9 @@ class _Round:
     dns: dict[str, DnsObservation] = field(default_factory=dict)
     endpoints: dict[Target, EndpointObservation] = field(default_factory=dict)
     was_interrupted: bool = False
+    # Each endpoint's interception findings, judged once for the whole round: an endpoint
+    # that showed no chain is judged against the others' (`diagnose_likely_interception`).
+    interception: dict[Target, tuple[Finding, ...]] | None = None
 
 
 class _Progress:
@@ -576,6 +580,28 @@ def _result(
     )
 
 
+def _contained(target: Target, judge: Callable[[], tuple[Finding, ...]]) -> tuple[Finding, ...]:
+    """A rule's findings, or the endpoint's `probe.error` when the rule breaks on it."""
+    try:
+        return judge()
+    except Exception as error:  # noqa: BLE001 - contained, see probe.error
+        return (probe_error(target, describe_error(error), "diagnosis"),)
+
+
+def _convicted_alike(target: Target, current: _Round) -> list[tuple[Target, str]]:
+    """The endpoints on the same port and service proven intercepted, with their issuer."""
+    assert current.interception is not None
+    convicted = []
+    for other, findings in current.interception.items():
+        if (other.port, other.service) != (target.port, target.service):
+            continue
+        protocol = current.endpoints[other].protocol
+        tls = protocol.tls if protocol is not None else None
+        if tls is not None and tls.chain and any(f.code == "tls.intercepted" for f in findings):
+            convicted.append((other, tls.chain[0].issuer))
+    return convicted
+
+
 def _diagnosed(
     config: CheckConfig,
     target: Target,
@@ -587,6 +613,18 @@ def _diagnosed(
     endpoint's finding."""
     observation = current.endpoints[target]
     try:
+        if current.interception is None:
+            current.interception = {
+                t: _contained(t, partial(_interception, config, t, current, trust, client))
+                for t in current.endpoints
+            }
+        interception = current.interception[target]
+        if not interception:
+            interception = tuple(
+                diagnose_likely_interception(
+                    target, observation.attempts, _convicted_alike(target, current)
+                )
+            )
         return diagnose_endpoint(
             target,
             observation,
@@ -594,7 +632,7 @@ def _diagnosed(
             client=client,
             slow_banner_s=config.slow_banner_s,
             trust=trust,
-            interception=_interception(config, target, current, trust, client),
+            interception=interception,
         )
     except Exception as error:  # noqa: BLE001 - contained, see probe.error
         return (probe_error(target, describe_error(error), "diagnosis"),)

@@ -381,6 +381,57 @@ def diagnose_interception(
     ]
 
 
+def died_without_a_word(attempt: ProtocolObservation) -> bool:
+    """The session ended — closed or reset, no reply to our last command, no alert from the
+    peer — before the server showed a chain."""
+    tls = attempt.tls
+    if tls is not None and tls.chain:
+        return False
+    if tls is not None and tls.outcome in (TlsOutcome.CLOSED, TlsOutcome.RESET):
+        return not tls.has_peer_alert
+    unanswered = {
+        ProtocolStage.BANNER: attempt.banner is None,
+        ProtocolStage.GREETING: attempt.banner is None,
+        ProtocolStage.EHLO: attempt.ehlo is None,
+        ProtocolStage.STARTTLS: attempt.starttls_reply is None,
+    }
+    return attempt.failure is StageFailure.CLOSED and unanswered.get(attempt.stopped_at, False)
+
+
+def diagnose_likely_interception(
+    target: Target,
+    attempts: Sequence[ProtocolObservation],
+    convicted: Sequence[tuple[Target, str]],
+) -> list[Finding]:
+    """An endpoint that showed no chain, whose every attempt ended without a word, while
+    other endpoints on the same port and service were proven intercepted in the same run:
+    the same device, most likely (an interceptor that drops or restarts under load cuts
+    some sessions before its certificate is seen). Never for a stated refusal, another
+    port, or without a proven interception."""
+    same = [(t, issuer) for t, issuer in convicted if t != target]
+    if not attempts or not same or not all(died_without_a_word(a) for a in attempts):
+        return []
+    issuers = sorted({issuer for _, issuer in same})
+    evidence = [
+        f"{len(same)} other endpoint(s) on port {target.port} were shown a forged chain in "
+        f"this run: {', '.join(t.label for t, _ in same[:6])}",
+        f"their issuer: {'; '.join(issuers)}",
+        *(
+            f"attempt {n}: ended at {a.stopped_at.value} without a word "
+            f"({a.failure_detail or a.failure.value})"
+            for n, a in enumerate(attempts, start=1)
+        ),
+    ]
+    return [
+        finding(
+            "tls.intercepted",
+            f"TLS on {target.label} is likely intercepted by the same device (issuer "
+            f"{issuers[0]!r}): its sessions ended without a word before a chain was shown",
+            evidence,
+        )
+    ]
+
+
 def diagnose_local_roots(
     local: Sequence[x509.Certificate],
     public: Sequence[x509.Certificate],

@@ -13,11 +13,19 @@ from netdiag.chains import describe_der, spki_sha256
 from netdiag.diagnosis.interception import (
     PresentedChain,
     diagnose_interception,
+    diagnose_likely_interception,
     diagnose_local_roots,
     is_pinned,
 )
 from netdiag.diagnosis.verification import TrustContext
-from netdiag.observations import TlsObservation, TlsOutcome
+from netdiag.observations import (
+    ProtocolObservation,
+    ProtocolStage,
+    Reply,
+    StageFailure,
+    TlsObservation,
+    TlsOutcome,
+)
 from netdiag.pins import EndpointRecord, Pin
 from netdiag.products import catalogue, identify
 from netdiag.targets import Service, Target
@@ -413,3 +421,74 @@ def test_local_roots_of_products_but_not_public_ones() -> None:
     assert (
         diagnose_local_roots([eset], [eset], "test store") == []
     )  # also in the Mozilla set: not local
+
+
+def _silent(stage: ProtocolStage = ProtocolStage.BANNER, **changes: object) -> ProtocolObservation:
+    base: dict[str, object] = {
+        "service": "smtp-starttls",
+        "address": "203.0.113.10",
+        "port": 25,
+        "stopped_at": stage,
+        "failure": StageFailure.CLOSED,
+        "failure_detail": "connection closed by the peer",
+    }
+    return ProtocolObservation(**{**base, **changes})  # type: ignore[arg-type]
+
+
+MAIL2_25 = Target(host="mail2.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
+PROVEN = [(MAIL2_25, "O=Klinikum IT CA")]
+
+LIKELY_ROWS = [
+    ("silent twice, another :25 proven", [_silent(), _silent()], PROVEN, True),
+    (
+        "silent at the TLS handshake, another :25 proven",
+        [
+            _silent(
+                ProtocolStage.TLS,
+                failure=StageFailure.TLS_FAILED,
+                tls=TlsObservation(outcome=TlsOutcome.CLOSED),
+            )
+        ],
+        PROVEN,
+        True,
+    ),
+    ("silent, nothing proven: no conviction", [_silent(), _silent()], [], False),
+    (
+        "a stated refusal (421) is no silent death",
+        [_silent(banner=Reply(code=421, lines=("too many connections",)))],
+        PROVEN,
+        False,
+    ),
+    (
+        "the handshake ended with the peer's alert",
+        [
+            _silent(
+                ProtocolStage.TLS,
+                failure=StageFailure.TLS_FAILED,
+                tls=TlsObservation(
+                    outcome=TlsOutcome.CLOSED, alert="received fatal alert handshake_failure"
+                ),
+            )
+        ],
+        PROVEN,
+        False,
+    ),
+    ("only itself proven", [_silent()], [(SMTP, "O=Klinikum IT CA")], False),
+]
+
+
+@pytest.mark.parametrize(
+    ("attempts", "convicted", "is_convicted"),
+    [r[1:] for r in LIKELY_ROWS],
+    ids=[r[0] for r in LIKELY_ROWS],
+)
+def test_likely_interception_by_the_same_device(
+    attempts: list[ProtocolObservation],
+    convicted: list[tuple[Target, str]],
+    is_convicted: bool,
+) -> None:
+    findings = diagnose_likely_interception(SMTP, attempts, convicted)
+    assert [f.code for f in findings] == (["tls.intercepted"] if is_convicted else [])
+    if is_convicted:
+        assert "likely intercepted by the same device" in findings[0].summary
+        assert any("mail2.dicommail.com:25" in line for line in findings[0].evidence)
