@@ -1,0 +1,197 @@
+"""Build the offline install bundle for a gateway without internet (maintainer script).
+
+    python scripts/offline_bundle.py --platform win_amd64 --platform linux_x86_64 --out DIR
+
+For each platform it writes DIR/netdiag-<version>-offline-<platform>.zip: netdiag's wheel
+and every dependency's wheel for CPython 3.11, 3.12, 3.13 (and 3.14 where every dependency
+has a wheel), a requirements.txt with the SHA-256 of every wheel, install scripts that make
+a virtual environment next to them and install with `--no-index --find-links .
+--require-hashes`, and a README.txt in German and English. Only wheels: a dependency
+without a wheel for a platform and a required Python is an error that names it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED_PYTHONS = ("3.11", "3.12", "3.13")
+OPTIONAL_PYTHONS = ("3.14",)
+# pip's platform tags for each bundle platform (manylinux wheels for Linux).
+PLATFORM_TAGS = {
+    "win_amd64": ("win_amd64",),
+    "linux_x86_64": (
+        "manylinux_2_28_x86_64",
+        "manylinux_2_17_x86_64",
+        "manylinux2014_x86_64",
+        "linux_x86_64",
+    ),
+}
+_MISSING = re.compile(r"No matching distribution found for ([A-Za-z0-9_.\-\[\]<>=!~, ]+)")
+
+INSTALL_SH = """#!/bin/sh
+# Installs netdiag into .venv next to this script, from the wheels here only (no network).
+set -eu
+cd "$(dirname "$0")"
+python3 -m venv .venv
+.venv/bin/python -m pip install --no-index --find-links . --require-hashes -r requirements.txt
+echo "netdiag installed: $(pwd)/.venv/bin/netdiag check"
+"""
+
+INSTALL_PS1 = """# Installs netdiag into .venv next to this script, from the wheels here only (no network).
+$ErrorActionPreference = "Stop"
+Set-Location -Path $PSScriptRoot
+py -3 -m venv .venv
+if ($LASTEXITCODE -ne 0) { python -m venv .venv }
+& .\\.venv\\Scripts\\python.exe -m pip install --no-index --find-links . --require-hashes -r requirements.txt
+if ($LASTEXITCODE -ne 0) { throw "installation failed" }
+Write-Host "netdiag installed: $PSScriptRoot\\.venv\\Scripts\\netdiag.exe check"
+"""
+
+INSTALL_CMD = """@echo off
+rem Installs netdiag into .venv next to this script, from the wheels here only (no network).
+cd /d "%~dp0"
+py -3 -m venv .venv || python -m venv .venv || exit /b 1
+.venv\\Scripts\\python.exe -m pip install --no-index --find-links . --require-hashes -r requirements.txt || exit /b 1
+echo netdiag installed: %~dp0.venv\\Scripts\\netdiag.exe check
+"""
+
+README = """netdiag {version} - Offline-Installation / offline installation ({platform})
+
+Deutsch
+1. Python {pythons} mit dem Offline-Installer von python.org installieren (64 Bit,
+   "Add python.exe to PATH" ankreuzen) und diese Zip-Datei auf das Gateway kopieren.
+2. Die Zip-Datei entpacken und {installer} ausfuehren (PowerShell: Rechtsklick,
+   "Mit PowerShell ausfuehren"; oder install.cmd). Es wird kein Internet benoetigt.
+3. In einer Eingabeaufforderung (fuer Traces als Administrator, mit Npcap):
+   .venv{sep}{bin}{sep}netdiag check
+
+English
+1. Install Python {pythons} from python.org's offline installer (64-bit, tick
+   "Add python.exe to PATH") and copy this zip file onto the gateway.
+2. Unpack the zip file and run {installer} (PowerShell: right-click, "Run with
+   PowerShell"; or install.cmd). No internet is needed.
+3. In a command prompt (as Administrator, with Npcap, for traces):
+   .venv{sep}{bin}{sep}netdiag check
+"""
+
+
+def project() -> tuple[str, list[str]]:
+    """netdiag's version and its runtime dependencies, from the project's own files."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    text = (ROOT / "netdiag" / "__init__.py").read_text("utf-8")
+    match = re.search(r'__version__ = "([^"]+)"', text)
+    if match is None:
+        raise SystemExit("no __version__ in netdiag/__init__.py")
+    return match.group(1), list(data["project"]["dependencies"])
+
+
+def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def build_wheel(directory: Path) -> Path:
+    result = run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(directory), str(ROOT)]
+    )
+    if result.returncode:
+        raise SystemExit(f"cannot build netdiag's wheel: {result.stderr.strip()[-500:]}")
+    (wheel,) = directory.glob("netdiag-*.whl")
+    return wheel
+
+
+def download(platform: str, python: str, dependencies: list[str], directory: Path) -> str:
+    """Every dependency's wheel for one platform and Python; "" or the missing one."""
+    command = [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:"]
+    command += ["--implementation", "cp", "--python-version", python, "-d", str(directory)]
+    for tag in PLATFORM_TAGS[platform]:
+        command += ["--platform", tag]
+    result = run([*command, *dependencies])
+    if result.returncode == 0:
+        return ""
+    match = _MISSING.search(result.stderr)
+    return match.group(1).strip() if match else result.stderr.strip()[-300:]
+
+
+def requirements_with_hashes(directory: Path) -> str:
+    """name==version with the hash of every wheel of it, as pip's --require-hashes wants."""
+    hashes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for wheel in sorted(directory.glob("*.whl")):
+        name, version = wheel.name.split("-")[:2]
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        hashes[(name.replace("_", "-").lower(), version)].append(digest)
+    lines = []
+    for (name, version), digests in sorted(hashes.items()):
+        options = " ".join(f"--hash=sha256:{d}" for d in sorted(set(digests)))
+        lines.append(f"{name}=={version} {options}")
+    return "\n".join(lines) + "\n"
+
+
+def bundle(platform: str, out: Path, version: str, dependencies: list[str]) -> Path:
+    with tempfile.TemporaryDirectory() as temp:
+        wheels = Path(temp)
+        netdiag_wheel = build_wheel(wheels)
+        pythons = []
+        for python in (*REQUIRED_PYTHONS, *OPTIONAL_PYTHONS):
+            missing = download(platform, python, dependencies, wheels)
+            if not missing:
+                pythons.append(python)
+            elif python in REQUIRED_PYTHONS:
+                raise SystemExit(
+                    f"no wheel of {missing} for {platform} and Python {python}: "
+                    "the offline bundle holds wheels only"
+                )
+            else:
+                print(f"{platform}: Python {python} left out, no wheel of {missing}")
+        (wheels / "requirements.txt").write_text(requirements_with_hashes(wheels), "utf-8")
+        is_windows = platform.startswith("win")
+        scripts = (
+            {"install.ps1": INSTALL_PS1, "install.cmd": INSTALL_CMD}
+            if is_windows
+            else {"install.sh": INSTALL_SH}
+        )
+        readme = README.format(
+            version=version,
+            platform=platform,
+            pythons=" / ".join(pythons),
+            installer="install.ps1" if is_windows else "install.sh",
+            sep="\\" if is_windows else "/",
+            bin="Scripts" if is_windows else "bin",
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / f"netdiag-{version}-offline-{platform}.zip"
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for wheel in sorted(wheels.glob("*.whl")):
+                archive.write(wheel, wheel.name)
+            archive.write(wheels / "requirements.txt", "requirements.txt")
+            for name, text in scripts.items():
+                info = zipfile.ZipInfo(name)
+                info.external_attr = 0o755 << 16
+                archive.writestr(info, text.replace("\n", "\r\n") if is_windows else text)
+            archive.writestr("README.txt", readme.replace("\n", "\r\n") if is_windows else readme)
+        print(f"{target} ({netdiag_wheel.name}, Python {', '.join(pythons)})")
+        return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--platform", action="append", choices=sorted(PLATFORM_TAGS), required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    version, dependencies = project()
+    for platform in dict.fromkeys(args.platform):
+        bundle(platform, args.out, version, dependencies)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
