@@ -42,6 +42,7 @@ from netdiag.observations import (
     TcpObservation,
     TcpOutcome,
     TlsOutcome,
+    TranscriptLine,
 )
 from netdiag.probes.dialogue import Connected, TlsSettings
 from netdiag.probes.dns import QTYPES, lookup_os, query_addresses, system_resolvers
@@ -304,7 +305,10 @@ def _reach_and_converse(
             progress.record(tcp=connections.wait_all(), reached=ProbeStep.DONE)
             return
         progress.record(reached=ProbeStep.PROTOCOL)
-        first = _converse(config, target, address, pacing, connected)
+        if connected is None:
+            first = _reset_at_connect(target, address)
+        else:
+            first = _converse(config, target, address, pacing, connected)
         progress.add_attempt(first)
         progress.record(tcp=connections.wait_all())
     if first.stopped_at is ProtocolStage.DONE:
@@ -317,6 +321,21 @@ def _reach_and_converse(
     progress.add_attempt(second)
     if second.stopped_at is ProtocolStage.DONE:
         progress.record(reached=ProbeStep.DONE)
+
+
+def _reset_at_connect(target: Target, address: str) -> ProtocolObservation:
+    """The dialogue that never started: the peer reset the connection right after the
+    handshake, before a byte was read (an interceptor restarting, a session limit)."""
+    detail = "connection reset by the peer right after the handshake"
+    return ProtocolObservation(
+        service=target.service.value,
+        address=address,
+        port=target.port,
+        stopped_at=ProtocolStage.CONNECT,
+        failure=StageFailure.CLOSED,
+        failure_detail=detail,
+        transcript=(TranscriptLine(direction="-", text=detail, at_ms=0.0),),
+    )
 
 
 def is_worth_retrying(attempt: ProtocolObservation) -> bool:
@@ -405,8 +424,9 @@ class _Connections:
             self._results[index] = result
         self._done[index].set()
 
-    def first_open(self) -> tuple[str, Connected] | None:
-        """The first address, in order, whose connect succeeded, with its connection."""
+    def first_open(self) -> tuple[str, Connected | None] | None:
+        """The first address, in order, that answered the SYN, with its connection (None
+        when the peer reset it right after the handshake)."""
         for index, address in enumerate(self._addresses):
             self._done[index].wait()
             result = self._results[index]
@@ -414,6 +434,8 @@ class _Connections:
             observation, sock = result
             if sock is not None:
                 return address, Connected(sock, observation.elapsed_ms / 1000)
+            if observation.outcome is TcpOutcome.OPEN:
+                return address, None
         return None
 
     def seen(self) -> tuple[TcpObservation, ...]:

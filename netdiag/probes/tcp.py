@@ -140,6 +140,11 @@ def connect_tcp(
             sock.connect((address, port))
         except TimeoutError:
             return seen(TcpOutcome.TIMEOUT, None, f"no answer to SYN within {timeout:g} s"), None
+        except ConnectionResetError as e:
+            # The handshake completed and the peer reset the connection at once, before
+            # connect() returned: the port answered; what comes after is the protocol's.
+            detail = "reset by the peer right after the handshake"
+            return seen(TcpOutcome.OPEN, e.errno, detail), None
         except OSError as e:
             failed = seen(classify_errno(e.errno), e.errno, e.strerror or str(e))
             icmp = _read_icmp_error(sock, version)
