@@ -11,7 +11,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from netdiag import __version__
@@ -69,30 +68,23 @@ def _resolvers() -> dict[str, Any]:
 
 
 def _interfaces() -> list[dict[str, Any]]:
-    if sys.platform == "linux":
-        result = []
-        for path in sorted(Path("/sys/class/net").glob("*")):
-            try:
-                mtu = int((path / "mtu").read_text().strip())
-            except (OSError, ValueError):
-                mtu = 0
-            result.append({"name": path.name, "mtu": mtu})
-        addresses = _run(["ip", "-o", "addr", "show"])
-        for entry in result:
-            entry["addresses"] = [
-                line.split()[3]
-                for line in addresses.splitlines()
-                if len(line.split()) > 3 and line.split()[1] == entry["name"]
-            ]
-        return result
-    if sys.platform == "win32":
-        return [
-            {
-                "ipconfig": _run(["ipconfig", "/all"]),
-                "mtu": _run(["netsh", "interface", "ipv4", "show", "subinterfaces"]),
-            }
-        ]
-    return [{"ifconfig": _run(["ifconfig"])}]
+    """Every interface with its state, MTU and addresses (psutil: Windows, Linux, macOS)."""
+    import psutil
+
+    stats = psutil.net_if_stats()
+    addresses = psutil.net_if_addrs()
+    families = (socket.AF_INET, socket.AF_INET6)
+    return [
+        {
+            "name": name,
+            "is_up": bool(stats[name].isup) if name in stats else None,
+            "mtu": int(stats[name].mtu) if name in stats else 0,
+            "addresses": [
+                a.address.split("%")[0] for a in addresses.get(name, []) if a.family in families
+            ],
+        }
+        for name in sorted(set(stats) | set(addresses))
+    ]
 
 
 def _default_route() -> str:
@@ -105,6 +97,15 @@ def _default_route() -> str:
     if sys.platform == "win32":
         return _run(["route", "print", "-4"])
     return _run(["netstat", "-rn"])
+
+
+def _winhttp_proxy() -> dict[str, str]:
+    """WinHTTP's proxy from the registry (structured, not `netsh`'s localised text), with
+    any credentials stripped."""
+    from netdiag.probes.windows import parse_winhttp_settings, read_winhttp_settings
+
+    settings = parse_winhttp_settings(read_winhttp_settings())
+    return {key: _strip_credentials(value) for key, value in settings.items()}
 
 
 def collect_environment(server_date: str = "") -> dict[str, Any]:
@@ -142,7 +143,5 @@ def collect_environment(server_date: str = "") -> dict[str, Any]:
         "default_route": _default_route(),
     }
     if sys.platform == "win32":
-        environment["winhttp_proxy"] = _strip_credentials(
-            _run(["netsh", "winhttp", "show", "proxy"])
-        )
+        environment["winhttp_proxy"] = _winhttp_proxy()
     return environment

@@ -50,14 +50,16 @@ def local_roots(override: Path | None = None) -> tuple[tuple[x509.Certificate, .
     if path is not None:
         return _pem_bundle(path), str(path)
     if sys.platform == "win32":
+        from netdiag.probes.windows import trusted_certificates
+
         certificates = []
         for store in ("ROOT", "CA"):
-            for der, encoding, _trust in ssl.enum_certificates(store):  # type: ignore[attr-defined,unused-ignore]
-                if encoding == "x509_asn":
-                    try:
-                        certificates.append(x509.load_der_x509_certificate(der))
-                    except ValueError:
-                        continue
+            entries = ssl.enum_certificates(store)  # type: ignore[attr-defined,unused-ignore]
+            for der in trusted_certificates(entries):
+                try:
+                    certificates.append(x509.load_der_x509_certificate(der))
+                except ValueError:
+                    continue
         return tuple(certificates), "Windows certificate stores ROOT and CA"
     paths = ssl.get_default_verify_paths()
     for candidate in (paths.cafile, paths.openssl_cafile):

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import random
-import socket
-import struct
-import sys
 
 from netdiag.flows import FlowLog
 from netdiag.observations import MtuObservation
@@ -19,25 +16,25 @@ DEFAULT_MTU = 1500
 
 
 def interface_mtu(address: str) -> tuple[str, int]:
-    """The interface the route to `address` leaves by, and its MTU (Linux; else 1500)."""
+    """The interface the route to `address` leaves by, and its MTU (psutil, every
+    platform); 1500 where either cannot be told."""
     try:
         from scapy.config import conf
 
-        interface = str(conf.route.route(address)[0])
+        route = conf.route.route(address)[0]
     except Exception:  # noqa: BLE001 - no route, no scapy routing table: assume Ethernet
         return "", DEFAULT_MTU
-    if sys.platform != "linux":
-        return interface, DEFAULT_MTU
-    import fcntl
+    # scapy names an interface by a string on Linux and by an object on Windows (Npcap).
+    interface = str(getattr(route, "name", route))
+    return interface, mtu_of(interface)
 
-    siocgifmtu = 0x8921
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            request = struct.pack("16sI", interface.encode()[:15], 0)
-            mtu = struct.unpack("16sI", fcntl.ioctl(sock.fileno(), siocgifmtu, request))[1]
-        except OSError:
-            return interface, DEFAULT_MTU
-    return interface, int(mtu)
+
+def mtu_of(interface: str) -> int:
+    """The MTU of `interface` as the operating system has it, else 1500."""
+    import psutil
+
+    stats = psutil.net_if_stats().get(interface)
+    return int(stats.mtu) if stats is not None and stats.mtu else DEFAULT_MTU
 
 
 def probe_mtu(address: str, *, timeout: float, flows: FlowLog | None = None) -> MtuObservation:

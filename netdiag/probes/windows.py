@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -156,3 +158,45 @@ def parse_task_names(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
     return tuple(str(r["TaskName"]) for r in _records(text) if r.get("TaskName"))
+
+
+def read_winhttp_settings() -> bytes | None:
+    """The WinHttpSettings value of the registry (what `netsh winhttp show proxy` shows)."""
+    if sys.platform != "win32":
+        return None
+    import winreg
+
+    path = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections"
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, path) as key:
+            value, _ = winreg.QueryValueEx(key, "WinHttpSettings")
+    except OSError:
+        return None
+    return bytes(value) if isinstance(value, bytes | bytearray) else None
+
+
+def parse_winhttp_settings(blob: bytes | None) -> dict[str, str]:
+    """WinHTTP's proxy from its registry blob: a DWORD structure size (0x18 or 0x28), a
+    DWORD counter, DWORD flags (1 direct, 3 proxy), then the proxy server list and the
+    bypass list, each a DWORD length and that many bytes."""
+    if not blob or len(blob) < 12:
+        return {"proxy": "", "bypass": "", "mode": "unknown" if blob is None else "direct"}
+    flags = int.from_bytes(blob[8:12], "little")
+    offset = 12
+    texts = []
+    for _ in range(2):
+        if offset + 4 > len(blob):
+            texts.append("")
+            continue
+        length = int.from_bytes(blob[offset : offset + 4], "little")
+        offset += 4
+        texts.append(blob[offset : offset + length].decode("latin-1"))
+        offset += length
+    mode = "proxy" if flags & 2 else "direct"
+    return {"proxy": texts[0], "bypass": texts[1], "mode": mode}
+
+
+def trusted_certificates(entries: Iterable[tuple[bytes, str, object]]) -> list[bytes]:
+    """The DER of every X.509 certificate among `ssl.enum_certificates` entries (PKCS#7
+    entries and the like left out)."""
+    return [der for der, encoding, _ in entries if encoding == "x509_asn"]

@@ -193,3 +193,42 @@ def test_a_missing_scheduled_task_is_a_warning(tmp_path: Path) -> None:
     assert "host.backup_task_missing" in {f.code for f in findings}
     with_task = diagnose_backup(observe_backup(str(folder), tasks=("JiveX Backup",)), WANTED, NOW)
     assert "host.backup_task_missing" not in {f.code for f in with_task}
+
+
+def _winhttp_blob(flags: int, proxy: bytes, bypass: bytes) -> bytes:
+    """WinHttpSettings as `netsh winhttp set proxy` writes it: size, counter, flags, then
+    the proxy list and the bypass list, each with its length."""
+    parts = [0x28, 0, flags]
+    blob = b"".join(p.to_bytes(4, "little") for p in parts)
+    for text in (proxy, bypass):
+        blob += len(text).to_bytes(4, "little") + text
+    return blob
+
+
+def test_winhttp_settings_from_the_registry_blob() -> None:
+    direct = _winhttp_blob(1, b"", b"")
+    assert w.parse_winhttp_settings(direct) == {"proxy": "", "bypass": "", "mode": "direct"}
+    proxied = _winhttp_blob(3, b"svc:pw@proxy.klinik.local:8080", b"<local>;*.klinik.local")
+    assert w.parse_winhttp_settings(proxied) == {
+        "proxy": "svc:pw@proxy.klinik.local:8080",
+        "bypass": "<local>;*.klinik.local",
+        "mode": "proxy",
+    }
+    assert w.parse_winhttp_settings(None)["mode"] == "unknown"
+    assert w.parse_winhttp_settings(b"\x28\x00")["mode"] == "direct"  # cut short: no crash
+
+
+def test_certificate_store_entries_as_ssl_enumerates_them() -> None:
+    entries = [(b"\x30\x01", "x509_asn", True), (b"\x30\x02", "pkcs_7_asn", {"1.3.6"})]
+    assert w.trusted_certificates(entries) == [b"\x30\x01"]
+
+
+def test_interfaces_and_their_mtu_from_psutil() -> None:
+    from netdiag.environment import collect_environment
+    from netdiag.probes.mtu import mtu_of
+
+    interfaces = {i["name"]: i for i in collect_environment()["interfaces"]}
+    loopback = interfaces.get("lo")
+    assert loopback is not None and "127.0.0.1" in loopback["addresses"]
+    assert loopback["mtu"] == mtu_of("lo") > 1500
+    assert mtu_of("no-such-interface") == 1500
