@@ -143,5 +143,13 @@ def collect_environment(server_date: str = "") -> dict[str, Any]:
         "default_route": _default_route(),
     }
     if sys.platform == "win32":
+        from netdiag.probes.windows import parse_dns_client_servers, powershell
+
         environment["winhttp_proxy"] = _winhttp_proxy()
+        environment["resolvers"]["per_interface"] = parse_dns_client_servers(
+            powershell(
+                "Get-DnsClientServerAddress | Select-Object InterfaceAlias,AddressFamily,"
+                "ServerAddresses | ConvertTo-Json"
+            )
+        )
     return environment

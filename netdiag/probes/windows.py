@@ -200,3 +200,17 @@ def trusted_certificates(entries: Iterable[tuple[bytes, str, object]]) -> list[b
     """The DER of every X.509 certificate among `ssl.enum_certificates` entries (PKCS#7
     entries and the like left out)."""
     return [der for der, encoding, _ in entries if encoding == "x509_asn"]
+
+
+def parse_dns_client_servers(text: str | None) -> dict[str, list[str]]:
+    """Each interface's DNS servers from Get-DnsClientServerAddress as JSON (the property
+    names are the same on every display language)."""
+    servers: dict[str, list[str]] = {}
+    for record in _records(text):
+        alias = str(record.get("InterfaceAlias") or "")
+        addresses = record.get("ServerAddresses") or []
+        if isinstance(addresses, str):
+            addresses = [addresses]
+        if alias and addresses:
+            servers.setdefault(alias, []).extend(str(a) for a in addresses)
+    return servers

@@ -232,3 +232,10 @@ def test_interfaces_and_their_mtu_from_psutil() -> None:
     assert loopback is not None and "127.0.0.1" in loopback["addresses"]
     assert loopback["mtu"] == mtu_of("lo") > 1500
     assert mtu_of("no-such-interface") == 1500
+
+
+def test_dns_servers_per_interface() -> None:
+    assert w.parse_dns_client_servers(OUTPUTS["dns_client_de"]) == {
+        "Ethernet": ["10.20.0.53", "10.20.0.54"]
+    }
+    assert w.parse_dns_client_servers(None) == {}
