@@ -199,6 +199,11 @@ class TlsObservation:
         return "/".join((self.version, self.cipher, self.group)) if self.version else ""
 
 
+# A POP3 status line in a Reply's code (RFC 1939 3): +OK and -ERR.
+POP3_OK = 1
+POP3_ERR = 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reply:
     """A complete protocol reply: SMTP code and lines, or a POP3 status line and body."""

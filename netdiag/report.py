@@ -18,11 +18,6 @@ from netdiag.observations import (
 )
 from netdiag.targets import Target
 
-# Verdicts that explain the other findings of their endpoint.
-EXPLAINING = frozenset(
-    {"tls.intercepted", "path.mtu_blackhole", "trace.forged_reset", "trace.transparent_proxy"}
-)
-
 
 class Severity(StrEnum):
     INFO = "info"
@@ -61,6 +56,11 @@ class Finding:
     summary: str
     evidence: tuple[str, ...] = ()
     remedy: str = ""
+    # The catalogue's title of the code, and whether the remedy was made for this run
+    # (the destinations to exempt) rather than taken from the catalogue.
+    title: str = ""
+    has_own_remedy: bool = False
+    explains_others: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +76,9 @@ class EndpointResult:
     trace: TraceObservation | None = None
     control_trace: TraceObservation | None = None
     mtu: MtuObservation | None = None
+    # The hop tables of `trace` and `control_trace` as lines, made by the diagnosis.
+    trace_lines: tuple[str, ...] = ()
+    control_trace_lines: tuple[str, ...] = ()
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 
@@ -97,7 +100,7 @@ class EndpointResult:
             enumerate(self.findings),
             key=lambda item: (
                 order[item[1].severity],
-                item[1].code not in EXPLAINING,
+                not item[1].explains_others,
                 -item[0] if item[1].severity is Severity.INFO else item[0],
             ),
         )

@@ -12,7 +12,7 @@ from functools import partial
 from netdiag.concurrency import run_all
 from netdiag.deadline import Deadline
 from netdiag.diagnosis.mtu import diagnose_mtu
-from netdiag.diagnosis.trace import diagnose_trace
+from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.flows import FlowLog
 from netdiag.observations import MtuObservation, TcpOutcome, TraceObservation
 from netdiag.probes.mtu import probe_mtu
@@ -133,5 +133,11 @@ def _trace_endpoint(
         mtu = probe_mtu(address, timeout=settings.timeout_s, flows=flows)
         findings += diagnose_mtu(endpoint.target.label, mtu, is_stalled=True)
     return dataclasses.replace(
-        endpoint, findings=tuple(findings), trace=trace, control_trace=control, mtu=mtu
+        endpoint,
+        findings=tuple(findings),
+        trace=trace,
+        control_trace=control,
+        mtu=mtu,
+        trace_lines=tuple(hop_lines(trace)) if not trace.error else (),
+        control_trace_lines=tuple(hop_lines(control)) if control and not control.error else (),
     )

@@ -16,6 +16,9 @@ class CatalogueEntry:
     severity: Severity
     title: str
     remedy: str
+    # A verdict that explains the other findings of its endpoint (an interception explains
+    # the missing certificate request and the closed session): shown first.
+    explains_others: bool = False
 
 
 _I, _W, _C = Severity.INFO, Severity.WARN, Severity.CRIT
@@ -152,6 +155,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         _C,
         "TLS is intercepted",
         "Exempt the vendor's hosts and ports from TLS inspection on the firewall: client-certificate authentication cannot work through it.",
+        explains_others=True,
     ),
     "tls.pinned": CatalogueEntry(_I, "the chain is anchored in a pinned vendor issuer", ""),
     "tls.unpinned": CatalogueEntry(
@@ -222,16 +226,19 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         _C,
         "a middlebox forges resets",
         "A device on the path answers in the destination's name with a reset: find it at the named hop and allow the port.",
+        explains_others=True,
     ),
     "trace.transparent_proxy": CatalogueEntry(
         _C,
         "a transparent proxy answers for the destination",
         "A device on the path answers in the destination's name: exempt the vendor's hosts from its proxying.",
+        explains_others=True,
     ),
     "path.mtu_blackhole": CatalogueEntry(
         _C,
         "path MTU black hole",
         "Large packets are dropped without ICMP fragmentation-needed: allow ICMP type 3 code 4, or lower the MTU/MSS on the tunnel.",
+        explains_others=True,
     ),
     # local host
     "local.inspection_root": CatalogueEntry(
@@ -370,4 +377,7 @@ def finding(
         summary=summary,
         evidence=tuple(evidence),
         remedy=entry.remedy if remedy is None else remedy,
+        title=entry.title,
+        has_own_remedy=remedy is not None and remedy != entry.remedy,
+        explains_others=entry.explains_others,
     )

@@ -16,6 +16,7 @@ from netdiag.diagnosis.verification import (
     verified_line,
 )
 from netdiag.observations import (
+    POP3_OK,
     ClientCertificateObservation,
     ProtocolObservation,
     ProtocolStage,
@@ -24,7 +25,6 @@ from netdiag.observations import (
     TlsOutcome,
     most_telling,
 )
-from netdiag.probes.pop3s import POP3_OK
 from netdiag.report import Finding, Severity
 from netdiag.targets import Service, Target
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from netdiag.deadline import Deadline
 from netdiag.flows import FlowLog
-from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
+from netdiag.observations import (
+    POP3_ERR,
+    POP3_OK,
+    ProtocolObservation,
+    ProtocolStage,
+    Reply,
+    StageFailure,
+)
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader
 from netdiag.secrets import Secret
 
-POP3_OK = 1
-POP3_ERR = 0
 MAX_MULTILINE = 200
 
 

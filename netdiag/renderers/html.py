@@ -7,7 +7,6 @@ from __future__ import annotations
 from html import escape
 
 from netdiag import __version__
-from netdiag.diagnosis.trace import hop_lines
 from netdiag.report import EndpointResult, Finding, Report, Severity
 
 _STYLE = """
@@ -63,9 +62,12 @@ def _endpoint_section(e: EndpointResult) -> str:
             for t in e.protocol.transcript
         )
         parts.append(f"<details><summary>transcript</summary><pre>{lines}</pre></details>")
-    for name, trace in (("trace", e.trace), ("control trace", e.control_trace)):
-        if trace is not None and not trace.error:
-            hops = "".join(f"{escape(line)}\n" for line in hop_lines(trace))
+    for name, trace, hop_lines in (
+        ("trace", e.trace, e.trace_lines),
+        ("control trace", e.control_trace, e.control_trace_lines),
+    ):
+        if trace is not None and hop_lines:
+            hops = "".join(f"{escape(line)}\n" for line in hop_lines)
             parts.append(f"<p>{name} to port {trace.port}:</p><pre>{hops}</pre>")
     return "\n".join(parts)
 

@@ -75,11 +75,9 @@ def render_table(report: Report) -> str:
             lines.append(f"  {code}: {texts[0]}")
         lines.append("")
     for endpoint in report.endpoints:
-        if endpoint.trace is not None and not endpoint.trace.error:
-            from netdiag.diagnosis.trace import hop_lines
-
+        if endpoint.trace is not None and endpoint.trace_lines:
             lines.append(f"trace to {endpoint.target.label} ({endpoint.trace.destination}):")
-            lines += ["  " + line for line in hop_lines(endpoint.trace)]
+            lines += ["  " + line for line in endpoint.trace_lines]
             lines.append("")
     lines += [f"capture: {c}" for c in report.captures]
     interrupted = " (interrupted)" if report.was_interrupted else ""

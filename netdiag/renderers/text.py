@@ -9,7 +9,6 @@ import tomllib
 from importlib import resources
 from typing import Any
 
-from netdiag.diagnosis.catalogue import CATALOGUE
 from netdiag.renderers.table import render_table
 from netdiag.report import Finding, Report, Severity
 from netdiag.targets import Service
@@ -94,9 +93,9 @@ def title_and_remedy(code: str, lang: str, fallback: Finding) -> tuple[str, str]
     if lang == "de" and code in _german():
         entry = _german()[code]
         # A remedy built for this run (the destinations to exempt) stays as it was made.
-        remedy = fallback.remedy if fallback.remedy != CATALOGUE[code].remedy else entry["remedy"]
+        remedy = fallback.remedy if fallback.has_own_remedy else entry["remedy"]
         return entry["title"], remedy
-    return CATALOGUE[code].title if code in CATALOGUE else code, fallback.remedy
+    return fallback.title or code, fallback.remedy
 
 
 def firewall_section(report: Report, lang: str) -> list[str]:
