@@ -163,16 +163,9 @@ def backup_tasks() -> tuple[str, ...] | None:
 
 def _updates_disabled_by_policy() -> bool | None:
     """NoAutoUpdate in the Windows Update policy (registry), None where not readable."""
-    if sys.platform != "win32":
-        return None
-    import winreg
+    from netdiag.probes.windows import ABSENT, registry_value
 
-    key_path = r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU"
-    try:
-        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key_path) as key:
-            value, _ = winreg.QueryValueEx(key, "NoAutoUpdate")
-    except FileNotFoundError:
+    value = registry_value(r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU", "NoAutoUpdate")
+    if value is ABSENT:
         return False
-    except OSError:
-        return None
-    return bool(value)
+    return None if value is None else bool(value)

@@ -160,18 +160,34 @@ def parse_task_names(text: str | None) -> tuple[str, ...] | None:
     return tuple(str(r["TaskName"]) for r in _records(text) if r.get("TaskName"))
 
 
-def read_winhttp_settings() -> bytes | None:
-    """The WinHttpSettings value of the registry (what `netsh winhttp show proxy` shows)."""
+class Absent:
+    """A registry value that does not exist (unlike one that cannot be read: None)."""
+
+
+ABSENT = Absent()
+
+
+def registry_value(path: str, name: str) -> object:
+    """A value under HKEY_LOCAL_MACHINE: its data, `ABSENT` when the key or value does not
+    exist, None when it cannot be read (or not on Windows)."""
     if sys.platform != "win32":
         return None
     import winreg
 
-    path = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections"
     try:
         with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, path) as key:
-            value, _ = winreg.QueryValueEx(key, "WinHttpSettings")
+            value, _ = winreg.QueryValueEx(key, name)
+    except FileNotFoundError:
+        return ABSENT
     except OSError:
         return None
+    return value
+
+
+def read_winhttp_settings() -> bytes | None:
+    """The WinHttpSettings value of the registry (what `netsh winhttp show proxy` shows)."""
+    path = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections"
+    value = registry_value(path, "WinHttpSettings")
     return bytes(value) if isinstance(value, bytes | bytearray) else None
 
 
