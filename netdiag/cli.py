@@ -639,15 +639,13 @@ def pins_verify(
     verdicts = verify_pins(report, config.pins)
     console.out(
         tabulate(
-            [[v.verdict, v.endpoint, v.issuer, v.detail] for v in verdicts],
+            [[v.verdict.value, v.endpoint, v.issuer, v.detail] for v in verdicts],
             headers=["verdict", "endpoint", "presented issuer", "detail"],
         )
     )
-    kinds = {v.verdict for v in verdicts}
-    status = (
-        Status.CRIT if "NOT pinned" in kinds else Status.WARN if kinds - {"pinned"} else Status.OK
-    )
-    raise typer.Exit(int(status))
+    from netdiag.report import worst
+
+    raise typer.Exit(int(worst(v.verdict.status for v in verdicts)))
 
 
 def _address_of(host: str, timeout: float) -> str:
@@ -888,6 +886,8 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         code = app(args=argv, prog_name="netdiag", standalone_mode=False, obj=console)
     except typer.TyperException as e:
         context = getattr(e, "ctx", None)
+        # By name, as typer itself tells it: the class lives in the click that typer uses,
+        # which need not be the `click` package.
         if type(e).__name__ == "NoArgsIsHelpError" and context is not None:
             console.out(context.get_help())
         else:

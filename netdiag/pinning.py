@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 from cryptography import x509
@@ -16,7 +17,7 @@ from netdiag.chains import spki_sha256
 from netdiag.diagnosis.interception import is_pinned
 from netdiag.errors import CertificateError
 from netdiag.pins import ALL, EndpointRecord, Pin, PinSet
-from netdiag.report import Report
+from netdiag.report import Report, Status
 from netdiag.secrets import Secret
 
 
@@ -126,10 +127,25 @@ def learn_pins(report: Report, now: datetime) -> Learned:
     return Learned(PinSet().merged(PinSet(tuple(pins), tuple(records))), tuple(skipped))
 
 
+class PinState(StrEnum):
+    """How a presented chain stands to the pins; the value is what `pins verify` shows."""
+
+    PINNED = "pinned"
+    NOT_PINNED = "NOT pinned"
+    NO_PINS = "no pins"
+    NO_CHAIN = "no chain"
+
+    @property
+    def status(self) -> Status:
+        if self is PinState.NOT_PINNED:
+            return Status.CRIT
+        return Status.OK if self is PinState.PINNED else Status.WARN
+
+
 @dataclass(frozen=True, slots=True)
 class PinVerdict:
     endpoint: str
-    verdict: str
+    verdict: PinState
     issuer: str
     detail: str
 
@@ -144,17 +160,19 @@ def verify_pins(report: Report, pin_set: PinSet) -> list[PinVerdict]:
             continue
         tls = endpoint.protocol.tls if endpoint.protocol is not None else None
         if tls is None or not tls.chain:
-            verdicts.append(PinVerdict(target.label, "no chain", "", "no TLS handshake"))
+            verdicts.append(PinVerdict(target.label, PinState.NO_CHAIN, "", "no TLS handshake"))
             continue
         pins = pin_set.for_target(target)
         issuer = tls.chain[0].issuer
         if not pins:
             verdicts.append(
-                PinVerdict(target.label, "no pins", issuer, "no pin applies to this endpoint")
+                PinVerdict(
+                    target.label, PinState.NO_PINS, issuer, "no pin applies to this endpoint"
+                )
             )
         elif is_pinned(tls, pins):
-            verdicts.append(PinVerdict(target.label, "pinned", issuer, ""))
+            verdicts.append(PinVerdict(target.label, PinState.PINNED, issuer, ""))
         else:
             detail = "pinned: " + "; ".join(p.subject for p in pins)
-            verdicts.append(PinVerdict(target.label, "NOT pinned", issuer, detail))
+            verdicts.append(PinVerdict(target.label, PinState.NOT_PINNED, issuer, detail))
     return verdicts
