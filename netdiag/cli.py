@@ -275,12 +275,15 @@ def check(
         pin_files=pins,
         trust_store=trust_store,
     )
-    report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
-    if host or bundle is not None:
-        from netdiag.hostcheck import with_host
+    from netdiag.session import SessionOptions, run_session
 
+    requirements = None
+    if host or bundle is not None:
         requirements, _ = _host_requirements(profile, data_drive, archive_drive, backup_dir)
-        report = with_host(report, requirements)
+    options = SessionOptions(
+        trace=trace, capture_dir=capture_dir if capture else None, host=requirements
+    )
+    report = run_session(config, options, console)
     rendered = render(report, OutputFormat.JSON if json_output else output_format)
     # A peer may quote a secret back (a server echoing the password): never on the console.
     console.out(config.known_secrets.scrub(rendered))
@@ -313,57 +316,6 @@ def _write_bundle(
         redact=redact,
         secrets=config.known_secrets,
     )
-
-
-def _checked(
-    config: CheckConfig, console: Console, *, trace: bool, capture: bool, capture_dir: Path
-) -> Report:
-    """run_check, then traces of what is blocked, all inside a capture when asked for."""
-    import contextlib
-    import dataclasses
-
-    from netdiag.flows import FlowLog
-    from netdiag.report import CaptureStats
-    from netdiag.run import run_check
-
-    flows = FlowLog() if capture else None
-    with contextlib.ExitStack() as stack:
-        capture_file = None
-        if flows is not None:
-            from netdiag.probes.capture import Capture, capture_filter, capture_path
-
-            bpf = capture_filter(
-                [t.host for t in config.targets if t.is_address_literal],
-                [t.port for t in config.targets],
-            )
-            capture_file = stack.enter_context(
-                Capture(capture_path(capture_dir, f"check_{config.profile_name}"), bpf, flows)
-            )
-        report = run_check(config, console, flows)
-        if trace:
-            from netdiag.tracing import TraceSettings, trace_report
-
-            report, problem = trace_report(
-                report, TraceSettings(timeout_s=min(config.timeout_s, 5.0)), flows=flows
-            )
-            if problem:
-                console.warn(problem)
-                report = dataclasses.replace(report, notes=(*report.notes, problem))
-    if capture_file is not None:
-        stats = CaptureStats(
-            path=str(capture_file.path), kept=capture_file.packets, dropped=capture_file.dropped
-        )
-        note = (
-            f"capture {capture_file.path.name}: kept {stats.kept} packets of netdiag's own "
-            f"flows, dropped {stats.dropped} of other processes"
-        )
-        report = dataclasses.replace(
-            report,
-            captures=(*report.captures, stats.path),
-            capture_stats=(*report.capture_stats, stats),
-            notes=(*report.notes, note),
-        )
-    return report
 
 
 @app.command()
@@ -824,11 +776,13 @@ def bundle_command(
         cert_password_file,
     )
     config = endpoints.config(pins, trust_store)
-    report = _checked(config, console, trace=trace, capture=capture, capture_dir=capture_dir)
-    from netdiag.hostcheck import with_host
+    from netdiag.session import SessionOptions, run_session
 
     requirements, _ = _host_requirements(profile, data_drive, archive_drive, backup_dir)
-    report = with_host(report, requirements)
+    options = SessionOptions(
+        trace=trace, capture_dir=capture_dir if capture else None, host=requirements
+    )
+    report = run_session(config, options, console)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     written = _write_bundle(
         report, out or Path(f"netdiag-bundle_{stamp}.zip"), lang, redact, config
