@@ -600,21 +600,6 @@ def pins_verify(
     raise typer.Exit(int(worst(v.verdict.status for v in verdicts)))
 
 
-def _address_of(host: str, timeout: float) -> str:
-    """The address to trace or probe: `host` itself, or the first address the operating
-    system resolves it to within `timeout` (IPv4 preferred)."""
-    from netdiag.observations import DnsOutcome
-    from netdiag.probes.dns import lookup_os
-    from netdiag.targets import parse_address
-
-    if parse_address(host) is not None:
-        return host
-    answer = lookup_os(host, timeout)
-    if answer.outcome is not DnsOutcome.ANSWER:
-        raise UsageError(f"{host} does not resolve: {answer.detail or answer.outcome.value}")
-    return next((a for a in answer.addresses if ":" not in a), answer.addresses[0])
-
-
 @app.command("trace")
 def trace_command(
     ctx: typer.Context,
@@ -647,7 +632,7 @@ def trace_command(
     from netdiag.tracing import TraceSettings, trace_with_control
 
     console = _console(ctx)
-    address = _address_of(host, timeout)
+    address = _address_for(host, timeout)
     label = f"{host}:{port}"
     problem = raw_socket_problem()
     if problem:
@@ -681,16 +666,19 @@ def trace_command(
     raise typer.Exit(int(worst(f.severity.status for f in findings)))
 
 
+def _address_for(host: str, timeout: float) -> str:
+    from netdiag.probes.dns import address_for
+
+    return address_for(host, timeout)
+
+
 def _fallback(console: Console, problem: str, address: str, port: int, timeout: float) -> None:
     """Without raw sockets: say so in one line, and show what connect() can tell."""
-    from netdiag.diagnosis.tcp import diagnose_tcp
-    from netdiag.probes.tcp import probe_tcp
     from netdiag.report import worst
-    from netdiag.targets import Service, Target
+    from netdiag.tracing import connect_fallback
 
     console.error(problem)
-    target = Target(host=address, port=port, service=Service.TCP)
-    findings = diagnose_tcp(target, [probe_tcp(address, port, timeout)])
+    findings = connect_fallback(address, port, timeout)
     for f in findings:
         console.out(f"{f.severity.name} {f.code}: {f.summary}")
     raise typer.Exit(int(worst(f.severity.status for f in findings)))
@@ -710,7 +698,7 @@ def mtu_command(
     from netdiag.report import worst
 
     console = _console(ctx)
-    address = _address_of(host, timeout)
+    address = _address_for(host, timeout)
     mtu = probe_mtu(address, timeout=timeout)
     if mtu.error:
         raise UsageError(mtu.error)

@@ -141,3 +141,13 @@ def _trace_endpoint(
         trace_lines=tuple(hop_lines(trace)) if not trace.error else (),
         control_trace_lines=tuple(hop_lines(control)) if control and not control.error else (),
     )
+
+
+def connect_fallback(address: str, port: int, timeout: float) -> list[Finding]:
+    """Without raw sockets: what one connect() can tell about the port."""
+    from netdiag.diagnosis.tcp import diagnose_tcp
+    from netdiag.probes.tcp import probe_tcp
+    from netdiag.targets import Service, Target
+
+    target = Target(host=address, port=port, service=Service.TCP)
+    return diagnose_tcp(target, [probe_tcp(address, port, timeout)])

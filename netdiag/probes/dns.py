@@ -190,3 +190,22 @@ def lookup_os(host: str, timeout: float) -> DnsAnswer:
     if not addresses:
         return answer(DnsOutcome.NO_ANSWER, detail="getaddrinfo returned no address")
     return answer(DnsOutcome.ANSWER, addresses)
+
+
+def address_for(host: str, timeout: float) -> str:
+    """The address to trace or probe: `host` itself, or the first address the operating
+    system resolves it to within `timeout` (IPv4 preferred); a UsageError otherwise."""
+    import ipaddress
+
+    from netdiag.errors import UsageError
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return host.strip("[]")
+    answer = lookup_os(host, timeout)
+    if answer.outcome is not DnsOutcome.ANSWER:
+        raise UsageError(f"{host} does not resolve: {answer.detail or answer.outcome.value}")
+    return next((a for a in answer.addresses if ":" not in a), answer.addresses[0])
