@@ -466,7 +466,7 @@ def pins_import(
     _write_pins(console, imported, out, yes)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Endpoints:
     """The options that pick endpoints and say how to reach them, shared by the commands
     that run a check of their own (pins learn and verify, bundle)."""
@@ -527,16 +527,16 @@ def pins_learn(
 
     console = _console(ctx)
     endpoints = _Endpoints(
-        profile,
-        target,
-        only,
-        resolver,
-        no_system_resolver,
-        expect_network,
-        timeout,
-        cert,
-        key,
-        cert_password_file,
+        profile=profile,
+        target=target,
+        only=only,
+        resolver=resolver,
+        no_system_resolver=no_system_resolver,
+        expect_network=expect_network,
+        timeout=timeout,
+        cert=cert,
+        key=key,
+        cert_password_file=cert_password_file,
     )
     from netdiag.run import run_check
 
@@ -573,16 +573,16 @@ def pins_verify(
 
     console = _console(ctx)
     endpoints = _Endpoints(
-        profile,
-        target,
-        only,
-        resolver,
-        no_system_resolver,
-        expect_network,
-        timeout,
-        cert,
-        key,
-        cert_password_file,
+        profile=profile,
+        target=target,
+        only=only,
+        resolver=resolver,
+        no_system_resolver=no_system_resolver,
+        expect_network=expect_network,
+        timeout=timeout,
+        cert=cert,
+        key=key,
+        cert_password_file=cert_password_file,
     )
     from netdiag.run import run_check
 
@@ -752,16 +752,16 @@ def bundle_command(
     console = _console(ctx)
     _check_lang(lang)
     endpoints = _Endpoints(
-        profile,
-        target,
-        only,
-        resolver,
-        no_system_resolver,
-        expect_network,
-        timeout,
-        cert,
-        key,
-        cert_password_file,
+        profile=profile,
+        target=target,
+        only=only,
+        resolver=resolver,
+        no_system_resolver=no_system_resolver,
+        expect_network=expect_network,
+        timeout=timeout,
+        cert=cert,
+        key=key,
+        cert_password_file=cert_password_file,
     )
     config = endpoints.config(pins, trust_store)
     from netdiag.session import SessionOptions, run_session
