@@ -389,6 +389,9 @@ def died_without_a_word(attempt: ProtocolObservation) -> bool:
         return False
     if tls is not None and tls.outcome in (TlsOutcome.CLOSED, TlsOutcome.RESET):
         return not tls.has_peer_alert
+    if attempt.stopped_at is ProtocolStage.CONNECT:
+        # Refused or reset before a byte: nothing listening for a moment (a restart).
+        return attempt.failure in (StageFailure.CLOSED, StageFailure.REFUSED)
     unanswered = {
         ProtocolStage.BANNER: attempt.banner is None,
         ProtocolStage.GREETING: attempt.banner is None,

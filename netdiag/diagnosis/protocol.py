@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.interception import died_without_a_word
 from netdiag.diagnosis.tls import diagnose_tls, rejected_by_reply
 from netdiag.diagnosis.verification import (
     TrustContext,
@@ -85,10 +86,20 @@ def diagnose_attempts(
         return findings
     first, second = tried[0], tried[1]
     evidence = [_describe_attempt(1, first), _describe_attempt(2, second)]
-    if (second.stopped_at, second.failure) == (first.stopped_at, first.failure):
-        # The same failure twice: the verdict stands, with the second try as evidence.
+    same = (second.stopped_at, second.failure) == (first.stopped_at, first.failure) or (
+        died_without_a_word(first) and died_without_a_word(second)
+    )
+    if same:
+        # The same failure twice (or two silent ends: closed, reset, refused before a
+        # word): the verdict stands, with the second try as evidence.
+        exact = (second.stopped_at, second.failure) == (first.stopped_at, first.failure)
+        line = (
+            "a second attempt failed the same way"
+            if exact
+            else f"a second attempt also ended without a word: {_describe_attempt(2, second)}"
+        )
         return [
-            dataclasses.replace(f, evidence=(*f.evidence, "a second attempt failed the same way"))
+            dataclasses.replace(f, evidence=(*f.evidence, line))
             if f.severity is not Severity.INFO
             else f
             for f in findings

@@ -149,9 +149,29 @@ ROWS = [
         {"endpoint.intermittent", "probe.incomplete"},
     ),
     (
-        "closed, then refused: intermittent and not checked",
+        "closed, then refused: two silent ends, one verdict",
         seen(attempts=(CLOSED_AT_BANNER, REFUSED_AT_CONNECT), reached=ProbeStep.PROTOCOL),
-        {"smtp.early_close", "endpoint.intermittent"},
+        {"smtp.early_close"},
+        {"endpoint.intermittent"},
+    ),
+    (
+        "closed, then a stated refusal: intermittent",
+        seen(
+            attempts=(
+                CLOSED_AT_BANNER,
+                attempt(
+                    banner=Reply(code=421, lines=("too many connections",)),
+                    ehlo=None,
+                    starttls_reply=None,
+                    tls=None,
+                    after_tls=None,
+                    stopped_at=ProtocolStage.BANNER,
+                    failure=StageFailure.REFUSED,
+                ),
+            ),
+            reached=ProbeStep.PROTOCOL,
+        ),
+        {"endpoint.intermittent"},
         set(),
     ),
 ]
