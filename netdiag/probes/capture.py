@@ -8,6 +8,7 @@ temporary file."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,7 +20,9 @@ from netdiag.errors import NetdiagError
 from netdiag.flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
 
-# Let the sniffer's sockets open before the first probe leaves.
+# How long the sniffer may take to open its sockets before the run goes on without it
+# being confirmed, and how long the last answers of a run may still be on their way.
+_START_TIMEOUT_S = 5.0
 _SETTLE_S = 0.3
 
 
@@ -90,16 +93,27 @@ class Capture:
             else:
                 self.dropped += 1
 
+        listening = threading.Event()
         try:
             self._sniffer = AsyncSniffer(
-                iface=get_if_list(), filter=self.bpf, prn=keep, store=False
+                iface=get_if_list(),
+                filter=self.bpf,
+                prn=keep,
+                store=False,
+                started_callback=listening.set,
             )
             self._sniffer.start()
         except Exception as e:  # noqa: BLE001 - scapy raises many kinds; one line for the user
             self._writer.close()
             self._writer = None
             raise CaptureError(f"cannot start the capture: {type(e).__name__}: {e}") from None
-        time.sleep(_SETTLE_S)
+        # The first probe must not leave before the sockets listen (a loaded machine can
+        # take longer than any fixed pause): wait for the sniffer to say so.
+        if not listening.wait(_START_TIMEOUT_S):
+            self._sniffer.stop(join=False)
+            self._writer.close()
+            self._writer = None
+            raise CaptureError(f"the capture did not start within {_START_TIMEOUT_S:g} s")
         return self
 
     def __exit__(
