@@ -246,7 +246,7 @@ def check(
 ) -> None:
     """Resolve and connect to every endpoint and say what is wrong."""
     from netdiag.options import Credentials, build_check_config
-    from netdiag.render import render
+    from netdiag.renderers import render
 
     console = _console(ctx)
     _check_lang(lang)
@@ -626,9 +626,9 @@ def trace_command(
     """TCP SYN traceroute to the port: which hop drops or rejects it, and how."""
     import contextlib
 
-    from netdiag.diagnosis.trace import diagnose_trace
+    from netdiag.diagnosis.trace import diagnose_trace, hop_lines
     from netdiag.probes.raw import raw_socket_problem
-    from netdiag.render import render_trace
+    from netdiag.renderers import render_trace
     from netdiag.tracing import TraceSettings, trace_with_control
 
     console = _console(ctx)
@@ -660,7 +660,18 @@ def trace_command(
     if trace.error:
         _fallback(console, trace.error, address, port, timeout)
     findings = diagnose_trace(label, trace, control)
-    console.out(render_trace(label, trace, control, findings, captures, as_json=json_output))
+    console.out(
+        render_trace(
+            label,
+            trace,
+            control,
+            findings,
+            captures,
+            hop_lines=hop_lines(trace),
+            control_hop_lines=hop_lines(control) if control is not None else (),
+            as_json=json_output,
+        )
+    )
     from netdiag.report import worst
 
     raise typer.Exit(int(worst(f.severity.status for f in findings)))
@@ -794,7 +805,7 @@ def host_command(
     """The gateway against the vendor's system requirements: OS, updates, CPU, memory,
     drives, backups, antivirus exclusions, shares, remote maintenance."""
     from netdiag.hostcheck import host_report
-    from netdiag.render import render
+    from netdiag.renderers import render
 
     console = _console(ctx)
     requirements, name = _host_requirements(profile, data_drive, archive_drive, backup_dir)
