@@ -454,7 +454,7 @@ def pins_import(
     from datetime import UTC, datetime
 
     from netdiag.options import CERT_PASSWORD_ENV
-    from netdiag.pinning import import_pins
+    from netdiag.pin_sources import import_pins
     from netdiag.secrets import read_secret
 
     console = _console(ctx)
@@ -523,7 +523,7 @@ def pins_learn(
     hotspot outside the hospital), check the table, then confirm."""
     from datetime import UTC, datetime
 
-    from netdiag.pinning import learn_pins
+    from netdiag.pin_sources import learn_pins
 
     console = _console(ctx)
     endpoints = _Endpoints(
@@ -569,7 +569,7 @@ def pins_verify(
     without pins, 2 a chain the pins do not anchor)."""
     from tabulate import tabulate
 
-    from netdiag.pinning import verify_pins
+    from netdiag.pin_sources import verify_pins
 
     console = _console(ctx)
     endpoints = _Endpoints(
@@ -626,10 +626,10 @@ def trace_command(
     """TCP SYN traceroute to the port: which hop drops or rejects it, and how."""
     import contextlib
 
+    from netdiag.blocked_paths import TraceSettings, trace_with_control
     from netdiag.diagnosis.trace import diagnose_trace, hop_lines
     from netdiag.probes.raw import raw_socket_problem
     from netdiag.renderers import render_trace
-    from netdiag.tracing import TraceSettings, trace_with_control
 
     console = _console(ctx)
     address = _address_for(host, timeout)
@@ -685,8 +685,8 @@ def _address_for(host: str, timeout: float) -> str:
 
 def _fallback(console: Console, problem: str, address: str, port: int, timeout: float) -> None:
     """Without raw sockets: say so in one line, and show what connect() can tell."""
+    from netdiag.blocked_paths import connect_fallback
     from netdiag.report import worst
-    from netdiag.tracing import connect_fallback
 
     console.error(problem)
     findings = connect_fallback(address, port, timeout)

@@ -46,7 +46,7 @@ def run_session(
             capture = stack.enter_context(Capture(path, bpf, flows))
         report = run_check(config, console, flows)
         if options.trace:
-            from netdiag.tracing import TraceSettings, trace_report
+            from netdiag.blocked_paths import TraceSettings, trace_report
 
             report, problem = trace_report(
                 report, TraceSettings(timeout_s=min(config.timeout_s, 5.0)), flows=flows

@@ -48,7 +48,7 @@ def only_endpoint(result: CliResult) -> dict:  # type: ignore[type-arg]
 
 def vendor_pins(pki: Pki, directory: Path) -> Path:
     """A pin file of the vendor's root and issuing CA."""
-    from netdiag.pinning import import_pins
+    from netdiag.pin_sources import import_pins
     from netdiag.pins import save_pins
 
     bundle = pki.client_p12(directory, None, name="vendor-bundle-for-pins.p12")

@@ -1,6 +1,6 @@
-"""Making pins: from the CA certificates of the vendor's bundle (`pins import`), from the
-chains presented on a path known to be clean (`pins learn`), and checking presented chains
-against them (`pins verify`)."""
+"""Where pins come from and how a chain stands to them: from the CA certificates of the
+vendor's bundle (`pins import`), from chains presented on a clean path (`pins learn`), and
+checking presented chains against them (`pins verify`)."""
 
 from __future__ import annotations
 
