@@ -311,15 +311,17 @@ class EndpointObservation:
 
 def most_telling(attempts: tuple[ProtocolObservation, ...]) -> ProtocolObservation | None:
     """The attempt to judge an endpoint by: one that completed, else one whose server
-    showed its chain, else one that got to TLS, else the first."""
+    showed its chain, else one that got to TLS, else one that got past the connect, else
+    the first."""
 
-    def rank(item: tuple[int, ProtocolObservation]) -> tuple[bool, bool, bool, int]:
+    def rank(item: tuple[int, ProtocolObservation]) -> tuple[bool, bool, bool, bool, int]:
         index, attempt = item
         tls = attempt.tls
         return (
             attempt.stopped_at is not ProtocolStage.DONE,
             not (tls is not None and tls.chain),
             tls is None,
+            attempt.stopped_at is ProtocolStage.CONNECT,
             index,
         )
 

@@ -123,6 +123,9 @@ def diagnose_protocol(
     now: datetime | None = None,
 ) -> list[Finding]:
     if obs.stopped_at is ProtocolStage.CONNECT:
+        if obs.failure is StageFailure.CLOSED:
+            # Reset right after the handshake, before a byte: the service refused to talk.
+            return [_reset_before_a_word(target, obs)]
         # No dialogue: the completeness rule says what was not checked and why.
         return []
     trust = trust or TrustContext()
@@ -137,6 +140,21 @@ def diagnose_protocol(
     if target.service is Service.POP3S:
         return _pop3(target, obs, client, trust, now)
     return _tls_port(target, obs, client, trust, now)
+
+
+def _reset_before_a_word(target: Target, obs: ProtocolObservation) -> Finding:
+    detail = obs.failure_detail or "connection reset by the peer"
+    if target.service is Service.SMTP_STARTTLS:
+        return finding(
+            "smtp.early_close",
+            f"SMTP on {target.label}: the peer closed the session before the banner ({detail})",
+            transcript_tail(obs),
+        )
+    return finding(
+        "tls.handshake_failed",
+        f"TLS on {target.label} failed: {detail}, before the handshake",
+        transcript_tail(obs),
+    )
 
 
 def _tls_findings(

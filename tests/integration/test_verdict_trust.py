@@ -177,7 +177,10 @@ def test_a_connection_dropped_once_is_retried_and_called_intermittent(
     assert {"endpoint.intermittent", "tls.pinned"} <= codes(found), found["findings"]
     assert found["status"] == "warn" and result.exit_code == 1
     attempts = found["observations"]["attempts"]
-    assert [a["stopped_at"] for a in attempts] == ["banner", "done"]
+    # The reset lands before connect() returns or at the first read: either way the
+    # dialogue never got a word, and the second attempt completed.
+    assert attempts[0]["stopped_at"] in ("connect", "banner")
+    assert attempts[1]["stopped_at"] == "done"
     assert flaky.count == 2
 
 
