@@ -271,6 +271,19 @@ class ProtocolObservation:
     first_bytes: str = ""
     server_date: str = ""
 
+    @property
+    def got_no_reply(self) -> bool:
+        """Whether the dialogue stopped before the peer answered the step it stopped at
+        (the connect itself, the banner or greeting, EHLO, STARTTLS)."""
+        unanswered = {
+            ProtocolStage.CONNECT: True,
+            ProtocolStage.BANNER: self.banner is None,
+            ProtocolStage.GREETING: self.banner is None,
+            ProtocolStage.EHLO: self.ehlo is None,
+            ProtocolStage.STARTTLS: self.starttls_reply is None,
+        }
+        return unanswered.get(self.stopped_at, False)
+
 
 class ProbeStep(StrEnum):
     """How far the probe of one endpoint got: each step needs the one before."""

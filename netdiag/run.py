@@ -347,14 +347,7 @@ def is_worth_retrying(attempt: ProtocolObservation) -> bool:
     if attempt.tls is not None and attempt.tls.outcome is TlsOutcome.ESTABLISHED:
         return False
     if attempt.failure in (StageFailure.CLOSED, StageFailure.REFUSED):
-        unanswered = {
-            ProtocolStage.CONNECT: True,
-            ProtocolStage.BANNER: attempt.banner is None,
-            ProtocolStage.GREETING: attempt.banner is None,
-            ProtocolStage.EHLO: attempt.ehlo is None,
-            ProtocolStage.STARTTLS: attempt.starttls_reply is None,
-        }
-        return unanswered.get(attempt.stopped_at, False)
+        return attempt.got_no_reply
     tls = attempt.tls
     return (
         attempt.failure is StageFailure.TLS_FAILED

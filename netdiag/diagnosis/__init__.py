@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.diagnosis.completeness import never_ok_unless_checked
+from netdiag.diagnosis.completeness import never_ok_unless_checked, probe_error
 from netdiag.diagnosis.dns import diagnose_dns
 from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S, diagnose_attempts
 from netdiag.diagnosis.tcp import diagnose_tcp
@@ -13,6 +13,8 @@ from netdiag.diagnosis.verification import TrustContext
 from netdiag.observations import ClientCertificateObservation, EndpointObservation
 from netdiag.report import Finding
 from netdiag.targets import Network, Target
+
+__all__ = ["diagnose_endpoint", "diagnose_flapping", "probe_error"]
 
 
 def diagnose_endpoint(
@@ -37,15 +39,6 @@ def diagnose_endpoint(
         )
     findings += interception
     return tuple(never_ok_unless_checked(target, observation, findings))
-
-
-def probe_error(target: Target, error: str, where: str = "probe") -> Finding:
-    """An unexpected error inside one endpoint's probe or diagnosis, as its finding."""
-    return finding(
-        "probe.error",
-        f"{target.label} not fully checked: an internal error in the {where}",
-        [error],
-    )
 
 
 def diagnose_flapping(target: Target, rounds: Sequence[Sequence[str]]) -> Finding | None:

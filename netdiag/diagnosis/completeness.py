@@ -27,6 +27,17 @@ from netdiag.targets import Target
 DEADLINE_PASSED = "the run's deadline passed"
 
 
+def probe_error(
+    target: Target, error: str, where: str = "probe", evidence: Sequence[str] = ()
+) -> Finding:
+    """An unexpected error inside one endpoint's probe or diagnosis, as its finding."""
+    return finding(
+        "probe.error",
+        f"{target.label} not fully checked: an internal error in the {where}",
+        [error, *evidence],
+    )
+
+
 def cut_short_by(observation: EndpointObservation) -> str:
     """Why the probe stopped by our own doing (deadline, Ctrl-C), or "" if it did not."""
     if observation.is_done:
@@ -70,10 +81,10 @@ def never_ok_unless_checked(
     if observation.error:
         return [
             *result,
-            finding(
-                "probe.error",
-                f"{target.label} not fully checked: an internal error in the probe",
-                [observation.error, f"the probe stood at: {observation.reached.value}"],
+            probe_error(
+                target,
+                observation.error,
+                evidence=(f"the probe stood at: {observation.reached.value}",),
             ),
         ]
     cut = cut_short_by(observation)

@@ -392,13 +392,7 @@ def died_without_a_word(attempt: ProtocolObservation) -> bool:
     if attempt.stopped_at is ProtocolStage.CONNECT:
         # Refused or reset before a byte: nothing listening for a moment (a restart).
         return attempt.failure in (StageFailure.CLOSED, StageFailure.REFUSED)
-    unanswered = {
-        ProtocolStage.BANNER: attempt.banner is None,
-        ProtocolStage.GREETING: attempt.banner is None,
-        ProtocolStage.EHLO: attempt.ehlo is None,
-        ProtocolStage.STARTTLS: attempt.starttls_reply is None,
-    }
-    return attempt.failure is StageFailure.CLOSED and unanswered.get(attempt.stopped_at, False)
+    return attempt.failure is StageFailure.CLOSED and attempt.got_no_reply
 
 
 def diagnose_likely_interception(
