@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from netdiag.errors import NetdiagError
+from netdiag.observations import TlsPortObservation
 from netdiag.redact import Redactor
 from netdiag.renderers.chains import presented_chains
 from netdiag.renderers.html import render_html
@@ -28,14 +29,13 @@ class BundleError(NetdiagError):
 
 
 def server_date(report: Report) -> str:
-    return next(
-        (
-            e.protocol.server_date
-            for e in report.endpoints
-            if e.protocol is not None and e.protocol.server_date
-        ),
-        "",
+    """The first Date header a TLS-port server sent (to compare the gateway's clock with)."""
+    dates = (
+        e.protocol.server_date
+        for e in report.endpoints
+        if isinstance(e.protocol, TlsPortObservation)
     )
+    return next((date for date in dates if date), "")
 
 
 def bundle_files(report: Report, environment: dict[str, Any], lang: str) -> dict[str, bytes]:

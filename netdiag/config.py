@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from netdiag.errors import UsageError
+from netdiag.observations import LoginKind
 from netdiag.targets import Network, Target
 
 if TYPE_CHECKING:
@@ -62,6 +63,15 @@ def parse_resolver(text: str) -> ResolverSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Pop3Login:
+    """A POP3 login to try: the mailbox's own, or a made-up user's."""
+
+    user: str
+    password: Secret = field(repr=False)
+    kind: LoginKind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckConfig:
     """What to check and how long each step and the whole run may take."""
 
@@ -81,8 +91,7 @@ class CheckConfig:
     anchors_name: str = ""
     cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S
-    pop3_login: tuple[str, Secret] | None = field(default=None, repr=False)
-    pop3_login_kind: str = ""
+    pop3_login: Pop3Login | None = field(default=None, repr=False)
     pins: PinSet = field(default_factory=lambda: _empty_pins(), repr=False)
     local_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
     local_roots_name: str = ""

@@ -199,14 +199,9 @@ class TlsObservation:
         return "/".join((self.version, self.cipher, self.group)) if self.version else ""
 
 
-# A POP3 status line in a Reply's code (RFC 1939 3): +OK and -ERR.
-POP3_OK = 1
-POP3_ERR = 0
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reply:
-    """A complete protocol reply: SMTP code and lines, or a POP3 status line and body."""
+    """A complete SMTP reply (code and lines), or an HTTP status line and headers."""
 
     code: int
     lines: tuple[str, ...]
@@ -214,6 +209,44 @@ class Reply:
     @property
     def text(self) -> str:
         return " / ".join(self.lines)
+
+    @property
+    def as_sent(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+class Pop3Status(StrEnum):
+    """A POP3 status indicator (RFC 1939 3)."""
+
+    OK = "+OK"
+    ERR = "-ERR"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pop3Reply:
+    """A POP3 answer: its status indicator, the rest of the status line, a body if any."""
+
+    status: Pop3Status
+    lines: tuple[str, ...]
+
+    @property
+    def is_ok(self) -> bool:
+        return self.status is Pop3Status.OK
+
+    @property
+    def text(self) -> str:
+        return " / ".join(self.lines)
+
+    @property
+    def as_sent(self) -> str:
+        return f"{self.status.value} {self.text}"
+
+
+class LoginKind(StrEnum):
+    """Whose POP3 login was tried: the mailbox's own, or a made-up user's (expected to fail)."""
+
+    MAILBOX = "mailbox"
+    PROBE = "probe"
 
 
 class ProtocolStage(StrEnum):
@@ -248,7 +281,9 @@ class StageFailure(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProtocolObservation:
-    """A whole protocol dialogue on one address: SMTP, POP3S or TLS on a port."""
+    """What every protocol dialogue on one address records: where and why it stopped, the
+    transcript, the TLS handshake. Each protocol's own observation adds what its server
+    said; this base stands alone only for a dialogue that never started."""
 
     service: str
     address: str
@@ -257,32 +292,81 @@ class ProtocolObservation:
     stopped_at: ProtocolStage = ProtocolStage.DONE
     failure: StageFailure = StageFailure.NONE
     failure_detail: str = ""
+    tls: TlsObservation | None = None
+
+    @property
+    def got_no_reply(self) -> bool:
+        """Whether the dialogue stopped before the peer answered the step it stopped at."""
+        return self.stopped_at is ProtocolStage.CONNECT
+
+    @property
+    def was_answered_after_tls(self) -> bool:
+        """Whether the peer said anything of the protocol once TLS was up."""
+        return False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmtpObservation(ProtocolObservation):
+    """An SMTP dialogue up to and past STARTTLS."""
+
     banner: Reply | None = None
     banner_ms: float = 0.0
     ehlo: Reply | None = None
     is_starttls_advertised: bool = False
     starttls_mask: str = ""
     starttls_reply: Reply | None = None
-    tls: TlsObservation | None = None
+    # The answer to EHLO inside TLS, where servers state a rejected client certificate.
     after_tls: Reply | None = None
-    capa: Reply | None = None
-    login: Reply | None = None
-    login_kind: str = ""
-    first_bytes: str = ""
-    server_date: str = ""
 
     @property
     def got_no_reply(self) -> bool:
-        """Whether the dialogue stopped before the peer answered the step it stopped at
-        (the connect itself, the banner or greeting, EHLO, STARTTLS)."""
+        """(The connect itself, the banner, EHLO, STARTTLS.)"""
         unanswered = {
             ProtocolStage.CONNECT: True,
             ProtocolStage.BANNER: self.banner is None,
-            ProtocolStage.GREETING: self.banner is None,
             ProtocolStage.EHLO: self.ehlo is None,
             ProtocolStage.STARTTLS: self.starttls_reply is None,
         }
         return unanswered.get(self.stopped_at, False)
+
+    @property
+    def was_answered_after_tls(self) -> bool:
+        return self.after_tls is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pop3Observation(ProtocolObservation):
+    """A POP3S dialogue: greeting, CAPA, and a login when one was asked for."""
+
+    greeting: Pop3Reply | None = None
+    capa: Pop3Reply | None = None
+    login: Pop3Reply | None = None
+    login_kind: LoginKind | None = None
+
+    @property
+    def got_no_reply(self) -> bool:
+        """(The connect itself, the greeting.)"""
+        return self.stopped_at is ProtocolStage.CONNECT or (
+            self.stopped_at is ProtocolStage.GREETING and self.greeting is None
+        )
+
+    @property
+    def was_answered_after_tls(self) -> bool:
+        return self.greeting is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsPortObservation(ProtocolObservation):
+    """TLS on a port of its own (8140): what the server sent first, or answered to GET."""
+
+    first_bytes: str = ""
+    # The HTTP status line and headers, when the answer was HTTP.
+    response: Reply | None = None
+    server_date: str = ""
+
+    @property
+    def was_answered_after_tls(self) -> bool:
+        return bool(self.first_bytes)
 
 
 class ProbeStep(StrEnum):
@@ -341,13 +425,23 @@ def most_telling(attempts: tuple[ProtocolObservation, ...]) -> ProtocolObservati
     return min(enumerate(attempts), key=rank)[1] if attempts else None
 
 
+class HopKind(StrEnum):
+    """What answered a TTL-limited SYN."""
+
+    TIME_EXCEEDED = "time_exceeded"
+    UNREACHABLE = "unreachable"
+    SYN_ACK = "syn_ack"
+    RST = "rst"
+    OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HopReply:
     """One answer to one TTL-limited SYN of a trace."""
 
     ttl: int
     sender: str
-    kind: str  # time_exceeded, unreachable, syn_ack, rst, other
+    kind: HopKind
     icmp_type: int | None = None
     icmp_code: int | None = None
     rtt_ms: float = 0.0

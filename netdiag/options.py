@@ -9,12 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netdiag.config import CheckConfig, parse_resolver
+from netdiag.config import CheckConfig, Pop3Login, parse_resolver
 from netdiag.errors import UsageError
+from netdiag.observations import LoginKind
 from netdiag.targets import Network, Service, Target, load_profile, parse_target, select_targets
 
 if TYPE_CHECKING:
     from cryptography import x509
+
+    from netdiag.identity import ClientIdentity
+    from netdiag.pins import PinSet
+    from netdiag.secrecy import KnownSecrets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,14 +40,36 @@ CERT_PASSWORD_ENV = "NETDIAG_CERT_PASSWORD"  # noqa: S105
 POP3_PASSWORD_ENV = "NETDIAG_POP3_PASSWORD"  # noqa: S105
 
 
-def load_credentials(credentials: Credentials) -> dict[str, object]:
-    """The CheckConfig fields for the identity, trust anchors and POP3 login."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedCredentials:
+    """The identity, trust anchors and POP3 login, loaded, with every form of the secrets."""
+
+    identity: ClientIdentity | None
+    anchors: tuple[x509.Certificate, ...]
+    anchors_name: str
+    pop3_login: Pop3Login | None
+    known_secrets: KnownSecrets
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedTrust:
+    """The pins and the trust stores the TLS endpoints are judged against."""
+
+    pins: PinSet
+    local_roots: tuple[x509.Certificate, ...] = ()
+    local_roots_name: str = ""
+    public_roots: tuple[x509.Certificate, ...] = ()
+
+
+def load_credentials(credentials: Credentials) -> LoadedCredentials:
+    """The identity, trust anchors and POP3 login the options name."""
     from netdiag.errors import CertificateError
     from netdiag.identity import PasswordNeeded, load_ca_certificates, load_identity
     from netdiag.secrecy import KnownSecrets, key_forms
-    from netdiag.secrets import read_secret
+    from netdiag.secrets import Secret, read_secret
 
-    fields: dict[str, object] = {}
+    identity: ClientIdentity | None = None
+    pop3_login: Pop3Login | None = None
     anchors: list[x509.Certificate] = []
     names: list[str] = []
     named_secrets: list[tuple[str, bytes]] = []
@@ -65,7 +92,6 @@ def load_credentials(credentials: Credentials) -> dict[str, object]:
             if password is None:
                 raise
             identity = load_identity(credentials.cert, credentials.key, password)
-        fields["identity"] = identity
         named_secrets += key_forms(identity.key)
         if password is not None:
             named_secrets.append(("the certificate's password", password.reveal()))
@@ -75,8 +101,6 @@ def load_credentials(credentials: Credentials) -> dict[str, object]:
     for path in credentials.ca_files:
         anchors.extend(load_ca_certificates(path))
         names.append(str(path))
-    fields["anchors"] = tuple(anchors)
-    fields["anchors_name"] = " + ".join(names)
     if credentials.pop3_user is not None:
         secret = read_secret(
             file=credentials.pop3_password_file,
@@ -88,17 +112,19 @@ def load_credentials(credentials: Credentials) -> dict[str, object]:
             raise CertificateError(
                 "--pop3-user needs a password: --pop3-password-file or NETDIAG_POP3_PASSWORD"
             )
-        fields["pop3_login"] = (credentials.pop3_user, secret)
-        fields["pop3_login_kind"] = "mailbox"
+        pop3_login = Pop3Login(user=credentials.pop3_user, password=secret, kind=LoginKind.MAILBOX)
         named_secrets.append(("the POP3 password", secret.reveal()))
     elif credentials.probe_login:
-        from netdiag.secrets import Secret
-
         user = f"netdiag-probe-{secrets.token_hex(4)}"
-        fields["pop3_login"] = (user, Secret(secrets.token_hex(8).encode()))
-        fields["pop3_login_kind"] = "probe"
-    fields["known_secrets"] = KnownSecrets.of(named_secrets)
-    return fields
+        password = Secret(secrets.token_hex(8).encode())
+        pop3_login = Pop3Login(user=user, password=password, kind=LoginKind.PROBE)
+    return LoadedCredentials(
+        identity=identity,
+        anchors=tuple(anchors),
+        anchors_name=" + ".join(names),
+        pop3_login=pop3_login,
+        known_secrets=KnownSecrets.of(named_secrets),
+    )
 
 
 def build_check_config(
@@ -140,6 +166,8 @@ def build_check_config(
         extra = tuple(ipaddress.ip_network(n, strict=False) for n in expected_networks)
     except ValueError as e:
         raise UsageError(f"--expect-network: {e}") from None
+    loaded = load_credentials(credentials or Credentials())
+    trust = load_trust(chosen, profile_path, pin_files, trust_store)
     return CheckConfig(
         targets=chosen,
         resolvers=parsed_resolvers,
@@ -152,8 +180,15 @@ def build_check_config(
         profile_name=name,
         cert_warn_days=cert_warn_days,
         slow_banner_s=slow_banner_s,
-        **load_credentials(credentials or Credentials()),  # type: ignore[arg-type]
-        **load_trust(chosen, profile_path, pin_files, trust_store),  # type: ignore[arg-type]
+        identity=loaded.identity,
+        anchors=loaded.anchors,
+        anchors_name=loaded.anchors_name,
+        pop3_login=loaded.pop3_login,
+        known_secrets=loaded.known_secrets,
+        pins=trust.pins,
+        local_roots=trust.local_roots,
+        local_roots_name=trust.local_roots_name,
+        public_roots=trust.public_roots,
     )
 
 
@@ -162,15 +197,16 @@ def load_trust(
     profile_path: Path | None,
     pin_files: Sequence[Path] | None,
     trust_store: Path | None,
-) -> dict[str, object]:
+) -> LoadedTrust:
     """Pins, and the machine's and the public trust stores, for the TLS endpoints."""
     from netdiag.pins import default_pin_files, load_pins
     from netdiag.trust import local_roots, mozilla_roots
 
-    fields: dict[str, object] = {
-        "pins": load_pins(default_pin_files(profile_path) if pin_files is None else pin_files),
-    }
-    if any(t.service is not Service.TCP for t in targets):
-        fields["local_roots"], fields["local_roots_name"] = local_roots(trust_store)
-        fields["public_roots"], _ = mozilla_roots()
-    return fields
+    pins = load_pins(default_pin_files(profile_path) if pin_files is None else pin_files)
+    if not any(t.service is not Service.TCP for t in targets):
+        return LoadedTrust(pins=pins)
+    local, local_name = local_roots(trust_store)
+    public, _ = mozilla_roots()
+    return LoadedTrust(
+        pins=pins, local_roots=local, local_roots_name=local_name, public_roots=public
+    )

@@ -475,13 +475,7 @@ def _converse(
     if target.service is Service.POP3S:
         from netdiag.probes.pop3s import probe_pop3s
 
-        return probe_pop3s(
-            *common,
-            connected,
-            pacing.flows,
-            login=config.pop3_login,
-            login_kind=config.pop3_login_kind,
-        )
+        return probe_pop3s(*common, connected, pacing.flows, login=config.pop3_login)
     from netdiag.probes.tlsport import probe_tls_port
 
     return probe_tls_port(*common, connected, pacing.flows)

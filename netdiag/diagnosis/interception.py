@@ -73,11 +73,7 @@ class PresentedChain:
         is_completed = protocol.stopped_at is ProtocolStage.DONE
         # The first protocol step after the handshake got no reply at all: the session was
         # closed, reset or alerted — what an interceptor does when the upstream refuses it.
-        no_reply = (
-            protocol.after_tls is None and protocol.banner is None and not protocol.first_bytes
-            if protocol.service != "smtp-starttls"
-            else protocol.after_tls is None
-        )
+        no_reply = not protocol.was_answered_after_tls
         died_after = (
             tls.outcome is TlsOutcome.ESTABLISHED
             and protocol.stopped_at

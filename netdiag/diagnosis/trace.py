@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.tcp import icmp_meaning, is_prohibited
-from netdiag.observations import HopReply, IcmpReport, TraceObservation
+from netdiag.observations import HopKind, HopReply, IcmpReport, TraceObservation
 from netdiag.report import Finding
 
 _INITIAL_TTLS = (32, 64, 128, 255)
@@ -34,7 +34,7 @@ def router_positions(trace: TraceObservation) -> dict[str, int]:
     """Each router's hop number, from its time-exceeded answers."""
     positions: dict[str, int] = {}
     for reply in trace.replies:
-        if reply.kind == "time_exceeded":
+        if reply.kind is HopKind.TIME_EXCEEDED:
             positions[reply.sender] = min(positions.get(reply.sender, reply.ttl), reply.ttl)
     return positions
 
@@ -44,15 +44,15 @@ def destination_distance(trace: TraceObservation) -> int | None:
     ttls = [
         r.ttl
         for r in trace.replies
-        if r.kind in ("syn_ack", "rst") and r.sender == trace.destination
+        if r.kind in (HopKind.SYN_ACK, HopKind.RST) and r.sender == trace.destination
     ]
     return min(ttls) if ttls else None
 
 
 def _describe(reply: HopReply) -> str:
-    if reply.kind == "time_exceeded":
+    if reply.kind is HopKind.TIME_EXCEEDED:
         return "ICMP time exceeded"
-    if reply.kind == "unreachable":
+    if reply.kind is HopKind.UNREACHABLE:
         icmp = IcmpReport(
             sender=reply.sender,
             type=reply.icmp_type or 0,
@@ -60,7 +60,7 @@ def _describe(reply: HopReply) -> str:
             family=6 if ":" in reply.sender else 4,
         )
         return f"ICMP unreachable code {reply.icmp_code} ({icmp_meaning(icmp)})"
-    return {"syn_ack": "TCP SYN/ACK", "rst": "TCP reset"}.get(reply.kind, reply.kind)
+    return {HopKind.SYN_ACK: "TCP SYN/ACK", HopKind.RST: "TCP reset"}.get(reply.kind, reply.kind)
 
 
 def hop_lines(trace: TraceObservation) -> list[str]:
@@ -98,9 +98,11 @@ def diagnose_trace(
     positions = router_positions(trace)
     hops = first_per_ttl(trace)
     answers = sorted(
-        (r for r in trace.replies if r.kind in ("syn_ack", "rst")), key=lambda r: r.ttl
+        (r for r in trace.replies if r.kind in (HopKind.SYN_ACK, HopKind.RST)), key=lambda r: r.ttl
     )
-    unreachable = sorted((r for r in trace.replies if r.kind == "unreachable"), key=lambda r: r.ttl)
+    unreachable = sorted(
+        (r for r in trace.replies if r.kind is HopKind.UNREACHABLE), key=lambda r: r.ttl
+    )
     distance = destination_distance(control) if control is not None and not control.error else None
     if control is not None and distance is not None:
         lines.append(
@@ -109,7 +111,7 @@ def diagnose_trace(
 
     if answers and (not unreachable or answers[0].ttl <= unreachable[0].ttl):
         first = answers[0]
-        what = "reset" if first.kind == "rst" else "SYN/ACK"
+        what = "reset" if first.kind is HopKind.RST else "SYN/ACK"
         hops_travelled = travelled(first.reply_ttl)
         # Only the control trace proves a forgery: the destination itself answers further
         # away. A reply TTL alone is no proof — return paths can be shorter than the way
@@ -121,7 +123,7 @@ def diagnose_trace(
                     f"its IP TTL {first.reply_ttl} says it travelled {hops_travelled} hops, "
                     f"the probe needed {first.ttl}"
                 )
-            code = "trace.forged_reset" if first.kind == "rst" else "trace.transparent_proxy"
+            code = "trace.forged_reset" if first.kind is HopKind.RST else "trace.transparent_proxy"
             summary = (
                 f"{label}: a {what} in {trace.destination}'s name comes from a device after "
                 f"{_where(first.ttl, positions)}, not from the destination"
@@ -133,7 +135,7 @@ def diagnose_trace(
                 f"a probe that needed {first.ttl}: a device on the path may answer in the "
                 "destination's name; a control trace to an open port would prove it"
             )
-        if first.kind == "syn_ack":
+        if first.kind is HopKind.SYN_ACK:
             return [
                 finding("trace.reached", f"{label}: reached at hop {first.ttl} (SYN/ACK)", lines)
             ]
@@ -163,7 +165,7 @@ def diagnose_trace(
             )
         ]
 
-    last = max((ttl for ttl, r in hops.items() if r.kind == "time_exceeded"), default=0)
+    last = max((ttl for ttl, r in hops.items() if r.kind is HopKind.TIME_EXCEEDED), default=0)
     if last == 0:
         summary = (
             f"{label}: nothing answered, not even the first hop (a local firewall, or ICMP blocked)"

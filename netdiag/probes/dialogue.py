@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 import time
-from typing import Any
+from typing import Generic, TypeVar
 
 from netdiag.deadline import Deadline
 from netdiag.errors import DeadlineExpired
@@ -19,7 +19,6 @@ from netdiag.observations import (
     StageFailure,
     TcpObservation,
     TcpOutcome,
-    TlsObservation,
 )
 from netdiag.probes.lines import (
     LineReader,
@@ -52,20 +51,23 @@ class TlsSettings:
     identity: ClientIdentity | None = None
 
 
-class Dialogue:
-    """A protocol dialogue under construction; `finish()` freezes it into an observation."""
+ObservationT = TypeVar("ObservationT", bound=ProtocolObservation)
+
+
+class Dialogue(Generic[ObservationT]):
+    """A protocol dialogue under construction. `observation` is the protocol's own frozen
+    observation as far as it got (the probe replaces it step by step); `finish()` adds the
+    transcript."""
 
     def __init__(
         self,
-        service: str,
-        address: str,
-        port: int,
+        observation: ObservationT,
         timeout: float,
         deadline: Deadline,
         connected: Connected | None = None,
         flows: FlowLog | None = None,
     ) -> None:
-        self.fields: dict[str, Any] = {"service": service, "address": address, "port": port}
+        self.observation = observation
         self.timeout = timeout
         self.deadline = deadline
         self.transcript = Transcript()
@@ -84,23 +86,21 @@ class Dialogue:
     def connect(self) -> LineReader:
         """The dialogue's connection: the one the reachability probe opened when it was
         handed over, else a new one (a retry)."""
-        where = f"{self.fields['address']}:{self.fields['port']}"
+        address, port = self.observation.address, self.observation.port
+        where = f"{address}:{port}"
         if self.connected is not None:
             sock, self.connect_s = self.connected.sock, self.connected.connect_s
             self.connected = None
             self.sock = sock
             self.transcript.add("-", f"connected to {where} (the reachability probe's connection)")
         else:
-            observation, opened = connect_tcp(
-                self.fields["address"],
-                self.fields["port"],
-                self.deadline.step(self.timeout),
-                self.flows,
+            connect, opened = connect_tcp(
+                address, port, self.deadline.step(self.timeout), self.flows
             )
             if opened is None:
-                raise _connect_error(observation)
+                raise _connect_error(connect)
             sock = self.sock = opened
-            self.connect_s = observation.elapsed_ms / 1000
+            self.connect_s = connect.elapsed_ms / 1000
             self.transcript.add("-", f"connected to {where}")
         self.reader = LineReader(PlainTransport(sock), self.transcript)
         return self.reader
@@ -115,7 +115,7 @@ class Dialogue:
         )
         if transport is None:
             self.transcript.add("-", f"TLS {tls.outcome.value}: {tls.error or tls.alert}")
-            self.fields["tls"] = tls
+            self.observation = dataclasses.replace(self.observation, tls=tls)
             failure = tls.error or tls.alert or tls.outcome.value
             self.stop(ProtocolStage.TLS, StageFailure.TLS_FAILED, failure)
             return None
@@ -125,7 +125,7 @@ class Dialogue:
         else:
             self.reader.switch(transport)
         self.transcript.add("-", f"TLS established: {tls.version} {tls.cipher}")
-        self.fields["tls"] = tls
+        self.observation = dataclasses.replace(self.observation, tls=tls)
         if tls.version == "TLSv1.3":
             self._catch_certificate_rejection(transport)
         return transport
@@ -153,13 +153,16 @@ class Dialogue:
         self.reader.buffer += data
 
     def record_alert(self, text: str) -> None:
-        tls = self.fields.get("tls")
-        if isinstance(tls, TlsObservation):
-            self.fields["tls"] = dataclasses.replace(tls, post_handshake_alert=text)
+        tls = self.observation.tls
+        if tls is not None:
+            tls = dataclasses.replace(tls, post_handshake_alert=text)
+            self.observation = dataclasses.replace(self.observation, tls=tls)
         self.transcript.add("-", f"TLS alert: {text}")
 
     def stop(self, stage: ProtocolStage, failure: StageFailure, detail: str = "") -> None:
-        self.fields.update(stopped_at=stage, failure=failure, failure_detail=detail)
+        self.observation = dataclasses.replace(
+            self.observation, stopped_at=stage, failure=failure, failure_detail=detail
+        )
 
     def stop_on(self, stage: ProtocolStage, error: BaseException) -> None:
         """Record why the dialogue ended at `stage`, from the exception that ended it."""
@@ -208,9 +211,9 @@ class Dialogue:
             self.connected.sock.close()
             self.connected = None
 
-    def finish(self) -> ProtocolObservation:
+    def finish(self) -> ObservationT:
         self.close()
-        return ProtocolObservation(**self.fields, transcript=tuple(self.transcript.lines))
+        return dataclasses.replace(self.observation, transcript=tuple(self.transcript.lines))
 
 
 def _connect_error(observation: TcpObservation) -> OSError:

@@ -3,32 +3,34 @@ greeting, CAPA, optionally a login, QUIT."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from netdiag.config import Pop3Login
 from netdiag.deadline import Deadline
 from netdiag.flows import FlowLog
 from netdiag.observations import (
-    POP3_ERR,
-    POP3_OK,
-    ProtocolObservation,
+    Pop3Observation,
+    Pop3Reply,
+    Pop3Status,
     ProtocolStage,
-    Reply,
     StageFailure,
 )
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader
-from netdiag.secrets import Secret
 
 MAX_MULTILINE = 200
 
 
-def parse_status(line: str) -> Reply:
+def parse_status(line: str) -> Pop3Reply:
     """`+OK text` or `-ERR text` (RFC 1939 3); ValueError otherwise."""
-    for prefix, code in (("+OK", POP3_OK), ("-ERR", POP3_ERR)):
+    for status in Pop3Status:
+        prefix = status.value
         if line == prefix or line.startswith(prefix + " "):
-            return Reply(code=code, lines=(line[len(prefix) :].strip(),))
+            return Pop3Reply(status=status, lines=(line[len(prefix) :].strip(),))
     raise ValueError(f"not a POP3 status line: {line[:120]!r}")
 
 
-def read_status(reader: LineReader, until: float) -> Reply:
+def read_status(reader: LineReader, until: float) -> Pop3Reply:
     line = reader.read_line(until)
     try:
         return parse_status(line)
@@ -36,13 +38,13 @@ def read_status(reader: LineReader, until: float) -> Reply:
         raise Garbage(str(e)) from None
 
 
-def read_multiline(reader: LineReader, until: float, status: Reply) -> Reply:
+def read_multiline(reader: LineReader, until: float, status: Pop3Reply) -> Pop3Reply:
     """The body of a multi-line +OK answer up to the lone ".", dot-stuffing removed."""
     lines = list(status.lines)
     for _ in range(MAX_MULTILINE):
         line = reader.read_line(until)
         if line == ".":
-            return Reply(code=status.code, lines=tuple(lines))
+            return Pop3Reply(status=status.status, lines=tuple(lines))
         lines.append(line[1:] if line.startswith("..") else line)
     raise Garbage(f"a multi-line answer of more than {MAX_MULTILINE} lines")
 
@@ -56,12 +58,12 @@ def probe_pop3s(
     deadline: Deadline,
     connected: Connected | None = None,
     flows: FlowLog | None = None,
-    login: tuple[str, Secret] | None = None,
-    login_kind: str = "mailbox",
-) -> ProtocolObservation:
-    """The POP3S dialogue; `login` is (user, password) when a login is wanted, `login_kind`
-    says whether it is the mailbox's own ("mailbox") or a made-up user ("probe")."""
-    dialogue = Dialogue("pop3s", address, port, timeout, deadline, connected, flows)
+    login: Pop3Login | None = None,
+) -> Pop3Observation:
+    """The POP3S dialogue, with a login when one is wanted (the mailbox's own, or a made-up
+    user's)."""
+    start = Pop3Observation(service="pop3s", address=address, port=port)
+    dialogue = Dialogue(start, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
     try:
         dialogue.connect()
@@ -72,30 +74,32 @@ def probe_pop3s(
 
         stage = ProtocolStage.GREETING
         greeting = read_status(reader, dialogue.until())
-        dialogue.fields["banner"] = greeting
-        if greeting.code != POP3_OK:
+        dialogue.observation = dataclasses.replace(dialogue.observation, greeting=greeting)
+        if not greeting.is_ok:
             dialogue.stop(stage, StageFailure.REFUSED, f"-ERR {greeting.text}")
             return dialogue.finish()
 
         stage = ProtocolStage.CAPA
         reader.send_line("CAPA", dialogue.until())
         capa = read_status(reader, dialogue.until())
-        if capa.code == POP3_OK:
+        if capa.is_ok:
             capa = read_multiline(reader, dialogue.until(), capa)
-        dialogue.fields["capa"] = capa
+        dialogue.observation = dataclasses.replace(dialogue.observation, capa=capa)
 
         if login is not None:
             stage = ProtocolStage.LOGIN
-            user, password = login
-            reader.send_line(f"USER {user}", dialogue.until())
+            reader.send_line(f"USER {login.user}", dialogue.until())
             reply = read_status(reader, dialogue.until())
-            if reply.code == POP3_OK:
+            if reply.is_ok:
                 # The password's bytes as given (RFC 1939 names no charset): never decoded or
                 # encoded here, so no codec error can quote a part of it.
-                reader.send_secret_line(b"PASS ", password, dialogue.until(), shown="PASS ***")
+                reader.send_secret_line(
+                    b"PASS ", login.password, dialogue.until(), shown="PASS ***"
+                )
                 reply = read_status(reader, dialogue.until())
-            dialogue.fields["login"] = reply
-            dialogue.fields["login_kind"] = login_kind
+            dialogue.observation = dataclasses.replace(
+                dialogue.observation, login=reply, login_kind=login.kind
+            )
 
         stage = ProtocolStage.QUIT
         reader.send_line("QUIT", dialogue.until())

@@ -3,13 +3,14 @@ again, QUIT — with the whole transcript and its timings."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Sequence
 
 from netdiag.deadline import Deadline
 from netdiag.flows import FlowLog
-from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
+from netdiag.observations import ProtocolStage, Reply, SmtpObservation, StageFailure
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader, PeerClosed
 
@@ -103,9 +104,10 @@ def probe_smtp(
     deadline: Deadline,
     connected: Connected | None = None,
     flows: FlowLog | None = None,
-) -> ProtocolObservation:
+) -> SmtpObservation:
     """The SMTP dialogue up to and past STARTTLS; every outcome becomes an observation."""
-    dialogue = Dialogue("smtp-starttls", address, port, timeout, deadline, connected, flows)
+    start = SmtpObservation(service="smtp-starttls", address=address, port=port)
+    dialogue = Dialogue(start, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
     try:
         reader = dialogue.connect()
@@ -113,8 +115,9 @@ def probe_smtp(
         stage = ProtocolStage.BANNER
         started = time.monotonic()
         banner = read_reply(reader, dialogue.until())
-        dialogue.fields.update(
-            banner=banner, banner_ms=round((time.monotonic() - started) * 1000, 1)
+        banner_ms = round((time.monotonic() - started) * 1000, 1)
+        dialogue.observation = dataclasses.replace(
+            dialogue.observation, banner=banner, banner_ms=banner_ms
         )
         if banner.code != 220:
             dialogue.stop(stage, StageFailure.REFUSED, f"{banner.code} {banner.text}")
@@ -124,20 +127,23 @@ def probe_smtp(
         stage = ProtocolStage.EHLO
         reader.send_line(f"EHLO {helo_name(dialogue.sock.getsockname()[0])}", dialogue.until())
         ehlo = read_reply(reader, dialogue.until())
-        dialogue.fields["ehlo"] = ehlo
+        dialogue.observation = dataclasses.replace(dialogue.observation, ehlo=ehlo)
         if ehlo.code != 250:
             dialogue.stop(stage, StageFailure.REFUSED, f"{ehlo.code} {ehlo.text}")
             _quit(reader, dialogue)
             return dialogue.finish()
-        dialogue.fields["is_starttls_advertised"] = "STARTTLS" in extensions(ehlo)
-        dialogue.fields["starttls_mask"] = starttls_mask(ehlo)
+        dialogue.observation = dataclasses.replace(
+            dialogue.observation,
+            is_starttls_advertised="STARTTLS" in extensions(ehlo),
+            starttls_mask=starttls_mask(ehlo),
+        )
 
         # Sent even when STARTTLS is masked or missing: the answer (typically
         # "500 #5.5.1 command not recognized") is the evidence of what intercepts it.
         stage = ProtocolStage.STARTTLS
         reader.send_line("STARTTLS", dialogue.until())
         reply = read_reply(reader, dialogue.until())
-        dialogue.fields["starttls_reply"] = reply
+        dialogue.observation = dataclasses.replace(dialogue.observation, starttls_reply=reply)
         if reply.code != 220:
             dialogue.stop(stage, StageFailure.REFUSED, f"{reply.code} {reply.text}")
             _quit(reader, dialogue)
@@ -152,7 +158,7 @@ def probe_smtp(
         stage = ProtocolStage.EHLO_TLS
         reader.send_line(f"EHLO {helo_name(dialogue.sock.getsockname()[0])}", dialogue.until())
         after = read_reply(reader, dialogue.until())
-        dialogue.fields["after_tls"] = after
+        dialogue.observation = dataclasses.replace(dialogue.observation, after_tls=after)
         if after.code != 250:
             dialogue.stop(stage, StageFailure.REFUSED, f"{after.code} {after.text}")
             return dialogue.finish()
@@ -166,7 +172,7 @@ def probe_smtp(
     return dialogue.finish()
 
 
-def _quit(reader: LineReader, dialogue: Dialogue) -> None:
+def _quit(reader: LineReader, dialogue: Dialogue[SmtpObservation]) -> None:
     """QUIT politely; the answer does not matter any more."""
     try:
         until = time.monotonic() + min(dialogue.timeout, 1.0, dialogue.deadline.remaining())

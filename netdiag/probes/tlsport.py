@@ -4,11 +4,12 @@ HTTP request — so that a rejection after the handshake is seen."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from netdiag.deadline import Deadline
 from netdiag.flows import FlowLog
-from netdiag.observations import ProtocolObservation, ProtocolStage, Reply, StageFailure
+from netdiag.observations import ProtocolStage, Reply, StageFailure, TlsPortObservation
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, TlsSettings
 from netdiag.probes.lines import PeerClosed, PeerTimeout, quote
 
@@ -47,8 +48,9 @@ def probe_tls_port(
     deadline: Deadline,
     connected: Connected | None = None,
     flows: FlowLog | None = None,
-) -> ProtocolObservation:
-    dialogue = Dialogue("tls", address, port, timeout, deadline, connected, flows)
+) -> TlsPortObservation:
+    start = TlsPortObservation(service="tls", address=address, port=port)
+    dialogue = Dialogue(start, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
     try:
         dialogue.connect()
@@ -69,7 +71,9 @@ def probe_tls_port(
         if first is not None:
             if not first:
                 raise PeerClosed("")
-            dialogue.fields["first_bytes"] = quote(first, 300)
+            dialogue.observation = dataclasses.replace(
+                dialogue.observation, first_bytes=quote(first, 300)
+            )
             dialogue.transcript.add("S", quote(first, 300))
             dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
             return dialogue.finish()
@@ -92,13 +96,16 @@ def probe_tls_port(
             response += data
         if not response:
             raise PeerClosed("")
-        dialogue.fields["first_bytes"] = quote(response, 300)
-        dialogue.fields["server_date"] = http_header(response, "date")
         reply = parse_http_response(response)
+        dialogue.observation = dataclasses.replace(
+            dialogue.observation,
+            first_bytes=quote(response, 300),
+            server_date=http_header(response, "date"),
+            response=reply,
+        )
         if reply is None:
             dialogue.transcript.add("S", quote(response, 300))
         else:
-            dialogue.fields["after_tls"] = reply
             for line in reply.lines[:5]:
                 dialogue.transcript.add("S", line)
         dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)

@@ -12,7 +12,7 @@ import threading
 import time
 
 from netdiag.flows import FlowLog
-from netdiag.observations import HopReply, TraceObservation
+from netdiag.observations import HopKind, HopReply, TraceObservation
 from netdiag.probes.raw import raw_socket_problem
 
 MAX_HOPS = 20
@@ -38,7 +38,7 @@ def probe_trace(
     )
     problem = raw_socket_problem()
     if problem:
-        return _replace(base, error=problem)
+        return dataclasses.replace(base, error=problem)
     from scapy.layers.inet import ICMP, IP, TCP
     from scapy.layers.inet6 import IPv6
     from scapy.sendrecv import sr
@@ -59,7 +59,7 @@ def probe_trace(
     try:
         answered, _ = sr(packets, timeout=timeout, verbose=0, retry=0)
     except (OSError, PermissionError) as e:
-        return _replace(base, error=f"cannot send raw packets: {e.strerror or e}")
+        return dataclasses.replace(base, error=f"cannot send raw packets: {e.strerror or e}")
     replies = []
     for sent, received in answered:
         ttl = (sent.sport - first_port) // probes_per_hop + 1
@@ -81,7 +81,7 @@ def probe_trace(
         )
     replies.sort(key=lambda r: (r.ttl, r.rtt_ms))
     senders = sorted({r.sender for r in replies if r.sender})
-    return _replace(
+    return dataclasses.replace(
         base,
         replies=tuple(replies),
         names=reverse_names(senders, REVERSE_NAME_TIMEOUT_S),
@@ -91,29 +91,27 @@ def probe_trace(
 
 def _classify(
     received: object, is_v6: bool, icmp: type, tcp: type
-) -> tuple[str, int | None, int | None]:
+) -> tuple[HopKind, int | None, int | None]:
     if is_v6:
         from scapy.layers.inet6 import ICMPv6DestUnreach, ICMPv6TimeExceeded
 
         if received.haslayer(ICMPv6TimeExceeded):  # type: ignore[attr-defined]
-            return "time_exceeded", 3, int(received[ICMPv6TimeExceeded].code)  # type: ignore[index]
+            return HopKind.TIME_EXCEEDED, 3, int(received[ICMPv6TimeExceeded].code)  # type: ignore[index]
         if received.haslayer(ICMPv6DestUnreach):  # type: ignore[attr-defined]
-            return "unreachable", 1, int(received[ICMPv6DestUnreach].code)  # type: ignore[index]
+            return HopKind.UNREACHABLE, 1, int(received[ICMPv6DestUnreach].code)  # type: ignore[index]
     elif received.haslayer(icmp):  # type: ignore[attr-defined]
         layer = received[icmp]  # type: ignore[index]
-        kind = {11: "time_exceeded", 3: "unreachable"}.get(int(layer.type), "other")
+        kind = {11: HopKind.TIME_EXCEEDED, 3: HopKind.UNREACHABLE}.get(
+            int(layer.type), HopKind.OTHER
+        )
         return kind, int(layer.type), int(layer.code)
     if received.haslayer(tcp):  # type: ignore[attr-defined]
         flags = str(received[tcp].flags)  # type: ignore[index]
         if "R" in flags:
-            return "rst", None, None
+            return HopKind.RST, None, None
         if "S" in flags and "A" in flags:
-            return "syn_ack", None, None
-    return "other", None, None
-
-
-def _replace(base: TraceObservation, **changes: object) -> TraceObservation:
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+            return HopKind.SYN_ACK, None, None
+    return HopKind.OTHER, None, None
 
 
 def reverse_names(addresses: list[str], timeout: float) -> tuple[tuple[str, str], ...]:

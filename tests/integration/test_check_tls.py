@@ -294,7 +294,7 @@ def test_pop3s_with_client_certificate_is_ok(
     endpoint = only_endpoint(result)
     assert codes(endpoint) == {"tcp.open", "tls.established", "tls.pinned"}, endpoint["findings"]
     protocol = endpoint["observations"]["protocol"]
-    assert protocol["banner"]["lines"] == ["Dovecot ready."]
+    assert protocol["greeting"] == {"status": "+OK", "lines": ["Dovecot ready."]}
     assert "USER" in protocol["capa"]["lines"]
 
 
@@ -378,7 +378,7 @@ def test_tls_port_with_client_certificate_is_ok(
         result = vcheck(dns_server, f"{ATLAS}:{server.port}/tls", "--cert", str(client_pem))
     endpoint = only_endpoint(result)
     assert codes(endpoint) == {"tcp.open", "tls.established", "tls.pinned"}, endpoint["findings"]
-    assert endpoint["observations"]["protocol"]["after_tls"]["code"] == 200
+    assert endpoint["observations"]["protocol"]["response"]["code"] == 200
 
 
 def test_tls_port_rejection_in_http(pki: Pki, dns_server: DnsServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,9 +17,9 @@ from netdiag.observations import (
     DnsOutcome,
     EndpointObservation,
     ProbeStep,
-    ProtocolObservation,
     ProtocolStage,
     Reply,
+    SmtpObservation,
     StageFailure,
     TcpObservation,
     TcpOutcome,
@@ -49,19 +50,21 @@ TLS = TlsObservation(
 )
 
 
-def attempt(**changes: object) -> ProtocolObservation:
-    base: dict[str, object] = {
-        "service": "smtp-starttls",
-        "address": "203.0.113.10",
-        "port": 25,
-        "banner": Reply(code=220, lines=("mail1 ESMTP",)),
-        "ehlo": Reply(code=250, lines=("mail1", "STARTTLS")),
-        "is_starttls_advertised": True,
-        "starttls_reply": Reply(code=220, lines=("go ahead",)),
-        "tls": TLS,
-        "after_tls": Reply(code=250, lines=("mail1",)),
-    }
-    return ProtocolObservation(**{**base, **changes})  # type: ignore[arg-type]
+_ATTEMPT_BASE = SmtpObservation(
+    service="smtp-starttls",
+    address="203.0.113.10",
+    port=25,
+    banner=Reply(code=220, lines=("mail1 ESMTP",)),
+    ehlo=Reply(code=250, lines=("mail1", "STARTTLS")),
+    is_starttls_advertised=True,
+    starttls_reply=Reply(code=220, lines=("go ahead",)),
+    tls=TLS,
+    after_tls=Reply(code=250, lines=("mail1",)),
+)
+
+
+def attempt(**changes: Any) -> SmtpObservation:
+    return dataclasses.replace(_ATTEMPT_BASE, **changes)
 
 
 DONE = attempt()

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from netdiag.diagnosis.certificate import diagnose_client_certificate
-from netdiag.diagnosis.protocol import diagnose_protocol, is_masked_banner
+from netdiag.diagnosis.protocol import diagnose_protocol
+from netdiag.diagnosis.smtp import is_masked_banner
 from netdiag.diagnosis.tls import diagnose_tls
 from netdiag.observations import (
     CertificateFacts,
     ClientCertificateObservation,
+    LoginKind,
+    Pop3Observation,
+    Pop3Reply,
+    Pop3Status,
     ProtocolObservation,
     ProtocolStage,
     Reply,
+    SmtpObservation,
     StageFailure,
     TlsObservation,
     TlsOutcome,
+    TlsPortObservation,
 )
 from netdiag.targets import Service, Target
 
@@ -116,20 +125,22 @@ def test_tls_rules(
     assert {f.code for f in diagnose_tls(SMTP, observation, client)} == expected
 
 
-def smtp(**changes: object) -> ProtocolObservation:
-    base: dict[str, object] = {
-        "service": "smtp-starttls",
-        "address": "192.0.2.1",
-        "port": 25,
-        "banner": Reply(code=220, lines=("mail1 ESMTP",)),
-        "banner_ms": 50.0,
-        "ehlo": Reply(code=250, lines=("mail1", "STARTTLS")),
-        "is_starttls_advertised": True,
-        "starttls_reply": Reply(code=220, lines=("go ahead",)),
-        "tls": tls(),
-        "after_tls": Reply(code=250, lines=("mail1",)),
-    }
-    return ProtocolObservation(**{**base, **changes})  # type: ignore[arg-type]
+_SMTP_BASE = SmtpObservation(
+    service="smtp-starttls",
+    address="192.0.2.1",
+    port=25,
+    banner=Reply(code=220, lines=("mail1 ESMTP",)),
+    banner_ms=50.0,
+    ehlo=Reply(code=250, lines=("mail1", "STARTTLS")),
+    is_starttls_advertised=True,
+    starttls_reply=Reply(code=220, lines=("go ahead",)),
+    tls=tls(),
+    after_tls=Reply(code=250, lines=("mail1",)),
+)
+
+
+def smtp(**changes: Any) -> SmtpObservation:
+    return dataclasses.replace(_SMTP_BASE, **changes)
 
 
 SMTP_ROWS = [
@@ -274,16 +285,22 @@ def test_smtp_rules(observation: ProtocolObservation, expected: set[str]) -> Non
     assert {f.code for f in diagnose_protocol(SMTP, observation, CLIENT)} == expected
 
 
-def pop3(**changes: object) -> ProtocolObservation:
-    base: dict[str, object] = {
-        "service": "pop3s",
-        "address": "192.0.2.1",
-        "port": 995,
-        "tls": tls(),
-        "banner": Reply(code=1, lines=("Dovecot ready.",)),
-        "capa": Reply(code=1, lines=("", "USER")),
-    }
-    return ProtocolObservation(**{**base, **changes})  # type: ignore[arg-type]
+_POP3_BASE = Pop3Observation(
+    service="pop3s",
+    address="192.0.2.1",
+    port=995,
+    tls=tls(),
+    greeting=Pop3Reply(status=Pop3Status.OK, lines=("Dovecot ready.",)),
+    capa=Pop3Reply(status=Pop3Status.OK, lines=("", "USER")),
+)
+
+
+def pop3_err(text: str) -> Pop3Reply:
+    return Pop3Reply(status=Pop3Status.ERR, lines=(text,))
+
+
+def pop3(**changes: Any) -> Pop3Observation:
+    return dataclasses.replace(_POP3_BASE, **changes)
 
 
 POP3_ROWS = [
@@ -291,7 +308,7 @@ POP3_ROWS = [
     (
         "garbage greeting",
         pop3(
-            banner=None,
+            greeting=None,
             stopped_at=ProtocolStage.GREETING,
             failure=StageFailure.GARBAGE,
             failure_detail="x",
@@ -300,25 +317,36 @@ POP3_ROWS = [
     ),
     (
         "err greeting",
-        pop3(banner=Reply(code=0, lines=("busy",)), stopped_at=ProtocolStage.GREETING),
+        pop3(
+            greeting=Pop3Reply(status=Pop3Status.ERR, lines=("busy",)),
+            stopped_at=ProtocolStage.GREETING,
+        ),
         {"tls.established", "pop3.protocol_error"},
     ),
     (
         "cert rejected at login",
         pop3(
-            login=Reply(code=0, lines=("[AUTH] Client didn't present valid SSL certificate",)),
-            login_kind="probe",
+            login=Pop3Reply(
+                status=Pop3Status.ERR, lines=("[AUTH] Client didn't present valid SSL certificate",)
+            ),
+            login_kind=LoginKind.PROBE,
         ),
         {"tls.client_cert_rejected"},
     ),
     (
         "probe login refused",
-        pop3(login=Reply(code=0, lines=("[AUTH] Authentication failed.",)), login_kind="probe"),
+        pop3(
+            login=Pop3Reply(status=Pop3Status.ERR, lines=("[AUTH] Authentication failed.",)),
+            login_kind=LoginKind.PROBE,
+        ),
         {"tls.established"},
     ),
     (
         "mailbox login refused",
-        pop3(login=Reply(code=0, lines=("[AUTH] Authentication failed.",)), login_kind="mailbox"),
+        pop3(
+            login=Pop3Reply(status=Pop3Status.ERR, lines=("[AUTH] Authentication failed.",)),
+            login_kind=LoginKind.MAILBOX,
+        ),
         {"tls.established", "pop3.login_failed"},
     ),
 ]
@@ -332,12 +360,13 @@ def test_pop3_rules(observation: ProtocolObservation, expected: set[str]) -> Non
 
 
 def test_http_rejection_on_the_tls_port() -> None:
-    observation = ProtocolObservation(
+    observation = TlsPortObservation(
         service="tls",
         address="192.0.2.2",
         port=8140,
         tls=tls(),
-        after_tls=Reply(
+        first_bytes="HTTP/1.1 400 Bad Request",
+        response=Reply(
             code=400,
             lines=("HTTP/1.1 400 Bad Request", "<title>400 No required SSL certificate was sent"),
         ),

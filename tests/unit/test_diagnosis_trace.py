@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from netdiag.diagnosis.trace import diagnose_trace
-from netdiag.observations import HopReply, TraceObservation
+from netdiag.observations import HopKind, HopReply, TraceObservation
 
 DESTINATION = "203.0.113.10"
 
@@ -19,53 +19,53 @@ def trace(*replies: HopReply, port: int = 25) -> TraceObservation:
 
 
 def hop(ttl: int, sender: str) -> HopReply:
-    return HopReply(ttl=ttl, sender=sender, kind="time_exceeded", reply_ttl=64 - ttl + 1)
+    return HopReply(ttl=ttl, sender=sender, kind=HopKind.TIME_EXCEEDED, reply_ttl=64 - ttl + 1)
 
 
-def answer(ttl: int, kind: str, reply_ttl: int) -> HopReply:
+def answer(ttl: int, kind: HopKind, reply_ttl: int) -> HopReply:
     return HopReply(ttl=ttl, sender=DESTINATION, kind=kind, reply_ttl=reply_ttl)
 
 
 PATH = (hop(1, "192.0.2.1"), hop(2, "192.0.2.2"))
 # Answers at TTL 3 whose IP TTL says 2 hops back: a return path one hop shorter.
 SHORT_RETURN = 63
-CONTROL_AT_3 = trace(*PATH, answer(3, "syn_ack", 62), port=995)
-CONTROL_AT_4 = trace(*PATH, hop(3, "192.0.2.3"), answer(4, "syn_ack", 61), port=995)
+CONTROL_AT_3 = trace(*PATH, answer(3, HopKind.SYN_ACK, 62), port=995)
+CONTROL_AT_4 = trace(*PATH, hop(3, "192.0.2.3"), answer(4, HopKind.SYN_ACK, 61), port=995)
 
 ROWS = [
     (
         "genuine SYN/ACK, shorter return path, no control",
-        trace(*PATH, answer(3, "syn_ack", SHORT_RETURN)),
+        trace(*PATH, answer(3, HopKind.SYN_ACK, SHORT_RETURN)),
         None,
         "trace.reached",
     ),
     (
         "genuine SYN/ACK, shorter return path, control agrees",
-        trace(*PATH, answer(3, "syn_ack", SHORT_RETURN)),
+        trace(*PATH, answer(3, HopKind.SYN_ACK, SHORT_RETURN)),
         CONTROL_AT_3,
         "trace.reached",
     ),
     (
         "SYN/ACK one hop before the destination",
-        trace(*PATH, answer(3, "syn_ack", SHORT_RETURN)),
+        trace(*PATH, answer(3, HopKind.SYN_ACK, SHORT_RETURN)),
         CONTROL_AT_4,
         "trace.transparent_proxy",
     ),
     (
         "reset, shorter return path, no control: a suspicion",
-        trace(*PATH, answer(3, "rst", SHORT_RETURN)),
+        trace(*PATH, answer(3, HopKind.RST, SHORT_RETURN)),
         None,
         "trace.rejected_at_hop",
     ),
     (
         "reset one hop before the destination",
-        trace(*PATH, answer(3, "rst", 62)),
+        trace(*PATH, answer(3, HopKind.RST, 62)),
         CONTROL_AT_4,
         "trace.forged_reset",
     ),
     (
         "reset from the destination itself",
-        trace(*PATH, answer(3, "rst", 62)),
+        trace(*PATH, answer(3, HopKind.RST, 62)),
         CONTROL_AT_3,
         "trace.rejected_at_hop",
     ),
@@ -82,5 +82,5 @@ def test_trace_rules(
 
 
 def test_the_suspicion_is_named_in_the_evidence() -> None:
-    (found,) = diagnose_trace("mail1:25", trace(*PATH, answer(3, "rst", SHORT_RETURN)))
+    (found,) = diagnose_trace("mail1:25", trace(*PATH, answer(3, HopKind.RST, SHORT_RETURN)))
     assert any("a control trace to an open port would prove it" in e for e in found.evidence)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import pytest
 import trustme
@@ -22,6 +24,7 @@ from netdiag.observations import (
     ProtocolObservation,
     ProtocolStage,
     Reply,
+    SmtpObservation,
     StageFailure,
     TlsObservation,
     TlsOutcome,
@@ -423,16 +426,16 @@ def test_local_roots_of_products_but_not_public_ones() -> None:
     )  # also in the Mozilla set: not local
 
 
-def _silent(stage: ProtocolStage = ProtocolStage.BANNER, **changes: object) -> ProtocolObservation:
-    base: dict[str, object] = {
-        "service": "smtp-starttls",
-        "address": "203.0.113.10",
-        "port": 25,
-        "stopped_at": stage,
-        "failure": StageFailure.CLOSED,
-        "failure_detail": "connection closed by the peer",
-    }
-    return ProtocolObservation(**{**base, **changes})  # type: ignore[arg-type]
+def _silent(stage: ProtocolStage = ProtocolStage.BANNER, **changes: Any) -> SmtpObservation:
+    base = SmtpObservation(
+        service="smtp-starttls",
+        address="203.0.113.10",
+        port=25,
+        stopped_at=stage,
+        failure=StageFailure.CLOSED,
+        failure_detail="connection closed by the peer",
+    )
+    return dataclasses.replace(base, **changes)
 
 
 MAIL2_25 = Target(host="mail2.dicommail.com", port=25, service=Service.SMTP_STARTTLS)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netdiag.observations import Reply
-from netdiag.probes.pop3s import POP3_ERR, POP3_OK, parse_status
+from netdiag.observations import Pop3Reply, Pop3Status, Reply
+from netdiag.probes.pop3s import parse_status
 from netdiag.probes.smtp import extensions, parse_reply, parse_reply_line, starttls_mask
 from netdiag.probes.tlsport import parse_http_response
 
@@ -64,8 +64,8 @@ def test_masked_and_missing_starttls() -> None:
 
 @given(TEXT)
 def test_pop3_status_round_trip(text: str) -> None:
-    assert parse_status(f"+OK {text}") == Reply(code=POP3_OK, lines=(text.strip(),))
-    assert parse_status(f"-ERR {text}") == Reply(code=POP3_ERR, lines=(text.strip(),))
+    assert parse_status(f"+OK {text}") == Pop3Reply(status=Pop3Status.OK, lines=(text.strip(),))
+    assert parse_status(f"-ERR {text}") == Pop3Reply(status=Pop3Status.ERR, lines=(text.strip(),))
 
 
 @given(st.text(max_size=40))
@@ -75,7 +75,7 @@ def test_pop3_status_never_crashes(line: str) -> None:
     except ValueError as e:
         assert "not a POP3 status line" in str(e)
     else:
-        assert line.startswith(("+OK", "-ERR")) and reply.code in (POP3_OK, POP3_ERR)
+        assert line.startswith(("+OK", "-ERR")) and reply.status in (Pop3Status.OK, Pop3Status.ERR)
 
 
 @given(st.binary(max_size=300))

@@ -1,0 +1,156 @@
+"""SMTP rules: banner, EHLO, STARTTLS and the EHLO inside TLS (RFC 5321, RFC 3207)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.dialogue import (
+    broken_after_tls,
+    has_rejection,
+    stated_rejection,
+    tls_findings,
+    transcript_tail,
+    without_established,
+)
+from netdiag.diagnosis.verification import TrustContext
+from netdiag.observations import (
+    ClientCertificateObservation,
+    ProtocolStage,
+    Reply,
+    SmtpObservation,
+    StageFailure,
+)
+from netdiag.report import Finding, Severity
+from netdiag.targets import Target
+
+# "220 ****************" — SMTP inspection (Cisco "banner obfuscation", others) hides the
+# server's name behind asterisks.
+_MASKED_BANNER = re.compile(r"^[*\s]*\*{4,}[*\s0-9A-Za-z.]*$")
+
+
+def is_masked_banner(banner: Reply) -> bool:
+    first = banner.lines[0] if banner.lines else ""
+    return (
+        bool(first)
+        and bool(_MASKED_BANNER.match(first))
+        and first.count("*") >= first.count(" ")
+        and first.count("*") >= 4
+    )
+
+
+def _refusal_code(reply: Reply) -> str:
+    """4xx is "not now" (a session or rate limit), 5xx is "no"."""
+    return "smtp.throttled" if 400 <= reply.code < 500 else "smtp.rejected"
+
+
+def diagnose_smtp(
+    target: Target,
+    obs: SmtpObservation,
+    client: ClientCertificateObservation | None,
+    slow_banner_s: float,
+    trust: TrustContext,
+    now: datetime,
+) -> list[Finding]:
+    where = f"SMTP on {target.label}"
+    tail = transcript_tail(obs)
+    if (
+        obs.failure in (StageFailure.GARBAGE, StageFailure.TOO_LONG)
+        and obs.stopped_at is not ProtocolStage.EHLO_TLS
+    ):
+        summary = f"{where}: the peer does not speak SMTP ({obs.stopped_at.value}): "
+        return [finding("smtp.protocol_error", summary + obs.failure_detail, tail)]
+    if obs.banner is None:
+        if obs.stopped_at is not ProtocolStage.BANNER:
+            return []
+        if obs.failure is StageFailure.TIMEOUT:
+            summary = f"{where}: no banner within the timeout"
+            return [finding("smtp.slow_banner", summary, tail, severity=Severity.CRIT)]
+        return [finding("smtp.early_close", f"{where}: the peer closed before the banner", tail)]
+    if obs.banner.code != 220:
+        summary = f"{where}: greeting refused: {obs.banner.as_sent}"
+        return [finding(_refusal_code(obs.banner), summary, tail)]
+    findings = _banner_findings(where, obs, slow_banner_s, tail)
+    if obs.stopped_at is ProtocolStage.EHLO:
+        return [*findings, _ehlo_failure(where, obs, tail)]
+    if obs.ehlo is None:
+        return findings
+    findings += _starttls_findings(where, obs, tail)
+    if obs.stopped_at is ProtocolStage.STARTTLS:
+        return findings
+    findings += tls_findings(target, obs, client, trust, now)
+    if obs.stopped_at is ProtocolStage.EHLO_TLS and obs.tls is not None:
+        return _after_tls(where, obs, client, findings)
+    return findings
+
+
+def _banner_findings(
+    where: str, obs: SmtpObservation, slow_banner_s: float, tail: list[str]
+) -> list[Finding]:
+    assert obs.banner is not None
+    findings = []
+    if obs.banner_ms > slow_banner_s * 1000:
+        summary = f"{where}: the banner came after {obs.banner_ms / 1000:.1f} s"
+        findings.append(finding("smtp.slow_banner", summary, tail))
+    if is_masked_banner(obs.banner):
+        summary = f"{where}: the banner is masked: {obs.banner.as_sent!r}"
+        findings.append(finding("smtp.banner_masked", summary, tail))
+    return findings
+
+
+def _ehlo_failure(where: str, obs: SmtpObservation, tail: list[str]) -> Finding:
+    if obs.ehlo is not None:
+        return finding(_refusal_code(obs.ehlo), f"{where}: EHLO refused: {obs.ehlo.as_sent}", tail)
+    if obs.failure is StageFailure.TIMEOUT:
+        return finding("smtp.no_reply", f"{where}: no answer to EHLO: {obs.failure_detail}", tail)
+    return finding("smtp.early_close", f"{where}: the peer closed the session after EHLO", tail)
+
+
+def _starttls_findings(where: str, obs: SmtpObservation, tail: list[str]) -> list[Finding]:
+    """STARTTLS masked or missing (the answer to it is the evidence), and how it ended."""
+    reply = obs.starttls_reply
+    answer = reply.as_sent if reply is not None else "no answer"
+    findings = []
+    if obs.starttls_mask:
+        summary = f"{where}: STARTTLS is masked as {obs.starttls_mask!r}"
+        findings.append(
+            finding("smtp.starttls_masked", summary, [*tail, f"answer to STARTTLS: {answer}"])
+        )
+    elif not obs.is_starttls_advertised:
+        summary = f"{where}: STARTTLS is not offered in the EHLO reply"
+        findings.append(
+            finding("smtp.starttls_missing", summary, [*tail, f"answer to STARTTLS: {answer}"])
+        )
+    if obs.stopped_at is not ProtocolStage.STARTTLS:
+        return findings
+    if reply is None and obs.failure is StageFailure.TIMEOUT:
+        summary = f"{where}: no answer to STARTTLS: {obs.failure_detail}"
+        findings.append(finding("smtp.no_reply", summary, tail))
+    elif reply is None:
+        summary = f"{where}: the peer closed the session at STARTTLS"
+        findings.append(finding("smtp.early_close", summary, tail))
+    elif obs.is_starttls_advertised and not obs.starttls_mask:
+        summary = f"{where}: STARTTLS answered with {answer}"
+        findings.append(finding("smtp.starttls_refused", summary, tail))
+    return findings
+
+
+def _after_tls(
+    where: str,
+    obs: SmtpObservation,
+    client: ClientCertificateObservation | None,
+    findings: list[Finding],
+) -> list[Finding]:
+    """The EHLO inside TLS: a rejection stated there overrides `tls.established`."""
+    reply = obs.after_tls
+    said = reply.as_sent if reply is not None else None
+    rejected = stated_rejection(where, obs, client, findings, said)
+    if rejected is not None:
+        return rejected
+    if reply is not None and reply.code != 250 and not has_rejection(findings):
+        summary = f"{where}: EHLO after TLS refused: {reply.as_sent}"
+        refused = finding(_refusal_code(reply), summary, transcript_tail(obs))
+        return [*without_established(findings), refused]
+    code = "smtp.early_close" if obs.failure is StageFailure.CLOSED else "smtp.protocol_error"
+    return broken_after_tls(where, obs, findings, code) or findings
