@@ -11,7 +11,7 @@ from functools import partial
 
 from netdiag.concurrency import run_all
 from netdiag.deadline import Deadline
-from netdiag.diagnosis.mtu import diagnose_mtu
+from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
 from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.flows import FlowLog
 from netdiag.observations import MtuObservation, TcpOutcome, TraceObservation
@@ -140,6 +140,7 @@ def _trace_endpoint(
         mtu=mtu,
         trace_lines=tuple(hop_lines(trace)) if not trace.error else (),
         control_trace_lines=tuple(hop_lines(control)) if control and not control.error else (),
+        mtu_lines=tuple(mtu_lines(mtu)) if mtu is not None and not mtu.error else (),
     )
 
 

@@ -78,6 +78,19 @@ def audit(files: dict[str, bytes], secrets: KnownSecrets) -> dict[str, Any]:
     }
 
 
+def write_support_bundle(
+    report: Report, out: Path, *, lang: str | None, redact: bool, secrets: KnownSecrets
+) -> Path:
+    """The bundle of a finished run, with this machine's environment as it is now."""
+    from netdiag.environment import collect_environment
+    from netdiag.renderers.text import default_language
+
+    environment = collect_environment(server_date(report))
+    return write_bundle(
+        report, environment, out, lang=lang or default_language(), redact=redact, secrets=secrets
+    )
+
+
 def write_bundle(
     report: Report,
     environment: dict[str, Any],

@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from netdiag.defaults import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
 from netdiag.errors import UsageError
 from netdiag.observations import LoginKind
 from netdiag.targets import Network, Target
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from netdiag.secrecy import KnownSecrets
     from netdiag.secrets import Secret
 
-DEFAULT_TIMEOUT_S = 5.0
-DEFAULT_DEADLINE_S = 60.0
 MAX_PARALLEL = 32
 MAX_ADDRESSES_PER_ENDPOINT = 8
 DEFAULT_CERT_WARN_DAYS = 30

@@ -15,11 +15,26 @@ class Console:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     shows_progress: bool = False
     _progress_width: int = 0
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
 
     @classmethod
     def system(cls) -> Console:
         isatty = getattr(sys.stderr, "isatty", None)
         return cls(sys.stdout, sys.stderr, shows_progress=bool(isatty and isatty()))
+
+    @property
+    def can_ask(self) -> bool:
+        """Whether a person can answer a question (stdin is a terminal)."""
+        isatty = getattr(self.stdin, "isatty", None)
+        return bool(isatty and isatty())
+
+    def confirm(self, question: str) -> bool:
+        """Ask on stderr, read the answer from stdin: yes (or German ja) or not."""
+        self.clear_progress()
+        self.stderr.write(f"{question} [y/N] ")
+        self.stderr.flush()
+        answer = self.stdin.readline().strip().lower()
+        return answer in ("y", "yes", "j", "ja")
 
     def out(self, text: str) -> None:
         self.stdout.write(text if text.endswith("\n") else text + "\n")

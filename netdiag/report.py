@@ -79,6 +79,8 @@ class EndpointResult:
     # The hop tables of `trace` and `control_trace` as lines, made by the diagnosis.
     trace_lines: tuple[str, ...] = ()
     control_trace_lines: tuple[str, ...] = ()
+    # The MTU probe's sizes and outcomes as lines, made by the diagnosis.
+    mtu_lines: tuple[str, ...] = ()
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 

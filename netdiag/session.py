@@ -7,13 +7,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from netdiag.blocked_paths import TraceSettings
 from netdiag.config import CheckConfig
 from netdiag.console import Console
+from netdiag.errors import UsageError
 from netdiag.flows import FlowLog
 from netdiag.hostreq import HostRequirements
-from netdiag.report import CaptureStats, Report
+from netdiag.report import CaptureStats, EndpointResult, Report
+from netdiag.targets import Service, Target
+
+if TYPE_CHECKING:
+    from netdiag.probes.capture import Capture
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,7 +54,7 @@ def run_session(
             capture = stack.enter_context(Capture(path, bpf, flows))
         report = run_check(config, console, flows)
         if options.trace:
-            from netdiag.blocked_paths import TraceSettings, trace_report
+            from netdiag.blocked_paths import trace_report
 
             report, problem = trace_report(
                 report, TraceSettings(timeout_s=min(config.timeout_s, 5.0)), flows=flows
@@ -55,19 +63,111 @@ def run_session(
                 console.warn(problem)
                 report = dataclasses.replace(report, notes=(*report.notes, problem))
     if capture is not None:
-        stats = CaptureStats(path=str(capture.path), kept=capture.packets, dropped=capture.dropped)
-        note = (
-            f"capture {capture.path.name}: kept {stats.kept} packets of netdiag's own "
-            f"flows, dropped {stats.dropped} of other processes"
-        )
-        report = dataclasses.replace(
-            report,
-            captures=(*report.captures, stats.path),
-            capture_stats=(*report.capture_stats, stats),
-            notes=(*report.notes, note),
-        )
+        report = _with_capture(report, capture)
     if options.host is not None:
         from netdiag.hostcheck import with_host
 
         report = with_host(report, options.host)
     return report
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceRequest:
+    """`netdiag trace`: one destination port, and a port expected open to compare with."""
+
+    host: str
+    port: int
+    control_port: int | None = None
+    settings: TraceSettings = TraceSettings()
+    capture_dir: Path | None = None
+
+
+def run_trace(request: TraceRequest) -> Report:
+    """A TCP SYN trace of one port (with its control trace) as a report of one endpoint;
+    without raw sockets, what one connect() tells, and a note why no trace."""
+    from netdiag.blocked_paths import connect_fallback, trace_with_control
+    from netdiag.diagnosis.trace import diagnose_trace, hop_lines
+    from netdiag.probes.dns import address_for
+    from netdiag.probes.raw import raw_socket_problem
+
+    started = datetime.now(UTC)
+    timeout = request.settings.timeout_s
+    address = address_for(request.host, timeout)
+    target = Target(host=request.host, port=request.port, service=Service.TCP)
+    problem = raw_socket_problem()
+    if problem:
+        findings = connect_fallback(address, request.port, timeout)
+        note = f"no trace: {problem}; what one connect() tells instead"
+        return _single(started, EndpointResult(target=target, findings=tuple(findings)), note)
+    flows = FlowLog() if request.capture_dir is not None else None
+    with contextlib.ExitStack() as stack:
+        capture = None
+        if flows is not None and request.capture_dir is not None:
+            from netdiag.probes.capture import Capture, capture_filter, capture_path
+
+            ports = [request.port] + ([request.control_port] if request.control_port else [])
+            path = capture_path(request.capture_dir, f"{request.host}_{request.port}")
+            capture = stack.enter_context(Capture(path, capture_filter([address], ports), flows))
+        trace, control = trace_with_control(
+            address, request.port, request.control_port, request.settings, flows
+        )
+    endpoint = EndpointResult(
+        target=target,
+        findings=tuple(diagnose_trace(target.label, trace, control)),
+        trace=trace,
+        control_trace=control,
+        trace_lines=tuple(hop_lines(trace)) if not trace.error else (),
+        control_trace_lines=tuple(hop_lines(control)) if control and not control.error else (),
+        was_completed=not trace.error,
+    )
+    report = _single(started, endpoint, trace.error)
+    return report if capture is None else _with_capture(report, capture)
+
+
+def run_mtu(host: str, timeout_s: float) -> Report:
+    """The path MTU towards one host as a report of one endpoint."""
+    from netdiag.diagnosis.mtu import diagnose_path_mtu, mtu_lines
+    from netdiag.probes.dns import address_for
+    from netdiag.probes.mtu import probe_mtu
+
+    started = datetime.now(UTC)
+    address = address_for(host, timeout_s)
+    mtu = probe_mtu(address, timeout=timeout_s)
+    if mtu.error:
+        raise UsageError(mtu.error)
+    target = Target(host=host, port=0, service=Service.ICMP)
+    findings = diagnose_path_mtu(host, mtu)
+    endpoint = EndpointResult(
+        target=target,
+        findings=tuple(findings),
+        mtu=mtu,
+        mtu_lines=tuple(mtu_lines(mtu)),
+        # ICMP echo blocked: nothing measured, the state is unknown.
+        was_completed=mtu.largest_passing > 0,
+    )
+    return _single(started, endpoint, "")
+
+
+def _single(started: datetime, endpoint: EndpointResult, note: str) -> Report:
+    duration = (datetime.now(UTC) - started).total_seconds()
+    return Report(
+        started=started,
+        duration_s=round(duration, 3),
+        endpoints=(endpoint,),
+        profile="command line",
+        notes=(note,) if note else (),
+    )
+
+
+def _with_capture(report: Report, capture: Capture) -> Report:
+    stats = CaptureStats(path=str(capture.path), kept=capture.packets, dropped=capture.dropped)
+    note = (
+        f"capture {capture.path.name}: kept {stats.kept} packets of netdiag's own "
+        f"flows, dropped {stats.dropped} of other processes"
+    )
+    return dataclasses.replace(
+        report,
+        captures=(*report.captures, stats.path),
+        capture_stats=(*report.capture_stats, stats),
+        notes=(*report.notes, note),
+    )

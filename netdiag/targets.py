@@ -32,6 +32,8 @@ class Service(StrEnum):
     POP3S = "pop3s"
     TLS = "tls"
     TCP = "tcp"
+    # ICMP echo towards a host (`netdiag mtu`): no port, and no service a profile may name.
+    ICMP = "icmp"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,7 +48,7 @@ class Target:
     @property
     def label(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return host if self.service is Service.ICMP else f"{host}:{self.port}"
 
     @property
     def is_address_literal(self) -> bool:
@@ -88,12 +90,15 @@ def _check_port(port: object, where: str) -> int:
     return port
 
 
+# What a profile or --target may name (ICMP is netdiag's own, for `netdiag mtu`).
+PROFILE_SERVICES = tuple(s for s in Service if s is not Service.ICMP)
+
+
 def _check_service(service: object, where: str) -> Service:
-    try:
-        return Service(str(service))
-    except ValueError:
-        known = ", ".join(s.value for s in Service)
-        raise ProfileError(f"{where}: unknown service {service!r} (known: {known})") from None
+    if str(service) not in PROFILE_SERVICES:
+        known = ", ".join(s.value for s in PROFILE_SERVICES)
+        raise ProfileError(f"{where}: unknown service {service!r} (known: {known})")
+    return Service(str(service))
 
 
 def _check_network(text: object, where: str) -> Network:

@@ -240,6 +240,12 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "Large packets are dropped without ICMP fragmentation-needed: allow ICMP type 3 code 4, or lower the MTU/MSS on the tunnel.",
         explains_others=True,
     ),
+    "path.mtu_ok": CatalogueEntry(_I, "large packets pass, or the path says where they do not", ""),
+    "path.mtu_untested": CatalogueEntry(
+        _I,
+        "no echo reply at any size: the path MTU cannot be measured",
+        "ICMP echo is blocked on the way (or by the destination): nothing can be concluded about the path MTU from here.",
+    ),
     # local host
     "local.inspection_root": CatalogueEntry(
         _W,

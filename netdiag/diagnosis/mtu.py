@@ -10,7 +10,27 @@ from netdiag.report import Finding, Severity
 def mtu_lines(mtu: MtuObservation) -> list[str]:
     lines = [f"interface MTU {mtu.interface_mtu}, largest packet through {mtu.largest_passing}"]
     lines += [f"  {size:>5} bytes, DF: {outcome}" for size, outcome in mtu.probes]
+    if mtu.frag_needed_from:
+        lines.append(
+            f"ICMP fragmentation-needed from {mtu.frag_needed_from} "
+            f"(next-hop MTU {mtu.frag_needed_mtu})"
+        )
     return lines
+
+
+def diagnose_path_mtu(label: str, mtu: MtuObservation) -> list[Finding]:
+    """`netdiag mtu` on its own: a black hole is a warning (nothing stalled is known);
+    otherwise say what was measured, or that nothing could be."""
+    if mtu.largest_passing == 0:
+        summary = f"{label}: no echo reply at any size from {mtu.destination}"
+        return [finding("path.mtu_untested", summary, mtu_lines(mtu))]
+    blackhole = diagnose_mtu(label, mtu, is_stalled=False)
+    if blackhole:
+        return blackhole
+    summary = f"{label}: packets up to {mtu.largest_passing} bytes pass to {mtu.destination}"
+    if mtu.frag_needed_from:
+        summary += f"; {mtu.frag_needed_from} says the next hop takes {mtu.frag_needed_mtu}"
+    return [finding("path.mtu_ok", summary, mtu_lines(mtu))]
 
 
 def diagnose_mtu(label: str, mtu: MtuObservation, is_stalled: bool) -> list[Finding]:

@@ -78,6 +78,13 @@ def render_table(report: Report) -> str:
         if endpoint.trace is not None and endpoint.trace_lines:
             lines.append(f"trace to {endpoint.target.label} ({endpoint.trace.destination}):")
             lines += ["  " + line for line in endpoint.trace_lines]
+            if endpoint.control_trace is not None and endpoint.control_trace_lines:
+                lines.append(f"  control trace to port {endpoint.control_trace.port}:")
+                lines += ["    " + line for line in endpoint.control_trace_lines]
+            lines.append("")
+        if endpoint.mtu is not None and endpoint.mtu_lines:
+            lines.append(f"path MTU to {endpoint.mtu.destination}:")
+            lines += ["  " + line for line in endpoint.mtu_lines]
             lines.append("")
     lines += [f"capture: {c}" for c in report.captures]
     interrupted = " (interrupted)" if report.was_interrupted else ""

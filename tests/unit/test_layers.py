@@ -1,5 +1,6 @@
 """The layers hold: probes never import renderers or the CLI, diagnosis never imports
-probes, renderers never import diagnosis or probes (what they show is in the report)."""
+probes, renderers never import diagnosis or probes (what they show is in the report), and
+the CLI neither probes nor diagnoses."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ FORBIDDEN = {
     "netdiag.probes": ("netdiag.renderers", "netdiag.cli"),
     "netdiag.diagnosis": ("netdiag.probes",),
     "netdiag.renderers": ("netdiag.diagnosis", "netdiag.probes"),
+    # The command line calls the library and renders: it neither probes nor diagnoses.
+    "netdiag.cli": ("netdiag.probes", "netdiag.diagnosis"),
 }
 
 

@@ -12,17 +12,29 @@ from hypothesis import strategies as st
 from netdiag.config import parse_resolver
 from netdiag.errors import ProfileError, UsageError
 from netdiag.probes.tcp import parse_extended_error
-from netdiag.targets import Service, load_profile, parse_profile, parse_target, select_targets
+from netdiag.targets import (
+    PROFILE_SERVICES,
+    Service,
+    load_profile,
+    parse_profile,
+    parse_target,
+    select_targets,
+)
 
 LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
 HOSTNAME = st.lists(LABEL, min_size=1, max_size=4).map(".".join)
 PORT = st.integers(1, 65535)
 
 
-@given(HOSTNAME, PORT, st.sampled_from(list(Service)))
+@given(HOSTNAME, PORT, st.sampled_from(PROFILE_SERVICES))
 def test_target_round_trip(host: str, port: int, service: Service) -> None:
     target = parse_target(f"{host}:{port}/{service.value}")
     assert (target.host, target.port, target.service) == (host, port, service)
+
+
+def test_icmp_is_no_service_a_target_may_name() -> None:
+    with pytest.raises(UsageError, match="unknown service 'icmp'"):
+        parse_target("mail1.dicommail.com:25/icmp")
 
 
 @given(st.ip_addresses(v=6), PORT)

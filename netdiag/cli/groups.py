@@ -1,0 +1,279 @@
+"""The command line's options, each declared once: groups of options as frozen dataclasses
+whose fields are typer options, and `with_groups`, which lets a command take a group as one
+parameter while typer sees one option per field."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from netdiag.defaults import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
+
+DEFAULT_CAPTURE_DIR = Path("captures")
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CHECKMK = "checkmk"
+    HTML = "html"
+
+
+ProfileOption = Annotated[
+    Path | None,
+    typer.Option("--profile", help="Profile TOML file (default: the built-in connectMT profile)."),
+]
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only", help="Keep endpoints whose host contains this, or with this port or service."
+    ),
+]
+PinsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pins",
+        help="Pin file (repeatable); default: certs/pins.toml next to the profile, in the "
+        "current folder, and in the user's configuration folder.",
+    ),
+]
+CertPasswordFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cert-password-file",
+        help="File holding the password of --cert (else NETDIAG_CERT_PASSWORD, else a prompt).",
+    ),
+]
+CaptureOption = Annotated[
+    bool, typer.Option("--capture", help="Write the run's packets to a pcap file (root).")
+]
+CaptureDirOption = Annotated[
+    Path, typer.Option("--capture-dir", help="Folder for --capture's pcap files.")
+]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Endpoints:
+    """Which endpoints, and how to reach them: shared by every command that runs a check."""
+
+    profile: ProfileOption = None
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target", help="HOST:PORT/SERVICE to check instead of the profile (repeatable)."
+        ),
+    ] = None
+    only: OnlyOption = None
+    resolver: Annotated[
+        list[str] | None,
+        typer.Option("--resolver", help="Also ask this DNS server, IP[:PORT] (repeatable)."),
+    ] = None
+    no_system_resolver: Annotated[
+        bool,
+        typer.Option(
+            "--no-system-resolver", help="Ask only the --resolver servers, not the system's."
+        ),
+    ] = False
+    expect_network: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expect-network", help="A private network that is an expected answer (repeatable)."
+        ),
+    ] = None
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds for each network step.", min=0.05, max=300)
+    ] = DEFAULT_TIMEOUT_S
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Checking:
+    """What only `check` tunes: the round, repeats, extra anchors, thresholds, POP3 login."""
+
+    deadline: Annotated[
+        float, typer.Option("--deadline", help="Seconds for a whole round.", min=0.1, max=3600)
+    ] = DEFAULT_DEADLINE_S
+    repeat: Annotated[
+        int,
+        typer.Option(
+            "--repeat", help="Probe N times and report endpoints that flap.", min=1, max=100
+        ),
+    ] = 1
+    interval: Annotated[
+        float,
+        typer.Option("--interval", help="Seconds between rounds of --repeat.", min=0, max=3600),
+    ] = 1.0
+    ca: Annotated[
+        list[Path] | None,
+        typer.Option("--ca", help="CA certificates (PEM) to verify the servers with (repeatable)."),
+    ] = None
+    cert_warn_days: Annotated[
+        int,
+        typer.Option(
+            "--cert-warn-days", help="Warn when the certificate expires within N days.", min=0
+        ),
+    ] = 30
+    slow_banner: Annotated[
+        float,
+        typer.Option("--slow-banner", help="Seconds after which an SMTP banner is slow.", min=0),
+    ] = 3.0
+    pop3_user: Annotated[
+        str | None, typer.Option("--pop3-user", help="Mailbox user for a POP3 login probe.")
+    ] = None
+    pop3_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pop3-password-file",
+            help="File holding the mailbox password (else NETDIAG_POP3_PASSWORD, else a prompt).",
+        ),
+    ] = None
+    probe_login: Annotated[
+        bool,
+        typer.Option(
+            "--probe-login", help="Try a POP3 login with a made-up user (may alert the operator)."
+        ),
+    ] = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClientCertificate:
+    """The vendor's client certificate."""
+
+    cert: Annotated[
+        Path | None,
+        typer.Option("--cert", help="Client certificate: PEM (with key, or --key) or PKCS#12."),
+    ] = None
+    key: Annotated[Path | None, typer.Option("--key", help="PEM private key for --cert.")] = None
+    cert_password_file: CertPasswordFileOption = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Trust:
+    """What the presented chains are compared with."""
+
+    pins: PinsOption = None
+    trust_store: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust-store",
+            help="PEM bundle to use as this machine's trust store (default: the system's).",
+        ),
+    ] = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Tracing:
+    """Where blocked endpoints are blocked, and a capture of netdiag's own packets."""
+
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Trace where blocked endpoints are blocked (root).")
+    ] = False
+    capture: CaptureOption = False
+    capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR
+
+    @property
+    def capture_to(self) -> Path | None:
+        return self.capture_dir if self.capture else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class HostPaths:
+    """Where JiveX keeps its data, archive and backups (for the host checks)."""
+
+    profile: ProfileOption = None
+    data_drive: Annotated[
+        str | None,
+        typer.Option("--data-drive", help="JiveX's data drive (default from the profile: D:\\)."),
+    ] = None
+    archive_drive: Annotated[
+        str | None, typer.Option("--archive-drive", help="JiveX's archive drive (default: E:\\).")
+    ] = None
+    backup_dir: Annotated[
+        str | None,
+        typer.Option("--backup-dir", help="The nightly backups' folder (default: E:\\backup)."),
+    ] = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BundleText:
+    """How the support bundle's report is written."""
+
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Language of report.txt: de or en (default: the system's locale)."
+        ),
+    ] = None
+    redact: Annotated[
+        bool,
+        typer.Option("--redact", help="Replace internal addresses and host names in the bundle."),
+    ] = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    """The format of what goes to stdout."""
+
+    json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json, checkmk or html.")
+    ] = OutputFormat.TABLE
+
+    @property
+    def chosen(self) -> OutputFormat:
+        return OutputFormat.JSON if self.json_output else self.output_format
+
+
+GROUPS = (Endpoints, Checking, ClientCertificate, Trust, Tracing, HostPaths, BundleText, Output)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_groups(command: F) -> F:
+    """`command` as typer sees it: every parameter annotated with a group is replaced by
+    the group's options; the call gets the group rebuilt from them. An option two groups
+    share (`--profile`) is one option, handed to both."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    parameters: dict[str, inspect.Parameter] = {}
+    grouped: dict[str, tuple[type[Any], tuple[str, ...]]] = {}
+    for name, parameter in inspect.signature(command).parameters.items():
+        hint = hints.get(name, parameter.annotation)
+        if hint not in GROUPS:
+            parameters[name] = parameter.replace(annotation=hint)
+            continue
+        field_hints = typing.get_type_hints(hint, include_extras=True)
+        names = tuple(f.name for f in dataclasses.fields(hint))
+        for field in dataclasses.fields(hint):
+            parameters.setdefault(
+                field.name,
+                inspect.Parameter(
+                    field.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    annotation=field_hints[field.name],
+                    default=field.default,
+                ),
+            )
+        grouped[name] = (hint, names)
+
+    plain = tuple(name for name in inspect.signature(command).parameters if name not in grouped)
+
+    @functools.wraps(command)
+    def call(**values: Any) -> Any:
+        arguments = {name: values[name] for name in plain if name in values}
+        for name, (group, names) in grouped.items():
+            arguments[name] = group(**{n: values[n] for n in names})
+        return command(**arguments)
+
+    # Keyword-only, in the order written: typer calls with keywords, and shows them so.
+    call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters.values()]
+    )
+    call.__annotations__ = {p.name: p.annotation for p in parameters.values()}
+    del call.__wrapped__
+    return typing.cast(F, call)
