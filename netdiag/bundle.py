@@ -42,9 +42,11 @@ def bundle_files(report: Report, environment: dict[str, Any], lang: str) -> dict
     files = {
         "report.txt": render_text(report, environment, lang).encode("utf-8"),
         "report.json": render_json(report).encode("utf-8"),
-        "report.html": render_html(report).encode("utf-8"),
+        "report.html": render_html(report, lang).encode("utf-8"),
         "environment.json": json.dumps(environment, indent=2, ensure_ascii=False).encode("utf-8"),
     }
+    if lang == "de":  # the evidence as measured, in the words netdiag wrote it
+        files["report_en.txt"] = render_text(report, environment, "en").encode("utf-8")
     for name, (chain, text) in presented_chains(report).items():
         files[f"chains/{name}.pem"] = chain.encode("ascii")
         files[f"chains/{name}.txt"] = text.encode("utf-8")

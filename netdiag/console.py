@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import TextIO
+
+# A run shorter than this shows no progress at all.
+PROGRESS_AFTER_S = 1.0
 
 
 @dataclass
@@ -16,6 +20,7 @@ class Console:
     shows_progress: bool = False
     _progress_width: int = 0
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    _progress_since: float = 0.0
 
     @classmethod
     def system(cls) -> Console:
@@ -56,8 +61,14 @@ class Console:
         self.stderr.flush()
 
     def progress(self, text: str) -> None:
-        """One self-overwriting status line on a terminal; nothing otherwise."""
+        """One self-overwriting status line on a terminal, once the run has taken a second
+        (a quick run needs none); nothing otherwise."""
         if not self.shows_progress:
+            return
+        now = time.monotonic()
+        if self._progress_since == 0.0:
+            self._progress_since = now
+        if now - self._progress_since < PROGRESS_AFTER_S:
             return
         line = text[:78]
         pad = max(0, self._progress_width - len(line))

@@ -61,6 +61,11 @@ class Finding:
     title: str = ""
     has_own_remedy: bool = False
     explains_others: bool = False
+    # The decisive evidence that makes findings of several endpoints one cause: the hop or
+    # ICMP sender, the inspection CA or product, the resolver ("" when there is none).
+    subject: str = ""
+    # Not proven on this endpoint but inferred from others (likely the same device).
+    is_inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +138,28 @@ class CaptureStats:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Cause:
+    """Findings of one code with the same decisive evidence, on every endpoint they affect:
+    one problem, said once. `likely` are endpoints whose failure this cause most likely
+    explains without proof of their own."""
+
+    code: str
+    severity: Severity
+    subject: str
+    endpoints: tuple[Target, ...]
+    likely: tuple[Target, ...] = ()
+    title: str = ""
+    summary: str = ""
+    evidence: tuple[str, ...] = ()
+    remedy: str = ""
+    has_own_remedy: bool = False
+
+    @property
+    def affected(self) -> tuple[Target, ...]:
+        return self.endpoints + self.likely
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
     """A finished run."""
 
@@ -147,6 +174,8 @@ class Report:
     captures: tuple[str, ...] = ()
     capture_stats: tuple[CaptureStats, ...] = ()
     host: HostResult | None = None
+    # The findings grouped into causes, most severe and widest first (see diagnosis.causes).
+    causes: tuple[Cause, ...] = ()
 
     @property
     def status(self) -> Status:

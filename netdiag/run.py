@@ -598,7 +598,8 @@ def _contained(target: Target, judge: Callable[[], tuple[Finding, ...]]) -> tupl
 
 
 def _convicted_alike(target: Target, current: _Round) -> list[tuple[Target, str]]:
-    """The endpoints on the same port and service proven intercepted, with their issuer."""
+    """The endpoints on the same port and service proven intercepted, with what convicted
+    them (the product, else the issuer)."""
     assert current.interception is not None
     convicted = []
     for other, findings in current.interception.items():
@@ -606,8 +607,9 @@ def _convicted_alike(target: Target, current: _Round) -> list[tuple[Target, str]
             continue
         protocol = current.endpoints[other].protocol
         tls = protocol.tls if protocol is not None else None
-        if tls is not None and tls.chain and any(f.code == "tls.intercepted" for f in findings):
-            convicted.append((other, tls.chain[0].issuer))
+        proven = next((f for f in findings if f.code == "tls.intercepted"), None)
+        if tls is not None and tls.chain and proven is not None:
+            convicted.append((other, proven.subject or tls.chain[0].issuer))
     return convicted
 
 

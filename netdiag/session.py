@@ -68,7 +68,14 @@ def run_session(
         from netdiag.hostcheck import with_host
 
         report = with_host(report, options.host)
-    return report
+    return with_causes(report)
+
+
+def with_causes(report: Report) -> Report:
+    """The report with its findings grouped into causes (what every output starts with)."""
+    from netdiag.diagnosis.causes import find_causes
+
+    return dataclasses.replace(report, causes=find_causes(report.endpoints))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,7 +128,7 @@ def run_trace(request: TraceRequest) -> Report:
         was_completed=not trace.error,
     )
     report = _single(started, endpoint, trace.error)
-    return report if capture is None else _with_capture(report, capture)
+    return report if capture is None else with_causes(_with_capture(report, capture))
 
 
 def run_mtu(host: str, timeout_s: float) -> Report:
@@ -150,13 +157,14 @@ def run_mtu(host: str, timeout_s: float) -> Report:
 
 def _single(started: datetime, endpoint: EndpointResult, note: str) -> Report:
     duration = (datetime.now(UTC) - started).total_seconds()
-    return Report(
+    report = Report(
         started=started,
         duration_s=round(duration, 3),
         endpoints=(endpoint,),
         profile="command line",
         notes=(note,) if note else (),
     )
+    return with_causes(report)
 
 
 def _with_capture(report: Report, capture: Capture) -> Report:

@@ -136,12 +136,17 @@ def _check_lang(text: BundleText) -> None:
 
 
 def _show(
-    console: Console, report: Report, output: OutputFormat, secrets: KnownSecrets | None = None
+    console: Console,
+    report: Report,
+    output: OutputFormat,
+    secrets: KnownSecrets | None = None,
+    lang: str | None = None,
 ) -> None:
-    """The report on stdout in the format asked for."""
+    """The report on stdout in the format asked for, in the language asked for."""
     from netdiag.renderers import render
+    from netdiag.renderers.text import default_language
 
-    rendered = render(report, output.value)
+    rendered = render(report, output.value, lang or default_language())
     # A peer may quote a secret back (a server echoing the password): never on the console.
     console.out(secrets.scrub(rendered) if secrets is not None else rendered)
 
@@ -180,13 +185,20 @@ def check(
         capture_dir=tracing.capture_to,
         host=_host_requirements(host_paths)[0] if wants_host else None,
     )
-    report = run_session(config, options, console)
-    _show(console, report, output.chosen, config.known_secrets)
+    report = run_session(config, options, _quiet_unless_read(console, output.chosen))
+    _show(console, report, output.chosen, config.known_secrets, bundle_text.lang)
     if bundle is not None:
         written = _write_bundle(report, bundle, bundle_text, config)
         # stderr: stdout stays the report in the format asked for
         console.note(f"support bundle written to {written}")
     raise typer.Exit(int(report.status))
+
+
+def _quiet_unless_read(console: Console, output: OutputFormat) -> Console:
+    """Live progress only where a person reads the table (not for machines' formats)."""
+    if output in (OutputFormat.JSON, OutputFormat.CHECKMK):
+        console.shows_progress = False
+    return console
 
 
 def _write_bundle(report: Report, out: Path, text: BundleText, config: CheckConfig) -> Path:

@@ -203,12 +203,13 @@ class HostPaths:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class BundleText:
-    """How the support bundle's report is written."""
+    """The language people read, and how the support bundle is written."""
 
     lang: Annotated[
         str | None,
         typer.Option(
-            "--lang", help="Language of report.txt: de or en (default: the system's locale)."
+            "--lang",
+            help="Language of the output and report.txt: de or en (default: the system's locale).",
         ),
     ] = None
     redact: Annotated[

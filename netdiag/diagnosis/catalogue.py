@@ -374,6 +374,8 @@ def finding(
     *,
     severity: Severity | None = None,
     remedy: str | None = None,
+    subject: str = "",
+    is_inferred: bool = False,
 ) -> Finding:
     """A finding for a catalogue code; unknown codes are a bug, not a runtime condition."""
     entry = CATALOGUE[code]
@@ -386,4 +388,6 @@ def finding(
         title=entry.title,
         has_own_remedy=remedy is not None and remedy != entry.remedy,
         explains_others=entry.explains_others,
+        subject=subject,
+        is_inferred=is_inferred,
     )

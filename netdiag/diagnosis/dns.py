@@ -106,10 +106,14 @@ def diagnose_dns(observation: DnsObservation, expected: Sequence[Network] = ()) 
         if has_address:
             kind = code.split(".")[1]
             summary = f"{host}: {', '.join(resolvers)} gave no address ({kind}); others did"
-            findings.append(finding(code, summary, evidence, severity=Severity.WARN))
+            findings.append(
+                finding(
+                    code, summary, evidence, severity=Severity.WARN, subject=", ".join(resolvers)
+                )
+            )
         else:
             summary = f"{host} does not resolve: {code.split('.')[1]} from {', '.join(resolvers)}"
-            findings.append(finding(code, summary, evidence))
+            findings.append(finding(code, summary, evidence, subject=", ".join(resolvers)))
 
     answered = {
         r: observation.addresses_from(r)

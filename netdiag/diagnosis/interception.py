@@ -367,7 +367,8 @@ def diagnose_interception(
         by = f" by {product[0].name}" if product else ""
         reason = "" if pins else " (no pins; the evidence below)"
         summary = f"{where} is intercepted{by} (issuer {issuer!r}){reason}"
-        return [finding("tls.intercepted", summary, lines, remedy=remedy)]
+        subject = product[0].name if product else issuer
+        return [finding("tls.intercepted", summary, lines, remedy=remedy, subject=subject)]
     return [
         finding(
             "tls.unpinned",
@@ -408,7 +409,7 @@ def diagnose_likely_interception(
     evidence = [
         f"{len(same)} other endpoint(s) on port {target.port} were shown a forged chain in "
         f"this run: {', '.join(t.label for t, _ in same[:6])}",
-        f"their issuer: {'; '.join(issuers)}",
+        f"the device that showed them (product or issuer): {'; '.join(issuers)}",
         *(
             f"attempt {n}: ended at {a.stopped_at.value} without a word "
             f"({a.failure_detail or a.failure.value})"
@@ -418,9 +419,11 @@ def diagnose_likely_interception(
     return [
         finding(
             "tls.intercepted",
-            f"TLS on {target.label} is likely intercepted by the same device (issuer "
-            f"{issuers[0]!r}): its sessions ended without a word before a chain was shown",
+            f"TLS on {target.label} is likely intercepted by the same device "
+            f"({issuers[0]!r}): its sessions ended without a word before a chain was shown",
             evidence,
+            subject=issuers[0],
+            is_inferred=True,
         )
     ]
 

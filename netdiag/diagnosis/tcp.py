@@ -123,6 +123,7 @@ def diagnose_tcp(target: Target, observations: Sequence[TcpObservation]) -> list
                 _summary(code, target, group),
                 [line for o in group for line in _with_earlier(o)],
                 severity=severity,
+                subject=next((o.icmp.sender for o in group if o.icmp and o.icmp.sender), ""),
             )
         )
     recovered = [o for o in observations if o.earlier and o.outcome is TcpOutcome.OPEN]

@@ -128,7 +128,7 @@ def diagnose_trace(
                 f"{label}: a {what} in {trace.destination}'s name comes from a device after "
                 f"{_where(first.ttl, positions)}, not from the destination"
             )
-            return [finding(code, summary, [*lines, *why])]
+            return [finding(code, summary, [*lines, *why], subject=f"hop {first.ttl}")]
         if distance is None and hops_travelled < first.ttl:
             lines.append(
                 f"the {what}'s IP TTL {first.reply_ttl} suggests {hops_travelled} hops back for "
@@ -144,7 +144,7 @@ def diagnose_trace(
             lines.append(
                 "a control trace to an open port would tell the destination from a middlebox"
             )
-        return [finding("trace.rejected_at_hop", summary, lines)]
+        return [finding("trace.rejected_at_hop", summary, lines, subject=first.sender)]
 
     if unreachable:
         first = unreachable[0]
@@ -162,6 +162,7 @@ def diagnose_trace(
                 "trace.rejected_at_hop",
                 summary,
                 [*lines, f"ICMP type {icmp.type} code {icmp.code}: {icmp_meaning(icmp)}"],
+                subject=first.sender,
             )
         ]
 
@@ -172,4 +173,5 @@ def diagnose_trace(
         )
     else:
         summary = f"{label}: dropped after hop {last} ({hops[last].sender}): silence beyond it"
-    return [finding("trace.dropped_after_hop", summary, lines)]
+    subject = hops[last].sender if last else ""
+    return [finding("trace.dropped_after_hop", summary, lines, subject=subject)]

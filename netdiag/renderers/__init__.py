@@ -6,7 +6,7 @@ from __future__ import annotations
 from netdiag.report import Report
 
 
-def render(report: Report, output_format: str) -> str:
+def render(report: Report, output_format: str, lang: str = "en") -> str:
     if output_format == "json":
         from netdiag.renderers.json import render_json
 
@@ -14,11 +14,11 @@ def render(report: Report, output_format: str) -> str:
     if output_format == "html":
         from netdiag.renderers.html import render_html
 
-        return render_html(report)
+        return render_html(report, lang)
     if output_format == "checkmk":
         from netdiag.renderers.checkmk import render_checkmk
 
         return render_checkmk(report)
     from netdiag.renderers.table import render_table
 
-    return render_table(report)
+    return render_table(report, lang)

@@ -4,6 +4,7 @@ plus one for DNS (format: Checkmk manual, "Local checks")."""
 from __future__ import annotations
 
 from netdiag.observations import TcpOutcome
+from netdiag.renderers.summary import answer_lines
 from netdiag.report import EndpointResult, Report, Severity, Status, worst
 
 
@@ -64,8 +65,18 @@ def _host_line(report: Report) -> str | None:
     return f'{int(report.host.status)} "netdiag host" - {_clean(text)}'
 
 
+def _causes_line(report: Report) -> str | None:
+    """First: the causes in one sentence each (the endpoint services say the details)."""
+    if not report.endpoints:
+        return None
+    state = worst(c.severity.status for c in report.causes)
+    text = " ".join(answer_lines(report, "en"))
+    return f'{int(state)} "netdiag causes" causes={len(report.causes)} {_clean(text)}'
+
+
 def render_checkmk(report: Report) -> str:
     lines = [
+        _causes_line(report),
         _dns_line(report) if report.endpoints else None,
         _certificate_line(report),
         _host_line(report),

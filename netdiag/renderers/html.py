@@ -7,7 +7,10 @@ from __future__ import annotations
 from html import escape
 
 from netdiag import __version__
-from netdiag.report import EndpointResult, Finding, Report, Severity
+from netdiag.messages import catalogue_text, cause_sentence, message, severity_name
+from netdiag.observations import HopKind, HopReply
+from netdiag.renderers.summary import answer_lines, firewall_lines, matrix
+from netdiag.report import EndpointResult, Finding, Report
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #1d1d1f; }
@@ -22,28 +25,41 @@ th { background: #f2f2f2; }
 .finding.info { border-color: #2e7d32; }
 pre { background: #f7f7f7; padding: .6em; overflow-x: auto; font-size: .85em; }
 .code { font-family: ui-monospace, monospace; word-break: break-all; }
+.causes li { margin: .4em 0; font-size: 1.1em; } .cause.crit { color: #8e1010; }
+.matrix td { min-width: 7em; text-align: center; }
+.path { display: flex; flex-wrap: wrap; align-items: center; gap: .3em; margin: 1em 0; }
+.hop { border: 2px solid #2e7d32; border-radius: .4em; padding: .3em .6em; background: #eef8ec; }
+.hop.stop { border-color: #c62828; background: #ffd6d6; font-weight: bold; }
+.hop.unreached { border-style: dashed; border-color: #999; background: #f4f4f4; color: #666; }
+.arrow { color: #666; }
 """
 
 
-def _finding(f: Finding) -> str:
-    evidence = "".join(f"{escape(line)}\n" for line in f.evidence)
-    remedy = f"<p><b>What to do:</b> {escape(f.remedy)}</p>" if f.remedy else ""
+def _finding(f: Finding, lang: str) -> str:
+    title, remedy = catalogue_text(
+        f.code, lang, title=f.title, remedy=f.remedy, has_own_remedy=f.has_own_remedy
+    )
+    # The summaries and evidence are English sentences: in German, the title and remedy.
+    said = escape(f.summary) if lang != "de" else escape(title)
+    evidence = "".join(f"{escape(line)}\n" for line in f.evidence) if lang != "de" else ""
+    label = escape(message("label.remedy", lang))
+    shown = f"<p><b>{label}:</b> {escape(remedy)}</p>" if remedy else ""
     return (
         f'<div class="finding {f.severity.value}"><p><span class="code">{escape(f.code)}</span> '
-        f"({escape(f.severity.value)}): {escape(f.summary)}</p>"
+        f"({escape(severity_name(f.severity, lang))}): {said}</p>"
         + (f"<pre>{evidence}</pre>" if evidence else "")
-        + remedy
+        + shown
         + "</div>"
     )
 
 
-def _endpoint_section(e: EndpointResult) -> str:
+def _endpoint_section(e: EndpointResult, lang: str) -> str:
     parts = [
         f'<h3 id="{escape(e.target.label)}">{escape(e.target.label)} '
         f"({escape(e.target.service.value)}) — "
         f'<span class="{e.status.name}">{e.status.name}</span></h3>'
     ]
-    parts += [_finding(f) for f in e.findings]
+    parts += [_finding(f, lang) for f in e.findings]
     tls = e.protocol.tls if e.protocol is not None else None
     if tls is not None and tls.chain:
         rows = "".join(
@@ -72,40 +88,103 @@ def _endpoint_section(e: EndpointResult) -> str:
     return "\n".join(parts)
 
 
-def render_html(report: Report) -> str:
-    rows = "".join(
-        f'<tr class="{e.status.name}"><td>{e.status.name}</td>'
-        f'<td><a href="#{escape(e.target.label)}">'
-        f"{escape(e.target.host)}</a></td><td>{e.target.port}</td><td>{escape(e.target.service.value)}</td>"
-        f"<td>{escape(e.headline.code + ': ' + e.headline.summary if e.headline else '')}</td></tr>"
-        for e in report.endpoints
-    )
-    host_findings = report.host.findings if report.host is not None else ()
-    local = "".join(_finding(f) for f in (*report.local_findings, *host_findings))
-    certificate = ""
-    if report.client_certificate is not None:
-        leaf = report.client_certificate.leaf
-        certificate = (
-            f"<p>Client certificate: {escape(leaf.subject)}, issued by {escape(leaf.issuer)}, "
-            f"valid until {escape(leaf.not_after)}</p>"
+def _path_picture(e: EndpointResult, lang: str) -> str:
+    """gateway → hop → hop → server as boxes: where the path stops is marked, and named
+    (the ICMP sender, or the silence after the last hop that answered)."""
+    trace = e.trace
+    if trace is None or trace.error:
+        return ""
+    hops: dict[int, HopReply] = {}
+    for reply in sorted(trace.replies, key=lambda r: r.ttl):
+        hops.setdefault(reply.ttl, reply)
+    answered = [r for r in hops.values() if r.kind is HopKind.TIME_EXCEEDED]
+    ending = next((r for r in hops.values() if r.kind is not HopKind.TIME_EXCEEDED), None)
+    boxes = [f'<div class="hop ok">{escape(message("label.gateway", lang))}</div>']
+    for reply in answered:
+        name = trace.name_of(reply.sender)
+        label = f"{reply.ttl}: {escape(reply.sender)}" + (
+            f"<br><small>{escape(name)}</small>" if name else ""
         )
+        boxes.append(f'<div class="hop ok">{label}</div>')
+    server = escape(f"{e.target.host} ({trace.destination}:{trace.port})")
+    if ending is None:
+        silent = escape(message("label.silent", lang))
+        boxes.append(f'<div class="hop stop" data-stop="silent">✕ {silent}</div>')
+        boxes.append(f'<div class="hop unreached">{server}</div>')
+    elif ending.kind is HopKind.UNREACHABLE:
+        boxes.append(
+            f'<div class="hop stop" data-stop="icmp">✕ {ending.ttl}: {escape(ending.sender)}'
+            f"<br><small>ICMP {ending.icmp_type}/{ending.icmp_code}</small></div>"
+        )
+        boxes.append(f'<div class="hop unreached">{server}</div>')
+    else:
+        state = "ok" if ending.kind is HopKind.SYN_ACK else "stop"
+        boxes.append(f'<div class="hop {state}">{ending.ttl}: {server}</div>')
+    arrows = '<span class="arrow">→</span>'.join(boxes)
+    return f'<div class="path"><b>{escape(message("label.path", lang))}:</b> {arrows}</div>'
+
+
+def _matrix(report: Report, lang: str) -> str:
+    grid = matrix(report, lang)
+    head = "".join(f"<th>{port}</th>" for port in grid.ports)
+    rows = []
+    for host in grid.hosts:
+        cells = []
+        for port in grid.ports:
+            cell = grid.cells.get((host, port))
+            if cell is None:
+                cells.append('<td class="none"></td>')
+                continue
+            cells.append(
+                f'<td class="{cell.status.name}" data-state="{cell.status.label}" '
+                f'data-host="{escape(host)}" data-port="{port}">{escape(cell.text)}</td>'
+            )
+        rows.append(f"<tr><th>{escape(host)}</th>{''.join(cells)}</tr>")
+    return (
+        f'<table class="matrix"><tr><th>{escape(message("label.host", lang))}</th>{head}</tr>'
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _causes(report: Report, lang: str) -> str:
+    items = "".join(
+        f'<li class="cause {c.severity.value}">{escape(cause_sentence(c, lang))}</li>'
+        for c in report.causes
+    )
+    lines = answer_lines(report, lang)
+    tail = "".join(f"<p>{escape(line)}</p>" for line in lines[len(report.causes) :])
+    return (f'<ol class="causes">{items}</ol>' if items else "") + tail
+
+
+def render_html(report: Report, lang: str = "en") -> str:
+    lang = "de" if lang == "de" else "en"
+    host_findings = report.host.findings if report.host is not None else ()
+    local = "".join(_finding(f, lang) for f in (*report.local_findings, *host_findings))
+    firewall = "".join(f"<li>{escape(line)}</li>" for line in firewall_lines(report, lang))
     notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
+    title = message("text.title", lang)
+    when = escape(report.started.isoformat(timespec="seconds"))
+    paths = "".join(_path_picture(e, lang) for e in report.endpoints)
+    details = "".join(_endpoint_section(e, lang) for e in report.endpoints)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{lang}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>netdiag report {escape(report.started.isoformat(timespec="seconds"))}</title>
+<title>{escape(title)} {when}</title>
 <style>{_STYLE}</style></head>
 <body>
-<h1>netdiag report — <span class="{report.status.name}">{report.status.name}</span></h1>
-<p>{escape(report.started.isoformat(timespec="seconds"))}, {report.duration_s:.1f} s, profile
+<h1>{escape(title)} — <span class="{report.status.name}">{report.status.name}</span></h1>
+<p>{when}, {report.duration_s:.1f} s, {escape(message("text.profile", lang))}
 {escape(report.profile)}, netdiag {escape(__version__)}</p>
-{certificate}{local}
-<table><tr><th>status</th><th>host</th><th>port</th><th>service</th><th>finding</th></tr>{rows}</table>
+<h2>{escape(message("label.causes", lang))}</h2>
+{_causes(report, lang)}
+{_matrix(report, lang) if report.endpoints else ""}
+{paths}
+{local}
+<h2>{escape(message("fw.title", lang))}</h2>
+<ul>{firewall}</ul>
 {f"<ul>{notes}</ul>" if notes else ""}
-<h2>Endpoints</h2>
-{"".join(_endpoint_section(e) for e in report.endpoints)}
+<h2>{escape(message("label.details", lang))}</h2>
+{details}
 </body></html>
 """
-
-
-__all__ = ["Severity", "render_html"]

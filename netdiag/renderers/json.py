@@ -8,7 +8,9 @@ import json
 from typing import Any
 
 from netdiag import __version__
-from netdiag.report import EndpointResult, Finding, Report
+from netdiag.messages import LANGUAGES, cause_sentence
+from netdiag.renderers.summary import working
+from netdiag.report import Cause, EndpointResult, Finding, Report
 
 SCHEMA = "netdiag.report/1"
 
@@ -56,6 +58,19 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
     }
 
 
+def cause_to_dict(cause: Cause) -> dict[str, Any]:
+    return {
+        "code": cause.code,
+        "severity": cause.severity.value,
+        "subject": cause.subject,
+        "sentence": {lang: cause_sentence(cause, lang) for lang in LANGUAGES},
+        "endpoints": [t.label for t in cause.endpoints],
+        "likely": [t.label for t in cause.likely],
+        "evidence": list(cause.evidence),
+        "remedy": cause.remedy,
+    }
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -63,6 +78,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "started": report.started.isoformat(),
         "duration_s": report.duration_s,
         "status": report.status.label,
+        "causes": [cause_to_dict(c) for c in report.causes],
+        "working": [t.label for t in working(report)],
         "profile": report.profile,
         "interrupted": report.was_interrupted,
         "notes": list(report.notes),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from netdiag.messages import catalogue_text, message
+from netdiag.renderers.summary import answer_lines, matrix_table
 from netdiag.report import EndpointResult, Report, Severity
 
 _MAX_SUMMARY = 90
@@ -18,11 +20,16 @@ def _address(endpoint: EndpointResult) -> str:
     return "-"
 
 
-def _summary(endpoint: EndpointResult) -> str:
+def _summary(endpoint: EndpointResult, lang: str) -> str:
     headline = endpoint.headline
     if headline is None:
         return ""
-    text = f"{headline.code}: {headline.summary}"
+    said = headline.summary
+    if lang == "de":  # the summaries are English sentences: the German title instead
+        said = catalogue_text(
+            headline.code, lang, title=headline.title, remedy="", has_own_remedy=False
+        )[0]
+    text = f"{headline.code}: {said}"
     others = sum(f.severity is not Severity.INFO for f in endpoint.findings) - (
         headline.severity is not Severity.INFO
     )
@@ -31,7 +38,8 @@ def _summary(endpoint: EndpointResult) -> str:
     return text if len(text) <= _MAX_SUMMARY else text[: _MAX_SUMMARY - 1] + "…"
 
 
-def render_table(report: Report) -> str:
+def render_table(report: Report, lang: str = "en") -> str:
+    """The answer first (causes, what works, the matrix), then a row per endpoint."""
     rows = [
         [
             e.status.name,
@@ -39,11 +47,15 @@ def render_table(report: Report) -> str:
             e.target.port,
             e.target.service.value,
             _address(e),
-            _summary(e),
+            _summary(e, lang),
         ]
         for e in report.endpoints
     ]
     lines = []
+    if report.endpoints:
+        lines += [message("label.causes", lang) + ":", *answer_lines(report, lang), ""]
+    if len(report.endpoints) > 1:
+        lines += [matrix_table(report, lang), ""]
     if report.client_certificate is not None:
         leaf = report.client_certificate.leaf
         lines.append(
@@ -58,21 +70,29 @@ def render_table(report: Report) -> str:
         lines.append("")
     if report.endpoints:
         lines += [
-            tabulate(rows, headers=["status", "host", "port", "service", "address", "finding"]),
+            tabulate(
+                rows,
+                headers=[
+                    message(f"label.{name}", lang)
+                    for name in ("status", "host", "port", "service", "address", "finding")
+                ],
+            ),
             "",
         ]
-    remedies: dict[str, list[str]] = {}
-    for f in (*report.local_findings, *(report.host.findings if report.host else ())):
-        if f.severity is not Severity.INFO and f.remedy:
-            remedies.setdefault(f.code, []).append(f.remedy)
-    for endpoint in report.endpoints:
-        for f in endpoint.findings:
-            if f.severity is not Severity.INFO and f.remedy:
-                remedies.setdefault(f.code, []).append(f.remedy)
+    remedies: dict[str, str] = {}
+    found = [
+        *report.local_findings,
+        *(report.host.findings if report.host else ()),
+        *(f for e in report.endpoints for f in e.findings),
+    ]
+    for f in found:
+        if f.severity is not Severity.INFO and f.remedy and f.code not in remedies:
+            remedies[f.code] = catalogue_text(
+                f.code, lang, title=f.title, remedy=f.remedy, has_own_remedy=f.has_own_remedy
+            )[1]
     if remedies:
-        lines.append("What to do:")
-        for code, texts in remedies.items():
-            lines.append(f"  {code}: {texts[0]}")
+        lines.append(message("label.remedy", lang) + ":")
+        lines += [f"  {code}: {text}" for code, text in remedies.items()]
         lines.append("")
     for endpoint in report.endpoints:
         if endpoint.trace is not None and endpoint.trace_lines:
@@ -88,9 +108,12 @@ def render_table(report: Report) -> str:
             lines.append("")
     lines += [f"capture: {c}" for c in report.captures]
     interrupted = " (interrupted)" if report.was_interrupted else ""
+    count = message(
+        "label.endpoints_in", lang, count=len(report.endpoints), seconds=f"{report.duration_s:.1f}"
+    )
     lines.append(
-        f"overall: {report.status.name}{interrupted}, {len(report.endpoints)} endpoints in "
-        f"{report.duration_s:.1f} s; details with --json"
+        f"{message('label.overall', lang)}: {report.status.name}{interrupted}, {count}; "
+        "details: --json"
     )
     lines.extend(f"note: {n}" for n in report.notes)
     return "\n".join(lines)

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import ssl
+import struct
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -114,6 +115,7 @@ def test_the_bundle_holds_every_file_and_the_manifest_matches(scenario: dict[str
     smtp, proxy, _ = scenario["ports"]
     expected = {
         "report.txt",
+        "report_en.txt",  # the German bundle keeps the evidence in the words measured
         "report.json",
         "report.html",
         "environment.json",
@@ -157,8 +159,18 @@ def test_report_txt_in_german_with_the_firewall_section(scenario: dict[str, Any]
     assert text.startswith("netdiag-Bericht") and "Was das Firewall-Team wissen muss" in text
     assert "TLS wird aufgebrochen (SSL-Inspektion)" in text and "tls.intercepted" in text
     smtp, proxy, blocked = scenario["ports"]
-    assert f"{MAIL} (gesehene Adressen: 127.0.0.1): TCP {smtp}, SMTP mit STARTTLS" in text
-    assert f"mail3.dicommail.com (gesehene Adressen: 127.0.0.1): TCP {blocked}, POP3S (TLS)" in text
+    causes = text.split("Ursachen\n--------\n", 1)[1].splitlines()
+    # The answer first: one German sentence per cause, the device named; then what works.
+    assert causes[0].startswith("[1] KRIT: Ein TLS-inspizierendes Gerät (FortiGate) bricht ")
+    assert (
+        causes[1]
+        == f"[2] KRIT: TCP {blocked} zu mail3.dicommail.com wird mit einem Reset abgewiesen."
+    )
+    assert causes[2] == f"Funktioniert: TCP {smtp} ({MAIL})."
+    firewall = text.split("Was das Firewall-Team wissen muss\n", 1)[1]
+    assert "[1] Von der TLS/SSL- und SMTP/ESMTP-Inspektion ausnehmen (FortiGate): " in firewall
+    assert f"[2] Bei der Firewall: TCP {blocked} vom Gateway zu mail3.dicommail.com " in firewall
+    assert f"Funktioniert bereits, so lassen: TCP {smtp} ({MAIL})." in firewall
 
 
 def test_no_key_or_password_in_any_file(scenario: dict[str, Any]) -> None:
@@ -232,8 +244,23 @@ def test_html_report_in_a_headless_browser(scenario: dict[str, Any], tmp_path: P
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
     smtp, proxy, blocked = scenario["ports"]
-    assert '<tr class="OK"><td>OK</td>' in dom.stdout
-    assert dom.stdout.count('<tr class="CRIT"><td>CRIT</td>') == 2
+    # The matrix as the browser built it: one cell per endpoint, with its state.
+    cells = {
+        (m["host"], int(m["port"])): m["state"]
+        for m in re.finditer(
+            r'data-state="(?P<state>\w+)" data-host="(?P<host>[^"]+)" data-port="(?P<port>\d+)"',
+            dom.stdout,
+        )
+    }
+    assert cells == {
+        (MAIL, smtp): "ok",
+        ("mail2.dicommail.com", proxy): "crit",
+        ("mail3.dicommail.com", blocked): "crit",
+    }
+    # German all the way, the answer first: the causes come before the details.
+    assert dom.stdout.index("Ein TLS-inspizierendes Gerät (FortiGate)") < dom.stdout.index(
+        "Einzelheiten je Endpunkt"
+    )
     assert "tls.intercepted" in dom.stdout and "tcp.refused" in dom.stdout
     assert "CONSOLE" not in dom.stderr and "Uncaught" not in dom.stderr
     screenshot = tmp_path / "report.png"
@@ -243,8 +270,12 @@ def test_html_report_in_a_headless_browser(scenario: dict[str, Any], tmp_path: P
         text=True,
         timeout=60,
     )
-    assert shot.returncode == 0 and screenshot.stat().st_size > 10_000
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    png = screenshot.read_bytes()
+    assert shot.returncode == 0 and png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])  # IHDR
+    assert (width, height) == (1280, 1600)
+    # A page with the matrix and the coloured causes, not a blank one (~5 kB at this size).
+    assert len(png) > 30_000, len(png)
 
 
 def test_diff_of_two_saved_reports(scenario: dict[str, Any], tmp_path: Path) -> None:

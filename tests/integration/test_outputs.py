@@ -54,6 +54,12 @@ def validate_report(doc: dict[str, Any]) -> None:
     datetime.fromisoformat(doc["started"])
     assert isinstance(doc["duration_s"], float | int) and doc["duration_s"] >= 0
     assert doc["status"] in ("ok", "warn", "crit", "unknown")
+    labels = {f"{e['host']}:{e['port']}" for e in doc["endpoints"]}
+    for cause in doc["causes"]:
+        assert CODE.match(cause["code"]) and cause["severity"] in ("info", "warn", "crit")
+        assert set(cause["sentence"]) == {"en", "de"} and all(cause["sentence"].values())
+        assert cause["endpoints"] and set(cause["endpoints"] + cause["likely"]) <= labels
+    assert set(doc["working"]) <= labels
     for endpoint in doc["endpoints"]:
         assert isinstance(endpoint["host"], str) and isinstance(endpoint["port"], int)
         assert endpoint["service"] in ("smtp-starttls", "pop3s", "tls", "tcp")
@@ -120,7 +126,15 @@ def test_checkmk_lines_parse(scenario: dict[str, Any]) -> None:
 def test_table_shows_each_verdict_and_the_remedies(scenario: dict[str, Any]) -> None:
     result: CliResult = scenario["table"]
     table = result.stdout
-    assert table.splitlines()[0].split()[:3] == ["status", "host", "port"]
+    lines = table.splitlines()
+    open_port, refused, dropping = scenario["ports"]
+    # The answer first: the causes, one sentence each, most severe first; what works.
+    assert lines[0] == "Causes:"
+    assert all(line.startswith(f"[{n}] CRIT: ") for n, line in enumerate(lines[1:4], start=1))
+    assert f"[1] CRIT: TCP {refused} to 127.0.0.1 is refused with a reset." in lines[1:4]
+    assert "No address for gone.test: the name does not exist" in "\n".join(lines[1:4])
+    assert lines[4] == f"Working: TCP {open_port} (ok.test)."
+    assert any(line.split()[:3] == ["status", "host", "port"] for line in lines)
     for code in ("tcp.open", "tcp.refused", "tcp.filtered", "dns.nxdomain"):
         assert code in table
     assert "What to do:" in table and "overall: CRIT" in table

@@ -1,0 +1,79 @@
+"""Causes: the findings of all endpoints grouped into the problems behind them.
+
+The same code with the same decisive evidence (the finding's `subject`: the dropping hop,
+the ICMP sender, the inspection product or CA, the failing resolver) is one cause with the
+endpoints it affects. On one endpoint, a finding that explains the others (an interception,
+a forged reset) stands for them, and a trace's verdict stands for the connect() failure it
+locates. Findings inferred from other endpoints (likely the same device) attach to the
+cause proven elsewhere. Causes are ordered by severity, then by how many endpoints they
+affect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from netdiag.report import Cause, EndpointResult, Finding, Severity
+from netdiag.targets import Target
+
+# The connect() verdicts a trace of the same endpoint locates.
+_LOCATED_BY_TRACE = frozenset({"tcp.filtered", "tcp.refused", "tcp.prohibited", "tcp.unreachable"})
+_TRACE_VERDICTS = frozenset(
+    {
+        "trace.dropped_after_hop",
+        "trace.rejected_at_hop",
+        "trace.forged_reset",
+        "trace.transparent_proxy",
+    }
+)
+_RANK = {Severity.CRIT: 0, Severity.WARN: 1, Severity.INFO: 2}
+
+
+def deciding_findings(endpoint: EndpointResult) -> list[Finding]:
+    """The findings of an endpoint that are a problem of their own."""
+    problems = [f for f in endpoint.findings if f.severity is not Severity.INFO]
+    explaining = [f for f in problems if f.explains_others]
+    if explaining:
+        return explaining
+    if any(f.code in _TRACE_VERDICTS for f in problems):
+        return [f for f in problems if f.code not in _LOCATED_BY_TRACE]
+    return problems
+
+
+def find_causes(endpoints: Sequence[EndpointResult]) -> tuple[Cause, ...]:
+    proven: dict[tuple[str, str], list[tuple[Target, Finding]]] = {}
+    inferred: list[tuple[Target, Finding]] = []
+    for endpoint in endpoints:
+        for found in deciding_findings(endpoint):
+            if found.is_inferred:
+                inferred.append((endpoint.target, found))
+            else:
+                proven.setdefault((found.code, found.subject), []).append((endpoint.target, found))
+    likely: dict[tuple[str, str], list[Target]] = {}
+    for target, found in inferred:
+        key = (found.code, found.subject)
+        if key in proven:
+            likely.setdefault(key, []).append(target)
+        else:  # nothing proven to attach to: it stands as its own cause
+            proven.setdefault(key, []).append((target, found))
+    causes = [_cause(members, likely.get(key, [])) for key, members in proven.items()]
+    causes.sort(key=lambda c: (_RANK[c.severity], -len(c.affected)))
+    return tuple(causes)
+
+
+def _cause(members: list[tuple[Target, Finding]], likely: list[Target]) -> Cause:
+    first = members[0][1]
+    severity = min((f.severity for _, f in members), key=lambda s: _RANK[s])
+    return Cause(
+        code=first.code,
+        severity=severity,
+        subject=first.subject,
+        endpoints=tuple(dict.fromkeys(t for t, _ in members)),
+        likely=tuple(dict.fromkeys(likely)),
+        title=first.title,
+        summary=first.summary,
+        # Evidence once, from the first endpoint: the others show the same.
+        evidence=first.evidence,
+        remedy=first.remedy,
+        has_own_remedy=first.has_own_remedy,
+    )

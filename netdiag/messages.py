@@ -1,0 +1,316 @@
+"""Every sentence and label netdiag writes for people, in English and German side by side.
+
+A template is filled with `str.format` fields; both languages of a template use the same
+fields (tests/unit/test_messages.py checks every key). Quoted server replies, certificate
+names, addresses and host names go in as they are.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Sequence
+from importlib import resources
+
+from netdiag.report import Cause, Severity
+from netdiag.targets import Target
+
+LANGUAGES = ("en", "de")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # Cause sentences, by code; `cause.default` for every other code.
+    "cause.trace.dropped_after_hop": {
+        "en": "The firewall at or right after {subject} drops TCP {ports} to {hosts}.",
+        "de": "Die Firewall bei oder direkt hinter {subject} verwirft TCP {ports} zu {hosts}.",
+    },
+    "cause.trace.dropped_at_gateway": {
+        "en": "TCP {ports} to {hosts} is dropped before even the first hop answers "
+        "(a firewall on the gateway or its first router).",
+        "de": "TCP {ports} zu {hosts} wird verworfen, bevor auch nur der erste Hop antwortet "
+        "(eine Firewall auf dem Gateway oder dessen erstem Router).",
+    },
+    "cause.trace.rejected_at_hop": {
+        "en": "{subject} rejects TCP {ports} to {hosts}.",
+        "de": "{subject} weist TCP {ports} zu {hosts} ab.",
+    },
+    "cause.trace.forged_reset": {
+        "en": "A device at {subject} answers TCP {ports} to {hosts} with resets in the "
+        "servers' name.",
+        "de": "Ein Gerät bei {subject} beantwortet TCP {ports} zu {hosts} mit Resets im Namen "
+        "der Server.",
+    },
+    "cause.trace.transparent_proxy": {
+        "en": "A transparent proxy at {subject} answers TCP {ports} to {hosts} in the servers' "
+        "name.",
+        "de": "Ein transparenter Proxy bei {subject} antwortet auf TCP {ports} zu {hosts} im "
+        "Namen der Server.",
+    },
+    "cause.tcp.filtered": {
+        "en": "TCP {ports} to {hosts} is dropped silently on the way; `netdiag check --trace` "
+        "names the device.",
+        "de": "TCP {ports} zu {hosts} wird unterwegs stillschweigend verworfen; "
+        "`netdiag check --trace` benennt das Gerät.",
+    },
+    "cause.tcp.refused": {
+        "en": "TCP {ports} to {hosts} is refused with a reset.",
+        "de": "TCP {ports} zu {hosts} wird mit einem Reset abgewiesen.",
+    },
+    "cause.tcp.prohibited": {
+        "en": "{subject} prohibits TCP {ports} to {hosts} (ICMP administratively prohibited).",
+        "de": "{subject} verbietet TCP {ports} zu {hosts} (ICMP administratively prohibited).",
+    },
+    "cause.tcp.unreachable": {
+        "en": "TCP {ports} to {hosts} is unreachable.",
+        "de": "TCP {ports} zu {hosts} ist nicht erreichbar.",
+    },
+    "cause.tls.intercepted": {
+        "en": "A TLS-inspecting device ({subject}) intercepts TCP {ports} to {hosts}: the "
+        "client certificate cannot pass it.",
+        "de": "Ein TLS-inspizierendes Gerät ({subject}) bricht TCP {ports} zu {hosts} auf: "
+        "das Client-Zertifikat kommt da nicht durch.",
+    },
+    "cause.tls.unpinned": {
+        "en": "No pins: the chains of {hosts} (TCP {ports}) cannot be compared with the "
+        "vendor's CA (`netdiag pins import`).",
+        "de": "Keine Pins: die Ketten von {hosts} (TCP {ports}) lassen sich nicht mit der CA "
+        "des Herstellers vergleichen (`netdiag pins import`).",
+    },
+    "cause.dns": {
+        "en": "No address for {hosts}: {title} (resolver {subject}).",
+        "de": "Keine Adresse für {hosts}: {title} (Resolver {subject}).",
+    },
+    "cause.default": {
+        "en": "{title}: {hosts} (TCP {ports}).",
+        "de": "{title}: {hosts} (TCP {ports}).",
+    },
+    "cause.likely": {
+        "en": "Most likely the same device: {hosts}, TCP {ports} (their sessions ended "
+        "without a word).",
+        "de": "Sehr wahrscheinlich dasselbe Gerät: {hosts}, TCP {ports} (ihre Sitzungen endeten "
+        "wortlos).",
+    },
+    "works": {
+        "en": "Working: {items}.",
+        "de": "Funktioniert: {items}.",
+    },
+    "works.none": {"en": "Nothing works.", "de": "Nichts funktioniert."},
+    "all.fine": {
+        "en": "Every endpoint works: nothing to change.",
+        "de": "Alle Endpunkte funktionieren: nichts zu ändern.",
+    },
+    "and": {"en": "and", "de": "und"},
+    # Labels
+    "label.causes": {"en": "Causes", "de": "Ursachen"},
+    "label.matrix": {"en": "Endpoints (host × port)", "de": "Endpunkte (Host × Port)"},
+    "label.host": {"en": "host", "de": "Host"},
+    "label.status": {"en": "status", "de": "Status"},
+    "label.port": {"en": "port", "de": "Port"},
+    "label.service": {"en": "service", "de": "Dienst"},
+    "label.address": {"en": "address", "de": "Adresse"},
+    "label.finding": {"en": "finding", "de": "Befund"},
+    "label.affects": {"en": "Affects", "de": "Betrifft"},
+    "label.likely": {"en": "Likely also", "de": "Wahrscheinlich auch"},
+    "label.evidence": {"en": "Evidence", "de": "Belege"},
+    "label.remedy": {"en": "What to do", "de": "Abhilfe"},
+    "label.details": {"en": "Endpoint details", "de": "Einzelheiten je Endpunkt"},
+    "label.path": {"en": "Path", "de": "Pfad"},
+    "label.gateway": {"en": "this gateway", "de": "dieses Gateway"},
+    "label.silent": {"en": "silence", "de": "Stille"},
+    "label.overall": {"en": "overall", "de": "gesamt"},
+    "label.endpoints_in": {
+        "en": "{count} endpoints in {seconds} s",
+        "de": "{count} Endpunkte in {seconds} s",
+    },
+    "label.evidence_elsewhere": {
+        "en": "",
+        "de": "Die Belege im Wortlaut der Messung stehen in report.json und report_en.txt.",
+    },
+    # The firewall team's section
+    "fw.title": {"en": "What to tell the firewall team", "de": "Was das Firewall-Team wissen muss"},
+    "fw.allow": {
+        "en": "At {where}: allow TCP {ports} from the gateway to {hosts}{addresses}.",
+        "de": "Bei {where}: TCP {ports} vom Gateway zu {hosts}{addresses} erlauben.",
+    },
+    "fw.where_unknown": {"en": "the firewall", "de": "der Firewall"},
+    "fw.exempt": {
+        "en": "Exempt from TLS/SSL and SMTP/ESMTP inspection ({subject}): {hosts}, TCP {ports}.",
+        "de": "Von der TLS/SSL- und SMTP/ESMTP-Inspektion ausnehmen ({subject}): {hosts}, "
+        "TCP {ports}.",
+    },
+    "fw.dns": {
+        "en": "Make the gateway's resolver ({subject}) answer {hosts} with the vendor's public "
+        "addresses.",
+        "de": "Den Resolver des Gateways ({subject}) die öffentlichen Adressen des Herstellers "
+        "für {hosts} liefern lassen.",
+    },
+    "fw.keep": {
+        "en": "Already works, keep as it is: {items}.",
+        "de": "Funktioniert bereits, so lassen: {items}.",
+    },
+    "fw.nothing": {
+        "en": "Nothing to change on the firewall for the endpoints checked.",
+        "de": "An der Firewall ist für die geprüften Endpunkte nichts zu ändern.",
+    },
+    "fw.why": {
+        "en": "Every connection authenticates with the gateway's client certificate issued by "
+        "the vendor: a firewall that intercepts TLS breaks it.",
+        "de": "Jede Verbindung authentifiziert sich mit dem vom Hersteller ausgestellten "
+        "Client-Zertifikat des Gateways: eine Firewall, die TLS aufbricht, zerstört sie.",
+    },
+    "addresses": {"en": " ({addresses})", "de": " ({addresses})"},
+    # report.txt
+    "text.title": {"en": "netdiag report", "de": "netdiag-Bericht"},
+    "text.when": {"en": "When", "de": "Zeitpunkt"},
+    "text.duration": {"en": "duration", "de": "Dauer"},
+    "text.from": {"en": "From", "de": "Von"},
+    "text.host": {"en": "host", "de": "Rechner"},
+    "text.profile": {"en": "Profile", "de": "Profil"},
+    "text.overall": {"en": "Overall", "de": "Gesamt"},
+    "text.local": {"en": "This machine", "de": "Dieser Rechner"},
+    "text.gateway": {
+        "en": "Gateway (system requirements)",
+        "de": "Gateway (Systemvoraussetzungen)",
+    },
+    "text.no_findings": {"en": "No problem found.", "de": "Kein Problem gefunden."},
+    "text.problems": {"en": "The causes in detail", "de": "Die Ursachen im Einzelnen"},
+}
+
+# Short names of causes for the matrix cells.
+SHORT: dict[str, dict[str, str]] = {
+    "ok": {"en": "OK", "de": "OK"},
+    "unknown": {"en": "not checked", "de": "nicht geprüft"},
+    "trace.dropped_after_hop": {"en": "dropped", "de": "verworfen"},
+    "tcp.filtered": {"en": "dropped", "de": "verworfen"},
+    "tcp.refused": {"en": "refused", "de": "abgewiesen"},
+    "tcp.prohibited": {"en": "prohibited", "de": "verboten"},
+    "tcp.unreachable": {"en": "unreachable", "de": "unerreichbar"},
+    "trace.rejected_at_hop": {"en": "rejected", "de": "abgewiesen"},
+    "trace.forged_reset": {"en": "forged reset", "de": "gefälschter Reset"},
+    "trace.transparent_proxy": {"en": "proxy", "de": "Proxy"},
+    "tls.intercepted": {"en": "intercepted", "de": "aufgebrochen"},
+    "tls.unpinned": {"en": "unpinned", "de": "ohne Pin"},
+    "tls.handshake_failed": {"en": "TLS failed", "de": "TLS-Fehler"},
+    "tls.untrusted": {"en": "untrusted", "de": "nicht vertraut"},
+    "tls.client_cert_rejected": {"en": "cert rejected", "de": "Zert. abgelehnt"},
+    "dns": {"en": "DNS", "de": "DNS"},
+    "smtp": {"en": "SMTP", "de": "SMTP"},
+    "pop3": {"en": "POP3", "de": "POP3"},
+}
+
+
+def message(key: str, lang: str, **fields: object) -> str:
+    template = MESSAGES[key]["de" if lang == "de" else "en"]
+    return template.format(**fields) if fields else template
+
+
+def short_name(code: str, lang: str) -> str:
+    """The matrix cell's name for a cause: by code, else by its family, else the code."""
+    entry = SHORT.get(code) or SHORT.get(code.split(".", 1)[0])
+    return entry["de" if lang == "de" else "en"] if entry else code
+
+
+def join_words(items: Sequence[str], lang: str) -> str:
+    """ "25", "25 and 995", "25, 995 and 8140"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {message('and', lang)} {items[-1]}"
+
+
+_NUMBERED = re.compile(r"^(?P<prefix>[^\d]*?)(?P<number>\d+)(?P<suffix>\..*)$")
+
+
+def host_list(hosts: Sequence[str], lang: str) -> str:
+    """Host names, with runs like mail1 … mail6 of one domain as "mail1–mail6.dicommail.com"."""
+    unique = list(dict.fromkeys(hosts))
+    runs: list[list[tuple[str, int, str]]] = []
+    rest: list[str] = []
+    for host in unique:
+        match = _NUMBERED.match(host)
+        if match is None:
+            rest.append(host)
+            continue
+        item = (match["prefix"], int(match["number"]), match["suffix"])
+        last = runs[-1][-1] if runs else None
+        if last is not None and (last[0], last[2]) == (item[0], item[2]) and item[1] == last[1] + 1:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    names: list[str] = []
+    for run in runs:
+        if len(run) > 2:
+            names.append(f"{run[0][0]}{run[0][1]}–{run[-1][0]}{run[-1][1]}{run[0][2]}")
+        else:
+            names += [f"{prefix}{number}{suffix}" for prefix, number, suffix in run]
+    return join_words([*names, *rest], lang)
+
+
+def port_list(targets: Sequence[Target], lang: str) -> str:
+    return join_words([str(p) for p in dict.fromkeys(t.port for t in targets)], lang)
+
+
+@functools.cache
+def _german_catalogue() -> dict[str, dict[str, str]]:
+    text = resources.files("netdiag").joinpath("data", "catalogue_de.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def catalogue_text(
+    code: str, lang: str, *, title: str, remedy: str, has_own_remedy: bool
+) -> tuple[str, str]:
+    """A code's title and remedy in the language; a remedy made for this run (the
+    destinations to exempt) is translated by its own template, not replaced."""
+    entry = _german_catalogue().get(code) if lang == "de" else None
+    if entry is None:
+        return title or code, remedy
+    # A remedy made for this run names its destinations in English; in German the
+    # catalogue's remedy stands, and the firewall section names the destinations.
+    return entry["title"], entry["remedy"]
+
+
+def _title(cause: Cause, lang: str) -> str:
+    return catalogue_text(cause.code, lang, title=cause.title, remedy="", has_own_remedy=False)[0]
+
+
+def cause_sentence(cause: Cause, lang: str) -> str:
+    """The cause in one sentence (and one more for the endpoints it likely explains)."""
+    key = f"cause.{cause.code}"
+    if cause.code == "trace.dropped_after_hop" and not cause.subject:
+        key = "cause.trace.dropped_at_gateway"
+    elif cause.code.startswith("dns."):
+        key = "cause.dns"
+    elif key not in MESSAGES or ("{subject}" in MESSAGES[key]["en"] and not cause.subject):
+        key = "cause.default"
+    sentence = message(
+        key,
+        lang,
+        subject=cause.subject,
+        ports=port_list(cause.endpoints, lang),
+        hosts=host_list([t.host for t in cause.endpoints], lang),
+        title=_title(cause, lang),
+    )
+    if cause.likely:
+        likely = host_list([t.host for t in cause.likely], lang)
+        ports = port_list(cause.likely, lang)
+        sentence += " " + message("cause.likely", lang, hosts=likely, ports=ports)
+    return sentence
+
+
+def works_sentence(working: Sequence[Target], lang: str) -> str:
+    """What works, by port: "TCP 995 (mail1–mail6.dicommail.com), TCP 8140 (…)"."""
+    if not working:
+        return message("works.none", lang)
+    return message("works", lang, items=working_items(working, lang))
+
+
+def working_items(working: Sequence[Target], lang: str) -> str:
+    items = []
+    for port in dict.fromkeys(t.port for t in working):
+        hosts = [t.host for t in working if t.port == port]
+        items.append(f"TCP {port} ({host_list(hosts, lang)})")
+    return ", ".join(items)
+
+
+def severity_name(severity: Severity, lang: str) -> str:
+    names = {"de": {"info": "INFO", "warn": "WARN", "crit": "KRIT"}}
+    return names.get(lang, {}).get(severity.value, severity.name)

@@ -1,0 +1,144 @@
+"""The answer first, for every renderer: the causes in one sentence each, what works, the
+host × port matrix, and what the firewall team must change — all from the report's causes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from netdiag.messages import (
+    cause_sentence,
+    host_list,
+    message,
+    port_list,
+    severity_name,
+    short_name,
+    working_items,
+    works_sentence,
+)
+from netdiag.report import Cause, EndpointResult, Report, Status
+from netdiag.targets import Service, Target
+
+_ALLOW = frozenset(
+    {
+        "trace.dropped_after_hop",
+        "trace.rejected_at_hop",
+        "tcp.filtered",
+        "tcp.refused",
+        "tcp.prohibited",
+        "tcp.unreachable",
+    }
+)
+_EXEMPT = frozenset({"tls.intercepted", "trace.transparent_proxy", "trace.forged_reset"})
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One endpoint in the matrix: its state and the short name of its cause."""
+
+    status: Status
+    text: str
+    cause: int = 0  # the cause's number (1-based); 0 for none
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    hosts: tuple[str, ...]
+    ports: tuple[int, ...]
+    cells: dict[tuple[str, int], Cell]
+
+
+def working(report: Report) -> tuple[Target, ...]:
+    return tuple(e.target for e in report.endpoints if e.was_completed and e.status is Status.OK)
+
+
+def cause_of(report: Report) -> dict[Target, tuple[int, Cause]]:
+    """Each endpoint's first cause (the most severe and widest that affects it)."""
+    found: dict[Target, tuple[int, Cause]] = {}
+    for number, cause in enumerate(report.causes, start=1):
+        for target in cause.affected:
+            found.setdefault(target, (number, cause))
+    return found
+
+
+def _cell(endpoint: EndpointResult, causes: dict[Target, tuple[int, Cause]], lang: str) -> Cell:
+    if endpoint.target in causes:
+        number, cause = causes[endpoint.target]
+        likely = "?" if endpoint.target in cause.likely else ""
+        return Cell(endpoint.status, f"[{number}] {short_name(cause.code, lang)}{likely}", number)
+    if endpoint.status is Status.OK:
+        return Cell(endpoint.status, short_name("ok", lang))
+    return Cell(endpoint.status, short_name("unknown", lang))
+
+
+def matrix(report: Report, lang: str) -> Matrix:
+    causes = cause_of(report)
+    endpoints = [e for e in report.endpoints if e.target.service is not Service.ICMP]
+    return Matrix(
+        hosts=tuple(dict.fromkeys(e.target.host for e in endpoints)),
+        ports=tuple(dict.fromkeys(e.target.port for e in endpoints)),
+        cells={(e.target.host, e.target.port): _cell(e, causes, lang) for e in endpoints},
+    )
+
+
+def matrix_table(report: Report, lang: str) -> str:
+    grid = matrix(report, lang)
+
+    def shown(cell: Cell | None) -> str:
+        if cell is None:
+            return ""
+        status = cell.status.name
+        return cell.text if cell.text == status else f"{status} {cell.text}"
+
+    rows = [
+        [host] + [shown(grid.cells.get((host, port))) for port in grid.ports] for host in grid.hosts
+    ]
+    return tabulate(rows, headers=[message("label.host", lang), *map(str, grid.ports)])
+
+
+def answer_lines(report: Report, lang: str) -> list[str]:
+    """The causes, numbered, one sentence each, most severe first; then what works."""
+    if not report.causes and report.endpoints and len(working(report)) == len(report.endpoints):
+        return [message("all.fine", lang)]
+    lines = [
+        f"[{n}] {severity_name(c.severity, lang)}: {cause_sentence(c, lang)}"
+        for n, c in enumerate(report.causes, start=1)
+    ]
+    if report.endpoints:
+        lines.append(works_sentence(working(report), lang))
+    return lines
+
+
+def firewall_lines(report: Report, lang: str) -> list[str]:
+    """What to change and where, what to exempt, what to keep: each line from a cause."""
+    lines = []
+    for number, cause in enumerate(report.causes, start=1):
+        hosts = host_list([t.host for t in cause.affected], lang)
+        ports = port_list(cause.affected, lang)
+        if cause.code in _ALLOW:
+            where = cause.subject or message("fw.where_unknown", lang)
+            seen = _addresses(report, cause)
+            extra = message("addresses", lang, addresses=seen) if seen else ""
+            text = message("fw.allow", lang, where=where, ports=ports, hosts=hosts, addresses=extra)
+        elif cause.code in _EXEMPT:
+            subject = cause.subject or message("fw.where_unknown", lang)
+            text = message("fw.exempt", lang, subject=subject, hosts=hosts, ports=ports)
+        elif cause.code.startswith("dns.") and cause.subject:
+            text = message("fw.dns", lang, subject=cause.subject, hosts=hosts)
+        else:
+            continue
+        lines.append(f"[{number}] {text}")
+    if not lines:
+        lines.append(message("fw.nothing", lang))
+    ok = working(report)
+    if ok:
+        lines.append(message("fw.keep", lang, items=working_items(ok, lang)))
+    lines.append(message("fw.why", lang))
+    return lines
+
+
+def _addresses(report: Report, cause: Cause) -> str:
+    affected = set(cause.affected)
+    seen = (t.address for e in report.endpoints if e.target in affected for t in e.tcp)
+    return ", ".join(dict.fromkeys(seen))

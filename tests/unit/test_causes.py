@@ -1,0 +1,208 @@
+"""Findings of all endpoints grouped into causes: table-driven, with the sentence each
+output starts with (English and German)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.causes import find_causes
+from netdiag.messages import cause_sentence, host_list
+from netdiag.renderers.summary import answer_lines, firewall_lines, matrix
+from netdiag.report import EndpointResult, Finding, Report, Severity
+from netdiag.targets import Service, Target
+
+MAIL = [f"mail{n}.dicommail.com" for n in range(1, 7)]
+ATLAS = "atlas79.mydhp.de"
+SMTP = [Target(host=h, port=25, service=Service.SMTP_STARTTLS) for h in MAIL]
+POP3 = [Target(host=h, port=995, service=Service.POP3S) for h in MAIL]
+AGENT = Target(host=ATLAS, port=8140, service=Service.TLS)
+PROFILE = [*SMTP, *POP3, AGENT]
+FIREWALL = "192.0.2.6"
+
+
+def ok(target: Target) -> EndpointResult:
+    return EndpointResult(target=target, findings=(finding("tls.pinned", "pinned"),))
+
+
+def dropped_at_hop(target: Target, hop: str = FIREWALL) -> EndpointResult:
+    return EndpointResult(
+        target=target,
+        findings=(
+            finding("tcp.filtered", f"{target.label} silently dropped"),
+            finding("trace.dropped_after_hop", f"{target.label}: dropped after hop 2", subject=hop),
+        ),
+    )
+
+
+def intercepted(target: Target) -> EndpointResult:
+    return EndpointResult(
+        target=target,
+        findings=(
+            finding("tls.client_cert_not_requested", "no request"),
+            finding("tls.intercepted", "intercepted by FortiGate", subject="FortiGate"),
+        ),
+    )
+
+
+def died(target: Target) -> EndpointResult:
+    """A session that ended without a word while others through the same device were
+    shown its certificate: inferred, not proven."""
+    likely = finding("tls.intercepted", "likely", subject="FortiGate", is_inferred=True)
+    return EndpointResult(
+        target=target, findings=(finding("tls.handshake_failed", "closed"), likely)
+    )
+
+
+def unresolvable(target: Target) -> EndpointResult:
+    return EndpointResult(
+        target=target,
+        findings=(finding("dns.nxdomain", f"{target.host} does not resolve", subject="10.0.0.53"),),
+    )
+
+
+@dataclass(frozen=True)
+class Expected:
+    code: str
+    subject: str
+    endpoints: int
+    likely: int = 0
+
+
+ROWS: list[tuple[str, list[EndpointResult], list[Expected], str]] = [
+    (
+        "port 25 dropped on all hosts",
+        [*(dropped_at_hop(t) for t in SMTP), *(ok(t) for t in [*POP3, AGENT])],
+        [Expected("trace.dropped_after_hop", FIREWALL, 6)],
+        "The firewall at or right after 192.0.2.6 drops TCP 25 to mail1–mail6.dicommail.com.",
+    ),
+    (
+        "one host unresolvable",
+        [
+            *(unresolvable(t) for t in PROFILE if t.host == MAIL[2]),
+            *(ok(t) for t in PROFILE if t.host != MAIL[2]),
+        ],
+        [Expected("dns.nxdomain", "10.0.0.53", 2)],
+        "No address for mail3.dicommail.com: the name does not exist (resolver 10.0.0.53).",
+    ),
+    (
+        "interception proven on some, handshakes die on the others",
+        [
+            *(intercepted(t) for t in SMTP[:2]),
+            *(died(t) for t in SMTP[2:]),
+            *(ok(t) for t in [*POP3, AGENT]),
+        ],
+        [Expected("tls.intercepted", "FortiGate", 2, likely=4)],
+        "A TLS-inspecting device (FortiGate) intercepts TCP 25 to mail1.dicommail.com and "
+        "mail2.dicommail.com: the client certificate cannot pass it. Most likely the same "
+        "device: mail3–mail6.dicommail.com, TCP 25 (their sessions ended without a word).",
+    ),
+    (
+        "mixed: two firewalls, an interception, one host unresolvable",
+        [
+            *(dropped_at_hop(t) for t in SMTP[:3]),
+            *(dropped_at_hop(t, "198.51.100.1") for t in SMTP[3:5]),
+            unresolvable(SMTP[5]),
+            *(intercepted(t) for t in POP3),
+            ok(AGENT),
+        ],
+        [
+            Expected("tls.intercepted", "FortiGate", 6),
+            Expected("trace.dropped_after_hop", FIREWALL, 3),
+            Expected("trace.dropped_after_hop", "198.51.100.1", 2),
+            Expected("dns.nxdomain", "10.0.0.53", 1),
+        ],
+        "A TLS-inspecting device (FortiGate) intercepts TCP 995 to mail1–mail6.dicommail.com: "
+        "the client certificate cannot pass it.",
+    ),
+    ("everything works", [ok(t) for t in PROFILE], [], ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "expected", "first_sentence"),
+    [r[1:] for r in ROWS],
+    ids=[r[0] for r in ROWS],
+)
+def test_grouping(
+    endpoints: list[EndpointResult], expected: list[Expected], first_sentence: str
+) -> None:
+    causes = find_causes(endpoints)
+    assert [
+        Expected(c.code, c.subject, len(c.endpoints), len(c.likely)) for c in causes
+    ] == expected
+    if causes:
+        assert cause_sentence(causes[0], "en") == first_sentence
+        assert cause_sentence(causes[0], "de") != first_sentence
+
+
+def test_the_connect_verdict_folds_into_the_trace_that_locates_it() -> None:
+    (cause,) = find_causes([dropped_at_hop(t) for t in SMTP])
+    assert cause.code == "trace.dropped_after_hop"  # not a second cause tcp.filtered
+
+
+def test_an_explaining_finding_stands_for_the_rest_of_its_endpoint() -> None:
+    (cause,) = find_causes([intercepted(SMTP[0])])
+    assert cause.code == "tls.intercepted"  # tls.client_cert_not_requested folds into it
+
+
+def test_healthy_twin_same_subject_on_an_info_finding_is_no_cause() -> None:
+    """The same hop named in a trace that reached the server is no cause."""
+    reached = [
+        EndpointResult(target=t, findings=(finding("trace.reached", "reached", subject=FIREWALL),))
+        for t in SMTP
+    ]
+    assert find_causes(reached) == ()
+
+
+def test_an_inferred_finding_without_a_proof_stands_alone() -> None:
+    (cause,) = find_causes([died(SMTP[0])])
+    assert cause.endpoints == (SMTP[0],) and cause.likely == ()
+
+
+def test_first_lines_matrix_and_firewall_team() -> None:
+    endpoints = [*(dropped_at_hop(t) for t in SMTP), *(ok(t) for t in [*POP3, AGENT])]
+    report = Report(
+        started=__import__("datetime").datetime(2026, 11, 28),
+        duration_s=1.0,
+        endpoints=tuple(endpoints),
+        causes=find_causes(endpoints),
+    )
+    assert answer_lines(report, "en") == [
+        "[1] CRIT: The firewall at or right after 192.0.2.6 drops TCP 25 to "
+        "mail1–mail6.dicommail.com.",
+        "Working: TCP 995 (mail1–mail6.dicommail.com), TCP 8140 (atlas79.mydhp.de).",
+    ]
+    grid = matrix(report, "en")
+    assert {grid.cells[(h, 25)].text for h in MAIL} == {"[1] dropped"}
+    assert {grid.cells[(h, 995)].text for h in MAIL} == {"OK"}
+    firewall = firewall_lines(report, "de")
+    assert firewall[0] == (
+        "[1] Bei 192.0.2.6: TCP 25 vom Gateway zu mail1–mail6.dicommail.com erlauben."
+    )
+    assert firewall[1].startswith("Funktioniert bereits, so lassen: TCP 995 (mail1–mail6")
+
+
+@pytest.mark.parametrize(
+    ("hosts", "expected"),
+    [
+        (MAIL, "mail1–mail6.dicommail.com"),
+        (MAIL[:2], "mail1.dicommail.com and mail2.dicommail.com"),
+        ([MAIL[0], MAIL[2], MAIL[3], MAIL[4]], "mail1.dicommail.com and mail3–mail5.dicommail.com"),
+        ([ATLAS, *MAIL], "atlas79.mydhp.de and mail1–mail6.dicommail.com"),
+    ],
+)
+def test_host_lists(hosts: list[str], expected: str) -> None:
+    assert host_list(hosts, "en") == expected
+
+
+def test_severity_orders_before_reach() -> None:
+    warn = [
+        EndpointResult(target=t, findings=(finding("tls.unpinned", "unpinned"),)) for t in PROFILE
+    ]
+    crit = [unresolvable(AGENT)]
+    causes = find_causes([*warn[:-1], *crit])
+    assert [c.severity for c in causes] == [Severity.CRIT, Severity.WARN]
+    assert isinstance(causes[0], object) and not isinstance(causes[0], Finding)
