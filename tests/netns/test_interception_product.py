@@ -97,6 +97,14 @@ def test_only_25_intercepted_convicts_25_and_nothing_else(
         evidence = "\n".join(intercepted["evidence"])
         assert "did not ask for a client certificate" in evidence
         assert ":995 presents another chain" in evidence
+    # The answer first: one cause for port 25 on all six hosts, 995 and 8140 work or stand
+    # apart (unpinned: a warning, no interception).
+    first = report["causes"][0]
+    assert first["code"] == "tls.intercepted" and first["severity"] == "crit"
+    covered = {label.rsplit(":", 1)[1] for label in first["endpoints"] + first["likely"]}
+    assert covered == {"25"} and len(first["endpoints"] + first["likely"]) == 6
+    assert "intercepts TCP 25 to mail" in first["sentence"]["en"]
+    assert all(c["code"] != "tls.intercepted" for c in report["causes"][1:])
 
 
 @pytest.mark.parametrize("run", [1, 2, 3], ids=["run 1", "run 2", "run 3"])

@@ -200,6 +200,16 @@ def test_check_trace_adds_the_hop_to_blocked_endpoints(path: Topology) -> None:
     assert "trace.forged_reset" in {f["code"] for f in by_port[RESET]["findings"]}
     assert by_port[RESET]["observations"]["control_trace"]["port"] == OPEN
     assert by_port[OPEN]["observations"]["trace"] is None
+    # The answer first: each cause names the device where it is known; the open port works.
+    causes = {c["code"]: c for c in report["causes"]}
+    dropped = causes["trace.dropped_after_hop"]
+    assert dropped["subject"] == path.router_address(2)
+    assert dropped["sentence"]["en"] == (
+        f"The firewall at or right after {path.router_address(2)} drops TCP {DROP_AT_R2} to {s4}."
+    )
+    assert causes["trace.forged_reset"]["endpoints"] == [f"{s4}:{RESET}"]
+    assert "tcp.filtered" not in causes  # located by the trace: one cause, not two
+    assert report["working"] == [f"{s4}:{OPEN}"]
 
 
 def test_without_raw_sockets_trace_says_so_and_falls_back(path: Topology) -> None:
