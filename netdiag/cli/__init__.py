@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from netdiag import __version__
+from netdiag.cli.common import check_config, console_of
 from netdiag.cli.groups import (
     DEFAULT_CAPTURE_DIR,
     BundleText,
     CaptureDirOption,
     CaptureOption,
-    CertPasswordFileOption,
     Checking,
     ClientCertificate,
     Endpoints,
@@ -26,20 +26,18 @@ from netdiag.cli.groups import (
     OnlyOption,
     Output,
     OutputFormat,
-    PinsOption,
     ProfileOption,
     Tracing,
     Trust,
     with_groups,
 )
+from netdiag.cli.pins import pins_app
 from netdiag.console import Console
-from netdiag.defaults import DEFAULT_DEADLINE_S
 from netdiag.errors import NetdiagError, UsageError
 
 if TYPE_CHECKING:
     from netdiag.config import CheckConfig
     from netdiag.hostreq import HostRequirements
-    from netdiag.pins import PinSet
     from netdiag.report import Report
     from netdiag.secrecy import KnownSecrets
 
@@ -55,19 +53,12 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
 )
-pins_app = typer.Typer(
-    help="Pinned vendor issuers: show, learn, import, verify.", no_args_is_help=True
-)
 app.add_typer(pins_app, name="pins")
-
-
-def _console(ctx: typer.Context) -> Console:
-    return ctx.obj if isinstance(ctx.obj, Console) else Console.system()
 
 
 def _version(ctx: typer.Context, value: bool) -> None:
     if value:
-        _console(ctx).out(f"netdiag {__version__}")
+        console_of(ctx).out(f"netdiag {__version__}")
         raise typer.Exit(0)
 
 
@@ -78,45 +69,6 @@ def _root(
     ] = False,
 ) -> None:
     """netdiag diagnoses the gateway's connections to the vendor's servers."""
-
-
-def _config(
-    endpoints: Endpoints,
-    client: ClientCertificate,
-    trust: Trust | None = None,
-    checking: Checking | None = None,
-) -> CheckConfig:
-    """The configuration the options describe; commands without `check`'s tuning get a
-    round long enough for their timeout."""
-    from netdiag.options import Credentials, build_check_config
-
-    trust = trust or Trust()
-    checking = checking or Checking(deadline=max(DEFAULT_DEADLINE_S, 4 * endpoints.timeout))
-    return build_check_config(
-        profile_path=endpoints.profile,
-        targets=endpoints.target or [],
-        only=endpoints.only or [],
-        resolvers=endpoints.resolver or [],
-        uses_system_resolver=not endpoints.no_system_resolver,
-        expected_networks=endpoints.expect_network or [],
-        timeout_s=endpoints.timeout,
-        deadline_s=checking.deadline,
-        repeat=checking.repeat,
-        interval_s=checking.interval,
-        credentials=Credentials(
-            cert=client.cert,
-            key=client.key,
-            cert_password_file=client.cert_password_file,
-            ca_files=tuple(checking.ca or ()),
-            pop3_user=checking.pop3_user,
-            pop3_password_file=checking.pop3_password_file,
-            probe_login=checking.probe_login,
-        ),
-        cert_warn_days=checking.cert_warn_days,
-        slow_banner_s=checking.slow_banner,
-        pin_files=trust.pins,
-        trust_store=trust.trust_store,
-    )
 
 
 def _host_requirements(paths: HostPaths) -> tuple[HostRequirements, str]:
@@ -176,9 +128,9 @@ def check(
     """Resolve and connect to every endpoint and say what is wrong."""
     from netdiag.session import SessionOptions, run_session
 
-    console = _console(ctx)
+    console = console_of(ctx)
     _check_lang(bundle_text)
-    config = _config(endpoints, client, trust, checking)
+    config = check_config(endpoints, client, trust, checking)
     wants_host = host or bundle is not None
     options = SessionOptions(
         trace=tracing.trace,
@@ -216,134 +168,9 @@ def targets(ctx: typer.Context, profile: ProfileOption = None, only: OnlyOption 
     from netdiag.targets import load_profile, select_targets
 
     loaded = load_profile(profile)
-    console = _console(ctx)
+    console = console_of(ctx)
     console.out(f"profile: {loaded.name} ({loaded.source})")
     console.out(targets_table(select_targets(loaded.targets, only or [])))
-
-
-PinsOutOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--out", help="Pin file to write (default: pins.toml in the user's configuration folder)."
-    ),
-]
-YesOption = Annotated[bool, typer.Option("--yes", help="Write without asking.")]
-
-
-def _write_pins(console: Console, learned: PinSet, out: Path | None, yes: bool) -> None:
-    from netdiag.pins import PIN_FILE, PinSet, config_dir, load_pins, save_pins
-
-    path = out if out is not None else config_dir() / PIN_FILE
-    count = len(learned.pins)
-    if not yes:
-        if not console.can_ask:
-            raise UsageError(f"not writing {count} pins to {path} without confirmation: add --yes")
-        if not console.confirm(f"Write {count} pins to {path}?"):
-            console.out("nothing written")
-            return
-    existing = load_pins([path]) if path.is_file() else PinSet()
-    save_pins(path, existing.merged(learned))
-    console.out(f"wrote {count} pins to {path}")
-
-
-@pins_app.command("show")
-def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOption = None) -> None:
-    """The pins in use and how many endpoints of the profile each covers."""
-    from netdiag.pins import default_pin_files, load_pins
-    from netdiag.renderers.pins import pin_files_view
-    from netdiag.report import Status
-    from netdiag.targets import load_profile
-
-    console = _console(ctx)
-    files = pins or default_pin_files(profile)
-    pin_set = load_pins(files)
-    if not pin_set.pins:
-        looked_at = ", ".join(map(str, files)) or "none found"
-        console.out(f"no pins (files looked at: {looked_at})")
-        raise typer.Exit(int(Status.WARN))
-    console.out(pin_files_view(pin_set, load_profile(profile).targets))
-
-
-@pins_app.command("import")
-def pins_import(
-    ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(help="The vendor's PKCS#12 client bundle, or a PEM/DER CA file.")
-    ],
-    cert_password_file: CertPasswordFileOption = None,
-    applies_to: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--applies-to",
-            help="Target group, host or HOST:PORT the pins cover (repeatable; default all).",
-        ),
-    ] = None,
-    out: PinsOutOption = None,
-    yes: YesOption = False,
-) -> None:
-    """Pin the CA certificates delivered with the vendor's client bundle."""
-    from datetime import UTC, datetime
-
-    from netdiag.options import CERT_PASSWORD_ENV
-    from netdiag.pin_sources import import_pins
-    from netdiag.renderers.pins import pins_table
-    from netdiag.secrets import read_secret
-
-    console = _console(ctx)
-    password = read_secret(
-        file=cert_password_file, env_var=CERT_PASSWORD_ENV, prompt="", may_prompt=False
-    )
-    imported = import_pins(file, password, applies_to or [], datetime.now(UTC))
-    console.out(pins_table(imported, ()))
-    _write_pins(console, imported, out, yes)
-
-
-@pins_app.command("learn")
-@with_groups
-def pins_learn(
-    ctx: typer.Context,
-    *,
-    endpoints: Endpoints,
-    client: ClientCertificate,
-    out: PinsOutOption = None,
-    yes: YesOption = False,
-) -> None:
-    """Pin the issuers presented now: run this on a path known to be clean (a mobile
-    hotspot outside the hospital), check the table, then confirm."""
-    from datetime import UTC, datetime
-
-    from netdiag.pin_sources import learn_pins
-    from netdiag.renderers.pins import pins_table
-    from netdiag.run import run_check
-
-    console = _console(ctx)
-    report = run_check(_config(endpoints, client, Trust(pins=[])), console)
-    learned = learn_pins(report, datetime.now(UTC))
-    for line in learned.skipped:
-        console.warn(line)
-    if not learned.pins.pins:
-        raise UsageError("no issuer to pin: no endpoint presented a CA certificate")
-    console.out(pins_table(learned.pins, [e.target for e in report.endpoints]))
-    _write_pins(console, learned.pins, out, yes)
-
-
-@pins_app.command("verify")
-@with_groups
-def pins_verify(
-    ctx: typer.Context, *, trust: Trust, endpoints: Endpoints, client: ClientCertificate
-) -> None:
-    """Check the pins against the chains presented now (exit 0 all pinned, 1 endpoints
-    without pins, 2 a chain the pins do not anchor)."""
-    from netdiag.pin_sources import verify_pins
-    from netdiag.renderers.pins import verdicts_table
-    from netdiag.report import worst
-    from netdiag.run import run_check
-
-    console = _console(ctx)
-    config = _config(endpoints, client, trust)
-    verdicts = verify_pins(run_check(config, console), config.pins)
-    console.out(verdicts_table(verdicts))
-    raise typer.Exit(int(worst(v.verdict.status for v in verdicts)))
 
 
 @app.command("trace")
@@ -383,7 +210,7 @@ def trace_command(
         capture_dir=capture_dir if capture else None,
     )
     report = run_trace(request)
-    _show(_console(ctx), report, output.chosen)
+    _show(console_of(ctx), report, output.chosen)
     raise typer.Exit(int(report.status))
 
 
@@ -402,7 +229,7 @@ def mtu_command(
     from netdiag.session import run_mtu
 
     report = run_mtu(host, timeout)
-    _show(_console(ctx), report, output.chosen)
+    _show(console_of(ctx), report, output.chosen)
     raise typer.Exit(int(report.status))
 
 
@@ -427,9 +254,9 @@ def bundle_command(
 
     from netdiag.session import SessionOptions, run_session
 
-    console = _console(ctx)
+    console = console_of(ctx)
     _check_lang(bundle_text)
-    config = _config(endpoints, client, trust)
+    config = check_config(endpoints, client, trust)
     requirements, _ = _host_requirements(host_paths)
     options = SessionOptions(trace=tracing.trace, capture_dir=tracing.capture_to, host=requirements)
     report = run_session(config, options, console)
@@ -448,7 +275,7 @@ def host_command(ctx: typer.Context, *, host_paths: HostPaths, output: Output) -
 
     requirements, name = _host_requirements(host_paths)
     report = host_report(requirements, name)
-    _show(_console(ctx), report, output.chosen)
+    _show(console_of(ctx), report, output.chosen)
     raise typer.Exit(int(report.status))
 
 
@@ -462,7 +289,7 @@ def diff_command(
     from netdiag.diff import diff_reports, load_report
 
     changes = diff_reports(load_report(old), load_report(new))
-    _console(ctx).out("\n".join(changes) if changes else "no change")
+    console_of(ctx).out("\n".join(changes) if changes else "no change")
     raise typer.Exit(1 if changes else 0)
 
 

@@ -1,0 +1,153 @@
+"""`netdiag pins`: show, import, learn and verify the pinned vendor issuers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from netdiag.cli.common import check_config, console_of
+from netdiag.cli.groups import (
+    CertPasswordFileOption,
+    ClientCertificate,
+    Endpoints,
+    PinsOption,
+    ProfileOption,
+    Trust,
+    with_groups,
+)
+from netdiag.console import Console
+from netdiag.errors import UsageError
+
+if TYPE_CHECKING:
+    from netdiag.pins import PinSet
+
+pins_app = typer.Typer(
+    help="Pinned vendor issuers: show, learn, import, verify.", no_args_is_help=True
+)
+
+
+PinsOutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Pin file to write (default: pins.toml in the user's configuration folder)."
+    ),
+]
+YesOption = Annotated[bool, typer.Option("--yes", help="Write without asking.")]
+
+
+def _write_pins(console: Console, learned: PinSet, out: Path | None, yes: bool) -> None:
+    from netdiag.pins import PIN_FILE, PinSet, config_dir, load_pins, save_pins
+
+    path = out if out is not None else config_dir() / PIN_FILE
+    count = len(learned.pins)
+    if not yes:
+        if not console.can_ask:
+            raise UsageError(f"not writing {count} pins to {path} without confirmation: add --yes")
+        if not console.confirm(f"Write {count} pins to {path}?"):
+            console.out("nothing written")
+            return
+    existing = load_pins([path]) if path.is_file() else PinSet()
+    save_pins(path, existing.merged(learned))
+    console.out(f"wrote {count} pins to {path}")
+
+
+@pins_app.command("show")
+def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOption = None) -> None:
+    """The pins in use and how many endpoints of the profile each covers."""
+    from netdiag.pins import default_pin_files, load_pins
+    from netdiag.renderers.pins import pin_files_view
+    from netdiag.report import Status
+    from netdiag.targets import load_profile
+
+    console = console_of(ctx)
+    files = pins or default_pin_files(profile)
+    pin_set = load_pins(files)
+    if not pin_set.pins:
+        looked_at = ", ".join(map(str, files)) or "none found"
+        console.out(f"no pins (files looked at: {looked_at})")
+        raise typer.Exit(int(Status.WARN))
+    console.out(pin_files_view(pin_set, load_profile(profile).targets))
+
+
+@pins_app.command("import")
+def pins_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="The vendor's PKCS#12 client bundle, or a PEM/DER CA file.")
+    ],
+    cert_password_file: CertPasswordFileOption = None,
+    applies_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--applies-to",
+            help="Target group, host or HOST:PORT the pins cover (repeatable; default all).",
+        ),
+    ] = None,
+    out: PinsOutOption = None,
+    yes: YesOption = False,
+) -> None:
+    """Pin the CA certificates delivered with the vendor's client bundle."""
+    from datetime import UTC, datetime
+
+    from netdiag.options import CERT_PASSWORD_ENV
+    from netdiag.pin_sources import import_pins
+    from netdiag.renderers.pins import pins_table
+    from netdiag.secrets import read_secret
+
+    console = console_of(ctx)
+    password = read_secret(
+        file=cert_password_file, env_var=CERT_PASSWORD_ENV, prompt="", may_prompt=False
+    )
+    imported = import_pins(file, password, applies_to or [], datetime.now(UTC))
+    console.out(pins_table(imported, ()))
+    _write_pins(console, imported, out, yes)
+
+
+@pins_app.command("learn")
+@with_groups
+def pins_learn(
+    ctx: typer.Context,
+    *,
+    endpoints: Endpoints,
+    client: ClientCertificate,
+    out: PinsOutOption = None,
+    yes: YesOption = False,
+) -> None:
+    """Pin the issuers presented now: run this on a path known to be clean (a mobile
+    hotspot outside the hospital), check the table, then confirm."""
+    from datetime import UTC, datetime
+
+    from netdiag.pin_sources import learn_pins
+    from netdiag.renderers.pins import pins_table
+    from netdiag.run import run_check
+
+    console = console_of(ctx)
+    report = run_check(check_config(endpoints, client, Trust(pins=[])), console)
+    learned = learn_pins(report, datetime.now(UTC))
+    for line in learned.skipped:
+        console.warn(line)
+    if not learned.pins.pins:
+        raise UsageError("no issuer to pin: no endpoint presented a CA certificate")
+    console.out(pins_table(learned.pins, [e.target for e in report.endpoints]))
+    _write_pins(console, learned.pins, out, yes)
+
+
+@pins_app.command("verify")
+@with_groups
+def pins_verify(
+    ctx: typer.Context, *, trust: Trust, endpoints: Endpoints, client: ClientCertificate
+) -> None:
+    """Check the pins against the chains presented now (exit 0 all pinned, 1 endpoints
+    without pins, 2 a chain the pins do not anchor)."""
+    from netdiag.pin_sources import verify_pins
+    from netdiag.renderers.pins import verdicts_table
+    from netdiag.report import worst
+    from netdiag.run import run_check
+
+    console = console_of(ctx)
+    config = check_config(endpoints, client, trust)
+    verdicts = verify_pins(run_check(config, console), config.pins)
+    console.out(verdicts_table(verdicts))
+    raise typer.Exit(int(worst(v.verdict.status for v in verdicts)))
