@@ -128,7 +128,7 @@ def run_trace(request: TraceRequest) -> Report:
         was_completed=not trace.error,
     )
     report = _single(started, endpoint, trace.error)
-    return report if capture is None else with_causes(_with_capture(report, capture))
+    return report if capture is None else _with_capture(report, capture)
 
 
 def run_mtu(host: str, timeout_s: float) -> Report:
