@@ -106,7 +106,7 @@ def trace_report(
         return report, ""
     problem = raw_socket_problem()
     if problem:
-        return report, f"no trace: {problem}; the connect() results above stand"
+        return report, problem
     tasks: list[Callable[[], EndpointResult]] = [
         partial(_trace_endpoint, e, _control_port(report, e), settings, flows) for e in chosen
     ]

@@ -83,10 +83,27 @@ def describe_der(der: bytes) -> CertificateFacts:
 
 def load_chain(chain_der: Sequence[bytes]) -> list[x509.Certificate] | None:
     """The presented chain as certificates, or None if any of them cannot be parsed."""
-    try:
-        return [x509.load_der_x509_certificate(d) for d in chain_der]
-    except Exception:  # noqa: BLE001 - see describe_der
-        return None
+    readable, unreadable = load_readable(chain_der)
+    return None if unreadable else readable
+
+
+def load_readable(chain_der: Sequence[bytes]) -> tuple[list[x509.Certificate], list[str]]:
+    """The certificates of a presented chain that `cryptography` can read, in order, and a
+    line for each one it cannot (its position, fingerprint and the parser's reason): one
+    odd certificate must not hide what the others prove."""
+    readable: list[x509.Certificate] = []
+    unreadable: list[str] = []
+    for position, der in enumerate(chain_der):
+        try:
+            certificate = x509.load_der_x509_certificate(der)
+            certificate.public_key()
+        except Exception as e:  # noqa: BLE001 - see describe_der
+            reason = f"{type(e).__name__}: {e}"[:200]
+            digest = hashlib.sha256(der).hexdigest()
+            unreadable.append(f"certificate {position} (SHA-256 {digest}): parse_error: {reason}")
+            continue
+        readable.append(certificate)
+    return readable, unreadable
 
 
 def is_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
@@ -174,46 +191,47 @@ def verify_chain(
 
     OpenSSL's verifier (through pyOpenSSL) rather than cryptography's: the latter enforces
     the CA/Browser Forum profile, which private vendor PKIs need not follow, and a
-    "not trusted" here must mean "not issued by these CAs", not "unusual extensions".
+    "not trusted" here must mean "not issued by these CAs", not "unusual extensions". The
+    certificates are read by OpenSSL too (it accepted them in the handshake); the name is
+    matched by service-identity on the leaf.
     """
     if not anchors or not chain_der:
         return None
     from OpenSSL import crypto
 
-    chain = load_chain(chain_der)
-    if chain is None:
+    def failed(detail: str) -> ChainVerification:
         return ChainVerification(
-            is_trusted=False,
-            anchors=anchors_name,
-            name=server_name,
-            detail="a certificate of the chain cannot be parsed",
+            is_trusted=False, anchors=anchors_name, name=server_name, detail=detail[:300]
         )
+
+    presented = []
+    for position, der in enumerate(chain_der):
+        try:
+            presented.append(crypto.load_certificate(crypto.FILETYPE_ASN1, der))
+        except crypto.Error:
+            if position == 0:
+                return failed("the server certificate cannot be read")
+            continue  # a CA certificate not even OpenSSL reads vouches for nothing
     store = crypto.X509Store()
     for anchor in anchors:
-        store.add_cert(crypto.X509.from_cryptography(anchor))
+        try:
+            store.add_cert(crypto.X509.from_cryptography(anchor))
+        except (crypto.Error, ValueError, TypeError):
+            continue
     # An issuing CA given as anchor is enough, as in the vendor's bundle.
     store.set_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
     store.set_time(now)
-    context = crypto.X509StoreContext(
-        store,
-        crypto.X509.from_cryptography(chain[0]),
-        [crypto.X509.from_cryptography(c) for c in chain[1:]],
-    )
+    context = crypto.X509StoreContext(store, presented[0], presented[1:])
     try:
         context.verify_certificate()
     except crypto.X509StoreContextError as e:
-        return ChainVerification(
-            is_trusted=False, anchors=anchors_name, name=server_name, detail=str(e)[:300]
-        )
+        return failed(str(e))
     except crypto.Error as e:
-        return ChainVerification(
-            is_trusted=False, anchors=anchors_name, name=server_name, detail=str(e)[:300]
-        )
-    if not name_matches(chain[0], server_name):
-        return ChainVerification(
-            is_trusted=False,
-            anchors=anchors_name,
-            name=server_name,
-            detail=f"the certificate is not valid for {server_name}",
-        )
+        return failed(str(e))
+    try:
+        leaf = x509.load_der_x509_certificate(chain_der[0])
+    except Exception:  # noqa: BLE001 - see describe_der
+        return failed("the server certificate cannot be parsed to check its name")
+    if not name_matches(leaf, server_name):
+        return failed(f"the certificate is not valid for {server_name}")
     return ChainVerification(is_trusted=True, anchors=anchors_name, name=server_name)

@@ -12,12 +12,11 @@ from netdiag.observations import LoginKind
 from netdiag.targets import Network, Target
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
     from netdiag.identity import ClientIdentity
     from netdiag.pins import PinSet
     from netdiag.secrecy import KnownSecrets
     from netdiag.secrets import Secret
+    from netdiag.trust.model import TrustContext
 
 MAX_PARALLEL = 32
 MAX_ADDRESSES_PER_ENDPOINT = 8
@@ -86,15 +85,13 @@ class CheckConfig:
     max_addresses: int = MAX_ADDRESSES_PER_ENDPOINT
     profile_name: str = ""
     identity: ClientIdentity | None = field(default=None, repr=False)
-    anchors: tuple[x509.Certificate, ...] = field(default=(), repr=False)
-    anchors_name: str = ""
     cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S
     pop3_login: Pop3Login | None = field(default=None, repr=False)
     pins: PinSet = field(default_factory=lambda: _empty_pins(), repr=False)
-    local_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
-    local_roots_name: str = ""
-    public_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    # What the presented chains are judged against (`--ca`, the client bundle's CAs, this
+    # machine's stores, the public roots): see netdiag.trust.model.
+    trust: TrustContext = field(default_factory=lambda: _no_trust(), repr=False)
     # Every form of the run's secrets, for the bundle's audit (never shown).
     known_secrets: KnownSecrets = field(default_factory=lambda: _no_secrets(), repr=False)
 
@@ -103,6 +100,12 @@ def _no_secrets() -> KnownSecrets:
     from netdiag.secrecy import KnownSecrets
 
     return KnownSecrets()
+
+
+def _no_trust() -> TrustContext:
+    from netdiag.trust.model import TrustContext
+
+    return TrustContext()
 
 
 def _empty_pins() -> PinSet:

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 
-from netdiag.report import Cause, Severity
+from netdiag.report import Cause, Note, Severity
 from netdiag.targets import Target
 
 LANGUAGES = ("en", "de")
@@ -174,6 +174,100 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "text.no_findings": {"en": "No problem found.", "de": "Kein Problem gefunden."},
     "text.problems": {"en": "The causes in detail", "de": "Die Ursachen im Einzelnen"},
+    "text.notes": {"en": "Notes", "de": "Hinweise"},
+    # The terminal
+    "label.note": {"en": "note", "de": "Hinweis"},
+    "label.more": {"en": "(+{count} more)", "de": "(+{count} weitere)"},
+    "label.details_json": {"en": "details: --json", "de": "Einzelheiten: --json"},
+    "label.interrupted": {"en": " (interrupted)", "de": " (abgebrochen)"},
+    "label.client_certificate": {
+        "en": "client certificate: {subject} (issuer {issuer}, until {until})",
+        "de": "Client-Zertifikat: {subject} (Aussteller {issuer}, gültig bis {until})",
+    },
+    "label.this_machine": {"en": "this machine", "de": "dieser Rechner"},
+    "label.host_os": {"en": "host: {os}", "de": "Rechner: {os}"},
+    "label.trace_to": {
+        "en": "trace to {label} ({address}):",
+        "de": "Route zu {label} ({address}):",
+    },
+    "label.control_trace": {
+        "en": "control trace to port {port}:",
+        "de": "Kontroll-Route zu Port {port}:",
+    },
+    "label.mtu_to": {"en": "path MTU to {address}:", "de": "Pfad-MTU zu {address}:"},
+    "label.capture": {"en": "capture: {path}", "de": "Mitschnitt: {path}"},
+    # Notes about the run (`Note`), by key.
+    "note.no_resolver": {
+        "en": "The system has no DNS resolver configured.",
+        "de": "Auf dem System ist kein DNS-Resolver eingetragen.",
+    },
+    "note.resolver_config_unreadable": {
+        "en": "The system's resolver configuration cannot be read ({error}).",
+        "de": "Die Resolver-Konfiguration des Systems lässt sich nicht lesen ({error}).",
+    },
+    "note.store_entry_unreadable": {
+        "en": "Trust store {store}: entry {entry} {subject}cannot be read and is left out "
+        "({reason}).",
+        "de": "Zertifikatsspeicher {store}: Eintrag {entry} {subject}ist nicht lesbar und "
+        "bleibt außen vor ({reason}).",
+    },
+    "note.pins_given": {
+        "en": "Pins: {count} from {path} (given with --pins).",
+        "de": "Pins: {count} aus {path} (mit --pins angegeben).",
+    },
+    "note.pins_profile": {
+        "en": "Pins: {count} from {path} (certs/pins.toml next to the profile).",
+        "de": "Pins: {count} aus {path} (certs/pins.toml neben dem Profil).",
+    },
+    "note.pins_cwd": {
+        "en": "Pins: {count} from {path} (certs/pins.toml in the current folder).",
+        "de": "Pins: {count} aus {path} (certs/pins.toml im aktuellen Ordner).",
+    },
+    "note.pins_user": {
+        "en": "Pins: {count} from {path} (the user's pin file).",
+        "de": "Pins: {count} aus {path} (die Pin-Datei des Benutzers).",
+    },
+    "note.no_trace": {
+        "en": "No trace: {problem}; the connect() results stand.",
+        "de": "Keine Routenverfolgung: {problem}; die connect()-Ergebnisse gelten.",
+    },
+    "note.no_trace_single": {
+        "en": "No trace: {problem}; what one connect() tells instead.",
+        "de": "Keine Routenverfolgung: {problem}; stattdessen, was ein connect() zeigt.",
+    },
+    "note.trace_error": {"en": "Trace: {error}", "de": "Routenverfolgung: {error}"},
+    "note.capture": {
+        "en": "Capture {file}: kept {kept} packets of netdiag's own flows, dropped {dropped} of "
+        "other processes.",
+        "de": "Mitschnitt {file}: {kept} Pakete von netdiags eigenen Verbindungen behalten, "
+        "{dropped} anderer Prozesse verworfen.",
+    },
+    "note.windows_only": {
+        "en": "The Windows requirements (OS and patch level, Windows Update, antivirus "
+        "exclusions, shares, remote maintenance, drives D: and E:, the nightly backup) do not "
+        "apply on {platform}: not checked.",
+        "de": "Die Windows-Anforderungen (Betriebssystem und Patchstand, Windows Update, "
+        "Virenschutz-Ausnahmen, Freigaben, Fernwartung, Laufwerke D: und E:, nächtliche "
+        "Sicherung) gelten auf {platform} nicht: nicht geprüft.",
+    },
+    "note.step_failed": {
+        "en": "The step '{step}' could not be done ({error}); the rest of the report stands.",
+        "de": "Der Schritt „{step}“ ließ sich nicht ausführen ({error}); der Rest des Berichts "
+        "gilt.",
+    },
+}
+
+# Phrases of netdiag's own that reach a note as a field (why there is no trace), German.
+PHRASES_DE = {
+    "tracing and capture need scapy": "Routenverfolgung und Mitschnitt brauchen scapy",
+    "tracing and capture need Npcap (https://npcap.com) and an administrator shell": (
+        "Routenverfolgung und Mitschnitt brauchen Npcap (https://npcap.com) und eine "
+        "Administrator-Konsole"
+    ),
+    "tracing and capture need raw sockets: run as root (or with CAP_NET_RAW)": (
+        "Routenverfolgung und Mitschnitt brauchen Raw-Sockets: als root (oder mit "
+        "CAP_NET_RAW) ausführen"
+    ),
 }
 
 # Short names of causes for the matrix cells.
@@ -202,6 +296,14 @@ SHORT: dict[str, dict[str, str]] = {
 def message(key: str, lang: str, **fields: object) -> str:
     template = MESSAGES[key]["de" if lang == "de" else "en"]
     return template.format(**fields) if fields else template
+
+
+def note_text(note: Note, lang: str) -> str:
+    """A note in the language; our own phrases among its fields translated too."""
+    fields = dict(note.fields)
+    if lang == "de":
+        fields = {name: PHRASES_DE.get(value, value) for name, value in fields.items()}
+    return message(f"note.{note.key}", lang, **fields)
 
 
 def short_name(code: str, lang: str) -> str:

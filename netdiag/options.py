@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from netdiag.identity import ClientIdentity
     from netdiag.pins import PinSet
     from netdiag.secrecy import KnownSecrets
+    from netdiag.trust.stores import MachineTrust
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,8 +46,13 @@ class LoadedCredentials:
     """The identity, trust anchors and POP3 login, loaded, with every form of the secrets."""
 
     identity: ClientIdentity | None
-    anchors: tuple[x509.Certificate, ...]
-    anchors_name: str
+    # The servers' CA certificates the user gave (`--ca`): a proof.
+    given_cas: tuple[x509.Certificate, ...]
+    given_name: str
+    # The CA certificates that came with the client certificate: they issued the gateway's
+    # certificate, and are context for the servers' chains, never their anchors.
+    client_cas: tuple[x509.Certificate, ...]
+    client_name: str
     pop3_login: Pop3Login | None
     known_secrets: KnownSecrets
 
@@ -56,8 +62,7 @@ class LoadedTrust:
     """The pins and the trust stores the TLS endpoints are judged against."""
 
     pins: PinSet
-    local_roots: tuple[x509.Certificate, ...] = ()
-    local_roots_name: str = ""
+    machine: MachineTrust | None = None
     public_roots: tuple[x509.Certificate, ...] = ()
 
 
@@ -70,7 +75,7 @@ def load_credentials(credentials: Credentials) -> LoadedCredentials:
 
     identity: ClientIdentity | None = None
     pop3_login: Pop3Login | None = None
-    anchors: list[x509.Certificate] = []
+    given: list[x509.Certificate] = []
     names: list[str] = []
     named_secrets: list[tuple[str, bytes]] = []
     if credentials.cert is not None:
@@ -95,11 +100,8 @@ def load_credentials(credentials: Credentials) -> LoadedCredentials:
         named_secrets += key_forms(identity.key)
         if password is not None:
             named_secrets.append(("the certificate's password", password.reveal()))
-        if identity.chain:
-            anchors.extend(identity.chain)
-            names.append(f"CA certificates of {credentials.cert.name}")
     for path in credentials.ca_files:
-        anchors.extend(load_ca_certificates(path))
+        given.extend(load_ca_certificates(path))
         names.append(str(path))
     if credentials.pop3_user is not None:
         secret = read_secret(
@@ -120,8 +122,10 @@ def load_credentials(credentials: Credentials) -> LoadedCredentials:
         pop3_login = Pop3Login(user=user, password=password, kind=LoginKind.PROBE)
     return LoadedCredentials(
         identity=identity,
-        anchors=tuple(anchors),
-        anchors_name=" + ".join(names),
+        given_cas=tuple(given),
+        given_name=" + ".join(names),
+        client_cas=identity.chain if identity is not None else (),
+        client_name=identity.source if identity is not None else "",
         pop3_login=pop3_login,
         known_secrets=KnownSecrets.of(named_secrets),
     )
@@ -166,6 +170,9 @@ def build_check_config(
         extra = tuple(ipaddress.ip_network(n, strict=False) for n in expected_networks)
     except ValueError as e:
         raise UsageError(f"--expect-network: {e}") from None
+    from netdiag.trust.model import TrustContext
+    from netdiag.trust.stores import MachineTrust
+
     loaded = load_credentials(credentials or Credentials())
     trust = load_trust(chosen, profile_path, pin_files, trust_store)
     return CheckConfig(
@@ -181,14 +188,17 @@ def build_check_config(
         cert_warn_days=cert_warn_days,
         slow_banner_s=slow_banner_s,
         identity=loaded.identity,
-        anchors=loaded.anchors,
-        anchors_name=loaded.anchors_name,
         pop3_login=loaded.pop3_login,
         known_secrets=loaded.known_secrets,
         pins=trust.pins,
-        local_roots=trust.local_roots,
-        local_roots_name=trust.local_roots_name,
-        public_roots=trust.public_roots,
+        trust=TrustContext(
+            given_cas=loaded.given_cas,
+            given_name=loaded.given_name,
+            client_cas=loaded.client_cas,
+            client_name=loaded.client_name,
+            machine=trust.machine or MachineTrust(),
+            public_roots=trust.public_roots,
+        ),
     )
 
 
@@ -199,14 +209,15 @@ def load_trust(
     trust_store: Path | None,
 ) -> LoadedTrust:
     """Pins, and the machine's and the public trust stores, for the TLS endpoints."""
-    from netdiag.pins import default_pin_files, load_pins
-    from netdiag.trust import local_roots, mozilla_roots
+    from netdiag.pins import load_pins, pin_file_reasons
+    from netdiag.trust.stores import machine_trust, mozilla_roots
 
-    pins = load_pins(default_pin_files(profile_path) if pin_files is None else pin_files)
+    if pin_files is None:
+        found = pin_file_reasons(profile_path)
+        pins = load_pins(found, found)
+    else:
+        pins = load_pins(pin_files)
     if not any(t.service is not Service.TCP for t in targets):
         return LoadedTrust(pins=pins)
-    local, local_name = local_roots(trust_store)
     public, _ = mozilla_roots()
-    return LoadedTrust(
-        pins=pins, local_roots=local, local_roots_name=local_name, public_roots=public
-    )
+    return LoadedTrust(pins=pins, machine=machine_trust(trust_store), public_roots=public)

@@ -14,11 +14,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from netdiag.chains import spki_sha256
-from netdiag.diagnosis.interception import is_pinned
 from netdiag.errors import CertificateError
 from netdiag.pins import ALL, EndpointRecord, Pin, PinSet
 from netdiag.report import Report, Status
 from netdiag.secrets import Secret
+from netdiag.trust.model import is_pinned, readable_chain
 
 
 def pin_for(
@@ -35,14 +35,26 @@ def pin_for(
     )
 
 
-def ca_certificates_of(path: Path, password: Secret | None) -> tuple[x509.Certificate, ...]:
-    """The CA certificates in a PKCS#12 bundle or a PEM/DER file (leaves are left out)."""
+@dataclass(frozen=True, slots=True)
+class ImportCandidates:
+    """The CA certificates of a file to pin, and whether the file is a client bundle: a
+    bundle's CAs issued the gateway's certificate, which says nothing about who issues the
+    servers' — they are pinned only where the user confirms that they do."""
+
+    cas: tuple[x509.Certificate, ...]
+    is_client_bundle: bool
+
+
+def import_candidates(path: Path, password: Secret | None) -> ImportCandidates:
+    """The CA certificates in a PKCS#12 client bundle, a PEM client file (with its key) or
+    a PEM/DER CA file (leaves are left out)."""
     from netdiag.identity import MAX_FILE_BYTES, load_ca_certificates
 
     try:
         data = path.read_bytes()[: MAX_FILE_BYTES + 1]
     except OSError as e:
         raise CertificateError(f"cannot read {path}: {e.strerror or 'unreadable'}") from None
+    is_bundle = b"PRIVATE KEY-----" in data
     if b"-----BEGIN" in data or not data.startswith(b"\x30"):
         certificates = load_ca_certificates(path)
     else:
@@ -63,10 +75,11 @@ def ca_certificates_of(path: Path, password: Secret | None) -> tuple[x509.Certif
                     f"cannot open {path}: wrong password (or a damaged PKCS#12 file)"
                 ) from None
             certificates = tuple(c.certificate for c in bundle.additional_certs)
+            is_bundle = True
     cas = tuple(c for c in certificates if _is_ca(c))
     if not cas:
         raise CertificateError(f"{path} holds no CA certificate to pin")
-    return cas
+    return ImportCandidates(cas, is_bundle)
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:
@@ -77,11 +90,19 @@ def _is_ca(certificate: x509.Certificate) -> bool:
 
 
 def import_pins(
-    path: Path, password: Secret | None, applies_to: Sequence[str], now: datetime
+    path: Path,
+    chosen: Sequence[x509.Certificate],
+    *,
+    is_client_bundle: bool,
+    applies_to: Sequence[str],
+    now: datetime,
 ) -> PinSet:
-    cas = ca_certificates_of(path, password)
+    """Pins of the `chosen` CA certificates of `path`, their source saying where they came
+    from (and, for a client bundle, that the user confirmed them as the servers' issuers)."""
     source = f"imported from {path.name}"
-    return PinSet(tuple(pin_for(c, applies_to, source, now) for c in cas))
+    if is_client_bundle:
+        source += " (client bundle; confirmed as an issuer of the servers' certificates)"
+    return PinSet(tuple(pin_for(c, applies_to, source, now) for c in chosen))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +130,9 @@ def learn_pins(report: Report, now: datetime) -> Learned:
                 f"{target.label}: not learned, the chain looks intercepted: {suspicious[0].summary}"
             )
             continue
-        chain = [x509.load_der_x509_certificate(d) for d in tls.chain_der]
+        chain, unreadable = readable_chain(tls)
+        if unreadable:
+            skipped.append(f"{target.label}: {len(unreadable)} certificate(s) cannot be read")
         if len(chain) < 2:
             skipped.append(f"{target.label}: the server sent no CA certificate with its own")
             continue

@@ -13,8 +13,9 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from netdiag.errors import NetdiagError
@@ -39,6 +40,8 @@ class Pin:
     source: str
     added: str
     pem: str = ""
+    # The pin file it was read from ("" for pins made in this run).
+    file: str = ""
 
     def covers(self, target: Target) -> bool:
         return bool({ALL, target.group, target.host, target.label} & set(self.applies_to))
@@ -54,11 +57,30 @@ class EndpointRecord:
     fingerprint: str = ""
 
 
+class PinFileReason(StrEnum):
+    """Why a pin file took part in a run."""
+
+    GIVEN = "given"  # --pins
+    PROFILE = "profile"  # certs/pins.toml next to the profile
+    CWD = "cwd"  # certs/pins.toml in the current folder
+    USER = "user"  # the user's pin file
+
+
+@dataclass(frozen=True, slots=True)
+class PinFile:
+    """A pin file that took part in a run, why it did, and how many pins it gave."""
+
+    path: str
+    reason: PinFileReason
+    count: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class PinSet:
     pins: tuple[Pin, ...] = ()
     records: tuple[EndpointRecord, ...] = ()
     sources: tuple[str, ...] = ()
+    files: tuple[PinFile, ...] = ()
 
     def for_target(self, target: Target) -> tuple[Pin, ...]:
         return tuple(p for p in self.pins if p.covers(target))
@@ -70,7 +92,10 @@ class PinSet:
         pins = {(p.spki_sha256, p.applies_to): p for p in (*self.pins, *other.pins)}
         records = {r.endpoint: r for r in (*self.records, *other.records)}
         return PinSet(
-            tuple(pins.values()), tuple(records.values()), (*self.sources, *other.sources)
+            tuple(pins.values()),
+            tuple(records.values()),
+            (*self.sources, *other.sources),
+            (*self.files, *other.files),
         )
 
 
@@ -84,13 +109,28 @@ def config_dir() -> Path:
     return Path(base) / "netdiag"
 
 
+def pin_file_reasons(profile_path: Path | None) -> dict[Path, PinFileReason]:
+    """The pin files found without `--pins`, each with why it is used: `certs/pins.toml`
+    next to the profile, in the current folder, and the user's file."""
+    candidates: list[tuple[Path, PinFileReason]] = []
+    if profile_path is not None:
+        candidates.append(
+            (profile_path.resolve().parent / "certs" / PIN_FILE, PinFileReason.PROFILE)
+        )
+    candidates += [
+        (Path.cwd() / "certs" / PIN_FILE, PinFileReason.CWD),
+        (config_dir() / PIN_FILE, PinFileReason.USER),
+    ]
+    found: dict[Path, PinFileReason] = {}
+    for path, reason in candidates:
+        if path.is_file():
+            found.setdefault(path, reason)
+    return found
+
+
 def default_pin_files(profile_path: Path | None) -> list[Path]:
     """`certs/pins.toml` next to the profile, in the current folder, and the user's file."""
-    candidates = []
-    if profile_path is not None:
-        candidates.append(profile_path.resolve().parent / "certs" / PIN_FILE)
-    candidates += [Path.cwd() / "certs" / PIN_FILE, config_dir() / PIN_FILE]
-    return list(dict.fromkeys(p for p in candidates if p.is_file()))
+    return list(pin_file_reasons(profile_path))
 
 
 def _strings(value: object, where: str, field: str) -> tuple[str, ...]:
@@ -108,7 +148,9 @@ def _text(entry: dict[str, object], field: str, where: str, default: str | None 
     return value
 
 
-def parse_pins(data: dict[str, object], source: str) -> PinSet:
+def parse_pins(
+    data: dict[str, object], source: str, reason: PinFileReason = PinFileReason.GIVEN
+) -> PinSet:
     if data.get("format") != FORMAT:
         raise PinError(f"{source} is not a netdiag pin file (format = {FORMAT!r} missing)")
     pins = []
@@ -131,6 +173,7 @@ def parse_pins(data: dict[str, object], source: str) -> PinSet:
                 source=_text(entry, "source", where, ""),
                 added=_text(entry, "added", where, ""),
                 pem=_text(entry, "pem", where, ""),
+                file=source,
             )
         )
     records = []
@@ -154,23 +197,24 @@ def parse_pins(data: dict[str, object], source: str) -> PinSet:
                 fingerprint=_text(entry, "fingerprint", where, ""),
             )
         )
-    return PinSet(tuple(pins), tuple(records), (source,))
+    return PinSet(tuple(pins), tuple(records), (source,), (PinFile(source, reason, len(pins)),))
 
 
-def load_pins(paths: Iterable[Path]) -> PinSet:
-    """Every pin of every file, merged."""
+def load_pins(paths: Iterable[Path], reasons: Mapping[Path, PinFileReason] | None = None) -> PinSet:
+    """Every pin of every file, merged; each file remembered with why it was read."""
     result = PinSet()
     for path in paths:
+        reason = (reasons or {}).get(path, PinFileReason.GIVEN)
         try:
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
-            raise PinError(f"cannot read pin file {path}: {reason}") from None
+            why = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
+            raise PinError(f"cannot read pin file {path}: {why}") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise PinError(f"pin file {path} is not valid TOML: {e}") from None
-        result = result.merged(parse_pins(data, str(path)))
+        result = result.merged(parse_pins(data, str(path), reason))
     return result
 
 

@@ -68,6 +68,20 @@ class Finding:
     is_inferred: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A remark about the run that is not a finding (which pin files were used, what could
+    not be read, what does not apply here): the key of a template in `netdiag.messages`
+    ("note.<key>") and its fields, so that every language says it in its own words."""
+
+    key: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, **fields: object) -> Note:
+        return cls(key, tuple((name, str(value)) for name, value in fields.items()))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointResult:
     """One endpoint after diagnosis: what was seen and what it means."""
@@ -120,7 +134,7 @@ class HostResult:
 
     observation: HostObservation
     findings: tuple[Finding, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
     @property
     def status(self) -> Status:
@@ -168,7 +182,7 @@ class Report:
     endpoints: tuple[EndpointResult, ...]
     profile: str = ""
     was_interrupted: bool = False
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Note, ...] = field(default=())
     client_certificate: ClientCertificateObservation | None = None
     local_findings: tuple[Finding, ...] = ()
     captures: tuple[str, ...] = ()

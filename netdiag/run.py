@@ -26,7 +26,6 @@ from netdiag.diagnosis.interception import (
     diagnose_local_roots,
 )
 from netdiag.diagnosis.tcp import describe_connect
-from netdiag.diagnosis.verification import TrustContext
 from netdiag.errors import DeadlineExpired
 from netdiag.flows import FlowLog
 from netdiag.observations import (
@@ -47,8 +46,9 @@ from netdiag.observations import (
 from netdiag.probes.dialogue import Connected, TlsSettings
 from netdiag.probes.dns import QTYPES, lookup_os, query_addresses, system_resolvers
 from netdiag.probes.tcp import connect_tcp
-from netdiag.report import EndpointResult, Finding, Report
+from netdiag.report import EndpointResult, Finding, Note, Report
 from netdiag.targets import Service, Target
+from netdiag.trust.model import judge_chain
 
 
 @dataclass
@@ -96,10 +96,24 @@ def run_check(
     started_at = datetime.now(UTC)
     started = time.monotonic()
     client, local_findings = _client_certificate(config, started_at)
+    machine = config.trust.machine
     local_findings += diagnose_local_roots(
-        config.local_roots, config.public_roots, config.local_roots_name
+        machine.roots, config.trust.public_roots, machine.name, config.trust.products
     )
     resolvers, notes = _resolvers(config)
+    notes += [
+        Note.of(
+            "store_entry_unreadable",
+            store=e.store,
+            entry=e.entry,
+            subject=f"({e.subject}) " if e.subject else "",
+            reason=e.reason,
+        )
+        for e in machine.unreadable
+    ]
+    notes += [
+        Note.of(f"pins_{f.reason.value}", path=f.path, count=f.count) for f in config.pins.files
+    ]
     rounds: list[_Round] = []
     for number in range(1, max(1, config.repeat) + 1):
         prefix = f"round {number}/{config.repeat} " if config.repeat > 1 else ""
@@ -146,11 +160,13 @@ def _pause(seconds: float, console: Console, prefix: str) -> bool:
     return True
 
 
-def _resolvers(config: CheckConfig) -> tuple[tuple[ResolverSpec, ...], list[str]]:
+def _resolvers(config: CheckConfig) -> tuple[tuple[ResolverSpec, ...], list[Note]]:
     if not config.uses_system_resolver:
         return config.resolvers, []
-    system, note = system_resolvers()
-    return system + config.resolvers, [note] if note else []
+    system, error = system_resolvers()
+    if error:
+        return system + config.resolvers, [Note.of("resolver_config_unreadable", error=error)]
+    return system + config.resolvers, [] if system else [Note.of("no_resolver")]
 
 
 def _probe_round(
@@ -522,15 +538,18 @@ def _interception(
     config: CheckConfig,
     target: Target,
     current: _Round,
-    trust: TrustContext,
     client: ClientCertificateObservation | None,
 ) -> tuple[Finding, ...]:
-    """Interception findings for the endpoint's presented chain, judged with the pins and
-    against the chains the other endpoints of the same round presented."""
+    """The trust verdict for the endpoint's presented chain: its facts judged once (pins,
+    `--ca`, the stores, the client bundle), weighed against the chains the other endpoints
+    of the same round presented."""
     protocol = current.endpoints[target].protocol
     mine = PresentedChain.of(target, protocol) if protocol is not None else None
-    if mine is None:
+    if mine is None or protocol is None:
         return ()
+    now = datetime.now(UTC)
+    server_name = mine.tls.server_name or protocol.address
+    facts = judge_chain(mine.tls, server_name, config.trust, config.pins.for_target(target), now)
     others = [
         chain
         for t, e in current.endpoints.items()
@@ -542,11 +561,11 @@ def _interception(
     return tuple(
         diagnose_interception(
             mine,
-            trust,
-            pins=config.pins.for_target(target),
+            facts,
+            config.trust,
             record=config.pins.record_for(target),
             others=others,
-            now=datetime.now(UTC),
+            now=now,
             exempt=exempt,
             client_issuers=client.issuer_names_der if client is not None else (),
         )
@@ -559,13 +578,7 @@ def _result(
     rounds: list[_Round],
     client: ClientCertificateObservation | None,
 ) -> EndpointResult:
-    trust = TrustContext(
-        anchors=config.anchors,
-        anchors_name=config.anchors_name,
-        local_roots=config.local_roots,
-        public_roots=config.public_roots,
-    )
-    per_round = [_diagnosed(config, target, r, client, trust) for r in rounds]
+    per_round = [_diagnosed(config, target, r, client) for r in rounds]
     findings = per_round[-1]
     codes = tuple(tuple(f.code for f in round_findings) for round_findings in per_round)
     finished = [r for r in rounds if not r.endpoints[target].cut_short]
@@ -618,7 +631,6 @@ def _diagnosed(
     target: Target,
     current: _Round,
     client: ClientCertificateObservation | None,
-    trust: TrustContext,
 ) -> tuple[Finding, ...]:
     """One round's findings for the endpoint; an error inside a rule stays this
     endpoint's finding."""
@@ -626,7 +638,7 @@ def _diagnosed(
     try:
         if current.interception is None:
             current.interception = {
-                t: _contained(t, partial(_interception, config, t, current, trust, client))
+                t: _contained(t, partial(_interception, config, t, current, client))
                 for t in current.endpoints
             }
         interception = current.interception[target]
@@ -642,7 +654,6 @@ def _diagnosed(
             expected_networks=config.expected_networks,
             client=client,
             slow_banner_s=config.slow_banner_s,
-            trust=trust,
             interception=interception,
         )
     except Exception as error:  # noqa: BLE001 - contained, see probe.error

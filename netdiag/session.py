@@ -17,7 +17,7 @@ from netdiag.console import Console
 from netdiag.errors import UsageError
 from netdiag.flows import FlowLog
 from netdiag.hostreq import HostRequirements
-from netdiag.report import CaptureStats, EndpointResult, Report
+from netdiag.report import CaptureStats, EndpointResult, Note, Report
 from netdiag.targets import Service, Target
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ def run_session(
                 report, TraceSettings(timeout_s=min(config.timeout_s, 5.0)), flows=flows
             )
             if problem:
-                console.warn(problem)
-                report = dataclasses.replace(report, notes=(*report.notes, problem))
+                note = Note.of("no_trace", problem=problem)
+                report = dataclasses.replace(report, notes=(*report.notes, note))
     if capture is not None:
         report = _with_capture(report, capture)
     if options.host is not None:
@@ -104,7 +104,7 @@ def run_trace(request: TraceRequest) -> Report:
     problem = raw_socket_problem()
     if problem:
         findings = connect_fallback(address, request.port, timeout)
-        note = f"no trace: {problem}; what one connect() tells instead"
+        note = Note.of("no_trace_single", problem=problem)
         return _single(started, EndpointResult(target=target, findings=tuple(findings)), note)
     flows = FlowLog() if request.capture_dir is not None else None
     with contextlib.ExitStack() as stack:
@@ -127,7 +127,9 @@ def run_trace(request: TraceRequest) -> Report:
         control_trace_lines=tuple(hop_lines(control)) if control and not control.error else (),
         was_completed=not trace.error,
     )
-    report = _single(started, endpoint, trace.error)
+    report = _single(
+        started, endpoint, Note.of("trace_error", error=trace.error) if trace.error else None
+    )
     return report if capture is None else _with_capture(report, capture)
 
 
@@ -152,27 +154,24 @@ def run_mtu(host: str, timeout_s: float) -> Report:
         # ICMP echo blocked: nothing measured, the state is unknown.
         was_completed=mtu.largest_passing > 0,
     )
-    return _single(started, endpoint, "")
+    return _single(started, endpoint, None)
 
 
-def _single(started: datetime, endpoint: EndpointResult, note: str) -> Report:
+def _single(started: datetime, endpoint: EndpointResult, note: Note | None) -> Report:
     duration = (datetime.now(UTC) - started).total_seconds()
     report = Report(
         started=started,
         duration_s=round(duration, 3),
         endpoints=(endpoint,),
         profile="command line",
-        notes=(note,) if note else (),
+        notes=(note,) if note is not None else (),
     )
     return with_causes(report)
 
 
 def _with_capture(report: Report, capture: Capture) -> Report:
     stats = CaptureStats(path=str(capture.path), kept=capture.packets, dropped=capture.dropped)
-    note = (
-        f"capture {capture.path.name}: kept {stats.kept} packets of netdiag's own "
-        f"flows, dropped {stats.dropped} of other processes"
-    )
+    note = Note.of("capture", file=capture.path.name, kept=stats.kept, dropped=stats.dropped)
     return dataclasses.replace(
         report,
         captures=(*report.captures, stats.path),

@@ -75,7 +75,12 @@ def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOptio
 def pins_import(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(help="The vendor's PKCS#12 client bundle, or a PEM/DER CA file.")
+        Path,
+        typer.Argument(
+            help="The CA file the vendor delivers for its servers (PEM/DER), or the client "
+            "bundle (PKCS#12, PEM with key): its CAs only with --issues-servers or when "
+            "confirmed one by one."
+        ),
     ],
     cert_password_file: CertPasswordFileOption = None,
     applies_to: Annotated[
@@ -85,14 +90,22 @@ def pins_import(
             help="Target group, host or HOST:PORT the pins cover (repeatable; default all).",
         ),
     ] = None,
+    issues_servers: Annotated[
+        bool,
+        typer.Option(
+            "--issues-servers",
+            help="Confirm that the CA certificates of a client bundle also issue the vendor's "
+            "server certificates (they always issued the gateway's own).",
+        ),
+    ] = False,
     out: PinsOutOption = None,
     yes: YesOption = False,
 ) -> None:
-    """Pin the CA certificates delivered with the vendor's client bundle."""
+    """Pin the CA certificates that issue the vendor's server certificates."""
     from datetime import UTC, datetime
 
     from netdiag.options import CERT_PASSWORD_ENV
-    from netdiag.pin_sources import import_pins
+    from netdiag.pin_sources import import_candidates, import_pins
     from netdiag.renderers.pins import pins_table
     from netdiag.secrets import read_secret
 
@@ -100,7 +113,38 @@ def pins_import(
     password = read_secret(
         file=cert_password_file, env_var=CERT_PASSWORD_ENV, prompt="", may_prompt=False
     )
-    imported = import_pins(file, password, applies_to or [], datetime.now(UTC))
+    candidates = import_candidates(file, password)
+    chosen = list(candidates.cas)
+    if candidates.is_client_bundle and not issues_servers:
+        names = "; ".join(c.subject.rfc4514_string() for c in candidates.cas)
+        if not console.can_ask:
+            raise UsageError(
+                f"{file.name} is a client bundle: its CA certificates ({names}) issued the "
+                "gateway's certificate, not necessarily the servers'. Pin them only if they "
+                "issue the servers' certificates too (--issues-servers); else import the CA "
+                "file the vendor delivers for its servers, or `netdiag pins learn` on a clean path"
+            )
+        console.warn(
+            f"{file.name} is a client bundle: its CA certificates issued the gateway's "
+            "certificate; the vendor's servers may use another CA."
+        )
+        chosen = [
+            c
+            for c in candidates.cas
+            if console.confirm(
+                f"Does {c.subject.rfc4514_string()} issue the vendor's SERVER certificates?"
+            )
+        ]
+        if not chosen:
+            console.out("nothing pinned: no CA certificate confirmed as an issuer of the servers")
+            return
+    imported = import_pins(
+        file,
+        chosen,
+        is_client_bundle=candidates.is_client_bundle,
+        applies_to=applies_to or [],
+        now=datetime.now(UTC),
+    )
     console.out(pins_table(imported, ()))
     _write_pins(console, imported, out, yes)
 

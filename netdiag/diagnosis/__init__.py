@@ -9,9 +9,8 @@ from netdiag.diagnosis.completeness import never_ok_unless_checked, probe_error
 from netdiag.diagnosis.dns import diagnose_dns
 from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S, diagnose_attempts
 from netdiag.diagnosis.tcp import diagnose_tcp
-from netdiag.diagnosis.verification import TrustContext
 from netdiag.observations import ClientCertificateObservation, EndpointObservation
-from netdiag.report import Finding
+from netdiag.report import Finding, Severity
 from netdiag.targets import Network, Target
 
 __all__ = ["diagnose_endpoint", "diagnose_flapping", "probe_error"]
@@ -24,7 +23,6 @@ def diagnose_endpoint(
     expected_networks: Sequence[Network] = (),
     client: ClientCertificateObservation | None = None,
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S,
-    trust: TrustContext | None = None,
     interception: Sequence[Finding] = (),
 ) -> tuple[Finding, ...]:
     """Every finding for one endpoint from what one round saw; never none for an
@@ -34,9 +32,10 @@ def diagnose_endpoint(
         findings += diagnose_dns(observation.dns, expected_networks)
     findings += diagnose_tcp(target, observation.tcp)
     if observation.attempts:
-        findings += diagnose_attempts(
-            target, observation.attempts, client, slow_banner_s, trust or TrustContext()
-        )
+        findings += diagnose_attempts(target, observation.attempts, client, slow_banner_s)
+    if any(f.severity is Severity.CRIT for f in interception):
+        # A chain that is not the vendor's: the handshake's "established" is no good news.
+        findings = [f for f in findings if f.code != "tls.established"]
     findings += interception
     return tuple(never_ok_unless_checked(target, observation, findings))
 

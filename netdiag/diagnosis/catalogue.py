@@ -158,15 +158,18 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         explains_others=True,
     ),
     "tls.pinned": CatalogueEntry(_I, "the chain is anchored in a pinned vendor issuer", ""),
+    "tls.verified": CatalogueEntry(
+        _I, "the chain verifies against the vendor's CA (--ca) or the public roots", ""
+    ),
     "tls.unpinned": CatalogueEntry(
         _W,
-        "no pinned issuer to compare the chain with",
-        "Import the vendor's CA certificates (`netdiag pins import`) or learn them on a clean path (`netdiag pins learn`).",
+        "the chain is not verified: no pins and no --ca for it",
+        "Give the CA certificates that issue the vendor's server certificates (`--ca`, or `netdiag pins import` of the CA file the vendor delivers), or learn them on a clean path (`netdiag pins learn`). The CA certificates inside the client bundle issued the gateway's certificate; they are no proof for the servers' chains.",
     ),
     "tls.untrusted": CatalogueEntry(
         _C,
         "the server's chain does not verify against the given CA certificates",
-        "The chain is not issued by the vendor's CAs given with --ca (or in the client bundle), is expired, or is not valid for the host name: something other than the vendor's server answers — usually a TLS-inspecting firewall. Compare the presented issuer in the evidence with the vendor's CA.",
+        "The chain is not issued by the CAs given with --ca, is expired, or is not valid for the host name. Compare the presented issuer in the evidence with the vendor's server CA: if the server asked for the gateway's certificate and completed the protocol with it, --ca likely holds the wrong CA; otherwise something other than the vendor's server answers.",
     ),
     "tls.client_cert_not_requested": CatalogueEntry(
         _C,

@@ -3,23 +3,14 @@ findings with the chain verified, and what a session that got through TLS said n
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from datetime import datetime
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.tls import diagnose_tls, rejected_by_reply
-from netdiag.diagnosis.verification import (
-    TrustContext,
-    diagnose_verification,
-    verification_of,
-    verified_line,
-)
 from netdiag.observations import (
     ClientCertificateObservation,
     ProtocolObservation,
     StageFailure,
-    TlsOutcome,
 )
 from netdiag.report import Finding
 from netdiag.targets import Target
@@ -52,24 +43,12 @@ def tls_findings(
     target: Target,
     obs: ProtocolObservation,
     client: ClientCertificateObservation | None,
-    trust: TrustContext,
-    now: datetime,
 ) -> list[Finding]:
-    """The handshake's findings, with the chain verified against the given anchors."""
+    """The handshake's findings. Whose chain it presented is judged once per chain, apart
+    (`netdiag.diagnosis.interception`)."""
     if obs.tls is None:
         return []
-    findings = diagnose_tls(target, obs.tls, client)
-    if obs.tls.outcome is not TlsOutcome.ESTABLISHED or not obs.tls.chain:
-        return findings
-    verification = verification_of(obs.tls, trust, obs.address, now)
-    untrusted = diagnose_verification(f"TLS on {target.label}", obs.tls, verification)
-    if untrusted:
-        return without_established(findings) + untrusted
-    line = verified_line(verification)
-    return [
-        dataclasses.replace(f, evidence=(*f.evidence, *line)) if f.code == "tls.established" else f
-        for f in findings
-    ]
+    return diagnose_tls(target, obs.tls, client)
 
 
 def stated_rejection(

@@ -16,18 +16,15 @@ from netdiag.observations import (
     HostObservation,
     WindowsFacts,
 )
-from netdiag.report import Finding
+from netdiag.report import Finding, Note
 
 GB = 1024**3
-WINDOWS_ONLY = (
-    "OS and patch level, Windows Update, antivirus exclusions, shares, remote maintenance"
-)
 
 
-def host_notes(observation: HostObservation) -> list[str]:
+def host_notes(observation: HostObservation) -> list[Note]:
     """What was not checked here, said once."""
     if observation.windows is None:
-        return [f"Windows-only checks ({WINDOWS_ONLY}) do not apply on {observation.platform}"]
+        return [Note.of("windows_only", platform=observation.platform)]
     return []
 
 
@@ -36,13 +33,23 @@ def diagnose_host(
 ) -> list[Finding]:
     findings: list[Finding] = []
     findings += _sizing(observation, requirements)
+    on_windows = observation.windows is not None
     for drive, wanted in zip(observation.drives, requirements.drives, strict=True):
-        findings += _drive(drive, wanted.min_gb)
-    if observation.backup is not None and requirements.backup is not None:
-        findings += diagnose_backup(observation.backup, requirements.backup, now)
+        if on_windows or not is_windows_path(drive.path):
+            findings += _drive(drive, wanted.min_gb)
+    backup = requirements.backup
+    if observation.backup is not None and backup is not None:
+        if on_windows or not is_windows_path(backup.path):
+            findings += diagnose_backup(observation.backup, backup, now)
     if observation.windows is not None:
         findings += _windows(observation.windows, observation, requirements, now)
     return findings
+
+
+def is_windows_path(path: str) -> bool:
+    """A path with a drive letter (`D:\\`, `E:\\backup`): a Windows requirement, which does
+    not apply on another system (the Windows-only note says so once)."""
+    return bool(ntpath.splitdrive(path)[0]) and not path.startswith("/")
 
 
 def _sizing(observation: HostObservation, requirements: HostRequirements) -> list[Finding]:

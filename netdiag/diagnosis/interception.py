@@ -1,24 +1,30 @@
 """Interception: is the presented chain the vendor's, and if not, what proves it?
 
-Judged per chain, as a decision list (README, "How interception is judged"):
+Judged per chain over the facts of `netdiag.trust.model` (computed once), as a decision
+list (README, "How interception is judged"):
 
-1. With pins: the chain is the vendor's only if the leaf's signature path reaches a pinned
+1. Pins apply: the chain is the vendor's only if the leaf's signature path reaches a pinned
    key (`tls.pinned`); otherwise it is intercepted. Presence is not enough: a forged leaf
    followed by the genuine vendor intermediate is not pinned.
-2. Strong evidence convicts alone: an issuer that the product catalogue names, or an
-   anchor that only this machine's trust store holds.
-3. Without pins, a chain anchored in the public PKI is never convicted by weak signals (an
-   inspecting box cannot obtain such a chain), and neither is a chain whose server asked
-   for our certificate (with a CA list that names our issuer, when we have one) and then
-   completed the protocol with it: it did what only the vendor's server can do.
-4. Otherwise weak signals are counted, one point each, and two convict:
-   the server did not ask for a client certificate; its acceptable-CA list differs from
-   the recorded genuine one; its TLS fingerprint differs from the recorded one; the session
-   died right after the handshake (closed, reset or an alert before any protocol reply);
-   and — relational, counted only for a chain that shows one of those traits itself —
-   another port of the same host presents a chain of another hierarchy that did the
-   vendor's client-certificate dance. A freshly minted or short-lived leaf counts too, but
-   never alone and never with the relational point alone: vendors renew.
+2. The chain is proven the vendor's by the CA certificates given with `--ca` or by the
+   public root set, each with dates and host name: `tls.verified`.
+3. A chain anchored in the public PKI is never convicted by signs (an inspecting box cannot
+   obtain such a chain), and neither is a chain whose server asked for our certificate
+   (with a CA list that names our issuer, when we have one) and then completed the
+   protocol with it: it did what only the vendor's server can do.
+4. Otherwise signs are counted, one point each, and a chain is convicted by two points of
+   which at least one is a trait of its own handshake:
+   - its own: the server did not ask for a client certificate; its acceptable-CA list
+     differs from the recorded genuine one; its TLS fingerprint differs from the recorded
+     one; the session died right after the handshake (closed or reset before any protocol
+     reply, without an alert — an alert is a stated refusal, not a silent death);
+   - supporting, counted only next to one of those: a freshly minted or short-lived leaf
+     (vendors renew); another port of the same host presents a chain of another hierarchy
+     that did the vendor's client-certificate dance; the signature path reaches none of the
+     `--ca` certificates; an issuer named like an inspection product; an anchor that only
+     this machine's trust store holds (the vendor's own root may be there).
+5. Otherwise: with `--ca` given and failed, `tls.untrusted`; else `tls.unpinned` (WARN),
+   with every sign and every piece of context in the evidence.
 """
 
 from __future__ import annotations
@@ -31,11 +37,8 @@ from enum import StrEnum
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from netdiag.chains import load_chain, signature_path, spki_sha256
 from netdiag.diagnosis.catalogue import finding
-from netdiag.diagnosis.verification import TrustContext
 from netdiag.observations import (
-    AnchorCheck,
     ProtocolObservation,
     ProtocolStage,
     StageFailure,
@@ -46,7 +49,7 @@ from netdiag.pins import EndpointRecord, Pin
 from netdiag.products import Product, identify
 from netdiag.report import Finding
 from netdiag.targets import Target
-from netdiag.trust import check_anchors
+from netdiag.trust.model import ChainFacts, Proof, TrustContext, context_lines
 
 FRESH_LEAF = timedelta(hours=48)
 SHORT_LIVED = timedelta(days=14)
@@ -72,14 +75,15 @@ class PresentedChain:
             return None
         is_completed = protocol.stopped_at is ProtocolStage.DONE
         # The first protocol step after the handshake got no reply at all: the session was
-        # closed, reset or alerted — what an interceptor does when the upstream refuses it.
-        no_reply = not protocol.was_answered_after_tls
+        # closed or reset — what an interceptor does when the upstream refuses it. An alert
+        # is the peer stating why (a server refusing our certificate): not a silent death.
         died_after = (
             tls.outcome is TlsOutcome.ESTABLISHED
             and protocol.stopped_at
             in (ProtocolStage.EHLO_TLS, ProtocolStage.GREETING, ProtocolStage.REQUEST)
-            and protocol.failure in (StageFailure.CLOSED, StageFailure.TLS_ALERT)
-            and no_reply
+            and protocol.failure is StageFailure.CLOSED
+            and not tls.post_handshake_alert
+            and not protocol.was_answered_after_tls
         )
         # The handshake closed or reset without an alert after the server had shown its
         # chain: what an interceptor does when its own upstream connection is refused.
@@ -91,7 +95,8 @@ class PresentedChain:
 
 
 class Signal(StrEnum):
-    """A weak sign of a middlebox; `CONVICTING_POINTS` of them convict a chain."""
+    """A sign of a middlebox. The first four are traits of the chain's own handshake; the
+    others count only next to one of those (`OWN_TRAITS`)."""
 
     NOT_REQUESTED = "the server did not ask for a client certificate"
     CA_LIST_DIFFERS = "the acceptable client CAs differ from the genuine server's"
@@ -104,52 +109,21 @@ class Signal(StrEnum):
         "another port of the same host presents another hierarchy and did the vendor's "
         "client-certificate dance"
     )
+    MISSES_GIVEN_CA = "the chain's signature path reaches none of the CA certificates given"
+    PRODUCT_NAME = "an issuer is named like an inspection product's CA"
+    ANCHORED_ONLY_HERE = (
+        "the chain is anchored only in this machine's trust store, not in the public root set"
+    )
 
 
-def _chain_names(tls: TlsObservation) -> list[str]:
-    """Issuer and CA names of the chain, the way a product's CA would show up."""
-    names = [c.issuer for c in tls.chain if c.issuer]
-    names += [c.subject for c in tls.chain[1:] if not c.parse_error]
-    return list(dict.fromkeys(names))
-
-
-def _pinned_cas(pins: Sequence[Pin]) -> list[x509.Certificate]:
-    cas = []
-    for pin in pins:
-        if pin.pem:
-            try:
-                cas.append(x509.load_pem_x509_certificate(pin.pem.encode("ascii")))
-            except ValueError:
-                continue
-    return cas
-
-
-def pinned_anchor(tls: TlsObservation, pins: Sequence[Pin]) -> Pin | None:
-    """The pin that the leaf's signature path reaches — through the presented CA
-    certificates and the pinned CA certificates themselves (a server may omit its
-    issuer) — or None. A pinned certificate merely present in the chain does not count."""
-    chain = load_chain(tls.chain_der)
-    if not chain or not pins:
-        return None
-    by_hash = {p.spki_sha256: p for p in pins}
-    for certificate in signature_path(chain, _pinned_cas(pins)):
-        pin = by_hash.get(spki_sha256(certificate))
-        if pin is not None:
-            return pin
-    return None
-
-
-def is_pinned(tls: TlsObservation, pins: Sequence[Pin]) -> bool:
-    """Whether the leaf's signature path reaches a pinned key (see `pinned_anchor`)."""
-    return pinned_anchor(tls, pins) is not None
-
-
-def anchors_of(tls: TlsObservation, trust: TrustContext) -> AnchorCheck:
-    """Which trust store anchors the chain: this machine's own, the public one."""
-    chain = load_chain(tls.chain_der)
-    if not chain:
-        return AnchorCheck()
-    return check_anchors(chain, trust.local_roots, trust.public_roots)
+OWN_TRAITS = frozenset(
+    {
+        Signal.NOT_REQUESTED,
+        Signal.CA_LIST_DIFFERS,
+        Signal.FINGERPRINT_DIFFERS,
+        Signal.DIED_AFTER_HANDSHAKE,
+    }
+)
 
 
 def _top(tls: TlsObservation) -> str:
@@ -187,7 +161,8 @@ def did_vendor_dance(chain: PresentedChain, client_issuers: Sequence[bytes] = ()
 def own_signals(
     chain: PresentedChain, record: EndpointRecord | None, now: datetime
 ) -> list[Signal]:
-    """The traits of this chain itself that a genuine vendor server does not show."""
+    """The traits of this chain's own handshake that a genuine vendor server does not
+    show, and its leaf's freshness."""
     tls = chain.tls
     signals = []
     if tls.was_client_cert_requested is False:
@@ -206,10 +181,22 @@ def own_signals(
         and record.fingerprint != tls.fingerprint
     ):
         signals.append(Signal.FINGERPRINT_DIFFERS)
-    if not chain.is_completed and (tls.post_handshake_alert or chain.died_after_handshake):
+    if not chain.is_completed and chain.died_after_handshake:
         signals.append(Signal.DIED_AFTER_HANDSHAKE)
     if _is_fresh(tls, now):
         signals.append(Signal.FRESH_LEAF)
+    return signals
+
+
+def context_signals(facts: ChainFacts) -> list[Signal]:
+    """What the context says against the chain: never a conviction alone."""
+    signals = []
+    if facts.given_ca is not None and not facts.reaches_given_ca:
+        signals.append(Signal.MISSES_GIVEN_CA)
+    if facts.product is not None:
+        signals.append(Signal.PRODUCT_NAME)
+    if facts.is_anchored_only_here:
+        signals.append(Signal.ANCHORED_ONLY_HERE)
     return signals
 
 
@@ -231,36 +218,39 @@ def relational_signal(
     return None
 
 
-def weighed_signals(
+def all_signals(
     chain: PresentedChain,
+    facts: ChainFacts,
     *,
     record: EndpointRecord | None,
     others: Sequence[PresentedChain],
     now: datetime,
     client_issuers: Sequence[bytes] = (),
 ) -> list[Signal]:
-    """The signals that count for this chain under rule 4: the relational one only next
-    to a trait of the chain's own other than a fresh leaf."""
-    own = own_signals(chain, record, now)
-    counted = list(own)
-    has_own_trait = any(s is not Signal.FRESH_LEAF for s in own)
+    """Every sign the chain shows, its own first."""
     relation = relational_signal(chain, others, client_issuers)
-    if relation is not None and has_own_trait:
-        counted.append(relation[0])
-    if not has_own_trait:
-        return []  # a fresh leaf alone (or with the relation alone) never convicts
-    return counted
+    return [
+        *own_signals(chain, record, now),
+        *([relation[0]] if relation is not None else []),
+        *context_signals(facts),
+    ]
+
+
+def counted_signals(signals: Sequence[Signal]) -> list[Signal]:
+    """The signs that count under rule 4: none unless the chain's own handshake shows a
+    trait; then every sign."""
+    if not any(s in OWN_TRAITS for s in signals):
+        return []
+    return list(signals)
 
 
 def evidence_lines(
     chain: PresentedChain,
+    facts: ChainFacts,
+    trust: TrustContext,
     *,
-    pins: Sequence[Pin],
-    anchors: AnchorCheck,
     signals: Sequence[Signal],
     others: Sequence[PresentedChain],
-    product: tuple[Product, str] | None,
-    now: datetime,
     client_issuers: Sequence[bytes] = (),
 ) -> list[str]:
     tls = chain.tls
@@ -270,22 +260,29 @@ def evidence_lines(
         f"  certificate {i}: {c.subject} (SPKI SHA-256 {c.spki_sha256 or 'unknown'})"
         for i, c in enumerate(tls.chain)
     ]
-    if pins:
+    if facts.pins:
         lines.append(
-            "pinned: " + "; ".join(f"{p.subject} (SPKI SHA-256 {p.spki_sha256})" for p in pins)
+            "pinned: "
+            + "; ".join(f"{p.subject} (SPKI SHA-256 {p.spki_sha256})" for p in facts.pins)
         )
-        lines.append("no certificate on the leaf's signature path is pinned")
-    if product is not None:
+        lines.append(f"pin file(s): {', '.join(_pin_files(facts.pins))}")
+        if facts.pin is None:
+            lines.append("no certificate on the leaf's signature path is pinned")
+    if facts.given_ca is not None:
+        if facts.given_ca.is_trusted:
+            lines.append(
+                f"the chain verifies against {facts.given_ca.anchors} for {facts.given_ca.name}"
+            )
+        else:
+            lines.append(
+                f"checked against {facts.given_ca.anchors} for {facts.given_ca.name}: "
+                f"{facts.given_ca.detail}"
+            )
+    if facts.public is not None and not facts.public.is_trusted:
         lines.append(
-            f"the issuer {product[1]!r} is the inspection CA of {product[0].name} "
-            f"({product[0].source})"
+            f"anchored in the public root set ({facts.public_anchor}), but: {facts.public.detail}"
         )
-    if anchors.local_anchor and not anchors.public_anchor:
-        lines.append(
-            f"the chain is anchored in {anchors.local_anchor!r}, trusted by this machine's "
-            "trust store but not by the Mozilla root set: the classic anchor of enterprise "
-            "TLS inspection"
-        )
+    lines += context_lines(facts, trust)
     for signal in signals:
         if signal is Signal.FRESH_LEAF:
             lines.append(f"{signal.value}: valid {leaf.not_before} to {leaf.not_after}")
@@ -298,63 +295,63 @@ def evidence_lines(
                     f"{other.tls.chain[0].issuer!r}), asked for our certificate and completed "
                     f"the protocol: the chain on {chain.target.label} is the odd one"
                 )
-        else:
+        elif signal in OWN_TRAITS:
             lines.append(signal.value)
     return lines
 
 
+def _pin_files(pins: Sequence[Pin]) -> list[str]:
+    return list(dict.fromkeys(p.file or p.source or "?" for p in pins))
+
+
+def _proof_line(facts: ChainFacts) -> str:
+    if facts.proof is Proof.PINNED and facts.pin is not None:
+        return (
+            f"the leaf's signature path reaches the pinned {facts.pin.subject} "
+            f"(SPKI SHA-256 {facts.pin.spki_sha256}; pin file {facts.pin.file or facts.pin.source})"
+        )
+    verification = facts.given_ca if facts.proof is Proof.GIVEN_CA else facts.public
+    assert verification is not None
+    return f"the chain verifies against {verification.anchors} for {verification.name}"
+
+
 def diagnose_interception(
     chain: PresentedChain,
+    facts: ChainFacts,
     trust: TrustContext,
     *,
-    pins: Sequence[Pin],
     record: EndpointRecord | None = None,
     others: Sequence[PresentedChain] = (),
     now: datetime,
     exempt: Sequence[str] = (),
-    products: Sequence[Product] | None = None,
     client_issuers: Sequence[bytes] = (),
 ) -> list[Finding]:
-    """The interception verdict for one presented chain (see the module's decision list)."""
+    """The trust verdict for one presented chain (see the module's decision list):
+    `tls.pinned`, `tls.verified`, `tls.intercepted`, `tls.untrusted` or `tls.unpinned`."""
     tls = chain.tls
     if not tls.chain:
         return []
     where = f"TLS on {chain.target.label}"
-    if pins:
-        anchor = pinned_anchor(tls, pins)
-        if anchor is not None:
-            return [
-                finding(
-                    "tls.pinned",
-                    f"{where}: the chain is anchored in the pinned {anchor.subject!r}",
-                    [
-                        f"presented: issuer {tls.chain[0].issuer!r}",
-                        f"the leaf's signature path reaches the pinned {anchor.subject} "
-                        f"(SPKI SHA-256 {anchor.spki_sha256})",
-                    ],
-                )
-            ]
-    product = identify(_chain_names(tls), products)
-    anchors = anchors_of(tls, trust)
-    local_only = bool(anchors.local_anchor) and not anchors.public_anchor
-    signals: list[Signal] = []
-    if not pins and not anchors.public_anchor and not did_vendor_dance(chain, client_issuers):
-        signals = weighed_signals(
-            chain, record=record, others=others, now=now, client_issuers=client_issuers
-        )
-    # Every sign is evidence, whether it counted for the verdict or not.
-    relation = relational_signal(chain, others, client_issuers)
-    shown = own_signals(chain, record, now) + ([relation[0]] if relation is not None else [])
-    lines = evidence_lines(
-        chain,
-        pins=pins,
-        anchors=anchors,
-        signals=shown,
-        others=others,
-        product=product,
-        now=now,
-        client_issuers=client_issuers,
+    signals = all_signals(
+        chain, facts, record=record, others=others, now=now, client_issuers=client_issuers
     )
+    lines = evidence_lines(
+        chain, facts, trust, signals=signals, others=others, client_issuers=client_issuers
+    )
+    proof = facts.proof
+    if proof is not None:
+        code = "tls.pinned" if proof is Proof.PINNED else "tls.verified"
+        anchor = facts.pin.subject if facts.pin is not None else ""
+        summary = (
+            f"{where}: the chain is anchored in the pinned {anchor!r}"
+            if proof is Proof.PINNED
+            else f"{where}: the chain verifies against "
+            f"{(facts.given_ca if proof is Proof.GIVEN_CA else facts.public).anchors}"  # type: ignore[union-attr]
+        )
+        verdict = [finding(code, summary, [_proof_line(facts), *lines])]
+        if facts.given_ca is not None and not facts.given_ca.is_trusted:
+            verdict.append(_untrusted(where, facts, lines))
+        return verdict
     remedy = None
     if exempt:
         remedy = (
@@ -362,20 +359,47 @@ def diagnose_interception(
             f"on the firewall or proxy: {', '.join(exempt)}. Client-certificate authentication "
             "cannot work through inspection."
         )
-    if pins or product is not None or local_only or len(signals) >= CONVICTING_POINTS:
+    is_exempt = bool(facts.public_anchor) or did_vendor_dance(chain, client_issuers)
+    counted = [] if is_exempt else counted_signals(signals)
+    product = facts.product
+    if facts.pins or len(counted) >= CONVICTING_POINTS:
         issuer = tls.chain[0].issuer
         by = f" by {product[0].name}" if product else ""
-        reason = "" if pins else " (no pins; the evidence below)"
+        if facts.pins:
+            reason = " (no pin on its signature path)"
+        else:
+            reason = f" ({'; '.join(s.value for s in counted)})"
         summary = f"{where} is intercepted{by} (issuer {issuer!r}){reason}"
         subject = product[0].name if product else issuer
         return [finding("tls.intercepted", summary, lines, remedy=remedy, subject=subject)]
+    if facts.given_ca is not None:
+        return [_untrusted(where, facts, lines)]
+    signs = [s.value for s in signals if s is not Signal.FRESH_LEAF or counted]
+    suspicion = f"; signs of inspection: {'; '.join(signs)}" if signs else ""
     return [
         finding(
             "tls.unpinned",
-            f"{where}: no pinned issuer to compare the chain with (issuer {tls.chain[0].issuer!r})",
+            f"{where}: the chain is not verified, no pins and no --ca apply "
+            f"(issuer {tls.chain[0].issuer!r}){suspicion}",
             lines,
         )
     ]
+
+
+def _untrusted(where: str, facts: ChainFacts, lines: list[str]) -> Finding:
+    assert facts.given_ca is not None
+    verification = facts.given_ca
+    return finding(
+        "tls.untrusted",
+        f"{where}: the server's chain does not verify against {verification.anchors}: "
+        f"{verification.detail}",
+        [
+            f"checked against: {verification.anchors}",
+            f"name checked: {verification.name}",
+            f"reason: {verification.detail}",
+            *lines,
+        ],
+    )
 
 
 def died_without_a_word(attempt: ProtocolObservation) -> bool:

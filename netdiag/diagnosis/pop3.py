@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.dialogue import (
     broken_after_tls,
@@ -13,7 +11,6 @@ from netdiag.diagnosis.dialogue import (
     transcript_tail,
     without_established,
 )
-from netdiag.diagnosis.verification import TrustContext
 from netdiag.observations import (
     ClientCertificateObservation,
     LoginKind,
@@ -29,11 +26,9 @@ def diagnose_pop3(
     target: Target,
     obs: Pop3Observation,
     client: ClientCertificateObservation | None,
-    trust: TrustContext,
-    now: datetime,
 ) -> list[Finding]:
     where = f"POP3S on {target.label}"
-    findings = tls_findings(target, obs, client, trust, now)
+    findings = tls_findings(target, obs, client)
     if obs.stopped_at is ProtocolStage.TLS or obs.tls is None:
         return findings
     tail = transcript_tail(obs)

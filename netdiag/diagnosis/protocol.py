@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.dialogue import tls_findings, transcript_tail
@@ -12,7 +11,6 @@ from netdiag.diagnosis.interception import died_without_a_word
 from netdiag.diagnosis.pop3 import diagnose_pop3
 from netdiag.diagnosis.smtp import diagnose_smtp
 from netdiag.diagnosis.tlsport import diagnose_tls_port
-from netdiag.diagnosis.verification import TrustContext
 from netdiag.observations import (
     ClientCertificateObservation,
     Pop3Observation,
@@ -42,18 +40,15 @@ def diagnose_attempts(
     attempts: Sequence[ProtocolObservation],
     client: ClientCertificateObservation | None,
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S,
-    trust: TrustContext | None = None,
-    now: datetime | None = None,
 ) -> list[Finding]:
     """The protocol findings of an endpoint from its attempts: the first on the
     reachability probe's connection, a second when the first failed in a way a retry can
     change. A completed attempt speaks for the endpoint; attempts that end differently
     add `endpoint.intermittent` with both in the evidence."""
-    trust = trust or TrustContext()
     tried = [a for n, a in enumerate(attempts) if n == 0 or a.failure is not StageFailure.DEADLINE]
     primary = most_telling(tuple(tried))
     assert primary is not None
-    findings = diagnose_protocol(target, primary, client, slow_banner_s, trust, now)
+    findings = diagnose_protocol(target, primary, client, slow_banner_s)
     if len(tried) < 2:
         return findings
     first, second = tried[0], tried[1]
@@ -91,8 +86,6 @@ def diagnose_protocol(
     obs: ProtocolObservation,
     client: ClientCertificateObservation | None,
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S,
-    trust: TrustContext | None = None,
-    now: datetime | None = None,
 ) -> list[Finding]:
     if obs.stopped_at is ProtocolStage.CONNECT:
         if obs.failure is StageFailure.CLOSED:
@@ -100,19 +93,15 @@ def diagnose_protocol(
             return [_reset_before_a_word(target, obs)]
         # No dialogue: the completeness rule says what was not checked and why.
         return []
-    trust = trust or TrustContext()
-    now = now or datetime.now(UTC)
     if obs.failure is StageFailure.DEADLINE:
         # Cut by our own deadline: no verdict on the peer beyond what the handshake showed.
-        return [
-            f for f in tls_findings(target, obs, client, trust, now) if f.code != "tls.established"
-        ]
+        return [f for f in tls_findings(target, obs, client) if f.code != "tls.established"]
     if isinstance(obs, SmtpObservation):
-        return diagnose_smtp(target, obs, client, slow_banner_s, trust, now)
+        return diagnose_smtp(target, obs, client, slow_banner_s)
     if isinstance(obs, Pop3Observation):
-        return diagnose_pop3(target, obs, client, trust, now)
+        return diagnose_pop3(target, obs, client)
     if isinstance(obs, TlsPortObservation):
-        return diagnose_tls_port(target, obs, client, trust, now)
+        return diagnose_tls_port(target, obs, client)
     return []
 
 

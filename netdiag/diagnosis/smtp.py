@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.dialogue import (
@@ -14,7 +13,6 @@ from netdiag.diagnosis.dialogue import (
     transcript_tail,
     without_established,
 )
-from netdiag.diagnosis.verification import TrustContext
 from netdiag.observations import (
     ClientCertificateObservation,
     ProtocolStage,
@@ -50,8 +48,6 @@ def diagnose_smtp(
     obs: SmtpObservation,
     client: ClientCertificateObservation | None,
     slow_banner_s: float,
-    trust: TrustContext,
-    now: datetime,
 ) -> list[Finding]:
     where = f"SMTP on {target.label}"
     tail = transcript_tail(obs)
@@ -79,7 +75,7 @@ def diagnose_smtp(
     findings += _starttls_findings(where, obs, tail)
     if obs.stopped_at is ProtocolStage.STARTTLS:
         return findings
-    findings += tls_findings(target, obs, client, trust, now)
+    findings += tls_findings(target, obs, client)
     if obs.stopped_at is ProtocolStage.EHLO_TLS and obs.tls is not None:
         return _after_tls(where, obs, client, findings)
     return findings

@@ -3,10 +3,7 @@ states in its first answer."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from netdiag.diagnosis.dialogue import stated_rejection, tls_findings
-from netdiag.diagnosis.verification import TrustContext
 from netdiag.observations import ClientCertificateObservation, ProtocolStage, TlsPortObservation
 from netdiag.report import Finding
 from netdiag.targets import Target
@@ -16,10 +13,8 @@ def diagnose_tls_port(
     target: Target,
     obs: TlsPortObservation,
     client: ClientCertificateObservation | None,
-    trust: TrustContext,
-    now: datetime,
 ) -> list[Finding]:
-    findings = tls_findings(target, obs, client, trust, now)
+    findings = tls_findings(target, obs, client)
     if obs.stopped_at is ProtocolStage.TLS or obs.tls is None:
         return findings
     response = obs.response

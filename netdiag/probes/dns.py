@@ -36,19 +36,19 @@ QTYPES = ("A", "AAAA")
 def system_resolvers() -> tuple[tuple[ResolverSpec, ...], str]:
     """The resolvers configured on this machine (resolv.conf or the Windows registry).
 
-    Returns them and, when there are none, a note why.
+    Returns them and, when the configuration cannot be read, the error's name.
     """
     try:
         configured = dns.resolver.Resolver(configure=True)
     except Exception as e:  # noqa: BLE001 - any failure to read the OS configuration is a note
-        return (), f"no system resolver configuration: {type(e).__name__}"
+        return (), type(e).__name__
     specs = []
     for server in configured.nameservers[:MAX_SYSTEM_RESOLVERS]:
         address = str(server) if isinstance(server, str) else getattr(server, "address", "")
         port = getattr(server, "port", 53) if not isinstance(server, str) else 53
         if address:
             specs.append(ResolverSpec(address, int(port), "system"))
-    return tuple(specs), "" if specs else "the system has no DNS resolver configured"
+    return tuple(specs), ""
 
 
 @contextlib.contextmanager

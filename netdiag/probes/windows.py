@@ -13,7 +13,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -210,12 +209,6 @@ def parse_winhttp_settings(blob: bytes | None) -> dict[str, str]:
         offset += length
     mode = "proxy" if flags & 2 else "direct"
     return {"proxy": texts[0], "bypass": texts[1], "mode": mode}
-
-
-def trusted_certificates(entries: Iterable[tuple[bytes, str, object]]) -> list[bytes]:
-    """The DER of every X.509 certificate among `ssl.enum_certificates` entries (PKCS#7
-    entries and the like left out)."""
-    return [der for der, encoding, _ in entries if encoding == "x509_asn"]
 
 
 def parse_dns_client_servers(text: str | None) -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from netdiag import __version__
-from netdiag.messages import catalogue_text, cause_sentence, message, severity_name
+from netdiag.messages import catalogue_text, cause_sentence, message, note_text, severity_name
 from netdiag.observations import HopKind, HopReply
 from netdiag.renderers.summary import answer_lines, firewall_lines, matrix
 from netdiag.report import EndpointResult, Finding, Report
@@ -162,7 +162,7 @@ def render_html(report: Report, lang: str = "en") -> str:
     host_findings = report.host.findings if report.host is not None else ()
     local = "".join(_finding(f, lang) for f in (*report.local_findings, *host_findings))
     firewall = "".join(f"<li>{escape(line)}</li>" for line in firewall_lines(report, lang))
-    notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
+    notes = "".join(f"<li>{escape(note_text(n, lang))}</li>" for n in report.notes)
     title = message("text.title", lang)
     when = escape(report.started.isoformat(timespec="seconds"))
     paths = "".join(_path_picture(e, lang) for e in report.endpoints)

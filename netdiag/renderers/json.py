@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from netdiag import __version__
-from netdiag.messages import LANGUAGES, cause_sentence
+from netdiag.messages import LANGUAGES, cause_sentence, note_text
 from netdiag.renderers.summary import working
 from netdiag.report import Cause, EndpointResult, Finding, Report
 
@@ -82,7 +82,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "working": [t.label for t in working(report)],
         "profile": report.profile,
         "interrupted": report.was_interrupted,
-        "notes": list(report.notes),
+        "notes": [note_text(n, "en") for n in report.notes],
         "captures": list(report.captures),
         "capture_stats": plain(report.capture_stats),
         "local": {
@@ -95,7 +95,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "status": report.host.status.label,
             "findings": [finding_to_dict(f) for f in report.host.findings],
             "observation": plain(report.host.observation),
-            "notes": list(report.host.notes),
+            "notes": [note_text(n, "en") for n in report.host.notes],
         },
         "endpoints": [endpoint_to_dict(e) for e in report.endpoints],
     }

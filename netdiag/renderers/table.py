@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from netdiag.messages import catalogue_text, message
+from netdiag.messages import catalogue_text, message, note_text, severity_name
 from netdiag.renderers.summary import answer_lines, matrix_table
-from netdiag.report import EndpointResult, Report, Severity
+from netdiag.report import EndpointResult, Finding, Report, Severity
 
 _MAX_SUMMARY = 90
 
@@ -34,7 +34,7 @@ def _summary(endpoint: EndpointResult, lang: str) -> str:
         headline.severity is not Severity.INFO
     )
     if others > 0:
-        text += f" (+{others} more)"
+        text += " " + message("label.more", lang, count=others)
     return text if len(text) <= _MAX_SUMMARY else text[: _MAX_SUMMARY - 1] + "…"
 
 
@@ -59,13 +59,20 @@ def render_table(report: Report, lang: str = "en") -> str:
     if report.client_certificate is not None:
         leaf = report.client_certificate.leaf
         lines.append(
-            f"client certificate: {leaf.subject} (issuer {leaf.issuer}, until {leaf.not_after})"
+            message(
+                "label.client_certificate",
+                lang,
+                subject=leaf.subject,
+                issuer=leaf.issuer,
+                until=leaf.not_after,
+            )
         )
-    for f in report.local_findings:
-        lines.append(f"  {f.severity.name} {f.code}: {f.summary}")
+    if report.local_findings:
+        lines.append(message("label.this_machine", lang) + ":")
+        lines += [_finding_line(f, lang) for f in report.local_findings]
     if report.host is not None:
-        lines.append(f"host: {report.host.observation.os_name}")
-        lines += [f"  {f.severity.name} {f.code}: {f.summary}" for f in report.host.findings]
+        lines.append(message("label.host_os", lang, os=report.host.observation.os_name))
+        lines += [_finding_line(f, lang) for f in report.host.findings]
     if lines:
         lines.append("")
     if report.endpoints:
@@ -96,24 +103,44 @@ def render_table(report: Report, lang: str = "en") -> str:
         lines.append("")
     for endpoint in report.endpoints:
         if endpoint.trace is not None and endpoint.trace_lines:
-            lines.append(f"trace to {endpoint.target.label} ({endpoint.trace.destination}):")
+            lines.append(
+                message(
+                    "label.trace_to",
+                    lang,
+                    label=endpoint.target.label,
+                    address=endpoint.trace.destination,
+                )
+            )
             lines += ["  " + line for line in endpoint.trace_lines]
             if endpoint.control_trace is not None and endpoint.control_trace_lines:
-                lines.append(f"  control trace to port {endpoint.control_trace.port}:")
+                control = message("label.control_trace", lang, port=endpoint.control_trace.port)
+                lines.append(f"  {control}")
                 lines += ["    " + line for line in endpoint.control_trace_lines]
             lines.append("")
         if endpoint.mtu is not None and endpoint.mtu_lines:
-            lines.append(f"path MTU to {endpoint.mtu.destination}:")
+            lines.append(message("label.mtu_to", lang, address=endpoint.mtu.destination))
             lines += ["  " + line for line in endpoint.mtu_lines]
             lines.append("")
-    lines += [f"capture: {c}" for c in report.captures]
-    interrupted = " (interrupted)" if report.was_interrupted else ""
+    lines += [message("label.capture", lang, path=c) for c in report.captures]
+    interrupted = message("label.interrupted", lang) if report.was_interrupted else ""
     count = message(
         "label.endpoints_in", lang, count=len(report.endpoints), seconds=f"{report.duration_s:.1f}"
     )
     lines.append(
         f"{message('label.overall', lang)}: {report.status.name}{interrupted}, {count}; "
-        "details: --json"
+        + message("label.details_json", lang)
     )
-    lines.extend(f"note: {n}" for n in report.notes)
+    note = message("label.note", lang)
+    lines.extend(f"{note}: {note_text(n, lang)}" for n in report.notes)
     return "\n".join(lines)
+
+
+def _finding_line(finding: Finding, lang: str) -> str:
+    """A finding of this machine or the host in one line: in German its title (the
+    summaries are English sentences)."""
+    said = finding.summary
+    if lang == "de":
+        said = catalogue_text(
+            finding.code, lang, title=finding.title, remedy="", has_own_remedy=False
+        )[0]
+    return f"  {severity_name(finding.severity, lang)} {finding.code}: {said}"

@@ -6,7 +6,7 @@ import locale
 import os
 from typing import Any
 
-from netdiag.messages import catalogue_text, cause_sentence, message, severity_name
+from netdiag.messages import catalogue_text, cause_sentence, message, note_text, severity_name
 from netdiag.renderers.summary import answer_lines, firewall_lines, matrix_table
 from netdiag.report import Cause, Finding, Report
 
@@ -106,6 +106,10 @@ def render_text(report: Report, environment: dict[str, Any], lang: str = "en") -
     lines += _heading(message("text.problems", lang))
     lines += blocks or [message("text.no_findings", lang)]
     lines += ["", *_heading(message("fw.title", lang)), *firewall_lines(report, lang), ""]
+    if report.notes:
+        lines += [*_heading(message("text.notes", lang))]
+        lines += [f"- {note_text(n, lang)}" for n in report.notes]
+        lines.append("")
     elsewhere = message("label.evidence_elsewhere", lang)
     if elsewhere:
         lines += [elsewhere, ""]

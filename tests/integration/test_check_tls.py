@@ -45,7 +45,7 @@ PINS: list[Path] = []
 
 @pytest.fixture(scope="module", autouse=True)
 def _vendor_pins(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Pin the vendor's CAs, as `netdiag pins import` of the client bundle would: the
+    """Pin the vendor's CAs, as `netdiag pins import` of its CA file would: the
     clean paths of these tests are then anchored, not merely unpinned."""
     PINS[:] = [vendor_pins(pki, tmp_path_factory.mktemp("pins"))]
 
@@ -94,12 +94,13 @@ def test_smtp_with_client_certificate_is_ok(
     assert tls["server_name"] == MAIL
     assert len(tls["chain"]) >= 1 and "Vendor Issuing CA" in tls["chain"][0]["issuer"]
     assert any("Vendor Root CA" in name for name in tls["client_ca_names"])
-    # The bundle's CA certificates verify the server: evidence, not a finding of its own.
-    established = next(f for f in endpoint["findings"] if f["code"] == "tls.established")
+    # The bundle's CA certificates are context for the server's chain: a line of the
+    # verdict's evidence, never its proof (the pins are).
+    pinned = next(f for f in endpoint["findings"] if f["code"] == "tls.pinned")
     assert any(
-        line.startswith("the chain verifies against CA certificates of") and MAIL in line
-        for line in established["evidence"]
-    ), established["evidence"]
+        line.startswith("the chain is issued by a CA of the client bundle")
+        for line in pinned["evidence"]
+    ), pinned["evidence"]
     sent = [line["text"] for line in protocol["transcript"] if line["direction"] == "C"]
     assert (
         sent[0].startswith("EHLO [127.0.0.1]") and "STARTTLS" in sent and sent.count(sent[0]) == 2
@@ -405,17 +406,41 @@ def test_tls_port_reset_after_client_hello(
 
 
 def test_a_chain_that_does_not_verify_against_ca_is_untrusted(
+    pki: Pki, foreign: Pki, dns_server: DnsServer, client_pem: Path, tmp_path: Path
+) -> None:
+    """The wrong root given with --ca, on a healthy path: the chain does not verify, which
+    is said — but the server asked for our certificate and completed the protocol, so no
+    firewall is accused."""
+    with serving(https(pki, TLS13)) as server:
+        result = check(
+            dns_server,
+            f"{ATLAS}:{server.port}/tls",
+            "--cert",
+            str(client_pem),
+            "--ca",
+            str(foreign.ca_pem(tmp_path)),
+        )
+    endpoint = only_endpoint(result)
+    assert "tls.untrusted" in codes(endpoint) and result.exit_code == 2
+    assert "tls.intercepted" not in codes(endpoint)
+    untrusted = next(f for f in endpoint["findings"] if f["code"] == "tls.untrusted")
+    assert f"name checked: {ATLAS}" in untrusted["evidence"]
+    assert any(line.startswith("reason: ") and len(line) > 10 for line in untrusted["evidence"])
+
+
+def test_a_chain_that_misses_ca_from_a_server_that_asks_for_nothing_is_intercepted(
     pki: Pki, foreign: Pki, dns_server: DnsServer, tmp_path: Path
 ) -> None:
+    """The twin: the same wrong issuer from a server that did not ask for a client
+    certificate (what the vendor's never do) — the failed --ca proof counts beside it."""
     with serving(https(pki, NO_REQUEST)) as server:
         result = check(
             dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(foreign.ca_pem(tmp_path))
         )
     endpoint = only_endpoint(result)
-    assert "tls.untrusted" in codes(endpoint) and result.exit_code == 2
-    untrusted = next(f for f in endpoint["findings"] if f["code"] == "tls.untrusted")
-    assert f"name checked: {ATLAS}" in untrusted["evidence"]
-    assert any(line.startswith("reason: ") and len(line) > 10 for line in untrusted["evidence"])
+    assert "tls.intercepted" in codes(endpoint) and result.exit_code == 2
+    intercepted = next(f for f in endpoint["findings"] if f["code"] == "tls.intercepted")
+    assert any(line.startswith("checked against ") for line in intercepted["evidence"])
 
 
 def test_the_right_ca_verifies_negative_twin(

@@ -3,6 +3,7 @@ and learned pins, with no pins at all, and the trust-store heuristic."""
 
 from __future__ import annotations
 
+import io
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 import trustme
 
+from netdiag.cli import main
+from netdiag.console import Console
 from tests.conftest import CliResult, codes, run_cli
 from tests.integration.tls_fixtures import NAMES, check, serving, vendor_pins
 from tests.servers.dns import DnsServer
@@ -133,7 +136,7 @@ def test_everything_intercepted_by_a_fortigate(
         assert "is intercepted by FortiGate (issuer 'OU=Testing CA" in intercepted["summary"]
         evidence = "\n".join(intercepted["evidence"])
         assert "pinned: " in evidence and "Vendor Root CA" in evidence
-        assert "is the inspection CA of FortiGate" in evidence
+        assert "matches the catalogue's FortiGate" in evidence
         assert "the server did not ask for a client certificate" in evidence
         assert "freshly minted" in evidence  # the proxy's certificate was made minutes ago
         assert (
@@ -164,10 +167,9 @@ def test_without_pins_the_product_still_gives_it_away(
     result = check(dns_server, args[1], *args[2:])
     smtp = endpoint(result, fortigate_proxies["smtp"])
     intercepted = finding(smtp, "tls.intercepted")
-    assert (
-        "by FortiGate" in intercepted["summary"]
-        and "(no pins; the evidence below)" in intercepted["summary"]
-    )
+    # The name alone would only name it; the handshake's own trait convicts.
+    assert "by FortiGate" in intercepted["summary"]
+    assert "did not ask for a client certificate" in intercepted["summary"]
 
 
 def test_without_pins_a_generic_enterprise_ca_is_convicted_by_two_signals(
@@ -179,7 +181,7 @@ def test_without_pins_a_generic_enterprise_ca_is_convicted_by_two_signals(
     found = endpoint(result, enterprise_proxy)
     assert "tls.intercepted" in codes(found) and "tls.unpinned" not in codes(found)
     intercepted = finding(found, "tls.intercepted")
-    assert "(no pins; the evidence below)" in intercepted["summary"]
+    assert "did not ask for a client certificate" in intercepted["summary"]
     evidence = "\n".join(intercepted["evidence"])
     assert "did not ask for a client certificate" in evidence and "freshly minted" in evidence
 
@@ -194,7 +196,7 @@ def test_without_pins_an_anchor_only_this_machine_trusts(
     )
     intercepted = finding(endpoint(result, enterprise_proxy), "tls.intercepted")
     evidence = "\n".join(intercepted["evidence"])
-    assert "Klinikum Musterstadt IT" in evidence and "not by the Mozilla root set" in evidence
+    assert "Klinikum Musterstadt IT" in evidence and "but not in the public root set" in evidence
     # The same CA in the machine's trust store, named like no product: no local finding.
     assert result.json()["local"]["findings"] == []
 
@@ -305,6 +307,7 @@ def test_import_from_pkcs12_with_password_and_show(pki: Pki, tmp_path: Path) -> 
         str(tmp_path / "pw"),
         "--applies-to",
         "dicommail",
+        "--issues-servers",
         "--out",
         str(out),
         "--yes",
@@ -316,8 +319,49 @@ def test_import_from_pkcs12_with_password_and_show(pki: Pki, tmp_path: Path) -> 
     assert (
         "dicommail" in shown.stdout and "12 endpoints" in shown.stdout
     )  # the group dicommail of the built-in profile: mail1-6 on 25 and on 995
+    assert "confirmed as an issuer of the servers" in out.read_text("utf-8")
     wrong = run_cli("pins", "import", str(bundle), "--out", str(out), "--yes")
     assert wrong.exit_code == 3 and "protected by a password" in wrong.stderr
+
+
+def test_a_client_bundle_is_not_pinned_for_the_servers_unconfirmed(
+    pki: Pki, tmp_path: Path
+) -> None:
+    """The bundle's CAs issued the gateway's certificate; the servers' may come from
+    another CA. Without the user's word nothing of it is pinned."""
+    bundle = pki.client_p12(tmp_path, None)
+    out = tmp_path / "pins.toml"
+    result = run_cli("pins", "import", str(bundle), "--out", str(out), "--yes")
+    assert result.exit_code == 3 and not out.exists()
+    assert "is a client bundle" in result.stderr and "--issues-servers" in result.stderr
+
+
+class _Answers(io.StringIO):
+    """A terminal's standard input with the user's answers typed in."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_client_bundle_pins_only_the_cas_the_user_confirms(pki: Pki, tmp_path: Path) -> None:
+    bundle = pki.client_p12(tmp_path, None)  # issuing CA first, then the root
+    out = tmp_path / "pins.toml"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    console = Console(stdout, stderr, stdin=_Answers("n\ny\n"))
+    code = main(["pins", "import", str(bundle), "--out", str(out), "--yes"], console)
+    assert code == 0, stderr.getvalue()
+    assert "SERVER certificates?" in stderr.getvalue()
+    text = out.read_text("utf-8")
+    assert "Vendor Root CA" in text and "Vendor Issuing CA" not in text
+
+
+def test_the_servers_ca_file_is_pinned_without_a_question(pki: Pki, tmp_path: Path) -> None:
+    out = tmp_path / "pins.toml"
+    result = run_cli("pins", "import", str(pki.ca_pem(tmp_path)), "--out", str(out), "--yes")
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text("utf-8")
+    assert "Vendor Root CA" in text and "Vendor Issuing CA" in text
+    assert "client bundle" not in text
 
 
 @pytest.mark.parametrize(

@@ -47,13 +47,18 @@ def only_endpoint(result: CliResult) -> dict:  # type: ignore[type-arg]
 
 
 def vendor_pins(pki: Pki, directory: Path) -> Path:
-    """A pin file of the vendor's root and issuing CA."""
-    from netdiag.pin_sources import import_pins
+    """A pin file of the vendor's root and issuing CA, imported from its CA file."""
+    from netdiag.pin_sources import import_candidates, import_pins
     from netdiag.pins import save_pins
 
-    bundle = pki.client_p12(directory, None, name="vendor-bundle-for-pins.p12")
+    ca_file = pki.ca_pem(directory)  # the servers' CA file, as the vendor delivers it
+    candidates = import_candidates(ca_file, None)
+    assert not candidates.is_client_bundle
+    pins = import_pins(
+        ca_file, candidates.cas, is_client_bundle=False, applies_to=[], now=datetime.now(UTC)
+    )
     path = directory / "pins.toml"
-    save_pins(path, import_pins(bundle, None, [], datetime.now(UTC)))
+    save_pins(path, pins)
     return path
 
 

@@ -218,11 +218,6 @@ def test_winhttp_settings_from_the_registry_blob() -> None:
     assert w.parse_winhttp_settings(b"\x28\x00")["mode"] == "direct"  # cut short: no crash
 
 
-def test_certificate_store_entries_as_ssl_enumerates_them() -> None:
-    entries = [(b"\x30\x01", "x509_asn", True), (b"\x30\x02", "pkcs_7_asn", {"1.3.6"})]
-    assert w.trusted_certificates(entries) == [b"\x30\x01"]
-
-
 def test_interfaces_and_their_mtu_from_psutil() -> None:
     from netdiag.environment import collect_environment
     from netdiag.probes.mtu import mtu_of

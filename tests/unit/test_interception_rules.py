@@ -17,9 +17,7 @@ from netdiag.diagnosis.interception import (
     diagnose_interception,
     diagnose_likely_interception,
     diagnose_local_roots,
-    is_pinned,
 )
-from netdiag.diagnosis.verification import TrustContext
 from netdiag.observations import (
     ProtocolObservation,
     ProtocolStage,
@@ -31,7 +29,10 @@ from netdiag.observations import (
 )
 from netdiag.pins import EndpointRecord, Pin
 from netdiag.products import catalogue, identify
+from netdiag.report import Finding
 from netdiag.targets import Service, Target
+from netdiag.trust.model import TrustContext, is_pinned, judge_chain
+from netdiag.trust.stores import MachineTrust
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 SMTP = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS, group="dicommail")
@@ -145,9 +146,12 @@ FORGED_OLD = PKI.chain(PKI.klinikum)
 FORGED_WITH_VENDOR_CA = PKI.chain(PKI.klinikum, append=(PKI.vendor_issuing,))
 FORTI = PKI.chain(PKI.forti)
 VENDOR_PIN = PKI.pin(PKI.vendor_issuing)
-LOCAL = TrustContext(local_roots=(PKI.cert(PKI.klinikum),))
+LOCAL = TrustContext(machine=MachineTrust(roots=(PKI.cert(PKI.klinikum),), name="test store"))
 PUBLIC = TrustContext(public_roots=(PKI.cert(PKI.klinikum),))
-BOTH = TrustContext(local_roots=(PKI.cert(PKI.klinikum),), public_roots=(PKI.cert(PKI.klinikum),))
+BOTH = TrustContext(
+    machine=MachineTrust(roots=(PKI.cert(PKI.klinikum),), name="test store"),
+    public_roots=(PKI.cert(PKI.klinikum),),
+)
 NONE = TrustContext()
 NOT_ASKED = {"was_client_cert_requested": False, "client_ca_names": ()}
 
@@ -175,14 +179,24 @@ ROWS = [
         "no certificate on the leaf's signature path is pinned",
     ),
     (
-        "no pins, product",
+        "no pins, a product name alone names, never convicts",
         presented(SMTP, tls(FORTI)),
         [],
         None,
         [],
         NONE,
+        "tls.unpinned",
+        "matches the catalogue's FortiGate",
+    ),
+    (
+        "no pins, a product name next to a trait of the handshake's own",
+        presented(SMTP, tls(FORTI, **NOT_ASKED), completed=False),
+        [],
+        None,
+        [],
+        NONE,
         "tls.intercepted",
-        "inspection CA of FortiGate",
+        "matches the catalogue's FortiGate",
     ),
     (
         "no pins, a generic CA that did the dance",
@@ -195,24 +209,34 @@ ROWS = [
         None,
     ),
     (
-        "no pins, local-only anchor",
+        "no pins, anchored only in this machine's store: context (the vendor's own root?)",
         presented(SMTP, tls(FORGED_OLD)),
         [],
         None,
         [],
         LOCAL,
-        "tls.intercepted",
-        "not by the Mozilla root set",
+        "tls.unpinned",
+        "but not in the public root set",
     ),
     (
-        "no pins, anchored locally and publicly: not local-only",
+        "no pins, anchored only here, and the server did not ask for our certificate",
+        presented(SMTP, tls(FORGED_OLD, **NOT_ASKED), completed=False),
+        [],
+        None,
+        [],
+        LOCAL,
+        "tls.intercepted",
+        "but not in the public root set",
+    ),
+    (
+        "no pins, anchored here and publicly, valid for the name: proven by the public roots",
         presented(SMTP, tls(FORGED_OLD)),
         [],
         None,
         [],
         BOTH,
-        "tls.unpinned",
-        None,
+        "tls.verified",
+        "verifies against the public root set",
     ),
     (
         "no pins, not requested and a fresh leaf",
@@ -225,13 +249,13 @@ ROWS = [
         "freshly minted",
     ),
     (
-        "no pins, two weak signals but a public anchor",
+        "no pins, two weak signals but a publicly issued chain for the name",
         presented(SMTP, tls(FORGED, **NOT_ASKED), completed=False),
         [],
         None,
         [],
         PUBLIC,
-        "tls.unpinned",
+        "tls.verified",
         None,
     ),
     (
@@ -367,13 +391,12 @@ def test_interception_rules(
     code: str,
     evidence: str | None,
 ) -> None:
-    findings = diagnose_interception(
+    findings = verdict(
         chain,
         trust,
         pins=pins,
         record=record,
         others=[chain, *others],
-        now=dt.datetime.now(dt.UTC),
         exempt=["mail1.dicommail.com:25 (smtp-starttls)"],
     )
     assert [f.code for f in findings] == [code], findings
@@ -383,9 +406,27 @@ def test_interception_rules(
         assert "mail1.dicommail.com:25 (smtp-starttls)" in findings[0].remedy
 
 
+def verdict(
+    chain: PresentedChain,
+    trust: TrustContext,
+    *,
+    pins: list[Pin],
+    record: EndpointRecord | None = None,
+    others: list[PresentedChain] | None = None,
+    exempt: list[str] | None = None,
+    now: dt.datetime | None = None,
+) -> list[Finding]:
+    """The chain's facts judged once, then the decision list over them."""
+    now = now or dt.datetime.now(dt.UTC)
+    facts = judge_chain(chain.tls, "mail1.dicommail.com", trust, pins, now)
+    return diagnose_interception(
+        chain, facts, trust, record=record, others=others or [], now=now, exempt=exempt or []
+    )
+
+
 def test_no_chain_no_verdict() -> None:
     no_chain = presented(SMTP, tls())
-    assert diagnose_interception(no_chain, NONE, pins=[VENDOR_PIN], now=NOW) == []
+    assert verdict(no_chain, NONE, pins=[VENDOR_PIN], now=NOW) == []
 
 
 def test_pinned_by_a_pem_pin_when_the_server_omits_its_ca() -> None:
@@ -408,7 +449,7 @@ def test_an_unparseable_certificate_is_a_fact_not_a_crash() -> None:
     facts = describe_der(broken)
     assert facts.parse_error and facts.sha256
     observation = tls((broken,), chain=(facts,))
-    findings = diagnose_interception(presented(SMTP, observation), NONE, pins=[VENDOR_PIN], now=NOW)
+    findings = verdict(presented(SMTP, observation), NONE, pins=[VENDOR_PIN], now=NOW)
     assert [f.code for f in findings] == ["tls.intercepted"]
 
 
