@@ -71,10 +71,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "das Client-Zertifikat kommt da nicht durch.",
     },
     "cause.tls.unpinned": {
-        "en": "No pins: the chains of {hosts} (TCP {ports}) cannot be compared with the "
-        "vendor's CA (`netdiag pins import`).",
-        "de": "Keine Pins: die Ketten von {hosts} (TCP {ports}) lassen sich nicht mit der CA "
-        "des Herstellers vergleichen (`netdiag pins import`).",
+        "en": "Not verified: the TLS chains of {hosts} (TCP {ports}) were compared with no CA "
+        "of the vendor's servers (no pins, no --ca; `netdiag pins import` of the vendor's CA "
+        "file).",
+        "de": "Nicht geprüft: die TLS-Ketten von {hosts} (TCP {ports}) wurden mit keiner CA "
+        "der Server des Herstellers verglichen (keine Pins, kein --ca; `netdiag pins import` "
+        "der CA-Datei des Herstellers).",
+    },
+    "cause.tls.client_cert_required": {
+        "en": "{hosts} (TCP {ports}) ask for the gateway's client certificate; netdiag ran "
+        "without one: run it again with --cert to check the authentication too.",
+        "de": "{hosts} (TCP {ports}) verlangen das Client-Zertifikat des Gateways; netdiag "
+        "lief ohne: mit --cert erneut ausführen, um auch die Anmeldung zu prüfen.",
     },
     "cause.dns": {
         "en": "No address for {hosts}: {title} (resolver {subject}).",
@@ -94,7 +102,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Working: {items}.",
         "de": "Funktioniert: {items}.",
     },
-    "works.none": {"en": "Nothing works.", "de": "Nichts funktioniert."},
+    "works.none": {
+        "en": "Nothing answers: no endpoint accepted a connection.",
+        "de": "Nichts antwortet: kein Endpunkt nahm eine Verbindung an.",
+    },
+    "works.unverified": {
+        "en": "Answering, but the TLS chain is not verified (no pins, no --ca): {items}.",
+        "de": "Antworten, aber die TLS-Kette ist nicht geprüft (keine Pins, kein --ca): {items}.",
+    },
+    "works.all_unverified": {
+        "en": "All {count} endpoints answer (connection, TLS and protocol); the TLS chains "
+        "are not verified (no pins, no --ca).",
+        "de": "Alle {count} Endpunkte antworten (Verbindung, TLS und Protokoll); die "
+        "TLS-Ketten sind nicht geprüft (keine Pins, kein --ca).",
+    },
+    "works.answering": {
+        "en": "Answering (every step done), with a warning: {items}.",
+        "de": "Antworten (jeder Schritt erledigt), mit einer Warnung: {items}.",
+    },
+    "works.connected": {
+        "en": "Reachable, but the dialogue does not complete: {items}.",
+        "de": "Erreichbar, aber der Dialog kommt nicht zum Ende: {items}.",
+    },
     "all.fine": {
         "en": "Every endpoint works: nothing to change.",
         "de": "Alle Endpunkte funktionieren: nichts zu ändern.",
@@ -287,6 +316,7 @@ SHORT: dict[str, dict[str, str]] = {
     "tls.handshake_failed": {"en": "TLS failed", "de": "TLS-Fehler"},
     "tls.untrusted": {"en": "untrusted", "de": "nicht vertraut"},
     "tls.client_cert_rejected": {"en": "cert rejected", "de": "Zert. abgelehnt"},
+    "tls.client_cert_required": {"en": "no --cert", "de": "ohne --cert"},
     "dns": {"en": "DNS", "de": "DNS"},
     "smtp": {"en": "SMTP", "de": "SMTP"},
     "pop3": {"en": "POP3", "de": "POP3"},
@@ -398,11 +428,28 @@ def cause_sentence(cause: Cause, lang: str) -> str:
     return sentence
 
 
-def works_sentence(working: Sequence[Target], lang: str) -> str:
-    """What works, by port: "TCP 995 (mail1–mail6.dicommail.com), TCP 8140 (…)"."""
-    if not working:
-        return message("works.none", lang)
-    return message("works", lang, items=working_items(working, lang))
+def works_sentences(
+    proven: Sequence[Target],
+    unverified: Sequence[Target],
+    answering: Sequence[Target],
+    connected: Sequence[Target],
+    lang: str,
+) -> list[str]:
+    """What works, counted by what was proven: working, answering with the chain not
+    verified, answering with another warning, reachable only — each by port:
+    "TCP 995 (mail1–mail6.dicommail.com), TCP 8140 (…)"."""
+    if unverified and not (proven or answering or connected):
+        return [message("works.all_unverified", lang, count=len(unverified))]
+    sentences = []
+    for key, targets in (
+        ("works", proven),
+        ("works.unverified", unverified),
+        ("works.answering", answering),
+        ("works.connected", connected),
+    ):
+        if targets:
+            sentences.append(message(key, lang, items=working_items(targets, lang)))
+    return sentences or [message("works.none", lang)]
 
 
 def working_items(working: Sequence[Target], lang: str) -> str:

@@ -68,6 +68,21 @@ class Finding:
     is_inferred: bool = False
 
 
+class Reach(StrEnum):
+    """How far an endpoint got, for saying what works: proven to work, answering (every
+    step done) with a warning, reachable (a connection, the dialogue did not complete), or
+    nothing at all."""
+
+    PROVEN = "proven"
+    ANSWERS = "answers"
+    CONNECTS = "connects"
+    NOTHING = "nothing"
+
+
+# Warnings that say only that a chain was not compared with the vendor's CA.
+UNVERIFIED_ONLY = frozenset({"tls.unpinned"})
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     """A remark about the run that is not a finding (which pin files were used, what could
@@ -108,6 +123,27 @@ class EndpointResult:
         if not self.was_completed:
             return Status.UNKNOWN
         return worst(f.severity.status for f in self.findings)
+
+    @property
+    def reach(self) -> Reach:
+        """How far the endpoint got (see `Reach`)."""
+        if self.was_completed and self.status is Status.OK:
+            return Reach.PROVEN
+        is_done = self.was_completed and (
+            self.target.service.value in ("tcp", "icmp")
+            or (self.protocol is not None and self.protocol.stopped_at.value == "done")
+        )
+        if is_done and self.status is Status.WARN:
+            return Reach.ANSWERS
+        if any(t.outcome.value == "open" for t in self.tcp):
+            return Reach.CONNECTS
+        return Reach.NOTHING
+
+    @property
+    def is_unverified_only(self) -> bool:
+        """Answering, and its only warnings say that the chain was not verified."""
+        problems = {f.code for f in self.findings if f.severity is not Severity.INFO}
+        return self.reach is Reach.ANSWERS and bool(problems) and problems <= UNVERIFIED_ONLY
 
     @property
     def headline(self) -> Finding | None:

@@ -176,6 +176,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the server does not ask for a client certificate",
         "The vendor's servers always ask for one: something else terminates TLS. Exempt the hosts from TLS inspection.",
     ),
+    "tls.client_cert_required": CatalogueEntry(
+        _W,
+        "the server asks for the client certificate; none was given",
+        "netdiag ran without the gateway's certificate, so the authentication was not checked: run it again with the vendor's client bundle (`--cert gateway.p12`).",
+    ),
     "tls.client_cert_rejected": CatalogueEntry(
         _C,
         "the client certificate is rejected",

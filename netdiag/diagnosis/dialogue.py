@@ -36,7 +36,7 @@ def without_established(findings: list[Finding]) -> list[Finding]:
 
 
 def has_rejection(findings: list[Finding]) -> bool:
-    return any(f.code == "tls.client_cert_rejected" for f in findings)
+    return any(f.code in ("tls.client_cert_rejected", "tls.client_cert_required") for f in findings)
 
 
 def tls_findings(

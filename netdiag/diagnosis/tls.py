@@ -111,9 +111,14 @@ def _rejected(
     evidence: list[str],
 ) -> Finding:
     if client is None:
-        summary = f"{where}: the server requires a client certificate and none was given (--cert)"
-    else:
-        summary = f"{where}: the server rejects our client certificate"
+        # Nothing was rejected: netdiag had no certificate to show. The authentication is
+        # what was not checked, and the gateway's own software does have one.
+        summary = (
+            f"{where}: the server asks for the gateway's client certificate and none was "
+            "given: run again with --cert to check the authentication too"
+        )
+        return finding("tls.client_cert_required", summary, evidence)
+    summary = f"{where}: the server rejects our client certificate"
     return finding("tls.client_cert_rejected", summary, evidence)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from netdiag import __version__
 from netdiag.messages import LANGUAGES, cause_sentence, note_text
-from netdiag.renderers.summary import working
+from netdiag.renderers.summary import answering, reachable, working
 from netdiag.report import Cause, EndpointResult, Finding, Report
 
 SCHEMA = "netdiag.report/1"
@@ -80,6 +80,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "status": report.status.label,
         "causes": [cause_to_dict(c) for c in report.causes],
         "working": [t.label for t in working(report)],
+        "answering": [t.label for t in answering(report)],
+        "reachable": [t.label for t in reachable(report)],
         "profile": report.profile,
         "interrupted": report.was_interrupted,
         "notes": [note_text(n, "en") for n in report.notes],

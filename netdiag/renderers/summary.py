@@ -15,9 +15,9 @@ from netdiag.messages import (
     severity_name,
     short_name,
     working_items,
-    works_sentence,
+    works_sentences,
 )
-from netdiag.report import Cause, EndpointResult, Report, Status
+from netdiag.report import Cause, EndpointResult, Reach, Report, Status
 from netdiag.targets import Service, Target
 
 _ALLOW = frozenset(
@@ -50,7 +50,18 @@ class Matrix:
 
 
 def working(report: Report) -> tuple[Target, ...]:
-    return tuple(e.target for e in report.endpoints if e.was_completed and e.status is Status.OK)
+    """The endpoints proven to work."""
+    return tuple(e.target for e in report.endpoints if e.reach is Reach.PROVEN)
+
+
+def answering(report: Report) -> tuple[Target, ...]:
+    """The endpoints whose every step was done, with a warning (an unverified chain)."""
+    return tuple(e.target for e in report.endpoints if e.reach is Reach.ANSWERS)
+
+
+def reachable(report: Report) -> tuple[Target, ...]:
+    """The endpoints that accepted a connection but whose dialogue did not complete."""
+    return tuple(e.target for e in report.endpoints if e.reach is Reach.CONNECTS)
 
 
 def cause_of(report: Report) -> dict[Target, tuple[int, Cause]]:
@@ -106,7 +117,19 @@ def answer_lines(report: Report, lang: str) -> list[str]:
         for n, c in enumerate(report.causes, start=1)
     ]
     if report.endpoints:
-        lines.append(works_sentence(working(report), lang))
+        endpoints = [e for e in report.endpoints if e.target.service.value != "icmp"]
+        unverified = [e.target for e in endpoints if e.is_unverified_only]
+        lines += works_sentences(
+            [e.target for e in endpoints if e.reach is Reach.PROVEN],
+            unverified,
+            [
+                e.target
+                for e in endpoints
+                if e.reach is Reach.ANSWERS and e.target not in unverified
+            ],
+            [e.target for e in endpoints if e.reach is Reach.CONNECTS],
+            lang,
+        )
     return lines
 
 
@@ -131,7 +154,7 @@ def firewall_lines(report: Report, lang: str) -> list[str]:
         lines.append(f"[{number}] {text}")
     if not lines:
         lines.append(message("fw.nothing", lang))
-    ok = working(report)
+    ok = working(report) + answering(report)
     if ok:
         lines.append(message("fw.keep", lang, items=working_items(ok, lang)))
     lines.append(message("fw.why", lang))

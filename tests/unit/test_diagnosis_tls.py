@@ -91,7 +91,7 @@ TLS_ROWS = [
             was_client_cert_sent=False,
         ),
         None,
-        {"tls.client_cert_rejected"},
+        {"tls.client_cert_required"},
     ),
     (
         "handshake_failure with a certificate",
@@ -371,9 +371,12 @@ def test_http_rejection_on_the_tls_port() -> None:
             lines=("HTTP/1.1 400 Bad Request", "<title>400 No required SSL certificate was sent"),
         ),
     )
+    # Without --cert nothing was rejected: the authentication was not checked.
     assert {f.code for f in diagnose_protocol(ATLAS, observation, None)} == {
-        "tls.client_cert_rejected"
+        "tls.client_cert_required"
     }
+    with_cert = diagnose_protocol(ATLAS, observation, CLIENT)
+    assert {f.code for f in with_cert} == {"tls.client_cert_rejected"}
 
 
 @pytest.mark.parametrize(
