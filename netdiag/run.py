@@ -373,6 +373,20 @@ def is_worth_retrying(attempt: ProtocolObservation) -> bool:
     )
 
 
+def connect_cut_by_deadline(
+    result: tuple[TcpObservation, socket.socket | None], deadline: Deadline
+) -> tuple[TcpObservation, socket.socket | None]:
+    """A connect that timed out when the run's deadline passed had only what was left of
+    the run: its silence is ours, not a drop on the way (`run.incomplete`, never
+    `tcp.filtered`)."""
+    observation, sock = result
+    if observation.outcome is TcpOutcome.TIMEOUT and deadline.is_expired:
+        waited = observation.elapsed_ms / 1000
+        detail = f"the run's deadline passed after {waited:.2g} s of waiting for an answer"
+        return dataclasses.replace(observation, outcome=TcpOutcome.SKIPPED, detail=detail), sock
+    return observation, sock
+
+
 class _Connections:
     """The reachability probe of every address of one endpoint, all at once. The first
     open address (in the resolver's order) keeps its connection for the protocol; every
@@ -411,13 +425,17 @@ class _Connections:
     ) -> None:
         deadline, pause_s = pacing.deadline, pacing.pause_s
         try:
-            result = connect_tcp(address, port, deadline.step(timeout), pacing.flows)
+            result = connect_cut_by_deadline(
+                connect_tcp(address, port, deadline.step(timeout), pacing.flows), deadline
+            )
             first = result[0]
             if first.outcome is TcpOutcome.REFUSED and deadline.remaining() > 2 * pause_s:
                 # A device that restarts (an interceptor under load) refuses for a moment;
                 # a rule that rejects refuses again. One more connect tells them apart.
                 time.sleep(pause_s)
-                second, sock = connect_tcp(address, port, deadline.step(timeout), pacing.flows)
+                second, sock = connect_cut_by_deadline(
+                    connect_tcp(address, port, deadline.step(timeout), pacing.flows), deadline
+                )
                 earlier = f"{describe_connect(first)}; tried again {pause_s:g} s later"
                 result = (dataclasses.replace(second, earlier=earlier), sock)
         except DeadlineExpired as e:

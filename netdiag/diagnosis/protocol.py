@@ -95,7 +95,8 @@ def diagnose_protocol(
         return []
     if obs.failure is StageFailure.DEADLINE:
         # Cut by our own deadline: no verdict on the peer beyond what the handshake showed.
-        return [f for f in tls_findings(target, obs, client) if f.code != "tls.established"]
+        cut = ("tls.established", "tls.handshake_stalled")
+        return [f for f in tls_findings(target, obs, client) if f.code not in cut]
     if isinstance(obs, SmtpObservation):
         return diagnose_smtp(target, obs, client, slow_banner_s)
     if isinstance(obs, Pop3Observation):

@@ -19,6 +19,7 @@ from netdiag.observations import (
     StageFailure,
     TcpObservation,
     TcpOutcome,
+    TlsOutcome,
 )
 from netdiag.probes.lines import (
     LineReader,
@@ -114,8 +115,13 @@ class Dialogue(Generic[ObservationT]):
             self.sock, server_name, settings.identity, self.until(), self.timeout
         )
         if transport is None:
-            self.transcript.add("-", f"TLS {tls.outcome.value}: {tls.error or tls.alert}")
             self.observation = dataclasses.replace(self.observation, tls=tls)
+            if tls.outcome is TlsOutcome.STALLED and self.deadline.is_expired:
+                # The handshake had only what was left of the run: its silence is ours.
+                self.transcript.add("-", "the run's deadline passed during the TLS handshake")
+                self.stop(ProtocolStage.TLS, StageFailure.DEADLINE, "the run's deadline passed")
+                return None
+            self.transcript.add("-", f"TLS {tls.outcome.value}: {tls.error or tls.alert}")
             failure = tls.error or tls.alert or tls.outcome.value
             self.stop(ProtocolStage.TLS, StageFailure.TLS_FAILED, failure)
             return None
