@@ -18,7 +18,7 @@ from netdiag.observations import MtuObservation, TcpOutcome, TraceObservation
 from netdiag.probes.mtu import probe_mtu
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.probes.trace import MAX_HOPS, PROBES_PER_HOP, probe_trace
-from netdiag.report import EndpointResult, Finding, Report
+from netdiag.report import EndpointResult, Finding, Note, Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +107,26 @@ def trace_report(
     problem = raw_socket_problem()
     if problem:
         return report, problem
-    tasks: list[Callable[[], EndpointResult]] = [
-        partial(_trace_endpoint, e, _control_port(report, e), settings, flows) for e in chosen
-    ]
+    broken: list[Note] = []
+
+    def contained(endpoint: EndpointResult) -> EndpointResult:
+        """One endpoint's trace; one that breaks inside netdiag leaves the endpoint as the
+        check saw it, with a note."""
+        try:
+            return _trace_endpoint(endpoint, _control_port(report, endpoint), settings, flows)
+        except Exception as error:  # noqa: BLE001 - a note; the other traces go on
+            step = f"trace of {endpoint.target.label}"
+            broken.append(
+                Note.of("step_failed", step=step, error=f"{type(error).__name__}: {error}"[:300])
+            )
+            return endpoint
+
+    tasks: list[Callable[[], EndpointResult]] = [partial(contained, e) for e in chosen]
     outcome = run_all(tasks, limit=parallel, deadline=Deadline.after(trace_budget_s(settings)))
     traced = {id(e): result for e, result in zip(chosen, outcome.results, strict=True) if result}
     endpoints = tuple(traced.get(id(e), e) for e in report.endpoints)
-    return dataclasses.replace(report, endpoints=endpoints), ""
+    notes = (*report.notes, *broken)
+    return dataclasses.replace(report, endpoints=endpoints, notes=notes), ""
 
 
 def _trace_endpoint(

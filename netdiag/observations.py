@@ -17,6 +17,8 @@ class DnsOutcome(StrEnum):
     # Never asked: the run's deadline passed (or Ctrl-C) before the query could be made or
     # answered. Not the resolver's fault, so no DNS verdict may rest on it.
     SKIPPED = "skipped"
+    # The query broke inside netdiag (a bug): nothing about the resolver either.
+    INTERNAL_ERROR = "internal_error"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

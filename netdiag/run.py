@@ -95,12 +95,18 @@ def run_check(
     console = console or Console()
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    client, local_findings = _client_certificate(config, started_at)
+    notes: list[Note] = []
+    try:
+        client, local_findings = _client_certificate(config, started_at)
+    except Exception as error:  # noqa: BLE001 - one step's note; the check goes on
+        client, local_findings = None, []
+        notes.append(step_failed("client certificate details", error))
     machine = config.trust.machine
     local_findings += diagnose_local_roots(
         machine.roots, config.trust.public_roots, machine.name, config.trust.products
     )
-    resolvers, notes = _resolvers(config)
+    resolvers, resolver_notes = _resolvers(config)
+    notes += resolver_notes
     notes += [
         Note.of(
             "store_entry_unreadable",
@@ -136,6 +142,12 @@ def run_check(
         client_certificate=client,
         local_findings=tuple(local_findings),
     )
+
+
+def step_failed(step: str, error: BaseException) -> Note:
+    """A step outside any one endpoint that broke inside netdiag: a note, and the rest of
+    the report stands."""
+    return Note.of("step_failed", step=step, error=describe_error(error))
 
 
 def _client_certificate(
@@ -308,6 +320,9 @@ def _reach_and_converse(
         addresses = dns.addresses if dns is not None else ()
     if not addresses:
         progress.record(reached=ProbeStep.RESOLVE)
+        broken = [a for a in dns.answers if a.outcome is DnsOutcome.INTERNAL_ERROR] if dns else []
+        if broken:
+            progress.record(error=f"DNS: {broken[0].detail}")
         return
     addresses = addresses[: config.max_addresses]
     with _Connections(addresses, target.port, config.timeout_s, pacing) as connections:
@@ -527,7 +542,11 @@ def _query(
         step = deadline.step(timeout)
     except DeadlineExpired:
         return _skipped(resolver.name, qtype)
-    return _cut_by_deadline(query_addresses(host, resolver, qtype, step, flows), step, timeout)
+    try:
+        answer = query_addresses(host, resolver, qtype, step, flows)
+    except Exception as error:  # noqa: BLE001 - this query's fact; the run goes on
+        return _broken(resolver.name, qtype, error)
+    return _cut_by_deadline(answer, step, timeout)
 
 
 def _lookup_os(host: str, timeout: float, deadline: Deadline) -> DnsAnswer:
@@ -535,7 +554,21 @@ def _lookup_os(host: str, timeout: float, deadline: Deadline) -> DnsAnswer:
         step = deadline.step(timeout)
     except DeadlineExpired:
         return _skipped("os", "A+AAAA")
-    return _cut_by_deadline(lookup_os(host, step), step, timeout)
+    try:
+        answer = lookup_os(host, step)
+    except Exception as error:  # noqa: BLE001 - this query's fact; the run goes on
+        return _broken("os", "A+AAAA", error)
+    return _cut_by_deadline(answer, step, timeout)
+
+
+def _broken(resolver: str, qtype: str, error: BaseException) -> DnsAnswer:
+    """A query that broke inside netdiag: no verdict on the resolver."""
+    return DnsAnswer(
+        resolver=resolver,
+        qtype=qtype,
+        outcome=DnsOutcome.INTERNAL_ERROR,
+        detail=f"internal error: {describe_error(error)}",
+    )
 
 
 def _skipped(resolver: str, qtype: str) -> DnsAnswer:

@@ -37,7 +37,7 @@ def run_session(
     config: CheckConfig, options: SessionOptions, console: Console | None = None
 ) -> Report:
     """The check of `config`, traced, host-checked and captured as `options` say."""
-    from netdiag.run import run_check
+    from netdiag.run import run_check, step_failed
 
     console = console or Console()
     flows = FlowLog() if options.capture_dir is not None else None
@@ -56,19 +56,28 @@ def run_session(
         if options.trace:
             from netdiag.blocked_paths import trace_report
 
-            report, problem = trace_report(
-                report, TraceSettings(timeout_s=min(config.timeout_s, 5.0)), flows=flows
-            )
+            try:
+                report, problem = trace_report(
+                    report, TraceSettings(timeout_s=min(config.timeout_s, 5.0)), flows=flows
+                )
+            except Exception as error:  # noqa: BLE001 - one step's note; the check stands
+                report, problem = _with_note(report, step_failed("traces", error)), ""
             if problem:
-                note = Note.of("no_trace", problem=problem)
-                report = dataclasses.replace(report, notes=(*report.notes, note))
+                report = _with_note(report, Note.of("no_trace", problem=problem))
     if capture is not None:
         report = _with_capture(report, capture)
     if options.host is not None:
         from netdiag.hostcheck import with_host
 
-        report = with_host(report, options.host)
+        try:
+            report = with_host(report, options.host)
+        except Exception as error:  # noqa: BLE001 - one step's note; the report stands
+            report = _with_note(report, step_failed("host checks", error))
     return with_causes(report)
+
+
+def _with_note(report: Report, note: Note) -> Report:
+    return dataclasses.replace(report, notes=(*report.notes, note))
 
 
 def with_causes(report: Report) -> Report:

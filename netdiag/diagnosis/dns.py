@@ -85,7 +85,11 @@ def diagnose_dns(observation: DnsObservation, expected: Sequence[Network] = ()) 
     Queries that the run's deadline skipped say nothing about a resolver."""
     observation = DnsObservation(
         host=observation.host,
-        answers=tuple(a for a in observation.answers if a.outcome is not DnsOutcome.SKIPPED),
+        answers=tuple(
+            a
+            for a in observation.answers
+            if a.outcome not in (DnsOutcome.SKIPPED, DnsOutcome.INTERNAL_ERROR)
+        ),
     )
     if not observation.answers:
         return []
