@@ -374,7 +374,9 @@ def diagnose_interception(
         return [finding("tls.intercepted", summary, lines, remedy=remedy, subject=subject)]
     if facts.given_ca is not None:
         return [_untrusted(where, facts, lines)]
-    signs = [s.value for s in signals if s is not Signal.FRESH_LEAF or counted]
+    # The handshake's own traits raise the suspicion in the summary; context (a product
+    # name, the machine's store, a leaf's age) stays in the evidence.
+    signs = [s.value for s in signals if s in OWN_TRAITS or s is Signal.OTHER_PORT_GENUINE]
     suspicion = f"; signs of inspection: {'; '.join(signs)}" if signs else ""
     return [
         finding(

@@ -6,6 +6,7 @@ without a completed probe."""
 
 from __future__ import annotations
 
+import base64
 import socket
 import ssl
 import subprocess
@@ -316,3 +317,66 @@ def test_a_non_ascii_pop3_password_is_sent_and_never_shown(
     assert f"PASS {password}".encode() in b"".join(seen)
     for fragment in ("Prüf", "wört", "€-17", "\\xfc"):
         assert fragment not in result.stdout + result.stderr
+
+
+class ChainWithAnOddExtra(HttpsHandler):
+    """The vendor's genuine chain, followed by a certificate OpenSSL sends and accepts but
+    `cryptography` cannot read (an unknown key type): the pinned path must still count."""
+
+    def __init__(self, pki: Pki, directory: Path) -> None:
+        super().__init__(server_context(pki, ASKS), ASKS)
+        # A critical flag encoded as BOOLEAN 0x01 (BER) instead of 0xFF (DER): OpenSSL
+        # reads and resends it as it is, cryptography refuses it.
+        der = x509.load_pem_x509_certificate(make_pki("Odd").root.cert_pem.bytes()).public_bytes(
+            serialization.Encoding.DER
+        )
+        odd = der.replace(bytes.fromhex("0101ff"), bytes.fromhex("010101"))
+        pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(odd)
+        pem += b"-----END CERTIFICATE-----\n"
+        chain = directory / "odd-chain.pem"
+        chain.write_bytes(
+            pki.server.cert_chain_pems[0].bytes() + pki.issuing.cert_pem.bytes() + pem
+        )
+        self.context.context.use_certificate_chain_file(str(chain))
+
+
+def test_one_unreadable_certificate_does_not_unpin_a_genuine_chain(
+    pki: Pki, dns_server: DnsServer, files: dict[str, Path], tmp_path: Path
+) -> None:
+    with serving(ChainWithAnOddExtra(pki, tmp_path)) as server:
+        result = run(dns_server, files, f"{ATLAS}:{server.port}/tls")
+    found = endpoint(result, server.port)
+    assert "tls.pinned" in codes(found) and "tls.intercepted" not in codes(found), found["findings"]
+    assert found["status"] == "ok"
+    pinned = next(f for f in found["findings"] if f["code"] == "tls.pinned")
+    assert any("parse_error" in line for line in pinned["evidence"]), pinned["evidence"]
+    chain = found["observations"]["protocol"]["tls"]["chain"]
+    assert len(chain) == 3 and chain[2]["parse_error"]
+
+
+def test_the_report_names_the_pin_file_that_decided(
+    pki: Pki, dns_server: DnsServer, files: dict[str, Path]
+) -> None:
+    with serving(HttpsHandler(server_context(pki, ASKS), ASKS)) as server:
+        result = run(dns_server, files, f"{ATLAS}:{server.port}/tls")
+    report = result.json()
+    pinned = next(f for f in report["endpoints"][0]["findings"] if f["code"] == "tls.pinned")
+    assert any(str(files["pins"]) in line for line in pinned["evidence"]), pinned["evidence"]
+    assert any(str(files["pins"]) in n and "given with --pins" in n for n in report["notes"])
+
+
+def test_pins_found_in_the_current_folder_are_named_with_the_reason(
+    pki: Pki,
+    dns_server: DnsServer,
+    files: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "pins.toml").write_bytes(files["pins"].read_bytes())
+    monkeypatch.chdir(tmp_path)
+    with serving(HttpsHandler(server_context(pki, ASKS), ASKS)) as server:
+        result = check(dns_server, f"{ATLAS}:{server.port}/tls", "--cert", str(files["client"]))
+    report = result.json()
+    assert "tls.pinned" in codes(report["endpoints"][0])
+    assert any("certs/pins.toml in the current folder" in n for n in report["notes"])

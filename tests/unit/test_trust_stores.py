@@ -1,0 +1,86 @@
+"""The machine's trust stores as Windows enumerates them: which entries anchor a server's
+chain (Root, trusted for server authentication) and which never do (the Intermediate "CA"
+store, Root entries restricted to other purposes, PKCS#7 blobs); entries read one by one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from netdiag.trust.stores import (
+    SERVER_AUTH_OID,
+    machine_trust_of_windows,
+    pem_bundle,
+    windows_store_entries,
+)
+
+CLIENT_AUTH = "1.3.6.1.5.5.7.3.2"
+CODE_SIGNING = "1.3.6.1.5.5.7.3.3"
+DER = b"\x30\x01"
+
+# (id, a Root entry's encoding and trust, whether it anchors server chains)
+ROOT_ROWS = [
+    ("every purpose", ("x509_asn", True), True),
+    ("server authentication", ("x509_asn", {SERVER_AUTH_OID}), True),
+    ("server and client authentication", ("x509_asn", {SERVER_AUTH_OID, CLIENT_AUTH}), True),
+    ("client authentication only", ("x509_asn", {CLIENT_AUTH}), False),
+    ("code signing only", ("x509_asn", {CODE_SIGNING}), False),
+    ("no purpose at all", ("x509_asn", set()), False),
+    ("not a certificate", ("pkcs_7_asn", True), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("entry", "anchors"), [r[1:] for r in ROOT_ROWS], ids=[r[0] for r in ROOT_ROWS]
+)
+def test_a_root_entry_anchors_only_for_server_authentication(
+    entry: tuple[str, object], anchors: bool
+) -> None:
+    encoding, trust = entry
+    found, held = windows_store_entries([(DER, encoding, trust)], [])
+    assert found == ([DER] if anchors else []) and held == []
+
+
+def test_an_intermediate_entry_never_anchors_whatever_its_purposes() -> None:
+    found, held = windows_store_entries([], [(DER, "x509_asn", True), (DER, "pkcs_7_asn", True)])
+    assert found == [] and held == [DER]
+
+
+def _der(ca: trustme.CA) -> bytes:
+    return x509.load_pem_x509_certificate(ca.cert_pem.bytes()).public_bytes(Encoding.DER)
+
+
+def test_unreadable_entries_are_left_out_with_their_reason() -> None:
+    good = _der(trustme.CA(organization_name="Readable Root"))
+    odd = _der(trustme.CA()).replace(
+        bytes.fromhex("06072a8648ce3d0201"), bytes.fromhex("06072a8648ce3d0263")
+    )
+    machine = machine_trust_of_windows(
+        [
+            (good, "x509_asn", True),
+            (odd, "x509_asn", True),
+            (b"\x30\x03\x02\x01\x00", "x509_asn", True),
+        ],
+        [],
+    )
+    assert [c.subject.rfc4514_string() for c in machine.roots] == [
+        x509.load_der_x509_certificate(good).subject.rfc4514_string()
+    ]
+    assert [u.entry for u in machine.unreadable] == [2, 3]
+    assert "UnsupportedAlgorithm" in machine.unreadable[0].reason
+    assert machine.unreadable[0].subject  # the name could still be read
+
+
+def test_a_pem_bundle_keeps_what_it_can_read(tmp_path: Path) -> None:
+    good = trustme.CA(organization_name="Readable Root").cert_pem.bytes()
+    broken = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    path = tmp_path / "bundle.pem"
+    path.write_bytes(broken + good)
+    roots, unreadable = pem_bundle(path)
+    assert len(roots) == 1 and [u.entry for u in unreadable] == [1]
+    missing, why = pem_bundle(tmp_path / "nowhere.pem")
+    assert missing == () and why and why[0].reason
