@@ -121,8 +121,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Antworten (jeder Schritt erledigt), mit einer Warnung: {items}.",
     },
     "works.connected": {
-        "en": "Reachable, but the dialogue does not complete: {items}.",
-        "de": "Erreichbar, aber der Dialog kommt nicht zum Ende: {items}.",
+        "en": "Reachable (TCP open), but not working: {items}.",
+        "de": "Erreichbar (TCP offen), aber nicht funktionsfähig: {items}.",
     },
     "all.fine": {
         "en": "Every endpoint works: nothing to change.",

@@ -70,8 +70,8 @@ class Finding:
 
 class Reach(StrEnum):
     """How far an endpoint got, for saying what works: proven to work, answering (every
-    step done) with a warning, reachable (a connection, the dialogue did not complete), or
-    nothing at all."""
+    step done) with a warning, reachable (a connection, but a step failed or something
+    critical stands), or nothing at all."""
 
     PROVEN = "proven"
     ANSWERS = "answers"
