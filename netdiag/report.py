@@ -79,8 +79,8 @@ class Reach(StrEnum):
     NOTHING = "nothing"
 
 
-# Warnings that say only that a chain was not compared with the vendor's CA.
-UNVERIFIED_ONLY = frozenset({"tls.unpinned"})
+# The finding that says only that a chain was not compared with the vendor's CA.
+UNVERIFIED = "tls.unpinned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +141,12 @@ class EndpointResult:
 
     @property
     def is_unverified_only(self) -> bool:
-        """Answering, and its only warnings say that the chain was not verified."""
-        problems = {f.code for f in self.findings if f.severity is not Severity.INFO}
-        return self.reach is Reach.ANSWERS and bool(problems) and problems <= UNVERIFIED_ONLY
+        """Every step done, and its only reservation is that the chain was not verified."""
+        if self.reach not in (Reach.PROVEN, Reach.ANSWERS):
+            return False
+        if not any(f.code == UNVERIFIED for f in self.findings):
+            return False
+        return all(f.severity is Severity.INFO or f.code == UNVERIFIED for f in self.findings)
 
     @property
     def headline(self) -> Finding | None:

@@ -47,7 +47,7 @@ from netdiag.observations import (
 )
 from netdiag.pins import EndpointRecord, Pin
 from netdiag.products import Product, identify
-from netdiag.report import Finding
+from netdiag.report import Finding, Severity
 from netdiag.targets import Target
 from netdiag.trust.model import ChainFacts, Proof, TrustContext, context_lines
 
@@ -378,12 +378,21 @@ def diagnose_interception(
     # name, the machine's store, a leaf's age) stays in the evidence.
     signs = [s.value for s in signals if s in OWN_TRAITS or s is Signal.OTHER_PORT_GENUINE]
     suspicion = f"; signs of inspection: {'; '.join(signs)}" if signs else ""
+    # A server that asked for the gateway's certificate (naming its issuer) and completed
+    # the protocol with it did what only the vendor's server can: the chain is unverified,
+    # which is worth saying, but nothing stands against it.
+    vouched = tls.was_client_cert_sent and did_vendor_dance(chain, client_issuers)
+    if vouched:
+        lines.append(
+            "the server asked for the gateway's certificate and completed the protocol with it"
+        )
     return [
         finding(
             "tls.unpinned",
             f"{where}: the chain is not verified, no pins and no --ca apply "
             f"(issuer {tls.chain[0].issuer!r}){suspicion}",
             lines,
+            severity=Severity.INFO if vouched and not signs else None,
         )
     ]
 

@@ -110,7 +110,12 @@ def matrix_table(report: Report, lang: str) -> str:
 
 def answer_lines(report: Report, lang: str) -> list[str]:
     """The causes, numbered, one sentence each, most severe first; then what works."""
-    if not report.causes and report.endpoints and len(working(report)) == len(report.endpoints):
+    if (
+        not report.causes
+        and report.endpoints
+        and len(working(report)) == len(report.endpoints)
+        and not any(e.is_unverified_only for e in report.endpoints)
+    ):
         return [message("all.fine", lang)]
     lines = [
         f"[{n}] {severity_name(c.severity, lang)}: {cause_sentence(c, lang)}"
@@ -120,7 +125,7 @@ def answer_lines(report: Report, lang: str) -> list[str]:
         endpoints = [e for e in report.endpoints if e.target.service.value != "icmp"]
         unverified = [e.target for e in endpoints if e.is_unverified_only]
         lines += works_sentences(
-            [e.target for e in endpoints if e.reach is Reach.PROVEN],
+            [e.target for e in endpoints if e.reach is Reach.PROVEN and e.target not in unverified],
             unverified,
             [
                 e.target
