@@ -363,3 +363,74 @@ def test_an_intercepted_world_is_named(
             ]
             assert reasons, (endpoint.target.label, endpoint.findings)
         assert endpoint.status.value >= 1
+
+
+def _profile(directory: Path, ports: dict[str, int]) -> Path:
+    hosts = ", ".join(f'"mail{n}.dicommail.com"' for n in range(1, 7))
+    path = directory / "connectmt-on-loopback.toml"
+    path.write_text(
+        f"""
+name = "connectMT on loopback"
+expected_networks = ["127.0.0.0/8"]
+[[endpoints]]
+hosts = [{hosts}]
+port = {ports["smtp"]}
+service = "smtp-starttls"
+[[endpoints]]
+hosts = [{hosts}]
+port = {ports["pop3"]}
+service = "pop3s"
+[[endpoints]]
+host = "{ATLAS}"
+port = {ports["tls"]}
+service = "tls"
+""",
+        "utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("bundle", list(Bundle), ids=[b.name for b in Bundle])
+def test_all_13_endpoints_with_the_gateways_bundle_through_the_cli(
+    bundle: Bundle,
+    vendors: dict[Shape, VendorPki],
+    sites: dict[tuple[Shape, Behaviour], Site],
+    dns_server: DnsServer,
+    tmp_path: Path,
+) -> None:
+    """`netdiag check --cert gateway.p12` on a healthy path, the vendor's server and client
+    CAs apart: OK on all 13 endpoints; `--ca` with the servers' root keeps it OK; with the
+    client CA's root instead (the wrong one) it is tls.untrusted, and no firewall is
+    accused."""
+    from tests.conftest import run_cli
+
+    vendor = vendors[Shape.SPLIT]
+    credentials = _bundle_files(vendor, bundle, tmp_path)
+    cert = ["--cert", str(credentials.cert)] + (
+        ["--key", str(credentials.key)] if credentials.key is not None else []
+    )
+    profile = _profile(tmp_path, sites[(Shape.SPLIT, Behaviour.ACCEPTS)].direct)
+    common = [
+        "check", "--json", "--profile", str(profile),
+        "--no-system-resolver", "--resolver", dns_server.spec, "--timeout", "3", *cert,
+    ]  # fmt: skip
+    right, wrong = tmp_path / "server-root.pem", tmp_path / "client-root.pem"
+    right.write_bytes(vendor.server_root.cert_pem.bytes())
+    wrong.write_bytes(vendor.client_root.cert_pem.bytes())
+
+    plain = run_cli(*common)
+    report = plain.json()
+    assert plain.exit_code == 0, [e["findings"] for e in report["endpoints"]]
+    assert len(report["endpoints"]) == 13 and {e["status"] for e in report["endpoints"]} == {"ok"}
+    assert report["causes"] == [] and len(report["working"]) == 13
+    table = run_cli(*[a for a in common if a != "--json"])
+    assert "All 13 endpoints answer" in table.stdout and "not verified" in table.stdout
+    with_ca = run_cli(*common, "--ca", str(right))
+    assert with_ca.exit_code == 0
+    assert all(
+        "tls.verified" in {f["code"] for f in e["findings"]} for e in with_ca.json()["endpoints"]
+    )
+    with_wrong = run_cli(*common, "--ca", str(wrong))
+    found = [{f["code"] for f in e["findings"]} for e in with_wrong.json()["endpoints"]]
+    assert all("tls.untrusted" in codes and "tls.intercepted" not in codes for codes in found)
+    assert with_wrong.exit_code == 2
