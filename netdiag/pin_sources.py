@@ -113,7 +113,7 @@ class Learned:
 
 def learn_pins(report: Report, now: datetime) -> Learned:
     """Pins from the chains that the report's endpoints presented, unless a chain already
-    looks intercepted (a known product, an anchor only this machine trusts)."""
+    looks intercepted (convicted, or showing a sign of inspection of its own handshake)."""
     pins: list[Pin] = []
     records: list[EndpointRecord] = []
     skipped: list[str] = []
@@ -124,7 +124,12 @@ def learn_pins(report: Report, now: datetime) -> Learned:
             if target.service.value != "tcp":
                 skipped.append(f"{target.label}: no TLS handshake to learn from")
             continue
-        suspicious = [f for f in endpoint.findings if f.code == "tls.intercepted"]
+        suspicious = [
+            f
+            for f in endpoint.findings
+            if f.code == "tls.intercepted"
+            or (f.code == "tls.unpinned" and "signs of inspection" in f.summary)
+        ]
         if suspicious:
             skipped.append(
                 f"{target.label}: not learned, the chain looks intercepted: {suspicious[0].summary}"

@@ -279,6 +279,21 @@ ROWS = [
         None,
     ),
     (
+        "a genuine server's alert after the handshake (it rejects our certificate) with a "
+        "fresh leaf: a stated refusal, not a silent death",
+        presented(
+            SMTP,
+            tls(VENDOR_FRESH, post_handshake_alert="tlsv13 alert certificate expired"),
+            completed=False,
+        ),
+        [],
+        None,
+        [],
+        LOCAL,
+        "tls.unpinned",
+        None,
+    ),
+    (
         "no pins, not requested and died after the handshake",
         presented(SMTP, tls(FORGED_OLD, **NOT_ASKED), completed=False, died=True),
         [],
@@ -536,3 +551,29 @@ def test_likely_interception_by_the_same_device(
     if is_convicted:
         assert "likely intercepted by the same device" in findings[0].summary
         assert any("mail2.dicommail.com:25" in line for line in findings[0].evidence)
+
+
+def test_an_alert_after_the_handshake_is_no_silent_death() -> None:
+    """The chain as the rules see a session the server ended with an alert (TLS 1.3, our
+    certificate refused) and its twin, closed without a word."""
+    base = SmtpObservation(
+        service="smtp-starttls",
+        address="203.0.113.10",
+        port=25,
+        stopped_at=ProtocolStage.EHLO_TLS,
+        failure=StageFailure.TLS_ALERT,
+        failure_detail="tlsv13 alert certificate expired",
+        tls=tls(VENDOR, post_handshake_alert="tlsv13 alert certificate expired"),
+    )
+    alerted = PresentedChain.of(SMTP, base)
+    silent = PresentedChain.of(
+        SMTP,
+        dataclasses.replace(
+            base,
+            failure=StageFailure.CLOSED,
+            failure_detail="connection closed by the peer",
+            tls=tls(VENDOR),
+        ),
+    )
+    assert alerted is not None and not alerted.died_after_handshake
+    assert silent is not None and silent.died_after_handshake
