@@ -223,7 +223,7 @@ def test_without_raw_sockets_trace_says_so_and_falls_back(path: Topology) -> Non
         "1",
     )
     # One line says why there is no trace; the connect() verdict stands instead.
-    (note,) = [line for line in result.stdout.splitlines() if line.startswith("note: no trace")]
+    (note,) = [line for line in result.stdout.splitlines() if line.startswith("note: No trace")]
     assert "raw" in note and "Traceback" not in result.stderr and result.stderr == ""
     assert "tcp.filtered" in result.stdout and result.returncode == 2
 
