@@ -4,7 +4,6 @@ for the endpoints a check found blocked or stalled."""
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +16,7 @@ from netdiag.flows import FlowLog
 from netdiag.observations import MtuObservation, TcpOutcome, TraceObservation
 from netdiag.probes.mtu import probe_mtu
 from netdiag.probes.raw import raw_socket_problem
-from netdiag.probes.trace import MAX_HOPS, PROBES_PER_HOP, probe_trace
+from netdiag.probes.trace import MAX_HOPS, PROBES_PER_HOP, TraceRequest, probe_traces
 from netdiag.report import EndpointResult, Finding, Note, Report
 
 
@@ -28,14 +27,16 @@ class TraceSettings:
     probes_per_hop: int = PROBES_PER_HOP
 
 
-# What a trace may take beyond its own timeout (sending every probe, naming the hops).
+# What a trace may take beyond its own timeout (starting the receiver, sending every probe,
+# the one repetition of silent TTLs, naming the hops).
 JOIN_GRACE_S = 5.0
 
 
 def trace_budget_s(settings: TraceSettings) -> float:
-    """The most that tracing adds after a check: the traces (all TTLs at once, the control
-    trace alongside) take one timeout, an MTU probe for a stalled handshake one more."""
-    return 2 * settings.timeout_s + JOIN_GRACE_S
+    """The most that the diagnosis and MTU probes add after the batch of traces (all TTLs of
+    every trace at once, the control traces alongside: one timeout and a pause): an MTU
+    probe for a stalled handshake takes one more timeout."""
+    return settings.timeout_s + JOIN_GRACE_S
 
 
 def trace_with_control(
@@ -45,38 +46,21 @@ def trace_with_control(
     settings: TraceSettings,
     flows: FlowLog | None = None,
 ) -> tuple[TraceObservation, TraceObservation | None]:
-    """The trace and, at the same time, the control trace to a port expected open."""
-    run = partial(
-        probe_trace,
+    """The trace and, in the same batch, the control trace to a port expected open."""
+    request = TraceRequest(address, port)
+    control = (
+        TraceRequest(address, control_port)
+        if control_port is not None and control_port != port
+        else None
+    )
+    traces = probe_traces(
+        [request] + ([control] if control is not None else []),
         timeout=settings.timeout_s,
         max_hops=settings.max_hops,
         probes_per_hop=settings.probes_per_hop,
         flows=flows,
     )
-    control: list[TraceObservation] = []
-
-    def control_trace(control_port: int) -> None:
-        try:
-            control.append(run(address, control_port))
-        except Exception as e:  # noqa: BLE001 - the control trace is evidence, never a crash
-            failed = TraceObservation(
-                destination=address,
-                port=control_port,
-                max_hops=settings.max_hops,
-                probes_per_hop=settings.probes_per_hop,
-                timeout_s=settings.timeout_s,
-                error=f"{type(e).__name__}: {e}"[:300],
-            )
-            control.append(failed)
-
-    worker = None
-    if control_port is not None and control_port != port:
-        worker = threading.Thread(target=control_trace, args=(control_port,), daemon=True)
-        worker.start()
-    trace = run(address, port)
-    if worker is not None:
-        worker.join(settings.timeout_s + JOIN_GRACE_S)
-    return trace, (control[0] if control else None)
+    return traces[request], (traces[control] if control is not None else None)
 
 
 def needs_trace(endpoint: EndpointResult) -> bool:
@@ -100,20 +84,45 @@ def trace_report(
     report: Report, settings: TraceSettings, parallel: int = 8, flows: FlowLog | None = None
 ) -> tuple[Report, str]:
     """The report with traces (and MTU probes for stalled handshakes) of the endpoints that
-    need them; the second value says why nothing was traced, if so."""
+    need them; the second value says why nothing was traced, if so. Every trace and control
+    trace of the run goes out in one batch over one receive path (`probe_traces`)."""
     chosen = [e for e in report.endpoints if needs_trace(e)]
     if not chosen:
         return report, ""
     problem = raw_socket_problem()
     if problem:
         return report, problem
+    plans = {
+        id(e): (
+            TraceRequest(e.tcp[0].address, e.target.port),
+            _control_request(e, _control_port(report, e)),
+        )
+        for e in chosen
+    }
+    requests = [r for trace, control in plans.values() for r in (trace, control) if r is not None]
+    traces = probe_traces(
+        requests,
+        timeout=settings.timeout_s,
+        max_hops=settings.max_hops,
+        probes_per_hop=settings.probes_per_hop,
+        flows=flows,
+    )
     broken: list[Note] = []
 
     def contained(endpoint: EndpointResult) -> EndpointResult:
-        """One endpoint's trace; one that breaks inside netdiag leaves the endpoint as the
-        check saw it, with a note."""
+        """One endpoint's trace verdict (and MTU probe); one that breaks inside netdiag
+        leaves the endpoint as the check saw it, with a note."""
+        request, control = plans[id(endpoint)]
+        peers = [t for r, t in traces.items() if r.port == request.port and r != request]
         try:
-            return _trace_endpoint(endpoint, _control_port(report, endpoint), settings, flows)
+            return _trace_endpoint(
+                endpoint,
+                traces[request],
+                traces[control] if control is not None else None,
+                peers,
+                settings,
+                flows,
+            )
         except Exception as error:  # noqa: BLE001 - a note; the other traces go on
             step = f"trace of {endpoint.target.label}"
             broken.append(
@@ -129,21 +138,27 @@ def trace_report(
     return dataclasses.replace(report, endpoints=endpoints, notes=notes), ""
 
 
+def _control_request(endpoint: EndpointResult, control_port: int | None) -> TraceRequest | None:
+    if control_port is None or control_port == endpoint.target.port:
+        return None
+    return TraceRequest(endpoint.tcp[0].address, control_port)
+
+
 def _trace_endpoint(
     endpoint: EndpointResult,
-    control_port: int | None,
+    trace: TraceObservation,
+    control: TraceObservation | None,
+    peers: list[TraceObservation],
     settings: TraceSettings,
     flows: FlowLog | None,
 ) -> EndpointResult:
-    address = endpoint.tcp[0].address
-    trace, control = trace_with_control(
-        address, endpoint.target.port, control_port, settings, flows
-    )
+    """The endpoint with its trace's verdict (weighed with the other traces of the same
+    port) and, for a stalled handshake, the path MTU."""
     findings: list[Finding] = list(endpoint.findings)
-    findings += diagnose_trace(endpoint.target.label, trace, control)
+    findings += diagnose_trace(endpoint.target.label, trace, control, peers)
     mtu: MtuObservation | None = None
     if is_stalled(endpoint):
-        mtu = probe_mtu(address, timeout=settings.timeout_s, flows=flows)
+        mtu = probe_mtu(trace.destination, timeout=settings.timeout_s, flows=flows)
         findings += diagnose_mtu(endpoint.target.label, mtu, is_stalled=True)
     return dataclasses.replace(
         endpoint,

@@ -40,6 +40,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ein Gerät bei {subject} beantwortet TCP {ports} zu {hosts} mit Resets im Namen "
         "der Server.",
     },
+    "cause.trace.reset_suspect": {
+        "en": "A reset in the servers' name answers TCP {ports} to {hosts}, most likely from "
+        "the device at {subject}: its TTL matches that hop, not the servers.",
+        "de": "Ein Reset im Namen der Server beantwortet TCP {ports} zu {hosts}, sehr "
+        "wahrscheinlich vom Gerät bei {subject}: seine TTL passt zu diesem Hop, nicht zu den "
+        "Servern.",
+    },
     "cause.trace.transparent_proxy": {
         "en": "A transparent proxy at {subject} answers TCP {ports} to {hosts} in the servers' "
         "name.",
@@ -310,6 +317,7 @@ SHORT: dict[str, dict[str, str]] = {
     "tcp.unreachable": {"en": "unreachable", "de": "unerreichbar"},
     "trace.rejected_at_hop": {"en": "rejected", "de": "abgewiesen"},
     "trace.forged_reset": {"en": "forged reset", "de": "gefälschter Reset"},
+    "trace.reset_suspect": {"en": "forged reset?", "de": "gefälschter Reset?"},
     "trace.transparent_proxy": {"en": "proxy", "de": "Proxy"},
     "tls.intercepted": {"en": "intercepted", "de": "aufgebrochen"},
     "tls.unpinned": {"en": "unpinned", "de": "ohne Pin"},

@@ -236,6 +236,12 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "A device on the path answers in the destination's name with a reset: find it at the named hop and allow the port.",
         explains_others=True,
     ),
+    "trace.reset_suspect": CatalogueEntry(
+        _C,
+        "a reset in the server's name, most likely from a device on the way",
+        "The reset's IP TTL matches a device on the path, not the destination: look at the device named (a firewall rule that rejects with a TCP reset) and allow the port there. A control trace to an open port of the same host (`netdiag trace … --control-port`) proves it.",
+        explains_others=True,
+    ),
     "trace.transparent_proxy": CatalogueEntry(
         _C,
         "a transparent proxy answers for the destination",

@@ -23,6 +23,7 @@ _TRACE_VERDICTS = frozenset(
         "trace.dropped_after_hop",
         "trace.rejected_at_hop",
         "trace.forged_reset",
+        "trace.reset_suspect",
         "trace.transparent_proxy",
     }
 )

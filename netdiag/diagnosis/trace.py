@@ -8,6 +8,8 @@ was sent by a device on the way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.tcp import icmp_meaning, is_prohibited
 from netdiag.observations import HopKind, HopReply, IcmpReport, TraceObservation
@@ -89,9 +91,77 @@ def _where(ttl: int, positions: dict[str, int]) -> str:
     )
 
 
+def hop_matching_ttl(trace: TraceObservation, reply: HopReply) -> HopReply | None:
+    """The earlier hop whose ICMP came back with the same IP TTL as `reply`: a packet that
+    travelled as many hops back as that hop's own, so most likely sent by the same device
+    (both start from the same initial TTL on one device)."""
+    matching = [
+        r
+        for r in first_per_ttl(trace).values()
+        if r.kind in (HopKind.TIME_EXCEEDED, HopKind.UNREACHABLE)
+        and r.ttl < reply.ttl
+        and r.reply_ttl == reply.reply_ttl
+    ]
+    return max(matching, key=lambda r: r.ttl) if matching else None
+
+
+def _destination_reply_ttl(control: TraceObservation) -> int | None:
+    """The IP TTL with which the destination's own answers arrive (from the control trace)."""
+    distance = destination_distance(control)
+    if distance is None:
+        return None
+    ttls = [
+        r.reply_ttl
+        for r in control.replies
+        if r.ttl == distance
+        and r.kind in (HopKind.SYN_ACK, HopKind.RST)
+        and r.sender == control.destination
+    ]
+    return ttls[0] if ttls else None
+
+
+def _same_first_hops(mine: TraceObservation, other: TraceObservation) -> bool:
+    """Whether two traces went the same way as far as both saw: at least one hop in common
+    and no TTL where both got an answer from different routers."""
+    a, b = router_positions(mine), router_positions(other)
+    by_ttl_a = {ttl: sender for sender, ttl in a.items()}
+    by_ttl_b = {ttl: sender for sender, ttl in b.items()}
+    common = set(by_ttl_a) & set(by_ttl_b)
+    return bool(common) and all(by_ttl_a[t] == by_ttl_b[t] for t in common)
+
+
+def _is_silent_end(trace: TraceObservation) -> bool:
+    return not any(
+        r.kind in (HopKind.SYN_ACK, HopKind.RST, HopKind.UNREACHABLE) for r in trace.replies
+    )
+
+
+def _deepest_hop_of_peers(
+    trace: TraceObservation, peers: Sequence[TraceObservation], last: int
+) -> tuple[HopReply, TraceObservation] | None:
+    """A hop deeper than `last` that answered another trace of the same port over the same
+    first hops, which ended in silence too: its silence here was a lost or rate-limited
+    reply, not the end of the path."""
+    best: tuple[HopReply, TraceObservation] | None = None
+    for peer in peers:
+        if peer.error or not _is_silent_end(peer) or not _same_first_hops(trace, peer):
+            continue
+        hops = first_per_ttl(peer)
+        deepest = max((t for t, r in hops.items() if r.kind is HopKind.TIME_EXCEEDED), default=0)
+        if deepest > last and (best is None or deepest > best[0].ttl):
+            best = (hops[deepest], peer)
+    return best
+
+
 def diagnose_trace(
-    label: str, trace: TraceObservation, control: TraceObservation | None = None
+    label: str,
+    trace: TraceObservation,
+    control: TraceObservation | None = None,
+    peers: Sequence[TraceObservation] = (),
 ) -> list[Finding]:
+    """Where the path of one trace stops, and who answered in the destination's name.
+    `peers` are the other traces of the same port in the same batch: a hop that answered
+    one of them over the same first hops is evidence for all."""
     if trace.error:
         return []
     lines = hop_lines(trace)
@@ -110,41 +180,7 @@ def diagnose_trace(
         )
 
     if answers and (not unreachable or answers[0].ttl <= unreachable[0].ttl):
-        first = answers[0]
-        what = "reset" if first.kind is HopKind.RST else "SYN/ACK"
-        hops_travelled = travelled(first.reply_ttl)
-        # Only the control trace proves a forgery: the destination itself answers further
-        # away. A reply TTL alone is no proof — return paths can be shorter than the way
-        # out, and operating systems start from different initial TTLs.
-        if distance is not None and first.ttl < distance:
-            why = [f"it answers TTL {first.ttl}, but {trace.destination} is {distance} hops away"]
-            if hops_travelled < first.ttl:
-                why.append(
-                    f"its IP TTL {first.reply_ttl} says it travelled {hops_travelled} hops, "
-                    f"the probe needed {first.ttl}"
-                )
-            code = "trace.forged_reset" if first.kind is HopKind.RST else "trace.transparent_proxy"
-            summary = (
-                f"{label}: a {what} in {trace.destination}'s name comes from a device after "
-                f"{_where(first.ttl, positions)}, not from the destination"
-            )
-            return [finding(code, summary, [*lines, *why], subject=f"hop {first.ttl}")]
-        if distance is None and hops_travelled < first.ttl:
-            lines.append(
-                f"the {what}'s IP TTL {first.reply_ttl} suggests {hops_travelled} hops back for "
-                f"a probe that needed {first.ttl}: a device on the path may answer in the "
-                "destination's name; a control trace to an open port would prove it"
-            )
-        if first.kind is HopKind.SYN_ACK:
-            return [
-                finding("trace.reached", f"{label}: reached at hop {first.ttl} (SYN/ACK)", lines)
-            ]
-        summary = f"{label}: rejected with a TCP reset at hop {first.ttl} ({first.sender})"
-        if distance is None:
-            lines.append(
-                "a control trace to an open port would tell the destination from a middlebox"
-            )
-        return [finding("trace.rejected_at_hop", summary, lines, subject=first.sender)]
+        return _answered(label, trace, control, answers[0], distance, lines, positions)
 
     if unreachable:
         first = unreachable[0]
@@ -167,11 +203,111 @@ def diagnose_trace(
         ]
 
     last = max((ttl for ttl, r in hops.items() if r.kind is HopKind.TIME_EXCEEDED), default=0)
+    sender = hops[last].sender if last else ""
+    shared = _deepest_hop_of_peers(trace, peers, last)
+    if shared is not None:
+        seen, peer = shared
+        lines.append(
+            f"hop {seen.ttl} ({seen.sender}) answered the trace to {peer.destination} on the "
+            "same port over the same first hops; here its replies were lost or rate-limited "
+            "(each silent TTL was probed twice)"
+        )
+        last, sender = seen.ttl, seen.sender
     if last == 0:
         summary = (
             f"{label}: nothing answered, not even the first hop (a local firewall, or ICMP blocked)"
         )
     else:
-        summary = f"{label}: dropped after hop {last} ({hops[last].sender}): silence beyond it"
-    subject = hops[last].sender if last else ""
-    return [finding("trace.dropped_after_hop", summary, lines, subject=subject)]
+        summary = f"{label}: dropped after hop {last} ({sender}): silence beyond it"
+    return [finding("trace.dropped_after_hop", summary, lines, subject=sender)]
+
+
+def _answered(
+    label: str,
+    trace: TraceObservation,
+    control: TraceObservation | None,
+    first: HopReply,
+    distance: int | None,
+    lines: list[str],
+    positions: dict[str, int],
+) -> list[Finding]:
+    """A SYN/ACK or reset in the destination's name: the destination's own, or a device's
+    on the way — judged by where it answers (the control trace's distance) and by its IP
+    TTL against the earlier hops' and the destination's own."""
+    what = "reset" if first.kind is HopKind.RST else "SYN/ACK"
+    hops_travelled = travelled(first.reply_ttl)
+    same_as_hop = hop_matching_ttl(trace, first)
+    own_ttl = _destination_reply_ttl(control) if control is not None and not control.error else None
+    ttl_line = (
+        f"its IP TTL {first.reply_ttl} is that of the ICMP from hop {same_as_hop.ttl} "
+        f"({same_as_hop.sender}), not the destination's"
+        if same_as_hop is not None
+        else ""
+    )
+    forged_by = (
+        f"{same_as_hop.sender} (hop {same_as_hop.ttl})"
+        if same_as_hop is not None
+        else f"hop {first.ttl}"
+    )
+    code = "trace.forged_reset" if first.kind is HopKind.RST else "trace.transparent_proxy"
+    # Proof: the control trace says where the destination is and how its own packets
+    # arrive; a reply that answers earlier, or arrives with another TTL that matches an
+    # earlier hop's, was sent by a device on the way.
+    if distance is not None and first.ttl < distance:
+        why = [f"it answers TTL {first.ttl}, but {trace.destination} is {distance} hops away"]
+        if hops_travelled < first.ttl:
+            why.append(
+                f"its IP TTL {first.reply_ttl} says it travelled {hops_travelled} hops, "
+                f"the probe needed {first.ttl}"
+            )
+        why += [ttl_line] if ttl_line else []
+        subject = same_as_hop.sender if same_as_hop is not None else f"hop {first.ttl}"
+        summary = (
+            f"{label}: a {what} in {trace.destination}'s name comes from a device after "
+            f"{_where(first.ttl, positions)}, not from the destination"
+        )
+        return [finding(code, summary, [*lines, *why], subject=subject)]
+    if (
+        own_ttl is not None
+        and same_as_hop is not None
+        and first.reply_ttl != own_ttl
+        and first.kind is HopKind.RST
+    ):
+        why = [
+            ttl_line,
+            f"the destination's own answers (control trace) arrive with IP TTL {own_ttl}",
+        ]
+        summary = (
+            f"{label}: a reset in {trace.destination}'s name comes from {forged_by}, not from "
+            "the destination: its TTL matches that hop's"
+        )
+        return [finding(code, summary, [*lines, *why], subject=same_as_hop.sender)]
+    if first.kind is HopKind.SYN_ACK:
+        if hops_travelled < first.ttl:
+            lines.append(
+                f"the SYN/ACK's IP TTL {first.reply_ttl} suggests {hops_travelled} hops back "
+                f"for a probe that needed {first.ttl}: a device on the path may answer in the "
+                "destination's name; a control trace to an open port would prove it"
+            )
+        return [finding("trace.reached", f"{label}: reached at hop {first.ttl} (SYN/ACK)", lines)]
+    # A reset, no proof either way: its TTL says whether it fits the destination — the
+    # destination's own answers where the control trace shows them, else the distance.
+    fits = first.reply_ttl == own_ttl if own_ttl is not None else hops_travelled >= first.ttl
+    if not fits:
+        why = [
+            f"the reset's IP TTL {first.reply_ttl} says it travelled {hops_travelled} hops back "
+            f"for a probe that needed {first.ttl}",
+            *([ttl_line] if ttl_line else []),
+            "return paths can be shorter than the way out, so this is a strong suspicion, not "
+            "proof; a control trace to an open port of the same host would prove it",
+        ]
+        subject = same_as_hop.sender if same_as_hop is not None else f"hop {hops_travelled}"
+        summary = (
+            f"{label}: a reset in {trace.destination}'s name at hop {first.ttl}, most likely "
+            f"from {forged_by}: its TTL does not fit the destination"
+        )
+        return [finding("trace.reset_suspect", summary, [*lines, *why], subject=subject)]
+    summary = f"{label}: rejected with a TCP reset at hop {first.ttl} ({first.sender})"
+    if distance is None:
+        lines.append("a control trace to an open port would tell the destination from a middlebox")
+    return [finding("trace.rejected_at_hop", summary, lines, subject=first.sender)]

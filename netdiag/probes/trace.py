@@ -1,5 +1,15 @@
-"""TCP SYN traceroute to the real destination port (scapy): every TTL and every probe is
-sent at once and answered within one timeout, so a trace costs one timeout, not one per hop.
+"""TCP SYN traceroutes to the real destination ports (scapy), many at once over one
+receive path.
+
+Every trace of a run goes into one batch: one sniffer listens for the answers of all of
+them, every probe has a source port of its own in the batch (and its own sequence number),
+and each answer is handed to the probe it belongs to — an ICMP error by the TCP header it
+quotes, a SYN/ACK or reset by the ports and the acknowledgement number. No trace can read
+another trace's answer, and none is lost because another socket took it. Every TTL is sent
+at once; a probe that got no answer is sent once more after a short pause (routers
+rate-limit their ICMP), so that silence is concluded only after two tries. A trace ends at
+the destination: answers for TTLs beyond the first one the destination answered (and one
+to confirm it) are left out.
 """
 
 from __future__ import annotations
@@ -10,6 +20,9 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from netdiag.flows import FlowLog
 from netdiag.observations import HopKind, HopReply, TraceObservation
@@ -18,6 +31,39 @@ from netdiag.probes.raw import raw_socket_problem
 MAX_HOPS = 20
 PROBES_PER_HOP = 2
 REVERSE_NAME_TIMEOUT_S = 0.5
+# The pause before the one more probe of a TTL that got no answer: long enough for a
+# router's ICMP rate limit (a few per second) to let another answer through.
+RETRY_PAUSE_S = 0.5
+# How long the sniffer may take to open its sockets before the batch is given up.
+_START_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRequest:
+    """One trace: a destination address and the TCP port to trace."""
+
+    address: str
+    port: int
+
+
+@dataclass(slots=True)
+class _Probe:
+    """One SYN in flight, and the first answer that belongs to it."""
+
+    request: TraceRequest
+    ttl: int
+    sport: int
+    seq: int
+    sent_at: float = 0.0
+    reply: HopReply | None = None
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Every probe of the batch by its source port (unique within the batch)."""
+
+    by_sport: dict[int, _Probe] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def probe_trace(
@@ -29,89 +75,303 @@ def probe_trace(
     probes_per_hop: int = PROBES_PER_HOP,
     flows: FlowLog | None = None,
 ) -> TraceObservation:
-    base = TraceObservation(
-        destination=address,
-        port=port,
-        max_hops=max_hops,
-        probes_per_hop=probes_per_hop,
-        timeout_s=timeout,
-    )
+    """One trace (a batch of one)."""
+    request = TraceRequest(address, port)
+    return probe_traces(
+        [request], timeout=timeout, max_hops=max_hops, probes_per_hop=probes_per_hop, flows=flows
+    )[request]
+
+
+def probe_traces(
+    requests: Sequence[TraceRequest],
+    *,
+    timeout: float,
+    max_hops: int = MAX_HOPS,
+    probes_per_hop: int = PROBES_PER_HOP,
+    flows: FlowLog | None = None,
+) -> dict[TraceRequest, TraceObservation]:
+    """Every requested trace at once, over one receive path; an observation for each, with
+    the reason in `error` when tracing cannot run here."""
+    unique = list(dict.fromkeys(requests))
+
+    def base(request: TraceRequest) -> TraceObservation:
+        return TraceObservation(
+            destination=request.address,
+            port=request.port,
+            max_hops=max_hops,
+            probes_per_hop=probes_per_hop,
+            timeout_s=timeout,
+        )
+
     problem = raw_socket_problem()
-    if problem:
-        return dataclasses.replace(base, error=problem)
-    from scapy.layers.inet import ICMP, IP, TCP
-    from scapy.layers.inet6 import IPv6
-    from scapy.sendrecv import sr
-
-    is_v6 = ipaddress.ip_address(address).version == 6
-    first_port = random.randint(20000, 60000 - max_hops * probes_per_hop)  # noqa: S311 - not crypto
-    packets = []
-    for ttl in range(1, max_hops + 1):
-        for n in range(probes_per_hop):
-            sport = first_port + (ttl - 1) * probes_per_hop + n
-            if flows is not None:
-                flows.add("tcp", sport, address, port)
-            layer3 = IPv6(dst=address, hlim=ttl) if is_v6 else IP(dst=address, ttl=ttl)
-            packets.append(
-                layer3 / TCP(sport=sport, dport=port, flags="S", seq=random.getrandbits(32))
-            )  # noqa: S311
-    started = time.monotonic()
+    if problem or not unique:
+        return {r: dataclasses.replace(base(r), error=problem) for r in unique}
     try:
-        answered, _ = sr(packets, timeout=timeout, verbose=0, retry=0)
+        return _run_batch(unique, base, timeout, max_hops, probes_per_hop, flows)
     except (OSError, PermissionError) as e:
-        return dataclasses.replace(base, error=f"cannot send raw packets: {e.strerror or e}")
-    replies = []
-    for sent, received in answered:
-        ttl = (sent.sport - first_port) // probes_per_hop + 1
-        rtt = round((float(received.time) - float(sent.sent_time or sent.time)) * 1000, 2)
-        layer = received.getlayer(IPv6) if is_v6 else received.getlayer(IP)
-        reply_ttl = int(layer.hlim if is_v6 else layer.ttl) if layer is not None else 0
-        sender = str(layer.src) if layer is not None else ""
-        kind, icmp_type, icmp_code = _classify(received, is_v6, ICMP, TCP)
-        replies.append(
-            HopReply(
-                ttl=ttl,
-                sender=sender,
-                kind=kind,
-                icmp_type=icmp_type,
-                icmp_code=icmp_code,
-                rtt_ms=rtt,
-                reply_ttl=reply_ttl,
-            )
+        error = f"cannot send or receive raw packets: {e.strerror or e}"
+        return {r: dataclasses.replace(base(r), error=error) for r in unique}
+
+
+def _run_batch(
+    requests: list[TraceRequest],
+    base: Any,
+    timeout: float,
+    max_hops: int,
+    probes_per_hop: int,
+    flows: FlowLog | None,
+) -> dict[TraceRequest, TraceObservation]:
+    import scapy.layers.inet
+    import scapy.layers.inet6  # noqa: F401 - the sniffer dissects with what is loaded
+    from scapy.arch import get_if_list
+    from scapy.sendrecv import AsyncSniffer
+
+    batch = _Batch()
+    # Room for every probe and its one repetition, in one block of source ports.
+    needed = 2 * len(requests) * max_hops * probes_per_hop
+    next_port = iter(range(random.randint(20000, 60000 - needed), 60000))  # noqa: S311
+
+    def new_probe(request: TraceRequest, ttl: int) -> _Probe:
+        probe = _Probe(request, ttl, next(next_port), random.getrandbits(32))
+        with batch.lock:
+            batch.by_sport[probe.sport] = probe
+        if flows is not None:
+            flows.add("tcp", probe.sport, request.address, request.port)
+        return probe
+
+    first = [
+        new_probe(r, ttl)
+        for r in requests
+        for ttl in range(1, max_hops + 1)
+        for _ in range(probes_per_hop)
+    ]
+    listening = threading.Event()
+    sniffer = AsyncSniffer(
+        iface=get_if_list(),
+        filter=_bpf(requests),
+        prn=lambda packet: _dispatch(batch, packet),
+        store=False,
+        started_callback=listening.set,
+    )
+    sniffer.start()
+    try:
+        if not listening.wait(_START_TIMEOUT_S):
+            raise OSError(f"the receiver did not start within {_START_TIMEOUT_S:g} s")
+        started = time.monotonic()
+        _send(first)
+        pause = min(RETRY_PAUSE_S, timeout / 2)
+        _wait(batch, requests, started + pause)
+        again = [
+            new_probe(p.request, p.ttl) for p in _unanswered(batch, requests) if p.ttl <= max_hops
+        ]
+        _send(again)
+        _wait(batch, requests, started + timeout + pause)
+        elapsed = (time.monotonic() - started) * 1000
+    finally:
+        try:
+            sniffer.stop()
+        except Exception:  # noqa: BLE001, S110 - a sniffer that never started has nothing to stop
+            pass
+    with batch.lock:
+        probes = list(batch.by_sport.values())
+    senders = sorted({p.reply.sender for p in probes if p.reply is not None and p.reply.sender})
+    names = reverse_names(senders, REVERSE_NAME_TIMEOUT_S)
+    result = {}
+    for request in requests:
+        replies = [p.reply for p in probes if p.request == request and p.reply is not None]
+        result[request] = dataclasses.replace(
+            base(request),
+            replies=tuple(sorted(_up_to_destination(request, replies), key=_order)),
+            names=tuple((a, n) for a, n in names if any(r.sender == a for r in replies)),
+            elapsed_ms=round(elapsed, 1),
         )
-    replies.sort(key=lambda r: (r.ttl, r.rtt_ms))
-    senders = sorted({r.sender for r in replies if r.sender})
-    return dataclasses.replace(
-        base,
-        replies=tuple(replies),
-        names=reverse_names(senders, REVERSE_NAME_TIMEOUT_S),
-        elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+    return result
+
+
+def _order(reply: HopReply) -> tuple[int, float]:
+    return reply.ttl, reply.rtt_ms
+
+
+def _up_to_destination(request: TraceRequest, replies: list[HopReply]) -> list[HopReply]:
+    """The replies up to the first TTL the destination answered, and the one after it to
+    confirm it: beyond the destination every TTL says the same."""
+    reached = [
+        r.ttl
+        for r in replies
+        if r.kind in (HopKind.SYN_ACK, HopKind.RST) and r.sender == request.address
+    ]
+    if not reached:
+        return replies
+    last = min(reached) + 1
+    return [r for r in replies if r.ttl <= last]
+
+
+def _bpf(requests: Sequence[TraceRequest]) -> str:
+    """ICMP from anyone (a router's error quotes our SYN), and TCP from the destinations'
+    traced ports; which of it answers which probe is decided per packet."""
+    sources = " or ".join(
+        f"(src host {r.address} and src port {r.port})" for r in dict.fromkeys(requests)
+    )
+    return f"icmp or icmp6 or (tcp and ({sources}))"
+
+
+def _send(probes: Sequence[_Probe]) -> None:
+    """Every probe's SYN, through one raw socket."""
+    if not probes:
+        return
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.inet6 import IPv6
+    from scapy.sendrecv import send
+
+    packets = []
+    for probe in probes:
+        address = probe.request.address
+        is_v6 = ipaddress.ip_address(address).version == 6
+        layer3 = IPv6(dst=address, hlim=probe.ttl) if is_v6 else IP(dst=address, ttl=probe.ttl)
+        packets.append(
+            layer3 / TCP(sport=probe.sport, dport=probe.request.port, flags="S", seq=probe.seq)
+        )
+    now = time.time()
+    for probe in probes:
+        probe.sent_at = now
+    send(packets, verbose=0)
+
+
+def _unanswered(batch: _Batch, requests: Sequence[TraceRequest]) -> list[_Probe]:
+    """One probe per (trace, TTL) that got no answer at all, below the destination."""
+    with batch.lock:
+        probes = list(batch.by_sport.values())
+    answered = {(p.request, p.ttl) for p in probes if p.reply is not None}
+    reached: dict[TraceRequest, int] = {}
+    for p in probes:
+        reply = p.reply
+        if reply is not None and reply.kind in (HopKind.SYN_ACK, HopKind.RST):
+            if reply.sender == p.request.address:
+                reached[p.request] = min(reached.get(p.request, p.ttl), p.ttl)
+    chosen: dict[tuple[TraceRequest, int], _Probe] = {}
+    for p in probes:
+        key = (p.request, p.ttl)
+        if key in answered or key in chosen:
+            continue
+        if p.request in reached and p.ttl > reached[p.request]:
+            continue
+        chosen[key] = p
+    return list(chosen.values())
+
+
+def _wait(batch: _Batch, requests: Sequence[TraceRequest], until: float) -> None:
+    """Until `until`, or until every trace reached its destination with every TTL before
+    it answered (nothing more can come that would change it)."""
+    while time.monotonic() < until:
+        if _all_complete(batch, requests):
+            return
+        time.sleep(0.05)
+
+
+def _all_complete(batch: _Batch, requests: Sequence[TraceRequest]) -> bool:
+    with batch.lock:
+        probes = list(batch.by_sport.values())
+    for request in requests:
+        mine = [p for p in probes if p.request == request and p.reply is not None]
+        reached = [
+            p.ttl
+            for p in mine
+            if p.reply is not None
+            and p.reply.kind in (HopKind.SYN_ACK, HopKind.RST)
+            and p.reply.sender == request.address
+        ]
+        if not reached:
+            return False
+        answered = {p.ttl for p in mine}
+        if not set(range(1, min(reached) + 1)) <= answered:
+            return False
+    return True
+
+
+def _dispatch(batch: _Batch, packet: Any) -> None:
+    """Hand an answer to the probe it belongs to (the first answer of a probe counts)."""
+    try:
+        found = _match(batch, packet)
+    except Exception:  # noqa: BLE001 - a packet scapy cannot dissect answers no probe
+        return
+    if found is None:
+        return
+    probe, reply = found
+    with batch.lock:
+        if probe.reply is None:
+            probe.reply = reply
+
+
+def _match(batch: _Batch, packet: Any) -> tuple[_Probe, HopReply] | None:
+    from scapy.layers.inet import ICMP, IP, TCP, IPerror, TCPerror
+    from scapy.layers.inet6 import (
+        ICMPv6DestUnreach,
+        ICMPv6TimeExceeded,
+        IPerror6,
+        IPv6,
     )
 
-
-def _classify(
-    received: object, is_v6: bool, icmp: type, tcp: type
-) -> tuple[HopKind, int | None, int | None]:
-    if is_v6:
-        from scapy.layers.inet6 import ICMPv6DestUnreach, ICMPv6TimeExceeded
-
-        if received.haslayer(ICMPv6TimeExceeded):  # type: ignore[attr-defined]
-            return HopKind.TIME_EXCEEDED, 3, int(received[ICMPv6TimeExceeded].code)  # type: ignore[index]
-        if received.haslayer(ICMPv6DestUnreach):  # type: ignore[attr-defined]
-            return HopKind.UNREACHABLE, 1, int(received[ICMPv6DestUnreach].code)  # type: ignore[index]
-    elif received.haslayer(icmp):  # type: ignore[attr-defined]
-        layer = received[icmp]  # type: ignore[index]
-        kind = {11: HopKind.TIME_EXCEEDED, 3: HopKind.UNREACHABLE}.get(
-            int(layer.type), HopKind.OTHER
-        )
-        return kind, int(layer.type), int(layer.code)
-    if received.haslayer(tcp):  # type: ignore[attr-defined]
-        flags = str(received[tcp].flags)  # type: ignore[index]
+    is_v6 = packet.haslayer(IPv6)
+    outer = packet.getlayer(IPv6) if is_v6 else packet.getlayer(IP)
+    if outer is None:
+        return None
+    sender = str(outer.src)
+    reply_ttl = int(outer.hlim if is_v6 else outer.ttl)
+    kind: HopKind
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    if packet.haslayer(TCPerror):
+        quoted = packet[TCPerror]
+        inner = packet.getlayer(IPerror6) if is_v6 else packet.getlayer(IPerror)
+        probe = batch.by_sport.get(int(quoted.sport))
+        if probe is None or inner is None:
+            return None
+        if str(inner.dst) != probe.request.address or int(quoted.dport) != probe.request.port:
+            return None
+        if is_v6:
+            if packet.haslayer(ICMPv6TimeExceeded):
+                kind, icmp_type = HopKind.TIME_EXCEEDED, 3
+                icmp_code = int(packet[ICMPv6TimeExceeded].code)
+            elif packet.haslayer(ICMPv6DestUnreach):
+                kind, icmp_type = HopKind.UNREACHABLE, 1
+                icmp_code = int(packet[ICMPv6DestUnreach].code)
+            else:
+                kind = HopKind.OTHER
+        else:
+            icmp = packet[ICMP]
+            icmp_type, icmp_code = int(icmp.type), int(icmp.code)
+            kind = {11: HopKind.TIME_EXCEEDED, 3: HopKind.UNREACHABLE}.get(icmp_type, HopKind.OTHER)
+    elif packet.haslayer(TCP):
+        tcp = packet[TCP]
+        probe = batch.by_sport.get(int(tcp.dport))
+        if probe is None or sender != probe.request.address:
+            return None
+        if int(tcp.sport) != probe.request.port:
+            return None
+        flags = str(tcp.flags)
+        # An answer to our SYN acknowledges its sequence number (RFC 9293 3.10.7.1); a reset
+        # without ACK cannot be told ours.
+        if "A" not in flags or int(tcp.ack) != (probe.seq + 1) % 2**32:
+            return None
         if "R" in flags:
-            return HopKind.RST, None, None
-        if "S" in flags and "A" in flags:
-            return HopKind.SYN_ACK, None, None
-    return HopKind.OTHER, None, None
+            kind = HopKind.RST
+        elif "S" in flags:
+            kind = HopKind.SYN_ACK
+        else:
+            return None
+    else:
+        return None
+    rtt = round((float(packet.time) - probe.sent_at) * 1000, 2)
+    reply = HopReply(
+        ttl=probe.ttl,
+        sender=sender,
+        kind=kind,
+        icmp_type=icmp_type,
+        icmp_code=icmp_code,
+        rtt_ms=max(rtt, 0.0),
+        reply_ttl=reply_ttl,
+    )
+    return probe, reply
 
 
 def reverse_names(addresses: list[str], timeout: float) -> tuple[tuple[str, str], ...]:

@@ -33,6 +33,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "summary": f.summary,
         "evidence": list(f.evidence),
         "remedy": f.remedy,
+        "subject": f.subject,
     }
 
 

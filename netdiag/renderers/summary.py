@@ -24,6 +24,7 @@ _ALLOW = frozenset(
     {
         "trace.dropped_after_hop",
         "trace.rejected_at_hop",
+        "trace.reset_suspect",
         "tcp.filtered",
         "tcp.refused",
         "tcp.prohibited",

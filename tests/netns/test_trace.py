@@ -18,6 +18,7 @@ from tests.netns.topology import Topology, require_netns
 pytestmark = pytest.mark.netns
 
 OPEN, DROP_AT_R1, DROP_AT_R2, PROHIBIT, RESET = 2500, 25, 2525, 995, 8140
+CLOSED = 2999  # nothing listens, no rule: the server's own kernel resets
 
 
 def rules(body: str) -> str:
@@ -149,14 +150,25 @@ def test_forged_reset_with_a_control_trace(path: Topology) -> None:
 def test_without_a_control_trace_the_reply_ttl_is_a_suspicion_not_a_verdict(
     path: Topology,
 ) -> None:
-    """Negative twin of the forged reset: the same reset, without the control trace's
-    distance, is not convicted; the reply TTL is named as what to look into."""
+    """The same forged reset without a control trace: not convicted (return paths can be
+    shorter), but never blamed on the server either — its IP TTL is router 1's."""
     _, doc = trace(path, RESET)
-    assert codes(doc) == ["trace.rejected_at_hop"]
-    assert any(
-        "suggests 1 hops back for a probe that needed 2" in line
-        for line in doc["findings"][0]["evidence"]
-    )
+    assert codes(doc) == ["trace.reset_suspect"]
+    found = doc["findings"][0]
+    assert found["subject"] == path.router_address(1)
+    assert f"most likely from {path.router_address(1)} (hop 1)" in found["summary"]
+    assert "rejects" not in found["summary"]
+
+
+def test_a_genuine_reset_from_the_destination_names_the_destination(path: Topology) -> None:
+    """Negative twin: a closed port on the server, no rule anywhere: the reset's TTL fits
+    the destination, which is named as the one that rejects."""
+    _, doc = trace(path, CLOSED)
+    assert codes(doc) == ["trace.rejected_at_hop"], doc["findings"]
+    assert doc["findings"][0]["subject"] == path.server4
+    # The trace stops at the destination: one line past it at most.
+    hops = doc["observations"]["trace"]["replies"]
+    assert max(r["ttl"] for r in hops) <= 3 + 1
 
 
 def test_capture_holds_the_probes(path: Topology, tmp_path: Path) -> None:

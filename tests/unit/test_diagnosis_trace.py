@@ -52,10 +52,36 @@ ROWS = [
         "trace.transparent_proxy",
     ),
     (
-        "reset, shorter return path, no control: a suspicion",
+        "reset with the IP TTL of hop 2's ICMP, no control: most likely hop 2",
         trace(*PATH, answer(3, HopKind.RST, SHORT_RETURN)),
         None,
+        "trace.reset_suspect",
+    ),
+    (
+        "reset whose IP TTL fits the destination, no control: the destination rejects",
+        trace(*PATH, answer(3, HopKind.RST, 62)),
+        None,
         "trace.rejected_at_hop",
+    ),
+    (
+        "reset at the destination's distance with hop 2's TTL, control shows the "
+        "destination's own TTL: forged by hop 2",
+        trace(*PATH, answer(3, HopKind.RST, SHORT_RETURN)),
+        CONTROL_AT_3,
+        "trace.forged_reset",
+    ),
+    (
+        "reset with hop 2's TTL, but the destination's own answers arrive the same way "
+        "(a shorter return path): the destination",
+        trace(*PATH, answer(3, HopKind.RST, SHORT_RETURN)),
+        trace(*PATH, answer(3, HopKind.SYN_ACK, SHORT_RETURN), port=995),
+        "trace.rejected_at_hop",
+    ),
+    (
+        "reset that travelled fewer hops, the routers silent (ICMP blocked), no control",
+        trace(answer(3, HopKind.RST, SHORT_RETURN)),
+        None,
+        "trace.reset_suspect",
     ),
     (
         "reset one hop before the destination",
@@ -81,6 +107,39 @@ def test_trace_rules(
     assert [f.code for f in diagnose_trace("mail1:25", observation, control)] == [code]
 
 
-def test_the_suspicion_is_named_in_the_evidence() -> None:
+def test_the_suspicion_names_the_device_and_says_what_would_prove_it() -> None:
     (found,) = diagnose_trace("mail1:25", trace(*PATH, answer(3, HopKind.RST, SHORT_RETURN)))
-    assert any("a control trace to an open port would prove it" in e for e in found.evidence)
+    assert found.subject == "192.0.2.2"
+    assert "most likely from 192.0.2.2 (hop 2)" in found.summary
+    assert any("a control trace to an open port" in e for e in found.evidence)
+    assert any("is that of the ICMP from hop 2 (192.0.2.2)" in e for e in found.evidence)
+
+
+def _route(*senders: str) -> tuple[HopReply, ...]:
+    return tuple(hop(n, s) for n, s in enumerate(senders, start=1))
+
+
+def test_a_hop_seen_by_another_trace_of_the_same_port_is_evidence_for_all() -> None:
+    """Six traces of port 25 over the same routers: one lost hop 2's replies (rate limit)."""
+    lost = trace(hop(1, "192.0.2.1"))
+    seen = TraceObservation(
+        destination="203.0.113.11", port=25, max_hops=8, probes_per_hop=2, timeout_s=2,
+        replies=_route("192.0.2.1", "192.0.2.2"),
+    )  # fmt: skip
+    (found,) = diagnose_trace("mail1:25", lost, peers=[seen])
+    assert found.subject == "192.0.2.2" and "dropped after hop 2 (192.0.2.2)" in found.summary
+    assert any("lost or rate-limited" in line for line in found.evidence)
+
+
+def test_a_peer_on_another_way_or_one_that_went_on_is_no_evidence() -> None:
+    lost = trace(hop(1, "192.0.2.1"))
+    elsewhere = TraceObservation(
+        destination="203.0.113.11", port=25, max_hops=8, probes_per_hop=2, timeout_s=2,
+        replies=_route("198.51.100.1", "198.51.100.2"),
+    )  # fmt: skip
+    reached = TraceObservation(
+        destination="203.0.113.12", port=25, max_hops=8, probes_per_hop=2, timeout_s=2,
+        replies=(*_route("192.0.2.1", "192.0.2.2"), answer(3, HopKind.SYN_ACK, 62)),
+    )  # fmt: skip
+    (found,) = diagnose_trace("mail1:25", lost, peers=[elsewhere, reached])
+    assert found.subject == "192.0.2.1" and "dropped after hop 1" in found.summary
