@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +54,11 @@ def run_session(
             )
             path = capture_path(options.capture_dir, f"check_{config.profile_name}")
             capture = stack.enter_context(Capture(path, bpf, flows))
+        if options.trace:
+            # scapy's import overlaps the check's own waiting.
+            from netdiag.probes.trace import prepare
+
+            threading.Thread(target=_quietly, args=(prepare,), daemon=True).start()
         report = run_check(config, console, flows)
         if options.trace:
             from netdiag.blocked_paths import trace_report
@@ -78,6 +85,14 @@ def run_session(
 
 def _with_note(report: Report, note: Note) -> Report:
     return dataclasses.replace(report, notes=(*report.notes, note))
+
+
+def _quietly(task: Callable[[], None]) -> None:
+    """A warm-up whose failure is the later step's to report."""
+    try:
+        task()
+    except Exception:  # noqa: BLE001, S110 - the trace itself says what fails
+        pass
 
 
 def with_causes(report: Report) -> Report:

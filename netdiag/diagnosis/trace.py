@@ -143,8 +143,13 @@ def _deepest_hop_of_peers(
     first hops, which ended in silence too: its silence here was a lost or rate-limited
     reply, not the end of the path."""
     best: tuple[HopReply, TraceObservation] | None = None
+    # A trace none of whose hops answered has no first hops to compare: every silent-end
+    # trace of the same port is evidence for it (rate-limited ICMP ate all its answers).
+    saw_nothing = last == 0
     for peer in peers:
-        if peer.error or not _is_silent_end(peer) or not _same_first_hops(trace, peer):
+        if peer.error or not _is_silent_end(peer):
+            continue
+        if not saw_nothing and not _same_first_hops(trace, peer):
             continue
         hops = first_per_ttl(peer)
         deepest = max((t for t, r in hops.items() if r.kind is HopKind.TIME_EXCEEDED), default=0)
@@ -207,10 +212,11 @@ def diagnose_trace(
     shared = _deepest_hop_of_peers(trace, peers, last)
     if shared is not None:
         seen, peer = shared
+        over = "" if last == 0 else " over the same first hops"
         lines.append(
             f"hop {seen.ttl} ({seen.sender}) answered the trace to {peer.destination} on the "
-            "same port over the same first hops; here its replies were lost or rate-limited "
-            "(each silent TTL was probed twice)"
+            f"same port{over}; here its replies were lost or rate-limited (each silent TTL was "
+            "probed twice)"
         )
         last, sender = seen.ttl, seen.sender
     if last == 0:

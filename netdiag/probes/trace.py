@@ -159,13 +159,14 @@ def _run_batch(
             raise OSError(f"the receiver did not start within {_START_TIMEOUT_S:g} s")
         started = time.monotonic()
         _send(first)
-        pause = min(RETRY_PAUSE_S, timeout / 2)
-        _wait(batch, requests, started + pause)
-        again = [
-            new_probe(p.request, p.ttl) for p in _unanswered(batch, requests) if p.ttl <= max_hops
-        ]
+        # Every probe of the first round gets the whole timeout from when it left.
+        ends = time.monotonic() + timeout
+        _wait(batch, requests, started + min(RETRY_PAUSE_S, timeout / 2))
+        again = [new_probe(p.request, p.ttl) for p in _unanswered(batch, requests)]
         _send(again)
-        _wait(batch, requests, started + timeout + pause)
+        # The routers answering so far are named while the last answers come in.
+        naming = _Naming(_senders(batch))
+        _wait(batch, requests, ends)
         elapsed = (time.monotonic() - started) * 1000
     finally:
         try:
@@ -174,8 +175,7 @@ def _run_batch(
             pass
     with batch.lock:
         probes = list(batch.by_sport.values())
-    senders = sorted({p.reply.sender for p in probes if p.reply is not None and p.reply.sender})
-    names = reverse_names(senders, REVERSE_NAME_TIMEOUT_S)
+    names = naming.finish(_senders(batch))
     result = {}
     for request in requests:
         replies = [p.reply for p in probes if p.request == request and p.reply is not None]
@@ -186,6 +186,41 @@ def _run_batch(
             elapsed_ms=round(elapsed, 1),
         )
     return result
+
+
+def _senders(batch: _Batch) -> list[str]:
+    with batch.lock:
+        replies = [p.reply for p in batch.by_sport.values() if p.reply is not None]
+    return sorted({r.sender for r in replies if r.sender})
+
+
+class _Naming:
+    """Reverse names of the routers, looked up in the background while the trace waits."""
+
+    def __init__(self, senders: list[str]) -> None:
+        self.started = senders
+        self.names: tuple[tuple[str, str], ...] = ()
+        self.thread = threading.Thread(target=self._look_up, daemon=True)
+        self.thread.start()
+
+    def _look_up(self) -> None:
+        self.names = reverse_names(self.started, REVERSE_NAME_TIMEOUT_S)
+
+    def finish(self, senders: list[str]) -> tuple[tuple[str, str], ...]:
+        """The names found, with those of senders that answered late looked up now."""
+        self.thread.join(REVERSE_NAME_TIMEOUT_S)
+        late = [s for s in senders if s not in self.started]
+        return tuple(self.names) + (reverse_names(late, REVERSE_NAME_TIMEOUT_S) if late else ())
+
+
+def prepare() -> None:
+    """Import scapy's layers ahead of a batch (half a second on a slow machine), so that a
+    check that will trace can do it while its own probes are still waiting."""
+    if raw_socket_problem():
+        return
+    import scapy.layers.inet
+    import scapy.layers.inet6
+    import scapy.sendrecv  # noqa: F401
 
 
 def _order(reply: HopReply) -> tuple[int, float]:

@@ -110,6 +110,7 @@ class Topology:
         *,
         routers: int = 1,
         link_mtu: dict[int, int] | None = None,
+        extra_servers: int = 0,
     ) -> None:
         tag = f"nd{os.getpid() % 100000}x{next(_INSTANCES)}"
         self.routers = [f"{tag}r{k}" for k in range(1, routers + 1)]
@@ -122,6 +123,8 @@ class Topology:
         self._listener: subprocess.Popen[str] | None = None
         links = len(self.nodes) - 1
         self.server4, self.server6 = f"198.18.{links}.2", f"2001:db8:{links}::2"
+        # More addresses on the server's link, as several vendor hosts behind one router.
+        self.servers4 = [self.server4, *(f"198.18.{links}.{3 + n}" for n in range(extra_servers))]
 
     @staticmethod
     def address(link: int, side: str, version: int) -> str:
@@ -211,6 +214,9 @@ class Topology:
                         "via",
                         self.address(k, "left", version),
                     )
+        last_link = len(self.nodes) - 1
+        for extra in self.servers4[1:]:
+            self.ns(self.server, "ip", "addr", "add", f"{extra}/24", "dev", f"l{last_link}b")
         for router in self.routers:
             for setting in (
                 "net.ipv4.ip_forward=1",
