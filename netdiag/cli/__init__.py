@@ -36,10 +36,10 @@ from netdiag.console import Console
 from netdiag.errors import NetdiagError, UsageError
 
 if TYPE_CHECKING:
-    from netdiag.config import CheckConfig
-    from netdiag.hostreq import HostRequirements
-    from netdiag.report import Report
-    from netdiag.secrecy import KnownSecrets
+    from netdiag.privacy.audit import KnownSecrets
+    from netdiag.report.model import Report
+    from netdiag.settings.config import CheckConfig
+    from netdiag.settings.host_requirements import HostRequirements
 
 # Exit codes are the Nagios states of `report.Status` (not imported: `--help` stays light).
 EXIT_UNKNOWN = 3
@@ -73,7 +73,7 @@ def _root(
 
 def _host_requirements(paths: HostPaths) -> tuple[HostRequirements, str]:
     """The profile's `[host]` requirements with the paths given on the command line."""
-    from netdiag.targets import load_profile
+    from netdiag.settings.targets import load_profile
 
     loaded = load_profile(paths.profile)
     return loaded.host.with_paths(
@@ -126,7 +126,7 @@ def check(
     output: Output,
 ) -> None:
     """Resolve and connect to every endpoint and say what is wrong."""
-    from netdiag.session import SessionOptions, run_session
+    from netdiag.session.runs import SessionOptions, run_session
 
     console = console_of(ctx)
     _check_lang(bundle_text)
@@ -154,10 +154,17 @@ def _quiet_unless_read(console: Console, output: OutputFormat) -> Console:
 
 
 def _write_bundle(report: Report, out: Path, text: BundleText, config: CheckConfig) -> Path:
-    from netdiag.bundle import write_support_bundle
+    from netdiag.renderers.bundle import write_bundle
+    from netdiag.renderers.text import default_language
+    from netdiag.session.runs import machine_environment
 
-    return write_support_bundle(
-        report, out, lang=text.lang, redact=text.redact, secrets=config.known_secrets
+    return write_bundle(
+        report,
+        machine_environment(report),
+        out,
+        lang=text.lang or default_language(),
+        redact=text.redact,
+        secrets=config.known_secrets,
     )
 
 
@@ -165,7 +172,7 @@ def _write_bundle(report: Report, out: Path, text: BundleText, config: CheckConf
 def targets(ctx: typer.Context, profile: ProfileOption = None, only: OnlyOption = None) -> None:
     """Print the endpoints of the profile."""
     from netdiag.renderers.pins import targets_table
-    from netdiag.targets import load_profile, select_targets
+    from netdiag.settings.targets import load_profile, select_targets
 
     loaded = load_profile(profile)
     console = console_of(ctx)
@@ -199,8 +206,8 @@ def trace_command(
     output: Output,
 ) -> None:
     """TCP SYN traceroute to the port: which hop drops or rejects it, and how."""
-    from netdiag.blocked_paths import TraceSettings
-    from netdiag.session import TraceRequest, run_trace
+    from netdiag.session.runs import TraceRequest, run_trace
+    from netdiag.session.traces import TraceSettings
 
     request = TraceRequest(
         host=host,
@@ -226,7 +233,7 @@ def mtu_command(
     output: Output,
 ) -> None:
     """Path MTU towards a host: the largest packet that passes with Don't Fragment."""
-    from netdiag.session import run_mtu
+    from netdiag.session.runs import run_mtu
 
     report = run_mtu(host, timeout)
     _show(console_of(ctx), report, output.chosen)
@@ -252,7 +259,7 @@ def bundle_command(
     """Run a check and write everything support needs into one zip."""
     from datetime import UTC, datetime
 
-    from netdiag.session import SessionOptions, run_session
+    from netdiag.session.runs import SessionOptions, run_session
 
     console = console_of(ctx)
     _check_lang(bundle_text)
@@ -271,7 +278,7 @@ def bundle_command(
 def host_command(ctx: typer.Context, *, host_paths: HostPaths, output: Output) -> None:
     """The gateway against the vendor's system requirements: OS, updates, CPU, memory,
     drives, backups, antivirus exclusions, shares, remote maintenance."""
-    from netdiag.hostcheck import host_report
+    from netdiag.session.host import host_report
 
     requirements, name = _host_requirements(host_paths)
     report = host_report(requirements, name)
@@ -286,7 +293,7 @@ def diff_command(
     new: Annotated[Path, typer.Argument(help="The later report.")],
 ) -> None:
     """What changed between two saved reports (exit 0: nothing, 1: something)."""
-    from netdiag.diff import diff_reports, load_report
+    from netdiag.renderers.diff import diff_reports, load_report
 
     changes = diff_reports(load_report(old), load_report(new))
     console_of(ctx).out("\n".join(changes) if changes else "no change")
@@ -328,7 +335,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         return int(e.exit_code)
     except Exception as e:  # noqa: BLE001 - a bug: one line, the traceback only on request
         if os.environ.get("NETDIAG_DEBUG"):
-            from netdiag.secrets import scrub
+            from netdiag.privacy.secret import scrub
 
             # A traceback may quote a value; never one of the run's secrets.
             sys.stderr.write(scrub(traceback.format_exc()))

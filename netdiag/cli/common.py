@@ -9,10 +9,10 @@ import typer
 
 from netdiag.cli.groups import Checking, ClientCertificate, Endpoints, Trust
 from netdiag.console import Console
-from netdiag.defaults import DEFAULT_DEADLINE_S
+from netdiag.settings.defaults import DEFAULT_DEADLINE_S
 
 if TYPE_CHECKING:
-    from netdiag.config import CheckConfig
+    from netdiag.settings.config import CheckConfig
 
 
 def console_of(ctx: typer.Context) -> Console:
@@ -27,7 +27,7 @@ def check_config(
 ) -> CheckConfig:
     """The configuration the options describe; commands without `check`'s tuning get a
     round long enough for their timeout."""
-    from netdiag.options import Credentials, build_check_config
+    from netdiag.session.setup import Credentials, build_check_config
 
     trust = trust or Trust()
     checking = checking or Checking(deadline=max(DEFAULT_DEADLINE_S, 4 * endpoints.timeout))

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from netdiag.defaults import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
+from netdiag.settings.defaults import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
 
 DEFAULT_CAPTURE_DIR = Path("captures")
 

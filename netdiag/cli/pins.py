@@ -21,7 +21,7 @@ from netdiag.console import Console
 from netdiag.errors import UsageError
 
 if TYPE_CHECKING:
-    from netdiag.pins import PinSet
+    from netdiag.trust.pins import PinSet
 
 pins_app = typer.Typer(
     help="Pinned vendor issuers: show, learn, import, verify.", no_args_is_help=True
@@ -38,7 +38,7 @@ YesOption = Annotated[bool, typer.Option("--yes", help="Write without asking.")]
 
 
 def _write_pins(console: Console, learned: PinSet, out: Path | None, yes: bool) -> None:
-    from netdiag.pins import PIN_FILE, PinSet, config_dir, load_pins, save_pins
+    from netdiag.trust.pins import PIN_FILE, PinSet, config_dir, load_pins, save_pins
 
     path = out if out is not None else config_dir() / PIN_FILE
     count = len(learned.pins)
@@ -56,10 +56,10 @@ def _write_pins(console: Console, learned: PinSet, out: Path | None, yes: bool) 
 @pins_app.command("show")
 def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOption = None) -> None:
     """The pins in use and how many endpoints of the profile each covers."""
-    from netdiag.pins import default_pin_files, load_pins
     from netdiag.renderers.pins import pin_files_view
-    from netdiag.report import Status
-    from netdiag.targets import load_profile
+    from netdiag.report.model import Status
+    from netdiag.settings.targets import load_profile
+    from netdiag.trust.pins import default_pin_files, load_pins
 
     console = console_of(ctx)
     files = pins or default_pin_files(profile)
@@ -104,10 +104,10 @@ def pins_import(
     """Pin the CA certificates that issue the vendor's server certificates."""
     from datetime import UTC, datetime
 
-    from netdiag.options import CERT_PASSWORD_ENV
-    from netdiag.pin_sources import import_candidates, import_pins
+    from netdiag.privacy.secret import read_secret
     from netdiag.renderers.pins import pins_table
-    from netdiag.secrets import read_secret
+    from netdiag.session.setup import CERT_PASSWORD_ENV
+    from netdiag.trust.pin_commands import import_candidates, import_pins
 
     console = console_of(ctx)
     password = read_secret(
@@ -163,9 +163,9 @@ def pins_learn(
     hotspot outside the hospital), check the table, then confirm."""
     from datetime import UTC, datetime
 
-    from netdiag.pin_sources import learn_pins
     from netdiag.renderers.pins import pins_table
-    from netdiag.run import run_check
+    from netdiag.session.check import run_check
+    from netdiag.trust.pin_commands import learn_pins
 
     console = console_of(ctx)
     report = run_check(check_config(endpoints, client, Trust(pins=[])), console)
@@ -185,10 +185,10 @@ def pins_verify(
 ) -> None:
     """Check the pins against the chains presented now (exit 0 all pinned, 1 endpoints
     without pins, 2 a chain the pins do not anchor)."""
-    from netdiag.pin_sources import verify_pins
     from netdiag.renderers.pins import verdicts_table
-    from netdiag.report import worst
-    from netdiag.run import run_check
+    from netdiag.report.model import worst
+    from netdiag.session.check import run_check
+    from netdiag.trust.pin_commands import verify_pins
 
     console = console_of(ctx)
     config = check_config(endpoints, client, trust)

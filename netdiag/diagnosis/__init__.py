@@ -9,9 +9,9 @@ from netdiag.diagnosis.completeness import never_ok_unless_checked, probe_error
 from netdiag.diagnosis.dns import diagnose_dns
 from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S, diagnose_attempts
 from netdiag.diagnosis.tcp import diagnose_tcp
-from netdiag.observations import ClientCertificateObservation, EndpointObservation
-from netdiag.report import Finding, Severity
-from netdiag.targets import Network, Target
+from netdiag.report.model import Finding, Severity
+from netdiag.report.observations import ClientCertificateObservation, EndpointObservation
+from netdiag.settings.targets import Network, Target
 
 __all__ = ["diagnose_endpoint", "diagnose_flapping", "probe_error"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netdiag.report import Finding, Severity
+from netdiag.report.model import Finding, Severity
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netdiag.report import Cause, EndpointResult, Finding, Severity
-from netdiag.targets import Target
+from netdiag.report.model import Cause, EndpointResult, Finding, Severity
+from netdiag.settings.targets import Target
 
 # The connect() verdicts a trace of the same endpoint locates.
 _LOCATED_BY_TRACE = frozenset({"tcp.filtered", "tcp.refused", "tcp.prohibited", "tcp.unreachable"})

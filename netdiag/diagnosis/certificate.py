@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.observations import ClientCertificateObservation
-from netdiag.report import Finding
+from netdiag.report.model import Finding
+from netdiag.report.observations import ClientCertificateObservation
 
 DEFAULT_WARN_DAYS = 30
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.observations import (
+from netdiag.report.model import Finding, Severity
+from netdiag.report.observations import (
     DnsOutcome,
     EndpointObservation,
     ProbeStep,
     StageFailure,
     TcpOutcome,
 )
-from netdiag.report import Finding, Severity
-from netdiag.targets import Target
+from netdiag.settings.targets import Target
 
 DEADLINE_PASSED = "the run's deadline passed"
 

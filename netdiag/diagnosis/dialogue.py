@@ -7,13 +7,13 @@ import re
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.tls import diagnose_tls, rejected_by_reply
-from netdiag.observations import (
+from netdiag.report.model import Finding
+from netdiag.report.observations import (
     ClientCertificateObservation,
     ProtocolObservation,
     StageFailure,
 )
-from netdiag.report import Finding
-from netdiag.targets import Target
+from netdiag.settings.targets import Target
 
 _CERTIFICATE_TEXT = re.compile(r"certificate", re.IGNORECASE)
 # How a session may break after the handshake without a stated reason.

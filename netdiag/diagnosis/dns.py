@@ -6,9 +6,9 @@ import ipaddress
 from collections.abc import Sequence
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.observations import DnsAnswer, DnsObservation, DnsOutcome
-from netdiag.report import Finding, Severity
-from netdiag.targets import Network
+from netdiag.report.model import Finding, Severity
+from netdiag.report.observations import DnsAnswer, DnsObservation, DnsOutcome
+from netdiag.settings.targets import Network
 
 # Answers that DNS filters hand out instead of the real address ("sinkholes").
 _SINKHOLE_NETWORKS: tuple[tuple[Network, str], ...] = (

@@ -8,15 +8,19 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.hostreq import AntivirusRequirement, BackupRequirement, HostRequirements
-from netdiag.observations import (
+from netdiag.report.model import Finding, Note
+from netdiag.report.observations import (
     BackupObservation,
     DefenderExclusions,
     DriveObservation,
     HostObservation,
     WindowsFacts,
 )
-from netdiag.report import Finding, Note
+from netdiag.settings.host_requirements import (
+    AntivirusRequirement,
+    BackupRequirement,
+    HostRequirements,
+)
 
 GB = 1024**3
 

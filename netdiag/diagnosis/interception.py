@@ -38,18 +38,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.observations import (
+from netdiag.report.model import Finding, Severity
+from netdiag.report.observations import (
     ProtocolObservation,
     ProtocolStage,
     StageFailure,
     TlsObservation,
     TlsOutcome,
 )
-from netdiag.pins import EndpointRecord, Pin
-from netdiag.products import Product, identify
-from netdiag.report import Finding, Severity
-from netdiag.targets import Target
+from netdiag.settings.targets import Target
 from netdiag.trust.model import ChainFacts, Proof, TrustContext, context_lines
+from netdiag.trust.pins import EndpointRecord, Pin
+from netdiag.trust.products import Product, identify
 
 FRESH_LEAF = timedelta(hours=48)
 SHORT_LIVED = timedelta(days=14)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.observations import MtuObservation
-from netdiag.report import Finding, Severity
+from netdiag.report.model import Finding, Severity
+from netdiag.report.observations import MtuObservation
 
 
 def mtu_lines(mtu: MtuObservation) -> list[str]:

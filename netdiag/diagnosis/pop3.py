@@ -11,15 +11,15 @@ from netdiag.diagnosis.dialogue import (
     transcript_tail,
     without_established,
 )
-from netdiag.observations import (
+from netdiag.report.model import Finding
+from netdiag.report.observations import (
     ClientCertificateObservation,
     LoginKind,
     Pop3Observation,
     ProtocolStage,
     StageFailure,
 )
-from netdiag.report import Finding
-from netdiag.targets import Target
+from netdiag.settings.targets import Target
 
 
 def diagnose_pop3(

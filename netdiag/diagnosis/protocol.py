@@ -11,7 +11,8 @@ from netdiag.diagnosis.interception import died_without_a_word
 from netdiag.diagnosis.pop3 import diagnose_pop3
 from netdiag.diagnosis.smtp import diagnose_smtp
 from netdiag.diagnosis.tlsport import diagnose_tls_port
-from netdiag.observations import (
+from netdiag.report.model import Finding, Severity
+from netdiag.report.observations import (
     ClientCertificateObservation,
     Pop3Observation,
     ProtocolObservation,
@@ -21,8 +22,7 @@ from netdiag.observations import (
     TlsPortObservation,
     most_telling,
 )
-from netdiag.report import Finding, Severity
-from netdiag.targets import Service, Target
+from netdiag.settings.targets import Service, Target
 
 DEFAULT_SLOW_BANNER_S = 3.0
 

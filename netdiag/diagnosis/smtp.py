@@ -13,15 +13,15 @@ from netdiag.diagnosis.dialogue import (
     transcript_tail,
     without_established,
 )
-from netdiag.observations import (
+from netdiag.report.model import Finding, Severity
+from netdiag.report.observations import (
     ClientCertificateObservation,
     ProtocolStage,
     Reply,
     SmtpObservation,
     StageFailure,
 )
-from netdiag.report import Finding, Severity
-from netdiag.targets import Target
+from netdiag.settings.targets import Target
 
 # "220 ****************" — SMTP inspection (Cisco "banner obfuscation", others) hides the
 # server's name behind asterisks.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.observations import IcmpReport, TcpObservation, TcpOutcome
-from netdiag.report import Finding, Severity
-from netdiag.targets import Target
+from netdiag.report.model import Finding, Severity
+from netdiag.report.observations import IcmpReport, TcpObservation, TcpOutcome
+from netdiag.settings.targets import Target
 
 # RFC 792 / RFC 1812 destination-unreachable codes, and RFC 4443 for ICMPv6.
 ICMP4_UNREACHABLE = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.observations import ClientCertificateObservation, TlsObservation, TlsOutcome
-from netdiag.report import Finding
-from netdiag.targets import Target
+from netdiag.report.model import Finding
+from netdiag.report.observations import ClientCertificateObservation, TlsObservation, TlsOutcome
+from netdiag.settings.targets import Target
 
 # Alerts by which a server rejects the client's certificate (RFC 8446 6.2), in OpenSSL's
 # and in our own spelling ("tlsv13 alert certificate required", "certificate_required").

@@ -4,9 +4,13 @@ states in its first answer."""
 from __future__ import annotations
 
 from netdiag.diagnosis.dialogue import stated_rejection, tls_findings
-from netdiag.observations import ClientCertificateObservation, ProtocolStage, TlsPortObservation
-from netdiag.report import Finding
-from netdiag.targets import Target
+from netdiag.report.model import Finding
+from netdiag.report.observations import (
+    ClientCertificateObservation,
+    ProtocolStage,
+    TlsPortObservation,
+)
+from netdiag.settings.targets import Target
 
 
 def diagnose_tls_port(

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.tcp import icmp_meaning, is_prohibited
-from netdiag.observations import HopKind, HopReply, IcmpReport, TraceObservation
-from netdiag.report import Finding
+from netdiag.report.model import Finding
+from netdiag.report.observations import HopKind, HopReply, IcmpReport, TraceObservation
 
 _INITIAL_TTLS = (32, 64, 128, 255)
 

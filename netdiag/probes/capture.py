@@ -1,7 +1,7 @@
 """Packet capture of a run's own traffic into a pcap file (scapy), for the support ticket.
 
 The kernel filter is broad (the endpoints' TCP ports, UDP, ICMP); each packet is then kept
-only if it belongs to one of netdiag's own flows (`netdiag.flows`), decided in Python
+only if it belongs to one of netdiag's own flows (`netdiag.privacy.own_flows`), decided in Python
 before anything is written: another process's packet never touches the disk, not even a
 temporary file."""
 
@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from netdiag.errors import NetdiagError
-from netdiag.flows import FlowLog
+from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
 
 # How long the sniffer may take to open its sockets before the run goes on without it

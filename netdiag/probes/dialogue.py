@@ -9,18 +9,9 @@ import socket
 import time
 from typing import Generic, TypeVar
 
-from netdiag.deadline import Deadline
 from netdiag.errors import DeadlineExpired
-from netdiag.flows import FlowLog
-from netdiag.identity import ClientIdentity
-from netdiag.observations import (
-    ProtocolObservation,
-    ProtocolStage,
-    StageFailure,
-    TcpObservation,
-    TcpOutcome,
-    TlsOutcome,
-)
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.probes.deadline import Deadline
 from netdiag.probes.lines import (
     LineReader,
     LineTooLong,
@@ -33,6 +24,15 @@ from netdiag.probes.lines import (
 )
 from netdiag.probes.tcp import connect_tcp
 from netdiag.probes.tls import TlsTransport, handshake
+from netdiag.report.observations import (
+    ProtocolObservation,
+    ProtocolStage,
+    StageFailure,
+    TcpObservation,
+    TcpOutcome,
+    TlsOutcome,
+)
+from netdiag.trust.identity import ClientIdentity
 
 # How long to listen for a TLS 1.3 post-handshake alert: a few round trips (measured by
 # our own connect), within these bounds; paid only when the server asked for a certificate.

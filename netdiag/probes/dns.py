@@ -24,9 +24,9 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from netdiag.config import ResolverSpec
-from netdiag.flows import FlowLog
-from netdiag.observations import DnsAnswer, DnsOutcome
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.report.observations import DnsAnswer, DnsOutcome
+from netdiag.settings.config import ResolverSpec
 
 OS_RESOLVER = "os (getaddrinfo)"
 MAX_SYSTEM_RESOLVERS = 4

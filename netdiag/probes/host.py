@@ -10,14 +10,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from netdiag.hostreq import HostRequirements
-from netdiag.observations import (
+from netdiag.report.observations import (
     BackupFile,
     BackupObservation,
     DriveObservation,
     HostObservation,
     WindowsFacts,
 )
+from netdiag.settings.host_requirements import HostRequirements
 
 MAX_BACKUP_FILES = 2000
 

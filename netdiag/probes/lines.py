@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from netdiag.observations import TranscriptLine
-from netdiag.secrets import Secret
+from netdiag.privacy.secret import Secret
+from netdiag.report.observations import TranscriptLine
 
 MAX_LINE = 4096
 MAX_TRANSCRIPT_TEXT = 300

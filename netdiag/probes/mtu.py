@@ -7,9 +7,9 @@ from __future__ import annotations
 import ipaddress
 import random
 
-from netdiag.flows import FlowLog
-from netdiag.observations import MtuObservation
+from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
+from netdiag.report.observations import MtuObservation
 
 SIZES_V4 = (576, 1000, 1200, 1280, 1300, 1350, 1380, 1400, 1420, 1440, 1460, 1472, 1480, 1492, 1500)
 DEFAULT_MTU = 1500

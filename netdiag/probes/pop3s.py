@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.config import Pop3Login
-from netdiag.deadline import Deadline
-from netdiag.flows import FlowLog
-from netdiag.observations import (
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.probes.deadline import Deadline
+from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
+from netdiag.probes.lines import LineReader
+from netdiag.report.observations import (
     Pop3Observation,
     Pop3Reply,
     Pop3Status,
     ProtocolStage,
     StageFailure,
 )
-from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
-from netdiag.probes.lines import LineReader
+from netdiag.settings.config import Pop3Login
 
 MAX_MULTILINE = 200
 

@@ -8,11 +8,11 @@ import re
 import time
 from collections.abc import Sequence
 
-from netdiag.deadline import Deadline
-from netdiag.flows import FlowLog
-from netdiag.observations import ProtocolStage, Reply, SmtpObservation, StageFailure
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader, PeerClosed
+from netdiag.report.observations import ProtocolStage, Reply, SmtpObservation, StageFailure
 
 # RFC 5321 4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF )
 #                            Reply-code [ SP textstring ] CRLF

@@ -16,8 +16,8 @@ import struct
 import sys
 import time
 
-from netdiag.flows import FlowLog
-from netdiag.observations import IcmpReport, TcpObservation, TcpOutcome
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.report.observations import IcmpReport, TcpObservation, TcpOutcome
 
 # Windows Sockets error numbers (winsock2.h); Python on Windows reports these in errno.
 WSAEACCES = 10013

@@ -20,11 +20,11 @@ from typing import TypeVar
 
 from OpenSSL import SSL, crypto
 
-from netdiag.chains import describe_der
-from netdiag.identity import ClientIdentity
-from netdiag.observations import TlsObservation, TlsOutcome
 from netdiag.probes.lines import PeerClosed, PeerReset, PeerTimeout, TlsAlert, remaining
 from netdiag.probes.serverhello import ServerHello, peek_server_hello
+from netdiag.report.observations import TlsObservation, TlsOutcome
+from netdiag.trust.chains import describe_der
+from netdiag.trust.identity import ClientIdentity
 
 # RFC 8446 section 6 (and RFC 5246 7.2): alert descriptions.
 ALERTS = {

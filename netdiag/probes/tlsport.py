@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from netdiag.deadline import Deadline
-from netdiag.flows import FlowLog
-from netdiag.observations import ProtocolStage, Reply, StageFailure, TlsPortObservation
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, TlsSettings
 from netdiag.probes.lines import PeerClosed, PeerTimeout, quote
+from netdiag.report.observations import ProtocolStage, Reply, StageFailure, TlsPortObservation
 
 MAX_RESPONSE = 16384
 

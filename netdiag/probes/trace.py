@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netdiag.flows import FlowLog
-from netdiag.observations import HopKind, HopReply, TraceObservation
+from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
+from netdiag.report.observations import HopKind, HopReply, TraceObservation
 
 MAX_HOPS = 20
 PROBES_PER_HOP = 2

@@ -16,7 +16,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from netdiag.observations import DefenderExclusions
+from netdiag.report.observations import DefenderExclusions
 
 POWERSHELL_TIMEOUT_S = 20
 _DATE = re.compile(r"/Date\((-?\d+)")

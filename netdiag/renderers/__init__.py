@@ -3,7 +3,7 @@ for an output format."""
 
 from __future__ import annotations
 
-from netdiag.report import Report
+from netdiag.report.model import Report
 
 
 def render(report: Report, output_format: str, lang: str = "en") -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import re
 
-from netdiag.observations import CertificateFacts
-from netdiag.report import EndpointResult, Report
+from netdiag.report.model import EndpointResult, Report
+from netdiag.report.observations import CertificateFacts
 
 
 def chain_name(endpoint: EndpointResult) -> str:

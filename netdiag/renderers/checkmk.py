@@ -3,9 +3,9 @@ plus one for DNS (format: Checkmk manual, "Local checks")."""
 
 from __future__ import annotations
 
-from netdiag.observations import TcpOutcome
 from netdiag.renderers.summary import answer_lines
-from netdiag.report import EndpointResult, Report, Severity, Status, worst
+from netdiag.report.model import EndpointResult, Report, Severity, Status, worst
+from netdiag.report.observations import TcpOutcome
 
 
 def _clean(text: str) -> str:

@@ -7,10 +7,16 @@ from __future__ import annotations
 from html import escape
 
 from netdiag import __version__
-from netdiag.messages import catalogue_text, cause_sentence, message, note_text, severity_name
-from netdiag.observations import HopKind, HopReply
 from netdiag.renderers.summary import answer_lines, firewall_lines, matrix
-from netdiag.report import EndpointResult, Finding, Report
+from netdiag.report.messages import (
+    catalogue_text,
+    cause_sentence,
+    message,
+    note_text,
+    severity_name,
+)
+from netdiag.report.model import EndpointResult, Finding, Report
+from netdiag.report.observations import HopKind, HopReply
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #1d1d1f; }

@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from netdiag import __version__
-from netdiag.messages import LANGUAGES, cause_sentence, note_text
 from netdiag.renderers.summary import answering, reachable, working
-from netdiag.report import Cause, EndpointResult, Finding, Report
+from netdiag.report.messages import LANGUAGES, cause_sentence, note_text
+from netdiag.report.model import Cause, EndpointResult, Finding, Report
 
 SCHEMA = "netdiag.report/1"
 

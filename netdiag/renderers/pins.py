@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from netdiag.pins import PinSet
-from netdiag.targets import Target
+from netdiag.settings.targets import Target
+from netdiag.trust.pins import PinSet
 
 if TYPE_CHECKING:
-    from netdiag.pin_sources import PinVerdict
+    from netdiag.trust.pin_commands import PinVerdict
 
 
 def pins_table(pin_set: PinSet, targets: Sequence[Target]) -> str:

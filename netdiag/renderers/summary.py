@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from netdiag.messages import (
+from netdiag.report.messages import (
     cause_sentence,
     host_list,
     message,
@@ -17,8 +17,8 @@ from netdiag.messages import (
     working_items,
     works_sentences,
 )
-from netdiag.report import Cause, EndpointResult, Reach, Report, Status
-from netdiag.targets import Service, Target
+from netdiag.report.model import Cause, EndpointResult, Reach, Report, Status
+from netdiag.settings.targets import Service, Target
 
 _ALLOW = frozenset(
     {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from netdiag.messages import catalogue_text, message, note_text, severity_name
 from netdiag.renderers.summary import answer_lines, matrix_table
-from netdiag.report import EndpointResult, Finding, Report, Severity
+from netdiag.report.messages import catalogue_text, message, note_text, severity_name
+from netdiag.report.model import EndpointResult, Finding, Report, Severity
 
 _MAX_SUMMARY = 90
 

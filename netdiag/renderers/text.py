@@ -6,9 +6,15 @@ import locale
 import os
 from typing import Any
 
-from netdiag.messages import catalogue_text, cause_sentence, message, note_text, severity_name
 from netdiag.renderers.summary import answer_lines, firewall_lines, matrix_table
-from netdiag.report import Cause, Finding, Report
+from netdiag.report.messages import (
+    catalogue_text,
+    cause_sentence,
+    message,
+    note_text,
+    severity_name,
+)
+from netdiag.report.model import Cause, Finding, Report
 
 
 def default_language() -> str:

@@ -30,10 +30,10 @@ from enum import StrEnum
 
 from cryptography import x509
 
-from netdiag.chains import load_readable, signature_path, spki_sha256, verify_chain
-from netdiag.observations import ChainVerification, TlsObservation
-from netdiag.pins import Pin
-from netdiag.products import Product, identify
+from netdiag.report.observations import ChainVerification, TlsObservation
+from netdiag.trust.chains import load_readable, signature_path, spki_sha256, verify_chain
+from netdiag.trust.pins import Pin
+from netdiag.trust.products import Product, identify
 from netdiag.trust.stores import MachineTrust, anchor_in
 
 PUBLIC_ROOTS_NAME = "the public root set (Mozilla, certifi)"

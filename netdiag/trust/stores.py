@@ -19,7 +19,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from netdiag.chains import is_issued_by, signature_path
+from netdiag.trust.chains import is_issued_by, signature_path
 
 LOCAL_STORE_ENV = "NETDIAG_LOCAL_TRUST_STORE"
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024

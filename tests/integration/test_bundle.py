@@ -202,7 +202,7 @@ def test_redact_removes_every_internal_address(scenario: dict[str, Any]) -> None
     for name, data in files.items():
         if name.endswith(".pem"):
             continue  # base64 DER: no text address in it
-        from netdiag.redact import BASE64_BLOB
+        from netdiag.privacy.redaction import BASE64_BLOB
 
         text = BASE64_BLOB.sub("", data.decode("utf-8"))
         for value in internal:

@@ -91,10 +91,12 @@ def _raising_for(host: str, original: Any) -> Any:
 def test_a_broken_dns_query_is_that_endpoints_error(
     pki: Pki, dns_server: DnsServer, atlas: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import netdiag.run
+    import netdiag.session.check
 
     monkeypatch.setattr(
-        netdiag.run, "query_addresses", _raising_for(MAIL, netdiag.run.query_addresses)
+        netdiag.session.check,
+        "query_addresses",
+        _raising_for(MAIL, netdiag.session.check.query_addresses),
     )
     with OpenPort() as smtp:
         result = check(dns_server, f"{ATLAS}:{atlas}/tcp", "--target", f"{MAIL}:{smtp.port}/tcp")
@@ -110,12 +112,12 @@ def test_a_broken_dns_query_is_that_endpoints_error(
 def test_broken_client_certificate_details_are_a_note(
     pki: Pki, dns_server: DnsServer, atlas: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import netdiag.identity
+    import netdiag.trust.identity
 
     def broken(*_: Any) -> Any:
         raise ValueError("injected fault in reading the certificate's details")
 
-    monkeypatch.setattr(netdiag.identity, "observe_identity", broken)
+    monkeypatch.setattr(netdiag.trust.identity, "observe_identity", broken)
     result = check(dns_server, f"{ATLAS}:{atlas}/tls", "--cert", str(pki.client_pem(tmp_path)))
     report = result.json()
     assert any("client certificate details" in n for n in report["notes"])
@@ -124,12 +126,12 @@ def test_broken_client_certificate_details_are_a_note(
 
 
 def test_broken_host_checks_are_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import netdiag.hostcheck
+    import netdiag.session.host
 
     def broken(*_: Any) -> Any:
         raise OSError("injected fault in the host checks")
 
-    monkeypatch.setattr(netdiag.hostcheck, "check_host", broken)
+    monkeypatch.setattr(netdiag.session.host, "check_host", broken)
     with OpenPort() as port:
         result = run_cli("check", "--json", "--target", f"127.0.0.1:{port.port}/tcp", "--host")
     report = result.json()
@@ -139,12 +141,12 @@ def test_broken_host_checks_are_a_note(tmp_path: Path, monkeypatch: pytest.Monke
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="tracing needs raw sockets (root)")
 def test_a_broken_trace_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    import netdiag.blocked_paths
+    import netdiag.session.traces
 
     def broken(*_: Any) -> Any:
         raise RuntimeError("injected fault in a trace")
 
-    monkeypatch.setattr(netdiag.blocked_paths, "_trace_endpoint", broken)
+    monkeypatch.setattr(netdiag.session.traces, "_trace_endpoint", broken)
     with DroppingPort() as dropping:
         result = run_cli(
             "check", "--json", "--target", f"127.0.0.1:{dropping.port}/tcp",

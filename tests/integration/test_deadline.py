@@ -79,12 +79,12 @@ def test_a_handshake_cut_by_the_deadline_is_not_a_stall(
 def test_the_probe_itself_tells_its_cut_from_a_stall(pki: Pki, left_s: float, is_cut: bool) -> None:
     """The same swallowing peer, probed with 0.4 s left of the run or with time enough: the
     first is the deadline's (no stall verdict), the second the peer's."""
-    from netdiag.deadline import Deadline
     from netdiag.diagnosis.protocol import diagnose_protocol
-    from netdiag.observations import StageFailure
+    from netdiag.probes.deadline import Deadline
     from netdiag.probes.dialogue import TlsSettings
     from netdiag.probes.tlsport import probe_tls_port
-    from netdiag.targets import Service, Target
+    from netdiag.report.observations import StageFailure
+    from netdiag.settings.targets import Service, Target
 
     policy = TlsPolicy()
     with (
@@ -106,9 +106,9 @@ def test_the_probe_itself_tells_its_cut_from_a_stall(pki: Pki, left_s: float, is
 
 @pytest.mark.parametrize(("left_s", "outcome"), [(0.4, "skipped"), (5.0, "timeout")])
 def test_a_connect_with_only_the_rest_of_the_run_is_skipped(left_s: float, outcome: str) -> None:
-    from netdiag.deadline import Deadline
+    from netdiag.probes.deadline import Deadline
     from netdiag.probes.tcp import connect_tcp
-    from netdiag.run import connect_cut_by_deadline
+    from netdiag.session.check import connect_cut_by_deadline
 
     deadline = Deadline.after(left_s)
     with DroppingPort() as dropping:

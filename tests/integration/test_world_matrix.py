@@ -38,10 +38,10 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from netdiag.options import Credentials, build_check_config
 from netdiag.renderers.summary import answer_lines
-from netdiag.report import EndpointResult, Report, Severity, Status
-from netdiag.session import SessionOptions, run_session
+from netdiag.report.model import EndpointResult, Report, Severity, Status
+from netdiag.session.runs import SessionOptions, run_session
+from netdiag.session.setup import Credentials, build_check_config
 from netdiag.trust.stores import SERVER_AUTH_OID, MachineTrust, machine_trust_of_windows
 from tests.integration.tls_fixtures import NAMES, serving
 from tests.servers.dns import DnsServer
@@ -222,8 +222,8 @@ def _bundle_files(vendor: VendorPki, bundle: Bundle, directory: Path) -> Credent
 
 
 def _pin_file(vendor: VendorPki, directory: Path) -> Path:
-    from netdiag.pin_sources import import_pins
-    from netdiag.pins import save_pins
+    from netdiag.trust.pin_commands import import_pins
+    from netdiag.trust.pins import save_pins
 
     ca_file = directory / "server-ca.pem"
     ca_file.write_bytes(

@@ -48,8 +48,8 @@ def only_endpoint(result: CliResult) -> dict:  # type: ignore[type-arg]
 
 def vendor_pins(pki: Pki, directory: Path) -> Path:
     """A pin file of the vendor's root and issuing CA, imported from its CA file."""
-    from netdiag.pin_sources import import_candidates, import_pins
-    from netdiag.pins import save_pins
+    from netdiag.trust.pin_commands import import_candidates, import_pins
+    from netdiag.trust.pins import save_pins
 
     ca_file = pki.ca_pem(directory)  # the servers' CA file, as the vendor delivers it
     candidates = import_candidates(ca_file, None)

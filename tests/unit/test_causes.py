@@ -9,10 +9,10 @@ import pytest
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.causes import find_causes
-from netdiag.messages import cause_sentence, host_list
 from netdiag.renderers.summary import answer_lines, firewall_lines, matrix
-from netdiag.report import EndpointResult, Report, Severity
-from netdiag.targets import Service, Target
+from netdiag.report.messages import cause_sentence, host_list
+from netdiag.report.model import EndpointResult, Report, Severity
+from netdiag.settings.targets import Service, Target
 
 MAIL = [f"mail{n}.dicommail.com" for n in range(1, 7)]
 ATLAS = "atlas79.mydhp.de"

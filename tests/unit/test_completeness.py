@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netdiag.diagnosis import diagnose_endpoint
-from netdiag.observations import (
+from netdiag.report.model import EndpointResult, Severity, Status
+from netdiag.report.observations import (
     DnsAnswer,
     DnsObservation,
     DnsOutcome,
@@ -26,8 +27,7 @@ from netdiag.observations import (
     TlsObservation,
     TlsOutcome,
 )
-from netdiag.report import EndpointResult, Severity, Status
-from netdiag.targets import Service, Target
+from netdiag.settings.targets import Service, Target
 
 # The documentation network the observations use is declared expected, as a profile would.
 DOCUMENTATION = (ipaddress.ip_network("203.0.113.0/24"),)

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from netdiag.diagnosis.dns import address_concern, diagnose_dns
-from netdiag.observations import DnsAnswer, DnsObservation, DnsOutcome
+from netdiag.report.observations import DnsAnswer, DnsObservation, DnsOutcome
 
 R1, R2, OS = "system 10.0.0.53", "given 9.9.9.9", "os (getaddrinfo)"
 

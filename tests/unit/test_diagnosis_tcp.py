@@ -8,9 +8,9 @@ import pytest
 
 from netdiag.diagnosis import diagnose_flapping
 from netdiag.diagnosis.tcp import diagnose_tcp
-from netdiag.observations import IcmpReport, TcpObservation, TcpOutcome
 from netdiag.probes.tcp import classify_errno
-from netdiag.targets import Service, Target
+from netdiag.report.observations import IcmpReport, TcpObservation, TcpOutcome
+from netdiag.settings.targets import Service, Target
 
 TARGET = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
 

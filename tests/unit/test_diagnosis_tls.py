@@ -12,7 +12,7 @@ from netdiag.diagnosis.certificate import diagnose_client_certificate
 from netdiag.diagnosis.protocol import diagnose_protocol
 from netdiag.diagnosis.smtp import is_masked_banner
 from netdiag.diagnosis.tls import diagnose_tls
-from netdiag.observations import (
+from netdiag.report.observations import (
     CertificateFacts,
     ClientCertificateObservation,
     LoginKind,
@@ -28,7 +28,7 @@ from netdiag.observations import (
     TlsOutcome,
     TlsPortObservation,
 )
-from netdiag.targets import Service, Target
+from netdiag.settings.targets import Service, Target
 
 SMTP = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
 POP3 = Target(host="mail1.dicommail.com", port=995, service=Service.POP3S)

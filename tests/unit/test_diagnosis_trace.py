@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from netdiag.diagnosis.trace import diagnose_trace
-from netdiag.observations import HopKind, HopReply, TraceObservation
+from netdiag.report.observations import HopKind, HopReply, TraceObservation
 
 DESTINATION = "203.0.113.10"
 

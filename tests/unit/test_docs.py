@@ -25,7 +25,7 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 def test_the_example_pin_file_parses() -> None:
-    from netdiag.pins import load_pins
+    from netdiag.trust.pins import load_pins
 
     example = README.parent / "certs" / "example-pins.toml"
     pins = load_pins([example])

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from netdiag.diagnosis.host import diagnose_backup, diagnose_host, missing_exclusions
-from netdiag.hostreq import BackupRequirement
-from netdiag.observations import DefenderExclusions, HostObservation, WindowsFacts
 from netdiag.probes import windows as w
 from netdiag.probes.host import observe_backup
-from netdiag.targets import load_profile
+from netdiag.report.observations import DefenderExclusions, HostObservation, WindowsFacts
+from netdiag.settings.host_requirements import BackupRequirement
+from netdiag.settings.targets import load_profile
 
 OUTPUTS = json.loads((Path(__file__).parent / "data" / "windows_outputs.json").read_text("utf-8"))
 REQUIREMENTS = load_profile().host
@@ -219,7 +219,7 @@ def test_winhttp_settings_from_the_registry_blob() -> None:
 
 
 def test_interfaces_and_their_mtu_from_psutil() -> None:
-    from netdiag.environment import collect_environment
+    from netdiag.probes.environment import collect_environment
     from netdiag.probes.mtu import mtu_of
 
     interfaces = {i["name"]: i for i in collect_environment()["interfaces"]}

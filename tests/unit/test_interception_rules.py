@@ -11,14 +11,14 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from netdiag.chains import describe_der, spki_sha256
 from netdiag.diagnosis.interception import (
     PresentedChain,
     diagnose_interception,
     diagnose_likely_interception,
     diagnose_local_roots,
 )
-from netdiag.observations import (
+from netdiag.report.model import Finding
+from netdiag.report.observations import (
     ProtocolObservation,
     ProtocolStage,
     Reply,
@@ -27,11 +27,11 @@ from netdiag.observations import (
     TlsObservation,
     TlsOutcome,
 )
-from netdiag.pins import EndpointRecord, Pin
-from netdiag.products import catalogue, identify
-from netdiag.report import Finding
-from netdiag.targets import Service, Target
+from netdiag.settings.targets import Service, Target
+from netdiag.trust.chains import describe_der, spki_sha256
 from netdiag.trust.model import TrustContext, is_pinned, judge_chain
+from netdiag.trust.pins import EndpointRecord, Pin
+from netdiag.trust.products import catalogue, identify
 from netdiag.trust.stores import MachineTrust
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)

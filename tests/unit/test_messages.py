@@ -16,12 +16,12 @@ import pytest
 from netdiag.console import Console
 from netdiag.diagnosis.catalogue import CATALOGUE, finding
 from netdiag.diagnosis.causes import find_causes
-from netdiag.messages import LANGUAGES, MESSAGES, SHORT
-from netdiag.observations import HopKind, HopReply, TraceObservation
 from netdiag.renderers.html import render_html
 from netdiag.renderers.text import render_text
-from netdiag.report import EndpointResult, Report
-from netdiag.targets import Service, Target
+from netdiag.report.messages import LANGUAGES, MESSAGES, SHORT
+from netdiag.report.model import EndpointResult, Report
+from netdiag.report.observations import HopKind, HopReply, TraceObservation
+from netdiag.settings.targets import Service, Target
 from tests.unit.test_causes import AGENT, POP3, SMTP, died, dropped_at_hop, intercepted, ok
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netdiag.config import parse_resolver
 from netdiag.errors import ProfileError, UsageError
 from netdiag.probes.tcp import parse_extended_error
-from netdiag.targets import (
+from netdiag.settings.config import parse_resolver
+from netdiag.settings.targets import (
     PROFILE_SERVICES,
     Service,
     load_profile,

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netdiag.observations import Pop3Reply, Pop3Status, Reply
 from netdiag.probes.pop3s import parse_status
 from netdiag.probes.smtp import extensions, parse_reply, parse_reply_line, starttls_mask
 from netdiag.probes.tlsport import parse_http_response
+from netdiag.report.observations import Pop3Reply, Pop3Status, Reply
 
 TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=60

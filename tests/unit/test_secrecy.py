@@ -10,8 +10,8 @@ import pytest
 import trustme
 from cryptography.hazmat.primitives import serialization
 
-from netdiag.environment import collect_environment
-from netdiag.secrecy import KnownSecrets, has_userinfo, key_forms, strip_userinfo
+from netdiag.privacy.audit import KnownSecrets, has_userinfo, key_forms, strip_userinfo
+from netdiag.probes.environment import collect_environment
 
 PASSWORD = "S3cr/et@pw:x"
 
@@ -93,7 +93,7 @@ def test_every_form_of_the_known_secrets_is_found() -> None:
 
 
 def test_debug_output_is_scrubbed_of_every_part_of_a_live_secret() -> None:
-    from netdiag.secrets import Secret, scrub
+    from netdiag.privacy.secret import Secret, scrub
 
     secret = Secret("Prüfwört-Ä€-17".encode())
     traceback_text = (

@@ -45,7 +45,7 @@ _LIVE: weakref.WeakSet[Secret] = weakref.WeakSet()
 def scrub(text: str) -> str:
     """`text` (a traceback for NETDIAG_DEBUG) with every live secret, in every form and
     every part of four characters or more that a codec error could quote, replaced."""
-    from netdiag.secrecy import KnownSecrets
+    from netdiag.privacy.audit import KnownSecrets
 
     known = KnownSecrets.of(("secret", s.reveal()) for s in list(_LIVE))
     text = known.scrub(text)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from netdiag.deadline import Deadline
+from netdiag.probes.deadline import Deadline
 
 # How often the waiting main thread wakes up: short enough for Ctrl-C to feel immediate.
 _POLL_S = 0.1

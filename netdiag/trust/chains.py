@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from netdiag.observations import CertificateFacts, ChainVerification
+from netdiag.report.observations import CertificateFacts, ChainVerification
 
 _EKU_NAMES = {
     ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",

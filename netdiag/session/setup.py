@@ -9,17 +9,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netdiag.config import CheckConfig, Pop3Login, parse_resolver
 from netdiag.errors import UsageError
-from netdiag.observations import LoginKind
-from netdiag.targets import Network, Service, Target, load_profile, parse_target, select_targets
+from netdiag.report.observations import LoginKind
+from netdiag.settings.config import CheckConfig, Pop3Login, parse_resolver
+from netdiag.settings.targets import (
+    Network,
+    Service,
+    Target,
+    load_profile,
+    parse_target,
+    select_targets,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from netdiag.identity import ClientIdentity
-    from netdiag.pins import PinSet
-    from netdiag.secrecy import KnownSecrets
+    from netdiag.privacy.audit import KnownSecrets
+    from netdiag.trust.identity import ClientIdentity
+    from netdiag.trust.pins import PinSet
     from netdiag.trust.stores import MachineTrust
 
 
@@ -69,9 +76,9 @@ class LoadedTrust:
 def load_credentials(credentials: Credentials) -> LoadedCredentials:
     """The identity, trust anchors and POP3 login the options name."""
     from netdiag.errors import CertificateError
-    from netdiag.identity import PasswordNeeded, load_ca_certificates, load_identity
-    from netdiag.secrecy import KnownSecrets, key_forms
-    from netdiag.secrets import Secret, read_secret
+    from netdiag.privacy.audit import KnownSecrets, key_forms
+    from netdiag.privacy.secret import Secret, read_secret
+    from netdiag.trust.identity import PasswordNeeded, load_ca_certificates, load_identity
 
     identity: ClientIdentity | None = None
     pop3_login: Pop3Login | None = None
@@ -209,7 +216,7 @@ def load_trust(
     trust_store: Path | None,
 ) -> LoadedTrust:
     """Pins, and the machine's and the public trust stores, for the TLS endpoints."""
-    from netdiag.pins import load_pins, pin_file_reasons
+    from netdiag.trust.pins import load_pins, pin_file_reasons
     from netdiag.trust.stores import machine_trust, mozilla_roots
 
     if pin_files is None:

@@ -1,7 +1,7 @@
 """Targets and profiles: which endpoints to check, as data rather than code.
 
 A profile is a TOML file (format in README.md). The connectMT endpoints ship with the package
-as `profiles/connectmt.toml`.
+as `netdiag/data/profiles/connectmt.toml`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from netdiag.errors import ProfileError, UsageError
-from netdiag.hostreq import HostRequirements, parse_host_requirements
+from netdiag.settings.host_requirements import HostRequirements, parse_host_requirements
 
 DEFAULT_PROFILE = "connectmt.toml"
 MAX_ENDPOINTS = 256
@@ -146,7 +146,11 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
 def load_profile(path: Path | None = None) -> Profile:
     """The profile in `path`, or the connectMT profile shipped with the package."""
     if path is None:
-        text = resources.files("netdiag").joinpath("profiles", DEFAULT_PROFILE).read_text("utf-8")
+        text = (
+            resources.files("netdiag")
+            .joinpath("data", "profiles", DEFAULT_PROFILE)
+            .read_text("utf-8")
+        )
         source = f"built-in {DEFAULT_PROFILE}"
     else:
         source = str(path)

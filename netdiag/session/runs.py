@@ -11,16 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from netdiag.blocked_paths import TraceSettings
-from netdiag.config import CheckConfig
 from netdiag.console import Console
 from netdiag.errors import UsageError
-from netdiag.flows import FlowLog
-from netdiag.hostreq import HostRequirements
-from netdiag.report import CaptureStats, EndpointResult, Note, Report
-from netdiag.targets import Service, Target
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.report.model import CaptureStats, EndpointResult, Note, Report
+from netdiag.session.traces import TraceSettings
+from netdiag.settings.config import CheckConfig
+from netdiag.settings.host_requirements import HostRequirements
+from netdiag.settings.targets import Service, Target
 
 if TYPE_CHECKING:
     from netdiag.probes.capture import Capture
@@ -39,7 +39,7 @@ def run_session(
     config: CheckConfig, options: SessionOptions, console: Console | None = None
 ) -> Report:
     """The check of `config`, traced, host-checked and captured as `options` say."""
-    from netdiag.run import run_check, step_failed
+    from netdiag.session.check import run_check, step_failed
 
     console = console or Console()
     flows = FlowLog() if options.capture_dir is not None else None
@@ -61,7 +61,7 @@ def run_session(
             threading.Thread(target=_quietly, args=(prepare,), daemon=True).start()
         report = run_check(config, console, flows)
         if options.trace:
-            from netdiag.blocked_paths import trace_report
+            from netdiag.session.traces import trace_report
 
             try:
                 report, problem = trace_report(
@@ -74,7 +74,7 @@ def run_session(
     if capture is not None:
         report = _with_capture(report, capture)
     if options.host is not None:
-        from netdiag.hostcheck import with_host
+        from netdiag.session.host import with_host
 
         try:
             report = with_host(report, options.host)
@@ -93,6 +93,14 @@ def _quietly(task: Callable[[], None]) -> None:
         task()
     except Exception:  # noqa: BLE001, S110 - the trace itself says what fails
         pass
+
+
+def machine_environment(report: Report) -> dict[str, Any]:
+    """This machine's facts for a support ticket, as they are now (`report`'s server Date
+    tells the clock's offset)."""
+    from netdiag.probes.environment import collect_environment
+
+    return collect_environment(report.server_date)
 
 
 def with_causes(report: Report) -> Report:
@@ -116,10 +124,10 @@ class TraceRequest:
 def run_trace(request: TraceRequest) -> Report:
     """A TCP SYN trace of one port (with its control trace) as a report of one endpoint;
     without raw sockets, what one connect() tells, and a note why no trace."""
-    from netdiag.blocked_paths import connect_fallback, trace_with_control
     from netdiag.diagnosis.trace import diagnose_trace, hop_lines
     from netdiag.probes.dns import address_for
     from netdiag.probes.raw import raw_socket_problem
+    from netdiag.session.traces import connect_fallback, trace_with_control
 
     started = datetime.now(UTC)
     timeout = request.settings.timeout_s

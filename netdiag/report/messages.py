@@ -13,8 +13,8 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 
-from netdiag.report import Cause, Note, Severity
-from netdiag.targets import Target
+from netdiag.report.model import Cause, Note, Severity
+from netdiag.settings.targets import Target
 
 LANGUAGES = ("en", "de")
 

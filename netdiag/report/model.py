@@ -7,16 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
-from netdiag.observations import (
+from netdiag.report.observations import (
     ClientCertificateObservation,
     DnsObservation,
     HostObservation,
     MtuObservation,
     ProtocolObservation,
     TcpObservation,
+    TlsPortObservation,
     TraceObservation,
 )
-from netdiag.targets import Target
+from netdiag.settings.targets import Target
 
 
 class Severity(StrEnum):
@@ -86,7 +87,7 @@ UNVERIFIED = "tls.unpinned"
 @dataclass(frozen=True, slots=True)
 class Note:
     """A remark about the run that is not a finding (which pin files were used, what could
-    not be read, what does not apply here): the key of a template in `netdiag.messages`
+    not be read, what does not apply here): the key of a template in `netdiag.report.messages`
     ("note.<key>") and its fields, so that every language says it in its own words."""
 
     key: str
@@ -229,6 +230,16 @@ class Report:
     host: HostResult | None = None
     # The findings grouped into causes, most severe and widest first (see diagnosis.causes).
     causes: tuple[Cause, ...] = ()
+
+    @property
+    def server_date(self) -> str:
+        """The first Date header a TLS-port server sent (to compare the gateway's clock)."""
+        dates = (
+            e.protocol.server_date
+            for e in self.endpoints
+            if isinstance(e.protocol, TlsPortObservation)
+        )
+        return next((date for date in dates if date), "")
 
     @property
     def status(self) -> Status:

@@ -13,10 +13,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from netdiag.concurrency import run_all
-from netdiag.config import CheckConfig, ResolverSpec
 from netdiag.console import Console
-from netdiag.deadline import Deadline
 from netdiag.diagnosis import diagnose_endpoint, diagnose_flapping, probe_error
 from netdiag.diagnosis.completeness import cut_short_by
 from netdiag.diagnosis.interception import (
@@ -27,8 +24,13 @@ from netdiag.diagnosis.interception import (
 )
 from netdiag.diagnosis.tcp import describe_connect
 from netdiag.errors import DeadlineExpired
-from netdiag.flows import FlowLog
-from netdiag.observations import (
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.probes.deadline import Deadline
+from netdiag.probes.dialogue import Connected, TlsSettings
+from netdiag.probes.dns import QTYPES, lookup_os, query_addresses, system_resolvers
+from netdiag.probes.tcp import connect_tcp
+from netdiag.report.model import EndpointResult, Finding, Note, Report
+from netdiag.report.observations import (
     ClientCertificateObservation,
     DnsAnswer,
     DnsObservation,
@@ -43,11 +45,9 @@ from netdiag.observations import (
     TlsOutcome,
     TranscriptLine,
 )
-from netdiag.probes.dialogue import Connected, TlsSettings
-from netdiag.probes.dns import QTYPES, lookup_os, query_addresses, system_resolvers
-from netdiag.probes.tcp import connect_tcp
-from netdiag.report import EndpointResult, Finding, Note, Report
-from netdiag.targets import Service, Target
+from netdiag.session.scheduler import run_all
+from netdiag.settings.config import CheckConfig, ResolverSpec
+from netdiag.settings.targets import Service, Target
 from netdiag.trust.model import judge_chain
 
 
@@ -156,7 +156,7 @@ def _client_certificate(
     if config.identity is None:
         return None, []
     from netdiag.diagnosis.certificate import diagnose_client_certificate
-    from netdiag.identity import observe_identity
+    from netdiag.trust.identity import observe_identity
 
     observation = observe_identity(config.identity)
     return observation, diagnose_client_certificate(observation, now, config.cert_warn_days)

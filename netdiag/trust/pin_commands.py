@@ -13,12 +13,12 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from netdiag.chains import spki_sha256
 from netdiag.errors import CertificateError
-from netdiag.pins import ALL, EndpointRecord, Pin, PinSet
-from netdiag.report import Report, Status
-from netdiag.secrets import Secret
+from netdiag.privacy.secret import Secret
+from netdiag.report.model import Report, Status
+from netdiag.trust.chains import spki_sha256
 from netdiag.trust.model import is_pinned, readable_chain
+from netdiag.trust.pins import ALL, EndpointRecord, Pin, PinSet
 
 
 def pin_for(
@@ -48,7 +48,7 @@ class ImportCandidates:
 def import_candidates(path: Path, password: Secret | None) -> ImportCandidates:
     """The CA certificates in a PKCS#12 client bundle, a PEM client file (with its key) or
     a PEM/DER CA file (leaves are left out)."""
-    from netdiag.identity import MAX_FILE_BYTES, load_ca_certificates
+    from netdiag.trust.identity import MAX_FILE_BYTES, load_ca_certificates
 
     try:
         data = path.read_bytes()[: MAX_FILE_BYTES + 1]

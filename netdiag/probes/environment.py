@@ -21,7 +21,7 @@ _COMMAND_TIMEOUT_S = 5
 
 def _strip_credentials(value: str) -> str:
     """user:secret@proxy:3128 -> ***@proxy:3128, in every form proxies are written."""
-    from netdiag.secrecy import strip_userinfo
+    from netdiag.privacy.audit import strip_userinfo
 
     return strip_userinfo(value)
 

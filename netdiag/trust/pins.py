@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from netdiag.errors import NetdiagError
-from netdiag.targets import Target
+from netdiag.settings.targets import Target
 
 FORMAT = "netdiag.pins/1"
 CONFIG_DIR_ENV = "NETDIAG_CONFIG_DIR"

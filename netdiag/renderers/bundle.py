@@ -14,28 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from netdiag.errors import NetdiagError
-from netdiag.observations import TlsPortObservation
-from netdiag.redact import Redactor
+from netdiag.privacy.audit import KnownSecrets, has_userinfo
+from netdiag.privacy.redaction import Redactor
 from netdiag.renderers.chains import presented_chains
 from netdiag.renderers.html import render_html
 from netdiag.renderers.json import render_json
 from netdiag.renderers.text import render_text
-from netdiag.report import Report
-from netdiag.secrecy import KnownSecrets, has_userinfo
+from netdiag.report.model import Report
 
 
 class BundleError(NetdiagError):
     """The bundle cannot be written."""
-
-
-def server_date(report: Report) -> str:
-    """The first Date header a TLS-port server sent (to compare the gateway's clock with)."""
-    dates = (
-        e.protocol.server_date
-        for e in report.endpoints
-        if isinstance(e.protocol, TlsPortObservation)
-    )
-    return next((date for date in dates if date), "")
 
 
 def bundle_files(report: Report, environment: dict[str, Any], lang: str) -> dict[str, bytes]:
@@ -78,19 +67,6 @@ def audit(files: dict[str, bytes], secrets: KnownSecrets) -> dict[str, Any]:
         "looked_for": sorted({form.split(" (")[0] for form, _ in secrets.forms})
         + ["user names and passwords in URLs"],
     }
-
-
-def write_support_bundle(
-    report: Report, out: Path, *, lang: str | None, redact: bool, secrets: KnownSecrets
-) -> Path:
-    """The bundle of a finished run, with this machine's environment as it is now."""
-    from netdiag.environment import collect_environment
-    from netdiag.renderers.text import default_language
-
-    environment = collect_environment(server_date(report))
-    return write_bundle(
-        report, environment, out, lang=lang or default_language(), redact=redact, secrets=secrets
-    )
 
 
 def write_bundle(

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from netdiag.chains import describe, issuer_chain
 from netdiag.errors import CertificateError
-from netdiag.observations import ClientCertificateObservation
-from netdiag.secrets import Secret
+from netdiag.privacy.secret import Secret
+from netdiag.report.observations import ClientCertificateObservation
+from netdiag.trust.chains import describe, issuer_chain
 
 MAX_FILE_BYTES = 1024 * 1024
 

@@ -7,9 +7,9 @@ import dataclasses
 from datetime import UTC, datetime
 
 from netdiag.diagnosis.host import diagnose_host, host_notes
-from netdiag.hostreq import HostRequirements
 from netdiag.probes.host import observe_host
-from netdiag.report import HostResult, Report
+from netdiag.report.model import HostResult, Report
+from netdiag.settings.host_requirements import HostRequirements
 
 
 def check_host(requirements: HostRequirements, now: datetime | None = None) -> HostResult:

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from netdiag.concurrency import run_all
-from netdiag.deadline import Deadline
 from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
 from netdiag.diagnosis.trace import diagnose_trace, hop_lines
-from netdiag.flows import FlowLog
-from netdiag.observations import MtuObservation, TcpOutcome, TraceObservation
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.probes.deadline import Deadline
 from netdiag.probes.mtu import probe_mtu
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.probes.trace import MAX_HOPS, PROBES_PER_HOP, TraceRequest, probe_traces
-from netdiag.report import EndpointResult, Finding, Note, Report
+from netdiag.report.model import EndpointResult, Finding, Note, Report
+from netdiag.report.observations import MtuObservation, TcpOutcome, TraceObservation
+from netdiag.session.scheduler import run_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +176,7 @@ def connect_fallback(address: str, port: int, timeout: float) -> list[Finding]:
     """Without raw sockets: what one connect() can tell about the port."""
     from netdiag.diagnosis.tcp import diagnose_tcp
     from netdiag.probes.tcp import probe_tcp
-    from netdiag.targets import Service, Target
+    from netdiag.settings.targets import Service, Target
 
     target = Target(host=address, port=port, service=Service.TCP)
     return diagnose_tcp(target, [probe_tcp(address, port, timeout)])

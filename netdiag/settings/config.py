@@ -6,17 +6,17 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from netdiag.defaults import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
 from netdiag.errors import UsageError
-from netdiag.observations import LoginKind
-from netdiag.targets import Network, Target
+from netdiag.report.observations import LoginKind
+from netdiag.settings.defaults import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
+from netdiag.settings.targets import Network, Target
 
 if TYPE_CHECKING:
-    from netdiag.identity import ClientIdentity
-    from netdiag.pins import PinSet
-    from netdiag.secrecy import KnownSecrets
-    from netdiag.secrets import Secret
+    from netdiag.privacy.audit import KnownSecrets
+    from netdiag.privacy.secret import Secret
+    from netdiag.trust.identity import ClientIdentity
     from netdiag.trust.model import TrustContext
+    from netdiag.trust.pins import PinSet
 
 MAX_PARALLEL = 32
 MAX_ADDRESSES_PER_ENDPOINT = 8
@@ -97,7 +97,7 @@ class CheckConfig:
 
 
 def _no_secrets() -> KnownSecrets:
-    from netdiag.secrecy import KnownSecrets
+    from netdiag.privacy.audit import KnownSecrets
 
     return KnownSecrets()
 
@@ -109,6 +109,6 @@ def _no_trust() -> TrustContext:
 
 
 def _empty_pins() -> PinSet:
-    from netdiag.pins import PinSet
+    from netdiag.trust.pins import PinSet
 
     return PinSet()
