@@ -28,3 +28,10 @@ class CertificateError(NetdiagError):
 
 class DeadlineExpired(NetdiagError):
     """The run's deadline passed before a step could start."""
+
+
+def describe_error(error: BaseException) -> str:
+    """An unexpected exception as one line: its class and message, cut short. Messages of
+    the exceptions our probes can meet name addresses and reasons, never a secret (the
+    password is sent as bytes, never encoded or decoded where a codec could quote it)."""
+    return f"{type(error).__name__}: {error}"[:300]

@@ -1,4 +1,9 @@
-"""Diagnosis: pure functions from observations (and pins, and `now`) to findings."""
+"""Diagnosis: pure functions from observations (the trust facts, pins and `now` passed in)
+to findings and causes; the catalogue of codes. No sockets, no files, no clock of its own.
+
+May import the report, the trust model and the settings; never probes, the session, the
+renderers or the command line.
+"""
 
 from __future__ import annotations
 

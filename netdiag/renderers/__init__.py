@@ -1,5 +1,10 @@
-"""Renderers format a finished Report; they decide nothing. `render` picks the renderer
-for an output format."""
+"""Renderers format a finished Report — the table, report.txt, HTML, JSON, check_mk, the
+support bundle, the diff of two reports — and decide nothing. `render` picks the renderer
+for an output format.
+
+May import the report (model, messages) and the privacy helpers (the bundle's audit and
+redaction); never probes, diagnosis, the session or the command line.
+"""
 
 from __future__ import annotations
 

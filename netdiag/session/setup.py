@@ -216,8 +216,9 @@ def load_trust(
     trust_store: Path | None,
 ) -> LoadedTrust:
     """Pins, and the machine's and the public trust stores, for the TLS endpoints."""
+    from netdiag.probes.trust_store import read_machine_trust
     from netdiag.trust.pins import load_pins, pin_file_reasons
-    from netdiag.trust.stores import machine_trust, mozilla_roots
+    from netdiag.trust.stores import mozilla_roots
 
     if pin_files is None:
         found = pin_file_reasons(profile_path)
@@ -227,4 +228,4 @@ def load_trust(
     if not any(t.service is not Service.TCP for t in targets):
         return LoadedTrust(pins=pins)
     public, _ = mozilla_roots()
-    return LoadedTrust(pins=pins, machine=machine_trust(trust_store), public_roots=public)
+    return LoadedTrust(pins=pins, machine=read_machine_trust(trust_store), public_roots=public)

@@ -1,6 +1,7 @@
-"""Trust stores: what this machine trusts (the Windows Root store's server-authentication
-anchors, the system bundle elsewhere), the CA certificates it merely holds (the Windows
-Intermediate store), and the Mozilla root set (certifi).
+"""Trust stores as data: what this machine trusts (the Windows Root store's
+server-authentication anchors, the system bundle elsewhere) and the CA certificates it
+merely holds (the Windows Intermediate store), parsed from what `netdiag.probes.trust_store`
+read; and the Mozilla root set (certifi).
 
 Every entry is read on its own: one that `cryptography` cannot load (an unsupported key
 type, a damaged encoding) is left out with a note, never the end of the run.
@@ -8,9 +9,6 @@ type, a damaged encoding) is left out with a note, never the end of the run.
 
 from __future__ import annotations
 
-import os
-import ssl
-import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +19,6 @@ from cryptography.hazmat.primitives import hashes
 
 from netdiag.trust.chains import is_issued_by, signature_path
 
-LOCAL_STORE_ENV = "NETDIAG_LOCAL_TRUST_STORE"
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 _SHA256 = hashes.SHA256()
 # The purpose a Windows store entry must carry to anchor a TLS server's chain.
@@ -159,26 +156,6 @@ def machine_trust_of_windows(
         name="Windows certificate store Root (server authentication); CA store as intermediates",
         unreadable=(*bad_roots, *bad_cas),
     )
-
-
-def machine_trust(override: Path | None = None) -> MachineTrust:
-    """What this machine trusts, and where that came from: `override` (or
-    NETDIAG_LOCAL_TRUST_STORE) as a PEM bundle of anchors, else the system's store."""
-    path = override or (
-        Path(os.environ[LOCAL_STORE_ENV]) if os.environ.get(LOCAL_STORE_ENV) else None
-    )
-    if path is not None:
-        roots, unreadable = pem_bundle(path)
-        return MachineTrust(roots=roots, name=str(path), unreadable=unreadable)
-    if sys.platform == "win32":
-        enum = ssl.enum_certificates  # type: ignore[attr-defined,unused-ignore]
-        return machine_trust_of_windows(enum("ROOT"), enum("CA"))
-    paths = ssl.get_default_verify_paths()
-    for candidate in (paths.cafile, paths.openssl_cafile):
-        if candidate and Path(candidate).is_file():
-            roots, unreadable = pem_bundle(Path(candidate))
-            return MachineTrust(roots=roots, name=candidate, unreadable=unreadable)
-    return MachineTrust(name="no system trust store found")
 
 
 def mozilla_roots() -> tuple[tuple[x509.Certificate, ...], str]:

@@ -91,12 +91,12 @@ def _raising_for(host: str, original: Any) -> Any:
 def test_a_broken_dns_query_is_that_endpoints_error(
     pki: Pki, dns_server: DnsServer, atlas: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import netdiag.session.check
+    import netdiag.session.resolution
 
     monkeypatch.setattr(
-        netdiag.session.check,
+        netdiag.session.resolution,
         "query_addresses",
-        _raising_for(MAIL, netdiag.session.check.query_addresses),
+        _raising_for(MAIL, netdiag.session.resolution.query_addresses),
     )
     with OpenPort() as smtp:
         result = check(dns_server, f"{ATLAS}:{atlas}/tcp", "--target", f"{MAIL}:{smtp.port}/tcp")

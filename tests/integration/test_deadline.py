@@ -108,7 +108,7 @@ def test_the_probe_itself_tells_its_cut_from_a_stall(pki: Pki, left_s: float, is
 def test_a_connect_with_only_the_rest_of_the_run_is_skipped(left_s: float, outcome: str) -> None:
     from netdiag.probes.deadline import Deadline
     from netdiag.probes.tcp import connect_tcp
-    from netdiag.session.check import connect_cut_by_deadline
+    from netdiag.session.endpoint import connect_cut_by_deadline
 
     deadline = Deadline.after(left_s)
     with DroppingPort() as dropping:

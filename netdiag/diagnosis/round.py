@@ -1,0 +1,132 @@
+"""One round's findings for every endpoint, judged together: the trust verdict of each
+presented chain — its facts computed once (`netdiag.trust.model`) and weighed against the
+chains the other endpoints presented —, "likely the same device" for endpoints that showed
+no chain while others on their port were proven intercepted, then each endpoint's own
+rules. Pure: (the configuration, the round's observations, the client certificate, now)
+-> findings per endpoint; a rule that breaks stays that endpoint's `probe.error`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import partial
+
+from netdiag.diagnosis import diagnose_endpoint, probe_error
+from netdiag.diagnosis.interception import (
+    PresentedChain,
+    diagnose_interception,
+    diagnose_likely_interception,
+)
+from netdiag.errors import describe_error
+from netdiag.report.model import Finding
+from netdiag.report.observations import ClientCertificateObservation, EndpointObservation
+from netdiag.settings.config import CheckConfig
+from netdiag.settings.targets import Service, Target
+from netdiag.trust.model import judge_chain
+
+Round = Mapping[Target, EndpointObservation]
+
+
+def diagnose_round(
+    config: CheckConfig,
+    observations: Round,
+    client: ClientCertificateObservation | None,
+    now: datetime,
+) -> dict[Target, tuple[Finding, ...]]:
+    """Every endpoint's findings for one round (see the module's description)."""
+    chains = {
+        t: chain
+        for t, o in observations.items()
+        if o.protocol is not None and (chain := PresentedChain.of(t, o.protocol)) is not None
+    }
+    verdicts = {
+        t: _contained(t, partial(_chain_verdict, config, t, observations, chains, client, now))
+        for t in observations
+    }
+    return {
+        t: _contained(t, partial(_endpoint, config, t, observations, chains, verdicts, client))
+        for t in observations
+    }
+
+
+def _chain_verdict(
+    config: CheckConfig,
+    target: Target,
+    observations: Round,
+    chains: Mapping[Target, PresentedChain],
+    client: ClientCertificateObservation | None,
+    now: datetime,
+) -> tuple[Finding, ...]:
+    """The trust verdict for the endpoint's presented chain, if it showed one."""
+    mine = chains.get(target)
+    protocol = observations[target].protocol
+    if mine is None or protocol is None:
+        return ()
+    server_name = mine.tls.server_name or protocol.address
+    facts = judge_chain(mine.tls, server_name, config.trust, config.pins.for_target(target), now)
+    exempt = [
+        f"{t.label} ({t.service.value})" for t in config.targets if t.service is not Service.TCP
+    ]
+    return tuple(
+        diagnose_interception(
+            mine,
+            facts,
+            config.trust,
+            record=config.pins.record_for(target),
+            others=list(chains.values()),
+            now=now,
+            exempt=exempt,
+            client_issuers=client.issuer_names_der if client is not None else (),
+        )
+    )
+
+
+def _convicted_alike(
+    target: Target,
+    chains: Mapping[Target, PresentedChain],
+    verdicts: Mapping[Target, tuple[Finding, ...]],
+) -> list[tuple[Target, str]]:
+    """The endpoints on the same port and service proven intercepted, with what convicted
+    them (the product, else the issuer)."""
+    convicted = []
+    for other, findings in verdicts.items():
+        if (other.port, other.service) != (target.port, target.service) or other not in chains:
+            continue
+        proven = next((f for f in findings if f.code == "tls.intercepted"), None)
+        if proven is not None:
+            convicted.append((other, proven.subject or chains[other].tls.chain[0].issuer))
+    return convicted
+
+
+def _endpoint(
+    config: CheckConfig,
+    target: Target,
+    observations: Round,
+    chains: Mapping[Target, PresentedChain],
+    verdicts: Mapping[Target, tuple[Finding, ...]],
+    client: ClientCertificateObservation | None,
+) -> tuple[Finding, ...]:
+    observation = observations[target]
+    interception = verdicts[target]
+    if not interception:
+        interception = tuple(
+            diagnose_likely_interception(
+                target, observation.attempts, _convicted_alike(target, chains, verdicts)
+            )
+        )
+    return diagnose_endpoint(
+        target,
+        observation,
+        expected_networks=config.expected_networks,
+        client=client,
+        slow_banner_s=config.slow_banner_s,
+        interception=interception,
+    )
+
+
+def _contained(target: Target, judge: Callable[[], tuple[Finding, ...]]) -> tuple[Finding, ...]:
+    """A rule's findings, or the endpoint's `probe.error` when the rule breaks on it."""
+    try:
+        return judge()
+    except Exception as error:  # noqa: BLE001 - contained, see probe.error
+        return (probe_error(target, describe_error(error), "diagnosis"),)
