@@ -38,7 +38,7 @@ from netdiag.errors import NetdiagError, UsageError
 if TYPE_CHECKING:
     from netdiag.privacy.audit import KnownSecrets
     from netdiag.report.model import Report
-    from netdiag.settings.config import CheckConfig
+    from netdiag.session.config import CheckConfig
     from netdiag.settings.host_requirements import HostRequirements
 
 # Exit codes are the Nagios states of `report.Status` (not imported: `--help` stays light).

@@ -12,7 +12,7 @@ from netdiag.console import Console
 from netdiag.settings.defaults import DEFAULT_DEADLINE_S
 
 if TYPE_CHECKING:
-    from netdiag.settings.config import CheckConfig
+    from netdiag.session.config import CheckConfig
 
 
 def console_of(ctx: typer.Context) -> Console:

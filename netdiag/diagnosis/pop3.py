@@ -14,11 +14,11 @@ from netdiag.diagnosis.dialogue import (
 from netdiag.report.model import Finding
 from netdiag.report.observations import (
     ClientCertificateObservation,
-    LoginKind,
     Pop3Observation,
     ProtocolStage,
     StageFailure,
 )
+from netdiag.settings.config import LoginKind
 from netdiag.settings.targets import Target
 
 

@@ -8,6 +8,7 @@ rules. Pure: (the configuration, the round's observations, the client certificat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -17,18 +18,30 @@ from netdiag.diagnosis.interception import (
     diagnose_interception,
     diagnose_likely_interception,
 )
+from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S
 from netdiag.errors import describe_error
 from netdiag.report.model import Finding
 from netdiag.report.observations import ClientCertificateObservation, EndpointObservation
-from netdiag.settings.config import CheckConfig
-from netdiag.settings.targets import Service, Target
-from netdiag.trust.model import judge_chain
+from netdiag.settings.targets import Network, Service, Target
+from netdiag.trust.model import TrustContext, judge_chain
+from netdiag.trust.pins import PinSet
 
 Round = Mapping[Target, EndpointObservation]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoundRules:
+    """What the round's rules need of the run's configuration."""
+
+    targets: tuple[Target, ...]
+    pins: PinSet
+    trust: TrustContext
+    expected_networks: tuple[Network, ...] = ()
+    slow_banner_s: float = DEFAULT_SLOW_BANNER_S
+
+
 def diagnose_round(
-    config: CheckConfig,
+    config: RoundRules,
     observations: Round,
     client: ClientCertificateObservation | None,
     now: datetime,
@@ -50,7 +63,7 @@ def diagnose_round(
 
 
 def _chain_verdict(
-    config: CheckConfig,
+    config: RoundRules,
     target: Target,
     observations: Round,
     chains: Mapping[Target, PresentedChain],
@@ -99,7 +112,7 @@ def _convicted_alike(
 
 
 def _endpoint(
-    config: CheckConfig,
+    config: RoundRules,
     target: Target,
     observations: Round,
     chains: Mapping[Target, PresentedChain],

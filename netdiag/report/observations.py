@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from netdiag.settings.config import LoginKind
+
 
 class DnsOutcome(StrEnum):
     ANSWER = "answer"
@@ -242,13 +244,6 @@ class Pop3Reply:
     @property
     def as_sent(self) -> str:
         return f"{self.status.value} {self.text}"
-
-
-class LoginKind(StrEnum):
-    """Whose POP3 login was tried: the mailbox's own, or a made-up user's (expected to fail)."""
-
-    MAILBOX = "mailbox"
-    PROBE = "probe"
 
 
 class ProtocolStage(StrEnum):

@@ -14,7 +14,7 @@ from netdiag.console import Console
 from netdiag.diagnosis import diagnose_flapping
 from netdiag.diagnosis.completeness import cut_short_by
 from netdiag.diagnosis.interception import diagnose_local_roots
-from netdiag.diagnosis.round import diagnose_round
+from netdiag.diagnosis.round import RoundRules, diagnose_round
 from netdiag.errors import describe_error
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
@@ -24,10 +24,11 @@ from netdiag.report.observations import (
     DnsObservation,
     EndpointObservation,
 )
+from netdiag.session.config import CheckConfig
 from netdiag.session.endpoint import Pacing, Progress, probe_endpoint, retry_pause_s
 from netdiag.session.resolution import DEADLINE_PASSED, INTERRUPTED, resolve, resolvers_of
 from netdiag.session.scheduler import run_all
-from netdiag.settings.config import CheckConfig, ResolverSpec
+from netdiag.settings.config import ResolverSpec
 from netdiag.settings.targets import Target
 
 
@@ -85,7 +86,14 @@ def run_check(
             break
     console.clear_progress()
     now = datetime.now(UTC)
-    judged = [diagnose_round(config, r.endpoints, client, now) for r in rounds]
+    rules = RoundRules(
+        targets=config.targets,
+        pins=config.pins,
+        trust=config.trust,
+        expected_networks=config.expected_networks,
+        slow_banner_s=config.slow_banner_s,
+    )
+    judged = [diagnose_round(rules, r.endpoints, client, now) for r in rounds]
     endpoints = tuple(_result(target, rounds, judged) for target in config.targets)
     return Report(
         started=started_at,

@@ -31,7 +31,7 @@ from netdiag.report.observations import (
     TlsOutcome,
     TranscriptLine,
 )
-from netdiag.settings.config import CheckConfig
+from netdiag.session.config import CheckConfig
 from netdiag.settings.targets import Service, Target
 
 

@@ -14,8 +14,9 @@ from netdiag.probes.deadline import Deadline
 from netdiag.probes.dns import QTYPES, lookup_os, query_addresses, system_resolvers
 from netdiag.report.model import Note
 from netdiag.report.observations import DnsAnswer, DnsObservation, DnsOutcome
+from netdiag.session.config import CheckConfig
 from netdiag.session.scheduler import run_all
-from netdiag.settings.config import CheckConfig, ResolverSpec
+from netdiag.settings.config import ResolverSpec
 
 INTERRUPTED = "interrupted (Ctrl-C)"
 DEADLINE_PASSED = "the run's deadline passed"

@@ -17,8 +17,8 @@ from netdiag.console import Console
 from netdiag.errors import UsageError
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.report.model import CaptureStats, EndpointResult, Note, Report
+from netdiag.session.config import CheckConfig
 from netdiag.session.traces import TraceSettings
-from netdiag.settings.config import CheckConfig
 from netdiag.settings.host_requirements import HostRequirements
 from netdiag.settings.targets import Service, Target
 

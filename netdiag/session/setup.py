@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netdiag.errors import UsageError
-from netdiag.report.observations import LoginKind
-from netdiag.settings.config import CheckConfig, Pop3Login, parse_resolver
+from netdiag.session.config import CheckConfig
+from netdiag.settings.config import LoginKind, Pop3Login, parse_resolver
 from netdiag.settings.targets import (
     Network,
     Service,

@@ -15,7 +15,6 @@ from netdiag.diagnosis.tls import diagnose_tls
 from netdiag.report.observations import (
     CertificateFacts,
     ClientCertificateObservation,
-    LoginKind,
     Pop3Observation,
     Pop3Reply,
     Pop3Status,
@@ -28,6 +27,7 @@ from netdiag.report.observations import (
     TlsOutcome,
     TlsPortObservation,
 )
+from netdiag.settings.config import LoginKind
 from netdiag.settings.targets import Service, Target
 
 SMTP = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
