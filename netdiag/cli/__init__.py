@@ -29,6 +29,7 @@ from netdiag.cli.groups import (
     ProfileOption,
     Tracing,
     Trust,
+    finite,
     with_groups,
 )
 from netdiag.cli.pins import pins_app
@@ -120,7 +121,9 @@ def check(
     host_paths: HostPaths,
     bundle: Annotated[
         Path | None,
-        typer.Option("--bundle", help="Also write a support bundle (zip) to this file."),
+        typer.Option(
+            "--bundle", metavar="FILE", help="Also write a support bundle (zip) to this file."
+        ),
     ] = None,
     bundle_text: BundleText,
     output: Output,
@@ -186,21 +189,34 @@ def trace_command(
     ctx: typer.Context,
     host: Annotated[str, typer.Argument(help="Host name or address to trace to.")],
     *,
-    port: Annotated[int, typer.Option("--port", help="Destination port.", min=1, max=65535)] = 25,
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="Destination port.", min=1, max=65535)
+    ] = 25,
     control_port: Annotated[
         int | None,
         typer.Option(
             "--control-port",
+            metavar="PORT",
             help="A port expected open, traced at the same time.",
             min=1,
             max=65535,
         ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds for the whole trace.", min=0.1, max=60)
+        float,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            help="Seconds for the whole trace.",
+            min=0.1,
+            max=60,
+            callback=finite,
+        ),
     ] = 3.0,
-    max_hops: Annotated[int, typer.Option("--max-hops", min=1, max=64)] = 20,
-    probes: Annotated[int, typer.Option("--probes", help="Probes per hop.", min=1, max=5)] = 2,
+    max_hops: Annotated[int, typer.Option("--max-hops", metavar="N", min=1, max=64)] = 20,
+    probes: Annotated[
+        int, typer.Option("--probes", metavar="N", help="Probes per hop.", min=1, max=5)
+    ] = 2,
     capture: CaptureOption = False,
     capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR,
     output: Output,
@@ -228,7 +244,15 @@ def mtu_command(
     host: Annotated[str, typer.Argument(help="Host name or address.")],
     *,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for answers.", min=0.1, max=60)
+        float,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            help="Seconds to wait for answers.",
+            min=0.1,
+            max=60,
+            callback=finite,
+        ),
     ] = 3.0,
     output: Output,
 ) -> None:
@@ -247,10 +271,13 @@ def bundle_command(
     *,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="The zip to write (default: netdiag-bundle_<time>.zip)."),
+        typer.Option(
+            "--out", metavar="FILE", help="The zip to write (default: netdiag-bundle_<time>.zip)."
+        ),
     ] = None,
     endpoints: Endpoints,
     client: ClientCertificate,
+    checking: Checking,
     trust: Trust,
     tracing: Tracing,
     host_paths: HostPaths,
@@ -263,7 +290,7 @@ def bundle_command(
 
     console = console_of(ctx)
     _check_lang(bundle_text)
-    config = check_config(endpoints, client, trust)
+    config = check_config(endpoints, client, trust, checking)
     requirements, _ = _host_requirements(host_paths)
     options = SessionOptions(trace=tracing.trace, capture_dir=tracing.capture_to, host=requirements)
     report = run_session(config, options, console)
@@ -302,14 +329,11 @@ def diff_command(
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     """Entry point: every expected error becomes one line on stderr and exit code 3."""
-    from netdiag.cli.coercion import install
-
     console = console or Console.system()
     # A server certificate with a non-positive serial is a fact about the peer (RFC 5280
     # forbids it; inspection products and test CAs issue them): no warning on the console.
     warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     command = typer.main.get_command(app)
-    install(command)
     try:
         code = command.main(
             args=sys.argv[1:] if argv is None else argv,

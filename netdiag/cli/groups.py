@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import math
 import typing
 from collections.abc import Callable
 from enum import StrEnum
@@ -20,6 +21,14 @@ from netdiag.settings.defaults import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
 DEFAULT_CAPTURE_DIR = Path("captures")
 
 
+def finite(value: float | None) -> float | None:
+    """Refuse `nan` and the infinities: every comparison with `nan` is false, so a float
+    range alone lets it through (`--timeout nan`)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value!r} is not a finite number.")
+    return value
+
+
 class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
@@ -29,18 +38,25 @@ class OutputFormat(StrEnum):
 
 ProfileOption = Annotated[
     Path | None,
-    typer.Option("--profile", help="Profile TOML file (default: the built-in connectMT profile)."),
+    typer.Option(
+        "--profile",
+        metavar="FILE",
+        help="Profile TOML file (default: the built-in connectMT profile).",
+    ),
 ]
 OnlyOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--only", help="Keep endpoints whose host contains this, or with this port or service."
+        "--only",
+        metavar="TEXT",
+        help="Keep endpoints whose host contains this, or with this port or service.",
     ),
 ]
 PinsOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--pins",
+        metavar="FILE",
         help="Pin file (repeatable); default: certs/pins.toml next to the profile, in the "
         "current folder, and in the user's configuration folder.",
     ),
@@ -49,6 +65,7 @@ CertPasswordFileOption = Annotated[
     Path | None,
     typer.Option(
         "--cert-password-file",
+        metavar="FILE",
         help="File holding the password of --cert (else NETDIAG_CERT_PASSWORD, else a prompt).",
     ),
 ]
@@ -56,7 +73,7 @@ CaptureOption = Annotated[
     bool, typer.Option("--capture", help="Write the run's packets to a pcap file (root).")
 ]
 CaptureDirOption = Annotated[
-    Path, typer.Option("--capture-dir", help="Folder for --capture's pcap files.")
+    Path, typer.Option("--capture-dir", metavar="DIR", help="Folder for --capture's pcap files.")
 ]
 
 
@@ -68,13 +85,19 @@ class Endpoints:
     target: Annotated[
         list[str] | None,
         typer.Option(
-            "--target", help="HOST:PORT/SERVICE to check instead of the profile (repeatable)."
+            "--target",
+            metavar="HOST:PORT/SERVICE",
+            help="HOST:PORT/SERVICE to check instead of the profile (repeatable).",
         ),
     ] = None
     only: OnlyOption = None
     resolver: Annotated[
         list[str] | None,
-        typer.Option("--resolver", help="Also ask this DNS server, IP[:PORT] (repeatable)."),
+        typer.Option(
+            "--resolver",
+            metavar="IP[:PORT]",
+            help="Also ask this DNS server, IP[:PORT] (repeatable).",
+        ),
     ] = None
     no_system_resolver: Annotated[
         bool,
@@ -85,11 +108,21 @@ class Endpoints:
     expect_network: Annotated[
         list[str] | None,
         typer.Option(
-            "--expect-network", help="A private network that is an expected answer (repeatable)."
+            "--expect-network",
+            metavar="CIDR",
+            help="A private network that is an expected answer (repeatable).",
         ),
     ] = None
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds for each network step.", min=0.05, max=300)
+        float,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            help="Seconds for each network step.",
+            min=0.05,
+            max=300,
+            callback=finite,
+        ),
     ] = DEFAULT_TIMEOUT_S
 
 
@@ -98,39 +131,75 @@ class Checking:
     """What only `check` tunes: the round, repeats, extra anchors, thresholds, POP3 login."""
 
     deadline: Annotated[
-        float, typer.Option("--deadline", help="Seconds for a whole round.", min=0.1, max=3600)
+        float,
+        typer.Option(
+            "--deadline",
+            metavar="SECONDS",
+            help="Seconds for a whole round.",
+            min=0.1,
+            max=3600,
+            callback=finite,
+        ),
     ] = DEFAULT_DEADLINE_S
     repeat: Annotated[
         int,
         typer.Option(
-            "--repeat", help="Probe N times and report endpoints that flap.", min=1, max=100
+            "--repeat",
+            metavar="N",
+            help="Probe N times and report endpoints that flap.",
+            min=1,
+            max=100,
         ),
     ] = 1
     interval: Annotated[
         float,
-        typer.Option("--interval", help="Seconds between rounds of --repeat.", min=0, max=3600),
+        typer.Option(
+            "--interval",
+            metavar="SECONDS",
+            help="Seconds between rounds of --repeat.",
+            min=0,
+            max=3600,
+            callback=finite,
+        ),
     ] = 1.0
     ca: Annotated[
         list[Path] | None,
-        typer.Option("--ca", help="CA certificates (PEM) to verify the servers with (repeatable)."),
+        typer.Option(
+            "--ca",
+            metavar="FILE",
+            help="CA certificates (PEM or DER) that issue the vendor's server certificates: "
+            "a chain that verifies against them is proven (repeatable).",
+        ),
     ] = None
     cert_warn_days: Annotated[
         int,
         typer.Option(
-            "--cert-warn-days", help="Warn when the certificate expires within N days.", min=0
+            "--cert-warn-days",
+            metavar="DAYS",
+            help="Warn when the certificate expires within N days.",
+            min=0,
         ),
     ] = 30
     slow_banner: Annotated[
         float,
-        typer.Option("--slow-banner", help="Seconds after which an SMTP banner is slow.", min=0),
+        typer.Option(
+            "--slow-banner",
+            metavar="SECONDS",
+            help="Seconds after which an SMTP banner is slow.",
+            min=0,
+            max=3600,
+            callback=finite,
+        ),
     ] = 3.0
     pop3_user: Annotated[
-        str | None, typer.Option("--pop3-user", help="Mailbox user for a POP3 login probe.")
+        str | None,
+        typer.Option("--pop3-user", metavar="USER", help="Mailbox user for a POP3 login probe."),
     ] = None
     pop3_password_file: Annotated[
         Path | None,
         typer.Option(
             "--pop3-password-file",
+            metavar="FILE",
             help="File holding the mailbox password (else NETDIAG_POP3_PASSWORD, else a prompt).",
         ),
     ] = None
@@ -148,10 +217,26 @@ class ClientCertificate:
 
     cert: Annotated[
         Path | None,
-        typer.Option("--cert", help="Client certificate: PEM (with key, or --key) or PKCS#12."),
+        typer.Option(
+            "--cert",
+            metavar="FILE",
+            help="Client certificate: PEM (with key, or --key) or PKCS#12.",
+        ),
     ] = None
-    key: Annotated[Path | None, typer.Option("--key", help="PEM private key for --cert.")] = None
+    key: Annotated[
+        Path | None, typer.Option("--key", metavar="FILE", help="PEM private key for --cert.")
+    ] = None
     cert_password_file: CertPasswordFileOption = None
+
+
+TrustStoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-store",
+        metavar="FILE",
+        help="PEM bundle to use as this machine's trust store (default: the system's).",
+    ),
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,13 +244,7 @@ class Trust:
     """What the presented chains are compared with."""
 
     pins: PinsOption = None
-    trust_store: Annotated[
-        Path | None,
-        typer.Option(
-            "--trust-store",
-            help="PEM bundle to use as this machine's trust store (default: the system's).",
-        ),
-    ] = None
+    trust_store: TrustStoreOption = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,14 +269,25 @@ class HostPaths:
     profile: ProfileOption = None
     data_drive: Annotated[
         str | None,
-        typer.Option("--data-drive", help="JiveX's data drive (default from the profile: D:\\)."),
+        typer.Option(
+            "--data-drive",
+            metavar="PATH",
+            help="JiveX's data drive (default from the profile: D:\\).",
+        ),
     ] = None
     archive_drive: Annotated[
-        str | None, typer.Option("--archive-drive", help="JiveX's archive drive (default: E:\\).")
+        str | None,
+        typer.Option(
+            "--archive-drive", metavar="PATH", help="JiveX's archive drive (default: E:\\)."
+        ),
     ] = None
     backup_dir: Annotated[
         str | None,
-        typer.Option("--backup-dir", help="The nightly backups' folder (default: E:\\backup)."),
+        typer.Option(
+            "--backup-dir",
+            metavar="PATH",
+            help="The nightly backups' folder (default: E:\\backup).",
+        ),
     ] = None
 
 
@@ -209,6 +299,7 @@ class BundleText:
         str | None,
         typer.Option(
             "--lang",
+            metavar="de|en",
             help="Language of the output and report.txt: de or en (default: the system's locale).",
         ),
     ] = None
@@ -224,7 +315,10 @@ class Output:
 
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json, checkmk or html.")
+        OutputFormat,
+        typer.Option(
+            "--format", metavar="table|json|checkmk|html", help="table, json, checkmk or html."
+        ),
     ] = OutputFormat.TABLE
 
     @property

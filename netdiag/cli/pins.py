@@ -10,11 +10,13 @@ import typer
 from netdiag.cli.common import check_config, console_of
 from netdiag.cli.groups import (
     CertPasswordFileOption,
+    Checking,
     ClientCertificate,
     Endpoints,
     PinsOption,
     ProfileOption,
     Trust,
+    TrustStoreOption,
     with_groups,
 )
 from netdiag.console import Console
@@ -31,7 +33,9 @@ pins_app = typer.Typer(
 PinsOutOption = Annotated[
     Path | None,
     typer.Option(
-        "--out", help="Pin file to write (default: pins.toml in the user's configuration folder)."
+        "--out",
+        metavar="FILE",
+        help="Pin file to write (default: pins.toml in the user's configuration folder).",
     ),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", help="Write without asking.")]
@@ -87,6 +91,7 @@ def pins_import(
         list[str] | None,
         typer.Option(
             "--applies-to",
+            metavar="GROUP|HOST|HOST:PORT",
             help="Target group, host or HOST:PORT the pins cover (repeatable; default all).",
         ),
     ] = None,
@@ -156,11 +161,14 @@ def pins_learn(
     *,
     endpoints: Endpoints,
     client: ClientCertificate,
+    checking: Checking,
+    trust_store: TrustStoreOption = None,
     out: PinsOutOption = None,
     yes: YesOption = False,
 ) -> None:
     """Pin the issuers presented now: run this on a path known to be clean (a mobile
-    hotspot outside the hospital), check the table, then confirm."""
+    hotspot outside the hospital), check the table, then confirm. (No --pins: what is
+    learned is what is presented, compared with nothing.)"""
     from datetime import UTC, datetime
 
     from netdiag.renderers.pins import pins_table
@@ -168,7 +176,8 @@ def pins_learn(
     from netdiag.trust.pin_commands import learn_pins
 
     console = console_of(ctx)
-    report = run_check(check_config(endpoints, client, Trust(pins=[])), console)
+    config = check_config(endpoints, client, Trust(pins=[], trust_store=trust_store), checking)
+    report = run_check(config, console)
     learned = learn_pins(report, datetime.now(UTC))
     for line in learned.skipped:
         console.warn(line)
@@ -181,7 +190,12 @@ def pins_learn(
 @pins_app.command("verify")
 @with_groups
 def pins_verify(
-    ctx: typer.Context, *, trust: Trust, endpoints: Endpoints, client: ClientCertificate
+    ctx: typer.Context,
+    *,
+    trust: Trust,
+    endpoints: Endpoints,
+    client: ClientCertificate,
+    checking: Checking,
 ) -> None:
     """Check the pins against the chains presented now (exit 0 all pinned, 1 endpoints
     without pins, 2 a chain the pins do not anchor)."""
@@ -191,7 +205,7 @@ def pins_verify(
     from netdiag.trust.pin_commands import verify_pins
 
     console = console_of(ctx)
-    config = check_config(endpoints, client, trust)
+    config = check_config(endpoints, client, trust, checking)
     verdicts = verify_pins(run_check(config, console), config.pins)
     console.out(verdicts_table(verdicts))
     raise typer.Exit(int(worst(v.verdict.status for v in verdicts)))

@@ -74,12 +74,22 @@ def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
         return None
 
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$")
+# One label of a host name (RFC 1123, with the underscore some internal names carry); the
+# name is checked label by label, in time linear in its length.
+_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
+MAX_NAME = 253
+
+
+def is_host_name(name: str) -> bool:
+    """Whether `name` is a syntactically valid host name."""
+    if not 0 < len(name) <= MAX_NAME:
+        return False
+    return all(_LABEL.fullmatch(label) for label in name.split("."))
 
 
 def _check_host(host: str, where: str) -> str:
     host = host.strip().rstrip(".")
-    if parse_address(host) is None and not _HOSTNAME.match(host):
+    if parse_address(host) is None and not is_host_name(host):
         raise ProfileError(f"{where}: {host!r} is neither a host name nor an IP address")
     return host
 

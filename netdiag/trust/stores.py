@@ -9,6 +9,7 @@ type, a damaged encoding) is left out with a note, never the end of the run.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ class MachineTrust:
 
 
 def usable_certificate(der_or_pem: bytes, is_pem: bool) -> tuple[x509.Certificate | None, str]:
-    """The certificate if every part the trust rules read can be read (its names, its key),
+    """The certificate if the parts the trust rules read can be read (its names, its key),
     else None and why."""
     with warnings.catch_warnings():
         # System bundles carry old roots (negative serials and the like): read them all.
@@ -63,10 +64,9 @@ def usable_certificate(der_or_pem: bytes, is_pem: bool) -> tuple[x509.Certificat
                 if is_pem
                 else x509.load_der_x509_certificate(der_or_pem)
             )
-            certificate.subject.rfc4514_string()
-            certificate.issuer.rfc4514_string()
+            certificate.subject.public_bytes()
+            certificate.issuer.public_bytes()
             certificate.public_key()
-            certificate.fingerprint(_SHA256)
         except Exception as e:  # noqa: BLE001 - any parser complaint is a fact about the entry
             return None, f"{type(e).__name__}: {e}"[:200]
     return certificate, ""
@@ -158,12 +158,40 @@ def machine_trust_of_windows(
     )
 
 
+@functools.cache
 def mozilla_roots() -> tuple[tuple[x509.Certificate, ...], str]:
-    """The Mozilla root set as certifi ships it (entries it cannot read are left out)."""
+    """The Mozilla root set as certifi ships it (entries it cannot read are left out);
+    read once per process."""
     import certifi
 
     roots, _ = pem_bundle(Path(certifi.where()))
     return roots, f"Mozilla root set (certifi {certifi.__version__})"
+
+
+class StoreIndex:
+    """A store's certificates by subject and by fingerprint, built once per store."""
+
+    def __init__(self, store: Sequence[x509.Certificate]) -> None:
+        self.store = store
+        self.by_subject: dict[bytes, list[x509.Certificate]] = {}
+        for certificate in store:
+            self.by_subject.setdefault(certificate.subject.public_bytes(), []).append(certificate)
+        self.fingerprints = {c.fingerprint(_SHA256) for c in store}
+
+
+# Indexes of the stores in use, by the identity of the store (kept alive by the index, so
+# that an identity is never reused while its entry stands); a run has a handful of stores.
+_INDEXES: dict[int, StoreIndex] = {}
+_MAX_INDEXES = 16
+
+
+def index_of(store: Sequence[x509.Certificate]) -> StoreIndex:
+    index = _INDEXES.get(id(store))
+    if index is None or index.store is not store:
+        if len(_INDEXES) >= _MAX_INDEXES:
+            _INDEXES.clear()
+        index = _INDEXES[id(store)] = StoreIndex(store)
+    return index
 
 
 def anchor_in(chain: Sequence[x509.Certificate], store: Sequence[x509.Certificate]) -> str:
@@ -171,14 +199,18 @@ def anchor_in(chain: Sequence[x509.Certificate], store: Sequence[x509.Certificat
     leaf by signatures, never by a certificate merely appended to the chain — or ""."""
     if not chain or not store:
         return ""
-    by_subject: dict[bytes, list[x509.Certificate]] = {}
-    for certificate in store:
-        by_subject.setdefault(certificate.subject.public_bytes(), []).append(certificate)
-    fingerprints = {c.fingerprint(_SHA256) for c in store}
+    index = index_of(store)
     for certificate in signature_path(chain):
-        if certificate.fingerprint(_SHA256) in fingerprints:
-            return certificate.subject.rfc4514_string()
-        for issuer in by_subject.get(certificate.issuer.public_bytes(), []):
+        if certificate.fingerprint(_SHA256) in index.fingerprints:
+            return _name(certificate)
+        for issuer in index.by_subject.get(certificate.issuer.public_bytes(), []):
             if is_issued_by(certificate, issuer):
-                return issuer.subject.rfc4514_string()
+                return _name(issuer)
     return ""
+
+
+def _name(certificate: x509.Certificate) -> str:
+    try:
+        return certificate.subject.rfc4514_string()
+    except ValueError:
+        return f"a certificate with SHA-256 {certificate.fingerprint(_SHA256).hex()}"
