@@ -71,7 +71,18 @@ def _isolated_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     home = tmp_path_factory.mktemp("netdiag-config")
     empty_store = home / "empty-trust-store.pem"
     empty_store.write_text("", "utf-8")
-    saved = {k: os.environ.get(k) for k in ("NETDIAG_CONFIG_DIR", "NETDIAG_LOCAL_TRUST_STORE")}
+    # The machine's web proxies neither: a test that wants one configures it (this is also
+    # what the namespace subprocesses inherit).
+    proxies = [
+        name
+        for base in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+        for name in (base, base.lower())
+    ]
+    saved = {
+        k: os.environ.get(k) for k in ("NETDIAG_CONFIG_DIR", "NETDIAG_LOCAL_TRUST_STORE", *proxies)
+    }
+    for name in proxies:
+        os.environ.pop(name, None)
     os.environ["NETDIAG_CONFIG_DIR"] = str(home)
     os.environ["NETDIAG_LOCAL_TRUST_STORE"] = str(empty_store)
     yield

@@ -313,6 +313,19 @@ def host_command(ctx: typer.Context, *, host_paths: HostPaths, output: Output) -
     raise typer.Exit(int(report.status))
 
 
+@app.command("proxies")
+def proxies_command(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """The web proxies this machine is configured with, and where from (a check tries them
+    for the endpoints whose direct path is blocked)."""
+    from netdiag.renderers.proxies import render_proxies
+    from netdiag.session.runs import configured_proxies
+
+    console_of(ctx).out(render_proxies(configured_proxies(), json_output))
+
+
 @app.command("diff")
 def diff_command(
     ctx: typer.Context,

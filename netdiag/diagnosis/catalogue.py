@@ -248,6 +248,36 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "A device on the path answers in the destination's name: exempt the vendor's hosts from its proxying.",
         explains_others=True,
     ),
+    # web proxies
+    "proxy.only_way_out": CatalogueEntry(
+        _C,
+        "only the web proxy goes out, and the mail traffic cannot use it",
+        "Nothing reaches the vendor's hosts directly; the only way out is a web proxy. SMTP and POP3 (and the gateway's software) do not use web proxies, and proxies refuse CONNECT to ports other than 443 by default: add a direct rule for TCP 25, 995 and 8140 from the gateway to the vendor's hosts.",
+        explains_others=True,
+    ),
+    "proxy.connect_refused": CatalogueEntry(
+        _C,
+        "blocked directly, and the web proxy refuses to tunnel the port",
+        "The direct path is blocked and the configured web proxy refuses CONNECT to this port (its answer is quoted). SMTP and POP3 do not use web proxies: add a direct rule for the port from the gateway to the vendor's hosts.",
+        explains_others=True,
+    ),
+    "proxy.auth_required": CatalogueEntry(
+        _C,
+        "blocked directly, and the web proxy wants authentication",
+        "The direct path is blocked and the configured web proxy answers CONNECT with 407 (netdiag never sends credentials). SMTP and POP3 do not use web proxies: add a direct rule for the port from the gateway to the vendor's hosts.",
+        explains_others=True,
+    ),
+    "proxy.connect_allowed": CatalogueEntry(
+        _C,
+        "blocked directly, but the web proxy tunnels the port",
+        "The path exists through the configured web proxy (it answered CONNECT with 200 and the protocol ran through it), but the gateway's mail software does not use web proxies: the direct rule for the port is still what it needs.",
+        explains_others=True,
+    ),
+    "proxy.unreachable": CatalogueEntry(
+        _W,
+        "a configured web proxy does not answer",
+        "The proxy this machine is configured with refuses or ignores connections: check the proxy setting (environment, WinHTTP, Internet Options) and the proxy itself. The gateway's mail traffic needs a direct rule either way.",
+    ),
     "path.mtu_blackhole": CatalogueEntry(
         _C,
         "path MTU black hole",
@@ -390,6 +420,7 @@ def finding(
     remedy: str | None = None,
     subject: str = "",
     is_inferred: bool = False,
+    detail: str = "",
 ) -> Finding:
     """A finding for a catalogue code; unknown codes are a bug, not a runtime condition."""
     entry = CATALOGUE[code]
@@ -404,4 +435,5 @@ def finding(
         explains_others=entry.explains_others,
         subject=subject,
         is_inferred=is_inferred,
+        detail=detail,
     )

@@ -42,17 +42,18 @@ def deciding_findings(endpoint: EndpointResult) -> list[Finding]:
 
 
 def find_causes(endpoints: Sequence[EndpointResult]) -> tuple[Cause, ...]:
-    proven: dict[tuple[str, str], list[tuple[Target, Finding]]] = {}
+    proven: dict[tuple[str, str, str], list[tuple[Target, Finding]]] = {}
     inferred: list[tuple[Target, Finding]] = []
     for endpoint in endpoints:
         for found in deciding_findings(endpoint):
             if found.is_inferred:
                 inferred.append((endpoint.target, found))
             else:
-                proven.setdefault((found.code, found.subject), []).append((endpoint.target, found))
-    likely: dict[tuple[str, str], list[Target]] = {}
+                key = (found.code, found.subject, found.detail)
+                proven.setdefault(key, []).append((endpoint.target, found))
+    likely: dict[tuple[str, str, str], list[Target]] = {}
     for target, found in inferred:
-        key = (found.code, found.subject)
+        key = (found.code, found.subject, found.detail)
         if key in proven:
             likely.setdefault(key, []).append(target)
         else:  # nothing proven to attach to: it stands as its own cause
@@ -69,6 +70,7 @@ def _cause(members: list[tuple[Target, Finding]], likely: list[Target]) -> Cause
         code=first.code,
         severity=severity,
         subject=first.subject,
+        detail=first.detail,
         endpoints=tuple(dict.fromkeys(t for t, _ in members)),
         likely=tuple(dict.fromkeys(likely)),
         title=first.title,

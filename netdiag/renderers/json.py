@@ -34,6 +34,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "evidence": list(f.evidence),
         "remedy": f.remedy,
         "subject": f.subject,
+        "detail": f.detail,
     }
 
 
@@ -54,6 +55,7 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
             "trace": plain(e.trace),
             "control_trace": plain(e.control_trace),
             "mtu": plain(e.mtu),
+            "proxy_attempts": plain(e.proxy_attempts),
         },
         "rounds": [list(codes) for codes in e.rounds],
     }
@@ -64,6 +66,7 @@ def cause_to_dict(cause: Cause) -> dict[str, Any]:
         "code": cause.code,
         "severity": cause.severity.value,
         "subject": cause.subject,
+        "detail": cause.detail,
         "sentence": {lang: cause_sentence(cause, lang) for lang in LANGUAGES},
         "endpoints": [t.label for t in cause.endpoints],
         "likely": [t.label for t in cause.likely],
@@ -100,6 +103,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "observation": plain(report.host.observation),
             "notes": [note_text(n, "en") for n in report.host.notes],
         },
+        "proxies": plain(report.proxies),
         "endpoints": [endpoint_to_dict(e) for e in report.endpoints],
     }
 

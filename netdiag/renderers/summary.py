@@ -31,6 +31,9 @@ _ALLOW = frozenset(
         "tcp.unreachable",
     }
 )
+_PROXY = frozenset(
+    {"proxy.only_way_out", "proxy.connect_refused", "proxy.auth_required", "proxy.connect_allowed"}
+)
 _EXEMPT = frozenset({"tls.intercepted", "trace.transparent_proxy", "trace.forged_reset"})
 
 
@@ -145,7 +148,18 @@ def firewall_lines(report: Report, lang: str) -> list[str]:
     for number, cause in enumerate(report.causes, start=1):
         hosts = host_list([t.host for t in cause.affected], lang)
         ports = port_list(cause.affected, lang)
-        if cause.code in _ALLOW:
+        if cause.code in _PROXY:
+            seen = _addresses(report, cause)
+            extra = message("addresses", lang, addresses=seen) if seen else ""
+            text = message(
+                "fw.allow_direct",
+                lang,
+                ports=ports,
+                hosts=hosts,
+                addresses=extra,
+                subject=cause.subject,
+            )
+        elif cause.code in _ALLOW:
             where = cause.subject or message("fw.where_unknown", lang)
             seen = _addresses(report, cause)
             extra = message("addresses", lang, addresses=seen) if seen else ""

@@ -91,6 +91,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "{hosts} (TCP {ports}) verlangen das Client-Zertifikat des Gateways; netdiag "
         "lief ohne: mit --cert erneut ausführen, um auch die Anmeldung zu prüfen.",
     },
+    "cause.proxy.only_way_out": {
+        "en": "Only the web proxy {subject} goes out; it answers CONNECT to TCP {ports} with "
+        '"{detail}". SMTP and POP3 do not use web proxies: the gateway needs a direct rule '
+        "for TCP {ports} to {hosts}.",
+        "de": "Nur der Web-Proxy {subject} kommt hinaus; er beantwortet CONNECT zu TCP {ports} "
+        'mit "{detail}". SMTP und POP3 nutzen keine Web-Proxys: das Gateway braucht eine '
+        "direkte Regel für TCP {ports} zu {hosts}.",
+    },
+    "cause.proxy.connect_refused": {
+        "en": "TCP {ports} to {hosts} is blocked directly, and the web proxy {subject} refuses "
+        'to tunnel it ("{detail}"); SMTP and POP3 do not use web proxies: the gateway needs '
+        "a direct rule.",
+        "de": "TCP {ports} zu {hosts} ist direkt gesperrt, und der Web-Proxy {subject} tunnelt "
+        'es nicht ("{detail}"); SMTP und POP3 nutzen keine Web-Proxys: das Gateway braucht '
+        "eine direkte Regel.",
+    },
+    "cause.proxy.auth_required": {
+        "en": "TCP {ports} to {hosts} is blocked directly, and the web proxy {subject} wants "
+        'authentication ("{detail}"); SMTP and POP3 do not use web proxies: the gateway '
+        "needs a direct rule.",
+        "de": "TCP {ports} zu {hosts} ist direkt gesperrt, und der Web-Proxy {subject} verlangt "
+        'eine Anmeldung ("{detail}"); SMTP und POP3 nutzen keine Web-Proxys: das Gateway '
+        "braucht eine direkte Regel.",
+    },
+    "cause.proxy.connect_allowed": {
+        "en": "TCP {ports} to {hosts} is blocked directly; through the web proxy {subject} the "
+        'path exists ("{detail}"), but the mail software does not use web proxies: the '
+        "gateway still needs a direct rule.",
+        "de": "TCP {ports} zu {hosts} ist direkt gesperrt; durch den Web-Proxy {subject} gibt es "
+        'den Weg ("{detail}"), aber die Mail-Software nutzt keine Web-Proxys: das Gateway '
+        "braucht weiterhin eine direkte Regel.",
+    },
+    "cause.proxy.unreachable": {
+        "en": "The configured web proxy {subject} does not answer ({detail}).",
+        "de": "Der eingerichtete Web-Proxy {subject} antwortet nicht ({detail}).",
+    },
     "cause.dns": {
         "en": "No address for {hosts}: {title} (resolver {subject}).",
         "de": "Keine Adresse für {hosts}: {title} (Resolver {subject}).",
@@ -110,8 +146,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Funktioniert: {items}.",
     },
     "works.none": {
-        "en": "Nothing answers: no endpoint accepted a connection.",
-        "de": "Nichts antwortet: kein Endpunkt nahm eine Verbindung an.",
+        "en": "Nothing answers directly: no endpoint accepted a connection.",
+        "de": "Nichts antwortet direkt: kein Endpunkt nahm eine Verbindung an.",
     },
     "works.unverified": {
         "en": "Answering, but the TLS chain is not verified (no pins, no --ca): {items}.",
@@ -169,6 +205,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Bei {where}: TCP {ports} vom Gateway zu {hosts}{addresses} erlauben.",
     },
     "fw.where_unknown": {"en": "the firewall", "de": "der Firewall"},
+    "fw.allow_direct": {
+        "en": "Allow TCP {ports} from the gateway directly to {hosts}{addresses}: the mail "
+        "traffic cannot use the web proxy {subject}.",
+        "de": "TCP {ports} vom Gateway direkt zu {hosts}{addresses} erlauben: der Mail-Verkehr "
+        "kann den Web-Proxy {subject} nicht nutzen.",
+    },
     "fw.exempt": {
         "en": "Exempt from TLS/SSL and SMTP/ESMTP inspection ({subject}): {hosts}, TCP {ports}.",
         "de": "Von der TLS/SSL- und SMTP/ESMTP-Inspektion ausnehmen ({subject}): {hosts}, "
@@ -325,6 +367,10 @@ SHORT: dict[str, dict[str, str]] = {
     "tls.untrusted": {"en": "untrusted", "de": "nicht vertraut"},
     "tls.client_cert_rejected": {"en": "cert rejected", "de": "Zert. abgelehnt"},
     "tls.client_cert_required": {"en": "no --cert", "de": "ohne --cert"},
+    "proxy.only_way_out": {"en": "proxy only", "de": "nur Proxy"},
+    "proxy.connect_refused": {"en": "proxy refuses", "de": "Proxy lehnt ab"},
+    "proxy.auth_required": {"en": "proxy 407", "de": "Proxy 407"},
+    "proxy.connect_allowed": {"en": "proxy only", "de": "nur Proxy"},
     "dns": {"en": "DNS", "de": "DNS"},
     "smtp": {"en": "SMTP", "de": "SMTP"},
     "pop3": {"en": "POP3", "de": "POP3"},
@@ -424,6 +470,7 @@ def cause_sentence(cause: Cause, lang: str) -> str:
     sentence = message(
         key,
         lang,
+        detail=cause.detail,
         subject=cause.subject,
         ports=port_list(cause.endpoints, lang),
         hosts=host_list([t.host for t in cause.endpoints], lang),

@@ -13,6 +13,8 @@ from netdiag.report.observations import (
     HostObservation,
     MtuObservation,
     ProtocolObservation,
+    ProxyAttempt,
+    ProxySettings,
     TcpObservation,
     TlsPortObservation,
     TraceObservation,
@@ -67,6 +69,8 @@ class Finding:
     subject: str = ""
     # Not proven on this endpoint but inferred from others (likely the same device).
     is_inferred: bool = False
+    # A measured qualifier of the subject that splits causes too (a proxy's answer).
+    detail: str = ""
 
 
 class Reach(StrEnum):
@@ -116,6 +120,8 @@ class EndpointResult:
     control_trace_lines: tuple[str, ...] = ()
     # The MTU probe's sizes and outcomes as lines, made by the diagnosis.
     mtu_lines: tuple[str, ...] = ()
+    # CONNECTs through the configured web proxies, tried when the direct path failed.
+    proxy_attempts: tuple[ProxyAttempt, ...] = ()
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 
@@ -201,6 +207,7 @@ class Cause:
     severity: Severity
     subject: str
     endpoints: tuple[Target, ...]
+    detail: str = ""
     likely: tuple[Target, ...] = ()
     title: str = ""
     summary: str = ""
@@ -230,6 +237,8 @@ class Report:
     host: HostResult | None = None
     # The findings grouped into causes, most severe and widest first (see diagnosis.causes).
     causes: tuple[Cause, ...] = ()
+    # The web proxies this machine is configured with (None when not looked for).
+    proxies: ProxySettings | None = None
 
     @property
     def server_date(self) -> str:

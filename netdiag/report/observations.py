@@ -547,3 +547,52 @@ class HostObservation:
     windows: WindowsFacts | None = None
     # %JCS_HOME% as this machine's environment has it ("" when not set).
     jcs_home: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfiguredProxy:
+    """A web proxy this machine is configured with, and where that came from. Never the
+    credentials: only whether some were configured."""
+
+    source: str  # "HTTPS_PROXY", "WinHTTP", "WinINET (https=)", …
+    host: str
+    port: int
+    has_credentials: bool = False
+    bypass: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProxySettings:
+    """Every web proxy the machine is configured with (duplicates kept, each with its
+    source), the proxy auto-config URLs (reported, never evaluated: no kept library runs a
+    PAC script under a time bound), and what could not be read or used, one line each."""
+
+    proxies: tuple[ConfiguredProxy, ...] = ()
+    pac_urls: tuple[tuple[str, str], ...] = ()  # (source, URL without credentials)
+    remarks: tuple[str, ...] = ()
+
+
+class ProxyOutcome(StrEnum):
+    ANSWERED = "answered"  # the proxy answered the CONNECT with a status line
+    REFUSED = "refused"  # the proxy's port refused the connection
+    TIMEOUT = "timeout"  # no connection or no answer within the timeout
+    ERROR = "error"  # anything else (a name that does not resolve, garbage)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProxyAttempt:
+    """One `CONNECT host:port` through a configured proxy, and — when the proxy opened the
+    tunnel — the endpoint's protocol run through it."""
+
+    proxy: ConfiguredProxy
+    outcome: ProxyOutcome
+    status: int = 0
+    status_line: str = ""
+    detail: str = ""
+    elapsed_ms: float = 0.0
+    through_tunnel: ProtocolObservation | None = None

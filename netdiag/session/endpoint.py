@@ -125,7 +125,7 @@ def _reach_and_converse(
         if connected is None:
             first = _reset_at_connect(target, address)
         else:
-            first = _converse(config, target, address, pacing, connected)
+            first = converse(config, target, address, pacing, connected)
         progress.add_attempt(first)
         progress.record(tcp=connections.wait_all())
     if first.stopped_at is ProtocolStage.DONE:
@@ -134,7 +134,7 @@ def _reach_and_converse(
     if not is_worth_retrying(first) or deadline.remaining() < 2 * pause_s:
         return
     time.sleep(pause_s)  # a device that restarts needs a moment to listen again
-    second = _converse(config, target, address, pacing, None)
+    second = converse(config, target, address, pacing, None)
     progress.add_attempt(second)
     if second.stopped_at is ProtocolStage.DONE:
         progress.record(reached=ProbeStep.DONE)
@@ -291,7 +291,7 @@ class _Connections:
                     self._results[index] = (result[0], None)
 
 
-def _converse(
+def converse(
     config: CheckConfig,
     target: Target,
     address: str,

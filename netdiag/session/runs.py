@@ -17,6 +17,7 @@ from netdiag.console import Console
 from netdiag.errors import UsageError
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.report.model import CaptureStats, EndpointResult, Note, Report
+from netdiag.report.observations import ProxySettings
 from netdiag.session.config import CheckConfig
 from netdiag.session.traces import TraceSettings
 from netdiag.settings.host_requirements import HostRequirements
@@ -33,6 +34,8 @@ class SessionOptions:
     trace: bool = False
     capture_dir: Path | None = None  # a capture of netdiag's own packets, when given
     host: HostRequirements | None = None  # the host checks, when given
+    # The web proxies to try for blocked endpoints; None: read this machine's settings.
+    proxies: ProxySettings | None = None
 
 
 def run_session(
@@ -60,6 +63,7 @@ def run_session(
 
             threading.Thread(target=_quietly, args=(prepare,), daemon=True).start()
         report = run_check(config, console, flows)
+        report = _with_proxies(report, options, config, flows)
         if options.trace:
             from netdiag.session.traces import trace_report
 
@@ -85,6 +89,30 @@ def run_session(
 
 def _with_note(report: Report, note: Note) -> Report:
     return dataclasses.replace(report, notes=(*report.notes, note))
+
+
+def configured_proxies() -> ProxySettings:
+    """The web proxies this machine is configured with (`netdiag proxies`)."""
+    from netdiag.probes.proxies import read_proxy_settings
+
+    return read_proxy_settings()
+
+
+def _with_proxies(
+    report: Report, options: SessionOptions, config: CheckConfig, flows: FlowLog | None
+) -> Report:
+    """The configured web proxies, and what they answer for the blocked endpoints; a failure
+    in this step is its note."""
+    from netdiag.probes.proxies import read_proxy_settings
+    from netdiag.session.proxies import proxy_report
+
+    try:
+        settings = options.proxies if options.proxies is not None else read_proxy_settings()
+        return proxy_report(report, settings, config, flows)
+    except Exception as error:  # noqa: BLE001 - one step's note; the check stands
+        from netdiag.session.check import step_failed
+
+        return _with_note(report, step_failed("web proxies", error))
 
 
 def _quietly(task: Callable[[], None]) -> None:

@@ -321,11 +321,14 @@ class Topology:
         for name in self.nodes:
             sh("ip", "netns", "del", name, check=False)
 
-    def netdiag(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """Run netdiag inside the client namespace."""
+    def netdiag(
+        self, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run netdiag inside the client namespace (with `env` added to the environment)."""
         return subprocess.run(
             ["ip", "netns", "exec", self.client, sys.executable, "-m", "netdiag", *args],
             capture_output=True,
             text=True,
             timeout=timeout,
+            env={**os.environ, **env} if env else None,
         )
