@@ -219,13 +219,41 @@ def diagnose_trace(
             "probed twice)"
         )
         last, sender = seen.ttl, seen.sender
+    limited = rate_limit_line(trace, peers)
+    if limited:
+        lines.append(limited)
     if last == 0:
         summary = (
             f"{label}: nothing answered, not even the first hop (a local firewall, or ICMP blocked)"
         )
     else:
         summary = f"{label}: dropped after hop {last} ({sender}): silence beyond it"
+    if limited:
+        summary += "; the routers rate-limit their ICMP, so the drop may be a hop further"
     return [finding("trace.dropped_after_hop", summary, lines, subject=sender)]
+
+
+def rate_limit_line(trace: TraceObservation, peers: Sequence[TraceObservation]) -> str:
+    """Evidence that the routers of this path rate-limit (or lose) their ICMP: hops that
+    answered some probes of their TTL and not others, in this trace and in the other traces
+    of the same batch over the same first hops. "" when every hop answered every probe."""
+    answered = 0
+    sent = 0
+    for one in (trace, *(p for p in peers if not p.error and _same_first_hops(trace, p))):
+        hops = router_positions(one)
+        for ttl in set(hops.values()):
+            if ttl > len(one.sent):
+                continue
+            got = sum(1 for r in one.replies if r.ttl == ttl and r.kind is HopKind.TIME_EXCEEDED)
+            answered += got
+            sent += one.sent[ttl - 1]
+    if sent == 0 or answered >= sent:
+        return ""
+    return (
+        f"the routers answered {answered} of {sent} probes at the TTLs where they answered at "
+        "all: their ICMP is rate-limited (or lost), so a silent hop is no proof of where the "
+        "path ends"
+    )
 
 
 def _answered(

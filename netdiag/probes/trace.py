@@ -178,9 +178,12 @@ def _run_batch(
     names = naming.finish(_senders(batch))
     result = {}
     for request in requests:
-        replies = [p.reply for p in probes if p.request == request and p.reply is not None]
+        mine = [p for p in probes if p.request == request]
+        replies = [p.reply for p in mine if p.reply is not None]
+        sent = tuple(sum(1 for p in mine if p.ttl == ttl) for ttl in range(1, max_hops + 1))
         result[request] = dataclasses.replace(
             base(request),
+            sent=sent,
             replies=tuple(sorted(_up_to_destination(request, replies), key=_order)),
             names=tuple((a, n) for a, n in names if any(r.sender == a for r in replies)),
             elapsed_ms=round(elapsed, 1),

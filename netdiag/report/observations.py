@@ -458,6 +458,8 @@ class TraceObservation:
     names: tuple[tuple[str, str], ...] = ()
     elapsed_ms: float = 0.0
     error: str = ""
+    # How many probes went out per TTL (index TTL - 1), the one repetition included.
+    sent: tuple[int, ...] = ()
 
     def name_of(self, address: str) -> str:
         return next((name for a, name in self.names if a == address), "")

@@ -143,3 +143,21 @@ def test_a_peer_on_another_way_or_one_that_went_on_is_no_evidence() -> None:
     )  # fmt: skip
     (found,) = diagnose_trace("mail1:25", lost, peers=[elsewhere, reached])
     assert found.subject == "192.0.2.1" and "dropped after hop 1" in found.summary
+
+
+def test_a_router_that_answers_some_probes_and_not_others_makes_silence_no_proof() -> None:
+    limited = TraceObservation(
+        destination=DESTINATION, port=25, max_hops=4, probes_per_hop=2, timeout_s=1,
+        replies=(hop(1, "192.0.2.1"),), sent=(3, 3, 3, 3),
+    )  # fmt: skip
+    (found,) = diagnose_trace("mail1:25", limited)
+    assert "may be a hop further" in found.summary
+    assert any("answered 1 of 3 probes" in line for line in found.evidence)
+    # The twin: every probe of the answering hop answered.
+    whole = TraceObservation(
+        destination=DESTINATION, port=25, max_hops=4, probes_per_hop=2, timeout_s=1,
+        replies=(hop(1, "192.0.2.1"), hop(1, "192.0.2.1")), sent=(2, 3, 3, 3),
+    )  # fmt: skip
+    (clean,) = diagnose_trace("mail1:25", whole)
+    assert "may be a hop further" not in clean.summary
+    assert not any("rate-limited" in line for line in clean.evidence)
