@@ -11,6 +11,20 @@ from typing import TextIO
 PROGRESS_AFTER_S = 1.0
 
 
+def utf8_unless_console(stream: TextIO) -> TextIO:
+    """`stream` writing UTF-8 when it goes to a file or a pipe (`netdiag check --json >
+    a.json`), whatever the console's code page: on Windows Python would write cp1252 or
+    cp850 there, and the file would be no JSON `netdiag diff` can read. A console keeps its
+    own encoding, which is what it can display."""
+    isatty = getattr(stream, "isatty", None)
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is None or (isatty is not None and isatty()):
+        return stream
+    if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8":
+        reconfigure(encoding="utf-8", errors="replace")
+    return stream
+
+
 @dataclass
 class Console:
     """stdout for results, stderr for errors and progress."""
@@ -25,7 +39,11 @@ class Console:
     @classmethod
     def system(cls) -> Console:
         isatty = getattr(sys.stderr, "isatty", None)
-        return cls(sys.stdout, sys.stderr, shows_progress=bool(isatty and isatty()))
+        return cls(
+            utf8_unless_console(sys.stdout),
+            utf8_unless_console(sys.stderr),
+            shows_progress=bool(isatty and isatty()),
+        )
 
     @property
     def can_ask(self) -> bool:

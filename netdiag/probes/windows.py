@@ -1,6 +1,6 @@
 """Windows facts from structured output: PowerShell's `ConvertTo-Json` and the registry.
 
-The parsers are pure functions from the raw text to netdiag's types, tested with recorded
+The parsers are pure functions from the raw text to netdiag's types, tested with modelled
 outputs of English and German Windows; the only untested part is `powershell()`, the thin
 call of the command. Structured output is used wherever Windows offers it, since its
 property names do not depend on the display language (the values may: dates are read from
@@ -24,20 +24,50 @@ _DATE = re.compile(r"/Date\((-?\d+)")
 _NOT_ADMIN = re.compile(r"N/A: Must be an administrator|N/A: Administratorrechte", re.IGNORECASE)
 
 
+# Every pipeline's items go out inside an envelope that is printed even when the pipeline
+# yields nothing: an empty output is then never "no items" but "PowerShell did not run"
+# (a stub, a policy, a crash) — silence is not success. The output is UTF-8 whatever the
+# console's code page (Windows PowerShell 5.1 writes a pipe in the OEM code page, e.g.
+# cp850, which would mangle "Bilder für Ärzte").
+_ENVELOPE = (
+    "[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; "
+    "$items = @({pipeline}); "
+    "ConvertTo-Json -InputObject @{{netdiag = 1; items = $items}} -Depth 4 -Compress"
+)
+_CONVERT = re.compile(r"\s*\|\s*ConvertTo-Json\s*$", re.IGNORECASE)
+
+
+def enveloped(command: str) -> str:
+    """The pipeline of `command` (without its trailing `| ConvertTo-Json`) in the envelope."""
+    return _ENVELOPE.format(pipeline=_CONVERT.sub("", command))
+
+
+def unwrap(output: bytes) -> str | None:
+    """The items of an enveloped output as JSON text, or None when the envelope is not
+    there (nothing printed, garbage); bytes that are not UTF-8 are replaced, never fatal."""
+    text = output.decode("utf-8", "replace").lstrip("\ufeff").strip()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, dict) or value.get("netdiag") != 1:
+        return None
+    return json.dumps(value.get("items") or [])
+
+
 def powershell(command: str, timeout: float = POWERSHELL_TIMEOUT_S) -> str | None:
-    """Run one PowerShell pipeline (no profile, no prompts) and return its standard
-    output, or None when PowerShell is not there, fails or times out."""
+    """Run one PowerShell pipeline (no profile, no prompts) and return its items as JSON,
+    or None when PowerShell is not there, fails, times out or prints no envelope."""
     try:
         done = subprocess.run(  # noqa: S603 - a fixed command of ours, no shell
-            ["powershell", "-NoProfile", "-NonInteractive", "-Command", command],  # noqa: S607
+            ["powershell", "-NoProfile", "-NonInteractive", "-Command", enveloped(command)],  # noqa: S607
             capture_output=True,
-            text=True,
             timeout=timeout,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return done.stdout if done.returncode == 0 else None
+    return unwrap(done.stdout) if done.returncode == 0 else None
 
 
 def _records(text: str | None) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,3 +172,37 @@ def test_help_does_not_import_scapy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert out.stdout.strip().splitlines()[-1] == "none", out.stdout + out.stderr
+
+
+def test_output_to_a_file_is_utf8_whatever_the_console_encoding(tmp_path: Path) -> None:
+    """As on Windows, where Python writes a pipe or a file in the console's code page: the
+    JSON must stay UTF-8 for `netdiag diff`, and a German report keep its umlauts."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    command = [sys.executable, "-m", "netdiag", "check", "--target", "127.0.0.1:1/tcp"]
+    reports = []
+    for name in ("a.json", "b.json"):
+        path = tmp_path / name
+        with path.open("wb") as out:
+            subprocess.run(
+                [*command, "--json", "--timeout", "0.3"],
+                stdout=out,
+                env=env,
+                timeout=60,
+                check=False,
+            )
+        reports.append(path)
+    diffed = subprocess.run(
+        [sys.executable, "-m", "netdiag", "diff", *map(str, reports)],
+        capture_output=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert diffed.returncode == 0, diffed.stderr
+    german = subprocess.run(
+        [*command, "--lang", "de", "--timeout", "0.3", "--host"],
+        capture_output=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    text = german.stdout.decode("utf-8")  # would fail on cp1252 bytes for the umlauts
+    assert "ü" in text or "ä" in text or "ö" in text

@@ -1,5 +1,9 @@
-"""Host checks: Windows outputs (ConvertTo-Json as Windows PowerShell 5.1 and 7 write it,
-English and German Windows) parsed by pure functions, and the rules table-driven."""
+"""Host checks: Windows outputs parsed by pure functions, and the rules table-driven.
+
+The outputs in `data/windows_outputs_modelled.json` are modelled, not captured: written in
+the shape ConvertTo-Json gives on Windows PowerShell 5.1 and 7 (English and German
+Windows, umlauts in paths and user names). The envelope every pipeline is wrapped in, and
+its decoding, are tested on bytes as a pipe delivers them."""
 
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ from netdiag.report.observations import DefenderExclusions, HostObservation, Win
 from netdiag.settings.host_requirements import BackupRequirement
 from netdiag.settings.targets import load_profile
 
-OUTPUTS = json.loads((Path(__file__).parent / "data" / "windows_outputs.json").read_text("utf-8"))
+OUTPUTS = json.loads(
+    (Path(__file__).parent / "data" / "windows_outputs_modelled.json").read_text("utf-8")
+)
 REQUIREMENTS = load_profile().host
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -234,3 +240,37 @@ def test_dns_servers_per_interface() -> None:
         "Ethernet": ["10.20.0.53", "10.20.0.54"]
     }
     assert w.parse_dns_client_servers(None) == {}
+
+
+def test_umlauts_in_paths_and_user_names_survive() -> None:
+    found = w.parse_defender(OUTPUTS["defender_umlauts"])
+    assert found is not None and "E:\\Bilder für Ärzte" in (found.paths or ())
+    assert w.parse_shares(OUTPUTS["shares_umlauts"]) == ("ADMIN$", "Röntgen")
+
+
+def test_every_pipeline_is_wrapped_in_an_envelope_that_prints_even_when_empty() -> None:
+    command = w.enveloped("Get-SmbShare | Select-Object Name,Path | ConvertTo-Json")
+    assert "$items = @(Get-SmbShare | Select-Object Name,Path)" in command
+    assert command.startswith("[Console]::OutputEncoding = [System.Text.Encoding]::UTF8")
+    assert "ConvertTo-Json -InputObject" in command
+
+
+@pytest.mark.parametrize(
+    ("output", "items"),
+    [
+        (b"", None),  # a stub that prints nothing (Wine's powershell): not readable
+        (b"\r\n", None),
+        (b"garbage", None),
+        (b'{"items": []}', None),  # not ours
+        (b'{"netdiag":1,"items":[]}', "[]"),  # nothing found: readable, and empty
+        (b'{"netdiag":1,"items":null}', "[]"),
+        (
+            '\ufeff{"netdiag":1,"items":[{"Name":"Röntgen"}]}'.encode(),
+            '[{"Name": "R\\u00f6ntgen"}]',
+        ),
+        (b'{"netdiag":1,"items":[{"Name":"R\xf6ntgen"}]}', '[{"Name": "R\\ufffdntgen"}]'),
+    ],
+    ids=["silent", "blank", "garbage", "foreign json", "empty", "null", "utf-8 bom", "cp850 byte"],
+)
+def test_an_output_is_unwrapped_or_is_not_readable(output: bytes, items: str | None) -> None:
+    assert w.unwrap(output) == items
