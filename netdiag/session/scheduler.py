@@ -57,11 +57,12 @@ def run_all(
             except BaseException as error:  # noqa: BLE001 - handed to the main thread
                 finished.put((index, None, error))
 
-    for n in range(min(limit, len(tasks))):
-        threading.Thread(target=worker, name=f"netdiag-probe-{n}", daemon=True).start()
-
     done = 0
     try:
+        # Ctrl-C may come while the workers are still being started (the first one is
+        # already connecting): that, too, ends the run with what was gathered.
+        for n in range(min(limit, len(tasks))):
+            threading.Thread(target=worker, name=f"netdiag-probe-{n}", daemon=True).start()
         while done < len(tasks) and not deadline.is_expired:
             try:
                 index, result, error = finished.get(timeout=min(_POLL_S, deadline.remaining()))

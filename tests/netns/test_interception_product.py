@@ -93,8 +93,13 @@ def test_only_25_intercepted_convicts_25_and_nothing_else(
             # the protocol with it: said (info), not warned about.
             assert endpoint["status"] == "ok" and "tls.unpinned" in codes(endpoint)
     if not with_pins:
+        # An endpoint whose own chain was shown (sslsplit, crashing under load, cuts some
+        # sessions before its certificate: those are "likely the same device").
         intercepted = next(
-            f for f in by_port(report, 25)[0]["findings"] if f["code"] == "tls.intercepted"
+            f
+            for e in by_port(report, 25)
+            for f in e["findings"]
+            if f["code"] == "tls.intercepted" and "likely" not in f["summary"]
         )
         evidence = "\n".join(intercepted["evidence"])
         assert "did not ask for a client certificate" in evidence
