@@ -110,16 +110,72 @@ def build_wheel(directory: Path) -> Path:
 
 
 def download(platform: str, python: str, dependencies: list[str], directory: Path) -> str:
-    """Every dependency's wheel for one platform and Python; "" or the missing one."""
+    """Every dependency's wheel for one platform and Python, and the dependencies that only
+    the target platform's markers ask for; "" or the missing one.
+
+    pip evaluates environment markers on the machine that downloads, even with
+    `--platform`: on Linux it leaves out `colorama; platform_system == "Windows"` (typer's),
+    and the Windows bundle would not install. So the wheels' own requirements are
+    evaluated for the target here, and what they still need is downloaded, until nothing
+    is missing (a handful of rounds at most)."""
     command = [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:"]
     command += ["--implementation", "cp", "--python-version", python, "-d", str(directory)]
     for tag in PLATFORM_TAGS[platform]:
         command += ["--platform", tag]
-    result = run([*command, *dependencies])
-    if result.returncode == 0:
-        return ""
-    match = _MISSING.search(result.stderr)
-    return match.group(1).strip() if match else result.stderr.strip()[-300:]
+    wanted = list(dependencies)
+    for _ in range(10):
+        result = run([*command, *wanted])
+        if result.returncode != 0:
+            match = _MISSING.search(result.stderr)
+            return match.group(1).strip() if match else result.stderr.strip()[-300:]
+        wanted = unmet_requirements(directory, marker_environment(platform, python))
+        if not wanted:
+            return ""
+    return f"requirements still unmet after 10 rounds: {', '.join(wanted)}"
+
+
+def marker_environment(platform: str, python: str) -> dict[str, str]:
+    """PEP 508 marker values of CPython `python` on `platform`."""
+    is_windows = platform.startswith("win")
+    return {
+        "sys_platform": "win32" if is_windows else "linux",
+        "platform_system": "Windows" if is_windows else "Linux",
+        "os_name": "nt" if is_windows else "posix",
+        "platform_machine": "AMD64" if is_windows else "x86_64",
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "extra": "",
+    }
+
+
+def unmet_requirements(directory: Path, environment: dict[str, str]) -> list[str]:
+    """The requirements of the wheels in `directory` that apply on the target and that no
+    wheel there satisfies."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    present: dict[str, list[Version]] = defaultdict(list)
+    for wheel in directory.glob("*.whl"):
+        name, version = wheel.name.split("-")[:2]
+        present[canonicalize_name(name)].append(Version(version))
+    unmet = []
+    for wheel in directory.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as archive:
+            metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            lines = archive.read(metadata).decode("utf-8", "replace").splitlines()
+        for line in lines:
+            if not line.startswith("Requires-Dist:"):
+                continue
+            requirement = Requirement(line.split(":", 1)[1].strip())
+            if requirement.marker is not None and not requirement.marker.evaluate(environment):
+                continue
+            versions = present.get(canonicalize_name(requirement.name), [])
+            if not any(requirement.specifier.contains(v, prereleases=True) for v in versions):
+                unmet.append(str(requirement).split(";")[0].strip())
+    return sorted(set(unmet))
 
 
 def requirements_with_hashes(directory: Path) -> str:
