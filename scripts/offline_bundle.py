@@ -66,7 +66,7 @@ echo netdiag installed: %~dp0.venv\\Scripts\\netdiag.exe check
 """
 
 README = """netdiag {version} - Offline-Installation / offline installation ({platform})
-
+{exe_note}
 Deutsch
 1. Python {pythons} mit dem Offline-Installer von python.org installieren (64 Bit,
    "Add python.exe to PATH" ankreuzen) und diese Zip-Datei auf das Gateway kopieren.
@@ -192,7 +192,19 @@ def requirements_with_hashes(directory: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bundle(platform: str, out: Path, version: str, dependencies: list[str]) -> Path:
+EXE_NOTE = """
+Kein Python? netdiag.exe starten (eine Datei; oder den Ordner aus
+netdiag-{version}-win_amd64-folder.zip, startet schneller). Nicht code-signiert:
+SmartScreen warnt; die SHA-256-Summen stehen in SHA256SUMS.txt.
+No Python? Run netdiag.exe (one file; or the folder from
+netdiag-{version}-win_amd64-folder.zip, which starts faster). Not code-signed:
+SmartScreen warns; the SHA-256 sums are in SHA256SUMS.txt.
+"""
+
+
+def bundle(
+    platform: str, out: Path, version: str, dependencies: list[str], exe: Path | None = None
+) -> Path:
     with tempfile.TemporaryDirectory() as temp:
         wheels = Path(temp)
         netdiag_wheel = build_wheel(wheels)
@@ -222,6 +234,7 @@ def bundle(platform: str, out: Path, version: str, dependencies: list[str]) -> P
             installer="install.ps1" if is_windows else "install.sh",
             sep="\\" if is_windows else "/",
             bin="Scripts" if is_windows else "bin",
+            exe_note=EXE_NOTE.format(version=version) if exe is not None and is_windows else "",
         )
         out.mkdir(parents=True, exist_ok=True)
         target = out / f"netdiag-{version}-offline-{platform}.zip"
@@ -234,6 +247,15 @@ def bundle(platform: str, out: Path, version: str, dependencies: list[str]) -> P
                 info.external_attr = 0o755 << 16
                 archive.writestr(info, text.replace("\n", "\r\n") if is_windows else text)
             archive.writestr("README.txt", readme.replace("\n", "\r\n") if is_windows else readme)
+            sums = []
+            if exe is not None and is_windows:
+                for built in ("netdiag.exe", f"netdiag-{version}-win_amd64-folder.zip"):
+                    path = exe / built
+                    archive.write(path, built)
+                    sums.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {built}")
+            for wheel in sorted(wheels.glob("*.whl")):
+                sums.append(f"{hashlib.sha256(wheel.read_bytes()).hexdigest()}  {wheel.name}")
+            archive.writestr("SHA256SUMS.txt", "\n".join(sums) + "\n")
         print(f"{target} ({netdiag_wheel.name}, Python {', '.join(pythons)})")
         return target
 
@@ -242,10 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--platform", action="append", choices=sorted(PLATFORM_TAGS), required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--exe", type=Path, help="a folder scripts/build_exe.py wrote: netdiag.exe goes in too"
+    )
     args = parser.parse_args(argv)
     version, dependencies = project()
     for platform in dict.fromkeys(args.platform):
-        bundle(platform, args.out, version, dependencies)
+        bundle(platform, args.out, version, dependencies, args.exe)
     return 0
 
 

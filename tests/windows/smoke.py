@@ -331,13 +331,30 @@ class Suite:
         assert "Ursachen" in text, text[:500]
 
     def exe_version_targets_check(self) -> None:
+        """Both forms of netdiag.exe: the four traps of a frozen build each checked — the
+        package data (the built-in profile), the exit code, no setuptools (its start-up hook
+        costs seconds), the packages' metadata (the versions in a bundle)."""
         assert self.exe is not None
-        for exe in sorted(self.exe.glob("**/netdiag.exe")):
+        folders = sorted(self.exe.glob("netdiag-*-win_amd64-folder.zip"))
+        assert folders, f"no one-folder build in {self.exe}"
+        with zipfile.ZipFile(folders[0]) as archive:
+            names = archive.namelist()
+            archive.extractall(self.work / "folder")
+        assert not [n for n in names if "setuptools" in n.lower()], "setuptools was collected"
+        for exe in (self.exe / "netdiag.exe", self.work / "folder" / "netdiag" / "netdiag.exe"):
             done = self.netdiag("--version", exe=exe)
             assert done.returncode == 0 and done.stdout.startswith("netdiag "), (exe, done.stdout)
             done = self.netdiag("targets", exe=exe)
             assert "connectmt.toml" in done.stdout, (exe, done.stdout)
             self.check_same_verdicts(exe)
+        out = self.work / "bundle-exe.zip"
+        self.netdiag(
+            "bundle", "--out", windows_path(out), "--timeout", "1",
+            "--target", f"127.0.0.1:{self.site.refused}/tcp", exe=self.exe / "netdiag.exe",
+        )  # fmt: skip
+        with zipfile.ZipFile(out) as archive:
+            versions = json.loads(archive.read("environment.json"))["versions"]
+        assert "not installed" not in versions.values(), versions
 
 
 def winhttp_blob(proxy: str, bypass: str) -> bytes:
