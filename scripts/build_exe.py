@@ -36,7 +36,10 @@ METADATA = (
     "netdiag", "typer", "dnspython", "pyOpenSSL", "cryptography", "scapy", "tabulate",
     "certifi", "service-identity", "psutil",
 )  # fmt: skip
-EXCLUDED = ("setuptools", "tkinter")
+# setuptools: its start-up hook costs ~2 s per start; scapy's contrib layers and tools are
+# never loaded by netdiag (its traces use scapy.layers.inet/inet6), and analysing them is
+# most of a build's time under Wine.
+EXCLUDED = ("setuptools", "tkinter", "scapy.contrib", "scapy.tools", "IPython", "matplotlib")
 ENTRY = "import sys\n\nfrom netdiag.cli import main\n\nsys.exit(main())\n"
 WINE_ENV = {"WINEDEBUG": "-all", "WINEDLLOVERRIDES": "mscoree,mshtml=;wbemprox=d"}
 
