@@ -86,6 +86,11 @@ def _check_lang(text: BundleText) -> None:
     """Validated before the run, so that a typo does not cost the whole check."""
     if text.lang not in (None, "de", "en"):
         raise UsageError(f"--lang {text.lang!r}: de or en")
+    if text.firewall is not None:
+        from netdiag.renderers.firewalls import BY_ID
+
+        if text.firewall not in BY_ID:
+            raise UsageError(f"--firewall {text.firewall!r}: one of {', '.join(BY_ID)}")
 
 
 def _show(
@@ -139,6 +144,7 @@ def check(
         trace=tracing.trace,
         capture_dir=tracing.capture_to,
         host=_host_requirements(host_paths)[0] if wants_host else None,
+        firewall=bundle_text.firewall or "",
     )
     report = run_session(config, options, _quiet_unless_read(console, output.chosen))
     _show(console, report, output.chosen, config.known_secrets, bundle_text.lang)
@@ -292,7 +298,12 @@ def bundle_command(
     _check_lang(bundle_text)
     config = check_config(endpoints, client, trust, checking)
     requirements, _ = _host_requirements(host_paths)
-    options = SessionOptions(trace=tracing.trace, capture_dir=tracing.capture_to, host=requirements)
+    options = SessionOptions(
+        trace=tracing.trace,
+        capture_dir=tracing.capture_to,
+        host=requirements,
+        firewall=bundle_text.firewall or "",
+    )
     report = run_session(config, options, console)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     written = _write_bundle(report, out or Path(f"netdiag-bundle_{stamp}.zip"), bundle_text, config)
@@ -311,6 +322,17 @@ def host_command(ctx: typer.Context, *, host_paths: HostPaths, output: Output) -
     report = host_report(requirements, name)
     _show(console_of(ctx), report, output.chosen)
     raise typer.Exit(int(report.status))
+
+
+@app.command("firewalls")
+def firewalls_command(ctx: typer.Context) -> None:
+    """The firewall products whose configuration netdiag writes (`--firewall PRODUCT`), and
+    how sure each snippet is."""
+    from netdiag.renderers.firewalls import PRODUCTS
+
+    console = console_of(ctx)
+    for product in PRODUCTS:
+        console.out(f"{product.id:<11} {product.name}: {product.certainty}")
 
 
 @app.command("proxies")

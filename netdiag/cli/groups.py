@@ -307,6 +307,15 @@ class BundleText:
         bool,
         typer.Option("--redact", help="Replace internal addresses and host names in the bundle."),
     ] = False
+    firewall: Annotated[
+        str | None,
+        typer.Option(
+            "--firewall",
+            metavar="PRODUCT",
+            help="Show the fix as configuration for this firewall (`netdiag firewalls` lists "
+            "them; default: the product the evidence names).",
+        ),
+    ] = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -39,6 +39,13 @@ def bundle_files(report: Report, environment: dict[str, Any], lang: str) -> dict
     for name, (chain, text) in presented_chains(report).items():
         files[f"chains/{name}.pem"] = chain.encode("ascii")
         files[f"chains/{name}.txt"] = text.encode("utf-8")
+    # The fix as every product's configuration: the firewall team picks theirs.
+    from netdiag.renderers.firewalls import PRODUCTS, remedy
+
+    for product in PRODUCTS:
+        found = remedy(report.remedy_plan, product.id, lang)
+        if found is not None:
+            files[f"firewall/{product.id}.txt"] = ("\n".join(found.lines) + "\n").encode("utf-8")
     return files
 
 

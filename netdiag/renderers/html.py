@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from netdiag import __version__
-from netdiag.renderers.summary import answer_lines, firewall_lines, matrix
+from netdiag.renderers.summary import answer_lines, firewall_lines, matrix, snippet_lines
 from netdiag.report.messages import (
     catalogue_text,
     cause_sentence,
@@ -168,6 +168,9 @@ def render_html(report: Report, lang: str = "en") -> str:
     host_findings = report.host.findings if report.host is not None else ()
     local = "".join(_finding(f, lang) for f in (*report.local_findings, *host_findings))
     firewall = "".join(f"<li>{escape(line)}</li>" for line in firewall_lines(report, lang))
+    snippet = snippet_lines(report, lang)
+    if snippet:
+        firewall += f"</ul><pre>{escape(chr(10).join(snippet))}</pre><ul>"
     notes = "".join(f"<li>{escape(note_text(n, lang))}</li>" for n in report.notes)
     title = message("text.title", lang)
     when = escape(report.started.isoformat(timespec="seconds"))

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from netdiag import __version__
+from netdiag.renderers.firewalls import remedies
 from netdiag.renderers.summary import answering, reachable, working
 from netdiag.report.messages import LANGUAGES, cause_sentence, note_text
 from netdiag.report.model import Cause, EndpointResult, Finding, Report
@@ -104,6 +105,11 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "notes": [note_text(n, "en") for n in report.host.notes],
         },
         "proxies": plain(report.proxies),
+        "remedy_plan": plain(report.remedy_plan),
+        "remedies": [
+            {"product": r.product, "name": r.name, "kind": r.kind, "lines": list(r.lines)}
+            for r in remedies(report.remedy_plan, report.firewall)
+        ],
         "endpoints": [endpoint_to_dict(e) for e in report.endpoints],
     }
 

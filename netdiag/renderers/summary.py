@@ -181,6 +181,23 @@ def firewall_lines(report: Report, lang: str) -> list[str]:
     return lines
 
 
+def snippet_lines(report: Report, lang: str) -> list[str]:
+    """The fix in the firewall's own language: the chosen or named product's snippet, or
+    the offer of every product; nothing when the plan asks for nothing."""
+    from netdiag.renderers.firewalls import PRODUCTS, product_named, remedies
+
+    plan = report.remedy_plan
+    if not (plan.allow or plan.exempt or plan.smtp_inspection):
+        return []
+    if not (report.firewall or product_named(plan.product)):
+        products = "|".join(p.id for p in PRODUCTS)
+        return [message("fw.snippet_offer", lang, products=products)]
+    lines = []
+    for found in remedies(plan, report.firewall, lang):
+        lines += [message("fw.snippet_for", lang, name=found.name), *found.lines]
+    return lines
+
+
 def _addresses(report: Report, cause: Cause) -> str:
     affected = set(cause.affected)
     seen = (t.address for e in report.endpoints if e.target in affected for t in e.tcp)

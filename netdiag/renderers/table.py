@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from netdiag.renderers.summary import answer_lines, matrix_table
+from netdiag.renderers.summary import answer_lines, matrix_table, snippet_lines
 from netdiag.report.messages import catalogue_text, message, note_text, severity_name
 from netdiag.report.model import EndpointResult, Finding, Report, Severity
 
@@ -56,6 +56,9 @@ def render_table(report: Report, lang: str = "en") -> str:
         lines += [message("label.causes", lang) + ":", *answer_lines(report, lang), ""]
     if len(report.endpoints) > 1:
         lines += [matrix_table(report, lang), ""]
+    snippet = snippet_lines(report, lang)
+    if snippet:
+        lines += [*snippet, ""]
     if report.client_certificate is not None:
         leaf = report.client_certificate.leaf
         lines.append(

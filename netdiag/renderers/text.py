@@ -6,7 +6,7 @@ import locale
 import os
 from typing import Any
 
-from netdiag.renderers.summary import answer_lines, firewall_lines, matrix_table
+from netdiag.renderers.summary import answer_lines, firewall_lines, matrix_table, snippet_lines
 from netdiag.report.messages import (
     catalogue_text,
     cause_sentence,
@@ -112,6 +112,9 @@ def render_text(report: Report, environment: dict[str, Any], lang: str = "en") -
     lines += _heading(message("text.problems", lang))
     lines += blocks or [message("text.no_findings", lang)]
     lines += ["", *_heading(message("fw.title", lang)), *firewall_lines(report, lang), ""]
+    snippet = snippet_lines(report, lang)
+    if snippet:
+        lines += [*snippet, ""]
     if report.notes:
         lines += [*_heading(message("text.notes", lang))]
         lines += [f"- {note_text(n, lang)}" for n in report.notes]

@@ -222,6 +222,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Den Resolver des Gateways ({subject}) die öffentlichen Adressen des Herstellers "
         "für {hosts} liefern lassen.",
     },
+    "fw.snippet_offer": {
+        "en": "The fix as configuration of your firewall: --firewall {products} (the support "
+        "bundle holds all of them).",
+        "de": "Die Abhilfe als Konfiguration Ihrer Firewall: --firewall {products} (das "
+        "Support-Bündel enthält alle).",
+    },
+    "fw.snippet_for": {
+        "en": "The fix as {name} configuration:",
+        "de": "Die Abhilfe als Konfiguration für {name}:",
+    },
     "fw.keep": {
         "en": "Already works, keep as it is: {items}.",
         "de": "Funktioniert bereits, so lassen: {items}.",

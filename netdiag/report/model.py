@@ -221,6 +221,25 @@ class Cause:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RemedyPlan:
+    """What the firewall must change, from the causes, by host name and port: a rule for
+    each of `allow`, an inspection exemption for each of `exempt`, TLS allowed through the
+    SMTP inspection for each of `smtp_inspection`; `dns` are names that did not resolve
+    (no rule can help them: a remark instead). `product` is the inspecting product the
+    evidence named ("" when none)."""
+
+    allow: tuple[tuple[str, int], ...] = ()
+    exempt: tuple[tuple[str, int], ...] = ()
+    smtp_inspection: tuple[tuple[str, int], ...] = ()
+    dns: tuple[str, ...] = ()
+    product: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.allow or self.exempt or self.smtp_inspection or self.dns)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
     """A finished run."""
 
@@ -239,6 +258,10 @@ class Report:
     causes: tuple[Cause, ...] = ()
     # The web proxies this machine is configured with (None when not looked for).
     proxies: ProxySettings | None = None
+    # What the firewall must change (from the causes), and the firewall product whose
+    # configuration snippets to show ("" for none chosen: every product is offered).
+    remedy_plan: RemedyPlan = RemedyPlan()
+    firewall: str = ""
 
     @property
     def server_date(self) -> str:

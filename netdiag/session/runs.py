@@ -36,6 +36,8 @@ class SessionOptions:
     host: HostRequirements | None = None  # the host checks, when given
     # The web proxies to try for blocked endpoints; None: read this machine's settings.
     proxies: ProxySettings | None = None
+    # The firewall product whose configuration the report shows ("" for the named one).
+    firewall: str = ""
 
 
 def run_session(
@@ -84,7 +86,7 @@ def run_session(
             report = with_host(report, options.host)
         except Exception as error:  # noqa: BLE001 - one step's note; the report stands
             report = _with_note(report, step_failed("host checks", error))
-    return with_causes(report)
+    return dataclasses.replace(with_causes(report), firewall=options.firewall)
 
 
 def _with_note(report: Report, note: Note) -> Report:
@@ -132,10 +134,13 @@ def machine_environment(report: Report) -> dict[str, Any]:
 
 
 def with_causes(report: Report) -> Report:
-    """The report with its findings grouped into causes (what every output starts with)."""
+    """The report with its findings grouped into causes (what every output starts with),
+    and what the firewall must change because of them."""
     from netdiag.diagnosis.causes import find_causes
+    from netdiag.diagnosis.remedy_plan import plan_remedies
 
-    return dataclasses.replace(report, causes=find_causes(report.endpoints))
+    causes = find_causes(report.endpoints)
+    return dataclasses.replace(report, causes=causes, remedy_plan=plan_remedies(causes))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

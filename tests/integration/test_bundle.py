@@ -103,6 +103,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         }
 
 
+FIREWALLS = ("fortigate", "panos", "checkpoint", "sophos", "opnsense", "pfsense", "asa")
+
+
 def read_zip(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
@@ -124,6 +127,9 @@ def test_the_bundle_holds_every_file_and_the_manifest_matches(scenario: dict[str
         f"chains/{MAIL}_{smtp}.txt",
         f"chains/mail2.dicommail.com_{proxy}.pem",
         f"chains/mail2.dicommail.com_{proxy}.txt",
+        # The fix as every firewall product's configuration (the run found an interception
+        # and a blocked port).
+        *(f"firewall/{product}.txt" for product in FIREWALLS),
     }
     assert set(files) == expected
     manifest = json.loads(files["manifest.json"])

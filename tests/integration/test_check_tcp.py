@@ -229,3 +229,30 @@ def test_a_bad_profile_gives_one_line_and_exit_code_3(
     assert result.exit_code == 3
     assert message in result.stderr
     assert str(profile) in result.stderr
+
+
+def test_check_firewall_fortigate_prints_the_rule_for_a_dropped_port(tmp_path: Path) -> None:
+    """Port 25 dropped on all six mail hosts: `--firewall fortigate` prints FortiOS objects
+    for the six hosts and a policy for exactly that port — and without it, the offer."""
+    zone = {f"mail{n}.dicommail.com": addresses("127.0.0.1") for n in range(1, 7)}
+    with DroppingPort() as dropped, DnsServer(zone) as dns_server:
+        hosts = ", ".join(f'"mail{n}.dicommail.com"' for n in range(1, 7))
+        profile = tmp_path / "mail.toml"
+        profile.write_text(
+            f'name = "mail"\nexpected_networks = ["127.0.0.0/8"]\n[[endpoints]]\n'
+            f'hosts = [{hosts}]\nport = {dropped.port}\nservice = "tcp"\n',
+            "utf-8",
+        )
+        common = ["check", "--profile", str(profile), "--no-system-resolver"]
+        common += ["--resolver", dns_server.spec, "--timeout", "0.5"]
+        chosen = run_cli(*common, "--firewall", "fortigate")
+        offered = run_cli(*common)
+    out = chosen.stdout
+    assert "config firewall address" in out
+    for n in range(1, 7):
+        assert f'set fqdn "mail{n}.dicommail.com"' in out
+    assert f"set tcp-portrange {dropped.port}" in out and chosen.exit_code == 2
+    assert "--firewall fortigate|panos|checkpoint|sophos|opnsense|pfsense|asa" in offered.stdout
+    assert "config firewall address" not in offered.stdout
+    wrong = run_cli(*common, "--firewall", "cisco-pix")
+    assert wrong.exit_code == 3 and "--firewall 'cisco-pix'" in wrong.stderr

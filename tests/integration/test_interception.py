@@ -410,3 +410,22 @@ def test_local_inspection_root_in_the_trust_store(tmp_path: Path) -> None:
     local = result.json()["local"]["findings"]
     assert [f["code"] for f in local] == ["local.inspection_root"]
     assert "Kaspersky" in local[0]["summary"]
+
+
+def test_an_interception_named_as_fortigate_prints_the_exemption_snippet(
+    dns_server: DnsServer, fortigate_proxies: dict[str, int], pins: Path, client_pem: Path
+) -> None:
+    """Without --firewall: the evidence named the product, so its configuration is shown —
+    an ssl-exempt for exactly the intercepted hosts."""
+    args = targets(**fortigate_proxies)
+    result = run_cli(
+        "check", "--no-system-resolver", "--resolver", dns_server.spec,
+        "--expect-network", "127.0.0.0/8", "--timeout", "2", *args,
+        "--pins", str(pins), "--cert", str(client_pem),
+    )  # fmt: skip
+    out = result.stdout
+    assert "The fix as FortiGate (FortiOS CLI) configuration:" in out, out
+    assert (
+        "config ssl-exempt" in out and f'set fqdn "{MAIL}"' in out and f'set fqdn "{ATLAS}"' in out
+    )
+    assert "--firewall fortigate|panos" not in out  # no offer: the product is known

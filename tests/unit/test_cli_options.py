@@ -30,6 +30,7 @@ NOT_SHAPING_THE_RUN = {
     "--bundle",
     "--lang",
     "--redact",
+    "--firewall",
     "--json",
     "--format",
     "--help",
