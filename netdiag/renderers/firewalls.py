@@ -320,6 +320,19 @@ def product_named(name: str) -> str:
     return next((p.id for p in PRODUCTS if name in p.catalogue), "")
 
 
+# How sure each snippet is, in German (the products' own words stay as they are).
+CERTAINTY_DE = {
+    "fortigate": "dokumentierte CLI (FortiOS CLI Reference); Schnittstellen und die Adresse des "
+    "Gateways sind Platzhalter",
+    "panos": "Adressobjekte dokumentiert; Dienst-, Sicherheits- und Entschlüsselungsregeln in der "
+    "CLI-Form der dokumentierten GUI-Felder",
+    "checkpoint": "Objekt- und Feldnamen der Management API; die Layer-Namen sind Platzhalter",
+    "sophos": "GUI-Schritte nach der Sophos-Dokumentation (keine dokumentierte CLI)",
+    "opnsense": "GUI-Schritte nach dem OPNsense-Handbuch (Aliase vom Typ Host(s) lösen FQDNs auf)",
+    "pfsense": "GUI-Schritte nach der Netgate-Dokumentation (Host-Aliase lösen FQDNs alle 5 "
+    "Minuten auf)",
+    "asa": "ESMTP allow-tls nach dem ASA Configuration Guide; Zugriffsregeln in Worten",
+}
 HEADER = {
     "en": (
         "netdiag: what {name} needs for the gateway's traffic to the vendor ({what}). Review it "
@@ -354,8 +367,9 @@ def remedy(plan: RemedyPlan, product_id: str, lang: str = "en") -> Remedy | None
         )
         if wanted
     )
+    certainty = CERTAINTY_DE[product.id] if lang == "de" else product.certainty
     header = HEADER["de" if lang == "de" else "en"].format(
-        name=product.name, what=what, certainty=product.certainty
+        name=product.name, what=what, certainty=certainty
     )
     lead = f"{product.comment} " if product.comment else ""
     lines = [f"{lead}{header}", *body]

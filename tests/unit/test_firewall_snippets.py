@@ -129,3 +129,13 @@ def test_german_words_around_unchanged_commands() -> None:
     assert found is not None
     assert "Vor dem Einsatz gegen die eigene Richtlinie prüfen" in found.lines[0]
     assert "config firewall address" in found.lines
+
+
+def test_every_product_says_how_sure_in_both_languages() -> None:
+    from netdiag.renderers.firewalls import CERTAINTY_DE
+
+    assert set(CERTAINTY_DE) == {p.id for p in PRODUCTS}
+    for product in PRODUCTS:
+        found = remedy(plan("dropped_25"), product.id, "de")
+        assert found is not None and CERTAINTY_DE[product.id] in found.lines[0]
+        assert product.certainty not in found.lines[0]
