@@ -330,6 +330,22 @@ class Suite:
         assert environment["os"]["system"] == "Windows", environment["os"]
         assert "Ursachen" in text, text[:500]
 
+    def bundle_carries_the_exe(self, bundle: Path) -> None:
+        """The Windows bundle built with --exe carries both forms, and SHA256SUMS.txt
+        holds their sums (what a hospital checks an unsigned exe against)."""
+        import hashlib
+
+        with zipfile.ZipFile(bundle) as archive:
+            sums = dict(
+                reversed(line.split("  ", 1))
+                for line in archive.read("SHA256SUMS.txt").decode().splitlines()
+            )
+            exe = archive.read("netdiag.exe")
+            readme = archive.read("README.txt").decode("utf-8", "replace")
+        assert sums["netdiag.exe"] == hashlib.sha256(exe).hexdigest()
+        assert any(name.endswith("-win_amd64-folder.zip") for name in sums), sums
+        assert "netdiag.exe" in readme and "SHA256SUMS.txt" in readme
+
     def exe_version_targets_check(self) -> None:
         """Both forms of netdiag.exe: the four traps of a frozen build each checked — the
         package data (the built-in profile), the exit code, no setuptools (its start-up hook
@@ -416,9 +432,14 @@ def main(argv: list[str] | None = None) -> int:
                 ("bundle: environment, German report, audit", suite.support_bundle),
             ]
             if args.exe is not None:
-                checks.append(
-                    ("netdiag.exe: version, targets, check", suite.exe_version_targets_check)
-                )
+                bundle = args.bundle
+                checks += [
+                    ("netdiag.exe: version, targets, check", suite.exe_version_targets_check),
+                    (
+                        "the bundle carries netdiag.exe and its SHA-256",
+                        lambda: suite.bundle_carries_the_exe(bundle),
+                    ),
+                ]
             for name, check in checks:
                 try:
                     check()
