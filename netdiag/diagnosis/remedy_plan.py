@@ -6,29 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netdiag.report.model import Cause, RemedyPlan
-
-# Codes whose remedy is a rule that lets the port through.
-ALLOW = frozenset(
-    {
-        "trace.dropped_after_hop",
-        "trace.rejected_at_hop",
-        "trace.reset_suspect",
-        "tcp.filtered",
-        "tcp.refused",
-        "tcp.prohibited",
-        "tcp.unreachable",
-        "proxy.only_way_out",
-        "proxy.connect_refused",
-        "proxy.auth_required",
-        "proxy.connect_allowed",
-    }
+from netdiag.report.model import (
+    ALLOW_CODES,
+    EXEMPT_CODES,
+    PROXY_CODES,
+    SMTP_INSPECTION_CODES,
+    Cause,
+    RemedyPlan,
 )
-# Codes whose remedy is an exemption from TLS inspection (and a rule, which the exemption
-# belongs to).
-EXEMPT = frozenset({"tls.intercepted", "trace.transparent_proxy", "trace.forged_reset"})
-# Codes whose remedy is letting STARTTLS through the SMTP/ESMTP inspection.
-SMTP_INSPECTION = frozenset({"smtp.starttls_missing", "smtp.starttls_masked", "smtp.banner_masked"})
+
+ALLOW = ALLOW_CODES | PROXY_CODES
+EXEMPT = EXEMPT_CODES
+SMTP_INSPECTION = SMTP_INSPECTION_CODES
 
 
 def plan_remedies(causes: Sequence[Cause]) -> RemedyPlan:

@@ -17,24 +17,21 @@ from netdiag.report.messages import (
     working_items,
     works_sentences,
 )
-from netdiag.report.model import Cause, EndpointResult, Reach, Report, Status
+from netdiag.report.model import (
+    ALLOW_CODES,
+    EXEMPT_CODES,
+    PROXY_CODES,
+    Cause,
+    EndpointResult,
+    Reach,
+    Report,
+    Status,
+)
 from netdiag.settings.targets import Service, Target
 
-_ALLOW = frozenset(
-    {
-        "trace.dropped_after_hop",
-        "trace.rejected_at_hop",
-        "trace.reset_suspect",
-        "tcp.filtered",
-        "tcp.refused",
-        "tcp.prohibited",
-        "tcp.unreachable",
-    }
-)
-_PROXY = frozenset(
-    {"proxy.only_way_out", "proxy.connect_refused", "proxy.auth_required", "proxy.connect_allowed"}
-)
-_EXEMPT = frozenset({"tls.intercepted", "trace.transparent_proxy", "trace.forged_reset"})
+_ALLOW = ALLOW_CODES
+_PROXY = PROXY_CODES
+_EXEMPT = EXEMPT_CODES
 
 
 @dataclass(frozen=True, slots=True)

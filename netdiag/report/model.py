@@ -220,6 +220,29 @@ class Cause:
         return self.endpoints + self.likely
 
 
+# What each cause asks of the firewall team, by code: a rule that lets the port through
+# (`ALLOW_CODES`; `PROXY_CODES` say the rule must be direct, not through the web proxy), an
+# exemption from TLS inspection (`EXEMPT_CODES`), STARTTLS through the SMTP inspection.
+ALLOW_CODES = frozenset(
+    {
+        "trace.dropped_after_hop",
+        "trace.rejected_at_hop",
+        "trace.reset_suspect",
+        "tcp.filtered",
+        "tcp.refused",
+        "tcp.prohibited",
+        "tcp.unreachable",
+    }
+)
+PROXY_CODES = frozenset(
+    {"proxy.only_way_out", "proxy.connect_refused", "proxy.auth_required", "proxy.connect_allowed"}
+)
+EXEMPT_CODES = frozenset({"tls.intercepted", "trace.transparent_proxy", "trace.forged_reset"})
+SMTP_INSPECTION_CODES = frozenset(
+    {"smtp.starttls_missing", "smtp.starttls_masked", "smtp.banner_masked"}
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RemedyPlan:
     """What the firewall must change, from the causes, by host name and port: a rule for

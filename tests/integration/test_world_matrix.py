@@ -298,18 +298,34 @@ def _is_proven(world: World) -> bool:
     return world.known in (Known.GIVEN_CA, Known.PINS) or world.shape is Shape.PUBLIC
 
 
-@pytest.mark.parametrize("world", WORLDS, ids=[w.name for w in WORLDS])
-def test_a_clean_world_stays_clean(
-    world: World,
+@dataclass
+class Bench:
+    """What every world's check needs: the vendors, their sites, the DNS server, a folder."""
+
+    vendors: dict[Shape, VendorPki]
+    sites: dict[tuple[Shape, Behaviour], Site]
+    dns_server: DnsServer
+    tmp_path: Path
+
+    def check(self, world: World, *, intercepted: bool) -> Report:
+        site = self.sites[(world.shape, world.behaviour)]
+        ports = site.intercepted if intercepted else site.direct
+        return _check(world, self.vendors[world.shape], ports, self.dns_server, self.tmp_path)
+
+
+@pytest.fixture
+def bench(
     vendors: dict[Shape, VendorPki],
     sites: dict[tuple[Shape, Behaviour], Site],
     dns_server: DnsServer,
     tmp_path: Path,
-) -> None:
-    vendor = vendors[world.shape]
-    report = _check(
-        world, vendor, sites[(world.shape, world.behaviour)].direct, dns_server, tmp_path
-    )
+) -> Bench:
+    return Bench(vendors, sites, dns_server, tmp_path)
+
+
+@pytest.mark.parametrize("world", WORLDS, ids=[w.name for w in WORLDS])
+def test_a_clean_world_stays_clean(world: World, bench: Bench) -> None:
+    report = bench.check(world, intercepted=False)
     for endpoint in report.endpoints:
         found = _codes(endpoint)
         assert not found & ACCUSING, (endpoint.target.label, endpoint.findings)
@@ -338,17 +354,8 @@ def test_a_clean_world_stays_clean(
 
 
 @pytest.mark.parametrize("world", WORLDS, ids=[w.name for w in WORLDS])
-def test_an_intercepted_world_is_named(
-    world: World,
-    vendors: dict[Shape, VendorPki],
-    sites: dict[tuple[Shape, Behaviour], Site],
-    dns_server: DnsServer,
-    tmp_path: Path,
-) -> None:
-    vendor = vendors[world.shape]
-    report = _check(
-        world, vendor, sites[(world.shape, world.behaviour)].intercepted, dns_server, tmp_path
-    )
+def test_an_intercepted_world_is_named(world: World, bench: Bench) -> None:
+    report = bench.check(world, intercepted=True)
     for endpoint in report.endpoints:
         found = _codes(endpoint)
         if world.known in (Known.GIVEN_CA, Known.PINS):
