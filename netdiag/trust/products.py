@@ -22,6 +22,13 @@ class Product:
         return any(p.search(name) for p in self.patterns)
 
 
+def _whole_words(pattern: str) -> re.Pattern[str]:
+    """A pattern that matches only where no letter or digit adjoins it: a short name such
+    as `SRX` or `iboss` must not be found inside a random serial like `OU=Testing CA #xSrXq`
+    or a company like `Mysrx GmbH` (an underscore, a dot or a space separates)."""
+    return re.compile(rf"(?<![^\W_])(?:{pattern})(?![^\W_])", re.IGNORECASE)
+
+
 @functools.cache
 def catalogue() -> tuple[Product, ...]:
     text = (
@@ -30,7 +37,7 @@ def catalogue() -> tuple[Product, ...]:
     return tuple(
         Product(
             name=entry["name"],
-            patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry["patterns"]),
+            patterns=tuple(_whole_words(p) for p in entry["patterns"]),
             example=entry["example"],
             source=entry["source"],
         )

@@ -55,6 +55,29 @@ def test_ordinary_issuers_match_no_product() -> None:
         assert identify([issuer]) is None
 
 
+@pytest.mark.parametrize(
+    ("name", "product"),
+    [
+        # A product's name inside a random serial or another word names nothing: trustme's
+        # CAs once drew `OU=Testing CA #…SrX…` and a vendor root in the machine's store
+        # was reported as Juniper's.
+        ("OU=Testing CA #q0SrXb7Kz1,O=trustme v1.2.1", None),
+        ("CN=Mysrx Issuing CA,O=Mysrx GmbH", None),
+        ("CN=Avastar Root,O=Avastar Medical", None),
+        ("CN=Squidward CA,O=Genuair Kliniken", None),
+        ("CN=Jiboss Root,O=Ciscoe AG", None),
+        # ... and separated by an underscore, a dot or a space, it names the product.
+        ("CN=SRX_SSL_FP,O=Example", "Juniper"),
+        ("CN=ca.iboss.example,O=Example", "iboss"),
+        ("CN=Squid CA,O=Example", "Squid"),
+        ("O=Cisco Systems", "Cisco"),
+    ],
+)
+def test_product_names_match_whole_words_only(name: str, product: str | None) -> None:
+    found = identify([name])
+    assert (found[0].name if found else None) == product, (name, found)
+
+
 class Chains:
     """Real certificates for the rules: the vendor's root -> issuing CA -> leaves, a
     second vendor CA, a hospital's inspection CA and a FortiGate-named one."""
