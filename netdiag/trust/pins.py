@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -148,19 +148,27 @@ def _text(entry: dict[str, object], field: str, where: str, default: str | None 
     return value
 
 
+def _tables(
+    data: dict[str, object], key: str, source: str
+) -> Iterator[tuple[str, dict[str, object]]]:
+    """The `[[key]]` tables of a pin file, each with where it stands (for an error)."""
+    entries = data.get(key, [])
+    if not isinstance(entries, list):
+        raise PinError(f"{source}: [[{key}]] must be a list of tables")
+    for index, entry in enumerate(entries, start=1):
+        where = f"{source}: {key} #{index}"
+        if not isinstance(entry, dict):
+            raise PinError(f"{where}: not a table")
+        yield where, entry
+
+
 def parse_pins(
     data: dict[str, object], source: str, reason: PinFileReason = PinFileReason.GIVEN
 ) -> PinSet:
     if data.get("format") != FORMAT:
         raise PinError(f"{source} is not a netdiag pin file (format = {FORMAT!r} missing)")
     pins = []
-    entries = data.get("pins", [])
-    if not isinstance(entries, list):
-        raise PinError(f"{source}: [[pins]] must be a list of tables")
-    for index, entry in enumerate(entries, start=1):
-        where = f"{source}: pins #{index}"
-        if not isinstance(entry, dict):
-            raise PinError(f"{where}: not a table")
+    for where, entry in _tables(data, "pins", source):
         spki = _text(entry, "spki_sha256", where).lower()
         if len(spki) != 64 or any(c not in "0123456789abcdef" for c in spki):
             raise PinError(f"{where}: spki_sha256 must be 64 hexadecimal digits")
@@ -177,13 +185,7 @@ def parse_pins(
             )
         )
     records = []
-    endpoint_entries = data.get("endpoints", [])
-    if not isinstance(endpoint_entries, list):
-        raise PinError(f"{source}: [[endpoints]] must be a list of tables")
-    for index, entry in enumerate(endpoint_entries, start=1):
-        where = f"{source}: endpoints #{index}"
-        if not isinstance(entry, dict):
-            raise PinError(f"{where}: not a table")
+    for where, entry in _tables(data, "endpoints", source):
         requested: object = entry.get("was_client_cert_requested", True)
         if not isinstance(requested, bool):
             raise PinError(f"{where}: was_client_cert_requested must be true or false")
