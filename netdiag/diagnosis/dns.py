@@ -128,7 +128,12 @@ def diagnose_dns(observation: DnsObservation, expected: Sequence[Network] = ()) 
     if len(set(answered.values())) > 1:
         evidence = [f"{r}: {', '.join(sorted(addrs))}" for r, addrs in answered.items()]
         findings.append(
-            finding("dns.mismatch", f"{host}: resolvers give different addresses", evidence)
+            finding(
+                "dns.mismatch",
+                f"{host}: resolvers give different addresses",
+                evidence,
+                subject=", ".join(answered),
+            )
         )
 
     concerns = {
@@ -149,6 +154,7 @@ def diagnose_dns(observation: DnsObservation, expected: Sequence[Network] = ()) 
                 summary,
                 evidence,
                 severity=Severity.CRIT if every else Severity.WARN,
+                subject=", ".join(sorted({r for rs in givers.values() for r in rs})),
             )
         )
     return findings

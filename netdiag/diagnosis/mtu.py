@@ -38,7 +38,12 @@ def diagnose_mtu(label: str, mtu: MtuObservation, is_stalled: bool) -> list[Find
     critical when it explains a stalled handshake, a warning otherwise."""
     if mtu.error or mtu.largest_passing == 0:
         return []  # ICMP echo itself is blocked: nothing to conclude
-    if mtu.largest_passing >= mtu.interface_mtu or mtu.frag_needed_from:
+    if mtu.frag_needed_from:
+        return []
+    # Only a size that was sent and vanished makes a black hole: a path whose largest probe
+    # came back (the interface's MTU, or the largest packet IPv4 can carry) has none.
+    largest_probed = max((size for size, _ in mtu.probes), default=mtu.interface_mtu)
+    if mtu.largest_passing >= largest_probed or mtu.smallest_failing == 0:
         return []
     summary = (
         f"{label}: packets over {mtu.largest_passing} bytes vanish on the way to "

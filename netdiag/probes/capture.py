@@ -8,7 +8,6 @@ temporary file."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 from netdiag.errors import NetdiagError
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
+from netdiag.probes.receiver import ReceiverError, live_interfaces, start_receiver, stop_receiver
 
 # How long the sniffer may take to open its sockets before the run goes on without it
 # being confirmed, and how long the last answers of a run may still be on their way.
@@ -50,7 +50,7 @@ def capture_path(directory: Path, label: str, now: datetime | None = None) -> Pa
 
 
 class Capture:
-    """Capture netdiag's own packets on every interface while the `with` block runs;
+    """Capture netdiag's own packets on every interface that is up while the `with` block runs;
     `packets` is how many were kept, `dropped` how many of other processes were not."""
 
     def __init__(self, path: Path, bpf: str, flows: FlowLog) -> None:
@@ -71,8 +71,6 @@ class Capture:
         import scapy.layers.inet
         import scapy.layers.inet6
         import scapy.layers.l2  # noqa: F401
-        from scapy.arch import get_if_list
-        from scapy.sendrecv import AsyncSniffer
         from scapy.utils import PcapWriter
 
         try:
@@ -93,27 +91,16 @@ class Capture:
             else:
                 self.dropped += 1
 
-        listening = threading.Event()
         try:
-            self._sniffer = AsyncSniffer(
-                iface=get_if_list(),
-                filter=self.bpf,
-                prn=keep,
-                store=False,
-                started_callback=listening.set,
-            )
-            self._sniffer.start()
-        except Exception as e:  # noqa: BLE001 - scapy raises many kinds; one line for the user
+            # The interfaces that are up: which of them the run's packets take is known only
+            # once the names are resolved; a disabled adapter has no packets to give.
+            self._sniffer = start_receiver(live_interfaces(), self.bpf, keep, _START_TIMEOUT_S)
+        except ReceiverError as e:
             self._writer.close()
             self._writer = None
-            raise CaptureError(f"cannot start the capture: {type(e).__name__}: {e}") from None
-        # The first probe must not leave before the sockets listen (a loaded machine can
-        # take longer than any fixed pause): wait for the sniffer to say so.
-        if not listening.wait(_START_TIMEOUT_S):
-            self._sniffer.stop(join=False)
-            self._writer.close()
-            self._writer = None
-            raise CaptureError(f"the capture did not start within {_START_TIMEOUT_S:g} s")
+            # Nothing was captured: no empty pcap is left behind to look like evidence.
+            self.path.unlink(missing_ok=True)
+            raise CaptureError(f"no capture: {e}") from None
         return self
 
     def __exit__(
@@ -124,9 +111,6 @@ class Capture:
     ) -> None:
         time.sleep(_SETTLE_S)  # the last answers are still on their way
         if self._sniffer is not None:
-            try:
-                self._sniffer.stop()
-            except Exception:  # noqa: BLE001, S110 - a sniffer that never started has nothing to stop
-                pass
+            stop_receiver(self._sniffer)
         if self._writer is not None:
             self._writer.close()

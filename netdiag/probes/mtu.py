@@ -6,13 +6,26 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import struct
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.report.observations import MtuObservation
 
 SIZES_V4 = (576, 1000, 1200, 1280, 1300, 1350, 1380, 1400, 1420, 1440, 1460, 1472, 1480, 1492, 1500)
+# Jumbo frames and loopback: sizes above Ethernet's, up to what one IPv4 packet can be.
+JUMBO_SIZES_V4 = (4000, 9000, 16384, 32768)
+IPV4_MAX_PACKET = 65535
 DEFAULT_MTU = 1500
+
+
+def probe_sizes(interface_mtu: int) -> tuple[int, ...]:
+    """The packet sizes to probe on an interface of `interface_mtu`: the usual steps below
+    it and the largest it can send, never beyond the 65535 bytes an IPv4 packet can hold
+    (loopback's MTU is 65536)."""
+    top = min(interface_mtu, IPV4_MAX_PACKET)
+    steps = {s for s in (*SIZES_V4, *JUMBO_SIZES_V4) if s <= top}
+    return tuple(sorted(steps | {top}))
 
 
 def interface_mtu(address: str) -> tuple[str, int]:
@@ -50,7 +63,7 @@ def probe_mtu(address: str, *, timeout: float, flows: FlowLog | None = None) -> 
     from scapy.sendrecv import sr
 
     _, mtu = interface_mtu(address)
-    sizes = sorted({s for s in SIZES_V4 if s <= mtu} | {mtu})
+    sizes = probe_sizes(mtu)
     ident = random.randint(1, 0xFFFF)  # noqa: S311 - an ICMP identifier, not a secret
     if flows is not None:
         flows.add("icmp-echo", ident, address, 0)
@@ -60,7 +73,7 @@ def probe_mtu(address: str, *, timeout: float, flows: FlowLog | None = None) -> 
     ]
     try:
         answered, _ = sr(packets, timeout=timeout, verbose=0, retry=0)
-    except OSError as e:
+    except (OSError, struct.error) as e:  # struct.error: a size scapy cannot pack
         return MtuObservation(
             destination=address, interface_mtu=mtu, error=f"cannot send raw packets: {e}"
         )

@@ -26,6 +26,7 @@ from typing import Any
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
+from netdiag.probes.receiver import ReceiverError, route_interfaces, start_receiver, stop_receiver
 from netdiag.report.observations import HopKind, HopReply, TraceObservation
 
 MAX_HOPS = 20
@@ -108,7 +109,9 @@ def probe_traces(
         return {r: dataclasses.replace(base(r), error=problem) for r in unique}
     try:
         return _run_batch(unique, base, timeout, max_hops, probes_per_hop, flows)
-    except (OSError, PermissionError) as e:
+    except ReceiverError as e:
+        return {r: dataclasses.replace(base(r), error=str(e)) for r in unique}
+    except OSError as e:
         error = f"cannot send or receive raw packets: {e.strerror or e}"
         return {r: dataclasses.replace(base(r), error=error) for r in unique}
 
@@ -123,8 +126,6 @@ def _run_batch(
 ) -> dict[TraceRequest, TraceObservation]:
     import scapy.layers.inet
     import scapy.layers.inet6  # noqa: F401 - the sniffer dissects with what is loaded
-    from scapy.arch import get_if_list
-    from scapy.sendrecv import AsyncSniffer
 
     batch = _Batch()
     # Room for every probe and its one repetition, in one block of source ports.
@@ -145,18 +146,15 @@ def _run_batch(
         for ttl in range(1, max_hops + 1)
         for _ in range(probes_per_hop)
     ]
-    listening = threading.Event()
-    sniffer = AsyncSniffer(
-        iface=get_if_list(),
-        filter=_bpf(requests),
-        prn=lambda packet: _dispatch(batch, packet),
-        store=False,
-        started_callback=listening.set,
+    # Every answer comes back over the route its probe left by: listening there, and only
+    # there, no adapter that is down or odd elsewhere on the machine stands in the way.
+    sniffer = start_receiver(
+        route_interfaces(r.address for r in requests),
+        _bpf(requests),
+        lambda packet: _dispatch(batch, packet),
+        _START_TIMEOUT_S,
     )
-    sniffer.start()
     try:
-        if not listening.wait(_START_TIMEOUT_S):
-            raise OSError(f"the receiver did not start within {_START_TIMEOUT_S:g} s")
         started = time.monotonic()
         _send(first)
         # Every probe of the first round gets the whole timeout from when it left.
@@ -169,10 +167,7 @@ def _run_batch(
         _wait(batch, requests, ends)
         elapsed = (time.monotonic() - started) * 1000
     finally:
-        try:
-            sniffer.stop()
-        except Exception:  # noqa: BLE001, S110 - a sniffer that never started has nothing to stop
-            pass
+        stop_receiver(sniffer)
     with batch.lock:
         probes = list(batch.by_sport.values())
     names = naming.finish(_senders(batch))

@@ -127,6 +127,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The configured web proxy {subject} does not answer ({detail}).",
         "de": "Der eingerichtete Web-Proxy {subject} antwortet nicht ({detail}).",
     },
+    "cause.dns.private_address": {
+        "en": "{hosts} resolve to an address that no public server has (private, loopback or "
+        "a DNS filter's sinkhole; from {subject}).",
+        "de": "{hosts} lösen zu einer Adresse auf, die kein öffentlicher Server hat (privat, "
+        "Loopback oder die Sperradresse eines DNS-Filters; von {subject}).",
+    },
+    "cause.dns.mismatch": {
+        "en": "The DNS servers {subject} give different addresses for {hosts}.",
+        "de": "Die DNS-Server {subject} liefern verschiedene Adressen für {hosts}.",
+    },
     "cause.dns": {
         "en": "No address for {hosts}: {title} (resolver {subject}).",
         "de": "Keine Adresse für {hosts}: {title} (Resolver {subject}).",
@@ -330,6 +340,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Mitschnitt {file}: {kept} Pakete von netdiags eigenen Verbindungen behalten, "
         "{dropped} anderer Prozesse verworfen.",
     },
+    "note.no_capture": {
+        "en": "No capture: {problem}; the check ran without one.",
+        "de": "Kein Mitschnitt: {problem}; die Prüfung lief ohne ihn.",
+    },
     "note.windows_only": {
         "en": "The Windows requirements (OS and patch level, Windows Update, antivirus "
         "exclusions, shares, remote maintenance, drives D: and E:, the nightly backup) do not "
@@ -473,7 +487,7 @@ def cause_sentence(cause: Cause, lang: str) -> str:
     key = f"cause.{cause.code}"
     if cause.code == "trace.dropped_after_hop" and not cause.subject:
         key = "cause.trace.dropped_at_gateway"
-    elif cause.code.startswith("dns."):
+    elif cause.code.startswith("dns.") and key not in MESSAGES:
         key = "cause.dns"
     elif key not in MESSAGES or ("{subject}" in MESSAGES[key]["en"] and not cause.subject):
         key = "cause.default"

@@ -48,17 +48,18 @@ def run_session(
 
     console = console or Console()
     flows = FlowLog() if options.capture_dir is not None else None
+    capture_problem = ""
     with contextlib.ExitStack() as stack:
         capture = None
         if flows is not None and options.capture_dir is not None:
-            from netdiag.probes.capture import Capture, capture_filter, capture_path
+            from netdiag.probes.capture import capture_filter, capture_path
 
             bpf = capture_filter(
                 [t.host for t in config.targets if t.is_address_literal],
                 [t.port for t in config.targets],
             )
             path = capture_path(options.capture_dir, f"check_{config.profile_name}")
-            capture = stack.enter_context(Capture(path, bpf, flows))
+            capture, capture_problem = _start_capture(stack, path, bpf, flows)
         if options.trace:
             # scapy's import overlaps the check's own waiting.
             from netdiag.probes.trace import prepare
@@ -79,6 +80,8 @@ def run_session(
                 report = _with_note(report, Note.of("no_trace", problem=problem))
     if capture is not None:
         report = _with_capture(report, capture)
+    elif capture_problem:
+        report = _with_note(report, Note.of("no_capture", problem=capture_problem))
     if options.host is not None:
         from netdiag.session.host import with_host
 
@@ -87,6 +90,19 @@ def run_session(
         except Exception as error:  # noqa: BLE001 - one step's note; the report stands
             report = _with_note(report, step_failed("host checks", error))
     return dataclasses.replace(with_causes(report), firewall=options.firewall)
+
+
+def _start_capture(
+    stack: contextlib.ExitStack, path: Path, bpf: str, flows: FlowLog
+) -> tuple[Capture | None, str]:
+    """The capture, running until `stack` closes; or, where it cannot run (no raw sockets,
+    no interface to listen on), None and why: the check goes on without it."""
+    from netdiag.probes.capture import Capture, CaptureError
+
+    try:
+        return stack.enter_context(Capture(path, bpf, flows)), ""
+    except CaptureError as e:
+        return None, str(e)
 
 
 def _with_note(report: Report, note: Note) -> Report:
@@ -158,28 +174,32 @@ def run_trace(request: TraceRequest) -> Report:
     """A TCP SYN trace of one port (with its control trace) as a report of one endpoint;
     without raw sockets, what one connect() tells, and a note why no trace."""
     from netdiag.diagnosis.trace import diagnose_trace, hop_lines
-    from netdiag.probes.dns import address_for
     from netdiag.probes.raw import raw_socket_problem
     from netdiag.session.traces import connect_fallback, trace_with_control
 
     started = datetime.now(UTC)
     timeout = request.settings.timeout_s
-    address = address_for(request.host, timeout)
     target = Target(host=request.host, port=request.port, service=Service.TCP)
+    address, unresolved = _address_of(target, timeout)
+    if unresolved is not None:
+        return _single(started, unresolved, None)
     problem = raw_socket_problem()
     if problem:
         findings = connect_fallback(address, request.port, timeout)
         note = Note.of("no_trace_single", problem=problem)
         return _single(started, EndpointResult(target=target, findings=tuple(findings)), note)
     flows = FlowLog() if request.capture_dir is not None else None
+    capture_problem = ""
     with contextlib.ExitStack() as stack:
         capture = None
         if flows is not None and request.capture_dir is not None:
-            from netdiag.probes.capture import Capture, capture_filter, capture_path
+            from netdiag.probes.capture import capture_filter, capture_path
 
             ports = [request.port] + ([request.control_port] if request.control_port else [])
             path = capture_path(request.capture_dir, f"{request.host}_{request.port}")
-            capture = stack.enter_context(Capture(path, capture_filter([address], ports), flows))
+            capture, capture_problem = _start_capture(
+                stack, path, capture_filter([address], ports), flows
+            )
         trace, control = trace_with_control(
             address, request.port, request.control_port, request.settings, flows
         )
@@ -195,21 +215,26 @@ def run_trace(request: TraceRequest) -> Report:
     report = _single(
         started, endpoint, Note.of("trace_error", error=trace.error) if trace.error else None
     )
-    return report if capture is None else _with_capture(report, capture)
+    if capture is not None:
+        return _with_capture(report, capture)
+    if capture_problem:
+        return _with_note(report, Note.of("no_capture", problem=capture_problem))
+    return report
 
 
 def run_mtu(host: str, timeout_s: float) -> Report:
     """The path MTU towards one host as a report of one endpoint."""
     from netdiag.diagnosis.mtu import diagnose_path_mtu, mtu_lines
-    from netdiag.probes.dns import address_for
     from netdiag.probes.mtu import probe_mtu
 
     started = datetime.now(UTC)
-    address = address_for(host, timeout_s)
+    target = Target(host=host, port=0, service=Service.ICMP)
+    address, unresolved = _address_of(target, timeout_s)
+    if unresolved is not None:
+        return _single(started, unresolved, None)
     mtu = probe_mtu(address, timeout=timeout_s)
     if mtu.error:
         raise UsageError(mtu.error)
-    target = Target(host=host, port=0, service=Service.ICMP)
     findings = diagnose_path_mtu(host, mtu)
     endpoint = EndpointResult(
         target=target,
@@ -220,6 +245,24 @@ def run_mtu(host: str, timeout_s: float) -> Report:
         was_completed=mtu.largest_passing > 0,
     )
     return _single(started, endpoint, None)
+
+
+def _address_of(target: Target, timeout_s: float) -> tuple[str, EndpointResult | None]:
+    """The address to trace or probe: the target's own, or the first the operating system
+    resolves its name to (IPv4 preferred), as the gateway's software would. A name that does
+    not resolve is the endpoint's DNS finding, as `check` reports it (`dns.nxdomain`, …)."""
+    from netdiag.diagnosis.dns import diagnose_dns
+    from netdiag.probes.dns import lookup_os
+    from netdiag.report.observations import DnsObservation, DnsOutcome
+
+    if target.is_address_literal:
+        return target.host.strip("[]"), None
+    answer = lookup_os(target.host, timeout_s)
+    if answer.outcome is DnsOutcome.ANSWER and answer.addresses:
+        return next((a for a in answer.addresses if ":" not in a), answer.addresses[0]), None
+    observation = DnsObservation(host=target.host, answers=(answer,))
+    findings = tuple(diagnose_dns(observation))
+    return "", EndpointResult(target=target, findings=findings, dns=observation)
 
 
 def _single(started: datetime, endpoint: EndpointResult, note: Note | None) -> Report:

@@ -78,7 +78,12 @@ def load_credentials(credentials: Credentials) -> LoadedCredentials:
     from netdiag.errors import CertificateError
     from netdiag.privacy.audit import KnownSecrets, key_forms
     from netdiag.privacy.secret import Secret, read_secret
-    from netdiag.trust.identity import PasswordNeeded, load_ca_certificates, load_identity
+    from netdiag.trust.identity import (
+        PasswordNeeded,
+        PasswordNotNeeded,
+        load_ca_certificates,
+        load_identity,
+    )
 
     identity: ClientIdentity | None = None
     pop3_login: Pop3Login | None = None
@@ -94,6 +99,14 @@ def load_credentials(credentials: Credentials) -> LoadedCredentials:
         )
         try:
             identity = load_identity(credentials.cert, credentials.key, password)
+        except PasswordNotNeeded:
+            # NETDIAG_CERT_PASSWORD is set for the PKCS#12 file a user usually gives; a PEM
+            # key without a password is then simply not in need of it. A password given in
+            # --cert-password-file for such a file is a mistake worth one line.
+            if credentials.cert_password_file is not None:
+                raise
+            password = None
+            identity = load_identity(credentials.cert, credentials.key, None)
         except PasswordNeeded:
             password = read_secret(
                 file=None,

@@ -27,6 +27,10 @@ class PasswordNeeded(CertificateError):
     """The file is protected and no password was given."""
 
 
+class PasswordNotNeeded(CertificateError):
+    """A password was given for a file that is not protected by one."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientIdentity:
     """The certificate to present, its key (never shown) and the CA certificates with it."""
@@ -82,7 +86,7 @@ def _load_pem_key(data: bytes, where: str, password: Secret | None) -> PrivateKe
                 f"the key in {where} is encrypted: give its password with --cert-password-file "
                 "or NETDIAG_CERT_PASSWORD"
             ) from None
-        raise CertificateError(
+        raise PasswordNotNeeded(
             f"the key in {where} is not encrypted, but a password was given"
         ) from None
     except ValueError:
@@ -146,12 +150,24 @@ def _load_pkcs12(data: bytes, source: str, password: Secret | None) -> ClientIde
                 f"{source} is protected by a password: give it with --cert-password-file "
                 "or NETDIAG_CERT_PASSWORD"
             )
+        if _opens_without_password(data):
+            raise PasswordNotNeeded(f"{source} is not protected by a password, but one was given")
         raise CertificateError(f"cannot open {source}: wrong password (or a damaged PKCS#12 file)")
     key, certificate, additional = loaded
     if key is None or certificate is None:
         missing = "private key" if key is None else "certificate"
         raise CertificateError(f"{source}: the PKCS#12 bundle holds no {missing}")
     return _pick_leaf([certificate, *additional], key, source)
+
+
+def _opens_without_password(data: bytes) -> bool:
+    for attempt in (None, b""):
+        try:
+            pkcs12.load_key_and_certificates(data, attempt)
+        except Exception:  # noqa: BLE001, S112 - any failure: not this way
+            continue
+        return True
+    return False
 
 
 def load_identity(

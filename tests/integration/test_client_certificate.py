@@ -94,6 +94,12 @@ def test_pkcs12_with_password_from_file_and_from_environment(
     )
     monkeypatch.setenv("NETDIAG_CERT_PASSWORD", PASSWORD)
     assert check_with(port, "--cert", str(bundle)).exit_code == 0
+    # The variable, set for the PKCS#12 file, does not stand in the way of a PEM key or a
+    # bundle without a password: it is simply not needed there.
+    assert check_with(port, "--cert", str(pki.client_pem(tmp_path))).exit_code == 0
+    assert (
+        check_with(port, "--cert", str(pki.client_p12(tmp_path, None, "open.p12"))).exit_code == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,6 +124,14 @@ def test_pkcs12_with_password_from_file_and_from_environment(
             "no private key",
         ),
         (lambda pki, d: _mismatched(pki, d), "cert.key_mismatch"),
+        (
+            lambda pki, d: _with_password_file(d, PASSWORD, pki.client_p12(d, None)),
+            "is not protected by a password, but one was given",
+        ),
+        (
+            lambda pki, d: _with_password_file(d, PASSWORD, pki.client_pem(d)),
+            "is not encrypted, but a password was given",
+        ),
     ],
     ids=[
         "p12-no-password",
@@ -128,6 +142,8 @@ def test_pkcs12_with_password_from_file_and_from_environment(
         "missing",
         "no-key",
         "key-mismatch",
+        "p12-unprotected-with-password-file",
+        "pem-unencrypted-with-password-file",
     ],
 )
 def test_unusable_certificate_input_is_one_line_and_exit_code_3(

@@ -42,14 +42,17 @@ def redirect_rules(ports: tuple[int, ...]) -> str:
 class VendorSite:
     """`tests.servers.vendor_site` in the server namespace, on one address per host."""
 
-    def __init__(self, topology: Topology, directory: Path) -> None:
+    def __init__(
+        self, topology: Topology, directory: Path, hosts: dict[str, str] | None = None
+    ) -> None:
         self.topology = topology
         self.directory = directory
+        self.hosts = hosts or HOSTS
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> VendorSite:
         server_if = f"l{len(self.topology.nodes) - 1}b"
-        for address in HOSTS.values():
+        for address in self.hosts.values():
             self.topology.ns(
                 self.topology.server, "ip", "addr", "add", f"{address}/24", "dev", server_if
             )
@@ -57,7 +60,7 @@ class VendorSite:
             [
                 "ip", "netns", "exec", self.topology.server, sys.executable, "-m",
                 "tests.servers.vendor_site", str(self.directory), DNS,
-                *(f"{host}={address}" for host, address in HOSTS.items()),
+                *(f"{host}={address}" for host, address in self.hosts.items()),
             ],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, cwd=REPO,
