@@ -65,24 +65,59 @@ py -3 -m venv .venv || python -m venv .venv || exit /b 1
 echo netdiag installed: %~dp0.venv\\Scripts\\netdiag.exe check
 """
 
-README = """netdiag {version} - Offline-Installation / offline installation ({platform})
+README_WINDOWS = """netdiag {version} – Offline-Installation / offline installation ({platform})
 {exe_note}
 Deutsch
 1. Python {pythons} mit dem Offline-Installer von python.org installieren (64 Bit,
-   "Add python.exe to PATH" ankreuzen) und diese Zip-Datei auf das Gateway kopieren.
-2. Die Zip-Datei entpacken und {installer} ausfuehren (PowerShell: Rechtsklick,
-   "Mit PowerShell ausfuehren"; oder install.cmd). Es wird kein Internet benoetigt.
-3. In einer Eingabeaufforderung (fuer Traces als Administrator, mit Npcap):
-   .venv{sep}{bin}{sep}netdiag check
+   „Add python.exe to PATH“ ankreuzen) und diese Zip-Datei auf das Gateway kopieren.
+2. Die Zip-Datei entpacken und install.ps1 ausführen (PowerShell: Rechtsklick,
+   „Mit PowerShell ausführen“; oder install.cmd). Es wird kein Internet benötigt.
+3. In einer Eingabeaufforderung (für Routenverfolgung als Administrator, mit Npcap):
+   .venv\\Scripts\\netdiag check
 
 English
 1. Install Python {pythons} from python.org's offline installer (64-bit, tick
    "Add python.exe to PATH") and copy this zip file onto the gateway.
-2. Unpack the zip file and run {installer} (PowerShell: right-click, "Run with
+2. Unpack the zip file and run install.ps1 (PowerShell: right-click, "Run with
    PowerShell"; or install.cmd). No internet is needed.
 3. In a command prompt (as Administrator, with Npcap, for traces):
-   .venv{sep}{bin}{sep}netdiag check
+   .venv\\Scripts\\netdiag check
 """
+
+README_LINUX = """netdiag {version} – Offline-Installation / offline installation ({platform})
+
+Deutsch
+1. Python {pythons} mit venv aus den Paketen der Distribution bereitstellen (Debian und
+   Ubuntu: python3 und python3-venv) und diese Zip-Datei auf den Rechner kopieren.
+2. Die Zip-Datei entpacken und im entpackten Ordner „sh install.sh“ ausführen. Es wird
+   kein Internet benötigt.
+3. .venv/bin/netdiag check (Routenverfolgung und Mitschnitt als root, oder mit
+   CAP_NET_RAW).
+
+English
+1. Provide Python {pythons} with venv from the distribution's packages (Debian and
+   Ubuntu: python3 and python3-venv) and copy this zip file onto the machine.
+2. Unpack the zip file and run "sh install.sh" in the unpacked folder. No internet is
+   needed.
+3. .venv/bin/netdiag check (traces and captures as root, or with CAP_NET_RAW).
+"""
+
+
+def readme_text(platform: str, version: str, pythons: list[str], has_exe: bool) -> bytes:
+    """README.txt for the platform's bundle, German and English with their own letters:
+    UTF-8 (with a byte-order mark and CRLF for Windows' Notepad), the Windows steps
+    (python.org, PowerShell, Npcap) only in the Windows bundle."""
+    is_windows = platform.startswith("win")
+    template = README_WINDOWS if is_windows else README_LINUX
+    text = template.format(
+        version=version,
+        platform=platform,
+        pythons=" / ".join(pythons),
+        exe_note=EXE_NOTE.format(version=version) if has_exe and is_windows else "",
+    )
+    if is_windows:
+        return ("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8")
+    return text.encode("utf-8")
 
 
 def project() -> tuple[str, list[str]]:
@@ -227,15 +262,7 @@ def bundle(
             if is_windows
             else {"install.sh": INSTALL_SH}
         )
-        readme = README.format(
-            version=version,
-            platform=platform,
-            pythons=" / ".join(pythons),
-            installer="install.ps1" if is_windows else "install.sh",
-            sep="\\" if is_windows else "/",
-            bin="Scripts" if is_windows else "bin",
-            exe_note=EXE_NOTE.format(version=version) if exe is not None and is_windows else "",
-        )
+        readme = readme_text(platform, version, pythons, exe is not None)
         out.mkdir(parents=True, exist_ok=True)
         target = out / f"netdiag-{version}-offline-{platform}.zip"
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -246,7 +273,7 @@ def bundle(
                 info = zipfile.ZipInfo(name)
                 info.external_attr = 0o755 << 16
                 archive.writestr(info, text.replace("\n", "\r\n") if is_windows else text)
-            archive.writestr("README.txt", readme.replace("\n", "\r\n") if is_windows else readme)
+            archive.writestr("README.txt", readme)
             sums = []
             if exe is not None and is_windows:
                 for built in ("netdiag.exe", f"netdiag-{version}-win_amd64-folder.zip"):

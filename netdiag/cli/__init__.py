@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from netdiag import __version__
-from netdiag.cli.common import check_config, console_of
+from netdiag.cli.common import check_config, console_of, examples
 from netdiag.cli.groups import (
     DEFAULT_CAPTURE_DIR,
     BundleText,
@@ -21,12 +21,14 @@ from netdiag.cli.groups import (
     CaptureOption,
     Checking,
     ClientCertificate,
+    Dialogue,
     Endpoints,
     HostPaths,
     OnlyOption,
     Output,
     OutputFormat,
     ProfileOption,
+    Rounds,
     Tracing,
     Trust,
     finite,
@@ -109,7 +111,13 @@ def _show(
     console.out(secrets.scrub(rendered) if secrets is not None else rendered)
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "netdiag check --cert gateway.p12",
+        "netdiag check --only mail3 --only 995 --json > report.json",
+        "netdiag check --cert gateway.p12 --trace --capture --bundle ticket.zip",
+    )
+)
 @with_groups
 def check(
     ctx: typer.Context,
@@ -117,6 +125,8 @@ def check(
     endpoints: Endpoints,
     client: ClientCertificate,
     checking: Checking,
+    rounds: Rounds,
+    dialogue: Dialogue,
     trust: Trust,
     tracing: Tracing,
     host: Annotated[
@@ -138,7 +148,7 @@ def check(
 
     console = console_of(ctx)
     _check_lang(bundle_text)
-    config = check_config(endpoints, client, trust, checking)
+    config = check_config(endpoints, client, trust, checking, rounds, dialogue)
     wants_host = host or bundle is not None
     options = SessionOptions(
         trace=tracing.trace,
@@ -151,8 +161,21 @@ def check(
     if bundle is not None:
         written = _write_bundle(report, bundle, bundle_text, config)
         # stderr: stdout stays the report in the format asked for
-        console.note(f"support bundle written to {written}")
+        console.note(_said("cli.bundle_written", bundle_text, path=written))
     raise typer.Exit(int(report.status))
+
+
+def _said(key: str, text: BundleText, **fields: object) -> str:
+    """One of the CLI's own lines in the language of the run's output."""
+    from netdiag.renderers.text import default_language
+    from netdiag.report.messages import message, status_name
+    from netdiag.report.model import Status
+
+    lang = text.lang or default_language()
+    if key == "state":
+        status = fields["status"]
+        return status_name(status if isinstance(status, Status) else Status.UNKNOWN, lang)
+    return message(key, lang, **fields)
 
 
 def _quiet_unless_read(console: Console, output: OutputFormat) -> Console:
@@ -177,7 +200,7 @@ def _write_bundle(report: Report, out: Path, text: BundleText, config: CheckConf
     )
 
 
-@app.command()
+@app.command(epilog=examples("netdiag targets", "netdiag targets --only 995"))
 def targets(ctx: typer.Context, profile: ProfileOption = None, only: OnlyOption = None) -> None:
     """Print the endpoints of the profile."""
     from netdiag.renderers.pins import targets_table
@@ -189,11 +212,17 @@ def targets(ctx: typer.Context, profile: ProfileOption = None, only: OnlyOption 
     console.out(targets_table(select_targets(loaded.targets, only or [])))
 
 
-@app.command("trace")
+@app.command(
+    "trace",
+    epilog=examples(
+        "netdiag trace mail1.dicommail.com --port 25 --control-port 995",
+        "netdiag trace 192.0.2.10 --port 8140 --json",
+    ),
+)
 @with_groups
 def trace_command(
     ctx: typer.Context,
-    host: Annotated[str, typer.Argument(help="Host name or address to trace to.")],
+    host: Annotated[str, typer.Argument(metavar="HOST", help="Host name or address to trace to.")],
     *,
     port: Annotated[
         int, typer.Option("--port", metavar="PORT", help="Destination port.", min=1, max=65535)
@@ -219,7 +248,12 @@ def trace_command(
             callback=finite,
         ),
     ] = 3.0,
-    max_hops: Annotated[int, typer.Option("--max-hops", metavar="N", min=1, max=64)] = 20,
+    max_hops: Annotated[
+        int,
+        typer.Option(
+            "--max-hops", metavar="N", help="Give up after this many hops.", min=1, max=64
+        ),
+    ] = 20,
     probes: Annotated[
         int, typer.Option("--probes", metavar="N", help="Probes per hop.", min=1, max=5)
     ] = 2,
@@ -243,11 +277,11 @@ def trace_command(
     raise typer.Exit(int(report.status))
 
 
-@app.command("mtu")
+@app.command("mtu", epilog=examples("netdiag mtu mail1.dicommail.com"))
 @with_groups
 def mtu_command(
     ctx: typer.Context,
-    host: Annotated[str, typer.Argument(help="Host name or address.")],
+    host: Annotated[str, typer.Argument(metavar="HOST", help="Host name or address.")],
     *,
     timeout: Annotated[
         float,
@@ -270,7 +304,13 @@ def mtu_command(
     raise typer.Exit(int(report.status))
 
 
-@app.command("bundle")
+@app.command(
+    "bundle",
+    epilog=examples(
+        "netdiag bundle --cert gateway.p12 --out ticket.zip",
+        "netdiag bundle --cert gateway.p12 --lang de --redact",
+    ),
+)
 @with_groups
 def bundle_command(
     ctx: typer.Context,
@@ -284,6 +324,8 @@ def bundle_command(
     endpoints: Endpoints,
     client: ClientCertificate,
     checking: Checking,
+    rounds: Rounds,
+    dialogue: Dialogue,
     trust: Trust,
     tracing: Tracing,
     host_paths: HostPaths,
@@ -296,7 +338,7 @@ def bundle_command(
 
     console = console_of(ctx)
     _check_lang(bundle_text)
-    config = check_config(endpoints, client, trust, checking)
+    config = check_config(endpoints, client, trust, checking, rounds, dialogue)
     requirements, _ = _host_requirements(host_paths)
     options = SessionOptions(
         trace=tracing.trace,
@@ -307,11 +349,18 @@ def bundle_command(
     report = run_session(config, options, console)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     written = _write_bundle(report, out or Path(f"netdiag-bundle_{stamp}.zip"), bundle_text, config)
-    console.out(f"{report.status.name}: support bundle written to {written}")
+    state = _said("state", bundle_text, status=report.status)
+    console.out(f"{state}: {_said('cli.bundle_written', bundle_text, path=written)}")
     raise typer.Exit(int(report.status))
 
 
-@app.command("host")
+@app.command(
+    "host",
+    epilog=examples(
+        "netdiag host",
+        "netdiag host --data-drive D:\\ --archive-drive E:\\ --backup-dir E:\\backup",
+    ),
+)
 @with_groups
 def host_command(ctx: typer.Context, *, host_paths: HostPaths, output: Output) -> None:
     """The gateway against the vendor's system requirements: OS, updates, CPU, memory,
@@ -324,7 +373,9 @@ def host_command(ctx: typer.Context, *, host_paths: HostPaths, output: Output) -
     raise typer.Exit(int(report.status))
 
 
-@app.command("firewalls")
+@app.command(
+    "firewalls", epilog=examples("netdiag firewalls", "netdiag check --firewall fortigate")
+)
 def firewalls_command(ctx: typer.Context) -> None:
     """The firewall products whose configuration netdiag writes (`--firewall PRODUCT`), and
     how sure each snippet is."""
@@ -335,7 +386,7 @@ def firewalls_command(ctx: typer.Context) -> None:
         console.out(f"{product.id:<11} {product.name}: {product.certainty}")
 
 
-@app.command("proxies")
+@app.command("proxies", epilog=examples("netdiag proxies", "netdiag proxies --json"))
 def proxies_command(
     ctx: typer.Context,
     json_output: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
@@ -348,11 +399,20 @@ def proxies_command(
     console_of(ctx).out(render_proxies(configured_proxies(), json_output))
 
 
-@app.command("diff")
+@app.command(
+    "diff",
+    epilog=examples(
+        "netdiag check --json > before.json",
+        "netdiag check --json > after.json; netdiag diff before.json after.json",
+    ),
+)
 def diff_command(
     ctx: typer.Context,
-    old: Annotated[Path, typer.Argument(help="The earlier report (netdiag check --json).")],
-    new: Annotated[Path, typer.Argument(help="The later report.")],
+    old: Annotated[
+        Path,
+        typer.Argument(metavar="OLD.json", help="The earlier report (netdiag check --json)."),
+    ],
+    new: Annotated[Path, typer.Argument(metavar="NEW.json", help="The later report.")],
 ) -> None:
     """What changed between two saved reports (exit 0: nothing, 1: something)."""
     from netdiag.renderers.diff import diff_reports, load_report

@@ -49,7 +49,8 @@ OnlyOption = Annotated[
     typer.Option(
         "--only",
         metavar="TEXT",
-        help="Keep endpoints whose host contains this, or with this port or service.",
+        help="Keep endpoints whose host contains TEXT, or whose port or service is TEXT "
+        "(repeatable: one kind ORs its values, different kinds AND).",
     ),
 ]
 PinsOption = Annotated[
@@ -67,6 +68,15 @@ CertPasswordFileOption = Annotated[
         "--cert-password-file",
         metavar="FILE",
         help="File holding the password of --cert (else NETDIAG_CERT_PASSWORD, else a prompt).",
+    ),
+]
+BundlePasswordFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cert-password-file",
+        metavar="FILE",
+        help="File holding the password of FILE when it is a PKCS#12 client bundle or an "
+        "encrypted key (else NETDIAG_CERT_PASSWORD).",
     ),
 ]
 CaptureOption = Annotated[
@@ -128,7 +138,8 @@ class Endpoints:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Checking:
-    """What only `check` tunes: the round, repeats, extra anchors, thresholds, POP3 login."""
+    """What shapes every check's round and verdicts: its deadline, the servers' CA
+    certificates, the client certificate's warning period."""
 
     deadline: Annotated[
         float,
@@ -141,6 +152,30 @@ class Checking:
             callback=finite,
         ),
     ] = DEFAULT_DEADLINE_S
+    ca: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--ca",
+            metavar="FILE",
+            help="CA certificates (PEM or DER) that issue the vendor's server certificates: "
+            "a chain that verifies against them is proven (repeatable).",
+        ),
+    ] = None
+    cert_warn_days: Annotated[
+        int,
+        typer.Option(
+            "--cert-warn-days",
+            metavar="DAYS",
+            help="Warn when the certificate expires within N days.",
+            min=0,
+        ),
+    ] = 30
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Rounds:
+    """More than one round: what only a check that reports (check, bundle) repeats."""
+
     repeat: Annotated[
         int,
         typer.Option(
@@ -162,24 +197,12 @@ class Checking:
             callback=finite,
         ),
     ] = 1.0
-    ca: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--ca",
-            metavar="FILE",
-            help="CA certificates (PEM or DER) that issue the vendor's server certificates: "
-            "a chain that verifies against them is proven (repeatable).",
-        ),
-    ] = None
-    cert_warn_days: Annotated[
-        int,
-        typer.Option(
-            "--cert-warn-days",
-            metavar="DAYS",
-            help="Warn when the certificate expires within N days.",
-            min=0,
-        ),
-    ] = 30
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Dialogue:
+    """How far the protocols go beyond the handshake: the banner's patience, a POP3 login."""
+
     slow_banner: Annotated[
         float,
         typer.Option(
@@ -335,7 +358,18 @@ class Output:
         return OutputFormat.JSON if self.json_output else self.output_format
 
 
-GROUPS = (Endpoints, Checking, ClientCertificate, Trust, Tracing, HostPaths, BundleText, Output)
+GROUPS = (
+    Endpoints,
+    Checking,
+    Rounds,
+    Dialogue,
+    ClientCertificate,
+    Trust,
+    Tracing,
+    HostPaths,
+    BundleText,
+    Output,
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

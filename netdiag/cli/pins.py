@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netdiag.cli.common import check_config, console_of
+from netdiag.cli.common import check_config, console_of, examples
 from netdiag.cli.groups import (
-    CertPasswordFileOption,
+    BundlePasswordFileOption,
     Checking,
     ClientCertificate,
     Endpoints,
@@ -57,7 +57,9 @@ def _write_pins(console: Console, learned: PinSet, out: Path | None, yes: bool) 
     console.out(f"wrote {count} pins to {path}")
 
 
-@pins_app.command("show")
+@pins_app.command(
+    "show", epilog=examples("netdiag pins show", "netdiag pins show --pins certs/pins.toml")
+)
 def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOption = None) -> None:
     """The pins in use and how many endpoints of the profile each covers."""
     from netdiag.renderers.pins import pin_files_view
@@ -75,7 +77,13 @@ def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOptio
     console.out(pin_files_view(pin_set, load_profile(profile).targets))
 
 
-@pins_app.command("import")
+@pins_app.command(
+    "import",
+    epilog=examples(
+        "netdiag pins import vendor-server-ca.pem",
+        "netdiag pins import vendor-server-ca.pem --applies-to mail1.dicommail.com --yes",
+    ),
+)
 def pins_import(
     ctx: typer.Context,
     file: Annotated[
@@ -86,7 +94,7 @@ def pins_import(
             "confirmed one by one."
         ),
     ],
-    cert_password_file: CertPasswordFileOption = None,
+    cert_password_file: BundlePasswordFileOption = None,
     applies_to: Annotated[
         list[str] | None,
         typer.Option(
@@ -105,6 +113,7 @@ def pins_import(
     ] = False,
     out: PinsOutOption = None,
     yes: YesOption = False,
+    profile: ProfileOption = None,
 ) -> None:
     """Pin the CA certificates that issue the vendor's server certificates."""
     from datetime import UTC, datetime
@@ -112,6 +121,7 @@ def pins_import(
     from netdiag.privacy.secret import read_secret
     from netdiag.renderers.pins import pins_table
     from netdiag.session.setup import CERT_PASSWORD_ENV
+    from netdiag.settings.targets import load_profile
     from netdiag.trust.pin_commands import import_candidates, import_pins
 
     console = console_of(ctx)
@@ -150,11 +160,15 @@ def pins_import(
         applies_to=applies_to or [],
         now=datetime.now(UTC),
     )
-    console.out(pins_table(imported, ()))
+    # The endpoints each pin covers, counted as `pins show` counts them: of the profile.
+    console.out(pins_table(imported, load_profile(profile).targets))
     _write_pins(console, imported, out, yes)
 
 
-@pins_app.command("learn")
+@pins_app.command(
+    "learn",
+    epilog=examples("netdiag pins learn --cert gateway.p12", "netdiag pins learn --only 995"),
+)
 @with_groups
 def pins_learn(
     ctx: typer.Context,
@@ -187,7 +201,9 @@ def pins_learn(
     _write_pins(console, learned.pins, out, yes)
 
 
-@pins_app.command("verify")
+@pins_app.command(
+    "verify", epilog=examples("netdiag pins verify", "netdiag pins verify --cert gateway.p12")
+)
 @with_groups
 def pins_verify(
     ctx: typer.Context,

@@ -28,8 +28,17 @@ GB = 1024**3
 def host_notes(observation: HostObservation) -> list[Note]:
     """What was not checked here, said once."""
     if observation.windows is None:
-        return [Note.of("windows_only", platform=observation.platform)]
+        return [Note.of("windows_only", platform=platform_name(observation.platform))]
     return []
+
+
+# sys.platform as its makers write it.
+_PLATFORMS = {"linux": "Linux", "darwin": "macOS", "win32": "Windows", "cygwin": "Cygwin"}
+
+
+def platform_name(platform: str) -> str:
+    """`linux` -> `Linux`, `darwin` -> `macOS`; another platform as Python names it."""
+    return _PLATFORMS.get(platform, platform[:1].upper() + platform[1:])
 
 
 def diagnose_host(

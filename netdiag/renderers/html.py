@@ -13,9 +13,12 @@ from netdiag.report.messages import (
     cause_sentence,
     message,
     note_text,
+    number,
+    profile_name,
     severity_name,
+    status_name,
 )
-from netdiag.report.model import EndpointResult, Finding, Report
+from netdiag.report.model import Cause, EndpointResult, Finding, Report
 from netdiag.report.observations import HopKind, HopReply
 
 _STYLE = """
@@ -41,31 +44,67 @@ pre { background: #f7f7f7; padding: .6em; overflow-x: auto; font-size: .85em; }
 """
 
 
-def _finding(f: Finding, lang: str) -> str:
+def _evidence(lines: tuple[str, ...], lang: str) -> str:
+    """The evidence as measured: the protocol's lines, certificate fields and addresses,
+    quoted as they were seen (the label says so in the page's language)."""
+    if not lines:
+        return ""
+    label = escape(message("label.evidence_measured", lang))
+    body = "".join(f"{escape(line)}\n" for line in lines)
+    return f"<p><b>{label}:</b></p><pre>{body}</pre>"
+
+
+def _finding(f: Finding, lang: str, *, with_remedy: bool = True) -> str:
+    """One finding; in an endpoint's details without its remedy, which its cause says once
+    for every endpoint it affects."""
     title, remedy = catalogue_text(
         f.code, lang, title=f.title, remedy=f.remedy, has_own_remedy=f.has_own_remedy
     )
-    # The summaries and evidence are English sentences: in German, the title and remedy.
+    # The summaries are English sentences: in German, the title.
     said = escape(f.summary) if lang != "de" else escape(title)
-    evidence = "".join(f"{escape(line)}\n" for line in f.evidence) if lang != "de" else ""
     label = escape(message("label.remedy", lang))
-    shown = f"<p><b>{label}:</b> {escape(remedy)}</p>" if remedy else ""
+    shown = f"<p><b>{label}:</b> {escape(remedy)}</p>" if remedy and with_remedy else ""
     return (
         f'<div class="finding {f.severity.value}"><p><span class="code">{escape(f.code)}</span> '
         f"({escape(severity_name(f.severity, lang))}): {said}</p>"
-        + (f"<pre>{evidence}</pre>" if evidence else "")
+        + _evidence(f.evidence, lang)
         + shown
         + "</div>"
     )
+
+
+def _cause_section(number_: int, cause: Cause, lang: str) -> str:
+    """A cause once: its sentence, the endpoints, the evidence of the first, the remedy."""
+    title, remedy = catalogue_text(
+        cause.code,
+        lang,
+        title=cause.title,
+        remedy=cause.remedy,
+        has_own_remedy=cause.has_own_remedy,
+    )
+    affected = ", ".join(t.label for t in cause.endpoints)
+    likely = ", ".join(t.label for t in cause.likely)
+    parts = [
+        f'<div class="finding {cause.severity.value}" id="cause-{number_}">'
+        f"<p><b>[{number_}] {escape(severity_name(cause.severity, lang))}</b> "
+        f'<span class="code">{escape(cause.code)}</span> ({escape(title)})</p>',
+        f"<p>{escape(message('label.affects', lang))}: {escape(affected)}</p>",
+    ]
+    if likely:
+        parts.append(f"<p>{escape(message('label.likely', lang))}: {escape(likely)}</p>")
+    parts.append(_evidence(cause.evidence, lang))
+    if remedy:
+        parts.append(f"<p><b>{escape(message('label.remedy', lang))}:</b> {escape(remedy)}</p>")
+    return "".join(parts) + "</div>"
 
 
 def _endpoint_section(e: EndpointResult, lang: str) -> str:
     parts = [
         f'<h3 id="{escape(e.target.label)}">{escape(e.target.label)} '
         f"({escape(e.target.service.value)}) — "
-        f'<span class="{e.status.name}">{e.status.name}</span></h3>'
+        f'<span class="{e.status.name}">{escape(status_name(e.status, lang))}</span></h3>'
     ]
-    parts += [_finding(f, lang) for f in e.findings]
+    parts += [_finding(f, lang, with_remedy=False) for f in e.findings]
     tls = e.protocol.tls if e.protocol is not None else None
     if tls is not None and tls.chain:
         rows = "".join(
@@ -143,7 +182,7 @@ def _matrix(report: Report, lang: str) -> str:
                 continue
             cells.append(
                 f'<td class="{cell.status.name}" data-state="{cell.status.label}" '
-                f'data-host="{escape(host)}" data-port="{port}">{escape(cell.text)}</td>'
+                f'data-host="{escape(host)}" data-port="{port}">{escape(cell.shown(lang))}</td>'
             )
         rows.append(f"<tr><th>{escape(host)}</th>{''.join(cells)}</tr>")
     return (
@@ -173,8 +212,10 @@ def render_html(report: Report, lang: str = "en") -> str:
         firewall += f"</ul><pre>{escape(chr(10).join(snippet))}</pre><ul>"
     notes = "".join(f"<li>{escape(note_text(n, lang))}</li>" for n in report.notes)
     title = message("text.title", lang)
+    state = escape(status_name(report.status, lang))
     when = escape(report.started.isoformat(timespec="seconds"))
     paths = "".join(_path_picture(e, lang) for e in report.endpoints)
+    causes = "".join(_cause_section(n, c, lang) for n, c in enumerate(report.causes, start=1))
     details = "".join(_endpoint_section(e, lang) for e in report.endpoints)
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -182,14 +223,15 @@ def render_html(report: Report, lang: str = "en") -> str:
 <title>{escape(title)} {when}</title>
 <style>{_STYLE}</style></head>
 <body>
-<h1>{escape(title)} — <span class="{report.status.name}">{report.status.name}</span></h1>
-<p>{when}, {report.duration_s:.1f} s, {escape(message("text.profile", lang))}
-{escape(report.profile)}, netdiag {escape(__version__)}</p>
+<h1>{escape(title)} — <span class="{report.status.name}">{state}</span></h1>
+<p>{when}, {number(report.duration_s, lang)} s, {escape(message("text.profile", lang))}
+{escape(profile_name(report.profile, lang))}, netdiag {escape(__version__)}</p>
 <h2>{escape(message("label.causes", lang))}</h2>
 {_causes(report, lang)}
 {_matrix(report, lang) if report.endpoints else ""}
 {paths}
 {local}
+{f"<h2>{escape(message('text.problems', lang))}</h2>{causes}" if causes else ""}
 <h2>{escape(message("fw.title", lang))}</h2>
 <ul>{firewall}</ul>
 {f"<ul>{notes}</ul>" if notes else ""}

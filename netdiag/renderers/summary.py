@@ -14,6 +14,7 @@ from netdiag.report.messages import (
     port_list,
     severity_name,
     short_name,
+    status_name,
     working_items,
     works_sentences,
 )
@@ -41,6 +42,12 @@ class Cell:
     status: Status
     text: str
     cause: int = 0  # the cause's number (1-based); 0 for none
+
+    def shown(self, lang: str) -> str:
+        """The cell as read: its state as a word, then the cause — never the colour alone
+        (printed in black and white, or for a reader who does not tell red from green)."""
+        state = status_name(self.status, lang)
+        return self.text if self.text == state else f"{state} {self.text}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +107,7 @@ def matrix_table(report: Report, lang: str) -> str:
     def shown(cell: Cell | None) -> str:
         if cell is None:
             return ""
-        status = cell.status.name
-        return cell.text if cell.text == status else f"{status} {cell.text}"
+        return cell.shown(lang)
 
     rows = [
         [host] + [shown(grid.cells.get((host, port))) for port in grid.ports] for host in grid.hosts

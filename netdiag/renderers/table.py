@@ -5,7 +5,15 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from netdiag.renderers.summary import answer_lines, matrix_table, snippet_lines
-from netdiag.report.messages import catalogue_text, message, note_text, severity_name
+from netdiag.report.messages import (
+    catalogue_text,
+    endpoint_count,
+    message,
+    note_text,
+    number,
+    severity_name,
+    status_name,
+)
 from netdiag.report.model import EndpointResult, Finding, Report, Severity
 
 _MAX_SUMMARY = 90
@@ -42,7 +50,7 @@ def render_table(report: Report, lang: str = "en") -> str:
     """The answer first (causes, what works, the matrix), then a row per endpoint."""
     rows = [
         [
-            e.status.name,
+            status_name(e.status, lang),
             e.target.host,
             e.target.port,
             e.target.service.value,
@@ -127,11 +135,14 @@ def render_table(report: Report, lang: str = "en") -> str:
     lines += [message("label.capture", lang, path=c) for c in report.captures]
     interrupted = message("label.interrupted", lang) if report.was_interrupted else ""
     count = message(
-        "label.endpoints_in", lang, count=len(report.endpoints), seconds=f"{report.duration_s:.1f}"
+        "label.endpoints_in",
+        lang,
+        endpoints=endpoint_count(len(report.endpoints), lang),
+        seconds=number(report.duration_s, lang),
     )
     lines.append(
-        f"{message('label.overall', lang)}: {report.status.name}{interrupted}, {count}; "
-        + message("label.details_json", lang)
+        f"{message('label.overall', lang)}: {status_name(report.status, lang)}{interrupted}, "
+        f"{count}; " + message("label.details_json", lang)
     )
     note = message("label.note", lang)
     lines.extend(f"{note}: {note_text(n, lang)}" for n in report.notes)

@@ -12,7 +12,10 @@ from netdiag.report.messages import (
     cause_sentence,
     message,
     note_text,
+    number,
+    profile_name,
     severity_name,
+    status_name,
 )
 from netdiag.report.model import Cause, Finding, Report
 
@@ -90,11 +93,11 @@ def render_text(report: Report, environment: dict[str, Any], lang: str = "en") -
     lines = [
         *_heading(message("text.title", lang), "="),
         f"{message('text.when', lang)}: {report.started.isoformat(timespec='seconds')} "
-        f"({message('text.duration', lang)} {report.duration_s:.1f} s)",
+        f"({message('text.duration', lang)} {number(report.duration_s, lang)} s)",
         f"{message('text.from', lang)}: {message('text.host', lang)} {host.get('name', '?')}, "
         f"{machine}, netdiag {versions.get('netdiag', '?')}",
-        f"{message('text.profile', lang)}: {report.profile}",
-        f"{message('text.overall', lang)}: {report.status.name}",
+        f"{message('text.profile', lang)}: {profile_name(report.profile, lang)}",
+        f"{message('text.overall', lang)}: {status_name(report.status, lang)}",
         "",
         *_heading(message("label.causes", lang)),
         *answer_lines(report, lang),
@@ -107,8 +110,8 @@ def render_text(report: Report, environment: dict[str, Any], lang: str = "en") -
         blocks += _finding_lines(finding, f"{message('text.local', lang)}: ", lang)
     for finding in report.host.findings if report.host is not None else ():
         blocks += _finding_lines(finding, f"{message('text.gateway', lang)}: ", lang)
-    for number, cause in enumerate(report.causes, start=1):
-        blocks += _cause_lines(number, cause, lang)
+    for position, cause in enumerate(report.causes, start=1):
+        blocks += _cause_lines(position, cause, lang)
     lines += _heading(message("text.problems", lang))
     lines += blocks or [message("text.no_findings", lang)]
     lines += ["", *_heading(message("fw.title", lang)), *firewall_lines(report, lang), ""]

@@ -13,8 +13,8 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 
-from netdiag.report.model import Cause, Note, Severity
-from netdiag.settings.targets import Target
+from netdiag.report.model import Cause, Note, Severity, Status
+from netdiag.settings.targets import COMMAND_LINE, Target
 
 LANGUAGES = ("en", "de")
 
@@ -194,6 +194,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "label.affects": {"en": "Affects", "de": "Betrifft"},
     "label.likely": {"en": "Likely also", "de": "Wahrscheinlich auch"},
     "label.evidence": {"en": "Evidence", "de": "Belege"},
+    "label.evidence_measured": {
+        "en": "Evidence (as measured)",
+        "de": "Belege (im Wortlaut der Messung)",
+    },
     "label.remedy": {"en": "What to do", "de": "Abhilfe"},
     "label.details": {"en": "Endpoint details", "de": "Einzelheiten je Endpunkt"},
     "label.path": {"en": "Path", "de": "Pfad"},
@@ -201,12 +205,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "label.silent": {"en": "silence", "de": "Stille"},
     "label.overall": {"en": "overall", "de": "gesamt"},
     "label.endpoints_in": {
-        "en": "{count} endpoints in {seconds} s",
-        "de": "{count} Endpunkte in {seconds} s",
+        "en": "{endpoints} in {seconds} s",
+        "de": "{endpoints} in {seconds} s",
     },
+    "cli.bundle_written": {
+        "en": "support bundle written to {path}",
+        "de": "Support-Paket geschrieben: {path}",
+    },
+    "word.endpoint": {"en": "{count} endpoint", "de": "{count} Endpunkt"},
+    "word.endpoints": {"en": "{count} endpoints", "de": "{count} Endpunkte"},
+    "text.command_line": {"en": "command line", "de": "Befehlszeile"},
     "label.evidence_elsewhere": {
         "en": "",
-        "de": "Die Belege im Wortlaut der Messung stehen in report.json und report_en.txt.",
+        "de": "Die Belege im Wortlaut der Messung stehen in report.json und, im Support-Paket, "
+        "in report_en.txt.",
     },
     # The firewall team's section
     "fw.title": {"en": "What to tell the firewall team", "de": "Was das Firewall-Team wissen muss"},
@@ -539,6 +551,34 @@ def working_items(working: Sequence[Target], lang: str) -> str:
     return ", ".join(items)
 
 
+# One state vocabulary per language, for every output: table, report, HTML, check_mk's
+# summary, the causes' severities.
+_STATES = {
+    "en": {"OK": "OK", "WARN": "WARN", "CRIT": "CRIT", "UNKNOWN": "UNKNOWN", "INFO": "INFO"},
+    "de": {"OK": "OK", "WARN": "WARN", "CRIT": "KRIT", "UNKNOWN": "UNBEKANNT", "INFO": "INFO"},
+}
+
+
+def status_name(status: Status, lang: str) -> str:
+    """A state as the language says it (`KRIT` in German, `CRIT` in English)."""
+    return _STATES["de" if lang == "de" else "en"][status.name]
+
+
+def number(value: float, lang: str, digits: int = 1) -> str:
+    """A measured number as the language writes it: `0.3` in English, `0,3` in German."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang == "de" else text
+
+
+def endpoint_count(count: int, lang: str) -> str:
+    """`1 endpoint`, `13 endpoints`; `1 Endpunkt`, `13 Endpunkte`."""
+    return message("word.endpoint" if count == 1 else "word.endpoints", lang, count=count)
+
+
+def profile_name(profile: str, lang: str) -> str:
+    """The profile's name; the command line's targets named in the language."""
+    return message("text.command_line", lang) if profile == COMMAND_LINE else profile
+
+
 def severity_name(severity: Severity, lang: str) -> str:
-    names = {"de": {"info": "INFO", "warn": "WARN", "crit": "KRIT"}}
-    return names.get(lang, {}).get(severity.value, severity.name)
+    return _STATES["de" if lang == "de" else "en"][severity.name]

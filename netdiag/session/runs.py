@@ -21,7 +21,7 @@ from netdiag.report.observations import ProxySettings
 from netdiag.session.config import CheckConfig
 from netdiag.session.traces import TraceSettings
 from netdiag.settings.host_requirements import HostRequirements
-from netdiag.settings.targets import Service, Target
+from netdiag.settings.targets import COMMAND_LINE, Service, Target, valid_host
 
 if TYPE_CHECKING:
     from netdiag.probes.capture import Capture
@@ -179,7 +179,8 @@ def run_trace(request: TraceRequest) -> Report:
 
     started = datetime.now(UTC)
     timeout = request.settings.timeout_s
-    target = Target(host=request.host, port=request.port, service=Service.TCP)
+    host = valid_host(request.host, "trace")
+    target = Target(host=host, port=request.port, service=Service.TCP)
     address, unresolved = _address_of(target, timeout)
     if unresolved is not None:
         return _single(started, unresolved, None)
@@ -228,7 +229,7 @@ def run_mtu(host: str, timeout_s: float) -> Report:
     from netdiag.probes.mtu import probe_mtu
 
     started = datetime.now(UTC)
-    target = Target(host=host, port=0, service=Service.ICMP)
+    target = Target(host=valid_host(host, "mtu"), port=0, service=Service.ICMP)
     address, unresolved = _address_of(target, timeout_s)
     if unresolved is not None:
         return _single(started, unresolved, None)
@@ -271,7 +272,7 @@ def _single(started: datetime, endpoint: EndpointResult, note: Note | None) -> R
         started=started,
         duration_s=round(duration, 3),
         endpoints=(endpoint,),
-        profile="command line",
+        profile=COMMAND_LINE,
         notes=(note,) if note is not None else (),
     )
     return with_causes(report)

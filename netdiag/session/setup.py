@@ -13,6 +13,7 @@ from netdiag.errors import UsageError
 from netdiag.session.config import CheckConfig
 from netdiag.settings.config import LoginKind, Pop3Login, parse_resolver
 from netdiag.settings.targets import (
+    COMMAND_LINE,
     Network,
     Service,
     Target,
@@ -172,7 +173,7 @@ def build_check_config(
     """Load the profile (or the --target endpoints), filter, and check every value."""
     if targets:
         chosen = tuple(dict.fromkeys(parse_target(t) for t in targets))
-        name, networks = "command line", tuple[Network, ...]()
+        name, networks = COMMAND_LINE, tuple[Network, ...]()
     else:
         profile = load_profile(profile_path)
         chosen, name, networks = profile.targets, profile.name, profile.expected_networks

@@ -20,6 +20,8 @@ from netdiag.errors import ProfileError, UsageError
 from netdiag.settings.host_requirements import HostRequirements, parse_host_requirements
 
 DEFAULT_PROFILE = "connectmt.toml"
+# The profile name of targets given on the command line (`--target`, `trace`, `mtu`).
+COMMAND_LINE = "command line"
 MAX_ENDPOINTS = 256
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -87,11 +89,41 @@ def is_host_name(name: str) -> bool:
     return all(_LABEL.fullmatch(label) for label in name.split("."))
 
 
-def _check_host(host: str, where: str) -> str:
-    host = host.strip().rstrip(".")
-    if parse_address(host) is None and not is_host_name(host):
-        raise ProfileError(f"{where}: {host!r} is neither a host name nor an IP address")
+# An IPv6 zone (`fe80::1%eth0`, `%12` on Windows) names an interface: nothing else may
+# ride on it into a firewall snippet, a CONNECT request or a report line.
+_ZONE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def host_problem(host: str) -> str:
+    """Why `host` is no host netdiag may probe, or "" when it is one: a host name by
+    label rules (RFC 1123, with the underscore of internal names), or an IP address whose
+    IPv6 zone, if any, is an interface name of letters, digits, `_`, `.` and `-`."""
+    address = parse_address(host)
+    if address is not None:
+        zone = getattr(address, "scope_id", None)
+        if zone is not None and not _ZONE.fullmatch(zone):
+            return f"{host!r}: the IPv6 zone must be an interface name ([A-Za-z0-9_.-])"
+        return ""
+    if not is_host_name(host):
+        return f"{host!r} is neither a host name nor an IP address"
+    return ""
+
+
+def valid_host(text: str, where: str) -> str:
+    """`text` as a host netdiag may probe (stripped, without a trailing dot), or a
+    UsageError that names `where` it came from. Every entry point goes through here."""
+    host = text.strip().rstrip(".")
+    problem = host_problem(host)
+    if problem:
+        raise UsageError(f"{where}: {problem}")
     return host
+
+
+def _check_host(host: str, where: str) -> str:
+    try:
+        return valid_host(host, where)
+    except UsageError as e:
+        raise ProfileError(str(e)) from None
 
 
 def _check_port(port: object, where: str) -> int:
@@ -204,12 +236,20 @@ def parse_target(text: str) -> Target:
 
 
 def select_targets(targets: Iterable[Target], only: Sequence[str]) -> tuple[Target, ...]:
-    """Keep targets whose host contains one of `only`, or whose port or service equals one."""
-    if not only:
-        return tuple(targets)
+    """Keep the targets that `only` selects. Each value is of one kind: a port (digits), a
+    service (`smtp-starttls`, `pop3s`, `tls`, `tcp`) or text the host contains. Values of
+    one kind are alternatives, kinds together must all hold: `--only mail1 --only 25` is
+    mail1's port 25, `--only mail1 --only mail2` both hosts on every port."""
     tokens = [t.strip().lower() for t in only if t.strip()]
+    if not tokens:
+        return tuple(targets)
+    ports = {t for t in tokens if t.isdigit()}
+    services = {t for t in tokens if t in {s.value for s in Service}}
+    texts = [t for t in tokens if t not in ports and t not in services]
     return tuple(
         t
         for t in targets
-        if any(tok in t.host.lower() or tok in (str(t.port), t.service.value) for tok in tokens)
+        if (not ports or str(t.port) in ports)
+        and (not services or t.service.value in services)
+        and (not texts or any(text in t.host.lower() for text in texts))
     )

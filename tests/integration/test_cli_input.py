@@ -20,9 +20,17 @@ def test_a_wrong_bundle_language_is_refused_before_the_run(tmp_path: object) -> 
 
 
 @pytest.mark.parametrize("command", ["trace", "mtu"])
-@pytest.mark.parametrize("name", ["a..b", "x" * 70 + ".example", "mail1..dicommail.com"])
-def test_a_name_that_is_no_name_is_one_line(command: str, name: str) -> None:
+@pytest.mark.parametrize(
+    "name",
+    ["a..b", "x" * 70 + ".example", "mail1..dicommail.com", "fe80::1%x\nnext", "a b", "$(id)"],
+)
+def test_a_name_that_is_no_name_is_one_line_before_any_lookup(command: str, name: str) -> None:
     result = run_cli(command, name, "--timeout", "2")
     assert result.exit_code == 3, result.stderr
-    assert result.stderr.count("\n") == 1 and "does not resolve" in result.stderr
+    assert (
+        result.stderr.count("\n") == 1
+        and "neither a host name" in result.stderr
+        or ("zone" in result.stderr)
+    )
+    assert result.stdout == ""
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr

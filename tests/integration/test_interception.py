@@ -362,6 +362,11 @@ def test_the_servers_ca_file_is_pinned_without_a_question(pki: Pki, tmp_path: Pa
     text = out.read_text("utf-8")
     assert "Vendor Root CA" in text and "Vendor Issuing CA" in text
     assert "client bundle" not in text
+    # The table counts what each pin covers as `pins show` does: the profile's 13.
+    rows = [line for line in result.stdout.splitlines() if "Vendor" in line]
+    assert len(rows) == 2 and all(" 13 " in row for row in rows), result.stdout
+    shown = run_cli("pins", "show", "--pins", str(out))
+    assert [line for line in shown.stdout.splitlines() if "Vendor" in line and " 13 " in line]
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ code the README does not document for it."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -116,6 +117,22 @@ def test_every_documented_command_runs(world: VendorWorld, tmp_path: Path) -> No
         )
         failures = [failure for lane in results for failure in lane]
     assert failures == []
+
+
+@pytest.mark.parametrize("command", ["trace", "mtu"])
+def test_trace_and_mtu_report_a_name_that_does_not_exist_as_check_does(
+    world: VendorWorld, command: str
+) -> None:
+    """What the README says: `trace` and `mtu` report like `check` — a name the resolver
+    does not know is the DNS finding and exit 2, not a usage error."""
+    result = world.run(f"netdiag {command} no-such-host.dicommail.com --json --timeout 2")
+    assert result.returncode == 2, result.stderr
+    [endpoint] = json.loads(result.stdout)["endpoints"]
+    assert [f["code"] for f in endpoint["findings"]] == ["dns.nxdomain"], endpoint
+    check = world.run("netdiag check --target no-such-host.dicommail.com:25/tcp --json")
+    assert check.returncode == 2
+    [checked] = json.loads(check.stdout)["endpoints"]
+    assert {f["code"] for f in checked["findings"]} >= {"dns.nxdomain"}
 
 
 def test_a_broken_command_is_seen(world: VendorWorld, tmp_path: Path) -> None:

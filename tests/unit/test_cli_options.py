@@ -44,14 +44,33 @@ def _options(*path: str) -> set[str]:
     return {opt for p in command.params for opt in p.opts if opt.startswith("--")}
 
 
+# What only a reporting check does: more rounds, the dialogue past the handshake. `pins`
+# looks at the chains of one round and lists none of them (they would change nothing).
+ROUNDS_AND_DIALOGUE = {
+    "--repeat",
+    "--interval",
+    "--slow-banner",
+    "--pop3-user",
+    "--pop3-password-file",
+    "--probe-login",
+}
+
+
 def test_every_option_that_shapes_a_check_is_accepted_where_a_check_runs() -> None:
     shaping = _options("check") - NOT_SHAPING_THE_RUN
     assert {"--ca", "--timeout", "--pins", "--cert", "--deadline"} <= shaping
+    assert ROUNDS_AND_DIALOGUE <= shaping
     assert shaping <= _options("bundle")
-    assert shaping <= _options("pins", "verify")
+    chains = shaping - ROUNDS_AND_DIALOGUE
+    assert chains <= _options("pins", "verify")
     # Learning compares with nothing: every other option of the run, no --pins.
-    assert shaping - {"--pins"} <= _options("pins", "learn")
+    assert chains - {"--pins"} <= _options("pins", "learn")
     assert "--pins" not in _options("pins", "learn")
+
+
+@pytest.mark.parametrize("command", [("pins", "learn"), ("pins", "verify")])
+def test_pins_commands_list_no_option_that_does_nothing_there(command: tuple[str, ...]) -> None:
+    assert _options(*command) & ROUNDS_AND_DIALOGUE == set()
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN", "1e999"])
@@ -112,3 +131,28 @@ def test_host_names_label_by_label(name: str, is_valid: bool) -> None:
     from netdiag.settings.targets import is_host_name
 
     assert is_host_name(name) is is_valid
+
+
+def _commands() -> list[tuple[str, ...]]:
+    root = typer.main.get_command(app)
+    found: list[tuple[str, ...]] = []
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            found += [(name, sub) for sub in subcommands]
+        else:
+            found.append((name,))
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(), ids=" ".join)
+def test_every_command_explains_every_option_and_shows_examples(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    examples = result.output.split("Examples:\n", 1)[1].splitlines()
+    assert examples and all(line.strip().startswith("netdiag ") for line in examples if line)
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    unexplained = [p.name for p in command.params if not getattr(p, "help", None)]
+    assert unexplained == [], f"{' '.join(path)}: no help for {unexplained}"

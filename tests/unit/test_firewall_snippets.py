@@ -4,18 +4,22 @@ syntax sanity each format allows (balanced FortiOS blocks, one PAN-OS command pe
 
 from __future__ import annotations
 
-import os
+import ipaddress
 import re
-from pathlib import Path
+import shlex
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netdiag.diagnosis.remedy_plan import plan_remedies
 from netdiag.renderers.firewalls import PRODUCTS, remedies, remedy
 from netdiag.report.model import Cause, RemedyPlan, Severity
 from netdiag.settings.targets import Service, Target
+from tests.golden import GOLDEN as GOLDEN_ROOT
+from tests.golden import compare
 
-GOLDEN = Path(__file__).parent / "golden" / "firewall"
+GOLDEN = GOLDEN_ROOT / "firewall"
 MAIL = [f"mail{n}.dicommail.com" for n in range(1, 7)]
 
 
@@ -50,13 +54,13 @@ CASES = [(s, p.id) for s in SITUATIONS for p in PRODUCTS]
 
 @pytest.mark.parametrize(("situation", "product"), CASES, ids=[f"{s}-{p}" for s, p in CASES])
 def test_snippets_match_their_golden_files(situation: str, product: str) -> None:
+    compare(GOLDEN / f"{situation}_{product}.txt", snippet_text(situation, product))
+
+
+def snippet_text(situation: str, product: str) -> str:
     found = remedy(plan(situation), product)
     assert found is not None
-    text = "\n".join(found.lines) + "\n"
-    golden = GOLDEN / f"{situation}_{product}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text, "utf-8")
-    assert text == golden.read_text("utf-8")
+    return "\n".join(found.lines) + "\n"
 
 
 @pytest.mark.parametrize(("situation", "product"), CASES, ids=[f"{s}-{p}" for s, p in CASES])
@@ -120,6 +124,25 @@ def test_the_product_the_evidence_names_is_the_one_shown() -> None:
     assert [r.product for r in remedies(plan("intercepted_995"), "panos")] == ["panos"]
 
 
+@pytest.mark.parametrize(
+    ("product", "object_line"),
+    [
+        ("fortigate", 'set subnet "192.0.2.25" 255.255.255.255'),
+        ("panos", "set address netdiag-192.0.2.25 ip-netmask 192.0.2.25/32"),
+        ("checkpoint", "mgmt_cli add host name netdiag-192.0.2.25 ip-address 192.0.2.25"),
+    ],
+)
+def test_an_address_is_an_address_object_not_a_name(product: str, object_line: str) -> None:
+    found = remedy(
+        plan_remedies([cause("tcp.filtered", (Target(host="192.0.2.25", port=25, service=SMTP),))]),
+        product,
+    )
+    assert found is not None
+    commands = "\n".join(line for line in found.lines if not line.startswith("#"))
+    assert object_line in commands
+    assert "fqdn" not in commands and "dns-domain" not in commands
+
+
 def test_nothing_to_change_no_snippet() -> None:
     assert remedy(RemedyPlan(), "fortigate") is None
 
@@ -139,3 +162,94 @@ def test_every_product_says_how_sure_in_both_languages() -> None:
         found = remedy(plan("dropped_25"), product.id, "de")
         assert found is not None and CERTAINTY_DE[product.id] in found.lines[0]
         assert product.certainty not in found.lines[0]
+
+
+def test_german_snippets_hold_no_english_sentence_of_ours() -> None:
+    from netdiag.renderers.firewalls import TEXT
+
+    english = {
+        fragment.strip()
+        for entry in TEXT.values()
+        if entry["en"] != entry["de"]
+        for fragment in re.split(r"\{[a-z]+\}", entry["en"])
+        if len(fragment.strip()) > 12 and fragment.strip() not in entry["de"]
+    }
+    for situation in SITUATIONS:
+        for product in PRODUCTS:
+            found = remedy(plan(situation), product.id, "de")
+            assert found is not None
+            text = "\n".join(found.lines)
+            leaked = [f for f in english if f in text]
+            assert leaked == [], (situation, product.id, leaked)
+
+
+# Hostile host text, as a profile from a ticket may carry it: every output's structure must
+# be the same as for a plain name — a value never ends a line, opens a block or becomes a
+# command.
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+# (An address is an address object, not a name: another shape, on purpose.)
+HOSTILE = st.text(min_size=1, max_size=40).filter(lambda text: not _is_address(text))
+
+
+def _shape(product: str, host: str) -> tuple[int, list[str]]:
+    found = remedy(
+        plan_remedies([cause("tcp.filtered", (Target(host=host, port=25, service=SMTP),))]),
+        product,
+    )
+    assert found is not None
+    keywords = [line.split(" ", 1)[0] for line in found.lines]
+    return len(found.lines), keywords
+
+
+@settings(max_examples=60, deadline=None)
+@given(host=HOSTILE)
+def test_a_hosts_text_never_changes_a_snippets_structure(host: str) -> None:
+    for product in PRODUCTS:
+        assert _shape(product.id, host) == _shape(product.id, "mail1.dicommail.com"), product.id
+        found = remedy(
+            plan_remedies([cause("tcp.filtered", (Target(host=host, port=25, service=SMTP),))]),
+            product.id,
+        )
+        assert found is not None
+        for line in found.lines:
+            assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", line), (product.id, line)
+
+
+@settings(max_examples=60, deadline=None)
+@given(host=HOSTILE)
+def test_mgmt_cli_lines_are_the_same_words_for_the_shell_whatever_the_host(host: str) -> None:
+    """Pasted into bash, each mgmt_cli line is one command whose host argument is one
+    word: no `$( )`, backquote, `;` or quote of the host's is the shell's."""
+    from netdiag.renderers.firewalls import visible
+
+    found = remedy(
+        plan_remedies([cause("tcp.filtered", (Target(host=host, port=25, service=SMTP),))]),
+        "checkpoint",
+    )
+    assert found is not None
+    first = next(line for line in found.lines if line.startswith("mgmt_cli add"))
+    words = shlex.split(first)
+    assert words[:3] == ["mgmt_cli", "add", words[2]]
+    assert visible(host) in " ".join(words) or f".{visible(host)}" in words
+
+
+@settings(max_examples=60, deadline=None)
+@given(host=HOSTILE)
+def test_fortios_strings_stay_strings(host: str) -> None:
+    """Every FortiOS line has its quotes balanced (an escaped quote inside a string is no
+    end of it), so `next`, `end` or `config` in a host's text stays inside its string."""
+    found = remedy(
+        plan_remedies([cause("tcp.filtered", (Target(host=host, port=25, service=SMTP),))]),
+        "fortigate",
+    )
+    assert found is not None
+    for line in found.lines[1:]:
+        unescaped = re.sub(r"\\.", "", line)
+        assert unescaped.count('"') % 2 == 0, line

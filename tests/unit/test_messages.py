@@ -5,11 +5,9 @@ HTML path picture; progress only after a second."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import string
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -22,9 +20,9 @@ from netdiag.report.messages import LANGUAGES, MESSAGES, SHORT
 from netdiag.report.model import EndpointResult, Report
 from netdiag.report.observations import HopKind, HopReply, TraceObservation
 from netdiag.settings.targets import Service, Target
+from tests.golden import GOLDEN, compare
 from tests.unit.test_causes import AGENT, POP3, SMTP, died, dropped_at_hop, intercepted, ok
 
-GOLDEN = Path(__file__).parent / "golden"
 ENVIRONMENT = {
     "host": {"name": "gateway01"},
     "os": {"system": "Windows", "release": "2019", "version": "10.0.17763"},
@@ -71,13 +69,13 @@ def mixed_report() -> Report:
     )
 
 
+def report_text(lang: str) -> str:
+    return render_text(mixed_report(), ENVIRONMENT, lang)
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_report_txt_matches_its_golden_file(lang: str) -> None:
-    text = render_text(mixed_report(), ENVIRONMENT, lang)
-    golden = GOLDEN / f"report_{lang}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text, "utf-8")
-    assert text == golden.read_text("utf-8")
+    compare(GOLDEN / f"report_{lang}.txt", report_text(lang))
 
 
 def _english_fragments() -> set[str]:

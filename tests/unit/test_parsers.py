@@ -89,6 +89,15 @@ def test_select_targets() -> None:
     assert {t.host for t in select_targets(targets, ["mail3"])} == {"mail3.dicommail.com"}
     assert {t.port for t in select_targets(targets, ["995"])} == {995}
     assert {t.host for t in select_targets(targets, ["tls"])} == {"atlas79.mydhp.de"}
+    # Kinds AND, values of one kind OR.
+    assert {t.label for t in select_targets(targets, ["mail1", "25"])} == {"mail1.dicommail.com:25"}
+    assert {t.label for t in select_targets(targets, ["mail1", "mail2", "995"])} == {
+        "mail1.dicommail.com:995",
+        "mail2.dicommail.com:995",
+    }
+    assert len(select_targets(targets, ["25", "995"])) == 12
+    assert select_targets(targets, ["atlas79", "25"]) == ()
+    assert len(select_targets(targets, ["mail1", "mail2"])) == 4
 
 
 @given(
