@@ -4,6 +4,7 @@ HTML path picture; progress only after a second."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import string
@@ -17,7 +18,7 @@ from netdiag.diagnosis.causes import find_causes
 from netdiag.renderers.html import render_html
 from netdiag.renderers.text import render_text
 from netdiag.report.messages import LANGUAGES, MESSAGES, SHORT
-from netdiag.report.model import EndpointResult, Report
+from netdiag.report.model import EndpointResult, Note, Report
 from netdiag.report.observations import HopKind, HopReply, TraceObservation
 from netdiag.settings.targets import Service, Target
 from tests.golden import GOLDEN, compare
@@ -97,6 +98,51 @@ def test_no_english_sentence_of_ours_in_the_german_report() -> None:
     for output in outputs:
         found = [p for p in _english_fragments() | summaries if p in output]
         assert found == []
+
+
+def _german_fragments() -> set[str]:
+    """Pieces of netdiag's own German that an English output must not hold."""
+    from netdiag.report.messages import _german_catalogue
+
+    pieces = set()
+    for entry in MESSAGES.values():
+        if entry["de"] == entry["en"]:
+            continue
+        for literal, *_ in string.Formatter().parse(entry["de"]):
+            pieces.update(p.strip() for p in re.split(r"[.:;()`]", literal) if len(p.strip()) > 14)
+    for entry in _german_catalogue().values():
+        pieces.update(p for p in entry.values() if isinstance(p, str) and len(p) > 14)
+    return pieces
+
+
+def _without_measured_evidence(output: str) -> str:
+    """What a reader sees of the output (no markup, no style sheet), without the evidence
+    quoted as measured (a server's words, addresses)."""
+    text = re.sub(r"<pre>.*?</pre>|<style>.*?</style>", "", output, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+@pytest.mark.parametrize("renderer", ["table", "text", "html"])
+def test_one_language_per_output(renderer: str) -> None:
+    """Every renderer, both languages: no sentence of the other language of ours, one
+    state vocabulary (KRIT in German, CRIT in English), German decimal commas."""
+    from netdiag.renderers import render
+
+    report = dataclasses.replace(mixed_report(), notes=(Note.of("windows_only", platform="Linux"),))
+
+    def rendered(lang: str) -> str:
+        if renderer == "text":
+            return render_text(report, ENVIRONMENT, lang)
+        return render(report, renderer, lang)
+
+    german = _without_measured_evidence(rendered("de"))
+    english = _without_measured_evidence(rendered("en"))
+    summaries = {f.summary for e in report.endpoints for f in e.findings if len(f.summary) > 14}
+    assert [p for p in _english_fragments() | summaries if p in german] == []
+    assert [p for p in _german_fragments() if p in english] == []
+    assert not re.search(r"\bCRIT\b|\bUNKNOWN\b", german) and re.search(r"\bKRIT\b", german)
+    assert not re.search(r"\bKRIT\b|\bUNBEKANNT\b", english) and re.search(r"\bCRIT\b", english)
+    assert "6,2 s" in german and "6.2 s" in english
 
 
 def traced(replies: list[HopReply]) -> EndpointResult:
