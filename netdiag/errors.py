@@ -8,10 +8,19 @@ from __future__ import annotations
 
 
 class NetdiagError(Exception):
-    """An expected failure that ends the run with one line on stderr."""
+    """An expected failure that ends the run with one line on stderr, in English (the
+    message) and German (`de`), side by side where it is raised."""
 
     # Nagios UNKNOWN: the check could not run (report.Status.UNKNOWN).
     exit_code: int = 3
+
+    def __init__(self, message: str, *, de: str | None = None) -> None:
+        super().__init__(message)
+        self.german = de
+
+    def text(self, lang: str) -> str:
+        """The line in the language asked for (English where no German was given)."""
+        return self.german if lang == "de" and self.german else str(self)
 
 
 class UsageError(NetdiagError):

@@ -87,12 +87,15 @@ def _host_requirements(paths: HostPaths) -> tuple[HostRequirements, str]:
 def _check_lang(text: BundleText) -> None:
     """Validated before the run, so that a typo does not cost the whole check."""
     if text.lang not in (None, "de", "en"):
-        raise UsageError(f"--lang {text.lang!r}: de or en")
+        raise UsageError(f"--lang {text.lang!r}: de or en", de=f"--lang {text.lang!r}: de oder en")
     if text.firewall is not None:
         from netdiag.renderers.firewalls import BY_ID
 
         if text.firewall not in BY_ID:
-            raise UsageError(f"--firewall {text.firewall!r}: one of {', '.join(BY_ID)}")
+            raise UsageError(
+                f"--firewall {text.firewall!r}: one of {', '.join(BY_ID)}",
+                de=f"--firewall {text.firewall!r}: eines von {', '.join(BY_ID)}",
+            )
 
 
 def _show(
@@ -422,6 +425,19 @@ def diff_command(
     raise typer.Exit(1 if changes else 0)
 
 
+def _language_of(args: list[str]) -> str:
+    """The language a failed run speaks its one line in: `--lang` as given, else the
+    system's locale (as every output)."""
+    for index, arg in enumerate(args):
+        value = args[index + 1] if arg == "--lang" and index + 1 < len(args) else ""
+        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else value
+        if value in ("de", "en"):
+            return value
+    from netdiag.renderers.text import default_language
+
+    return default_language()
+
+
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     """Entry point: every expected error becomes one line on stderr and exit code 3."""
     console = console or Console.system()
@@ -429,9 +445,10 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     # forbids it; inspection products and test CAs issue them): no warning on the console.
     warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else argv
     try:
         code = command.main(
-            args=sys.argv[1:] if argv is None else argv,
+            args=args,
             prog_name="netdiag",
             standalone_mode=False,
             obj=console,
@@ -450,7 +467,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         console.error("interrupted")
         return EXIT_UNKNOWN
     except NetdiagError as e:
-        console.error(str(e))
+        console.error(e.text(_language_of(args)))
         return int(e.exit_code)
     except Exception as e:  # noqa: BLE001 - a bug: one line, the traceback only on request
         if os.environ.get("NETDIAG_DEBUG"):

@@ -48,7 +48,11 @@ def _write_pins(console: Console, learned: PinSet, out: Path | None, yes: bool) 
     count = len(learned.pins)
     if not yes:
         if not console.can_ask:
-            raise UsageError(f"not writing {count} pins to {path} without confirmation: add --yes")
+            raise UsageError(
+                f"not writing {count} pins to {path} without confirmation: add --yes",
+                de=f"{count} Pins werden ohne Bestätigung nicht nach {path} geschrieben: --yes "
+                "angeben",
+            )
         if not console.confirm(f"Write {count} pins to {path}?"):
             console.out("nothing written")
             return
@@ -137,7 +141,12 @@ def pins_import(
                 f"{file.name} is a client bundle: its CA certificates ({names}) issued the "
                 "gateway's certificate, not necessarily the servers'. Pin them only if they "
                 "issue the servers' certificates too (--issues-servers); else import the CA "
-                "file the vendor delivers for its servers, or `netdiag pins learn` on a clean path"
+                "file the vendor delivers for its servers, or `netdiag pins learn` on a clean path",
+                de=f"{file.name} ist ein Client-Bündel: seine CA-Zertifikate ({names}) haben das "
+                "Zertifikat des Gateways ausgestellt, nicht unbedingt die der Server. Nur pinnen, "
+                "wenn sie auch die Serverzertifikate ausstellen (--issues-servers); sonst die "
+                "CA-Datei importieren, die der Hersteller für seine Server liefert, oder "
+                "`netdiag pins learn` auf einem sauberen Weg",
             )
         console.warn(
             f"{file.name} is a client bundle: its CA certificates issued the gateway's "
@@ -196,7 +205,10 @@ def pins_learn(
     for line in learned.skipped:
         console.warn(line)
     if not learned.pins.pins:
-        raise UsageError("no issuer to pin: no endpoint presented a CA certificate")
+        raise UsageError(
+            "no issuer to pin: no endpoint presented a CA certificate",
+            de="kein Aussteller zum Pinnen: kein Endpunkt zeigte ein CA-Zertifikat",
+        )
     console.out(pins_table(learned.pins, [e.target for e in report.endpoints]))
     _write_pins(console, learned.pins, out, yes)
 

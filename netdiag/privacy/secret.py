@@ -10,8 +10,10 @@ import weakref
 from pathlib import Path
 
 from netdiag.errors import UsageError
+from netdiag.files import FileKind, read_bounded
 
 MAX_PASSWORD_FILE = 4096
+PASSWORD_FILE = FileKind("password file", "Passwortdatei")
 
 
 class Secret:
@@ -62,14 +64,7 @@ def scrub(text: str) -> str:
 def read_secret(*, file: Path | None, env_var: str, prompt: str, may_prompt: bool) -> Secret | None:
     """The secret from `file`, else `env_var`, else an interactive prompt, else None."""
     if file is not None:
-        try:
-            raw = file.read_bytes()[: MAX_PASSWORD_FILE + 1]
-        except OSError as e:
-            raise UsageError(
-                f"cannot read password file {file}: {e.strerror or 'unreadable'}"
-            ) from None
-        if len(raw) > MAX_PASSWORD_FILE:
-            raise UsageError(f"password file {file} is larger than {MAX_PASSWORD_FILE} bytes")
+        raw = read_bounded(file, MAX_PASSWORD_FILE, PASSWORD_FILE, UsageError)
         # A trailing newline is what editors and `echo` add, never part of the password.
         return Secret(raw.rstrip(b"\r\n"))
     value = os.environ.get(env_var)
@@ -79,5 +74,5 @@ def read_secret(*, file: Path | None, env_var: str, prompt: str, may_prompt: boo
         try:
             return Secret(getpass.getpass(prompt).encode("utf-8"))
         except (EOFError, KeyboardInterrupt):
-            raise UsageError("no password given") from None
+            raise UsageError("no password given", de="kein Passwort angegeben") from None
     return None

@@ -19,6 +19,7 @@ from netdiag.errors import NetdiagError
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.probes.receiver import ReceiverError, live_interfaces, start_receiver, stop_receiver
+from netdiag.report.messages import PHRASES_DE
 
 # How long the sniffer may take to open its sockets before the run goes on without it
 # being confirmed, and how long the last answers of a run may still be on their way.
@@ -65,7 +66,7 @@ class Capture:
     def __enter__(self) -> Capture:
         problem = raw_socket_problem()
         if problem:
-            raise CaptureError(problem)
+            raise CaptureError(problem, de=PHRASES_DE.get(problem, problem))
         # The layers first: the sniffer dissects with what is loaded, and a packet it
         # cannot dissect could not be told ours.
         import scapy.layers.inet
@@ -78,7 +79,11 @@ class Capture:
             # Ethernet framing: what Linux gives for veth and loopback alike.
             self._writer = PcapWriter(str(self.path), sync=True, linktype=1)
         except OSError as e:
-            raise CaptureError(f"cannot write {self.path}: {e.strerror or e}") from None
+            reason = e.strerror or str(e)
+            raise CaptureError(
+                f"cannot write {self.path}: {reason}",
+                de=f"{self.path} lässt sich nicht schreiben: {reason}",
+            ) from None
 
         def keep(packet: Any) -> None:
             try:
@@ -100,7 +105,7 @@ class Capture:
             self._writer = None
             # Nothing was captured: no empty pcap is left behind to look like evidence.
             self.path.unlink(missing_ok=True)
-            raise CaptureError(f"no capture: {e}") from None
+            raise CaptureError(str(e), de=e.german) from None
         return self
 
     def __exit__(

@@ -33,5 +33,8 @@ class Deadline:
         """The timeout for the next step: its own, cut to what is left of the run."""
         left = self.remaining()
         if left < MIN_STEP_S:
-            raise DeadlineExpired("the run's deadline passed before this step could start")
+            raise DeadlineExpired(
+                "the run's deadline passed before this step could start",
+                de="die Frist des Laufs war abgelaufen, bevor dieser Schritt beginnen konnte",
+            )
         return min(timeout, left)

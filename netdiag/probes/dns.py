@@ -207,5 +207,6 @@ def address_for(host: str, timeout: float) -> str:
         return host.strip("[]")
     answer = lookup_os(host, timeout)
     if answer.outcome is not DnsOutcome.ANSWER:
-        raise UsageError(f"{host} does not resolve: {answer.detail or answer.outcome.value}")
+        why = answer.detail or answer.outcome.value
+        raise UsageError(f"{host} does not resolve: {why}", de=f"{host} löst nicht auf: {why}")
     return next((a for a in answer.addresses if ":" not in a), answer.addresses[0])

@@ -19,7 +19,11 @@ _POLL_S = 0.05
 
 
 class ReceiverError(OSError):
-    """The receiver cannot listen; the message says where and why."""
+    """The receiver cannot listen; the message says where and why (`german` in German)."""
+
+    def __init__(self, message: str, german: str) -> None:
+        super().__init__(message)
+        self.german = german
 
 
 def route_interfaces(addresses: Iterable[str]) -> tuple[str, ...]:
@@ -67,7 +71,10 @@ def start_receiver(
 
     names = tuple(dict.fromkeys(interfaces))
     if not names:
-        raise ReceiverError("no network interface is up to listen on")
+        raise ReceiverError(
+            "no network interface is up to listen on",
+            "keine Netzwerkschnittstelle ist aktiv, um mitzuhören",
+        )
     listening = threading.Event()
     try:
         sniffer = AsyncSniffer(
@@ -79,17 +86,18 @@ def start_receiver(
         )
         sniffer.start()
     except Exception as e:  # noqa: BLE001 - scapy raises many kinds; one line for the user
-        raise ReceiverError(_reason(names, e)) from None
+        raise ReceiverError(*_reason(names, e)) from None
     ends = time.monotonic() + wait_s
     while not listening.wait(_POLL_S):
         failure = getattr(sniffer, "exception", None)
         thread = getattr(sniffer, "thread", None)
         if failure is not None or (thread is not None and not thread.is_alive()):
-            raise ReceiverError(_reason(names, failure))
+            raise ReceiverError(*_reason(names, failure))
         if time.monotonic() > ends:
             stop_receiver(sniffer)
             raise ReceiverError(
-                f"the receiver on {', '.join(names)} did not start within {wait_s:g} s"
+                f"the receiver on {', '.join(names)} did not start within {wait_s:g} s",
+                f"der Empfänger auf {', '.join(names)} startete nicht binnen {wait_s:g} s",
             )
     return sniffer
 
@@ -102,10 +110,14 @@ def stop_receiver(sniffer: Any) -> None:
         pass
 
 
-def _reason(names: tuple[str, ...], failure: BaseException | None) -> str:
+def _reason(names: tuple[str, ...], failure: BaseException | None) -> tuple[str, str]:
+    """Why the receiver cannot listen, in English and German (the operating system's own
+    words quoted as it said them)."""
     where = ", ".join(names)
     if failure is None:
-        return f"cannot listen on {where}: the receiver stopped"
-    if isinstance(failure, OSError) and failure.strerror:
-        return f"cannot listen on {where}: {failure.strerror}"
-    return f"cannot listen on {where}: {type(failure).__name__}: {failure}"
+        why_en, why_de = "the receiver stopped", "der Empfänger hielt an"
+    elif isinstance(failure, OSError) and failure.strerror:
+        why_en = why_de = failure.strerror
+    else:
+        why_en = why_de = f"{type(failure).__name__}: {failure}"
+    return f"cannot listen on {where}: {why_en}", f"kein Mithören auf {where}: {why_de}"

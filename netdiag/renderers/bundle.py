@@ -62,10 +62,15 @@ def audit(files: dict[str, bytes], secrets: KnownSecrets) -> dict[str, Any]:
     for name, data in sorted(files.items()):
         found = secrets.found_in(data)
         if found:
-            raise BundleError(f"the bundle was not written: {name} holds {found}")
+            raise BundleError(
+                f"the bundle was not written: {name} holds {found}",
+                de=f"das Support-Paket wurde nicht geschrieben: {name} enthält {found}",
+            )
         if not name.endswith((".pcap", ".pem")) and has_userinfo(data.decode("utf-8", "replace")):
             raise BundleError(
-                f"the bundle was not written: {name} holds a URL with a user name or password"
+                f"the bundle was not written: {name} holds a URL with a user name or password",
+                de=f"das Support-Paket wurde nicht geschrieben: {name} enthält eine URL mit "
+                "Benutzername oder Passwort",
             )
     return {
         "ran": True,
@@ -119,5 +124,9 @@ def write_bundle(
                 archive.writestr(name, data)
             archive.writestr("manifest.json", json.dumps(manifest, indent=2))
     except OSError as e:
-        raise BundleError(f"cannot write the bundle {out}: {e.strerror or e}") from None
+        reason = e.strerror or str(e)
+        raise BundleError(
+            f"cannot write the bundle {out}: {reason}",
+            de=f"das Support-Paket {out} lässt sich nicht schreiben: {reason}",
+        ) from None
     return out

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from netdiag.errors import NetdiagError
+from netdiag.files import MIB, FileKind, read_text_bounded
 from netdiag.renderers.json import SCHEMA
 
 
@@ -15,17 +16,22 @@ class DiffError(NetdiagError):
     """A file that is not a netdiag JSON report."""
 
 
+REPORT_FILE = FileKind("report", "Bericht")
+# A report of 256 endpoints with every transcript is a few MiB.
+MAX_REPORT = 64 * MIB
+
+
 def load_report(path: Path) -> dict[str, Any]:
+    text = read_text_bounded(path, MAX_REPORT, REPORT_FILE, DiffError)
     try:
-        document = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise DiffError(
-            f"cannot read {path}: {getattr(e, 'strerror', None) or 'not UTF-8 text'}"
-        ) from None
+        document = json.loads(text)
     except json.JSONDecodeError as e:
-        raise DiffError(f"{path} is not JSON: {e}") from None
+        raise DiffError(f"{path} is not JSON: {e}", de=f"{path} ist kein JSON: {e}") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise DiffError(f"{path} is not a netdiag report ({SCHEMA})")
+        raise DiffError(
+            f"{path} is not a netdiag report ({SCHEMA})",
+            de=f"{path} ist kein Bericht von netdiag ({SCHEMA})",
+        )
     return document
 
 

@@ -373,6 +373,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 # Phrases of netdiag's own that reach a note as a field (why there is no trace), German.
 PHRASES_DE = {
+    "the path MTU probe is IPv4 only": "die Pfad-MTU-Messung kann nur IPv4",
     "tracing and capture need scapy": "Routenverfolgung und Mitschnitt brauchen scapy",
     "tracing and capture need Npcap (https://npcap.com) and an administrator shell": (
         "Routenverfolgung und Mitschnitt brauchen Npcap (https://npcap.com) und eine "
@@ -422,8 +423,12 @@ def note_text(note: Note, lang: str) -> str:
     """A note in the language; our own phrases among its fields translated too."""
     fields = dict(note.fields)
     if lang == "de":
-        fields = {name: PHRASES_DE.get(value, value) for name, value in fields.items()}
-    return message(f"note.{note.key}", lang, **fields)
+        fields = {
+            name: fields.get(f"{name}@de") or PHRASES_DE.get(value, value)
+            for name, value in fields.items()
+        }
+    plain = {name: value for name, value in fields.items() if "@" not in name}
+    return message(f"note.{note.key}", lang, **plain)
 
 
 def short_name(code: str, lang: str) -> str:

@@ -101,6 +101,14 @@ class Note:
     def of(cls, key: str, **fields: object) -> Note:
         return cls(key, tuple((name, str(value)) for name, value in fields.items()))
 
+    @classmethod
+    def bilingual(cls, key: str, **fields: tuple[str, str]) -> Note:
+        """A note whose fields were said in both languages where they arose (an error's
+        English and German line): `name` and `name@de`."""
+        pairs = [(name, en) for name, (en, _) in fields.items()]
+        pairs += [(f"{name}@de", de) for name, (_, de) in fields.items()]
+        return cls(key, tuple(pairs))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointResult:

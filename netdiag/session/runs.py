@@ -48,7 +48,7 @@ def run_session(
 
     console = console or Console()
     flows = FlowLog() if options.capture_dir is not None else None
-    capture_problem = ""
+    no_capture: Note | None = None
     with contextlib.ExitStack() as stack:
         capture = None
         if flows is not None and options.capture_dir is not None:
@@ -59,7 +59,7 @@ def run_session(
                 [t.port for t in config.targets],
             )
             path = capture_path(options.capture_dir, f"check_{config.profile_name}")
-            capture, capture_problem = _start_capture(stack, path, bpf, flows)
+            capture, no_capture = _start_capture(stack, path, bpf, flows)
         if options.trace:
             # scapy's import overlaps the check's own waiting.
             from netdiag.probes.trace import prepare
@@ -80,8 +80,8 @@ def run_session(
                 report = _with_note(report, Note.of("no_trace", problem=problem))
     if capture is not None:
         report = _with_capture(report, capture)
-    elif capture_problem:
-        report = _with_note(report, Note.of("no_capture", problem=capture_problem))
+    elif no_capture is not None:
+        report = _with_note(report, no_capture)
     if options.host is not None:
         from netdiag.session.host import with_host
 
@@ -94,15 +94,16 @@ def run_session(
 
 def _start_capture(
     stack: contextlib.ExitStack, path: Path, bpf: str, flows: FlowLog
-) -> tuple[Capture | None, str]:
+) -> tuple[Capture | None, Note | None]:
     """The capture, running until `stack` closes; or, where it cannot run (no raw sockets,
-    no interface to listen on), None and why: the check goes on without it."""
+    no interface to listen on), None and the note that says why: the check goes on
+    without it."""
     from netdiag.probes.capture import Capture, CaptureError
 
     try:
-        return stack.enter_context(Capture(path, bpf, flows)), ""
+        return stack.enter_context(Capture(path, bpf, flows)), None
     except CaptureError as e:
-        return None, str(e)
+        return None, Note.bilingual("no_capture", problem=(str(e), e.text("de")))
 
 
 def _with_note(report: Report, note: Note) -> Report:
@@ -190,7 +191,7 @@ def run_trace(request: TraceRequest) -> Report:
         note = Note.of("no_trace_single", problem=problem)
         return _single(started, EndpointResult(target=target, findings=tuple(findings)), note)
     flows = FlowLog() if request.capture_dir is not None else None
-    capture_problem = ""
+    no_capture: Note | None = None
     with contextlib.ExitStack() as stack:
         capture = None
         if flows is not None and request.capture_dir is not None:
@@ -198,7 +199,7 @@ def run_trace(request: TraceRequest) -> Report:
 
             ports = [request.port] + ([request.control_port] if request.control_port else [])
             path = capture_path(request.capture_dir, f"{request.host}_{request.port}")
-            capture, capture_problem = _start_capture(
+            capture, no_capture = _start_capture(
                 stack, path, capture_filter([address], ports), flows
             )
         trace, control = trace_with_control(
@@ -218,8 +219,8 @@ def run_trace(request: TraceRequest) -> Report:
     )
     if capture is not None:
         return _with_capture(report, capture)
-    if capture_problem:
-        return _with_note(report, Note.of("no_capture", problem=capture_problem))
+    if no_capture is not None:
+        return _with_note(report, no_capture)
     return report
 
 
@@ -235,7 +236,9 @@ def run_mtu(host: str, timeout_s: float) -> Report:
         return _single(started, unresolved, None)
     mtu = probe_mtu(address, timeout=timeout_s)
     if mtu.error:
-        raise UsageError(mtu.error)
+        from netdiag.report.messages import PHRASES_DE
+
+        raise UsageError(mtu.error, de=PHRASES_DE.get(mtu.error, mtu.error))
     findings = diagnose_path_mtu(host, mtu)
     endpoint = EndpointResult(
         target=target,

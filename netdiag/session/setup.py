@@ -133,7 +133,9 @@ def load_credentials(credentials: Credentials) -> LoadedCredentials:
         )
         if secret is None:
             raise CertificateError(
-                "--pop3-user needs a password: --pop3-password-file or NETDIAG_POP3_PASSWORD"
+                "--pop3-user needs a password: --pop3-password-file or NETDIAG_POP3_PASSWORD",
+                de="--pop3-user braucht ein Passwort: --pop3-password-file oder "
+                "NETDIAG_POP3_PASSWORD",
             )
         pop3_login = Pop3Login(user=credentials.pop3_user, password=secret, kind=LoginKind.MAILBOX)
         named_secrets.append(("the POP3 password", secret.reveal()))
@@ -179,18 +181,24 @@ def build_check_config(
         chosen, name, networks = profile.targets, profile.name, profile.expected_networks
     chosen = select_targets(chosen, only)
     if not chosen:
-        raise UsageError(f"--only {', '.join(only)}: no endpoint matches")
+        raise UsageError(
+            f"--only {', '.join(only)}: no endpoint matches",
+            de=f"--only {', '.join(only)}: kein Endpunkt passt",
+        )
     parsed_resolvers = tuple(parse_resolver(r) for r in resolvers)
     if (
         not uses_system_resolver
         and not parsed_resolvers
         and any(not t.is_address_literal for t in chosen)
     ):
-        raise UsageError("--no-system-resolver needs at least one --resolver to resolve names")
+        raise UsageError(
+            "--no-system-resolver needs at least one --resolver to resolve names",
+            de="--no-system-resolver braucht mindestens einen --resolver, um Namen aufzulösen",
+        )
     try:
         extra = tuple(ipaddress.ip_network(n, strict=False) for n in expected_networks)
     except ValueError as e:
-        raise UsageError(f"--expect-network: {e}") from None
+        raise UsageError(f"--expect-network: {e}", de=f"--expect-network: {e}") from None
     from netdiag.trust.model import TrustContext
     from netdiag.trust.stores import MachineTrust
 

@@ -49,7 +49,8 @@ def parse_resolver(text: str) -> ResolverSpec:
             raise ValueError(port)
     except ValueError:
         raise UsageError(
-            f"--resolver {text!r}: expected IP[:PORT], e.g. 10.0.0.53 or [::1]:5353"
+            f"--resolver {text!r}: expected IP[:PORT], e.g. 10.0.0.53 or [::1]:5353",
+            de=f"--resolver {text!r}: erwartet IP[:PORT], z. B. 10.0.0.53 oder [::1]:5353",
         ) from None
     return ResolverSpec(address, port_number, "given")
 

@@ -61,13 +61,17 @@ class HostRequirements:
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ProfileError(f"{where}: expected a list of strings")
+        raise ProfileError(
+            f"{where}: expected a list of strings", de=f"{where}: erwartet eine Liste von Texten"
+        )
     return tuple(value)
 
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ProfileError(f"{where}: expected a number of at least 0")
+        raise ProfileError(
+            f"{where}: expected a number of at least 0", de=f"{where}: erwartet eine Zahl ab 0"
+        )
     return float(value)
 
 
@@ -76,12 +80,17 @@ def parse_host_requirements(data: Any, source: str) -> HostRequirements:
     if data is None:
         return HostRequirements()
     if not isinstance(data, dict):
-        raise ProfileError(f"{source}: [host] must be a table")
+        raise ProfileError(
+            f"{source}: [host] must be a table", de=f"{source}: [host] muss eine Tabelle sein"
+        )
     where = f"{source}: [host]"
     drives = []
     for index, entry in enumerate(data.get("drives", []), start=1):
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-            raise ProfileError(f"{where} drives #{index}: needs a 'path'")
+            raise ProfileError(
+                f"{where} drives #{index}: needs a 'path'",
+                de=f"{where} drives #{index}: braucht einen „path“",
+            )
         drives.append(
             DriveRequirement(
                 name=str(entry.get("name", f"drive{index}")),
@@ -93,7 +102,9 @@ def parse_host_requirements(data: Any, source: str) -> HostRequirements:
     if "backup" in data:
         table = data["backup"]
         if not isinstance(table, dict) or not isinstance(table.get("path"), str):
-            raise ProfileError(f"{where} backup: needs a 'path'")
+            raise ProfileError(
+                f"{where} backup: needs a 'path'", de=f"{where} backup: braucht einen „path“"
+            )
         backup = BackupRequirement(
             path=table["path"],
             max_age_hours=_number(table.get("max_age_hours", 26), f"{where} backup"),
@@ -101,7 +112,10 @@ def parse_host_requirements(data: Any, source: str) -> HostRequirements:
         )
     antivirus = data.get("antivirus", {})
     if not isinstance(antivirus, dict):
-        raise ProfileError(f"{where} antivirus: must be a table")
+        raise ProfileError(
+            f"{where} antivirus: must be a table",
+            de=f"{where} antivirus: muss eine Tabelle sein",
+        )
     return HostRequirements(
         supported_os=_strings(data.get("supported_os", []), f"{where} supported_os"),
         updates_max_age_days=int(_number(data.get("updates_max_age_days", 45), where)),

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from netdiag.errors import ProfileError, UsageError
+from netdiag.files import MIB, FileKind, read_text_bounded
 from netdiag.settings.host_requirements import HostRequirements, parse_host_requirements
 
 DEFAULT_PROFILE = "connectmt.toml"
+PROFILE_FILE = FileKind("profile", "Profil")
+MAX_PROFILE = MIB
 # The profile name of targets given on the command line (`--target`, `trace`, `mtu`).
 COMMAND_LINE = "command line"
 MAX_ENDPOINTS = 256
@@ -94,19 +97,33 @@ def is_host_name(name: str) -> bool:
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
-def host_problem(host: str) -> str:
-    """Why `host` is no host netdiag may probe, or "" when it is one: a host name by
-    label rules (RFC 1123, with the underscore of internal names), or an IP address whose
-    IPv6 zone, if any, is an interface name of letters, digits, `_`, `.` and `-`."""
+def host_problem(host: str) -> tuple[str, str] | None:
+    """Why `host` is no host netdiag may probe (in English and German), or None when it is
+    one: a host name by label rules (RFC 1123, with the underscore of internal names), or
+    an IP address whose IPv6 zone, if any, is an interface name of letters, digits, `_`,
+    `.` and `-`."""
+    shown = visible_repr(host)
     address = parse_address(host)
     if address is not None:
         zone = getattr(address, "scope_id", None)
         if zone is not None and not _ZONE.fullmatch(zone):
-            return f"{host!r}: the IPv6 zone must be an interface name ([A-Za-z0-9_.-])"
-        return ""
+            return (
+                f"{shown}: the IPv6 zone must be an interface name ([A-Za-z0-9_.-])",
+                f"{shown}: die IPv6-Zone muss ein Schnittstellenname sein ([A-Za-z0-9_.-])",
+            )
+        return None
     if not is_host_name(host):
-        return f"{host!r} is neither a host name nor an IP address"
-    return ""
+        return (
+            f"{shown} is neither a host name nor an IP address",
+            f"{shown} ist weder ein Hostname noch eine IP-Adresse",
+        )
+    return None
+
+
+def visible_repr(text: str, limit: int = 80) -> str:
+    """`text` quoted for one line of an error message: control characters escaped (repr
+    does that), long text cut."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def valid_host(text: str, where: str) -> str:
@@ -114,8 +131,8 @@ def valid_host(text: str, where: str) -> str:
     UsageError that names `where` it came from. Every entry point goes through here."""
     host = text.strip().rstrip(".")
     problem = host_problem(host)
-    if problem:
-        raise UsageError(f"{where}: {problem}")
+    if problem is not None:
+        raise UsageError(f"{where}: {problem[0]}", de=f"{where}: {problem[1]}")
     return host
 
 
@@ -123,12 +140,15 @@ def _check_host(host: str, where: str) -> str:
     try:
         return valid_host(host, where)
     except UsageError as e:
-        raise ProfileError(str(e)) from None
+        raise ProfileError(str(e), de=e.german) from None
 
 
 def _check_port(port: object, where: str) -> int:
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        raise ProfileError(f"{where}: port must be a number from 1 to 65535, not {port!r}")
+        raise ProfileError(
+            f"{where}: port must be a number from 1 to 65535, not {port!r}",
+            de=f"{where}: der Port muss eine Zahl von 1 bis 65535 sein, nicht {port!r}",
+        )
     return port
 
 
@@ -139,7 +159,10 @@ PROFILE_SERVICES = tuple(s for s in Service if s is not Service.ICMP)
 def _check_service(service: object, where: str) -> Service:
     if str(service) not in PROFILE_SERVICES:
         known = ", ".join(s.value for s in PROFILE_SERVICES)
-        raise ProfileError(f"{where}: unknown service {service!r} (known: {known})")
+        raise ProfileError(
+            f"{where}: unknown service {service!r} (known: {known})",
+            de=f"{where}: unbekannter Dienst {service!r} (bekannt: {known})",
+        )
     return Service(str(service))
 
 
@@ -147,22 +170,30 @@ def _check_network(text: object, where: str) -> Network:
     try:
         return ipaddress.ip_network(str(text), strict=False)
     except ValueError:
-        raise ProfileError(f"{where}: {text!r} is not a network such as 10.0.0.0/8") from None
+        raise ProfileError(
+            f"{where}: {text!r} is not a network such as 10.0.0.0/8",
+            de=f"{where}: {text!r} ist kein Netz wie 10.0.0.0/8",
+        ) from None
 
 
 def parse_profile(data: dict[str, Any], source: str) -> Profile:
     """Build a profile from the parsed TOML document; `source` names it in errors."""
     endpoints = data.get("endpoints")
     if not isinstance(endpoints, list) or not endpoints:
-        raise ProfileError(f"{source}: no [[endpoints]] table")
+        raise ProfileError(
+            f"{source}: no [[endpoints]] table", de=f"{source}: keine Tabelle [[endpoints]]"
+        )
     targets: list[Target] = []
     for index, entry in enumerate(endpoints, start=1):
         where = f"{source}: endpoints #{index}"
         if not isinstance(entry, dict):
-            raise ProfileError(f"{where}: not a table")
+            raise ProfileError(f"{where}: not a table", de=f"{where}: keine Tabelle")
         hosts = entry.get("hosts", [entry["host"]] if "host" in entry else None)
         if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
-            raise ProfileError(f"{where}: needs 'host' or a list 'hosts'")
+            raise ProfileError(
+                f"{where}: needs 'host' or a list 'hosts'",
+                de=f"{where}: braucht „host“ oder eine Liste „hosts“",
+            )
         port = _check_port(entry.get("port"), where)
         service = _check_service(entry.get("service", "tcp"), where)
         group = str(entry.get("group", ""))
@@ -171,10 +202,16 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
             for h in hosts
         )
     if len(targets) > MAX_ENDPOINTS:
-        raise ProfileError(f"{source}: {len(targets)} endpoints, at most {MAX_ENDPOINTS}")
+        raise ProfileError(
+            f"{source}: {len(targets)} endpoints, at most {MAX_ENDPOINTS}",
+            de=f"{source}: {len(targets)} Endpunkte, höchstens {MAX_ENDPOINTS}",
+        )
     networks = data.get("expected_networks", [])
     if not isinstance(networks, list):
-        raise ProfileError(f"{source}: expected_networks must be a list")
+        raise ProfileError(
+            f"{source}: expected_networks must be a list",
+            de=f"{source}: expected_networks muss eine Liste sein",
+        )
     return Profile(
         name=str(data.get("name", Path(source).stem)),
         description=str(data.get("description", "")),
@@ -196,19 +233,14 @@ def load_profile(path: Path | None = None) -> Profile:
         source = f"built-in {DEFAULT_PROFILE}"
     else:
         source = str(path)
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ProfileError(f"cannot read profile {source}: {_reason(e)}") from e
+        text = read_text_bounded(path, MAX_PROFILE, PROFILE_FILE, ProfileError)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ProfileError(f"{source} is not valid TOML: {e}") from e
+        raise ProfileError(
+            f"{source} is not valid TOML: {e}", de=f"{source} ist kein gültiges TOML: {e}"
+        ) from e
     return parse_profile(data, source)
-
-
-def _reason(error: Exception) -> str:
-    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
 _TARGET = re.compile(
@@ -221,10 +253,13 @@ def parse_target(text: str) -> Target:
     match = _TARGET.match(text.strip())
     if match is None:
         raise UsageError(
-            f"--target {text!r}: expected HOST:PORT/SERVICE, e.g. mail1.example:25/smtp-starttls"
+            f"--target {visible_repr(text)}: expected HOST:PORT/SERVICE, e.g. "
+            "mail1.example:25/smtp-starttls",
+            de=f"--target {visible_repr(text)}: erwartet HOST:PORT/DIENST, z. B. "
+            "mail1.example:25/smtp-starttls",
         )
     host = match["v6"] or match["host"]
-    where = f"--target {text!r}"
+    where = f"--target {visible_repr(text)}"
     try:
         return Target(
             host=_check_host(host, where),
@@ -232,7 +267,7 @@ def parse_target(text: str) -> Target:
             service=_check_service(match["svc"] or "tcp", where),
         )
     except ProfileError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(str(e), de=e.german) from None
 
 
 def select_targets(targets: Iterable[Target], only: Sequence[str]) -> tuple[Target, ...]:

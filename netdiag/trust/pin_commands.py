@@ -48,12 +48,10 @@ class ImportCandidates:
 def import_candidates(path: Path, password: Secret | None) -> ImportCandidates:
     """The CA certificates in a PKCS#12 client bundle, a PEM client file (with its key) or
     a PEM/DER CA file (leaves are left out)."""
-    from netdiag.trust.identity import MAX_FILE_BYTES, load_ca_certificates
+    from netdiag.files import read_bounded
+    from netdiag.trust.identity import CA_FILE, MAX_FILE_BYTES, load_ca_certificates
 
-    try:
-        data = path.read_bytes()[: MAX_FILE_BYTES + 1]
-    except OSError as e:
-        raise CertificateError(f"cannot read {path}: {e.strerror or 'unreadable'}") from None
+    data = read_bounded(path, MAX_FILE_BYTES, CA_FILE, CertificateError)
     is_bundle = b"PRIVATE KEY-----" in data
     if b"-----BEGIN" in data or not data.startswith(b"\x30"):
         certificates = load_ca_certificates(path)
@@ -69,16 +67,23 @@ def import_candidates(path: Path, password: Secret | None) -> ImportCandidates:
                 if password is None:
                     raise CertificateError(
                         f"{path} is protected by a password: give it with --cert-password-file "
-                        "or NETDIAG_CERT_PASSWORD"
+                        "or NETDIAG_CERT_PASSWORD",
+                        de=f"{path} ist mit einem Passwort geschützt: mit --cert-password-file "
+                        "oder NETDIAG_CERT_PASSWORD angeben",
                     ) from None
                 raise CertificateError(
-                    f"cannot open {path}: wrong password (or a damaged PKCS#12 file)"
+                    f"cannot open {path}: wrong password (or a damaged PKCS#12 file)",
+                    de=f"{path} lässt sich nicht öffnen: falsches Passwort (oder eine "
+                    "beschädigte PKCS#12-Datei)",
                 ) from None
             certificates = tuple(c.certificate for c in bundle.additional_certs)
             is_bundle = True
     cas = tuple(c for c in certificates if _is_ca(c))
     if not cas:
-        raise CertificateError(f"{path} holds no CA certificate to pin")
+        raise CertificateError(
+            f"{path} holds no CA certificate to pin",
+            de=f"{path} enthält kein CA-Zertifikat zum Pinnen",
+        )
     return ImportCandidates(cas, is_bundle)
 
 

@@ -19,11 +19,14 @@ from enum import StrEnum
 from pathlib import Path
 
 from netdiag.errors import NetdiagError
+from netdiag.files import MIB, FileKind, read_text_bounded
 from netdiag.settings.targets import Target
 
 FORMAT = "netdiag.pins/1"
 CONFIG_DIR_ENV = "NETDIAG_CONFIG_DIR"
 PIN_FILE = "pins.toml"
+PIN_FILE_KIND = FileKind("pin file", "Pin-Datei")
+MAX_PIN_FILE = 4 * MIB
 ALL = "*"
 
 
@@ -138,13 +141,19 @@ def _strings(value: object, where: str, field: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise PinError(f"{where}: '{field}' must be a string or a list of strings")
+    raise PinError(
+        f"{where}: '{field}' must be a string or a list of strings",
+        de=f"{where}: „{field}“ muss eine Zeichenkette oder eine Liste davon sein",
+    )
 
 
 def _text(entry: dict[str, object], field: str, where: str, default: str | None = None) -> str:
     value = entry.get(field, default)
     if not isinstance(value, str):
-        raise PinError(f"{where}: '{field}' is missing or not a string")
+        raise PinError(
+            f"{where}: '{field}' is missing or not a string",
+            de=f"{where}: „{field}“ fehlt oder ist keine Zeichenkette",
+        )
     return value
 
 
@@ -154,11 +163,14 @@ def _tables(
     """The `[[key]]` tables of a pin file, each with where it stands (for an error)."""
     entries = data.get(key, [])
     if not isinstance(entries, list):
-        raise PinError(f"{source}: [[{key}]] must be a list of tables")
+        raise PinError(
+            f"{source}: [[{key}]] must be a list of tables",
+            de=f"{source}: [[{key}]] muss eine Liste von Tabellen sein",
+        )
     for index, entry in enumerate(entries, start=1):
         where = f"{source}: {key} #{index}"
         if not isinstance(entry, dict):
-            raise PinError(f"{where}: not a table")
+            raise PinError(f"{where}: not a table", de=f"{where}: keine Tabelle")
         yield where, entry
 
 
@@ -166,12 +178,18 @@ def parse_pins(
     data: dict[str, object], source: str, reason: PinFileReason = PinFileReason.GIVEN
 ) -> PinSet:
     if data.get("format") != FORMAT:
-        raise PinError(f"{source} is not a netdiag pin file (format = {FORMAT!r} missing)")
+        raise PinError(
+            f"{source} is not a netdiag pin file (format = {FORMAT!r} missing)",
+            de=f"{source} ist keine Pin-Datei von netdiag (format = {FORMAT!r} fehlt)",
+        )
     pins = []
     for where, entry in _tables(data, "pins", source):
         spki = _text(entry, "spki_sha256", where).lower()
         if len(spki) != 64 or any(c not in "0123456789abcdef" for c in spki):
-            raise PinError(f"{where}: spki_sha256 must be 64 hexadecimal digits")
+            raise PinError(
+                f"{where}: spki_sha256 must be 64 hexadecimal digits",
+                de=f"{where}: spki_sha256 muss aus 64 Hexadezimalziffern bestehen",
+            )
         pins.append(
             Pin(
                 spki_sha256=spki,
@@ -188,7 +206,10 @@ def parse_pins(
     for where, entry in _tables(data, "endpoints", source):
         requested: object = entry.get("was_client_cert_requested", True)
         if not isinstance(requested, bool):
-            raise PinError(f"{where}: was_client_cert_requested must be true or false")
+            raise PinError(
+                f"{where}: was_client_cert_requested must be true or false",
+                de=f"{where}: was_client_cert_requested muss true oder false sein",
+            )
         records.append(
             EndpointRecord(
                 endpoint=_text(entry, "endpoint", where),
@@ -207,15 +228,14 @@ def load_pins(paths: Iterable[Path], reasons: Mapping[Path, PinFileReason] | Non
     result = PinSet()
     for path in paths:
         reason = (reasons or {}).get(path, PinFileReason.GIVEN)
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            why = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
-            raise PinError(f"cannot read pin file {path}: {why}") from None
+        text = read_text_bounded(path, MAX_PIN_FILE, PIN_FILE_KIND, PinError)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
-            raise PinError(f"pin file {path} is not valid TOML: {e}") from None
+            raise PinError(
+                f"pin file {path} is not valid TOML: {e}",
+                de=f"die Pin-Datei {path} ist kein gültiges TOML: {e}",
+            ) from None
         result = result.merged(parse_pins(data, str(path), reason))
     return result
 
@@ -267,4 +287,8 @@ def save_pins(path: Path, pin_set: PinSet) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render_pins(pin_set), "utf-8")
     except OSError as e:
-        raise PinError(f"cannot write pin file {path}: {e.strerror or 'not writable'}") from None
+        reason = e.strerror or "not writable"
+        raise PinError(
+            f"cannot write pin file {path}: {reason}",
+            de=f"die Pin-Datei {path} lässt sich nicht schreiben: {reason}",
+        ) from None

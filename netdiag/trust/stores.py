@@ -115,11 +115,15 @@ def pem_blocks(data: bytes) -> list[bytes]:
 
 def pem_bundle(path: Path) -> tuple[tuple[x509.Certificate, ...], tuple[UnreadableEntry, ...]]:
     """The usable certificates of a PEM bundle, and the entries left out."""
+    from netdiag.errors import NetdiagError
+    from netdiag.files import FileKind, read_bounded
+
     try:
-        data = path.read_bytes()[:MAX_BUNDLE_BYTES]
-    except OSError as e:
-        reason = e.strerror or "unreadable"
-        return (), (UnreadableEntry(store=str(path), entry=0, subject="", reason=reason),)
+        data = read_bounded(
+            path, MAX_BUNDLE_BYTES, FileKind("trust store", "Vertrauensspeicher"), NetdiagError
+        )
+    except NetdiagError as e:
+        return (), (UnreadableEntry(store=str(path), entry=0, subject="", reason=str(e)),)
     return read_entries(((b, True) for b in pem_blocks(data)), str(path))
 
 

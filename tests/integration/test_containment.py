@@ -172,4 +172,4 @@ def test_a_bundle_off_windows_has_no_windows_requirement_crit(tmp_path: Path) ->
     host_codes = {f["code"] for f in report["host"]["findings"]}
     assert not host_codes & {"host.drive_missing", "host.backup_missing", "host.drive_small"}
     assert all(f["severity"] != "crit" for f in report["host"]["findings"])
-    assert "gelten auf linux nicht" in text and "do not apply" not in text
+    assert "gelten auf Linux nicht" in text and "do not apply" not in text

@@ -64,7 +64,7 @@ def test_the_german_terminal_output_is_german(
     ):
         assert english not in out, (english, out)
     assert "Client-Zertifikat:" in out and "Einzelheiten: --json" in out
-    assert "Hinweis: Pins:" in out and "gelten auf linux nicht" in out
+    assert "Hinweis: Pins:" in out and "gelten auf Linux nicht" in out
     assert "weitere)" in out
     found = [p for p in _english_fragments() if p in out]
     assert found == [], found

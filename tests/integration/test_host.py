@@ -72,7 +72,7 @@ def test_host_gives_the_codes_for_the_test_folders(tmp_path: Path) -> None:
     assert report["status"] == "warn" and result.exit_code == 1
     drives = report["host"]["observation"]["drives"]
     assert [d["is_present"] for d in drives] == [True, True] and drives[0]["total_bytes"] > 0
-    assert any("do not apply on linux" in n for n in report["notes"])
+    assert any("do not apply on Linux" in n for n in report["notes"])
 
 
 def test_missing_drive_and_backups_are_critical(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "netdiag"
-BASE = frozenset({"errors", "console"})
+BASE = frozenset({"errors", "console", "files"})
 # The stages each stage may import (besides itself and the base).
 ALLOWED: dict[str, frozenset[str]] = {
     "privacy": frozenset(),
