@@ -121,13 +121,14 @@ def _destination_reply_ttl(control: TraceObservation) -> int | None:
 
 
 def _same_first_hops(mine: TraceObservation, other: TraceObservation) -> bool:
-    """Whether two traces went the same way as far as both saw: at least one hop in common
-    and no TTL where both got an answer from different routers."""
+    """Whether nothing says two traces went different ways: no TTL at which both got an
+    answer, from different routers. (Traces whose answers fall on different TTLs — one lost
+    hop 1's, the other hop 2's — are no evidence of two ways.)"""
     a, b = router_positions(mine), router_positions(other)
     by_ttl_a = {ttl: sender for sender, ttl in a.items()}
     by_ttl_b = {ttl: sender for sender, ttl in b.items()}
     common = set(by_ttl_a) & set(by_ttl_b)
-    return bool(common) and all(by_ttl_a[t] == by_ttl_b[t] for t in common)
+    return all(by_ttl_a[t] == by_ttl_b[t] for t in common)
 
 
 def _is_silent_end(trace: TraceObservation) -> bool:
@@ -136,20 +137,25 @@ def _is_silent_end(trace: TraceObservation) -> bool:
     )
 
 
+def _is_evidence_for(trace: TraceObservation, peer: TraceObservation) -> bool:
+    """Whether another trace of the same port and batch speaks for `trace`: it ended in
+    silence too, and nothing says the two went different ways (a trace that saw no hop at
+    all, its answers eaten by rate-limited ICMP, contradicts none). The relation is
+    symmetric and used for every judgement, so that a trace and its peers come to the same
+    verdict."""
+    if peer.error or not _is_silent_end(peer):
+        return False
+    return _same_first_hops(trace, peer)
+
+
 def _deepest_hop_of_peers(
     trace: TraceObservation, peers: Sequence[TraceObservation], last: int
 ) -> tuple[HopReply, TraceObservation] | None:
-    """A hop deeper than `last` that answered another trace of the same port over the same
-    first hops, which ended in silence too: its silence here was a lost or rate-limited
-    reply, not the end of the path."""
+    """A hop deeper than `last` that answered a peer that is evidence for this trace: its
+    silence here was a lost or rate-limited reply, not the end of the path."""
     best: tuple[HopReply, TraceObservation] | None = None
-    # A trace none of whose hops answered has no first hops to compare: every silent-end
-    # trace of the same port is evidence for it (rate-limited ICMP ate all its answers).
-    saw_nothing = last == 0
     for peer in peers:
-        if peer.error or not _is_silent_end(peer):
-            continue
-        if not saw_nothing and not _same_first_hops(trace, peer):
+        if not _is_evidence_for(trace, peer):
             continue
         hops = first_per_ttl(peer)
         deepest = max((t for t, r in hops.items() if r.kind is HopKind.TIME_EXCEEDED), default=0)
@@ -234,18 +240,20 @@ def diagnose_trace(
 
 
 def rate_limit_line(trace: TraceObservation, peers: Sequence[TraceObservation]) -> str:
-    """Evidence that the routers of this path rate-limit (or lose) their ICMP: hops that
-    answered some probes of their TTL and not others, in this trace and in the other traces
-    of the same batch over the same first hops. "" when every hop answered every probe."""
+    """Evidence that the routers of this path rate-limit (or lose) their ICMP: at the TTLs
+    where a router answered any trace of the group (this one and the peers that are
+    evidence for it), probes that got no answer. "" when every such probe was answered."""
+    group = [trace, *(p for p in peers if p is not trace and _is_evidence_for(trace, p))]
+    answering = {ttl for one in group for ttl in router_positions(one).values()}
     answered = 0
     sent = 0
-    for one in (trace, *(p for p in peers if not p.error and _same_first_hops(trace, p))):
-        hops = router_positions(one)
-        for ttl in set(hops.values()):
+    for one in group:
+        for ttl in answering:
             if ttl > len(one.sent):
                 continue
-            got = sum(1 for r in one.replies if r.ttl == ttl and r.kind is HopKind.TIME_EXCEEDED)
-            answered += got
+            answered += sum(
+                1 for r in one.replies if r.ttl == ttl and r.kind is HopKind.TIME_EXCEEDED
+            )
             sent += one.sent[ttl - 1]
     if sent == 0 or answered >= sent:
         return ""

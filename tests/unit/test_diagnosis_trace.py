@@ -4,6 +4,8 @@ distance; the same reply TTL on a healthy path convicts nothing."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netdiag.diagnosis.trace import diagnose_trace
 from netdiag.report.observations import HopKind, HopReply, TraceObservation
@@ -161,3 +163,97 @@ def test_a_router_that_answers_some_probes_and_not_others_makes_silence_no_proof
     (clean,) = diagnose_trace("mail1:25", whole)
     assert "may be a hop further" not in clean.summary
     assert not any("rate-limited" in line for line in clean.evidence)
+
+
+def _sent(trace_: TraceObservation, per_ttl: int = 2) -> TraceObservation:
+    return TraceObservation(
+        destination=trace_.destination, port=trace_.port, max_hops=trace_.max_hops,
+        probes_per_hop=per_ttl, timeout_s=trace_.timeout_s, replies=trace_.replies,
+        sent=tuple(per_ttl for _ in range(trace_.max_hops)),
+    )  # fmt: skip
+
+
+def test_no_hop_answered_beside_a_peer_that_saw_hop_1_both_hedge_alike() -> None:
+    """The flaky namespace test's world as a pure call: one trace got no answer at all, its
+    peer saw hop 1 once of twice. Both say the drop is after hop 1 and both hedge."""
+    nothing = _sent(trace())
+    seen = _sent(
+        TraceObservation(
+            destination="203.0.113.11",
+            port=25,
+            max_hops=8,
+            probes_per_hop=2,
+            timeout_s=2,
+            replies=(hop(1, "192.0.2.1"),),
+        )  # fmt: skip
+    )
+    (mine,) = diagnose_trace("mail1:25", nothing, peers=[seen])
+    (theirs,) = diagnose_trace("mail2:25", seen, peers=[nothing])
+    assert mine.subject == theirs.subject == "192.0.2.1"
+    assert "may be a hop further" in mine.summary and "may be a hop further" in theirs.summary
+
+
+def test_a_peer_that_saw_every_probe_of_hop_1_still_hedges_for_one_that_saw_nothing() -> None:
+    """Hop 1 answered both probes of one trace and none of the other's: the answers were
+    lost for one of them, so neither verdict is certain of the silence after hop 1."""
+    nothing = _sent(trace())
+    whole = _sent(
+        TraceObservation(
+            destination="203.0.113.11",
+            port=25,
+            max_hops=8,
+            probes_per_hop=2,
+            timeout_s=2,
+            replies=(hop(1, "192.0.2.1"), hop(1, "192.0.2.1")),
+        )  # fmt: skip
+    )
+    verdicts = [
+        diagnose_trace("mail1:25", nothing, peers=[whole])[0],
+        diagnose_trace("mail2:25", whole, peers=[nothing])[0],
+    ]
+    assert {f.subject for f in verdicts} == {"192.0.2.1"}
+    assert all("may be a hop further" in f.summary for f in verdicts)
+    # The twin: alone, a trace whose hop 1 answered every probe does not hedge.
+    (alone,) = diagnose_trace("mail2:25", whole)
+    assert "may be a hop further" not in alone.summary
+
+
+ROUTE = ("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    depth=st.integers(1, 4),
+    answers=st.lists(st.lists(st.integers(0, 2), min_size=4, max_size=4), min_size=2, max_size=6),
+)
+def test_traces_of_one_port_over_one_route_agree(depth: int, answers: list[list[int]]) -> None:
+    """Traces of one port over the same routers, each losing some ICMP: every trace's
+    verdict names the same hop, and all hedge or none does."""
+    traces = []
+    for index, per_ttl in enumerate(answers):
+        replies = tuple(
+            hop(ttl, ROUTE[ttl - 1]) for ttl in range(1, depth + 1) for _ in range(per_ttl[ttl - 1])
+        )
+        traces.append(
+            TraceObservation(
+                destination=f"203.0.113.{20 + index}",
+                port=25,
+                max_hops=6,
+                probes_per_hop=2,
+                timeout_s=1,
+                replies=replies,
+                sent=(2, 2, 2, 2, 2, 2),
+            )  # fmt: skip
+        )
+    verdicts = [
+        diagnose_trace(f"t{i}:25", t, peers=[p for p in traces if p is not t])[0]
+        for i, t in enumerate(traces)
+    ]
+    assert len({f.subject for f in verdicts}) == 1, [f.summary for f in verdicts]
+    hedged = {"may be a hop further" in f.summary for f in verdicts}
+    assert len(hedged) == 1, [f.summary for f in verdicts]
+    answering = {ttl for per_ttl in answers for ttl in range(1, depth + 1) if per_ttl[ttl - 1] > 0}
+    lost = any(per_ttl[ttl - 1] < 2 for per_ttl in answers for ttl in answering)
+    assert hedged == {lost}
+    deepest = max(answering, default=0)
+    assert {f.subject for f in verdicts} == {ROUTE[deepest - 1] if deepest else ""}
