@@ -241,6 +241,17 @@ def unfinished(draw: st.DrawFn) -> EndpointObservation:
 
 @given(unfinished())
 def test_an_unfinished_probe_is_never_ok(observation: EndpointObservation) -> None:
+    """Every drawn case is held to a finding that says why: cut short by the run, exactly
+    one `run.incomplete` (never a second, never left out); otherwise a finding that is a
+    problem of its own."""
+    from netdiag.diagnosis.completeness import cut_short_by
+
     result = _result(observation)
     assert result.status is not Status.OK
-    assert any(f.severity is not Severity.INFO for f in result.findings) or not result.was_completed
+    codes = [f.code for f in result.findings]
+    if cut_short_by(observation):
+        assert codes.count("run.incomplete") == 1, codes
+        assert not result.was_completed
+    else:
+        assert "run.incomplete" not in codes, codes
+        assert any(f.severity is not Severity.INFO for f in result.findings), codes

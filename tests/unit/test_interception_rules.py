@@ -161,9 +161,28 @@ def presented(
     return PresentedChain(target, observation, completed, died)
 
 
+def after_dialogue(observation: TlsObservation, *, stopped_at: ProtocolStage) -> PresentedChain:
+    """The chain as the rules get it from a real dialogue (`PresentedChain.of`): whether the
+    session died is computed from what happened after the handshake, never set by hand."""
+    protocol = SmtpObservation(
+        service="smtp-starttls",
+        address="203.0.113.10",
+        port=25,
+        stopped_at=stopped_at,
+        failure=StageFailure.CLOSED,
+        failure_detail="connection closed by the peer",
+        tls=observation,
+    )
+    chain = PresentedChain.of(SMTP, protocol)
+    assert chain is not None
+    return chain
+
+
 VENDOR = PKI.chain(PKI.vendor_issuing)
 VENDOR_FRESH = PKI.chain(PKI.vendor_issuing, minted=dt.timedelta(hours=2))
 VENDOR_SECOND = PKI.chain(PKI.vendor_other)
+VENDOR_DAY_OLD = PKI.chain(PKI.vendor_issuing, minted=dt.timedelta(hours=24))
+VENDOR_THREE_DAYS_OLD = PKI.chain(PKI.vendor_issuing, minted=dt.timedelta(hours=72))
 FORGED = PKI.chain(PKI.klinikum, minted=dt.timedelta(minutes=7), days=30)
 FORGED_OLD = PKI.chain(PKI.klinikum)
 FORGED_WITH_VENDOR_CA = PKI.chain(PKI.klinikum, append=(PKI.vendor_issuing,))
@@ -302,17 +321,54 @@ ROWS = [
         None,
     ),
     (
-        "a genuine server's alert after the handshake (it rejects our certificate) with a "
-        "fresh leaf: a stated refusal, not a silent death",
-        presented(
-            SMTP,
+        "a genuine server's alert after the handshake (it rejects our certificate), then the "
+        "close, with a fresh leaf: a stated refusal, not a silent death",
+        after_dialogue(
             tls(VENDOR_FRESH, post_handshake_alert="tlsv13 alert certificate expired"),
-            completed=False,
+            stopped_at=ProtocolStage.EHLO_TLS,
         ),
         [],
         None,
         [],
         LOCAL,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "the same close after the handshake without the alert, fresh leaf: a silent death",
+        after_dialogue(tls(VENDOR_FRESH), stopped_at=ProtocolStage.EHLO_TLS),
+        [],
+        None,
+        [],
+        LOCAL,
+        "tls.intercepted",
+        "ended right after the server showed its chain",
+    ),
+    (
+        "the chain shown, then the handshake closed without an alert, fresh leaf: the "
+        "session died during the handshake (an interceptor whose upstream refused it)",
+        after_dialogue(tls(VENDOR_FRESH, outcome=TlsOutcome.CLOSED), stopped_at=ProtocolStage.TLS),
+        [],
+        None,
+        [],
+        NONE,
+        "tls.intercepted",
+        "ended right after the server showed its chain",
+    ),
+    (
+        "the same handshake reset by the peer with its alert (it states why): no silent death",
+        after_dialogue(
+            tls(
+                VENDOR_FRESH,
+                outcome=TlsOutcome.RESET,
+                alert="received tlsv13 alert certificate required",
+            ),
+            stopped_at=ProtocolStage.TLS,
+        ),
+        [],
+        None,
+        [],
+        NONE,
         "tls.unpinned",
         None,
     ),
@@ -407,6 +463,47 @@ ROWS = [
         presented(SMTP, tls(VENDOR), completed=False),
         [],
         RECORD,
+        [],
+        NONE,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "a genuine server renewed its leaf today and changed its TLS settings, and did the "
+        "vendor's dance (asked for our certificate, finished the protocol): never convicted",
+        presented(SMTP, tls(VENDOR_FRESH, cipher="TLS_AES_128_GCM_SHA256"), completed=True),
+        [],
+        RECORD,
+        [],
+        NONE,
+        "tls.unpinned",
+        None,
+    ),
+    (
+        "the same signs without the dance (the protocol did not finish): two points",
+        presented(SMTP, tls(VENDOR_FRESH, cipher="TLS_AES_128_GCM_SHA256"), completed=False),
+        [],
+        RECORD,
+        [],
+        NONE,
+        "tls.intercepted",
+        "freshly minted",
+    ),
+    (
+        "a leaf minted a day ago counts as fresh next to an own trait (48 h)",
+        presented(SMTP, tls(VENDOR_DAY_OLD, **NOT_ASKED), completed=False),
+        [],
+        None,
+        [],
+        NONE,
+        "tls.intercepted",
+        "freshly minted",
+    ),
+    (
+        "a leaf minted three days ago, valid a year, is not fresh: one point only",
+        presented(SMTP, tls(VENDOR_THREE_DAYS_OLD, **NOT_ASKED), completed=False),
+        [],
+        None,
         [],
         NONE,
         "tls.unpinned",
