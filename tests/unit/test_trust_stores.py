@@ -84,3 +84,23 @@ def test_a_pem_bundle_keeps_what_it_can_read(tmp_path: Path) -> None:
     assert len(roots) == 1 and [u.entry for u in unreadable] == [1]
     missing, why = pem_bundle(tmp_path / "nowhere.pem")
     assert missing == () and why and why[0].reason
+
+
+def test_the_machines_own_store_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every other test brings its own store (NETDIAG_LOCAL_TRUST_STORE); this one reads
+    the machine's: OpenSSL's default CA file here (Debian's ca-certificates), Windows'
+    Root and CA stores there. It holds the public roots, every entry readable or said."""
+    import ssl
+    import sys
+
+    from netdiag.probes.trust_store import LOCAL_STORE_ENV, read_machine_trust
+    from netdiag.trust.stores import mozilla_roots
+
+    monkeypatch.delenv(LOCAL_STORE_ENV, raising=False)
+    trust = read_machine_trust()
+    if sys.platform != "win32":
+        paths = ssl.get_default_verify_paths()
+        assert trust.name in (paths.cafile, paths.openssl_cafile), trust.name
+    assert len(trust.roots) > 50, (trust.name, len(trust.roots))
+    public = {root.subject for root in mozilla_roots()[0]}
+    assert len({root.subject for root in trust.roots} & public) > 50
