@@ -171,6 +171,37 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the server's chain does not verify against the given CA certificates",
         "The chain is not issued by the CAs given with --ca, is expired, or is not valid for the host name. Compare the presented issuer in the evidence with the vendor's server CA: if the server asked for the gateway's certificate and completed the protocol with it, --ca likely holds the wrong CA; otherwise something other than the vendor's server answers.",
     ),
+    "tls.chain_unproven": CatalogueEntry(
+        _I,
+        "the chain was shown, but the handshake did not complete: it proves nothing",
+        "A server proves a chain is its own only by completing the handshake with the chain's key. The endpoint's other finding says why it did not; a genuine chain shown by a server that could not complete (a replay) is no sign of the vendor.",
+    ),
+    "tls.not_the_server": CatalogueEntry(
+        _C,
+        "a certificate of the vendor's CA, but not this server's (name or purpose)",
+        "The answer on this address presents a certificate the vendor's CA issued — but not for this server: another name, or a client certificate (another gateway's). Check that DNS and the path lead to the vendor (an impostor holding a gateway's certificate passes no other check), and send the evidence to the vendor: a server of theirs must present its own server certificate.",
+        explains_others=True,
+    ),
+    "tls.server_cert_expired": CatalogueEntry(
+        _C,
+        "the server's certificate has expired (by both clocks)",
+        "The vendor must renew the server certificate (the gateway's mail software rejects it as well). Where no server stated its time, first make sure this machine's clock is right.",
+    ),
+    "tls.server_cert_not_yet_valid": CatalogueEntry(
+        _C,
+        "the server's certificate is not valid yet (by both clocks)",
+        "The vendor installed a certificate before its start date: the vendor must act. Where no server stated its time, first make sure this machine's clock is right.",
+    ),
+    "tls.pins_outdated": CatalogueEntry(
+        _W,
+        "the chain is the vendor's, but the pins do not reach it: the pins are out of date",
+        "Another proof holds (--ca or the public roots with the host name), so the vendor changed its CA (a routine rotation). Learn the pins again on a clean path (`netdiag pins learn`) or import the vendor's current server CA file (`netdiag pins import`).",
+    ),
+    "tls.rotation_suspected": CatalogueEntry(
+        _W,
+        "not pinned, but issued under the pinned CA's own issuer: most likely the vendor's CA rotation",
+        "The chain's CA is a new one under the root the pinned CA came from, and the server did the vendor's client-certificate dance. Prove it with the vendor's root (`--ca vendor-root.pem`, or `netdiag pins import` of the vendor's CA file), then learn the pins again (`netdiag pins learn`).",
+    ),
     "tls.client_cert_not_requested": CatalogueEntry(
         _C,
         "the server does not ask for a client certificate",
@@ -187,6 +218,16 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "The server rejects the gateway's certificate: check that it is the one the vendor issued and that nothing re-signs the connection.",
     ),
     # client certificate
+    "clock.offset": CatalogueEntry(
+        _W,
+        "this machine's clock is off the servers' time",
+        "Set the clock right, from a time source the gateway can reach. Windows: `w32tm /query /status` shows the source; `w32tm /config /manualpeerlist:<time server> /syncfromflags:manual /update`, then `w32tm /resync` (in a domain, the domain controller is the source). Linux: `timedatectl status`, then chrony or systemd-timesyncd with a reachable NTP server. The gateway's mail software verifies every certificate with this clock.",
+    ),
+    "pop3.login_withheld": CatalogueEntry(
+        _W,
+        "the mailbox login was not tried: the server's chain is not proven",
+        "netdiag sends the mailbox password only to a server proven to be the vendor's in the same run. Prove the chain (pins, --ca) and run again; until then, the login is not checked.",
+    ),
     "cert.expired": CatalogueEntry(
         _C, "the client certificate has expired", "Ask the vendor for a new client certificate."
     ),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from netdiag.diagnosis.interception import exemption_remedy
 from netdiag.report.model import Cause, EndpointResult, Finding, Severity
 from netdiag.settings.targets import Target
 
@@ -66,17 +67,24 @@ def find_causes(endpoints: Sequence[EndpointResult]) -> tuple[Cause, ...]:
 def _cause(members: list[tuple[Target, Finding]], likely: list[Target]) -> Cause:
     first = members[0][1]
     severity = min((f.severity for _, f in members), key=lambda s: _RANK[s])
+    endpoints = tuple(dict.fromkeys(t for t, _ in members))
+    remedy = first.remedy
+    if first.code == "tls.intercepted" and first.has_own_remedy:
+        # The destinations to exempt are exactly the cause's: those proven and those it
+        # most likely explains, no other endpoint of the run.
+        affected = tuple(dict.fromkeys((*endpoints, *likely)))
+        remedy = exemption_remedy([f"{t.label} ({t.service.value})" for t in affected])
     return Cause(
         code=first.code,
         severity=severity,
         subject=first.subject,
         detail=first.detail,
-        endpoints=tuple(dict.fromkeys(t for t, _ in members)),
+        endpoints=endpoints,
         likely=tuple(dict.fromkeys(likely)),
         title=first.title,
         summary=first.summary,
         # Evidence once, from the first endpoint: the others show the same.
         evidence=first.evidence,
-        remedy=first.remedy,
+        remedy=remedy,
         has_own_remedy=first.has_own_remedy,
     )

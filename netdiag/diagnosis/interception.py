@@ -50,6 +50,7 @@ from netdiag.settings.targets import Target
 from netdiag.trust.model import ChainFacts, Proof, TrustContext, context_lines
 from netdiag.trust.pins import EndpointRecord, Pin
 from netdiag.trust.products import Product, identify
+from netdiag.trust.proof import Part
 
 FRESH_LEAF = timedelta(hours=48)
 SHORT_LIVED = timedelta(days=14)
@@ -304,17 +305,6 @@ def _pin_files(pins: Sequence[Pin]) -> list[str]:
     return list(dict.fromkeys(p.file or p.source or "?" for p in pins))
 
 
-def _proof_line(facts: ChainFacts) -> str:
-    if facts.proof is Proof.PINNED and facts.pin is not None:
-        return (
-            f"the leaf's signature path reaches the pinned {facts.pin.subject} "
-            f"(SPKI SHA-256 {facts.pin.spki_sha256}; pin file {facts.pin.file or facts.pin.source})"
-        )
-    verification = facts.given_ca if facts.proof is Proof.GIVEN_CA else facts.public
-    assert verification is not None
-    return f"the chain verifies against {verification.anchors} for {verification.name}"
-
-
 def diagnose_interception(
     chain: PresentedChain,
     facts: ChainFacts,
@@ -338,27 +328,28 @@ def diagnose_interception(
     lines = evidence_lines(
         chain, facts, trust, signals=signals, others=others, client_issuers=client_issuers
     )
-    proof = facts.proof
-    if proof is not None:
-        code = "tls.pinned" if proof is Proof.PINNED else "tls.verified"
-        anchor = facts.pin.subject if facts.pin is not None else ""
-        summary = (
-            f"{where}: the chain is anchored in the pinned {anchor!r}"
-            if proof is Proof.PINNED
-            else f"{where}: the chain verifies against "
-            f"{(facts.given_ca if proof is Proof.GIVEN_CA else facts.public).anchors}"  # type: ignore[union-attr]
-        )
-        verdict = [finding(code, summary, [_proof_line(facts), *lines])]
-        if facts.given_ca is not None and not facts.given_ca.is_trusted:
-            verdict.append(_untrusted(where, facts, lines))
-        return verdict
-    remedy = None
-    if exempt:
-        remedy = (
-            "Exempt these destinations from TLS/SSL inspection (and from SMTP/ESMTP inspection) "
-            f"on the firewall or proxy: {', '.join(exempt)}. Client-certificate authentication "
-            "cannot work through inspection."
-        )
+    if facts.path_by is not None:
+        return _with_a_path(where, chain, facts, lines, remedy=exemption_remedy(exempt))
+    remedy = exemption_remedy(exempt) or None
+    if facts.pins and facts.sibling_of is not None and did_vendor_dance(chain, client_issuers):
+        pin = facts.sibling_of
+        return [
+            finding(
+                "tls.rotation_suspected",
+                f"{where}: no pin on the chain's path, but its CA {tls.chain[-1].subject!r} is "
+                f"issued by {pin.issuer!r}, the issuer of the pinned {pin.subject!r}, and the "
+                "server did the vendor's client-certificate dance: most likely the vendor "
+                "rotated its intermediate",
+                [
+                    *lines,
+                    f"the pin {pin.subject!r} recorded its issuer {pin.issuer!r} (key id "
+                    f"{pin.issuer_key_id or 'not recorded'}) when it was learned",
+                    "a name and a key identifier can be copied: this is a reading, not a "
+                    "proof; --ca with the vendor's root proves it",
+                ],
+                subject=pin.issuer,
+            )
+        ]
     is_exempt = bool(facts.public_anchor) or did_vendor_dance(chain, client_issuers)
     counted = [] if is_exempt else counted_signals(signals)
     product = facts.product
@@ -395,6 +386,121 @@ def diagnose_interception(
             severity=Severity.INFO if vouched and not signs else None,
         )
     ]
+
+
+def exemption_remedy(exempt: Sequence[str]) -> str:
+    """What the firewall team must exempt from inspection, naming the destinations."""
+    if not exempt:
+        return ""
+    return (
+        "Exempt these destinations from TLS/SSL inspection (and from SMTP/ESMTP inspection) "
+        f"on the firewall or proxy: {', '.join(exempt)}. Client-certificate authentication "
+        "cannot work through inspection."
+    )
+
+
+def _with_a_path(
+    where: str, chain: PresentedChain, facts: ChainFacts, lines: list[str], *, remedy: str
+) -> list[Finding]:
+    """The verdict for a chain whose signature path reaches what proves (a pin, `--ca`, the
+    public roots): proven when every other part holds; otherwise the part that fails says
+    what the server is — and who must act (`netdiag.trust.proof`)."""
+    parts = [p.fact for p in facts.parts]
+    if facts.valid_by_servers is not None:
+        parts.append(facts.valid_by_servers.fact)
+    evidence = [_path_line(facts), *parts, *lines]
+    failed = {p.part: p for p in facts.failed}
+    if Part.POSSESSION in failed:
+        return [
+            finding(
+                "tls.chain_unproven",
+                f"{where}: the chain shown reaches {_path_name(facts)}, but the handshake did "
+                "not complete: it proves nothing",
+                evidence,
+            )
+        ]
+    wrong = [failed[p] for p in (Part.NAME, Part.PURPOSE) if p in failed]
+    if wrong:
+        leaf = chain.tls.chain[0]
+        return [
+            finding(
+                "tls.not_the_server",
+                f"{where}: the chain reaches {_path_name(facts)}, but the certificate is not "
+                f"this server's: {'; '.join(w.fact for w in wrong)}",
+                evidence,
+                subject=leaf.subject,
+            )
+        ]
+    if Part.VALIDITY in failed and not facts.is_valid_only_by_servers:
+        fact = failed[Part.VALIDITY].fact
+        code = (
+            "tls.server_cert_not_yet_valid"
+            if "not valid before" in fact
+            else ("tls.server_cert_expired")
+        )
+        servers = (
+            "and by the servers' clock"
+            if facts.valid_by_servers is not None
+            else "(no server stated its time)"
+        )
+        return [
+            finding(
+                code,
+                f"{where}: the chain reaches {_path_name(facts)}, but {fact.split(': ', 1)[1]} "
+                f"— by this machine's clock {servers}",
+                evidence,
+                subject=chain.tls.chain[0].subject,
+            )
+        ]
+    if facts.is_valid_only_by_servers:
+        evidence.insert(
+            1,
+            "valid by the servers' clock, not by this machine's: this machine's clock is off "
+            "(clock.offset), not the vendor's certificate",
+        )
+    proof = facts.path_by
+    if facts.pins and proof is not Proof.PINNED:
+        return [
+            finding(
+                "tls.pins_outdated",
+                f"{where}: the chain verifies against {_path_name(facts)}, but no pin is on its "
+                "path: the pins are out of date",
+                [
+                    *evidence,
+                    "pinned, and on no path of this chain: "
+                    + "; ".join(p.subject for p in facts.pins),
+                ],
+            )
+        ]
+    code = "tls.pinned" if proof is Proof.PINNED else "tls.verified"
+    summary = (
+        f"{where}: the chain is anchored in the pinned {facts.pin.subject!r}"
+        if proof is Proof.PINNED and facts.pin is not None
+        else f"{where}: the chain verifies against {_path_name(facts)}"
+    )
+    verdict = [finding(code, summary, evidence)]
+    if facts.given_ca is not None and not facts.given_ca.is_trusted:
+        verdict.append(_untrusted(where, facts, lines))
+    return verdict
+
+
+def _path_name(facts: ChainFacts) -> str:
+    if facts.path_by is Proof.PINNED and facts.pin is not None:
+        return f"the pinned {facts.pin.subject!r}"
+    verification = facts.given_ca if facts.path_by is Proof.GIVEN_CA else facts.public
+    return verification.anchors if verification is not None else "nothing"
+
+
+def _path_line(facts: ChainFacts) -> str:
+    if facts.path_by is Proof.PINNED and facts.pin is not None:
+        return (
+            f"path: the leaf's signature path reaches the pinned {facts.pin.subject} "
+            f"(SPKI SHA-256 {facts.pin.spki_sha256}; pin file {facts.pin.file or facts.pin.source})"
+        )
+    return (
+        f"path: the chain verifies against {_path_name(facts)} (its signatures; the dates "
+        "and the name are parts of their own)"
+    )
 
 
 def _untrusted(where: str, facts: ChainFacts, lines: list[str]) -> Finding:

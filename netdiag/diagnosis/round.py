@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import partial
 
 from netdiag.diagnosis import diagnose_endpoint, probe_error
+from netdiag.diagnosis.clock import clock_breaks, offset_of, servers_now, stated_clocks
 from netdiag.diagnosis.interception import (
     PresentedChain,
     diagnose_interception,
@@ -21,8 +22,12 @@ from netdiag.diagnosis.interception import (
 from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S
 from netdiag.errors import describe_error
 from netdiag.report.model import Finding
-from netdiag.report.observations import ClientCertificateObservation, EndpointObservation
-from netdiag.settings.targets import Network, Service, Target
+from netdiag.report.observations import (
+    ClientCertificateObservation,
+    EndpointObservation,
+    ServerClock,
+)
+from netdiag.settings.targets import Network, Target
 from netdiag.trust.model import TrustContext, judge_chain
 from netdiag.trust.pins import PinSet
 
@@ -52,8 +57,9 @@ def diagnose_round(
         for t, o in observations.items()
         if o.protocol is not None and (chain := PresentedChain.of(t, o.protocol)) is not None
     }
+    clock = RoundClock(now, stated_clocks(observations))
     verdicts = {
-        t: _contained(t, partial(_chain_verdict, config, t, observations, chains, client, now))
+        t: _contained(t, partial(_chain_verdict, config, t, observations, chains, client, clock))
         for t in observations
     }
     return {
@@ -62,36 +68,61 @@ def diagnose_round(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class RoundClock:
+    """This machine's time for the round, and what the servers said theirs was."""
+
+    now: datetime
+    clocks: tuple[tuple[Target, ServerClock], ...] | list[tuple[Target, ServerClock]]
+
+    @property
+    def offset_s(self) -> float | None:
+        return offset_of(self.clocks)
+
+    @property
+    def servers_now(self) -> datetime | None:
+        return servers_now(self.now, self.offset_s)
+
+
 def _chain_verdict(
     config: RoundRules,
     target: Target,
     observations: Round,
     chains: Mapping[Target, PresentedChain],
     client: ClientCertificateObservation | None,
-    now: datetime,
+    clock: RoundClock,
 ) -> tuple[Finding, ...]:
-    """The trust verdict for the endpoint's presented chain, if it showed one."""
+    """The trust verdict for the endpoint's presented chain, if it showed one; and the
+    clock as its cause where the chain is valid by the servers' time only."""
     mine = chains.get(target)
     protocol = observations[target].protocol
     if mine is None or protocol is None:
         return ()
     server_name = mine.tls.server_name or protocol.address
-    facts = judge_chain(mine.tls, server_name, config.trust, config.pins.for_target(target), now)
-    exempt = [
-        f"{t.label} ({t.service.value})" for t in config.targets if t.service is not Service.TCP
-    ]
-    return tuple(
-        diagnose_interception(
-            mine,
-            facts,
-            config.trust,
-            record=config.pins.record_for(target),
-            others=list(chains.values()),
-            now=now,
-            exempt=exempt,
-            client_issuers=client.issuer_names_der if client is not None else (),
-        )
+    facts = judge_chain(
+        mine.tls,
+        server_name,
+        config.trust,
+        config.pins.for_target(target),
+        clock.now,
+        clock.servers_now,
     )
+    verdict = diagnose_interception(
+        mine,
+        facts,
+        config.trust,
+        record=config.pins.record_for(target),
+        others=list(chains.values()),
+        now=clock.now,
+        # The remedy names this endpoint; a cause names all of its own.
+        exempt=[f"{target.label} ({target.service.value})"],
+        client_issuers=client.issuer_names_der if client is not None else (),
+    )
+    if facts.is_valid_only_by_servers and clock.offset_s is not None:
+        verdict.append(
+            clock_breaks(target, clock.clocks, clock.offset_s, "the server's certificate")
+        )
+    return tuple(verdict)
 
 
 def _convicted_alike(

@@ -7,11 +7,13 @@ import dataclasses
 import re
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader, PeerClosed
+from netdiag.probes.server_clock import from_banner
 from netdiag.report.observations import ProtocolStage, Reply, SmtpObservation, StageFailure
 
 # RFC 5321 4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF )
@@ -117,7 +119,10 @@ def probe_smtp(
         banner = read_reply(reader, dialogue.until())
         banner_ms = round((time.monotonic() - started) * 1000, 1)
         dialogue.observation = dataclasses.replace(
-            dialogue.observation, banner=banner, banner_ms=banner_ms
+            dialogue.observation,
+            banner=banner,
+            banner_ms=banner_ms,
+            server_clock=from_banner(banner.text, datetime.now(UTC)),
         )
         if banner.code != 220:
             dialogue.stop(stage, StageFailure.REFUSED, f"{banner.code} {banner.text}")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import UTC, datetime
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, TlsSettings
 from netdiag.probes.lines import PeerClosed, PeerTimeout, quote
+from netdiag.probes.server_clock import from_http_date
 from netdiag.report.observations import ProtocolStage, Reply, StageFailure, TlsPortObservation
 
 MAX_RESPONSE = 16384
@@ -96,11 +98,14 @@ def probe_tls_port(
             response += data
         if not response:
             raise PeerClosed("")
+        arrived = datetime.now(UTC)
         reply = parse_http_response(response)
+        date = http_header(response, "date")
         dialogue.observation = dataclasses.replace(
             dialogue.observation,
             first_bytes=quote(response, 300),
-            server_date=http_header(response, "date"),
+            server_date=date,
+            server_clock=from_http_date(date, arrived),
             response=reply,
         )
         if reply is None:

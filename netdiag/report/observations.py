@@ -277,10 +277,34 @@ class StageFailure(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ServerClock:
+    """What a server said the time was (an HTTP `Date`, a date in an SMTP banner), and when
+    it said it by this machine's clock: the second clock a certificate is judged by."""
+
+    source: str  # "HTTP Date", "SMTP banner"
+    said: str  # the server's own words, cut short
+    server_time: str  # ISO 8601, UTC
+    seen_at: str  # ISO 8601, UTC, this machine's clock when the words arrived
+
+    @property
+    def offset_s(self) -> float:
+        """How far this machine's clock is ahead of the server's (negative: behind)."""
+        from datetime import datetime
+
+        return round(
+            (
+                datetime.fromisoformat(self.seen_at) - datetime.fromisoformat(self.server_time)
+            ).total_seconds(),
+            1,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProtocolObservation:
     """What every protocol dialogue on one address records: where and why it stopped, the
-    transcript, the TLS handshake. Each protocol's own observation adds what its server
-    said; this base stands alone only for a dialogue that never started."""
+    transcript, the TLS handshake, the server's clock where it stated it. Each protocol's
+    own observation adds what its server said; this base stands alone only for a dialogue
+    that never started."""
 
     service: str
     address: str
@@ -290,6 +314,7 @@ class ProtocolObservation:
     failure: StageFailure = StageFailure.NONE
     failure_detail: str = ""
     tls: TlsObservation | None = None
+    server_clock: ServerClock | None = None
 
     @property
     def got_no_reply(self) -> bool:

@@ -106,6 +106,26 @@ def load_readable(chain_der: Sequence[bytes]) -> tuple[list[x509.Certificate], l
     return readable, unreadable
 
 
+def authority_key_id(certificate: x509.Certificate) -> str:
+    """The key identifier of the certificate's issuer, as its AuthorityKeyIdentifier says
+    (hex), or ""."""
+    try:
+        value = certificate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+    except (x509.ExtensionNotFound, ValueError):
+        return ""
+    key = value.value.key_identifier
+    return key.hex() if key else ""
+
+
+def subject_key_id(certificate: x509.Certificate) -> str:
+    """The certificate's own key identifier (SubjectKeyIdentifier, hex), or ""."""
+    try:
+        value = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    except (x509.ExtensionNotFound, ValueError):
+        return ""
+    return value.value.digest.hex()
+
+
 def is_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
     """Whether `ca`'s key signed `certificate` (names checked first, then the signature)."""
     if certificate.issuer != ca.subject:
@@ -180,29 +200,48 @@ def name_matches(certificate: x509.Certificate, server_name: str) -> bool:
     return True
 
 
-def verify_chain(
+# OpenSSL's verify errors that are about time only (X509_V_ERR_CERT_NOT_YET_VALID,
+# _CERT_HAS_EXPIRED, and the same for CRLs): the path itself may hold.
+_TIME_ERRORS = frozenset({9, 10, 11, 12})
+
+
+def _window_midpoint(certificates: Sequence[x509.Certificate]) -> datetime | None:
+    """A moment at which every one of `certificates` is valid, or None when there is none."""
+    if not certificates:
+        return None
+    start = max(c.not_valid_before_utc for c in certificates)
+    end = min(c.not_valid_after_utc for c in certificates)
+    return start + (end - start) / 2 if start <= end else None
+
+
+def verify_path(
     chain_der: Sequence[bytes],
     anchors: Sequence[x509.Certificate],
     anchors_name: str,
     server_name: str,
-    now: datetime,
-) -> ChainVerification | None:
-    """Verify the presented chain for `server_name` against `anchors`; None without anchors.
+    at: Sequence[datetime],
+) -> tuple[ChainVerification, tuple[x509.Certificate, ...]] | None:
+    """Whether the presented chain has a signature path to `anchors`, dates aside: tried at
+    each moment of `at` (this machine's time, the servers'), then at one where every
+    presented certificate is valid. The dates and the host name are parts of a proof of
+    their own (`netdiag.trust.proof`); this says only who vouches for the leaf. Returns the
+    verification and the certificates of the verified path (leaf to anchor); None without
+    anchors.
 
     OpenSSL's verifier (through pyOpenSSL) rather than cryptography's: the latter enforces
     the CA/Browser Forum profile, which private vendor PKIs need not follow, and a
     "not trusted" here must mean "not issued by these CAs", not "unusual extensions". The
-    certificates are read by OpenSSL too (it accepted them in the handshake); the name is
-    matched by service-identity on the leaf.
+    certificates are read by OpenSSL too (it accepted them in the handshake).
     """
     if not anchors or not chain_der:
         return None
     from OpenSSL import crypto
 
-    def failed(detail: str) -> ChainVerification:
-        return ChainVerification(
+    def failed(detail: str) -> tuple[ChainVerification, tuple[x509.Certificate, ...]]:
+        verification = ChainVerification(
             is_trusted=False, anchors=anchors_name, name=server_name, detail=detail[:300]
         )
+        return verification, ()
 
     presented = []
     for position, der in enumerate(chain_der):
@@ -212,26 +251,34 @@ def verify_chain(
             if position == 0:
                 return failed("the server certificate cannot be read")
             continue  # a CA certificate not even OpenSSL reads vouches for nothing
-    store = crypto.X509Store()
-    for anchor in anchors:
+    readable, _ = load_readable(chain_der)
+    moments = [*at, *(m for m in (_window_midpoint(readable),) if m is not None)]
+    if readable:
+        leaf_window = _window_midpoint(readable[:1])
+        if leaf_window is not None:
+            moments.append(leaf_window)
+    reason = "no moment to verify at"
+    for moment in moments:
+        store = crypto.X509Store()
+        for anchor in anchors:
+            try:
+                store.add_cert(crypto.X509.from_cryptography(anchor))
+            except (crypto.Error, ValueError, TypeError):
+                continue
+        # An issuing CA given as anchor is enough, as in the vendor's bundle.
+        store.set_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
+        store.set_time(moment)
+        context = crypto.X509StoreContext(store, presented[0], presented[1:])
         try:
-            store.add_cert(crypto.X509.from_cryptography(anchor))
-        except (crypto.Error, ValueError, TypeError):
-            continue
-    # An issuing CA given as anchor is enough, as in the vendor's bundle.
-    store.set_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
-    store.set_time(now)
-    context = crypto.X509StoreContext(store, presented[0], presented[1:])
-    try:
-        context.verify_certificate()
-    except crypto.X509StoreContextError as e:
-        return failed(str(e))
-    except crypto.Error as e:
-        return failed(str(e))
-    try:
-        leaf = x509.load_der_x509_certificate(chain_der[0])
-    except Exception:  # noqa: BLE001 - see describe_der
-        return failed("the server certificate cannot be parsed to check its name")
-    if not name_matches(leaf, server_name):
-        return failed(f"the certificate is not valid for {server_name}")
-    return ChainVerification(is_trusted=True, anchors=anchors_name, name=server_name)
+            context.verify_certificate()
+        except crypto.X509StoreContextError as e:
+            code = e.errors[0] if e.errors else 0
+            if code in _TIME_ERRORS:
+                reason = str(e)
+                continue
+            return failed(str(e))
+        except crypto.Error as e:
+            return failed(str(e))
+        verified = tuple(c.to_cryptography() for c in context.get_verified_chain())
+        return ChainVerification(is_trusted=True, anchors=anchors_name, name=server_name), verified
+    return failed(reason)

@@ -31,9 +31,16 @@ from enum import StrEnum
 from cryptography import x509
 
 from netdiag.report.observations import ChainVerification, TlsObservation
-from netdiag.trust.chains import load_readable, signature_path, spki_sha256, verify_chain
+from netdiag.trust.chains import (
+    authority_key_id,
+    load_readable,
+    signature_path,
+    spki_sha256,
+    verify_path,
+)
 from netdiag.trust.pins import Pin
 from netdiag.trust.products import Product, identify
+from netdiag.trust.proof import Part, PartCheck, name, possession, purpose, validity
 from netdiag.trust.stores import MachineTrust, anchor_in
 
 PUBLIC_ROOTS_NAME = "the public root set (Mozilla, certifi)"
@@ -74,13 +81,20 @@ class ChainFacts:
     # The pins that apply to the endpoint, and the one its signature path reaches.
     pins: tuple[Pin, ...] = ()
     pin: Pin | None = None
-    # Verification against `--ca` (None when none was given) and whether the signature
-    # path reaches one of those certificates at all (a wrong issuer, not just a date).
+    # The signature path to `--ca` (None when none was given), dates and name aside, and
+    # whether it reaches one of those certificates at all.
     given_ca: ChainVerification | None = None
     reaches_given_ca: bool = False
-    # Verification against the public roots, when the chain is anchored there.
+    # The signature path to the public roots, when the chain is anchored there.
     public: ChainVerification | None = None
     public_anchor: str = ""
+    # The other parts of a proof (`netdiag.trust.proof`): possession, name, purpose, and
+    # validity by this machine's clock; validity by the servers' where it is known.
+    parts: tuple[PartCheck, ...] = ()
+    valid_by_servers: PartCheck | None = None
+    # The chain's topmost CA names the issuer a pin recorded for its own CA (a sibling
+    # intermediate under the pinned hierarchy's root): the pin and what it says.
+    sibling_of: Pin | None = None
     # Context.
     machine_anchor: str = ""
     machine_intermediate: str = ""
@@ -88,15 +102,49 @@ class ChainFacts:
     product: tuple[Product, str] | None = None
 
     @property
-    def proof(self) -> Proof | None:
-        """What proves the chain is the vendor's, or None."""
+    def path_by(self) -> Proof | None:
+        """What the leaf's signature path reaches, dates and name aside: a pinned key, the
+        `--ca` certificates, the public roots — or nothing."""
         if self.pin is not None:
             return Proof.PINNED
-        if self.given_ca is not None and self.given_ca.is_trusted and not self.pins:
+        if self.given_ca is not None and self.given_ca.is_trusted:
             return Proof.GIVEN_CA
-        if self.public is not None and self.public.is_trusted and not self.pins:
+        if self.public is not None and self.public.is_trusted:
             return Proof.PUBLIC
         return None
+
+    def part(self, which: Part) -> PartCheck | None:
+        return next((p for p in self.parts if p.part is which), None)
+
+    @property
+    def failed(self) -> tuple[PartCheck, ...]:
+        """The parts besides the path that do not hold (validity by this machine's clock
+        among them even where the servers' clock holds it)."""
+        return tuple(p for p in self.parts if not p.holds)
+
+    @property
+    def is_valid_only_by_servers(self) -> bool:
+        """Valid by the servers' clock and not by this machine's: the clock's fault."""
+        here = self.part(Part.VALIDITY)
+        return (
+            here is not None
+            and not here.holds
+            and self.valid_by_servers is not None
+            and self.valid_by_servers.holds
+        )
+
+    @property
+    def proof(self) -> Proof | None:
+        """What proves the chain is the vendor's server, or None: a path, and every other
+        part (validity by the servers' clock where this machine's clock is the one that
+        is off)."""
+        if self.path_by is None or not self.parts:
+            return None
+        for check in self.failed:
+            if check.part is Part.VALIDITY and self.is_valid_only_by_servers:
+                continue
+            return None
+        return self.path_by
 
     @property
     def is_anchored_only_here(self) -> bool:
@@ -127,13 +175,44 @@ def pin_on_path(chain: Sequence[x509.Certificate], pins: Sequence[Pin]) -> Pin |
     """The pin that the leaf's signature path reaches — through the presented CA
     certificates and the pinned CA certificates themselves (a server may omit its
     issuer) — or None. A pinned certificate merely present in the chain does not count."""
+    return pinned_path(chain, pins)[0]
+
+
+def pinned_path(
+    chain: Sequence[x509.Certificate], pins: Sequence[Pin]
+) -> tuple[Pin | None, list[x509.Certificate]]:
+    """The pin the signature path reaches and the path up to it (leaf first)."""
     if not chain or not pins:
-        return None
+        return None, []
     by_hash = {p.spki_sha256: p for p in pins}
+    path = []
     for certificate in signature_path(chain, pinned_cas(pins)):
+        path.append(certificate)
         pin = by_hash.get(spki_sha256(certificate))
         if pin is not None:
-            return pin
+            return pin, path
+    return None, []
+
+
+def sibling_pin(chain: Sequence[x509.Certificate], pins: Sequence[Pin]) -> Pin | None:
+    """A pin whose recorded issuer (the CA above the pinned one, not presented when it was
+    learned) is the issuer of the topmost CA on this chain's path: a new intermediate under
+    the same root, as a vendor's rotation brings. Names and key identifiers can be copied:
+    this explains, it proves nothing."""
+    path = signature_path(chain)
+    if len(path) < 2:
+        return None
+    top = path[-1]
+    issuer = top.issuer.rfc4514_string()
+    key_id = authority_key_id(top)
+    for pin in pins:
+        if not pin.issuer or pin.issuer != issuer:
+            continue
+        if pin.issuer_key_id and key_id and pin.issuer_key_id != key_id:
+            continue
+        if spki_sha256(top) == pin.spki_sha256:
+            continue
+        return pin
     return None
 
 
@@ -152,33 +231,59 @@ def judge_chain(
     trust: TrustContext,
     pins: Sequence[Pin],
     now: datetime,
+    servers_now: datetime | None = None,
 ) -> ChainFacts:
-    """The facts of one presented chain: its proofs and its context."""
+    """The facts of one presented chain: its path, the other parts of a proof (judged at
+    this machine's time `now`, and at the servers' `servers_now` where a protocol stated
+    it), and its context."""
     chain, unreadable = readable_chain(tls)
     product = identify(chain_names(tls), trust.products)
     if not chain:
         return ChainFacts(unreadable=tuple(unreadable), pins=tuple(pins), product=product)
     path = signature_path(chain)
+    moments = [now, *([servers_now] if servers_now is not None else [])]
     given = (
-        verify_chain(tls.chain_der, trust.given_cas, trust.given_name, server_name, now)
+        verify_path(tls.chain_der, trust.given_cas, trust.given_name, server_name, moments)
         if trust.given_cas
         else None
     )
     public_anchor = anchor_in(chain, trust.public_roots)
     public = (
-        verify_chain(tls.chain_der, trust.public_roots, PUBLIC_ROOTS_NAME, server_name, now)
+        verify_path(tls.chain_der, trust.public_roots, PUBLIC_ROOTS_NAME, server_name, moments)
         if public_anchor
         else None
+    )
+    pin, to_pin = pinned_path(chain, pins)
+    # The certificates whose dates a proof rests on: the path to what proves it.
+    proven_path: Sequence[x509.Certificate] = (
+        to_pin
+        if pin is not None
+        else (given[1] if given is not None and given[0].is_trusted else ())
+        or (public[1] if public is not None and public[0].is_trusted else ())
+        or path
+    )
+    parts = (
+        possession(tls),
+        name(chain[0], server_name),
+        purpose(chain[0]),
+        validity(proven_path, now, "this machine's clock"),
     )
     return ChainFacts(
         unreadable=tuple(unreadable),
         path=tuple(c.subject.rfc4514_string() for c in path),
         pins=tuple(pins),
-        pin=pin_on_path(chain, pins),
-        given_ca=given,
+        pin=pin,
+        given_ca=given[0] if given is not None else None,
         reaches_given_ca=bool(anchor_in(chain, trust.given_cas)),
-        public=public,
+        public=public[0] if public is not None else None,
         public_anchor=public_anchor,
+        parts=parts,
+        valid_by_servers=(
+            validity(proven_path, servers_now, "the servers' clock")
+            if servers_now is not None
+            else None
+        ),
+        sibling_of=sibling_pin(chain, pins) if pin is None else None,
         machine_anchor=anchor_in(chain, trust.machine.roots),
         machine_intermediate=anchor_in(chain, trust.machine.intermediates),
         client_bundle_ca=anchor_in(chain, trust.client_cas),

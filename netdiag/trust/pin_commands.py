@@ -16,18 +16,28 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from netdiag.errors import CertificateError
 from netdiag.privacy.secret import Secret
 from netdiag.report.model import Report, Status
-from netdiag.trust.chains import spki_sha256
+from netdiag.trust.chains import authority_key_id, signature_path, spki_sha256
 from netdiag.trust.model import is_pinned, readable_chain
 from netdiag.trust.pins import ALL, EndpointRecord, Pin, PinSet
 
 
 def pin_for(
-    certificate: x509.Certificate, applies_to: Sequence[str], source: str, now: datetime
+    certificate: x509.Certificate,
+    applies_to: Sequence[str],
+    source: str,
+    now: datetime,
+    *,
+    records_issuer: bool = False,
 ) -> Pin:
+    """A pin of `certificate`; with `records_issuer`, also the name and key identifier of
+    its issuer (the root that was not presented), for recognising a rotation later."""
+    is_root = certificate.subject == certificate.issuer
     return Pin(
+        issuer=certificate.issuer.rfc4514_string() if records_issuer and not is_root else "",
+        issuer_key_id=authority_key_id(certificate) if records_issuer and not is_root else "",
         spki_sha256=spki_sha256(certificate),
         subject=certificate.subject.rfc4514_string(),
-        role="root" if certificate.subject == certificate.issuer else "issuing",
+        role="root" if is_root else "issuing",
         applies_to=tuple(applies_to) or (ALL,),
         source=source,
         added=now.isoformat(timespec="seconds"),
@@ -147,8 +157,19 @@ def learn_pins(report: Report, now: datetime) -> Learned:
             skipped.append(f"{target.label}: the server sent no CA certificate with its own")
             continue
         source = f"learned from {target.label} on {now.date().isoformat()}"
-        # A host presents the same issuer on all its ports; a profile's group on all hosts.
-        pins += [pin_for(c, [target.group or target.host], source, now) for c in chain[1:]]
+        # What the path proves, up to the topmost CA it reaches (not a certificate merely
+        # sent along); that CA's issuer recorded where it was not presented, so that the
+        # vendor's next intermediate under the same root reads as a rotation, not as an
+        # interception. A host presents the same issuer on all its ports; a profile's
+        # group on all hosts.
+        path = signature_path(chain)[1:]
+        pins += [
+            pin_for(c, [target.group or target.host], source, now, records_issuer=c is path[-1])
+            for c in path
+        ]
+        if not path:
+            skipped.append(f"{target.label}: no CA certificate of the chain signed the leaf")
+            continue
         records.append(
             EndpointRecord(
                 endpoint=target.label,

@@ -45,6 +45,11 @@ class Pin:
     pem: str = ""
     # The pin file it was read from ("" for pins made in this run).
     file: str = ""
+    # For the topmost CA a run could reach when its issuer was not presented (a server
+    # sends its intermediate, not the root): that issuer's name and key identifier, so
+    # that a new intermediate under the same root is recognised as a likely rotation.
+    issuer: str = ""
+    issuer_key_id: str = ""
 
     def covers(self, target: Target) -> bool:
         return bool({ALL, target.group, target.host, target.label} & set(self.applies_to))
@@ -200,6 +205,8 @@ def parse_pins(
                 added=_text(entry, "added", where, ""),
                 pem=_text(entry, "pem", where, ""),
                 file=source,
+                issuer=_text(entry, "issuer", where, ""),
+                issuer_key_id=_text(entry, "issuer_key_id", where, ""),
             )
         )
     records = []
@@ -266,6 +273,10 @@ def render_pins(pin_set: PinSet) -> str:
             f"source = {_toml_string(pin.source)}",
             f"added = {_toml_string(pin.added)}",
         ]
+        if pin.issuer:
+            lines.append(f"issuer = {_toml_string(pin.issuer)}")
+        if pin.issuer_key_id:
+            lines.append(f"issuer_key_id = {_toml_string(pin.issuer_key_id)}")
         if pin.pem:
             lines.append(f"pem = {_toml_string(pin.pem)}")
         lines.append("")

@@ -454,26 +454,32 @@ def test_the_right_ca_verifies_negative_twin(
     assert "tls.untrusted" not in codes(only_endpoint(result))
 
 
-def test_a_certificate_for_another_name_is_untrusted(
+def test_a_certificate_of_the_vendors_ca_for_another_name_is_not_the_server(
     pki: Pki, dns_server: DnsServer, tmp_path: Path
 ) -> None:
+    """The path to --ca holds, the name does not: not the vendor's server as presented —
+    which part failed is said, and neither the CA nor an interception is blamed."""
     other = dataclasses.replace(pki, server=pki.issuing.issue_cert("relay.hospital.example"))
     with serving(https(other, NO_REQUEST)) as server:
         result = check(dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(pki.ca_pem(tmp_path)))
     endpoint = only_endpoint(result)
-    untrusted = next(f for f in endpoint["findings"] if f["code"] == "tls.untrusted")
-    assert f"not valid for {ATLAS}" in untrusted["summary"]
+    codes = {f["code"] for f in endpoint["findings"]}
+    assert "tls.not_the_server" in codes and "tls.untrusted" not in codes, codes
+    assert "tls.intercepted" not in codes and endpoint["status"] == "crit"
+    found = next(f for f in endpoint["findings"] if f["code"] == "tls.not_the_server")
+    assert f"not for {ATLAS}" in found["summary"] and "relay.hospital.example" in found["summary"]
 
 
-def test_an_expired_server_certificate_is_untrusted(
+def test_an_expired_server_certificate_is_the_vendors_to_renew(
     pki: Pki, dns_server: DnsServer, tmp_path: Path
 ) -> None:
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
     expired = pki.issuing.issue_cert(ATLAS, not_before=past, not_after=past + dt.timedelta(days=30))
     with serving(https(dataclasses.replace(pki, server=expired), NO_REQUEST)) as server:
         result = check(dns_server, f"{ATLAS}:{server.port}/tls", "--ca", str(pki.ca_pem(tmp_path)))
-    untrusted = next(f for f in only_endpoint(result)["findings"] if f["code"] == "tls.untrusted")
-    assert "expired" in untrusted["summary"]
+    findings = only_endpoint(result)["findings"]
+    found = next(f for f in findings if f["code"] == "tls.server_cert_expired")
+    assert "expired on" in found["summary"] and "tls.untrusted" not in {f["code"] for f in findings}
 
 
 def test_no_private_key_or_password_in_any_output(

@@ -139,10 +139,14 @@ def test_everything_intercepted_by_a_fortigate(
         assert "matches the catalogue's FortiGate" in evidence
         assert "the server did not ask for a client certificate" in evidence
         assert "freshly minted" in evidence  # the proxy's certificate was made minutes ago
-        assert (
-            "(smtp-starttls)" in intercepted["remedy"]
-            and "TLS/SSL inspection" in intercepted["remedy"]
-        )
+        service = found["service"]
+        assert f"({service})" in intercepted["remedy"] and "TLS/SSL inspection" in intercepted[
+            "remedy"
+        ]
+    # The cause's remedy names exactly the endpoints it affects: here all three.
+    [cause] = [c for c in result.json()["causes"] if c["code"] == "tls.intercepted"]
+    for service in ("smtp-starttls", "pop3s", "tls"):
+        assert f"({service})" in cause["remedy"], cause["remedy"]
     # One key for every host is normal for the vendor too: no evidence either way.
     atlas = finding(endpoint(result, fortigate_proxies["tls"]), "tls.intercepted")
     assert not any("same server key" in line for line in atlas["evidence"])
@@ -158,6 +162,10 @@ def test_only_port_25_intercepted_shows_the_other_chain(
     evidence = "\n".join(finding(smtp, "tls.intercepted")["evidence"])
     assert f"{MAIL}:{servers['pop3']} presents another chain" in evidence
     assert "tls.pinned" in codes(endpoint(result, servers["pop3"]))
+    # The remedy lists exactly the intercepted endpoint, not the others of the run.
+    [cause] = [c for c in result.json()["causes"] if c["code"] == "tls.intercepted"]
+    assert f":{fortigate_proxies['smtp']} (smtp-starttls)" in cause["remedy"]
+    assert "(pop3s)" not in cause["remedy"] and "(tls)" not in cause["remedy"], cause["remedy"]
 
 
 def test_without_pins_the_product_still_gives_it_away(
