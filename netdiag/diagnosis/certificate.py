@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.report.model import Finding
+from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import ClientCertificateObservation
 
 DEFAULT_WARN_DAYS = 30
 
 
 def diagnose_client_certificate(
-    cert: ClientCertificateObservation, now: datetime, warn_days: int = DEFAULT_WARN_DAYS
+    cert: ClientCertificateObservation,
+    now: datetime,
+    warn_days: int = DEFAULT_WARN_DAYS,
+    servers_now: datetime | None = None,
+    servers_clock: str = "",
 ) -> list[Finding]:
+    """The client certificate's validity (at this machine's time and, where a server
+    stated it, at the servers': valid by theirs and not by ours is this machine's clock),
+    its purpose and the chain in its file."""
     leaf = cert.leaf
     not_before = datetime.fromisoformat(leaf.not_before)
     not_after = datetime.fromisoformat(leaf.not_after)
@@ -24,7 +31,21 @@ def diagnose_client_certificate(
         f"file: {cert.source}",
     ]
     findings = []
-    if now > not_after:
+    invalid_here = now > not_after or now < not_before
+    if invalid_here and servers_now is not None and not_before <= servers_now <= not_after:
+        findings.append(
+            finding(
+                "clock.offset",
+                "the client certificate is valid by the servers' clock but not by this "
+                f"machine's ({now.isoformat(timespec='seconds')}; the servers': "
+                f"{servers_now.isoformat(timespec='seconds')}): the gateway's software "
+                "judges it by this clock",
+                [*evidence, f"the servers' time from: {servers_clock}"],
+                severity=Severity.CRIT,
+                subject=servers_clock,
+            )
+        )
+    elif now > not_after:
         days = (now - not_after).days
         findings.append(
             finding(

@@ -54,4 +54,13 @@ def diagnose_pop3(
     if obs.login is not None and not obs.login.is_ok and obs.login_kind is LoginKind.MAILBOX:
         summary = f"{where}: login refused: {obs.login.as_sent}"
         findings.append(finding("pop3.login_failed", summary, tail))
+    if obs.login_withheld:
+        findings.append(
+            finding(
+                "pop3.login_withheld",
+                f"{where}: the mailbox password was not sent: the chain of this connection is "
+                f"not proven the vendor's ({obs.login_withheld})",
+                [f"why: {obs.login_withheld}", *tail],
+            )
+        )
     return findings

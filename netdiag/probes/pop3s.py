@@ -4,6 +4,7 @@ greeting, CAPA, optionally a login, QUIT."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
@@ -15,8 +16,9 @@ from netdiag.report.observations import (
     Pop3Status,
     ProtocolStage,
     StageFailure,
+    TlsObservation,
 )
-from netdiag.settings.config import Pop3Login
+from netdiag.settings.config import LoginKind, Pop3Login
 
 MAX_MULTILINE = 200
 
@@ -59,9 +61,13 @@ def probe_pop3s(
     connected: Connected | None = None,
     flows: FlowLog | None = None,
     login: Pop3Login | None = None,
+    unproven: Callable[[TlsObservation], str] | None = None,
 ) -> Pop3Observation:
     """The POP3S dialogue, with a login when one is wanted (the mailbox's own, or a made-up
-    user's)."""
+    user's). The mailbox's password goes only to a connection whose chain `unproven` finds
+    nothing against ("" — proven the vendor's in this run); without it, or with a reason,
+    the login is withheld and the reason recorded. A made-up user's login carries no
+    secret and is not held back."""
     start = Pop3Observation(service="pop3s", address=address, port=port)
     dialogue = Dialogue(start, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
@@ -86,7 +92,19 @@ def probe_pop3s(
             capa = read_multiline(reader, dialogue.until(), capa)
         dialogue.observation = dataclasses.replace(dialogue.observation, capa=capa)
 
-        if login is not None:
+        withheld = ""
+        if login is not None and login.kind is LoginKind.MAILBOX:
+            tls = dialogue.observation.tls
+            withheld = (
+                "no proof was available to judge the chain"
+                if unproven is None or tls is None
+                else unproven(tls)
+            )
+            if withheld:
+                dialogue.observation = dataclasses.replace(
+                    dialogue.observation, login_withheld=withheld
+                )
+        if login is not None and not withheld:
             stage = ProtocolStage.LOGIN
             reader.send_line(f"USER {login.user}", dialogue.until())
             reply = read_status(reader, dialogue.until())

@@ -127,6 +127,45 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The configured web proxy {subject} does not answer ({detail}).",
         "de": "Der eingerichtete Web-Proxy {subject} antwortet nicht ({detail}).",
     },
+    "cause.clock.offset": {
+        "en": "This machine's clock is {detail} the servers' time ({subject}): the gateway's "
+        "software verifies certificates with it and rejects those of {hosts} (TCP {ports}).",
+        "de": "Die Uhr dieses Rechners geht {detail} gegenüber der Zeit der Server ({subject}): "
+        "die Software des Gateways prüft Zertifikate mit ihr und lehnt die von {hosts} "
+        "(TCP {ports}) ab.",
+    },
+    "cause.tls.not_the_server": {
+        "en": "{hosts} (TCP {ports}) present a certificate of the vendor's CA that is not their "
+        "server certificate ({subject}): another name or a client certificate.",
+        "de": "{hosts} (TCP {ports}) zeigen ein Zertifikat der CA des Herstellers, das nicht ihr "
+        "Serverzertifikat ist ({subject}): ein anderer Name oder ein Client-Zertifikat.",
+    },
+    "cause.tls.server_cert_expired": {
+        "en": "The server certificate of {hosts} (TCP {ports}) has expired ({subject}), by this "
+        "machine's clock and the servers': the vendor must renew it.",
+        "de": "Das Serverzertifikat von {hosts} (TCP {ports}) ist abgelaufen ({subject}), nach "
+        "der Uhr dieses Rechners und der der Server: der Hersteller muss es erneuern.",
+    },
+    "cause.tls.server_cert_not_yet_valid": {
+        "en": "The server certificate of {hosts} (TCP {ports}) is not valid yet ({subject}), by "
+        "this machine's clock and the servers': the vendor must fix it.",
+        "de": "Das Serverzertifikat von {hosts} (TCP {ports}) ist noch nicht gültig ({subject}), "
+        "nach der Uhr dieses Rechners und der der Server: der Hersteller muss es beheben.",
+    },
+    "cause.tls.pins_outdated": {
+        "en": "{hosts} (TCP {ports}) are proven the vendor's by another proof, but the pins do "
+        "not reach their chains: the pins are out of date (a CA rotation).",
+        "de": "{hosts} (TCP {ports}) sind durch einen anderen Beweis als die des Herstellers "
+        "belegt, aber die Pins erreichen ihre Ketten nicht: die Pins sind veraltet (eine "
+        "CA-Rotation).",
+    },
+    "cause.tls.rotation_suspected": {
+        "en": "The chains of {hosts} (TCP {ports}) are not pinned, but come from a new CA under "
+        "the pinned CA's own issuer ({subject}): most likely the vendor rotated its CA.",
+        "de": "Die Ketten von {hosts} (TCP {ports}) sind nicht gepinnt, stammen aber von einer "
+        "neuen CA unter dem Aussteller der gepinnten CA ({subject}): höchstwahrscheinlich hat "
+        "der Hersteller seine CA gewechselt.",
+    },
     "cause.dns.private_address": {
         "en": "{hosts} resolve to an address that no public server has (private, loopback or "
         "a DNS filter's sinkhole; from {subject}).",
@@ -508,10 +547,13 @@ def cause_sentence(cause: Cause, lang: str) -> str:
         key = "cause.dns"
     elif key not in MESSAGES or ("{subject}" in MESSAGES[key]["en"] and not cause.subject):
         key = "cause.default"
+    detail = cause.detail
+    if cause.code == "clock.offset":
+        detail = offset_words(float(cause.detail or 0), lang)
     sentence = message(
         key,
         lang,
-        detail=cause.detail,
+        detail=detail,
         subject=cause.subject,
         ports=port_list(cause.endpoints, lang),
         hosts=host_list([t.host for t in cause.endpoints], lang),
@@ -573,6 +615,28 @@ def number(value: float, lang: str, digits: int = 1) -> str:
     """A measured number as the language writes it: `0.3` in English, `0,3` in German."""
     text = f"{value:.{digits}f}"
     return text.replace(".", ",") if lang == "de" else text
+
+
+def offset_words(seconds: float, lang: str) -> str:
+    """How far a clock is off, as the language says it: `3 days 4 hours ahead of`,
+    `3 Tage 4 Stunden vor`; `12 minutes behind`, `12 Minuten nach`."""
+    left = abs(round(seconds))
+    units = (
+        (86400, ("day", "days"), ("Tag", "Tage")),
+        (3600, ("hour", "hours"), ("Stunde", "Stunden")),
+        (60, ("minute", "minutes"), ("Minute", "Minuten")),
+        (1, ("second", "seconds"), ("Sekunde", "Sekunden")),
+    )
+    words: list[str] = []
+    for size, english, german in units:
+        count, left = divmod(left, size)
+        if count and len(words) < 2:
+            names = german if lang == "de" else english
+            words.append(f"{count} {names[0] if count == 1 else names[1]}")
+    said = " ".join(words) or ("0 Sekunden" if lang == "de" else "0 seconds")
+    if lang == "de":
+        return f"{said} {'vor' if seconds > 0 else 'nach'}"
+    return f"{said} {'ahead of' if seconds > 0 else 'behind'}"
 
 
 def endpoint_count(count: int, lang: str) -> str:

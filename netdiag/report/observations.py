@@ -364,6 +364,9 @@ class Pop3Observation(ProtocolObservation):
     capa: Pop3Reply | None = None
     login: Pop3Reply | None = None
     login_kind: LoginKind | None = None
+    # Why the mailbox's password was not sent ("" when it was, or none was to be): the
+    # chain of this connection was not proven the vendor's.
+    login_withheld: str = ""
 
     @property
     def got_no_reply(self) -> bool:

@@ -12,6 +12,7 @@ from functools import partial
 
 from netdiag.console import Console
 from netdiag.diagnosis import diagnose_flapping
+from netdiag.diagnosis.clock import diagnose_clock, stated_clocks
 from netdiag.diagnosis.completeness import cut_short_by
 from netdiag.diagnosis.interception import diagnose_local_roots
 from netdiag.diagnosis.round import RoundRules, diagnose_round
@@ -23,6 +24,7 @@ from netdiag.report.observations import (
     ClientCertificateObservation,
     DnsObservation,
     EndpointObservation,
+    ServerClock,
 )
 from netdiag.session.config import CheckConfig
 from netdiag.session.endpoint import Pacing, Progress, probe_endpoint, retry_pause_s
@@ -50,10 +52,11 @@ def run_check(
     started_at = datetime.now(UTC)
     started = time.monotonic()
     notes: list[Note] = []
+    local_findings: list[Finding] = []
     try:
-        client, local_findings = _client_certificate(config, started_at)
+        client = _client_observation(config)
     except Exception as error:  # noqa: BLE001 - one step's note; the check goes on
-        client, local_findings = None, []
+        client = None
         notes.append(step_failed("client certificate details", error))
     machine = config.trust.machine
     local_findings += diagnose_local_roots(
@@ -95,6 +98,13 @@ def run_check(
     )
     judged = [diagnose_round(rules, r.endpoints, client, now) for r in rounds]
     endpoints = tuple(_result(target, rounds, judged) for target in config.targets)
+    clocks = stated_clocks(rounds[-1].endpoints)
+    if client is not None:
+        local_findings = _client_findings(config, client, now, clocks) + local_findings
+    breaking = any(f.code == "clock.offset" for f in local_findings) or any(
+        f.code == "clock.offset" for e in endpoints for f in e.findings
+    )
+    local_findings += diagnose_clock(clocks, is_breaking=breaking)
     return Report(
         started=started_at,
         duration_s=round(time.monotonic() - started, 3),
@@ -113,16 +123,28 @@ def step_failed(step: str, error: BaseException) -> Note:
     return Note.of("step_failed", step=step, error=describe_error(error))
 
 
-def _client_certificate(
-    config: CheckConfig, now: datetime
-) -> tuple[ClientCertificateObservation | None, list[Finding]]:
+def _client_observation(config: CheckConfig) -> ClientCertificateObservation | None:
     if config.identity is None:
-        return None, []
-    from netdiag.diagnosis.certificate import diagnose_client_certificate
+        return None
     from netdiag.trust.identity import observe_identity
 
-    observation = observe_identity(config.identity)
-    return observation, diagnose_client_certificate(observation, now, config.cert_warn_days)
+    return observe_identity(config.identity)
+
+
+def _client_findings(
+    config: CheckConfig,
+    client: ClientCertificateObservation,
+    now: datetime,
+    clocks: list[tuple[Target, ServerClock]],
+) -> list[Finding]:
+    """The client certificate judged at this machine's time and at the servers'."""
+    from netdiag.diagnosis.certificate import diagnose_client_certificate
+    from netdiag.diagnosis.clock import offset_of, servers_now
+
+    source = f"{clocks[0][1].source} of {clocks[0][0].label}" if clocks else ""
+    return diagnose_client_certificate(
+        client, now, config.cert_warn_days, servers_now(now, offset_of(clocks)), source
+    )
 
 
 def _pause(seconds: float, console: Console, prefix: str) -> bool:

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from netdiag.diagnosis.tcp import describe_connect
@@ -28,6 +29,7 @@ from netdiag.report.observations import (
     StageFailure,
     TcpObservation,
     TcpOutcome,
+    TlsObservation,
     TlsOutcome,
     TranscriptLine,
 )
@@ -291,6 +293,27 @@ class _Connections:
                     self._results[index] = (result[0], None)
 
 
+def unproven_because(
+    config: CheckConfig, target: Target, server_name: str, tls: TlsObservation
+) -> str:
+    """Why the chain of this connection is not proven the vendor's in this run ("" when
+    it is): what a secret (the mailbox password) is held back for."""
+    from datetime import UTC, datetime
+
+    from netdiag.trust.model import judge_chain
+
+    if not tls.chain_der:
+        return "the server showed no chain"
+    facts = judge_chain(
+        tls, server_name, config.trust, config.pins.for_target(target), datetime.now(UTC)
+    )
+    if facts.proof is not None:
+        return ""
+    if facts.path_by is None:
+        return "no pin, no --ca and no public root reaches the chain"
+    return "; ".join(part.fact for part in facts.failed)
+
+
 def converse(
     config: CheckConfig,
     target: Target,
@@ -310,7 +333,13 @@ def converse(
     if target.service is Service.POP3S:
         from netdiag.probes.pop3s import probe_pop3s
 
-        return probe_pop3s(*common, connected, pacing.flows, login=config.pop3_login)
+        return probe_pop3s(
+            *common,
+            connected,
+            pacing.flows,
+            login=config.pop3_login,
+            unproven=partial(unproven_because, config, target, server_name or address),
+        )
     from netdiag.probes.tlsport import probe_tls_port
 
     return probe_tls_port(*common, connected, pacing.flows)
