@@ -331,14 +331,18 @@ def diagnose_interception(
     if facts.path_by is not None:
         return _with_a_path(where, chain, facts, lines, remedy=exemption_remedy(exempt))
     remedy = exemption_remedy(exempt) or None
-    if facts.pins and facts.sibling_of is not None and did_vendor_dance(chain, client_issuers):
+    # A new intermediate under the pinned CA's own issuer, in a handshake with none of the
+    # traits of an inspecting box (it asked for the gateway's certificate, as recorded):
+    # the vendor's rotation is the likely reading, and --ca with its root would prove it.
+    own_traits = [s for s in signals if s in OWN_TRAITS]
+    if facts.pins and facts.sibling_of is not None and not own_traits:
         pin = facts.sibling_of
         return [
             finding(
                 "tls.rotation_suspected",
                 f"{where}: no pin on the chain's path, but its CA {tls.chain[-1].subject!r} is "
                 f"issued by {pin.issuer!r}, the issuer of the pinned {pin.subject!r}, and the "
-                "server did the vendor's client-certificate dance: most likely the vendor "
+                "handshake shows no trait of an inspecting device: most likely the vendor "
                 "rotated its intermediate",
                 [
                     *lines,

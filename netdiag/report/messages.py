@@ -628,9 +628,13 @@ def offset_words(seconds: float, lang: str) -> str:
         (1, ("second", "seconds"), ("Sekunde", "Sekunden")),
     )
     words: list[str] = []
-    for size, english, german in units:
+    first = None
+    for index, (size, english, german) in enumerate(units):
         count, left = divmod(left, size)
-        if count and len(words) < 2:
+        if count and first is None:
+            first = index
+        # The largest unit and the one below it: "400 days 3 hours", never "400 days 1 s".
+        if count and first is not None and index <= first + 1:
             names = german if lang == "de" else english
             words.append(f"{count} {names[0] if count == 1 else names[1]}")
     said = " ".join(words) or ("0 Sekunden" if lang == "de" else "0 seconds")

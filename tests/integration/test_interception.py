@@ -140,9 +140,10 @@ def test_everything_intercepted_by_a_fortigate(
         assert "the server did not ask for a client certificate" in evidence
         assert "freshly minted" in evidence  # the proxy's certificate was made minutes ago
         service = found["service"]
-        assert f"({service})" in intercepted["remedy"] and "TLS/SSL inspection" in intercepted[
-            "remedy"
-        ]
+        assert (
+            f"({service})" in intercepted["remedy"]
+            and "TLS/SSL inspection" in intercepted["remedy"]
+        )
     # The cause's remedy names exactly the endpoints it affects: here all three.
     [cause] = [c for c in result.json()["causes"] if c["code"] == "tls.intercepted"]
     for service in ("smtp-starttls", "pop3s", "tls"):

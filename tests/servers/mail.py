@@ -7,6 +7,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from email.utils import formatdate
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -228,7 +229,13 @@ class Pop3Handler(ImplicitTlsHandler):
 
 
 class HttpsHandler(ImplicitTlsHandler):
-    """TLS on a port of its own answering HTTP, in the manner of nginx."""
+    """TLS on a port of its own answering HTTP, in the manner of nginx: with a `Date`
+    header of the real time (`date="now"`, as nginx always sends it), of a given text, or
+    none (`date=""`)."""
+
+    def __init__(self, context: ServerTls, policy: TlsPolicy, date: str = "now") -> None:
+        super().__init__(context, policy)
+        self.date = date
 
     def _serve(self, tls: TlsChannel) -> None:
         request = b""
@@ -247,8 +254,10 @@ class HttpsHandler(ImplicitTlsHandler):
             status = b"HTTP/1.1 400 Bad Request"
         else:
             body, status = b"<html><body>agent receiver</body></html>\r\n", b"HTTP/1.1 200 OK"
+        date = formatdate(usegmt=True) if self.date == "now" else self.date
         tls.sendall(
             status
+            + (f"\r\nDate: {date}".encode() if date else b"")
             + b"\r\nServer: nginx\r\nContent-Length: "
             + str(len(body)).encode()
             + b"\r\nConnection: close\r\n\r\n"

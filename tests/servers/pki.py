@@ -105,3 +105,46 @@ def custom_client_cert(
 
 
 SERVER_AUTH_ONLY = [ExtendedKeyUsageOID.SERVER_AUTH]
+
+
+def leaf_cert(
+    issuing: trustme.CA,
+    *names: str,
+    common_name: str,
+    usages: list[x509.ObjectIdentifier] | None = None,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+) -> trustme.LeafCert:
+    """A leaf certificate `issuing` signs, with the names, extended key usages and dates
+    given: another hospital's gateway certificate (clientAuth only), a leaf that expired,
+    one that is not valid yet. trustme's own leaves always carry every purpose."""
+    ca_key = serialization.load_pem_private_key(issuing.private_key_pem.bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate(issuing.cert_pem.bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or now - dt.timedelta(days=30))
+        .not_valid_after(not_after or now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+    )
+    if usages is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return trustme.LeafCert(
+        key_pem, cert.public_bytes(serialization.Encoding.PEM), [issuing.cert_pem.bytes()]
+    )
