@@ -25,7 +25,6 @@ from tests.servers.dns import DnsServer
 from tests.servers.mail import (
     HttpsHandler,
     Pop3Handler,
-    SmtpHandler,
     TlsChannel,
     TlsPolicy,
     server_context,
