@@ -167,7 +167,8 @@ ROWS = [
     (
         "expired by this machine's clock only: still pinned (the clock is the cause)",
         chain_of(leaf(days=(-400, -30)), ISSUING),
-        TlsOutcome.ESTABLISHED, [PIN_ISSUING], NONE, NOW - dt.timedelta(days=60), "dance", "tls.pinned",
+        TlsOutcome.ESTABLISHED, [PIN_ISSUING], NONE, NOW - dt.timedelta(days=60), "dance",
+        "tls.pinned",
     ),
     (
         "a sibling intermediate, --ca proves it, pins old: out of date",
