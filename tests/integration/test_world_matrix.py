@@ -7,19 +7,23 @@ Axes (README, "Trust: what proves, what only explains"):
   CAs; a server chain from a public-style root (in this test's public root set) with a
   private client CA;
 - where the vendor's server CAs are known: nowhere; only inside the PKCS#12 (the client
-  CA, when it is the same); `--ca`; pins; the machine's Root store; the machine's
-  Intermediate store (as Windows enumerates them, with their purposes);
+  CA, when it is the same); `--ca`; pins of the vendor's CA file; pins learned on a clean
+  path (the intermediate the servers presented, its issuer recorded); the machine's Root
+  store; the machine's Intermediate store (as Windows enumerates them, with their
+  purposes);
 - server: accepts the client certificate; rejects it with an alert after the handshake
-  (TLS 1.3); renewed its leaf an hour ago;
+  (TLS 1.3); renewed its leaf an hour ago; rotated to a new intermediate under the same
+  root, with leaves minted an hour ago (the vendor's routine change);
 - client bundle: PKCS#12 with the client CA; PKCS#12 without it; PEM certificate + key;
 - machine store: normal; with one entry `cryptography` cannot load.
 
-PKI × knowledge × server are crossed (54 worlds); the bundle shape and the store rotate
+PKI × knowledge × server are crossed (84 worlds); the bundle shape and the store rotate
 through them so that each meets every PKI and every knowledge. Required: a clean world has
 no `tls.untrusted` and no `tls.intercepted`, proven chains carry no `tls.unpinned`, and
-the answer never says that nothing answers; an intercepted world with a proof (pins,
-`--ca`) has `tls.intercepted` on every endpoint, without one at least a warning with the
-reason.
+the answer never says that nothing answers; a rotation against learned pins is at most a
+warning that says so (pins out of date, a likely rotation); an intercepted world with a
+proof (pins, `--ca`) has `tls.intercepted` on every endpoint, without one at least a
+warning with the reason.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class Known(Enum):
     BUNDLE = "only inside the PKCS#12"
     GIVEN_CA = "--ca"
     PINS = "pins"
+    LEARNED = "pins learned before a rotation"
     ROOT_STORE = "the machine's Root store"
     INTERMEDIATE_STORE = "the machine's Intermediate store"
 
@@ -76,6 +81,7 @@ class Behaviour(Enum):
     ACCEPTS = "accepts the client certificate"
     REJECTS = "rejects it with an alert after the handshake"
     RENEWED = "renewed its leaf an hour ago"
+    ROTATED = "rotated to a new intermediate under the same root"
 
 
 class Bundle(Enum):
@@ -186,14 +192,19 @@ def sites(vendors: dict[Shape, VendorPki]) -> Iterator[dict[tuple[Shape, Behavio
             issued = dt.datetime.now(dt.UTC) - (
                 dt.timedelta(hours=1) if behaviour is Behaviour.RENEWED else dt.timedelta(days=90)
             )
-            leaf = vendor.server_issuing.issue_cert(
+            issuing = vendor.server_issuing
+            if behaviour is Behaviour.ROTATED:
+                issuing = vendor.server_root.create_child_ca()
+                issued = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+            leaf = issuing.issue_cert(
                 *SERVER_NAMES,
                 common_name=MAIL,
                 not_before=issued,
                 not_after=issued + dt.timedelta(days=365),
             )
             accepted = foreign_pki if behaviour is Behaviour.REJECTS else vendor.client_pki()
-            context = server_context(vendor.server_pki(leaf), policy, accepted)
+            served = dataclasses.replace(vendor.server_pki(leaf), issuing=issuing)
+            context = server_context(served, policy, accepted)
             direct = {
                 "smtp": stack.enter_context(serving(SmtpHandler(context, policy))).port,
                 "pop3": stack.enter_context(serving(Pop3Handler(context, policy))).port,
@@ -236,6 +247,23 @@ def _pin_file(vendor: VendorPki, directory: Path) -> Path:
     return path
 
 
+def _learned_pin_file(vendor: VendorPki, directory: Path) -> Path:
+    """The pins `netdiag pins learn` leaves on a clean path before a rotation: the
+    intermediate the servers presented (not the root, which they do not send), its issuer
+    recorded."""
+    from netdiag.trust.pin_commands import pin_for
+    from netdiag.trust.pins import PinSet, save_pins
+
+    now = dt.datetime.now(dt.UTC)
+    pin = pin_for(
+        _cert(vendor.server_issuing), ["*"], "learned before the rotation", now,
+        records_issuer=True,
+    )  # fmt: skip
+    path = directory / "learned.toml"
+    save_pins(path, PinSet((pin,)))
+    return path
+
+
 def _machine(world: World, vendor: VendorPki) -> MachineTrust:
     """This machine's stores as Windows enumerates them: (DER, encoding, purposes)."""
     root: list[tuple[bytes, str, object]] = [
@@ -268,6 +296,8 @@ def _check(
         ca_file.write_bytes(vendor.server_root.cert_pem.bytes())
         credentials = dataclasses.replace(credentials, ca_files=(ca_file,))
     pins = [_pin_file(vendor, directory)] if world.known is Known.PINS else []
+    if world.known is Known.LEARNED:
+        pins = [_learned_pin_file(vendor, directory)]
     config = build_check_config(
         profile_path=None,
         targets=[
@@ -295,7 +325,19 @@ def _codes(endpoint: EndpointResult) -> set[str]:
 
 
 def _is_proven(world: World) -> bool:
-    return world.known in (Known.GIVEN_CA, Known.PINS) or world.shape is Shape.PUBLIC
+    if world.known is Known.LEARNED and world.behaviour is Behaviour.ROTATED:
+        return world.shape is Shape.PUBLIC  # the public roots prove it; the pins are old
+    return (
+        world.known in (Known.GIVEN_CA, Known.PINS, Known.LEARNED) or world.shape is Shape.PUBLIC
+    )
+
+
+# What a rotation against old, learned pins may say: a warning, never an accusation.
+ROTATION_SAYS = frozenset({"tls.rotation_suspected", "tls.pins_outdated"})
+
+
+def _is_rotation_against_old_pins(world: World) -> bool:
+    return world.known is Known.LEARNED and world.behaviour is Behaviour.ROTATED
 
 
 @dataclass
@@ -329,17 +371,23 @@ def test_a_clean_world_stays_clean(world: World, bench: Bench) -> None:
     for endpoint in report.endpoints:
         found = _codes(endpoint)
         assert not found & ACCUSING, (endpoint.target.label, endpoint.findings)
-        if _is_proven(world):
+        if _is_rotation_against_old_pins(world):
+            assert found & ROTATION_SAYS, (endpoint.target.label, found)
+        elif _is_proven(world):
             assert found & {"tls.pinned", "tls.verified"}, (endpoint.target.label, found)
             assert "tls.unpinned" not in found, (endpoint.target.label, found)
         if world.behaviour is not Behaviour.REJECTS:
             assert endpoint.protocol is not None and endpoint.protocol.stopped_at.value == "done"
+            allowed = {"tls.unpinned", *ROTATION_SAYS}
             assert all(
-                f.severity is Severity.INFO or f.code == "tls.unpinned" for f in endpoint.findings
+                f.severity is Severity.INFO or f.code in allowed for f in endpoint.findings
             ), endpoint.findings
     answer = " ".join(answer_lines(report, "en"))
     assert "Nothing" not in answer, answer
-    if world.behaviour is not Behaviour.REJECTS:
+    if _is_rotation_against_old_pins(world):
+        # The pins are old: said as a warning (the vendor rotated), never as an interception.
+        assert report.status is Status.WARN, report.status
+    elif world.behaviour is not Behaviour.REJECTS:
         # A healthy path is OK (exit 0), proven or not: an unverified chain whose server did
         # the vendor's client-certificate dance is said, not warned about.
         assert report.status is Status.OK, [
@@ -347,7 +395,7 @@ def test_a_clean_world_stays_clean(world: World, bench: Bench) -> None:
             for f in (*report.local_findings, *(f for e in report.endpoints for f in e.findings))
             if f.severity is not Severity.INFO
         ]
-    if world.behaviour is not Behaviour.REJECTS:
+    if world.behaviour is not Behaviour.REJECTS and not _is_rotation_against_old_pins(world):
         # Every endpoint is counted as working or as answering with its chain unverified.
         said = ("Working: ", "Every endpoint works", "endpoints answer", "Answering")
         assert any(part in answer for part in said), answer
@@ -362,7 +410,7 @@ def test_an_intercepted_world_is_named(world: World, bench: Bench) -> None:
     report = bench.check(world, intercepted=True)
     for endpoint in report.endpoints:
         found = _codes(endpoint)
-        if world.known in (Known.GIVEN_CA, Known.PINS):
+        if world.known in (Known.GIVEN_CA, Known.PINS, Known.LEARNED):
             assert "tls.intercepted" in found, (endpoint.target.label, endpoint.findings)
         else:
             # No proof of the vendor's chain: at least a warning that gives the reason.

@@ -88,7 +88,7 @@ def _dropped_at(report: dict[str, Any]) -> dict[str, str]:
     return {host: verdict["subject"] for host, verdict in _verdicts(report).items()}
 
 
-@pytest.mark.parametrize("run", range(1, 6), ids=lambda n: f"run {n}")
+@pytest.mark.parametrize("run", range(1, 4), ids=lambda n: f"run {n}")
 def test_six_hosts_dropped_at_one_router_name_it_every_run(path: Topology, run: int) -> None:
     report = check_trace(path)
     assert _dropped_at(report) == {a: path.router_address(2) for a in path.servers4}
@@ -107,7 +107,7 @@ def test_six_hosts_dropped_at_one_router_name_it_every_run(path: Topology, run: 
     assert cause["subject"] == path.router_address(2) and len(cause["endpoints"]) == HOSTS
 
 
-@pytest.mark.parametrize("run", range(1, 6), ids=lambda n: f"run {n}")
+@pytest.mark.parametrize("run", range(1, 4), ids=lambda n: f"run {n}")
 def test_rate_limited_icmp_never_names_a_wrong_hop(limited_path: Topology, run: int) -> None:
     report = check_trace(limited_path)
     # The right router, or — where the rate limit ate every answer of router 2 — the
