@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from netdiag.errors import CertificateError
 from netdiag.privacy.secret import Secret
 from netdiag.report.model import Report, Status
+from netdiag.report.observations import TlsOutcome
 from netdiag.trust.chains import authority_key_id, signature_path, spki_sha256
 from netdiag.trust.model import is_pinned, readable_chain
 from netdiag.trust.pins import ALL, EndpointRecord, Pin, PinSet
@@ -142,13 +143,19 @@ def learn_pins(report: Report, now: datetime) -> Learned:
         suspicious = [
             f
             for f in endpoint.findings
-            if f.code == "tls.intercepted"
+            if f.code in ("tls.intercepted", "tls.not_the_server", "tls.chain_unproven")
             or (f.code == "tls.unpinned" and "signs of inspection" in f.summary)
         ]
         if suspicious:
             skipped.append(
-                f"{target.label}: not learned, the chain looks intercepted: {suspicious[0].summary}"
+                f"{target.label}: not learned, the chain is not the vendor's server's as "
+                f"presented: {suspicious[0].summary}"
             )
+            continue
+        if tls.outcome is not TlsOutcome.ESTABLISHED:
+            # A chain shown in a handshake that did not complete was never proven to be
+            # the server's own: nothing to learn from.
+            skipped.append(f"{target.label}: not learned, the handshake did not complete")
             continue
         chain, unreadable = readable_chain(tls)
         if unreadable:
