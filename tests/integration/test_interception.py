@@ -282,7 +282,8 @@ def test_learn_refuses_a_chain_that_looks_intercepted(
         "--yes",
     )
     assert result.exit_code == 3
-    assert "is not the vendor's server's as presented" in result.stderr and not (tmp_path / "x.toml").exists()
+    assert "is not the vendor's server's as presented" in result.stderr
+    assert not (tmp_path / "x.toml").exists()
 
 
 def test_learn_without_confirmation_writes_nothing(
