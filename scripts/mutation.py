@@ -1,0 +1,191 @@
+"""The mutation gate of the verdict logic (mutmut, pinned in the `mutation` extra).
+
+    python scripts/mutation.py                # the modules changed since the baseline
+    python scripts/mutation.py --all          # every module in scope (the full run)
+    python scripts/mutation.py --all --update # ... and record the survivors as the baseline
+
+The scope is `[tool.mutmut] only_mutate` in pyproject.toml: the trust model, the verdict
+rules of diagnosis, host validation. Each mutant runs against the unit tests that reach
+the function it changes (mutmut selects them from a traced run). A survivor is a decision
+that a test could not tell from its mutation: it must be killed by a new test, or be in
+`tests/mutation_survivors.tsv` with the reason it is equivalent (or, where it is known and
+not yet killed, marked `open` — the debt, counted in the score). A survivor that is in
+neither fails the run, with the mutation shown. Survivors are keyed by module, function
+and the changed text, so that numbering changes elsewhere in a function do not matter.
+
+Exit code: 0 when no new survivor, 1 when there is one, 2 when mutmut itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import fnmatch
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "tests" / "mutation_survivors.tsv"
+HEADER = (
+    "# Surviving mutants of the verdict logic that are accepted: module, function, the change\n"
+    "# (old -> new), and why — 'equivalent: …' (no test can tell them apart) or 'open' (known,\n"
+    "# not yet killed). Written by `python scripts/mutation.py --all --update`; a survivor not\n"
+    "# listed here fails the gate.\n"
+)
+
+
+@dataclass(frozen=True, order=True)
+class Key:
+    module: str
+    function: str
+    change: str
+
+    def line(self, reason: str) -> str:
+        return f"{self.module}\t{self.function}\t{self.change}\t{reason}"
+
+
+def scope() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    return list(config["tool"]["mutmut"]["only_mutate"])
+
+
+def modules_in_scope(patterns: list[str]) -> list[str]:
+    files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "netdiag").rglob("*.py"))
+    chosen = [f for f in files if any(fnmatch.fnmatch(f, p) for p in patterns)]
+    return [f.removesuffix(".py").replace("/", ".") for f in chosen]
+
+
+def baseline_commit() -> str:
+    found = subprocess.run(
+        ["git", "log", "-1", "--format=%H", "--", str(BASELINE.relative_to(ROOT))],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return found.stdout.strip()
+
+
+def changed_modules(since: str, modules: list[str]) -> list[str]:
+    if not since:
+        return modules
+    diff = subprocess.run(
+        ["git", "diff", "--name-only", since, "--", "netdiag"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    changed = {p.removesuffix(".py").replace("/", ".") for p in diff.stdout.split()}
+    return [m for m in modules if m in changed]
+
+
+def run_mutmut(modules: list[str]) -> None:
+    names = [f"{module}.*" for module in modules]
+    done = subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT, check=False)
+    if done.returncode not in (0, 1):
+        raise SystemExit(2)
+
+
+def statuses() -> dict[str, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = {}
+    for line in done.stdout.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if name:
+            found[name] = status
+    return found
+
+
+_SOURCES: dict[str, dict[str, list[str]]] = {}
+
+
+def _functions(module: str) -> dict[str, list[str]]:
+    if module not in _SOURCES:
+        path = ROOT / "mutants" / (module.replace(".", "/") + ".py")
+        text = path.read_text("utf-8")
+        found = {}
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                segment = ast.get_source_segment(text, node) or ""
+                found[node.name] = segment.splitlines()[1:]
+        _SOURCES[module] = found
+    return _SOURCES[module]
+
+
+def key_of(name: str) -> Key:
+    """`netdiag.trust.model.x_judge_chain__mutmut_7` -> the module, the function, and the
+    change as text (the lines it takes away -> the lines it puts in)."""
+    mangled = name.rsplit(".", 1)[-1]
+    module = name[: -len(mangled) - 1]
+    base = mangled.rsplit("__mutmut_", 1)[0]
+    functions = _functions(module)
+    original, mutant = functions.get(base + "__mutmut_orig", []), functions.get(mangled, [])
+    removed, added = [], []
+    for line in difflib.unified_diff(original, mutant, lineterm="", n=0):
+        if line.startswith(("---", "+++", "@@")):
+            continue
+        (removed if line.startswith("-") else added).append(" ".join(line[1:].split()))
+    readable = base.removeprefix("x_").replace("ǁ", ".").strip(".")
+    return Key(module, readable, f"{' / '.join(removed)} -> {' / '.join(added)}"[:400])
+
+
+def load_baseline() -> dict[Key, str]:
+    found: dict[Key, str] = {}
+    if not BASELINE.is_file():
+        return found
+    for line in BASELINE.read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        module, function, change, reason = line.split("\t", 3)
+        found[Key(module, function, change)] = reason
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--all", action="store_true", help="every module in scope")
+    parser.add_argument("--since", help="the modules changed since this commit")
+    parser.add_argument("--update", action="store_true", help="record the survivors")
+    args = parser.parse_args(argv)
+    modules = modules_in_scope(scope())
+    if not args.all:
+        modules = changed_modules(args.since or baseline_commit(), modules)
+    if not modules:
+        print("mutation: no module in scope changed since the baseline")
+        return 0
+    print(f"mutation: {len(modules)} module(s): {', '.join(modules)}")
+    run_mutmut(modules)
+    found = {
+        name: status
+        for name, status in statuses().items()
+        if any(name.startswith(f"{m}.") for m in modules)
+    }
+    counts = Counter(found.values())
+    survivors = sorted(key_of(n) for n, s in found.items() if s == "survived")
+    baseline = load_baseline()
+    new = [k for k in survivors if k not in baseline]
+    killed = counts.get("killed", 0)
+    total = sum(counts.values())
+    print(
+        f"mutation: {total} mutants, {killed} killed, {counts.get('survived', 0)} survived "
+        f"({len(survivors) - len(new)} listed), {counts.get('no tests', 0)} reached by no unit "
+        f"test; score {killed / total:.1%}" if total else "mutation: no mutants"
+    )
+    if args.update:
+        ran = set(modules)
+        kept = {k: r for k, r in baseline.items() if k.module not in ran}
+        kept.update({k: baseline.get(k, "open") for k in survivors})
+        lines = [k.line(r) for k, r in sorted(kept.items())]
+        BASELINE.write_text(HEADER + "\n".join(lines) + "\n", "utf-8")
+        print(f"mutation: {BASELINE.relative_to(ROOT)} now lists {len(kept)} survivors")
+        return 0
+    for key in new:
+        print(f"NEW SURVIVOR {key.module}: {key.function}: {key.change}")
+    return 1 if new else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
