@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -9,6 +10,22 @@ from typing import TextIO
 
 # A run shorter than this shows no progress at all.
 PROGRESS_AFTER_S = 1.0
+
+
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidirectional
+# formatting characters (the "Trojan Source" reordering): never written to a terminal, a
+# ticket or a console as they are.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every control character shown as `\\xNN` or `\\uNNNN`, on one line."""
+    return CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def utf8_unless_console(stream: TextIO) -> TextIO:
@@ -64,18 +81,19 @@ class Console:
         self.stdout.flush()
 
     def error(self, text: str) -> None:
+        # One line, whatever a file name or a server's words in it hold.
         self.clear_progress()
-        self.stderr.write(f"netdiag: {text}\n")
+        self.stderr.write(f"netdiag: {visible(text)}\n")
         self.stderr.flush()
 
     def note(self, text: str) -> None:
         self.clear_progress()
-        self.stderr.write(f"netdiag: {text}\n")
+        self.stderr.write(f"netdiag: {visible(text)}\n")
         self.stderr.flush()
 
     def warn(self, text: str) -> None:
         self.clear_progress()
-        self.stderr.write(f"netdiag: warning: {text}\n")
+        self.stderr.write(f"netdiag: warning: {visible(text)}\n")
         self.stderr.flush()
 
     def progress(self, text: str) -> None:

@@ -20,6 +20,8 @@ from netdiag.report.observations import (
 from netdiag.settings.host_requirements import HostRequirements
 
 MAX_BACKUP_FILES = 2000
+# The fixed PowerShell scripts: no value from a profile or the network is ever part of one.
+SERVICES_SCRIPT = "Get-Service | Select-Object Name,DisplayName | ConvertTo-Json"
 
 
 def observe_host(requirements: HostRequirements) -> HostObservation:
@@ -125,14 +127,10 @@ def observe_windows(requirements: HostRequirements) -> WindowsFacts:
     shares = w.parse_shares(
         ask("the shares", "Get-SmbShare | Select-Object Name,Path | ConvertTo-Json")
     )
-    pattern = "|".join(requirements.remote_maintenance) or "^$"
-    remote = w.parse_service_names(
-        w.powershell(
-            f"Get-Service | Where-Object {{ $_.Name -match '{pattern}' -or "
-            f"$_.DisplayName -match '{pattern}' }} | Select-Object Name,DisplayName"
-            " | ConvertTo-Json"
-        )
-    )
+    # Every service, by a fixed script; which ones are remote maintenance is decided here
+    # in Python: a name from a profile never becomes part of a command (a name like
+    # "AnyDesk' -or $(Start-Process calc) -or 'x" stays a name).
+    remote = w.matching_services(w.powershell(SERVICES_SCRIPT), requirements.remote_maintenance)
     return WindowsFacts(
         caption=caption,
         version=version,

@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -180,6 +181,18 @@ def parse_service_names(text: str | None) -> tuple[str, ...]:
     return tuple(
         str(r.get("DisplayName") or r.get("Name")) for r in _records(text) if r.get("Name")
     )
+
+
+def matching_services(text: str | None, wanted: Sequence[str]) -> tuple[str, ...]:
+    """The services of Get-Service's JSON whose name or display name contains one of
+    `wanted` (case-insensitive, as text: no pattern syntax), display names where given."""
+    needles = [w.casefold() for w in wanted if w]
+    found = []
+    for record in _records(text):
+        name, display = str(record.get("Name") or ""), str(record.get("DisplayName") or "")
+        if name and any(n in name.casefold() or n in display.casefold() for n in needles):
+            found.append(display or name)
+    return tuple(found)
 
 
 def parse_task_names(text: str | None) -> tuple[str, ...] | None:

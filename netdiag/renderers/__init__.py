@@ -16,6 +16,10 @@ def render(report: Report, output_format: str, lang: str = "en") -> str:
         from netdiag.renderers.json import render_json
 
         return render_json(report)
+    from netdiag.renderers.escape import visible_report
+
+    # What servers and files chose is shown, never executed by a terminal.
+    report = visible_report(report)
     if output_format == "html":
         from netdiag.renderers.html import render_html
 

@@ -17,6 +17,7 @@ from netdiag.errors import NetdiagError
 from netdiag.privacy.audit import KnownSecrets, has_userinfo
 from netdiag.privacy.redaction import Redactor
 from netdiag.renderers.chains import presented_chains
+from netdiag.renderers.escape import visible_report
 from netdiag.renderers.html import render_html
 from netdiag.renderers.json import render_json
 from netdiag.renderers.text import render_text
@@ -28,22 +29,25 @@ class BundleError(NetdiagError):
 
 
 def bundle_files(report: Report, environment: dict[str, Any], lang: str) -> dict[str, bytes]:
+    shown = visible_report(report)
     files = {
-        "report.txt": render_text(report, environment, lang).encode("utf-8"),
+        "report.txt": render_text(shown, visible_report(environment), lang).encode("utf-8"),
         "report.json": render_json(report).encode("utf-8"),
-        "report.html": render_html(report, lang).encode("utf-8"),
+        "report.html": render_html(shown, lang).encode("utf-8"),
         "environment.json": json.dumps(environment, indent=2, ensure_ascii=False).encode("utf-8"),
     }
     if lang == "de":  # the evidence as measured, in the words netdiag wrote it
-        files["report_en.txt"] = render_text(report, environment, "en").encode("utf-8")
-    for name, (chain, text) in presented_chains(report).items():
+        files["report_en.txt"] = render_text(shown, visible_report(environment), "en").encode(
+            "utf-8"
+        )
+    for name, (chain, text) in presented_chains(shown).items():
         files[f"chains/{name}.pem"] = chain.encode("ascii")
         files[f"chains/{name}.txt"] = text.encode("utf-8")
     # The fix as every product's configuration: the firewall team picks theirs.
     from netdiag.renderers.firewalls import PRODUCTS, remedy
 
     for product in PRODUCTS:
-        found = remedy(report.remedy_plan, product.id, lang)
+        found = remedy(shown.remedy_plan, product.id, lang)
         if found is not None:
             files[f"firewall/{product.id}.txt"] = ("\n".join(found.lines) + "\n").encode("utf-8")
     return files

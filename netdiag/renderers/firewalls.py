@@ -26,6 +26,7 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from netdiag.renderers.escape import visible
 from netdiag.report.model import RemedyPlan
 
 Place = tuple[str, int]
@@ -207,18 +208,6 @@ TEXT: dict[str, dict[str, str]] = {
 def _text(key: str, lang: str, **fields: str) -> str:
     template = TEXT[key]["de" if lang == "de" else "en"]
     return template.format(**fields) if fields else template
-
-
-# What may be written into a line as it is: anything else of a value is shown escaped, so
-# that no value can end a line, start a command or carry a terminal control sequence.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def visible(text: str) -> str:
-    """`text` with every control character shown as `\\xNN` (or `\\uNNNN`), on one line."""
-    return _CONTROL.sub(
-        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
-    )
 
 
 def forti(value: str) -> str:

@@ -3,6 +3,7 @@ table (see README.md, "Host requirements"): nothing of it is code."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,24 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+# What a product's or a service's name can be: letters (any script), digits, spaces and
+# `. _ - + ( ) &`. Quotes, `$`, `;`, `|`, backquotes and line breaks are not part of any.
+_NAME = re.compile(r"[\w .+()&-]{1,64}")
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    names = _strings(value, where)
+    for name in names:
+        if not _NAME.fullmatch(name):
+            raise ProfileError(
+                f"{where}: {name[:80]!r} is not a service or product name (letters, digits, "
+                "spaces and . _ - + ( ) & only)",
+                de=f"{where}: {name[:80]!r} ist kein Dienst- oder Produktname (nur Buchstaben, "
+                "Ziffern, Leerzeichen und . _ - + ( ) &)",
+            )
+    return names
+
+
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ProfileError(
@@ -124,7 +143,9 @@ def parse_host_requirements(data: Any, source: str) -> HostRequirements:
         admin_shares=_strings(
             data.get("admin_shares", ["ADMIN$", "IPC$", "print$", "C$"]), f"{where} admin_shares"
         ),
-        remote_maintenance=_strings(data.get("remote_maintenance", []), where),
+        remote_maintenance=_names(
+            data.get("remote_maintenance", []), f"{where} remote_maintenance"
+        ),
         drives=tuple(drives),
         backup=backup,
         antivirus=AntivirusRequirement(

@@ -227,7 +227,7 @@ def test_a_hosts_text_never_changes_a_snippets_structure(host: str) -> None:
 def test_mgmt_cli_lines_are_the_same_words_for_the_shell_whatever_the_host(host: str) -> None:
     """Pasted into bash, each mgmt_cli line is one command whose host argument is one
     word: no `$( )`, backquote, `;` or quote of the host's is the shell's."""
-    from netdiag.renderers.firewalls import visible
+    from netdiag.renderers.escape import visible
 
     found = remedy(
         plan_remedies([cause("tcp.filtered", (Target(host=host, port=25, service=SMTP),))]),
