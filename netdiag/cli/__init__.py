@@ -31,7 +31,7 @@ from netdiag.cli.groups import (
     Rounds,
     Tracing,
     Trust,
-    finite,
+    seconds,
     with_groups,
 )
 from netdiag.cli.pins import pins_app
@@ -151,6 +151,8 @@ def check(
 
     console = console_of(ctx)
     _check_lang(bundle_text)
+    if bundle is not None:
+        _check_bundle_target(bundle)
     config = check_config(endpoints, client, trust, checking, rounds, dialogue)
     wants_host = host or bundle is not None
     options = SessionOptions(
@@ -166,6 +168,30 @@ def check(
         # stderr: stdout stays the report in the format asked for
         console.note(_said("cli.bundle_written", bundle_text, path=written))
     raise typer.Exit(int(report.status))
+
+
+def _check_bundle_target(path: Path) -> None:
+    """Before the run, not after it: the bundle's file can be written (not a folder, its
+    folder exists or can be made, a file there can be created)."""
+    if path.is_dir():
+        raise UsageError(
+            f"--bundle/--out {path}: is a folder; give the zip's file name (…/ticket.zip)",
+            de=f"--bundle/--out {path}: ist ein Ordner; den Dateinamen des Zips angeben "
+            "(…/ticket.zip)",
+        )
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise UsageError(
+            f"--bundle/--out {path}: cannot be written: {reason}",
+            de=f"--bundle/--out {path}: lässt sich nicht schreiben: {reason}",
+        ) from None
+    if not existed:
+        path.unlink(missing_ok=True)
 
 
 def _said(key: str, text: BundleText, **fields: object) -> str:
@@ -191,7 +217,7 @@ def _quiet_unless_read(console: Console, output: OutputFormat) -> Console:
 def _write_bundle(report: Report, out: Path, text: BundleText, config: CheckConfig) -> Path:
     from netdiag.renderers.bundle import write_bundle
     from netdiag.renderers.text import default_language
-    from netdiag.session.runs import machine_environment
+    from netdiag.session.runs import machine_environment, machine_secrets
 
     return write_bundle(
         report,
@@ -199,7 +225,8 @@ def _write_bundle(report: Report, out: Path, text: BundleText, config: CheckConf
         out,
         lang=text.lang or default_language(),
         redact=text.redact,
-        secrets=config.known_secrets,
+        # The run's own secrets and the machine's (a proxy's password), as exact bytes.
+        secrets=config.known_secrets.with_(machine_secrets()),
     )
 
 
@@ -245,10 +272,8 @@ def trace_command(
         typer.Option(
             "--timeout",
             metavar="SECONDS",
-            help="Seconds for the whole trace.",
-            min=0.1,
-            max=60,
-            callback=finite,
+            help="Seconds for the whole trace (0.1 to 60).",
+            parser=seconds(0.1, 60),
         ),
     ] = 3.0,
     max_hops: Annotated[
@@ -291,10 +316,8 @@ def mtu_command(
         typer.Option(
             "--timeout",
             metavar="SECONDS",
-            help="Seconds to wait for answers.",
-            min=0.1,
-            max=60,
-            callback=finite,
+            help="Seconds to wait for answers (0.1 to 60).",
+            parser=seconds(0.1, 60),
         ),
     ] = 3.0,
     output: Output,
@@ -341,6 +364,9 @@ def bundle_command(
 
     console = console_of(ctx)
     _check_lang(bundle_text)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = out or Path(f"netdiag-bundle_{stamp}.zip")
+    _check_bundle_target(target)
     config = check_config(endpoints, client, trust, checking, rounds, dialogue)
     requirements, _ = _host_requirements(host_paths)
     options = SessionOptions(
@@ -350,8 +376,7 @@ def bundle_command(
         firewall=bundle_text.firewall or "",
     )
     report = run_session(config, options, console)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    written = _write_bundle(report, out or Path(f"netdiag-bundle_{stamp}.zip"), bundle_text, config)
+    written = _write_bundle(report, target, bundle_text, config)
     state = _said("state", bundle_text, status=report.status)
     console.out(f"{state}: {_said('cli.bundle_written', bundle_text, path=written)}")
     raise typer.Exit(int(report.status))

@@ -21,12 +21,23 @@ from netdiag.settings.defaults import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
 DEFAULT_CAPTURE_DIR = Path("captures")
 
 
-def finite(value: float | None) -> float | None:
-    """Refuse `nan` and the infinities: every comparison with `nan` is false, so a float
-    range alone lets it through (`--timeout nan`)."""
-    if value is not None and not math.isfinite(value):
-        raise typer.BadParameter(f"{value!r} is not a finite number.")
-    return value
+def seconds(low: float, high: float) -> Callable[[str], float]:
+    """A parser of a number of seconds from `low` to `high` (typer's public `parser=`): one
+    message for every wrong value — a word, `nan`, `inf` or out of range — that says what
+    is wanted, rather than a range check that `nan` fails in the wrong words."""
+
+    def parse(text: str | float) -> float:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value) or not low <= value <= high:
+            raise typer.BadParameter(
+                f"{text!r} is not a number of seconds from {low:g} to {high:g}."
+            )
+        return value
+
+    return parse
 
 
 class OutputFormat(StrEnum):
@@ -128,10 +139,8 @@ class Endpoints:
         typer.Option(
             "--timeout",
             metavar="SECONDS",
-            help="Seconds for each network step.",
-            min=0.05,
-            max=300,
-            callback=finite,
+            help="Seconds for each network step (0.05 to 300).",
+            parser=seconds(0.05, 300),
         ),
     ] = DEFAULT_TIMEOUT_S
 
@@ -146,10 +155,8 @@ class Checking:
         typer.Option(
             "--deadline",
             metavar="SECONDS",
-            help="Seconds for a whole round.",
-            min=0.1,
-            max=3600,
-            callback=finite,
+            help="Seconds for a whole round (0.1 to 3600).",
+            parser=seconds(0.1, 3600),
         ),
     ] = DEFAULT_DEADLINE_S
     ca: Annotated[
@@ -191,10 +198,8 @@ class Rounds:
         typer.Option(
             "--interval",
             metavar="SECONDS",
-            help="Seconds between rounds of --repeat.",
-            min=0,
-            max=3600,
-            callback=finite,
+            help="Seconds between rounds of --repeat (0 to 3600).",
+            parser=seconds(0, 3600),
         ),
     ] = 1.0
 
@@ -208,10 +213,8 @@ class Dialogue:
         typer.Option(
             "--slow-banner",
             metavar="SECONDS",
-            help="Seconds after which an SMTP banner is slow.",
-            min=0,
-            max=3600,
-            callback=finite,
+            help="Seconds after which an SMTP banner is slow (0 to 3600).",
+            parser=seconds(0, 3600),
         ),
     ] = 3.0
     pop3_user: Annotated[

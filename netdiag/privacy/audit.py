@@ -11,35 +11,113 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 HIDDEN = "***"
-# scheme://userinfo@host — the userinfo is everything up to the last "@" of the authority
-# (passwords may hold "@" and "/"; RFC 3986 says to encode them, people do not).
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^\s;\"'<>]*@)")
-# Windows proxy lists: "http=proxy:3128;https=proxy:3129", or separated by blanks.
-_LIST_SEPARATOR = re.compile(r"[;\s]+")
+# scheme://userinfo@host — for the audit's second line of defence: any URL in a file whose
+# authority carries a user name or password.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^\s\"'<>]*@)")
+# Where one proxy item ends and the next begins: a separator (";" or blanks) followed by
+# a Windows "proto=" or a URL's scheme. A ";" inside a password is followed by neither, and
+# does not cut the password in two.
+_ITEM_BOUNDARY = re.compile(
+    r"[;\s]+(?=(?:(?:https?|ftp|socks[45]?|gopher)=|[A-Za-z][A-Za-z0-9+.-]*://))", re.IGNORECASE
+)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# The protocols of a Windows proxy list ("http=…;https=…;socks=…").
+_PROTO = re.compile(r"(?:https?|ftp|socks[45]?|gopher)=", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyValue:
+    """One proxy item parsed as a URL: what comes before the userinfo (a Windows
+    `proto=`, a scheme), the userinfo ("" when there is none) and the rest (host, port,
+    path). The userinfo is everything up to the last "@" of the item: passwords may hold
+    "@", "/", ";" and ":" (RFC 3986 says to encode them; people do not)."""
+
+    head: str
+    userinfo: str
+    rest: str
+
+    @classmethod
+    def parse(cls, item: str) -> ProxyValue:
+        head = ""
+        proto = _PROTO.match(item)
+        if proto and "://" not in item[: proto.end()]:
+            head, item = item[: proto.end()], item[proto.end() :]
+        scheme = _SCHEME.match(item)
+        if scheme:
+            head, item = head + scheme.group(0), item[scheme.end() :]
+        userinfo, at, rest = item.rpartition("@")
+        return cls(head, userinfo, rest) if at else cls(head, "", item)
+
+    @property
+    def without_userinfo(self) -> str:
+        return f"{self.head}{HIDDEN}@{self.rest}" if self.userinfo else f"{self.head}{self.rest}"
+
+
+def _items(value: str) -> list[tuple[str, str]]:
+    """A proxy value cut into (separator before it, item): one URL, a Windows list
+    ("http=a:3128;https=b:3129"), several URLs, or a tool's text around them (netsh's
+    "Proxy Server(s) :  user:pw@proxy:8080"). Items are found where a separator is followed
+    by "proto=" or a scheme; within what is left, by blanks."""
+    parts: list[tuple[str, str]] = []
+    position = 0
+    text = value
+    for match in _ITEM_BOUNDARY.finditer(text):
+        parts.append((text[position : match.start()], match.group(0)))
+        position = match.end()
+    parts.append((text[position:], ""))
+    found: list[tuple[str, str]] = []
+    before = ""
+    for chunk, after in parts:
+        # Inside one chunk: a single URL (its password may hold blanks and "@") when it
+        # starts with a scheme or "proto="; otherwise words split by blanks (a bare
+        # "user:pass@host" inside a tool's text cannot tell a blank in a password from
+        # the text around it).
+        stripped = chunk.strip()
+        if _SCHEME.match(stripped) or _PROTO.match(stripped):
+            lead = chunk[: len(chunk) - len(chunk.lstrip())]
+            tail = chunk[len(chunk.rstrip()) :]
+            found.append((before + lead, stripped))
+            before = tail + after
+            continue
+        for word in re.split(r"(\s+)", chunk):
+            if not word:
+                continue
+            if word.isspace():
+                before += word
+            else:
+                found.append((before, word))
+                before = ""
+        before += after
+    if before:
+        found.append((before, ""))
+    return found
 
 
 def strip_userinfo(value: str) -> str:
-    """A proxy value (or list of them) with any user name and password replaced by ***:
-    with or without a scheme, IPv6 hosts, `;`- or blank-separated Windows lists,
-    `proto=` prefixes. The rest stays as it was."""
-    parts = re.split(r"([;\s]+)", value)
+    """A proxy value (a URL, a Windows list, a tool's text holding them) with any user name
+    and password replaced by ***, found by parsing each item as a URL, whatever characters
+    the password holds: with or without a scheme, IPv6 hosts, `proto=` prefixes."""
+    if "@" not in value:
+        return value
     return "".join(
-        part if _LIST_SEPARATOR.fullmatch(part) or not part else _strip_one(part) for part in parts
+        separator + (ProxyValue.parse(item).without_userinfo if "@" in item else item)
+        for separator, item in _items(value)
     )
 
 
-def _strip_one(item: str) -> str:
-    prefix, equals, rest = item.partition("=")
-    if not equals or "@" in prefix or "/" in prefix or ":" in prefix:
-        prefix, equals, rest = "", "", item
-    scheme, separator, authority = rest.partition("://")
-    if not separator:
-        scheme, authority = "", rest
-    userinfo, at, host = authority.rpartition("@")
-    if not at:
-        return item
-    head = f"{scheme}://" if separator else ""
-    return f"{prefix}{equals}{head}{HIDDEN}@{host}" if userinfo else item
+def proxy_credentials(value: str) -> list[tuple[str, bytes]]:
+    """The user names and passwords a proxy value carries, named for the audit: what must
+    never appear in a file of a bundle, checked as the exact bytes."""
+    found: list[tuple[str, bytes]] = []
+    for _, item in _items(value):
+        userinfo = ProxyValue.parse(item).userinfo if "@" in item else ""
+        if not userinfo:
+            continue
+        user, colon, password = userinfo.partition(":")
+        found.append(("a proxy's credentials", userinfo.encode("utf-8")))
+        if colon and password:
+            found.append(("a proxy's password", password.encode("utf-8")))
+    return found
 
 
 def has_userinfo(text: str) -> bool:
@@ -68,6 +146,10 @@ class KnownSecrets:
             except UnicodeDecodeError:
                 pass
         return cls(tuple(forms))
+
+    def with_(self, named: Iterable[tuple[str, bytes]]) -> KnownSecrets:
+        """These secrets and those of `named` (each in its every form)."""
+        return KnownSecrets((*self.forms, *KnownSecrets.of(named).forms))
 
     def found_in(self, data: bytes) -> str:
         """The name of the first secret form found in `data`, or ""."""

@@ -190,13 +190,52 @@ def read_proxy_settings(environ: Mapping[str, str] | None = None) -> ProxySettin
     return found
 
 
-def is_bypassed(host: str, bypass: tuple[str, ...]) -> bool:
+def proxy_credentials_here(environ: Mapping[str, str] | None = None) -> list[tuple[str, bytes]]:
+    """The user names and passwords this machine's proxy settings carry (the environment
+    in either case, WinHTTP, WinINET's proxy and PAC URL), as the exact bytes a bundle's
+    audit must never find in a file."""
+    from netdiag.privacy.audit import proxy_credentials
+
+    environ = os.environ if environ is None else environ
+    values = [
+        environ.get(key, "")
+        for name in (*PROXY_ENV, NO_PROXY_ENV, "FTP_PROXY")
+        for key in (name, name.lower())
+    ]
+    if sys.platform == "win32":
+        from netdiag.probes.windows import parse_winhttp_settings, read_winhttp_settings
+
+        values.append(parse_winhttp_settings(read_winhttp_settings()).get("proxy", ""))
+        wininet = read_wininet()
+        values += [str(wininet.get("ProxyServer") or ""), str(wininet.get("AutoConfigURL") or "")]
+    return [found for value in values if value for found in proxy_credentials(value)]
+
+
+def is_bypassed(host: str, bypass: tuple[str, ...], address: str = "") -> bool:
     """Whether `host` is one the proxy is configured not to be used for (`*`, a domain
-    suffix `.example`/`*.example`/`example`, or the name itself; `<local>` for dotless)."""
+    suffix `.example`/`*.example`/`example`, or the name itself; `<local>` for dotless; a
+    network `127.0.0.0/8` or an address for an address literal, or for `address`, the one
+    the name resolved to — as curl and Python's requests read NO_PROXY)."""
+    import ipaddress
+
     name = host.lower().rstrip(".")
+    addresses = []
+    for candidate in (name.strip("[]"), address):
+        try:
+            addresses.append(ipaddress.ip_address(candidate.split("%")[0]))
+        except ValueError:
+            continue
     for entry in (b.lower().strip() for b in bypass):
         if entry == "*":
             return True
+        try:
+            network = ipaddress.ip_network(entry.strip("[]"), strict=False)
+        except ValueError:
+            network = None
+        if network is not None:
+            if any(a.version == network.version and a in network for a in addresses):
+                return True
+            continue
         if entry == "<local>":
             if "." not in name:
                 return True

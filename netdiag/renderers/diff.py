@@ -32,29 +32,76 @@ def load_report(path: Path) -> dict[str, Any]:
             f"{path} is not a netdiag report ({SCHEMA})",
             de=f"{path} ist kein Bericht von netdiag ({SCHEMA})",
         )
+    problem = _shape_problem(document)
+    if problem:
+        raise DiffError(
+            f"{path} is not a netdiag report of this form ({problem})",
+            de=f"{path} ist kein Bericht von netdiag dieser Form ({problem})",
+        )
     return document
+
+
+def _shape_problem(document: dict[str, Any]) -> str:
+    """What of the report's shape the comparison needs is missing or of another type, or ""
+    (a file edited by hand, or cut short, says so in one line instead of a KeyError)."""
+    if not isinstance(document.get("status"), str):
+        return "'status' is not a text"
+    endpoints = document.get("endpoints")
+    if not isinstance(endpoints, list):
+        return "'endpoints' is not a list"
+    for index, endpoint in enumerate(endpoints):
+        where = f"endpoints[{index}]"
+        if not isinstance(endpoint, dict):
+            return f"{where} is not an object"
+        for name, kind in (("host", str), ("port", int), ("service", str), ("status", str)):
+            if not isinstance(endpoint.get(name), kind):
+                return f"{where}.{name} is missing or of another type"
+        findings = endpoint.get("findings")
+        if not isinstance(findings, list) or not all(
+            isinstance(f, dict) and isinstance(f.get("code"), str) and isinstance(
+                f.get("summary", ""), str
+            )
+            for f in findings
+        ):
+            return f"{where}.findings is not a list of findings"
+        observations = endpoint.get("observations")
+        if observations is not None and not isinstance(observations, dict):
+            return f"{where}.observations is not an object"
+    return ""
 
 
 def _key(endpoint: dict[str, Any]) -> str:
     return f"{endpoint['host']}:{endpoint['port']}/{endpoint['service']}"
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _chain(endpoint: dict[str, Any]) -> list[str]:
-    tls = ((endpoint.get("observations") or {}).get("protocol") or {}).get("tls") or {}
-    return [f"{c['subject']} (SPKI {c['spki_sha256'][:16]}…)" for c in tls.get("chain", [])]
+    tls = _dict(_dict(_dict(endpoint.get("observations")).get("protocol")).get("tls"))
+    return [
+        f"{c.get('subject', '?')} (SPKI {str(c.get('spki_sha256', ''))[:16]}…)"
+        for c in map(_dict, _list(tls.get("chain")))
+    ]
 
 
 def _addresses(endpoint: dict[str, Any]) -> list[str]:
-    return sorted({t["address"] for t in (endpoint.get("observations") or {}).get("tcp", [])})
+    tcp = _list(_dict(endpoint.get("observations")).get("tcp"))
+    return sorted({str(t["address"]) for t in map(_dict, tcp) if "address" in t})
 
 
 def _last_hop(endpoint: dict[str, Any]) -> str:
-    trace = (endpoint.get("observations") or {}).get("trace") or {}
-    replies = trace.get("replies") or []
+    trace = _dict(_dict(endpoint.get("observations")).get("trace"))
+    replies = [r for r in map(_dict, _list(trace.get("replies"))) if isinstance(r.get("ttl"), int)]
     if not replies:
         return ""
     last = max(replies, key=lambda r: r["ttl"])
-    return f"hop {last['ttl']} {last['sender']} ({last['kind']})"
+    return f"hop {last['ttl']} {last.get('sender', '?')} ({last.get('kind', '?')})"
 
 
 def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

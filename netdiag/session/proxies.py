@@ -84,7 +84,8 @@ def _attempts(
     target = endpoint.target
     attempts = []
     for proxy in proxies:
-        if is_bypassed(target.host, proxy.bypass):
+        resolved = endpoint.tcp[0].address if endpoint.tcp else ""
+        if is_bypassed(target.host, proxy.bypass, resolved):
             continue
         attempt, tunnel = connect_through(
             proxy, target.host, target.port, deadline.step(config.timeout_s), flows

@@ -150,6 +150,14 @@ def machine_environment(report: Report) -> dict[str, Any]:
     return collect_environment(report.server_date)
 
 
+def machine_secrets() -> list[tuple[str, bytes]]:
+    """The secrets of this machine's settings that a bundle must never hold (the proxies'
+    credentials), for the audit beside the run's own."""
+    from netdiag.probes.proxies import proxy_credentials_here
+
+    return proxy_credentials_here()
+
+
 def with_causes(report: Report) -> Report:
     """The report with its findings grouped into causes (what every output starts with),
     and what the firewall must change because of them."""

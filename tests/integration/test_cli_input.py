@@ -34,3 +34,17 @@ def test_a_name_that_is_no_name_is_one_line_before_any_lookup(command: str, name
     )
     assert result.stdout == ""
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["bundle", "check"])
+def test_a_bundle_to_a_folder_is_refused_before_the_run(command: str, tmp_path: object) -> None:
+    import time
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    option = "--out" if command == "bundle" else "--bundle"
+    started = time.monotonic()
+    result = run_cli(command, "--target", f"127.0.0.1:{closed_port()}/tcp", option, str(folder))
+    assert result.exit_code == 3 and "is a folder" in result.stderr, result.stderr
+    # Nothing was checked: no report, no progress, at once.
+    assert result.stdout == "" and time.monotonic() - started < 2

@@ -327,9 +327,7 @@ def _codes(endpoint: EndpointResult) -> set[str]:
 def _is_proven(world: World) -> bool:
     if world.known is Known.LEARNED and world.behaviour is Behaviour.ROTATED:
         return world.shape is Shape.PUBLIC  # the public roots prove it; the pins are old
-    return (
-        world.known in (Known.GIVEN_CA, Known.PINS, Known.LEARNED) or world.shape is Shape.PUBLIC
-    )
+    return world.known in (Known.GIVEN_CA, Known.PINS, Known.LEARNED) or world.shape is Shape.PUBLIC
 
 
 # What a rotation against old, learned pins may say: a warning, never an accusation.

@@ -79,6 +79,8 @@ def test_a_number_that_is_no_number_is_one_line_and_exit_3(option: str, value: s
     result = run_cli("check", option, value, "--target", "127.0.0.1:1/tcp")
     assert result.exit_code == 3 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and option in result.stderr, result.stderr
+    # What is wanted, not a range check that `nan` fails in the wrong words.
+    assert "is not a number of seconds from" in result.stderr, result.stderr
 
 
 def test_help_shows_conventional_metavars() -> None:

@@ -101,10 +101,23 @@ def test_winhttp_as_its_blob_reads() -> None:
         ("gateway", ("<local>",), True),
         ("mail1.dicommail.com", ("*",), True),
         ("notklinik.local", (".klinik.local",), False),
+        # Networks, as curl and Python's requests read NO_PROXY.
+        ("127.0.0.1", ("127.0.0.0/8",), True),
+        ("10.1.2.3", ("10.0.0.0/8", ".klinik.local"), True),
+        ("192.0.2.7", ("10.0.0.0/8",), False),
+        ("2001:db8::7", ("2001:db8::/32",), True),
+        ("2001:db8::7", ("10.0.0.0/8",), False),
+        ("10.1.2.3", ("10.1.2.3",), True),
+        ("mail1.dicommail.com", ("127.0.0.0/8",), False),
     ],
 )
 def test_bypass_lists(host: str, bypass: tuple[str, ...], is_bypassed_: bool) -> None:
     assert is_bypassed(host, bypass) is is_bypassed_
+
+
+def test_a_network_in_the_bypass_list_applies_to_the_address_a_name_resolved_to() -> None:
+    assert is_bypassed("relay.example", ("10.0.0.0/8",), address="10.4.5.6")
+    assert not is_bypassed("relay.example", ("10.0.0.0/8",), address="192.0.2.7")
 
 
 PROXY = ConfiguredProxy(source="HTTPS_PROXY", host="10.1.2.3", port=3128)

@@ -9,8 +9,16 @@ import json
 import pytest
 import trustme
 from cryptography.hazmat.primitives import serialization
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from netdiag.privacy.audit import KnownSecrets, has_userinfo, key_forms, strip_userinfo
+from netdiag.privacy.audit import (
+    KnownSecrets,
+    has_userinfo,
+    key_forms,
+    proxy_credentials,
+    strip_userinfo,
+)
 from netdiag.probes.environment import collect_environment
 
 PASSWORD = "S3cr/et@pw:x"
@@ -104,3 +112,43 @@ def test_debug_output_is_scrubbed_of_every_part_of_a_live_secret() -> None:
         assert part not in scrubbed
     assert "UnicodeEncodeError" in scrubbed
     del secret
+
+
+# Passwords as people type them: any printable character, ";" "@" "/" ":" "%" and blanks
+# included (RFC 3986 says to encode them; nobody does).
+PASSWORDS = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=4, max_size=24
+).filter(lambda p: p.strip() == p and not p.startswith(("/", "[")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(password=PASSWORDS, form=st.sampled_from(["url", "bare", "windows", "pac"]))
+def test_a_proxy_password_of_any_characters_is_removed_by_parsing(password: str, form: str) -> None:
+    if form == "bare":  # without a scheme, a blank ends the value (see strip_userinfo)
+        password = password.replace(" ", "-")
+    value = {
+        "url": f"http://proxyuser:{password}@proxy.klinik.local:3128",
+        "bare": f"proxyuser:{password}@proxy.klinik.local:3128",
+        "windows": f"http=proxyuser:{password}@proxy:3128;https=proxy:3129",
+        "pac": f"https://proxyuser:{password}@wpad.klinik.local/proxy.pac",
+    }[form]
+    stripped = strip_userinfo(value)
+    assert password not in stripped and "proxyuser" not in stripped, stripped
+    assert "***@" in stripped
+    found = dict(proxy_credentials(value))
+    assert found["a proxy's password"] == password.encode()
+
+
+def test_the_bundles_audit_knows_the_machines_proxy_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second line of defence checks the exact bytes: a file that held the password in
+    any form stops the bundle, whatever its format made of the URL."""
+    from netdiag.probes.proxies import proxy_credentials_here
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxyuser:Pa;ss-w0rd@proxy:3128")
+    secrets = KnownSecrets().with_(proxy_credentials_here())
+    assert secrets.found_in(b'{"HTTPS_PROXY": "proxyuser:Pa;***@proxy:3128"}') == ""
+    assert secrets.found_in(b"leaked Pa;ss-w0rd here") == "a proxy's password"
+    dumped = json.dumps(collect_environment()).encode()
+    assert secrets.found_in(dumped) == "" and b"Pa;ss" not in dumped
