@@ -61,6 +61,11 @@ def parse_proxy_url(value: str, source: str, bypass: tuple[str, ...] = ()) -> Co
         return f"{source}: a {scheme} proxy, not tried (netdiag speaks to HTTP proxies)"
     if not parts.hostname:
         return f"{source}: no host"
+    from netdiag.settings.targets import host_problem
+
+    problem = host_problem(parts.hostname)
+    if problem is not None:
+        return f"{source}: {problem[0]}"
     return ConfiguredProxy(
         source=source,
         host=parts.hostname,
@@ -246,6 +251,20 @@ def is_bypassed(host: str, bypass: tuple[str, ...], address: str = "") -> bool:
     return False
 
 
+def connect_request(host: str, port: int, version: str) -> bytes:
+    """The CONNECT request for `host:port`: a host that is no host name or address (a zone
+    carrying a line break and a header, say) is refused, never written into the request."""
+    from netdiag.settings.targets import host_problem
+
+    problem = host_problem(host)
+    if problem is not None or not 0 < port < 65536:
+        raise ValueError(f"not sent through the proxy: {problem[0] if problem else port}")
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return (
+        f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: netdiag/{version}\r\n\r\n"
+    ).encode("ascii")
+
+
 def connect_through(
     proxy: ConfiguredProxy,
     host: str,
@@ -275,10 +294,11 @@ def connect_through(
             TcpOutcome.TIMEOUT: ProxyOutcome.TIMEOUT,
         }.get(tcp.outcome, ProxyOutcome.ERROR)
         return seen(outcome, detail=tcp.detail or tcp.outcome.value), None
-    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    request = (
-        f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: netdiag/{__version__}\r\n\r\n"
-    ).encode("ascii")
+    try:
+        request = connect_request(host, port, __version__)
+    except ValueError as e:
+        sock.close()
+        return seen(ProxyOutcome.ERROR, detail=str(e)), None
     ends = time.monotonic() + timeout
     try:
         sock.sendall(request)

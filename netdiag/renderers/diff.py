@@ -58,9 +58,9 @@ def _shape_problem(document: dict[str, Any]) -> str:
                 return f"{where}.{name} is missing or of another type"
         findings = endpoint.get("findings")
         if not isinstance(findings, list) or not all(
-            isinstance(f, dict) and isinstance(f.get("code"), str) and isinstance(
-                f.get("summary", ""), str
-            )
+            isinstance(f, dict)
+            and isinstance(f.get("code"), str)
+            and isinstance(f.get("summary", ""), str)
             for f in findings
         ):
             return f"{where}.findings is not a list of findings"

@@ -185,3 +185,25 @@ def test_a_fake_verdict_in_a_banner_stays_one_quoted_field() -> None:
     assert all(re.match(r'^[0-3] "netdiag ', line) for line in checkmk.splitlines())
     # JSON keeps the measured text exactly (its own escaping is exact).
     assert "\\u001b[2J" in render(_report(TERMINAL_ATTACK), "json", "en")
+
+
+@settings(max_examples=200, deadline=None)
+@given(host=HOSTILE, port=st.integers(min_value=-1, max_value=70000))
+def test_a_connect_request_is_four_lines_or_none(host: str, port: int) -> None:
+    """`--target '[::1%x\\r\\nProxy-Authorization: …]:25/tcp'` never writes a header."""
+    from netdiag.probes.proxies import connect_request
+
+    try:
+        request = connect_request(host, port, "1.0")
+    except (ValueError, UnicodeEncodeError):
+        return
+    lines = request.split(b"\r\n")
+    assert lines[0].startswith(b"CONNECT ") and lines[1].startswith(b"Host: ")
+    assert lines[2].startswith(b"User-Agent: ") and lines[3:] == [b"", b""]
+
+
+def test_a_proxy_url_with_a_host_that_is_no_host_is_not_used() -> None:
+    from netdiag.probes.proxies import parse_proxy_url
+
+    said = parse_proxy_url("http://[::1%25x%0d%0aX:y]:3128", "HTTPS_PROXY")
+    assert isinstance(said, str) and "HTTPS_PROXY" in said
