@@ -111,6 +111,8 @@ def test_pkcs12_with_password_from_file_and_from_environment(
             "wrong password",
         ),
         (lambda pki, d: _write(d / "random.p12", bytes(range(256)) * 8), "neither PEM nor PKCS#12"),
+        # A DER SEQUENCE of five bytes is no PKCS#12 that wants a password.
+        (lambda pki, d: _write(d / "tiny.der", b"\x30\x03\x02\x01\x00"), "neither PEM nor PKCS#12"),
         (
             lambda pki, d: _write(
                 d / "cut.pem", b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -137,6 +139,7 @@ def test_pkcs12_with_password_from_file_and_from_environment(
         "p12-no-password",
         "p12-wrong-password",
         "garbage",
+        "five-byte-der",
         "damaged-pem",
         "empty",
         "missing",
