@@ -48,9 +48,9 @@ def _size(limit: int) -> tuple[str, str]:
     return f"{limit} bytes", f"{limit} Bytes"
 
 
-def read_bounded(path: Path, limit: int, kind: FileKind, error: type[NetdiagError]) -> bytes:
-    """The bytes of the regular file `path`, at most `limit` of them; every other case is
-    `error` with one line in both languages that names the file and why."""
+def open_regular(path: Path, limit: int, kind: FileKind, error: type[NetdiagError]) -> int:
+    """A descriptor of the regular file `path` of at most `limit` bytes (the caller closes
+    it); every other case is `error` with one line in both languages."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         descriptor = os.open(path, flags)
@@ -60,14 +60,28 @@ def read_bounded(path: Path, limit: int, kind: FileKind, error: type[NetdiagErro
             f"cannot read {kind.en} {path}: {reason}",
             de=f"{kind.de} {path} ist nicht lesbar: {reason}",
         ) from None
+    info = os.fstat(descriptor)
+    problem: tuple[str, str] | None = None
+    if not stat.S_ISREG(info.st_mode):
+        en, de = _what_it_is(info.st_mode)
+        problem = (
+            f"{kind.en} {path} is {en}, not a file",
+            f"{kind.de} {path} ist {de}, keine Datei",
+        )
+    elif info.st_size > limit:
+        en, de = _size(limit)
+        problem = (f"{kind.en} {path} is larger than {en}", f"{kind.de} {path} ist größer als {de}")
+    if problem is not None:
+        os.close(descriptor)
+        raise error(problem[0], de=problem[1])
+    return descriptor
+
+
+def read_bounded(path: Path, limit: int, kind: FileKind, error: type[NetdiagError]) -> bytes:
+    """The bytes of the regular file `path`, at most `limit` of them; every other case is
+    `error` with one line in both languages that names the file and why."""
+    descriptor = open_regular(path, limit, kind, error)
     try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            en, de = _what_it_is(mode)
-            raise error(
-                f"{kind.en} {path} is {en}, not a file",
-                de=f"{kind.de} {path} ist {de}, keine Datei",
-            )
         chunks: list[bytes] = []
         left = limit + 1
         while left > 0:

@@ -172,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"mutation: {total} mutants, {killed} killed, {counts.get('survived', 0)} survived "
         f"({len(survivors) - len(new)} listed), {counts.get('no tests', 0)} reached by no unit "
-        f"test; score {killed / total:.1%}" if total else "mutation: no mutants"
+        f"test; score {killed / total:.1%}"
+        if total
+        else "mutation: no mutants"
     )
     if args.update:
         ran = set(modules)

@@ -164,9 +164,11 @@ def check(
     report = run_session(config, options, _quiet_unless_read(console, output.chosen))
     _show(console, report, output.chosen, config.known_secrets, bundle_text.lang)
     if bundle is not None:
-        written = _write_bundle(report, bundle, bundle_text, config)
+        written, unsigned = _write_bundle(report, bundle, bundle_text, config)
         # stderr: stdout stays the report in the format asked for
         console.note(_said("cli.bundle_written", bundle_text, path=written))
+        if unsigned:
+            console.note(_said("cli.bundle_unsigned", bundle_text, why=unsigned))
     raise typer.Exit(int(report.status))
 
 
@@ -214,7 +216,9 @@ def _quiet_unless_read(console: Console, output: OutputFormat) -> Console:
     return console
 
 
-def _write_bundle(report: Report, out: Path, text: BundleText, config: CheckConfig) -> Path:
+def _write_bundle(
+    report: Report, out: Path, text: BundleText, config: CheckConfig
+) -> tuple[Path, str]:
     from netdiag.renderers.bundle import write_bundle
     from netdiag.renderers.text import default_language
     from netdiag.session.runs import machine_environment, machine_secrets
@@ -227,6 +231,7 @@ def _write_bundle(report: Report, out: Path, text: BundleText, config: CheckConf
         redact=text.redact,
         # The run's own secrets and the machine's (a proxy's password), as exact bytes.
         secrets=config.known_secrets.with_(machine_secrets()),
+        identity=config.identity,
     )
 
 
@@ -376,9 +381,11 @@ def bundle_command(
         firewall=bundle_text.firewall or "",
     )
     report = run_session(config, options, console)
-    written = _write_bundle(report, target, bundle_text, config)
+    written, unsigned = _write_bundle(report, target, bundle_text, config)
     state = _said("state", bundle_text, status=report.status)
     console.out(f"{state}: {_said('cli.bundle_written', bundle_text, path=written)}")
+    if unsigned:
+        console.out(_said("cli.bundle_unsigned", bundle_text, why=unsigned))
     raise typer.Exit(int(report.status))
 
 
@@ -461,6 +468,50 @@ def _language_of(args: list[str]) -> str:
     from netdiag.renderers.text import default_language
 
     return default_language()
+
+
+@app.command(
+    "verify",
+    epilog=examples(
+        "netdiag verify ticket.zip --ca vendor-client-ca.pem",
+        "netdiag verify ticket.zip --ca vendor-client-ca.pem --lang de",
+    ),
+)
+def verify_command(
+    ctx: typer.Context,
+    bundle: Annotated[
+        Path, typer.Argument(metavar="BUNDLE.zip", help="The support bundle to check.")
+    ],
+    ca: Annotated[
+        list[Path],
+        typer.Option(
+            "--ca",
+            metavar="FILE",
+            help="The vendor's client CA certificates (PEM or DER) the gateway's certificate "
+            "is issued under (repeatable).",
+        ),
+    ],
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", metavar="de|en", help="Language of the answer (default: the locale)."
+        ),
+    ] = None,
+) -> None:
+    """Check a support bundle: its signature over the manifest, the signer's chain to the
+    vendor's client CA, every file against the manifest (exit 0: all hold, 2: something
+    does not, 3: nothing could be checked)."""
+    from netdiag.renderers.text import default_language
+    from netdiag.renderers.verification import render_verification
+    from netdiag.session.bundle_check import verify_bundle
+    from netdiag.trust.identity import load_ca_certificates
+
+    if lang not in (None, "de", "en"):
+        raise UsageError(f"--lang {lang!r}: de or en", de=f"--lang {lang!r}: de oder en")
+    cas = [certificate for path in ca for certificate in load_ca_certificates(path)]
+    result = verify_bundle(bundle, cas)
+    console_of(ctx).out(render_verification(result, bundle.name, lang or default_language()))
+    raise typer.Exit(0 if result.holds else 2)
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

@@ -10,9 +10,11 @@ import json
 import socket
 import zipfile
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from netdiag import __version__
 from netdiag.errors import NetdiagError
 from netdiag.privacy.audit import KnownSecrets, has_userinfo
 from netdiag.privacy.redaction import Redactor
@@ -22,6 +24,7 @@ from netdiag.renderers.html import render_html
 from netdiag.renderers.json import render_json
 from netdiag.renderers.text import render_text
 from netdiag.report.model import Report
+from netdiag.trust.identity import ClientIdentity
 
 
 class BundleError(NetdiagError):
@@ -85,6 +88,11 @@ def audit(files: dict[str, bytes], secrets: KnownSecrets) -> dict[str, Any]:
     }
 
 
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.p7s"
+BUNDLE_FORMAT = "netdiag.bundle/1"
+
+
 def write_bundle(
     report: Report,
     environment: dict[str, Any],
@@ -93,9 +101,15 @@ def write_bundle(
     lang: str,
     redact: bool,
     secrets: KnownSecrets | None = None,
-) -> Path:
+    identity: ClientIdentity | None = None,
+    now: datetime | None = None,
+) -> tuple[Path, str]:
+    """The bundle as a zip, and why it is not signed ("" when it is): the manifest names
+    every file with its SHA-256, and with the gateway's certificate (`identity`) a detached
+    CMS signature over the manifest's exact bytes lies beside it (`manifest.json.p7s`)."""
     files = bundle_files(report, environment, lang)
     notes = []
+    redactions: list[str] = []
     if redact:
         redactor = Redactor(_internal_names(environment))
         files = {
@@ -105,6 +119,7 @@ def write_bundle(
             for name, data in files.items()
         }
         notes.append("redacted: internal addresses and host names replaced; pcaps left out")
+        redactions = ["internal addresses", "this machine's host names", "pcaps left out"]
     else:
         for capture in report.captures:
             path = Path(capture)
@@ -113,24 +128,95 @@ def write_bundle(
             except OSError as e:
                 notes.append(f"capture {path} not readable: {e.strerror}")
     audited = audit(files, secrets or KnownSecrets())
+    hashes = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    signing = _signing_facts(identity)
+    created = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     manifest = {
+        "format": BUNDLE_FORMAT,
+        "netdiag": __version__,
+        # This machine's clock, said as such: the signature's own time is the same clock.
+        "created": created,
+        "created_by": "this machine's clock (self-asserted)",
         "audit": audited,
         "files": {
-            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            name: {"sha256": hashes[name], "bytes": len(data)}
             for name, data in sorted(files.items())
         },
+        # The files' hashes as `sha256sum -c` reads them (jq -r .sha256sums manifest.json).
+        "sha256sums": "".join(f"{digest}  {name}\n" for name, digest in hashes.items()),
+        "redactions": redactions,
+        "signature": signing,
         "notes": notes,
     }
+    manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    signature, (unsigned, unsigned_de) = _signature(manifest_bytes, identity)
+    if signature is None and signing.get("signed"):
+        # The signer failed after all: the manifest must not claim a signature.
+        manifest["signature"] = {"signed": False, "reason": unsigned}
+        manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if signature is not None:
+        audit({SIGNATURE: signature}, secrets or KnownSecrets())
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, data in sorted(files.items()):
                 archive.writestr(name, data)
-            archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+            archive.writestr(MANIFEST, manifest_bytes)
+            if signature is not None:
+                archive.writestr(SIGNATURE, signature)
     except OSError as e:
         reason = e.strerror or str(e)
         raise BundleError(
             f"cannot write the bundle {out}: {reason}",
             de=f"das Support-Paket {out} lässt sich nicht schreiben: {reason}",
         ) from None
-    return out
+    return out, unsigned_de if lang == "de" else unsigned
+
+
+def _signing_facts(identity: ClientIdentity | None) -> dict[str, Any]:
+    """What the manifest says about its signature: who signs (subject, serial, issuer), or
+    that it is not signed and why."""
+    if identity is None:
+        return {"signed": False, "reason": "no --cert: no gateway key to sign with"}
+    if not _can_sign(identity):
+        kind = type(identity.key).__name__
+        return {"signed": False, "reason": f"the gateway's {kind} key cannot sign a CMS signature"}
+    certificate = identity.certificate
+    return {
+        "signed": True,
+        "file": SIGNATURE,
+        "form": "detached CMS (PKCS #7), DER, SHA-256, over the exact bytes of manifest.json",
+        "signer": {
+            "subject": certificate.subject.rfc4514_string(),
+            "serial": format(certificate.serial_number, "x"),
+            "issuer": certificate.issuer.rfc4514_string(),
+        },
+    }
+
+
+def _can_sign(identity: ClientIdentity) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    return isinstance(identity.key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+
+
+def _signature(
+    data: bytes, identity: ClientIdentity | None
+) -> tuple[bytes | None, tuple[str, str]]:
+    """The detached signature over the manifest, or None and why not, in English and
+    German (never a failed bundle: an unsigned bundle is said to be unsigned)."""
+    if identity is None:
+        return None, ("no --cert", "kein --cert")
+    if not _can_sign(identity):
+        kind = type(identity.key).__name__
+        return None, (f"a {kind} key cannot sign", f"ein {kind}-Schlüssel kann nicht signieren")
+    from netdiag.trust.cms import sign_detached
+
+    try:
+        return sign_detached(data, identity), ("", "")
+    except Exception as e:  # noqa: BLE001 - any failure of the signer: an unsigned bundle
+        failure = type(e).__name__
+        return None, (
+            f"the signature failed ({failure})",
+            f"die Signatur ist fehlgeschlagen ({failure})",
+        )

@@ -251,6 +251,40 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "support bundle written to {path}",
         "de": "Support-Paket geschrieben: {path}",
     },
+    "cli.bundle_unsigned": {
+        "en": "the bundle is not signed ({why}): support cannot tell which gateway made it",
+        "de": "das Support-Paket ist nicht signiert ({why}): der Support kann nicht prüfen, "
+        "welches Gateway es erstellt hat",
+    },
+    "verify.title": {"en": "netdiag verify {bundle}", "de": "netdiag verify {bundle}"},
+    "verify.holds": {"en": "OK", "de": "OK"},
+    "verify.fails": {"en": "FAILED", "de": "FEHLER"},
+    "verify.step.names": {"en": "names in the zip", "de": "Namen im Zip"},
+    "verify.step.signature": {"en": "signature", "de": "Signatur"},
+    "verify.step.chain": {"en": "signer", "de": "Unterzeichner"},
+    "verify.step.files": {"en": "files", "de": "Dateien"},
+    "verify.gateway": {
+        "en": "gateway: {subject} (serial {serial}), issued by {issuer}",
+        "de": "Gateway: {subject} (Seriennummer {serial}), ausgestellt von {issuer}",
+    },
+    "verify.signed_at": {
+        "en": "signed at: {time} (the gateway's own clock, self-asserted)",
+        "de": "signiert am: {time} (die eigene Uhr des Gateways, nicht unabhängig belegt)",
+    },
+    "verify.made_by": {"en": "made by: netdiag {version}", "de": "erstellt von: netdiag {version}"},
+    "verify.redacted": {"en": "redacted: {what}", "de": "geschwärzt: {what}"},
+    "verify.verified": {
+        "en": "VERIFIED: signed by the gateway below, unchanged since",
+        "de": "GEPRÜFT: vom unten genannten Gateway signiert, seither unverändert",
+    },
+    "verify.not_verified": {
+        "en": "NOT VERIFIED: {step}: {why}",
+        "de": "NICHT GEPRÜFT: {step}: {why}",
+    },
+    "verify.nothing_checked": {
+        "en": "NOT VERIFIED: nothing in the bundle could be checked",
+        "de": "NICHT GEPRÜFT: im Paket ließ sich nichts prüfen",
+    },
     "word.endpoint": {"en": "{count} endpoint", "de": "{count} Endpunkt"},
     "word.endpoints": {"en": "{count} endpoints", "de": "{count} Endpunkte"},
     "text.command_line": {"en": "command line", "de": "Befehlszeile"},

@@ -6,12 +6,16 @@ import hashlib
 import ipaddress
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from netdiag.report.observations import CertificateFacts, ChainVerification
+
+if TYPE_CHECKING:
+    from OpenSSL import crypto
 
 _EKU_NAMES = {
     ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
@@ -214,6 +218,23 @@ def _window_midpoint(certificates: Sequence[x509.Certificate]) -> datetime | Non
     return start + (end - start) / 2 if start <= end else None
 
 
+def anchor_store(anchors: Sequence[x509.Certificate], at: datetime) -> crypto.X509Store:
+    """An OpenSSL store of `anchors` that verifies at the moment `at`; an issuing CA given
+    as anchor is enough, as in the vendor's bundles (a certificate OpenSSL cannot take is
+    left out, not an error)."""
+    from OpenSSL import crypto
+
+    store = crypto.X509Store()
+    for anchor in anchors:
+        try:
+            store.add_cert(crypto.X509.from_cryptography(anchor))
+        except (crypto.Error, ValueError, TypeError):
+            continue
+    store.set_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
+    store.set_time(at)
+    return store
+
+
 def verify_path(
     chain_der: Sequence[bytes],
     anchors: Sequence[x509.Certificate],
@@ -259,15 +280,7 @@ def verify_path(
             moments.append(leaf_window)
     reason = "no moment to verify at"
     for moment in moments:
-        store = crypto.X509Store()
-        for anchor in anchors:
-            try:
-                store.add_cert(crypto.X509.from_cryptography(anchor))
-            except (crypto.Error, ValueError, TypeError):
-                continue
-        # An issuing CA given as anchor is enough, as in the vendor's bundle.
-        store.set_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
-        store.set_time(moment)
+        store = anchor_store(anchors, moment)
         context = crypto.X509StoreContext(store, presented[0], presented[1:])
         try:
             context.verify_certificate()

@@ -8,8 +8,8 @@ and the DNS server that names them), makes that DNS server the client namespace'
 resolver (`/etc/netns/<client>/resolv.conf`, which `ip netns exec` puts in place of
 `/etc/resolv.conf`), and runs each command with `sh` inside the client namespace, in a
 folder that holds the files the README's examples name (`gateway.p12`, `gw.pem`, `gw.key`,
-`vendor-ca.pem`, `vendor-server-ca.pem`). Nothing leaves the machine: the namespaces have
-no route but to each other.
+`vendor-ca.pem`, `vendor-server-ca.pem`, `vendor-client-ca.pem`). Nothing leaves the
+machine: the namespaces have no route but to each other.
 
 As a command (CI runs the README's check command so), it prints the command's output and
 fails on a traceback, an internal error, or an exit code outside `--exit-codes`.
@@ -115,6 +115,8 @@ class VendorWorld:
         ca = (self.site_files / "vendor-ca.pem").read_bytes()
         (self.work / "vendor-ca.pem").write_bytes(ca)
         (self.work / "vendor-server-ca.pem").write_bytes(ca)
+        # One CA for everything in this world: it issues the gateway's certificate too.
+        (self.work / "vendor-client-ca.pem").write_bytes(ca)
 
     def environment(self) -> dict[str, str]:
         """What a user's shell would hold: netdiag on the PATH, the PKCS#12 password, a

@@ -207,3 +207,54 @@ def test_a_proxy_url_with_a_host_that_is_no_host_is_not_used() -> None:
 
     said = parse_proxy_url("http://[::1%25x%0d%0aX:y]:3128", "HTTPS_PROXY")
     assert isinstance(said, str) and "HTTPS_PROXY" in said
+
+
+# --- A bundle handed to `netdiag verify` ----------------------------------------------
+
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | HOSTILE,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(HOSTILE, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["created", "netdiag", "redactions", "signature", "format"]),
+        JSON_VALUE | st.lists(HOSTILE, max_size=3),
+    ),
+    files=st.dictionaries(
+        st.text(alphabet=st.characters(blacklist_characters="/\\\x00"), min_size=1, max_size=20),
+        JSON_VALUE,
+        max_size=3,
+    ),
+    lang=st.sampled_from(["en", "de"]),
+)
+def test_a_forged_manifest_is_answered_in_lines_of_its_own(
+    fields: dict[str, Any], files: dict[str, Any], lang: str, tmp_path_factory: Any
+) -> None:
+    """Whatever a forged manifest holds (any JSON in any field, any file name), `verify`
+    answers NOT VERIFIED in its fixed lines: no traceback, no control character, no line
+    a field could add."""
+    import io
+    import json
+    import zipfile
+
+    from netdiag.renderers.verification import render_verification
+    from netdiag.session.bundle_check import verify_bundle
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({**fields, "files": files}))
+        archive.writestr("report.txt", TERMINAL_ATTACK)
+    bundle = tmp_path_factory.mktemp("forged") / "ticket.zip"
+    bundle.write_bytes(buffer.getvalue())
+    result = verify_bundle(bundle, [])
+    said = render_verification(result, TERMINAL_ATTACK, lang)
+    assert not result.holds
+    assert not CONTROL.search(said.replace("\n", ""))
+    lines = said.split("\n")
+    # title, answer, at most made-by, signed-at, redacted, and one line per step
+    assert len(lines) <= 2 + 3 + len(result.steps)
+    assert lines[1].startswith(("NOT VERIFIED", "NICHT GEPRÜFT"))
