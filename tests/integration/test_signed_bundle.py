@@ -229,6 +229,44 @@ def test_another_gateways_genuine_bundle_verifies_as_the_other_gateway(
     assert code == 0 and "gateway: CN=dicom-gw-77.other-hospital.example" in said
 
 
+def test_a_manifest_rewritten_and_re_signed_by_another_gateway_is_that_gateways(
+    vendor: Vendor, signed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """This gateway's bundle, a report edited, the manifest's hash rewritten and re-signed
+    with another gateway's genuine key: the signature and chain hold — so the identity
+    printed first must be the other gateway, never this one."""
+    from netdiag.privacy.secret import Secret
+    from netdiag.trust.cms import sign_detached
+    from netdiag.trust.identity import load_identity
+
+    bundle, ca = signed
+    other = load_identity(
+        vendor.gateway("dicom-gw-77.other-hospital.example", tmp_path),
+        password=Secret(PASSWORD.encode()),
+    )
+    with zipfile.ZipFile(bundle) as archive:
+        report = archive.read("report.json").replace(b"{", b"{ ", 1)
+        manifest = json.loads(archive.read("manifest.json"))
+    manifest["files"]["report.json"]["sha256"] = hashlib.sha256(report).hexdigest()
+    manifest_bytes = json.dumps(manifest).encode()
+    forged = rewritten(
+        bundle,
+        tmp_path / "forged.zip",
+        {
+            "report.json": report,
+            "manifest.json": manifest_bytes,
+            "manifest.json.p7s": sign_detached(manifest_bytes, other),
+        },
+    )
+    code, said = verify(forged, ca)
+    assert code == 0, said
+    lines = said.splitlines()
+    assert lines[1].startswith("VERIFIED") and lines[2].startswith(
+        "gateway: CN=dicom-gw-77.other-hospital.example"
+    )
+    assert "dicom-gw-01" not in said
+
+
 def test_a_signer_from_an_unknown_ca_fails_the_chain(vendor: Vendor, tmp_path: Path) -> None:
     stranger = Vendor(vendor.key_type)
     bundle, _ = make_bundle(tmp_path, stranger.gateway("gw.elsewhere.example", tmp_path))
