@@ -3,13 +3,15 @@
     python scripts/mutation.py                # the modules changed since the baseline
     python scripts/mutation.py --all          # every module in scope (the full run)
     python scripts/mutation.py --all --update # ... and record the survivors as the baseline
+    python scripts/mutation.py netdiag.trust.model --update   # one module, recorded
 
 The scope is `[tool.mutmut] only_mutate` in pyproject.toml: the trust model, the verdict
 rules of diagnosis, host validation. Each mutant runs against the unit tests that reach
 the function it changes (mutmut selects them from a traced run). A survivor is a decision
 that a test could not tell from its mutation: it must be killed by a new test, or be in
 `tests/mutation_survivors.tsv` with the reason it is equivalent (or, where it is known and
-not yet killed, marked `open` — the debt, counted in the score). A survivor that is in
+not yet killed, marked `open` — the debt, counted in the score). A mutant that no unit test
+reaches is a survivor too. A survivor that is in
 neither fails the run, with the mutation shown. Survivors are keyed by module, function
 and the changed text, so that numbering changes elsewhere in a function do not matter.
 
@@ -106,11 +108,13 @@ def _functions(module: str) -> dict[str, list[str]]:
     if module not in _SOURCES:
         path = ROOT / "mutants" / (module.replace(".", "/") + ".py")
         text = path.read_text("utf-8")
+        lines = text.splitlines()
         found = {}
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                segment = ast.get_source_segment(text, node) or ""
-                found[node.name] = segment.splitlines()[1:]
+                # The body's lines by number (get_source_segment would split the whole
+                # file again for each of its thousands of functions).
+                found[node.name] = lines[node.lineno : node.end_lineno or node.lineno]
         _SOURCES[module] = found
     return _SOURCES[module]
 
@@ -123,7 +127,8 @@ def key_of(name: str) -> Key:
     base = mangled.rsplit("__mutmut_", 1)[0]
     functions = _functions(module)
     original, mutant = functions.get(base + "__mutmut_orig", []), functions.get(mangled, [])
-    removed, added = [], []
+    removed: list[str] = []
+    added: list[str] = []
     for line in difflib.unified_diff(original, mutant, lineterm="", n=0):
         if line.startswith(("---", "+++", "@@")):
             continue
@@ -149,9 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="every module in scope")
     parser.add_argument("--since", help="the modules changed since this commit")
     parser.add_argument("--update", action="store_true", help="record the survivors")
+    parser.add_argument("modules", nargs="*", help="these modules (netdiag.trust.model …)")
     args = parser.parse_args(argv)
     modules = modules_in_scope(scope())
-    if not args.all:
+    if args.modules:
+        unknown = sorted(set(args.modules) - set(modules))
+        if unknown:
+            parser.error(f"not in the scope of [tool.mutmut]: {', '.join(unknown)}")
+        modules = [m for m in modules if m in args.modules]
+    elif not args.all:
         modules = changed_modules(args.since or baseline_commit(), modules)
     if not modules:
         print("mutation: no module in scope changed since the baseline")
@@ -164,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         if any(name.startswith(f"{m}.") for m in modules)
     }
     counts = Counter(found.values())
-    survivors = sorted(key_of(n) for n, s in found.items() if s == "survived")
+    # A mutant no unit test reaches survives by definition: it is a survivor like the others
+    # (else new code without a unit test would pass the gate unseen).
+    survivors = sorted(key_of(n) for n, s in found.items() if s in ("survived", "no tests"))
+    unreached = {key_of(n) for n, s in found.items() if s == "no tests"}
     baseline = load_baseline()
     new = [k for k in survivors if k not in baseline]
     killed = counts.get("killed", 0)
@@ -179,7 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.update:
         ran = set(modules)
         kept = {k: r for k, r in baseline.items() if k.module not in ran}
-        kept.update({k: baseline.get(k, "open") for k in survivors})
+        kept.update(
+            {
+                k: baseline.get(k, "open: no unit test reaches it" if k in unreached else "open")
+                for k in survivors
+            }
+        )
         lines = [k.line(r) for k, r in sorted(kept.items())]
         BASELINE.write_text(HEADER + "\n".join(lines) + "\n", "utf-8")
         print(f"mutation: {BASELINE.relative_to(ROOT)} now lists {len(kept)} survivors")

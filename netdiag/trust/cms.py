@@ -207,8 +207,8 @@ def _check_signature(
     algorithm = str(info["digestAlgorithm"]["algorithm"])  # type: ignore[index]
     if algorithm not in _DIGESTS:
         return failed(
-            f"digest algorithm {algorithm} is not SHA-2",
-            f"das Hashverfahren {algorithm} ist nicht SHA-2",
+            f"digest algorithm {algorithm} is not SHA-256, SHA-384 or SHA-512",
+            f"das Hashverfahren {algorithm} ist nicht SHA-256, SHA-384 oder SHA-512",
         )
     digest_type = _DIGESTS[algorithm]
     attributes = info["signedAttrs"]  # type: ignore[index]
