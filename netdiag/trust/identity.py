@@ -150,13 +150,14 @@ def _pick_leaf(
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:
-    """Whether `data` is one DER SEQUENCE that starts as a PFX does: `version INTEGER 3`
-    (RFC 7292, 4). A five-byte DER sequence is not a bundle that wants a password."""
+    """Whether `data` is one DER SEQUENCE that starts as a PFX does: `version INTEGER 3`,
+    then the `authSafe` ContentInfo, a SEQUENCE (RFC 7292, 4). A five-byte DER sequence is
+    not a bundle that wants a password."""
     if not _is_der_sequence(data):
         return False
     first = data[1]
     header = 2 if first < 0x80 else 2 + (first & 0x7F)
-    return data[header : header + 3] == b"\x02\x01\x03"
+    return data[header : header + 4] == b"\x02\x01\x03\x30"
 
 
 def _load_pkcs12(data: bytes, source: str, password: Secret | None) -> ClientIdentity:
