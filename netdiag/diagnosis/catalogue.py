@@ -151,6 +151,21 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the TLS handshake stalls",
         "TCP is open but the handshake gets no answer: suspect an MTU problem (IPsec tunnel, PPPoE) or a DPI device; try `netdiag mtu`.",
     ),
+    "tls.sni_filtered": CatalogueEntry(
+        _C,
+        "a device cuts handshakes by the server name (SNI)",
+        "A web or URL filter on the path resets handshakes that name this host, while the same address answers another of the vendor's names: allow the vendor's host names in the filter (URL category or SNI list) of the firewall or proxy named by the trace, or exempt the gateway from URL filtering.",
+    ),
+    "tls.version_blocked": CatalogueEntry(
+        _C,
+        "a device blocks handshakes that offer TLS 1.3",
+        "An inspection policy on the path cuts ClientHellos that offer TLS 1.3, while TLS 1.2 passes: allow TLS 1.3 for the vendor's hosts (or exempt them from TLS inspection) on that device. The gateway's Windows offers TLS 1.3, and the vendor's servers speak it.",
+    ),
+    "tls.hello_intolerant": CatalogueEntry(
+        _C,
+        "a device chokes on the full ClientHello",
+        "A device on the path cuts the gateway's full ClientHello, while a small one passes: an inspection or IPS engine that cannot read a large hello or one of its extensions. Update the device's firmware, or exempt the vendor's hosts from TLS inspection and IPS on it.",
+    ),
     "tls.intercepted": CatalogueEntry(
         _C,
         "TLS is intercepted",

@@ -14,6 +14,7 @@ from functools import partial
 
 from netdiag.diagnosis import diagnose_endpoint, probe_error
 from netdiag.diagnosis.clock import clock_breaks, offset_of, servers_now, stated_clocks
+from netdiag.diagnosis.hypotheses import with_experiments
 from netdiag.diagnosis.interception import (
     PresentedChain,
     diagnose_interception,
@@ -158,7 +159,7 @@ def _endpoint(
                 target, observation.attempts, _convicted_alike(target, chains, verdicts)
             )
         )
-    return diagnose_endpoint(
+    findings = diagnose_endpoint(
         target,
         observation,
         expected_networks=config.expected_networks,
@@ -166,6 +167,7 @@ def _endpoint(
         slow_banner_s=config.slow_banner_s,
         interception=interception,
     )
+    return with_experiments(target, observation.attempts, observation.experiments, findings)
 
 
 def _contained(target: Target, judge: Callable[[], tuple[Finding, ...]]) -> tuple[Finding, ...]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 _HANDSHAKE = 22
 _SERVER_HELLO = 2
+_SUPPORTED_VERSIONS = 43
 PEEK_BYTES = 16384
 
 
@@ -18,6 +19,8 @@ class ServerHello:
     version: int
     cipher: int
     extensions: tuple[int, ...]
+    # The version chosen in the supported_versions extension (TLS 1.3), 0 without it.
+    selected_version: int = 0
 
     @property
     def ja3s(self) -> str:
@@ -47,6 +50,7 @@ def parse_server_hello(data: bytes) -> ServerHello | None:
     cipher = struct.unpack_from("!H", hello, offset)[0]
     offset += 3  # cipher and compression method
     extensions: list[int] = []
+    selected = 0
     if len(hello) >= offset + 2:
         end = offset + 2 + struct.unpack_from("!H", hello, offset)[0]
         offset += 2
@@ -55,8 +59,12 @@ def parse_server_hello(data: bytes) -> ServerHello | None:
         while offset + 4 <= end:
             kind, size = struct.unpack_from("!HH", hello, offset)
             extensions.append(kind)
+            if kind == _SUPPORTED_VERSIONS and size == 2 and offset + 6 <= end:
+                selected = struct.unpack_from("!H", hello, offset + 4)[0]
             offset += 4 + size
-    return ServerHello(version=version, cipher=cipher, extensions=tuple(extensions))
+    return ServerHello(
+        version=version, cipher=cipher, extensions=tuple(extensions), selected_version=selected
+    )
 
 
 def peek_server_hello(sock: socket.socket) -> ServerHello | None:

@@ -110,12 +110,14 @@ class _HelloPeek:
 # loses the race to see the chain it forged. The "*" syntax needs OpenSSL 3.5; older ones
 # get the same groups with one key share.
 _GROUPS = (b"*X25519:*P-256:P-384", b"X25519:P-256:P-384")
+# The small hello of an experiment: one group, one key share.
+_SMALL_GROUPS = (b"X25519",)
 
 
-def _offer_groups(context: SSL.Context) -> None:
+def offer_groups(context: SSL.Context, small: bool = False) -> None:
     from OpenSSL._util import lib
 
-    for groups in _GROUPS:
+    for groups in _SMALL_GROUPS if small else _GROUPS:
         if lib.SSL_CTX_set1_curves_list(context._context, groups) == 1:
             return
 
@@ -123,7 +125,7 @@ def _offer_groups(context: SSL.Context) -> None:
 def make_context(identity: ClientIdentity | None) -> SSL.Context:
     context = SSL.Context(SSL.TLS_CLIENT_METHOD)
     context.set_min_proto_version(SSL.TLS1_VERSION)
-    _offer_groups(context)
+    offer_groups(context)
     # We record and verify the server's chain ourselves afterwards: a failed verification is
     # an observation for the diagnosis, not a reason to stop looking.
     context.set_verify(SSL.VERIFY_NONE, None)

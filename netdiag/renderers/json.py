@@ -57,6 +57,8 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
             "control_trace": plain(e.control_trace),
             "mtu": plain(e.mtu),
             "proxy_attempts": plain(e.proxy_attempts),
+            # Each with what was sent (`sent`), what came back and how long it took.
+            "experiments": [{**plain(x), "sent": x.sent} for x in e.experiments],
         },
         "rounds": [list(codes) for codes in e.rounds],
     }

@@ -166,6 +166,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "neuen CA unter dem Aussteller der gepinnten CA ({subject}): höchstwahrscheinlich hat "
         "der Hersteller seine CA gewechselt.",
     },
+    "cause.tls.sni_filtered": {
+        "en": "A device cuts the TLS handshakes of {hosts} (TCP {ports}) by the server name: "
+        "the same address answers another of the vendor's names — a URL or SNI filter, not "
+        "the server.",
+        "de": "Ein Gerät bricht die TLS-Handshakes von {hosts} (TCP {ports}) nach dem "
+        "Servernamen ab: dieselbe Adresse antwortet auf einen anderen Namen des Herstellers — "
+        "ein URL- oder SNI-Filter, nicht der Server.",
+    },
+    "cause.tls.version_blocked": {
+        "en": "A device cuts the TLS handshakes of {hosts} (TCP {ports}) that offer TLS 1.3; "
+        "TLS 1.2 passes — an inspection policy, not the server.",
+        "de": "Ein Gerät bricht die TLS-Handshakes von {hosts} (TCP {ports}) ab, die TLS 1.3 "
+        "anbieten; TLS 1.2 geht durch — eine Inspektionsrichtlinie, nicht der Server.",
+    },
+    "cause.tls.hello_intolerant": {
+        "en": "A device cuts the full ClientHello to {hosts} (TCP {ports}); a small one passes "
+        "— a device that chokes on the hello's size or extensions, not the server.",
+        "de": "Ein Gerät bricht das vollständige ClientHello zu {hosts} (TCP {ports}) ab; ein "
+        "kleines geht durch — ein Gerät, das an Größe oder Erweiterungen des Hellos "
+        "scheitert, nicht der Server.",
+    },
     "cause.dns.private_address": {
         "en": "{hosts} resolve to an address that no public server has (private, loopback or "
         "a DNS filter's sinkhole; from {subject}).",
@@ -474,6 +495,9 @@ SHORT: dict[str, dict[str, str]] = {
     "tls.intercepted": {"en": "intercepted", "de": "aufgebrochen"},
     "tls.unpinned": {"en": "unpinned", "de": "ohne Pin"},
     "tls.handshake_failed": {"en": "TLS failed", "de": "TLS-Fehler"},
+    "tls.sni_filtered": {"en": "SNI filter", "de": "SNI-Filter"},
+    "tls.version_blocked": {"en": "TLS 1.3 blocked", "de": "TLS 1.3 gesperrt"},
+    "tls.hello_intolerant": {"en": "hello too large", "de": "Hello zu groß"},
     "tls.untrusted": {"en": "untrusted", "de": "nicht vertraut"},
     "tls.client_cert_rejected": {"en": "cert rejected", "de": "Zert. abgelehnt"},
     "tls.client_cert_required": {"en": "no --cert", "de": "ohne --cert"},

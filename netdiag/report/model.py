@@ -10,6 +10,7 @@ from enum import IntEnum, StrEnum
 from netdiag.report.observations import (
     ClientCertificateObservation,
     DnsObservation,
+    ExperimentResult,
     HostObservation,
     MtuObservation,
     ProtocolObservation,
@@ -130,6 +131,8 @@ class EndpointResult:
     mtu_lines: tuple[str, ...] = ()
     # CONNECTs through the configured web proxies, tried when the direct path failed.
     proxy_attempts: tuple[ProxyAttempt, ...] = ()
+    # The experiments a failed handshake called for (`netdiag.diagnosis.hypotheses`).
+    experiments: tuple[ExperimentResult, ...] = ()
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 

@@ -403,6 +403,57 @@ class ProbeStep(StrEnum):
     DONE = "done"
 
 
+class Experiment(StrEnum):
+    """One more handshake that splits the hypotheses of a failed one (see
+    `netdiag.diagnosis.hypotheses`): the same address and port, one thing changed."""
+
+    SAME_HELLO = "same_hello"  # the failed hello once more: the control
+    OTHER_NAME = "other_name"  # another of the profile's names in the SNI
+    NO_NAME = "no_name"  # no SNI at all
+    TLS12_ONLY = "tls12_only"  # a ClientHello that offers TLS 1.2 only
+    TLS13_ONLY = "tls13_only"  # a ClientHello that offers TLS 1.3 only
+    SMALL_HELLO = "small_hello"  # TLS 1.2 and 1.3, one cipher each, one key share
+
+
+class HelloAnswer(StrEnum):
+    """What came back to an experiment's ClientHello."""
+
+    SERVER_HELLO = "server_hello"  # the server (or what answers for it) speaks TLS
+    ALERT = "alert"  # a TLS alert: a stated refusal
+    RESET = "reset"
+    CLOSED = "closed"
+    SILENCE = "silence"  # nothing within the timeout
+    NOT_TLS = "not_tls"
+    NOT_RUN = "not_run"  # the connection or the STARTTLS prelude failed, or no time left
+
+    @property
+    def is_cut(self) -> bool:
+        """Ended without a word: what a filter does, and a server that means it does not."""
+        return self in (HelloAnswer.RESET, HelloAnswer.CLOSED, HelloAnswer.SILENCE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExperimentResult:
+    """One experiment: what was sent (the name, the versions, the hello's size), what came
+    back, and how long it took."""
+
+    kind: Experiment
+    address: str
+    port: int
+    server_name: str = ""
+    versions: str = ""  # "TLS 1.2-1.3", "TLS 1.2", "TLS 1.3"
+    hello_bytes: int = 0
+    answer: HelloAnswer = HelloAnswer.NOT_RUN
+    # The server's choice (ServerHello), the alert's description, or why it did not run.
+    detail: str = ""
+    elapsed_ms: float = 0.0
+
+    @property
+    def sent(self) -> str:
+        name = f"SNI {self.server_name}" if self.server_name else "no SNI"
+        return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes)"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointObservation:
     """Everything one round saw of one endpoint, and how far its probe got.
@@ -420,6 +471,8 @@ class EndpointObservation:
     cut_short: str = ""
     # An unexpected error inside this endpoint's probe: the exception's class and message.
     error: str = ""
+    # The experiments its failed handshake called for (none on a healthy path).
+    experiments: tuple[ExperimentResult, ...] = ()
 
     @property
     def is_done(self) -> bool:

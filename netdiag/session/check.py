@@ -221,6 +221,7 @@ def _result(
         tcp=last.tcp,
         protocol=last.protocol,
         attempts=last.attempts,
+        experiments=last.experiments,
         rounds=codes if len(per_round) > 1 else (),
         was_completed=not cut_short_by(last) and not last.error,
     )

@@ -23,6 +23,7 @@ from netdiag.report.observations import (
     DnsObservation,
     DnsOutcome,
     EndpointObservation,
+    ExperimentResult,
     ProbeStep,
     ProtocolObservation,
     ProtocolStage,
@@ -133,13 +134,60 @@ def _reach_and_converse(
     if first.stopped_at is ProtocolStage.DONE:
         progress.record(reached=ProbeStep.DONE)
         return
-    if not is_worth_retrying(first) or deadline.remaining() < 2 * pause_s:
-        return
-    time.sleep(pause_s)  # a device that restarts needs a moment to listen again
-    second = converse(config, target, address, pacing, None)
-    progress.add_attempt(second)
-    if second.stopped_at is ProtocolStage.DONE:
-        progress.record(reached=ProbeStep.DONE)
+    if is_worth_retrying(first) and deadline.remaining() >= 2 * pause_s:
+        time.sleep(pause_s)  # a device that restarts needs a moment to listen again
+        second = converse(config, target, address, pacing, None)
+        progress.add_attempt(second)
+        if second.stopped_at is ProtocolStage.DONE:
+            progress.record(reached=ProbeStep.DONE)
+            return
+    experiments = run_experiments(config, target, address, progress.snapshot().attempts, pacing)
+    if experiments:
+        progress.record(experiments=experiments)
+
+
+def other_name(config: CheckConfig, target: Target) -> str:
+    """Another of the profile's names for the server-name experiment: one of the same
+    group first (the vendor's other mail hosts), else any; "" when there is none."""
+    names = [t for t in config.targets if t.host != target.host and not t.is_address_literal]
+    same_group = [t for t in names if t.group == target.group]
+    chosen = (same_group or names)[:1]
+    return chosen[0].host if chosen else ""
+
+
+def run_experiments(
+    config: CheckConfig,
+    target: Target,
+    address: str,
+    attempts: tuple[ProtocolObservation, ...],
+    pacing: Pacing,
+) -> tuple[ExperimentResult, ...]:
+    """The experiments the endpoint's failed handshake calls for, all at once, within the
+    run's deadline (`netdiag.diagnosis.hypotheses`); none for a healthy endpoint."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from netdiag.diagnosis.hypotheses import experiments_for, symptom_of
+    from netdiag.probes.hello import probe_hello
+
+    planned = experiments_for(symptom_of(attempts), target, other_name(config, target))
+    if not planned or pacing.deadline.remaining() < 1.0:
+        return ()
+    with ThreadPoolExecutor(max_workers=len(planned), thread_name_prefix="netdiag-exp") as pool:
+        futures = [
+            pool.submit(
+                probe_hello,
+                address,
+                target.port,
+                target.service,
+                name,
+                kind,
+                config.timeout_s,
+                pacing.deadline,
+                pacing.flows,
+            )
+            for kind, name in planned
+        ]
+        return tuple(f.result() for f in futures)
 
 
 def _reset_at_connect(target: Target, address: str) -> ProtocolObservation:

@@ -1,0 +1,261 @@
+"""The cause, not the symptom: for a handshake that failed in a way several causes can
+explain, the hypotheses, the experiments that split them, and what their answers prove.
+
+Symptoms (every attempt failed in its handshake, without a chain and without the peer's
+alert): the handshake was cut (reset or closed), or it got no answer while TCP was open.
+
+Hypotheses for both: a filter by server name; a device that blocks TLS 1.3; a device that
+chokes on large ClientHellos; the server, or a device that blocks every handshake on the
+port; a passing failure (a restart, a rate limit).
+
+Experiments, each on a new connection to the same address and port (`HYPOTHESES`,
+`SPLITS`): the failed hello again (the control); another of the profile's names; no name;
+TLS 1.2 only; TLS 1.3 only; a small hello (one cipher per version, one key share).
+
+A stated refusal (the peer's alert) and an intercepted or unproven chain call for none of
+these: the peer said why, or the chain's own rules decide. A healthy run calls for none.
+
+What the answers prove, in this order (each conclusion needs its own control to have
+answered, so that "everything is cut" never reads as one cause):
+
+0. the failed hello, sent once more, must be cut again: answered now, the failure passed
+   (a restart, a rate limit) and no experiment may convict;
+1. the hello with another name (or, where the profile has no other name, the one without a
+   name) is answered, the one with this name is cut: a filter by server name
+   (`tls.sni_filtered`);
+2. TLS 1.2 only is answered, TLS 1.3 only and the small hello (which offers 1.3) are cut: a
+   device blocks TLS 1.3 (`tls.version_blocked`); a server that does not speak 1.3 says so
+   with an alert, and the full hello would have been answered in 1.2;
+3. the small hello (offering 1.3 too) is answered, the full one is cut again: a device
+   chokes on the hello's size or its extensions (`tls.hello_intolerant`);
+4. otherwise: no experiment splits them; the finding keeps the symptom and says what was
+   tried and what would decide."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from enum import StrEnum
+
+from netdiag.diagnosis.catalogue import finding
+from netdiag.report.model import Finding
+from netdiag.report.observations import (
+    Experiment,
+    ExperimentResult,
+    HelloAnswer,
+    ProtocolObservation,
+    StageFailure,
+    TlsOutcome,
+)
+from netdiag.settings.targets import Service, Target
+
+
+class Symptom(StrEnum):
+    CUT = "the handshake was cut without an alert"
+    SILENT = "the handshake got no answer"
+
+
+class Hypothesis(StrEnum):
+    SERVER_NAME = "a filter by server name"
+    TLS13_BLOCKED = "a device that blocks TLS 1.3"
+    HELLO_SIZE = "a device that chokes on large ClientHellos"
+    EVERY_HANDSHAKE = "the server, or a device that blocks every handshake on the port"
+    PASSING = "a passing failure (a restart, a rate limit)"
+
+
+HYPOTHESES: dict[Symptom, tuple[Hypothesis, ...]] = {
+    Symptom.CUT: tuple(Hypothesis),
+    Symptom.SILENT: tuple(Hypothesis),
+}
+
+# The experiment that splits each hypothesis from the others.
+SPLITS: dict[Hypothesis, tuple[Experiment, ...]] = {
+    Hypothesis.SERVER_NAME: (Experiment.OTHER_NAME, Experiment.NO_NAME),
+    Hypothesis.TLS13_BLOCKED: (Experiment.TLS12_ONLY, Experiment.TLS13_ONLY),
+    Hypothesis.HELLO_SIZE: (Experiment.SMALL_HELLO,),
+    Hypothesis.EVERY_HANDSHAKE: (),
+    Hypothesis.PASSING: (Experiment.SAME_HELLO,),
+}
+
+
+def symptom_of(attempts: Sequence[ProtocolObservation]) -> Symptom | None:
+    """The symptom of the endpoint's attempts, when every one failed in its TLS handshake
+    without a chain and without the peer's alert; None otherwise (a healthy endpoint, a
+    stated refusal, a chain to judge, or a failure before TLS)."""
+    if not attempts:
+        return None
+    found: set[Symptom] = set()
+    for attempt in attempts:
+        tls = attempt.tls
+        if tls is None or tls.chain or tls.has_peer_alert:
+            return None
+        if tls.outcome in (TlsOutcome.RESET, TlsOutcome.CLOSED):
+            found.add(Symptom.CUT)
+        elif tls.outcome is TlsOutcome.STALLED and attempt.failure is not StageFailure.DEADLINE:
+            found.add(Symptom.SILENT)
+        else:
+            return None
+    return Symptom.CUT if Symptom.CUT in found else Symptom.SILENT
+
+
+def experiments_for(
+    symptom: Symptom | None, target: Target, other_name: str
+) -> list[tuple[Experiment, str]]:
+    """The experiments the symptom calls for, each with the server name it sends: the
+    endpoint's own name except for the name experiments (none without another name, or for
+    an address literal)."""
+    if symptom is None or target.service is Service.TCP:
+        return []
+    own = "" if target.is_address_literal else target.host
+    planned: list[tuple[Experiment, str]] = [(Experiment.SAME_HELLO, own)]
+    for hypothesis in HYPOTHESES[symptom]:
+        for experiment in SPLITS[hypothesis]:
+            if experiment is Experiment.SAME_HELLO:
+                continue  # planned first, once
+            if experiment is Experiment.OTHER_NAME:
+                if other_name and own:
+                    planned.append((experiment, other_name))
+            elif experiment is Experiment.NO_NAME:
+                if own:
+                    planned.append((experiment, ""))
+            else:
+                planned.append((experiment, own))
+    return planned
+
+
+def _answered(results: dict[Experiment, ExperimentResult], kind: Experiment) -> bool:
+    found = results.get(kind)
+    return found is not None and found.answer is HelloAnswer.SERVER_HELLO
+
+
+def _cut(results: dict[Experiment, ExperimentResult], kind: Experiment) -> bool:
+    found = results.get(kind)
+    return found is not None and found.answer.is_cut
+
+
+def experiment_line(result: ExperimentResult) -> str:
+    """One experiment as evidence: what was sent, what came back, how long it took."""
+    return (
+        f"experiment {result.kind.value}: {result.sent} to {result.address}:{result.port} -> "
+        f"{result.answer.value}"
+        + (f" ({result.detail})" if result.detail else "")
+        + f" in {result.elapsed_ms:g} ms"
+    )
+
+
+def conclude(
+    target: Target, symptom: Symptom, experiments: Sequence[ExperimentResult]
+) -> Finding | None:
+    """The cause the experiments prove, as a finding (see the module's list), or None when
+    they do not split the hypotheses."""
+    results = {r.kind: r for r in experiments}
+    lines = [f"symptom: {symptom.value}", *(experiment_line(r) for r in experiments)]
+    where = f"TLS on {target.label}"
+    name = "" if target.is_address_literal else target.host
+    if not _cut(results, Experiment.SAME_HELLO):
+        return None  # the control: the failure passed, or the experiments could not run
+    other = results.get(Experiment.OTHER_NAME)
+    no_name = results.get(Experiment.NO_NAME)
+    if name and other is not None and _answered(results, Experiment.OTHER_NAME):
+        also = (
+            "; with no name at all it answers too" if _answered(results, Experiment.NO_NAME) else ""
+        )
+        return finding(
+            "tls.sni_filtered",
+            f"{where}: a device cuts handshakes that name {name}; the same address answers "
+            f"the name {other.server_name}{also}: a filter by server name (URL or category "
+            "filtering), not the server",
+            lines,
+            subject=name,
+        )
+    if name and other is None and no_name is not None and _answered(results, Experiment.NO_NAME):
+        return finding(
+            "tls.sni_filtered",
+            f"{where}: a device cuts handshakes that name {name}; the same address answers a "
+            "handshake without a name: a filter by server name (URL or category filtering), "
+            "not the server",
+            lines,
+            subject=name,
+        )
+    if (
+        _answered(results, Experiment.TLS12_ONLY)
+        and _cut(results, Experiment.TLS13_ONLY)
+        and _cut(results, Experiment.SMALL_HELLO)
+    ):
+        return finding(
+            "tls.version_blocked",
+            f"{where}: a device cuts every handshake that offers TLS 1.3; one that offers TLS "
+            "1.2 only is answered: an inspection policy that blocks TLS 1.3, not the server "
+            "(a server without 1.3 answers 1.2, or says protocol_version)",
+            lines,
+        )
+    if _answered(results, Experiment.SMALL_HELLO):
+        small = results[Experiment.SMALL_HELLO]
+        return finding(
+            "tls.hello_intolerant",
+            f"{where}: a device cuts the full ClientHello; a small one ({small.hello_bytes} "
+            "bytes, the same versions) is answered: a device that chokes on the hello's size "
+            "or its extensions, not the server",
+            lines,
+        )
+    return None
+
+
+def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -> list[str]:
+    """What was tried when nothing split the hypotheses, and what it leaves open."""
+    if not experiments:
+        return []
+    results = {r.kind: r for r in experiments}
+    tried = [experiment_line(r) for r in experiments]
+    if _answered(results, Experiment.SAME_HELLO):
+        return [
+            "experiments: the same hello, sent again, was answered: the failure passed (a "
+            "restart or a rate limit of the server or a device); nothing is proven against "
+            "the name, the version or the size",
+            *tried,
+        ]
+    ran = [r for r in experiments if r.answer is not HelloAnswer.NOT_RUN]
+    if not ran or not _cut(results, Experiment.SAME_HELLO):
+        return [
+            "experiments could not run (no connection, no time left): the cause is open — "
+            "another name, TLS 1.2 only and a small hello would split it",
+            *tried,
+        ]
+    if all(r.answer.is_cut or r.answer is HelloAnswer.NOT_RUN for r in ran):
+        return [
+            f"experiments: {symptom.value}, and so was every variant (another name, no name, "
+            "TLS 1.2 only, TLS 1.3 only, a small hello): not the name, the version or the "
+            "size — the server, or a device that blocks every handshake on the port; a "
+            "trace (--trace) shows where",
+            *tried,
+        ]
+    return [
+        "experiments: the variants were answered differently, but in no pattern that names "
+        "one cause (see each below)",
+        *tried,
+    ]
+
+
+SYMPTOM_CODES = ("tls.handshake_failed", "tls.handshake_stalled")
+
+
+def with_experiments(
+    target: Target,
+    attempts: Sequence[ProtocolObservation],
+    experiments: Sequence[ExperimentResult],
+    findings: Sequence[Finding],
+) -> tuple[Finding, ...]:
+    """The endpoint's findings with what its experiments proved: the cause in place of the
+    symptom, or the symptom with what was tried and what it leaves open."""
+    symptom = symptom_of(attempts)
+    if symptom is None or not experiments:
+        return tuple(findings)
+    cause = conclude(target, symptom, experiments)
+    if cause is not None:
+        kept = [f for f in findings if f.code not in SYMPTOM_CODES]
+        return (cause, *kept)
+    lines = undecided_lines(symptom, experiments)
+    return tuple(
+        dataclasses.replace(f, evidence=(*f.evidence, *lines)) if f.code in SYMPTOM_CODES else f
+        for f in findings
+    )

@@ -1,0 +1,183 @@
+"""One experiment's ClientHello and the first answer to it (`Experiment`): the same address
+and port as a failed handshake, one thing changed — the name in the SNI, the versions
+offered, the hello's size. Nothing is completed and nothing is authenticated: the question
+is only whether the server (or what answers for it) speaks TLS to this hello, states an
+alert, or cuts it.
+
+The hello is OpenSSL's own, taken from a memory BIO (so its exact size is known and the
+answer is read raw from the socket); on port 25 the STARTTLS prelude runs first."""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import time
+
+from OpenSSL import SSL
+
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.probes.deadline import Deadline
+from netdiag.probes.lines import LineReader, PeerClosed, PeerReset, PeerTimeout, PlainTransport
+from netdiag.probes.serverhello import parse_server_hello
+from netdiag.probes.tcp import connect_tcp
+from netdiag.probes.tls import ALERTS, offer_groups
+from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer
+from netdiag.settings.targets import Service
+
+_ALERT = 21
+_HANDSHAKE = 22
+_SUPPORTED_VERSIONS = 43
+_VERSION_NAMES = {0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
+
+# The small hello: one cipher per version, one key share, no session ticket.
+_SMALL_CIPHERS = b"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+_SMALL_TLS13 = b"TLS_AES_128_GCM_SHA256"
+
+
+def client_hello(server_name: str, kind: Experiment) -> tuple[bytes, str]:
+    """The ClientHello record(s) OpenSSL sends for this experiment, and the versions it
+    offers in words."""
+    context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    context.set_verify(SSL.VERIFY_NONE, None)
+    versions = "TLS 1.0-1.3"
+    context.set_min_proto_version(SSL.TLS1_VERSION)
+    if kind is Experiment.TLS12_ONLY:
+        context.set_min_proto_version(SSL.TLS1_2_VERSION)
+        context.set_max_proto_version(SSL.TLS1_2_VERSION)
+        versions = "TLS 1.2"
+    elif kind is Experiment.TLS13_ONLY:
+        context.set_min_proto_version(SSL.TLS1_3_VERSION)
+        versions = "TLS 1.3"
+    if kind is Experiment.SMALL_HELLO:
+        context.set_min_proto_version(SSL.TLS1_2_VERSION)
+        context.set_cipher_list(_SMALL_CIPHERS)
+        context.set_tls13_ciphersuites(_SMALL_TLS13)
+        context.set_options(SSL.OP_NO_TICKET)
+        offer_groups(context, small=True)
+        versions = "TLS 1.2-1.3"
+    else:
+        offer_groups(context)
+    conn = SSL.Connection(context, None)
+    if server_name:
+        conn.set_tlsext_host_name(server_name.encode("idna"))
+    conn.set_connect_state()
+    try:
+        conn.do_handshake()
+    except SSL.WantReadError:
+        pass
+    return conn.bio_read(65536), versions
+
+
+def read_answer(data: bytes) -> tuple[HelloAnswer, str] | None:
+    """The first answer in `data` (records as received), or None while it is incomplete."""
+    if len(data) < 5:
+        return None
+    if data[0] == _ALERT:
+        if len(data) < 7:
+            return None
+        return HelloAnswer.ALERT, ALERTS.get(data[6], f"alert {data[6]}")
+    if data[0] != _HANDSHAKE:
+        return HelloAnswer.NOT_TLS, f"the answer starts with {data[:8]!r}"
+    hello = parse_server_hello(data)
+    if hello is None:
+        record_length = struct.unpack_from("!H", data, 3)[0]
+        if len(data) >= 5 + record_length:
+            return HelloAnswer.NOT_TLS, "a handshake record that is no ServerHello"
+        return None
+    version = hello.selected_version or hello.version
+    return HelloAnswer.SERVER_HELLO, f"ServerHello, {_VERSION_NAMES.get(version, hex(version))}"
+
+
+def probe_hello(
+    address: str,
+    port: int,
+    service: Service,
+    server_name: str,
+    kind: Experiment,
+    timeout: float,
+    deadline: Deadline,
+    flows: FlowLog | None = None,
+) -> ExperimentResult:
+    """Connect, run the STARTTLS prelude on 25, send the experiment's hello, and say what
+    came back; every outcome is a result, never an exception."""
+    started = time.monotonic()
+    hello, versions = client_hello(server_name, kind)
+    base = {
+        "kind": kind,
+        "address": address,
+        "port": port,
+        "server_name": server_name,
+        "versions": versions,
+        "hello_bytes": len(hello),
+    }
+
+    def result(answer: HelloAnswer, detail: str) -> ExperimentResult:
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        return ExperimentResult(**base, answer=answer, detail=detail, elapsed_ms=elapsed)  # type: ignore[arg-type]
+
+    if deadline.remaining() < timeout / 2:
+        return result(HelloAnswer.NOT_RUN, "no time left in the run")
+    tcp, sock = connect_tcp(address, port, deadline.step(timeout), flows)
+    if sock is None:
+        detail = tcp.detail or tcp.outcome.value
+        return result(HelloAnswer.NOT_RUN, f"the connection failed: {detail}")
+    until = time.monotonic() + deadline.step(timeout)
+    try:
+        if service is Service.SMTP_STARTTLS:
+            problem = _starttls(sock, until)
+            if problem:
+                return result(HelloAnswer.NOT_RUN, problem)
+        sock.sendall(hello)
+        return result(*_first_answer(sock, until))
+    except (ConnectionResetError, BrokenPipeError, PeerReset):
+        return result(HelloAnswer.RESET, "connection reset")
+    except (PeerClosed, EOFError):
+        return result(HelloAnswer.CLOSED, "connection closed")
+    except (PeerTimeout, TimeoutError):
+        return result(HelloAnswer.SILENCE, f"no answer within {timeout:g} s")
+    except OSError as e:
+        return result(HelloAnswer.RESET, e.strerror or str(e))
+    finally:
+        sock.close()
+
+
+def _first_answer(sock: socket.socket, until: float) -> tuple[HelloAnswer, str]:
+    data = b""
+    while True:
+        left = until - time.monotonic()
+        if left <= 0:
+            return HelloAnswer.SILENCE, "no answer to the ClientHello"
+        readable, _, _ = select.select([sock], [], [], left)
+        if not readable:
+            return HelloAnswer.SILENCE, "no answer to the ClientHello"
+        chunk = sock.recv(16384)
+        if not chunk:
+            if data:
+                return HelloAnswer.NOT_TLS, "closed after a partial answer"
+            return HelloAnswer.CLOSED, "closed without an answer"
+        data += chunk
+        answer = read_answer(data)
+        if answer is not None:
+            return answer
+        if len(data) > 65536:
+            return HelloAnswer.NOT_TLS, "an answer too long for a ServerHello"
+
+
+def _starttls(sock: socket.socket, until: float) -> str:
+    """Banner, EHLO, STARTTLS: "" when the server said 220 to STARTTLS, else what it said."""
+    from netdiag.probes.lines import Transcript
+    from netdiag.probes.smtp import helo_name, read_reply
+
+    reader = LineReader(PlainTransport(sock), Transcript())
+    banner = read_reply(reader, until)
+    if banner.code != 220:
+        return f"the banner was {banner.code}"
+    reader.send_line(f"EHLO {helo_name(sock.getsockname()[0])}", until)
+    if read_reply(reader, until).code != 250:
+        return "EHLO was refused"
+    reader.send_line("STARTTLS", until)
+    reply = read_reply(reader, until)
+    if reply.code != 220:
+        return f"STARTTLS was answered {reply.code}"
+    return ""

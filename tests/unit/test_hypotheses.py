@@ -1,0 +1,231 @@
+"""The hypotheses of a failed handshake and what the experiments prove, table-driven and
+without a network: each conclusion with its twins — the same signal where it must not
+convict (the control answered, a stated alert, a server without TLS 1.3, every variant
+cut, experiments that could not run)."""
+
+from __future__ import annotations
+
+import pytest
+
+from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.hypotheses import (
+    Symptom,
+    conclude,
+    experiments_for,
+    symptom_of,
+    with_experiments,
+)
+from netdiag.report.observations import (
+    Experiment,
+    ExperimentResult,
+    HelloAnswer,
+    ProtocolObservation,
+    ProtocolStage,
+    StageFailure,
+    TlsObservation,
+    TlsOutcome,
+)
+from netdiag.settings.targets import Service, Target
+
+MAIL3 = Target(host="mail3.dicommail.com", port=995, service=Service.POP3S, group="dicommail")
+LITERAL = Target(host="192.0.2.7", port=995, service=Service.POP3S, group="")
+PLAIN = Target(host="mail3.dicommail.com", port=25, service=Service.TCP, group="dicommail")
+
+S, A, R, C, Q, N = (
+    HelloAnswer.SERVER_HELLO,
+    HelloAnswer.ALERT,
+    HelloAnswer.RESET,
+    HelloAnswer.CLOSED,
+    HelloAnswer.SILENCE,
+    HelloAnswer.NOT_RUN,
+)
+KINDS = (
+    Experiment.SAME_HELLO,
+    Experiment.OTHER_NAME,
+    Experiment.NO_NAME,
+    Experiment.TLS12_ONLY,
+    Experiment.TLS13_ONLY,
+    Experiment.SMALL_HELLO,
+)
+
+
+def results(*answers: HelloAnswer) -> tuple[ExperimentResult, ...]:
+    """Answers in the order of KINDS (same, other name, no name, 1.2, 1.3, small)."""
+    return tuple(
+        ExperimentResult(
+            kind=kind,
+            address="198.51.100.3",
+            port=995,
+            server_name=(
+                ""
+                if kind is Experiment.NO_NAME
+                else "mail1.dicommail.com"
+                if kind is Experiment.OTHER_NAME
+                else MAIL3.host
+            ),
+            versions="TLS 1.2",
+            hello_bytes=260 if kind is Experiment.SMALL_HELLO else 391,
+            answer=answer,
+            detail="protocol_version" if answer is A else "",
+            elapsed_ms=3.0,
+        )
+        for kind, answer in zip(KINDS, answers, strict=True)
+    )
+
+
+def attempt(
+    outcome: TlsOutcome, alert: str = "", chain: bool = False, **changes: object
+) -> ProtocolObservation:
+    from netdiag.trust.chains import describe_der
+
+    tls = TlsObservation(
+        outcome=outcome,
+        server_name=MAIL3.host,
+        alert=alert,
+        chain=(describe_der(b"\x30\x03\x02\x01\x01"),) if chain else (),
+    )
+    base: dict[str, object] = {
+        "service": "pop3s",
+        "address": "198.51.100.3",
+        "port": 995,
+        "stopped_at": ProtocolStage.TLS,
+        "failure": StageFailure.TLS_FAILED,
+        "tls": tls,
+    }
+    return ProtocolObservation(**{**base, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "attempts", "symptom"),
+    [
+        ("reset in the handshake", [attempt(TlsOutcome.RESET)], Symptom.CUT),
+        ("closed in the handshake", [attempt(TlsOutcome.CLOSED)], Symptom.CUT),
+        ("stalled, then reset", [attempt(TlsOutcome.STALLED), attempt(TlsOutcome.RESET)],
+         Symptom.CUT),
+        ("stalled", [attempt(TlsOutcome.STALLED)], Symptom.SILENT),
+        ("stalled by our own deadline",
+         [attempt(TlsOutcome.STALLED, failure=StageFailure.DEADLINE)], None),
+        ("the peer's alert: a stated refusal",
+         [attempt(TlsOutcome.FAILED, alert="received fatal alert handshake_failure")], None),
+        ("closed after the peer's alert",
+         [attempt(TlsOutcome.CLOSED, alert="received fatal alert unrecognized_name")], None),
+        ("a chain was shown: its rules decide", [attempt(TlsOutcome.RESET, chain=True)], None),
+        ("established", [attempt(TlsOutcome.ESTABLISHED)], None),
+        ("not TLS", [attempt(TlsOutcome.NOT_TLS)], None),
+        ("before TLS", [attempt(TlsOutcome.RESET, tls=None)], None),
+        ("a reset, then a healthy retry", [attempt(TlsOutcome.RESET),
+                                           attempt(TlsOutcome.ESTABLISHED)], None),
+        ("no attempt", [], None),
+    ],
+)  # fmt: skip
+def test_which_failures_call_for_experiments(
+    name: str, attempts: list[ProtocolObservation], symptom: Symptom | None
+) -> None:
+    assert symptom_of(attempts) is symptom
+
+
+def test_the_plan_for_a_cut_handshake() -> None:
+    planned = experiments_for(Symptom.CUT, MAIL3, "mail1.dicommail.com")
+    assert planned == [
+        (Experiment.SAME_HELLO, MAIL3.host),
+        (Experiment.OTHER_NAME, "mail1.dicommail.com"),
+        (Experiment.NO_NAME, ""),
+        (Experiment.TLS12_ONLY, MAIL3.host),
+        (Experiment.TLS13_ONLY, MAIL3.host),
+        (Experiment.SMALL_HELLO, MAIL3.host),
+    ]
+    # No other name in the profile, or an address literal: no name experiments.
+    assert Experiment.OTHER_NAME not in dict(experiments_for(Symptom.CUT, MAIL3, ""))
+    literal = dict(experiments_for(Symptom.SILENT, LITERAL, "mail1.dicommail.com"))
+    assert Experiment.OTHER_NAME not in literal and Experiment.NO_NAME not in literal
+    assert literal[Experiment.TLS12_ONLY] == ""
+    # A healthy endpoint, or a plain TCP one: none at all.
+    assert experiments_for(None, MAIL3, "mail1.dicommail.com") == []
+    assert experiments_for(Symptom.CUT, PLAIN, "mail1.dicommail.com") == []
+
+
+#            same other noname 1.2 1.3 small  -> code (None: the symptom stays)
+CONCLUSIONS = [
+    ("a filter by server name", (R, S, S, R, R, R), "tls.sni_filtered"),
+    ("a filter by server name, no name cut too", (R, S, R, R, R, R), "tls.sni_filtered"),
+    ("a filter by server name that drops", (Q, S, S, Q, Q, Q), "tls.sni_filtered"),
+    ("TLS 1.3 blocked", (R, R, R, S, R, R), "tls.version_blocked"),
+    ("TLS 1.3 blocked by silence", (Q, Q, Q, S, Q, Q), "tls.version_blocked"),
+    ("a large hello cut", (R, R, R, S, R, S), "tls.hello_intolerant"),
+    ("a large hello cut, 1.3 passes when small", (C, C, C, S, S, S), "tls.hello_intolerant"),
+    # Twins: the same answers where they must not convict.
+    ("the control answered: the failure passed", (S, S, S, S, S, S), None),
+    ("the control answered, other name too", (S, S, R, R, R, R), None),
+    ("every variant cut: the name, version and size are not it", (R, R, R, R, R, R), None),
+    ("a server without 1.3 says protocol_version", (R, R, R, S, A, R), None),
+    ("nothing could run", (N, N, N, N, N, N), None),
+    ("the control could not run", (N, S, S, S, R, R), None),
+    ("an alert to the other name is no answer", (R, A, A, R, R, R), None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "answers", "code"), CONCLUSIONS, ids=[row[0] for row in CONCLUSIONS]
+)
+def test_what_the_experiments_prove(
+    name: str, answers: tuple[HelloAnswer, ...], code: str | None
+) -> None:
+    found = conclude(MAIL3, Symptom.CUT, results(*answers))
+    assert (found.code if found else None) == code
+    if found is None:
+        return
+    assert found.summary.startswith("TLS on mail3.dicommail.com:995: ")
+    assert found.evidence[0] == "symptom: the handshake was cut without an alert"
+    assert len(found.evidence) == 1 + len(KINDS)
+    assert all(line.startswith("experiment ") for line in found.evidence[1:])
+    if code == "tls.sni_filtered":
+        assert "name mail3.dicommail.com" in found.summary
+        assert "answers the name mail1.dicommail.com" in found.summary
+        assert found.subject == MAIL3.host
+        assert ("with no name at all it answers too" in found.summary) is (answers[2] is S)
+    if code == "tls.hello_intolerant":
+        assert "a small one (260 bytes" in found.summary
+
+
+def test_without_another_name_a_nameless_hello_answered_names_the_filter() -> None:
+    alone = tuple(r for r in results(R, S, S, R, R, R) if r.kind is not Experiment.OTHER_NAME)
+    found = conclude(MAIL3, Symptom.CUT, alone)
+    assert found is not None and found.code == "tls.sni_filtered"
+    assert "answers a handshake without a name" in found.summary
+    # Its twin: the nameless hello cut as well.
+    cut = tuple(r for r in results(R, S, R, R, R, R) if r.kind is not Experiment.OTHER_NAME)
+    assert conclude(MAIL3, Symptom.CUT, cut) is None
+
+
+def test_an_address_literal_is_never_a_name_filter() -> None:
+    found = conclude(LITERAL, Symptom.CUT, results(R, S, S, R, R, R))
+    assert found is None
+
+
+def test_the_symptom_keeps_what_was_tried() -> None:
+    failed = finding("tls.handshake_failed", "TLS on mail3.dicommail.com:995 failed", ["x"])
+    other = finding("tls.unpinned", "TLS on mail3.dicommail.com:995: unverified", [])
+    attempts = [attempt(TlsOutcome.RESET)]
+    # Every variant cut: the symptom stays, with what was tried.
+    kept = with_experiments(MAIL3, attempts, results(R, R, R, R, R, R), [failed, other])
+    assert [f.code for f in kept] == ["tls.handshake_failed", "tls.unpinned"]
+    assert kept[0].evidence[0] == "x"
+    assert "so was every variant" in kept[0].evidence[1]
+    assert len(kept[0].evidence) == 2 + len(KINDS)
+    assert kept[1] == other
+    # The control answered: said as a passing failure, nothing convicted.
+    passed = with_experiments(MAIL3, attempts, results(S, S, S, S, S, S), [failed])
+    assert "was answered: the failure passed" in passed[0].evidence[1]
+    # Could not run.
+    none = with_experiments(MAIL3, attempts, results(N, N, N, N, N, N), [failed])
+    assert "could not run" in none[0].evidence[1]
+    # Mixed answers in no pattern: said as such.
+    mixed = with_experiments(MAIL3, attempts, results(R, A, A, R, R, R), [failed])
+    assert "in no pattern that names one cause" in mixed[0].evidence[1]
+    # A cause in place of the symptom.
+    cause = with_experiments(MAIL3, attempts, results(R, S, S, R, R, R), [failed, other])
+    assert [f.code for f in cause] == ["tls.sni_filtered", "tls.unpinned"]
+    # No experiments, or no symptom: unchanged.
+    assert with_experiments(MAIL3, attempts, (), [failed]) == (failed,)
+    healthy = [attempt(TlsOutcome.ESTABLISHED)]
+    assert with_experiments(MAIL3, healthy, results(R, S, S, R, R, R), [other]) == (other,)
