@@ -172,6 +172,12 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "Exempt the vendor's hosts and ports from TLS inspection on the firewall: client-certificate authentication cannot work through it.",
         explains_others=True,
     ),
+    "tls.intercepted_locally": CatalogueEntry(
+        _C,
+        "security software on this machine intercepts TLS",
+        "The chain is forged by security software on the gateway itself (its root is in this machine's own store): set the product's own SSL/TLS or mail-scanning exclusion for the gateway's mail program and the vendor's hosts. No firewall rule changes this.",
+        explains_others=True,
+    ),
     "tls.pinned": CatalogueEntry(_I, "the chain is anchored in a pinned vendor issuer", ""),
     "tls.verified": CatalogueEntry(
         _I, "the chain verifies against the vendor's CA (--ca) or the public roots", ""

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netdiag.diagnosis.interception import exemption_remedy
+from netdiag.diagnosis.interception import exemption_remedy, local_remedy
 from netdiag.report.model import Cause, EndpointResult, Finding, Severity
 from netdiag.settings.targets import Target
+from netdiag.trust.products import product_named
 
 # The connect() verdicts a trace of the same endpoint locates.
 _LOCATED_BY_TRACE = frozenset({"tcp.filtered", "tcp.refused", "tcp.prohibited", "tcp.unreachable"})
@@ -74,6 +75,11 @@ def _cause(members: list[tuple[Target, Finding]], likely: list[Target]) -> Cause
         # most likely explains, no other endpoint of the run.
         affected = tuple(dict.fromkeys((*endpoints, *likely)))
         remedy = exemption_remedy([f"{t.label} ({t.service.value})" for t in affected])
+    if first.code == "tls.intercepted_locally" and first.has_own_remedy:
+        product = product_named(first.subject)
+        if product is not None:
+            affected = tuple(dict.fromkeys((*endpoints, *likely)))
+            remedy = local_remedy(product, [f"{t.label} ({t.service.value})" for t in affected])
     return Cause(
         code=first.code,
         severity=severity,

@@ -49,7 +49,7 @@ from netdiag.report.observations import (
 from netdiag.settings.targets import Target
 from netdiag.trust.model import ChainFacts, Proof, TrustContext, context_lines
 from netdiag.trust.pins import EndpointRecord, Pin
-from netdiag.trust.products import Product, identify
+from netdiag.trust.products import Product, ProductKind, identify
 from netdiag.trust.proof import Part
 
 FRESH_LEAF = timedelta(hours=48)
@@ -364,6 +364,9 @@ def diagnose_interception(
             reason = " (no pin on its signature path)"
         else:
             reason = f" ({'; '.join(s.value for s in counted)})"
+        local = on_this_machine(facts)
+        if local is not None:
+            return [_intercepted_here(where, local, facts, lines, issuer, reason, exempt)]
         summary = f"{where} is intercepted{by} (issuer {issuer!r}){reason}"
         subject = product[0].name if product else issuer
         return [finding("tls.intercepted", summary, lines, remedy=remedy, subject=subject)]
@@ -390,6 +393,52 @@ def diagnose_interception(
             severity=Severity.INFO if vouched and not signs else None,
         )
     ]
+
+
+def on_this_machine(facts: ChainFacts) -> Product | None:
+    """The security software on this machine that forged the chain: a product the
+    catalogue knows as endpoint software, whose root anchors the chain in this machine's
+    own store (where such software puts it, and no firewall's CA needs to be) and not in
+    the public root set. None for anything else: a network device, or a name alone."""
+    if facts.product is None or not facts.machine_anchor or facts.public_anchor:
+        return None
+    product = facts.product[0]
+    return product if product.kind is ProductKind.ENDPOINT else None
+
+
+def local_remedy(product: Product, exempt: Sequence[str]) -> str:
+    """The product's own exclusion for the vendor's destinations; never a firewall rule."""
+    where = f" for {', '.join(exempt)}" if exempt else ""
+    return (
+        f"Security software on this gateway intercepts the connections{where}: the fix is "
+        f"in {product.name}, not in the firewall. {product.exclusion} (How sure: "
+        f"{product.how_sure}.) Then run netdiag again."
+    )
+
+
+def _intercepted_here(
+    where: str,
+    product: Product,
+    facts: ChainFacts,
+    lines: list[str],
+    issuer: str,
+    reason: str,
+    exempt: Sequence[str],
+) -> Finding:
+    return finding(
+        "tls.intercepted_locally",
+        f"{where} is intercepted on this machine by {product.name} (issuer {issuer!r}, its "
+        f"root in this machine's own store){reason}: security software on the gateway, not "
+        "a device on the path",
+        [
+            *lines,
+            f"place: this machine — {product.name} is security software on the gateway "
+            f"({product.source}), and the chain is anchored in {facts.machine_anchor!r} of "
+            "this machine's store, not in the public root set",
+        ],
+        remedy=local_remedy(product, exempt),
+        subject=product.name,
+    )
 
 
 def exemption_remedy(exempt: Sequence[str]) -> str:

@@ -137,7 +137,10 @@ def _convicted_alike(
     for other, findings in verdicts.items():
         if (other.port, other.service) != (target.port, target.service) or other not in chains:
             continue
-        proven = next((f for f in findings if f.code == "tls.intercepted"), None)
+        proven = next(
+            (f for f in findings if f.code in ("tls.intercepted", "tls.intercepted_locally")),
+            None,
+        )
         if proven is not None:
             convicted.append((other, proven.subject or chains[other].tls.chain[0].issuer))
     return convicted

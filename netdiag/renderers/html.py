@@ -58,7 +58,12 @@ def _finding(f: Finding, lang: str, *, with_remedy: bool = True) -> str:
     """One finding; in an endpoint's details without its remedy, which its cause says once
     for every endpoint it affects."""
     title, remedy = catalogue_text(
-        f.code, lang, title=f.title, remedy=f.remedy, has_own_remedy=f.has_own_remedy
+        f.code,
+        lang,
+        title=f.title,
+        remedy=f.remedy,
+        has_own_remedy=f.has_own_remedy,
+        subject=f.subject,
     )
     # The summaries are English sentences: in German, the title.
     said = escape(f.summary) if lang != "de" else escape(title)
@@ -81,6 +86,7 @@ def _cause_section(number_: int, cause: Cause, lang: str) -> str:
         title=cause.title,
         remedy=cause.remedy,
         has_own_remedy=cause.has_own_remedy,
+        subject=cause.subject,
     )
     affected = ", ".join(t.label for t in cause.endpoints)
     likely = ", ".join(t.label for t in cause.likely)

@@ -106,7 +106,12 @@ def render_table(report: Report, lang: str = "en") -> str:
     for f in found:
         if f.severity is not Severity.INFO and f.remedy and f.code not in remedies:
             remedies[f.code] = catalogue_text(
-                f.code, lang, title=f.title, remedy=f.remedy, has_own_remedy=f.has_own_remedy
+                f.code,
+                lang,
+                title=f.title,
+                remedy=f.remedy,
+                has_own_remedy=f.has_own_remedy,
+                subject=f.subject,
             )[1]
     if remedies:
         lines.append(message("label.remedy", lang) + ":")

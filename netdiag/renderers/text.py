@@ -39,6 +39,7 @@ def _finding_lines(finding: Finding, where: str, lang: str) -> list[str]:
         title=finding.title,
         remedy=finding.remedy,
         has_own_remedy=finding.has_own_remedy,
+        subject=finding.subject,
     )
     lines = [f"[{severity_name(finding.severity, lang)}] {where}{finding.code} ({title})"]
     if lang != "de":  # the summaries and evidence are English sentences
@@ -58,6 +59,7 @@ def _cause_lines(number: int, cause: Cause, lang: str) -> list[str]:
         title=cause.title,
         remedy=cause.remedy,
         has_own_remedy=cause.has_own_remedy,
+        subject=cause.subject,
     )
     affected = ", ".join(t.label for t in cause.endpoints)
     lines = [

@@ -166,6 +166,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "neuen CA unter dem Aussteller der gepinnten CA ({subject}): höchstwahrscheinlich hat "
         "der Hersteller seine CA gewechselt.",
     },
+    "cause.tls.intercepted_locally": {
+        "en": "Security software on this machine ({subject}) intercepts TLS to {hosts} (TCP "
+        "{ports}): the fix is its own exclusion, not the firewall.",
+        "de": "Sicherheitssoftware auf diesem Rechner ({subject}) bricht TLS zu {hosts} (TCP "
+        "{ports}) auf: abhilfe schafft ihre eigene Ausnahme, nicht die Firewall.",
+    },
     "cause.tls.sni_filtered": {
         "en": "A device cuts the TLS handshakes of {hosts} (TCP {ports}) by the server name: "
         "the same address answers another of the vendor's names — a URL or SNI filter, not "
@@ -493,6 +499,7 @@ SHORT: dict[str, dict[str, str]] = {
     "trace.reset_suspect": {"en": "forged reset?", "de": "gefälschter Reset?"},
     "trace.transparent_proxy": {"en": "proxy", "de": "Proxy"},
     "tls.intercepted": {"en": "intercepted", "de": "aufgebrochen"},
+    "tls.intercepted_locally": {"en": "intercepted here", "de": "hier aufgebrochen"},
     "tls.unpinned": {"en": "unpinned", "de": "ohne Pin"},
     "tls.handshake_failed": {"en": "TLS failed", "de": "TLS-Fehler"},
     "tls.sni_filtered": {"en": "SNI filter", "de": "SNI-Filter"},
@@ -579,14 +586,31 @@ def _german_catalogue() -> dict[str, dict[str, str]]:
     return tomllib.loads(text)
 
 
+@functools.cache
+def _german_exclusions() -> dict[str, str]:
+    """The endpoint products' own exclusion paths in German, by product name (the data of
+    the product catalogue, read here as the German catalogue is: words, not rules)."""
+    text = (
+        resources.files("netdiag").joinpath("data", "inspection_products.toml").read_text("utf-8")
+    )
+    return {
+        entry["name"]: entry["exclusion_de"]
+        for entry in tomllib.loads(text)["products"]
+        if entry.get("exclusion_de")
+    }
+
+
 def catalogue_text(
-    code: str, lang: str, *, title: str, remedy: str, has_own_remedy: bool
+    code: str, lang: str, *, title: str, remedy: str, has_own_remedy: bool, subject: str = ""
 ) -> tuple[str, str]:
     """A code's title and remedy in the language; a remedy made for this run (the
     destinations to exempt) is translated by its own template, not replaced."""
     entry = _german_catalogue().get(code) if lang == "de" else None
     if entry is None:
         return title or code, remedy
+    if code == "tls.intercepted_locally" and subject in _german_exclusions():
+        # The product's own exclusion path, as its German documentation names it.
+        return entry["title"], f"{entry['remedy']} {_german_exclusions()[subject]}"
     # A remedy made for this run names its destinations in English; in German the
     # catalogue's remedy stands, and the firewall section names the destinations.
     return entry["title"], entry["remedy"]

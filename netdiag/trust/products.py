@@ -8,7 +8,16 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
+
+
+class ProductKind(StrEnum):
+    """Where a product inspects: on the path (a firewall, proxy, cloud service) or on the
+    gateway itself (security software with its root in the machine's store)."""
+
+    NETWORK = "network"
+    ENDPOINT = "endpoint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +26,11 @@ class Product:
     patterns: tuple[re.Pattern[str], ...]
     example: str
     source: str
+    kind: ProductKind = ProductKind.NETWORK
+    # Endpoint software: where its own exclusion is set (English, German), how sure.
+    exclusion: str = ""
+    exclusion_de: str = ""
+    how_sure: str = ""
 
     def matches(self, name: str) -> bool:
         return any(p.search(name) for p in self.patterns)
@@ -40,6 +54,10 @@ def catalogue() -> tuple[Product, ...]:
             patterns=tuple(_whole_words(p) for p in entry["patterns"]),
             example=entry["example"],
             source=entry["source"],
+            kind=ProductKind(entry.get("kind", "network")),
+            exclusion=entry.get("exclusion", ""),
+            exclusion_de=entry.get("exclusion_de", ""),
+            how_sure=entry.get("how_sure", ""),
         )
         for entry in tomllib.loads(text)["products"]
     )
@@ -55,3 +73,8 @@ def identify(
             if product.matches(name):
                 return product, name
     return None
+
+
+def product_named(name: str) -> Product | None:
+    """The catalogue's product of this name, or None."""
+    return next((p for p in catalogue() if p.name == name), None)

@@ -444,3 +444,62 @@ def test_an_interception_named_as_fortigate_prints_the_exemption_snippet(
         "config ssl-exempt" in out and f'set fqdn "{MAIL}"' in out and f'set fqdn "{ATLAS}"' in out
     )
     assert "--firewall fortigate|panos" not in out  # no offer: the product is known
+
+
+# Where it sits: security software on this machine, or a device on the path ----------------
+
+
+@pytest.fixture(scope="module")
+def eset() -> trustme.CA:
+    """ESET's filter CA as its root is named on a gateway (in the machine's store)."""
+    return trustme.CA(organization_name="ESET, spol. s r. o.")
+
+
+@pytest.mark.parametrize("product", ["eset", "fortigate"])
+def test_the_place_decides_the_remedy(
+    product: str,
+    request: pytest.FixtureRequest,
+    dns_server: DnsServer,
+    servers: dict[str, int],
+    pins: Path,
+    client_pem: Path,
+    tmp_path: Path,
+) -> None:
+    """The same forged chains, their root in this machine's store: ESET's (security software
+    on the gateway) is its own exclusion and no firewall configuration; FortiGate's
+    (deployed to the store by group policy, a device on the path) is the firewall's."""
+    ca: trustme.CA = request.getfixturevalue(product)
+    store = tmp_path / "machine-store.pem"
+    store.write_bytes(ca.cert_pem.bytes())
+    with (
+        serving(InterceptingProxy(servers["smtp"], ca, starttls=True)) as smtp,
+        serving(InterceptingProxy(servers["pop3"], ca, starttls=False)) as pop3,
+    ):
+        result = check(
+            dns_server,
+            f"{MAIL}:{smtp.port}/smtp-starttls",
+            "--target",
+            f"{MAIL}:{pop3.port}/pop3s",
+            "--pins",
+            str(pins),
+            "--cert",
+            str(client_pem),
+            "--trust-store",
+            str(store),
+            "--firewall",
+            "fortigate",
+        )
+    assert result.exit_code == 2
+    report = result.json()
+    [cause] = [c for c in report["causes"] if c["code"].startswith("tls.intercepted")]
+    if product == "eset":
+        assert cause["code"] == "tls.intercepted_locally" and cause["subject"] == "ESET"
+        assert "Security software on this machine (ESET)" in cause["sentence"]["en"]
+        assert "Excluded IPs" in cause["remedy"] and "Exempt these" not in cause["remedy"]
+        assert report["remedy_plan"]["exempt"] == []
+    else:
+        assert cause["code"] == "tls.intercepted"
+        assert {tuple(e) for e in report["remedy_plan"]["exempt"]} == {
+            (MAIL, smtp.port),
+            (MAIL, pop3.port),
+        }

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
+import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -31,6 +32,7 @@ from netdiag.report.observations import (
 )
 from netdiag.trust.model import TrustContext, judge_chain
 from netdiag.trust.pins import Pin
+from netdiag.trust.stores import MachineTrust
 from tests.unit.test_interception_rules import (
     FORGED,
     FORGED_OLD,
@@ -353,3 +355,82 @@ def test_the_leaf_is_what_the_rules_read() -> None:
     assert found.subject == KLINIKUM
     assert OUR_ISSUER.rfc4514_string() not in found.summary
     assert Encoding.DER  # the chain above is DER, as the handshake gives it
+
+
+# Where the interceptor sits ---------------------------------------------------------------
+
+ESET = trustme.CA(organization_name="ESET, spol. s r. o.")
+FORTI_ROOT = PKI.forti
+ESET_CHAIN = PKI.chain(ESET)
+ON_THIS_MACHINE = TrustContext(machine=MachineTrust(roots=(PKI.cert(ESET),), name="Windows Root"))
+
+
+def _place(chain_der: tuple[bytes, ...], trust: TrustContext) -> Finding:
+    [found] = judged(Row("", presented(SMTP, tls(chain_der)), Expect("", Severity.INFO),
+                         trust=trust, pins=(VENDOR_PIN,)))  # fmt: skip
+    return found
+
+
+def test_endpoint_software_with_its_root_here_intercepts_on_this_machine() -> None:
+    found = _place(ESET_CHAIN, ON_THIS_MACHINE)
+    assert found.code == "tls.intercepted_locally" and found.severity is Severity.CRIT
+    assert found.subject == "ESET"
+    assert found.summary.startswith(f"{WHERE} is intercepted on this machine by ESET")
+    assert "Excluded IPs" in found.remedy and "not in the firewall" in found.remedy
+    assert EXEMPT[0] in found.remedy and "Exempt these destinations" not in found.remedy
+    assert "How sure: documented by ESET" in found.remedy
+    assert any(line.startswith("place: this machine — ESET") for line in found.evidence)
+
+
+@pytest.mark.parametrize(
+    ("name", "chain_der", "trust"),
+    [
+        ("the same product's chain, its root not in this machine's store", ESET_CHAIN, NONE),
+        (
+            "a firewall's CA deployed into this machine's store (network kind)",
+            PKI.chain(FORTI_ROOT),
+            TrustContext(machine=MachineTrust(roots=(PKI.cert(FORTI_ROOT),), name="Windows")),
+        ),
+        (
+            "a root of no product in this machine's store",
+            FORGED,
+            TrustContext(machine=MachineTrust(roots=(PKI.cert(PKI.klinikum),), name="Windows")),
+        ),
+    ],
+)
+def test_a_device_on_the_path_stays_a_device(
+    name: str, chain_der: tuple[bytes, ...], trust: TrustContext
+) -> None:
+    found = _place(chain_der, trust)
+    assert found.code == "tls.intercepted", found
+    assert "Exempt these destinations from TLS/SSL inspection" in found.remedy
+
+
+def test_the_firewall_gets_nothing_for_software_on_this_machine() -> None:
+    from netdiag.diagnosis.causes import find_causes
+    from netdiag.diagnosis.remedy_plan import plan_remedies
+    from netdiag.report.model import EndpointResult
+
+    local = _place(ESET_CHAIN, ON_THIS_MACHINE)
+    device = _place(PKI.chain(FORTI_ROOT), NONE)
+    causes = find_causes(
+        [
+            EndpointResult(target=SMTP, findings=(local,)),
+            EndpointResult(target=POP3, findings=(device,)),
+        ]
+    )
+    plan = plan_remedies(causes)
+    assert plan.exempt == (("mail1.dicommail.com", 995),)
+    [here] = [c for c in causes if c.code == "tls.intercepted_locally"]
+    assert "ESET" in here.remedy and "mail1.dicommail.com:25" in here.remedy
+
+
+def test_the_german_remedy_is_the_products_german_path() -> None:
+    from netdiag.report.messages import catalogue_text
+
+    local = _place(ESET_CHAIN, ON_THIS_MACHINE)
+    _, remedy = catalogue_text(
+        local.code, "de", title=local.title, remedy=local.remedy,
+        has_own_remedy=local.has_own_remedy, subject=local.subject,
+    )  # fmt: skip
+    assert "Ausgeschlossene IP-Adressen" in remedy and "Keine Firewall-Regel" in remedy
