@@ -9,7 +9,7 @@ from html import escape
 from netdiag import __version__
 from netdiag.renderers.summary import answer_lines, firewall_lines, matrix, snippet_lines
 from netdiag.report.messages import (
-    catalogue_text,
+    catalogue_text_of,
     cause_sentence,
     message,
     note_text,
@@ -57,14 +57,7 @@ def _evidence(lines: tuple[str, ...], lang: str) -> str:
 def _finding(f: Finding, lang: str, *, with_remedy: bool = True) -> str:
     """One finding; in an endpoint's details without its remedy, which its cause says once
     for every endpoint it affects."""
-    title, remedy = catalogue_text(
-        f.code,
-        lang,
-        title=f.title,
-        remedy=f.remedy,
-        has_own_remedy=f.has_own_remedy,
-        subject=f.subject,
-    )
+    title, remedy = catalogue_text_of(f, lang)
     # The summaries are English sentences: in German, the title.
     said = escape(f.summary) if lang != "de" else escape(title)
     label = escape(message("label.remedy", lang))
@@ -80,14 +73,7 @@ def _finding(f: Finding, lang: str, *, with_remedy: bool = True) -> str:
 
 def _cause_section(number_: int, cause: Cause, lang: str) -> str:
     """A cause once: its sentence, the endpoints, the evidence of the first, the remedy."""
-    title, remedy = catalogue_text(
-        cause.code,
-        lang,
-        title=cause.title,
-        remedy=cause.remedy,
-        has_own_remedy=cause.has_own_remedy,
-        subject=cause.subject,
-    )
+    title, remedy = catalogue_text_of(cause, lang)
     affected = ", ".join(t.label for t in cause.endpoints)
     likely = ", ".join(t.label for t in cause.likely)
     parts = [

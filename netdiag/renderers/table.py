@@ -7,6 +7,7 @@ from tabulate import tabulate
 from netdiag.renderers.summary import answer_lines, matrix_table, snippet_lines
 from netdiag.report.messages import (
     catalogue_text,
+    catalogue_text_of,
     endpoint_count,
     message,
     note_text,
@@ -105,14 +106,7 @@ def render_table(report: Report, lang: str = "en") -> str:
     ]
     for f in found:
         if f.severity is not Severity.INFO and f.remedy and f.code not in remedies:
-            remedies[f.code] = catalogue_text(
-                f.code,
-                lang,
-                title=f.title,
-                remedy=f.remedy,
-                has_own_remedy=f.has_own_remedy,
-                subject=f.subject,
-            )[1]
+            remedies[f.code] = catalogue_text_of(f, lang)[1]
     if remedies:
         lines.append(message("label.remedy", lang) + ":")
         lines += [f"  {code}: {text}" for code, text in remedies.items()]

@@ -8,7 +8,7 @@ from typing import Any
 
 from netdiag.renderers.summary import answer_lines, firewall_lines, matrix_table, snippet_lines
 from netdiag.report.messages import (
-    catalogue_text,
+    catalogue_text_of,
     cause_sentence,
     message,
     note_text,
@@ -33,14 +33,7 @@ def default_language() -> str:
 
 
 def _finding_lines(finding: Finding, where: str, lang: str) -> list[str]:
-    title, remedy = catalogue_text(
-        finding.code,
-        lang,
-        title=finding.title,
-        remedy=finding.remedy,
-        has_own_remedy=finding.has_own_remedy,
-        subject=finding.subject,
-    )
+    title, remedy = catalogue_text_of(finding, lang)
     lines = [f"[{severity_name(finding.severity, lang)}] {where}{finding.code} ({title})"]
     if lang != "de":  # the summaries and evidence are English sentences
         lines.append(f"    {finding.summary}")
@@ -53,14 +46,7 @@ def _finding_lines(finding: Finding, where: str, lang: str) -> list[str]:
 
 
 def _cause_lines(number: int, cause: Cause, lang: str) -> list[str]:
-    title, remedy = catalogue_text(
-        cause.code,
-        lang,
-        title=cause.title,
-        remedy=cause.remedy,
-        has_own_remedy=cause.has_own_remedy,
-        subject=cause.subject,
-    )
+    title, remedy = catalogue_text_of(cause, lang)
     affected = ", ".join(t.label for t in cause.endpoints)
     lines = [
         f"[{number}] {severity_name(cause.severity, lang)} {cause.code} ({title})",

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 
-from netdiag.report.model import Cause, Note, Severity, Status
+from netdiag.report.model import Cause, Finding, Note, Severity, Status
 from netdiag.settings.targets import COMMAND_LINE, Target
 
 LANGUAGES = ("en", "de")
@@ -614,6 +614,18 @@ def catalogue_text(
     # A remedy made for this run names its destinations in English; in German the
     # catalogue's remedy stands, and the firewall section names the destinations.
     return entry["title"], entry["remedy"]
+
+
+def catalogue_text_of(item: Finding | Cause, lang: str) -> tuple[str, str]:
+    """A finding's or a cause's title and remedy in the language (see `catalogue_text`)."""
+    return catalogue_text(
+        item.code,
+        lang,
+        title=item.title,
+        remedy=item.remedy,
+        has_own_remedy=item.has_own_remedy,
+        subject=item.subject,
+    )
 
 
 def _title(cause: Cause, lang: str) -> str:
