@@ -296,7 +296,7 @@ def trace_command(
 ) -> None:
     """TCP SYN traceroute to the port: which hop drops or rejects it, and how."""
     from netdiag.session.runs import TraceRequest, run_trace
-    from netdiag.session.traces import TraceSettings
+    from netdiag.session.trace_settings import TraceSettings
 
     request = TraceRequest(
         host=host,

@@ -630,14 +630,17 @@ def diagnose_local_roots(
 ) -> list[Finding]:
     """Roots of inspection products that this machine trusts and the Mozilla set does not:
     antivirus and parental-control software that intercept TLS on the machine itself."""
-    public_keys = {c.public_key().public_bytes(_DER, _SPKI) for c in public}
+    public_keys: set[bytes] | None = None
     findings = []
     for root in local:
-        if root.public_key().public_bytes(_DER, _SPKI) in public_keys:
-            continue
         subject = root.subject.rfc4514_string()
         product = identify([subject, root.issuer.rfc4514_string()], products)
         if product is None:
+            continue
+        # The public set's keys only once a root is named like a product (rarely).
+        if public_keys is None:
+            public_keys = {c.public_key().public_bytes(_DER, _SPKI) for c in public}
+        if root.public_key().public_bytes(_DER, _SPKI) in public_keys:
             continue
         findings.append(
             finding(

@@ -28,9 +28,8 @@ from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.probes.receiver import ReceiverError, route_interfaces, start_receiver, stop_receiver
 from netdiag.report.observations import HopKind, HopReply, TraceObservation
+from netdiag.settings.defaults import MAX_HOPS, PROBES_PER_HOP
 
-MAX_HOPS = 20
-PROBES_PER_HOP = 2
 REVERSE_NAME_TIMEOUT_S = 0.5
 # The pause before the one more probe of a TTL that got no answer: long enough for a
 # router's ICMP rate limit (a few per second) to let another answer through.

@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from netdiag import __version__
-from netdiag.renderers.firewalls import remedies
 from netdiag.renderers.summary import answering, reachable, working
 from netdiag.report.messages import LANGUAGES, cause_sentence, note_text
 from netdiag.report.model import Cause, EndpointResult, Finding, Report
@@ -108,12 +107,22 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "proxies": plain(report.proxies),
         "remedy_plan": plain(report.remedy_plan),
-        "remedies": [
-            {"product": r.product, "name": r.name, "kind": r.kind, "lines": list(r.lines)}
-            for r in remedies(report.remedy_plan, report.firewall)
-        ],
+        "remedies": _remedies(report),
         "endpoints": [endpoint_to_dict(e) for e in report.endpoints],
     }
+
+
+def _remedies(report: Report) -> list[dict[str, Any]]:
+    """The firewall snippets, when the plan holds anything (the renderer of every product's
+    configuration is imported only then)."""
+    if report.remedy_plan.is_empty:
+        return []
+    from netdiag.renderers.firewalls import remedies
+
+    return [
+        {"product": r.product, "name": r.name, "kind": r.kind, "lines": list(r.lines)}
+        for r in remedies(report.remedy_plan, report.firewall)
+    ]
 
 
 def render_json(report: Report) -> str:

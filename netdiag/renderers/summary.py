@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tabulate import tabulate
-
 from netdiag.report.messages import (
     cause_sentence,
     host_list,
@@ -112,6 +110,8 @@ def matrix_table(report: Report, lang: str) -> str:
     rows = [
         [host] + [shown(grid.cells.get((host, port))) for port in grid.ports] for host in grid.hosts
     ]
+    from tabulate import tabulate  # only a text output needs it, not --json
+
     return tabulate(rows, headers=[message("label.host", lang), *map(str, grid.ports)])
 
 

@@ -19,7 +19,7 @@ from netdiag.privacy.own_flows import FlowLog
 from netdiag.report.model import CaptureStats, EndpointResult, Note, Report
 from netdiag.report.observations import ProxySettings
 from netdiag.session.config import CheckConfig
-from netdiag.session.traces import TraceSettings
+from netdiag.session.trace_settings import TraceSettings
 from netdiag.settings.host_requirements import HostRequirements
 from netdiag.settings.targets import COMMAND_LINE, Service, Target, valid_host
 

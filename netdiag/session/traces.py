@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
 from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
@@ -14,18 +13,11 @@ from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.mtu import probe_mtu
 from netdiag.probes.raw import raw_socket_problem
-from netdiag.probes.trace import MAX_HOPS, PROBES_PER_HOP, TraceRequest, probe_traces
+from netdiag.probes.trace import TraceRequest, probe_traces
 from netdiag.report.model import EndpointResult, Finding, Note, Report
 from netdiag.report.observations import MtuObservation, TcpOutcome, TraceObservation
 from netdiag.session.scheduler import run_all
-
-
-@dataclass(frozen=True, slots=True)
-class TraceSettings:
-    timeout_s: float = 3.0
-    max_hops: int = MAX_HOPS
-    probes_per_hop: int = PROBES_PER_HOP
-
+from netdiag.session.trace_settings import TraceSettings
 
 # What a trace may take beyond its own timeout (starting the receiver, sending every probe,
 # the one repetition of silent TTLs, naming the hops).

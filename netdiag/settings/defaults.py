@@ -5,3 +5,6 @@ from __future__ import annotations
 
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_DEADLINE_S = 60.0
+# A trace: how far (hops), how many probes per hop.
+MAX_HOPS = 20
+PROBES_PER_HOP = 2

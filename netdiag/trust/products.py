@@ -63,14 +63,59 @@ def catalogue() -> tuple[Product, ...]:
     )
 
 
+_META = set(".^$*+?{}[]()|\\")
+
+
+def literal_hint(pattern: str) -> str:
+    """Literal text every match of `pattern` contains, lower-cased: its characters up to
+    the first special one (without the last, if that is a quantifier's); "" when there is
+    none or the pattern has a top-level alternative."""
+    depth = 0
+    for char in pattern:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            return ""
+    hint = ""
+    for char in pattern:
+        if char in _META:
+            if char in "?*{" and hint:
+                hint = hint[:-1]
+            break
+        hint += char
+    return hint.lower()
+
+
+@functools.cache
+def _hinted(
+    products: tuple[Product, ...],
+) -> tuple[tuple[Product, tuple[tuple[str, re.Pattern[str]], ...]], ...]:
+    """Each product with each pattern's literal hint (the part of the pattern inside the
+    whole-word guard)."""
+    return tuple(
+        (product, tuple((literal_hint(_inner(p.pattern)), p) for p in product.patterns))
+        for product in products
+    )
+
+
+def _inner(pattern: str) -> str:
+    prefix, suffix = "(?<![^\\W_])(?:", ")(?![^\\W_])"
+    if pattern.startswith(prefix) and pattern.endswith(suffix):
+        return pattern[len(prefix) : -len(suffix)]
+    return pattern
+
+
 def identify(
     names: Iterable[str], products: Iterable[Product] | None = None
 ) -> tuple[Product, str] | None:
     """The first product whose pattern matches one of `names`, and the name it matched."""
     candidates = tuple(products) if products is not None else catalogue()
+    # Most names match no product (a machine's store holds well over a hundred roots): a
+    # substring test rules a pattern out before its regular expression runs.
+    hinted = _hinted(candidates)
     for name in names:
-        for product in candidates:
-            if product.matches(name):
+        lower = name.lower()
+        for product, patterns in hinted:
+            if any((not hint or hint in lower) and p.search(name) for hint, p in patterns):
                 return product, name
     return None
 

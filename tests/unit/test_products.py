@@ -1,0 +1,47 @@
+"""The product catalogue's quick path: a substring hint rules a pattern out before its
+regular expression runs; it must never rule out a name the pattern matches."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netdiag.trust.products import catalogue, identify, literal_hint
+
+
+def identify_slowly(name: str) -> str | None:
+    """Every pattern of every product, no hint: what `identify` must agree with."""
+    found = next((p for p in catalogue() if any(r.search(name) for r in p.patterns)), None)
+    return found.name if found else None
+
+
+PIECES = st.sampled_from(
+    [example for p in catalogue() for example in (p.example, p.name)]
+    + ["CN=R11,O=Let's Encrypt", "OU=Testing CA #xSrXq", "Mysrx GmbH", "AVG", "avg web", " "]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(PIECES | st.text(max_size=12), min_size=1, max_size=3))
+def test_the_quick_path_agrees_with_every_pattern(parts: list[str]) -> None:
+    name = ",".join(parts)
+    found = identify([name])
+    assert (found[0].name if found else None) == identify_slowly(name)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "hint"),
+    [
+        ("FortiGate CA", "fortigate ca"),
+        ("Trend ?Micro", "trend"),
+        ("AVG (Web|Mail)", "avg "),
+        ("ssl[-_ ]?bump", "ssl"),
+        ("Avast|AVG", ""),  # a top-level alternative: no single text is in every match
+        ("(?:x|y)z", ""),
+        ("mitm{2}", "mit"),
+        ("O=ESET", "o=eset"),
+    ],
+)
+def test_a_hint_is_text_every_match_contains(pattern: str, hint: str) -> None:
+    assert literal_hint(pattern) == hint
