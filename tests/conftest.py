@@ -136,3 +136,13 @@ def assert_never_ok_unless_checked(report: dict[str, Any]) -> None:
 
 def codes(endpoint: dict[str, Any]) -> set[str]:
     return {f["code"] for f in endpoint["findings"]}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Which tests share an xdist worker: every network-namespace test on one (they build
+    and tear down namespaces and routes, and mostly wait), every other module on one worker
+    of its own (its module fixtures are made once)."""
+    for item in items:
+        path = item.path.as_posix()
+        group = "netns" if "/tests/netns/" in path else path
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -93,8 +93,9 @@ def test_a_run_where_everything_is_dropped_ends_after_about_one_timeout(tmp_path
             "--json",
         )
         elapsed = time.monotonic() - started
-    # About one timeout, never one per endpoint (13 × 2 s): the margin is the timeout itself.
-    assert elapsed < 2 * 2, f"13 dropped endpoints took {elapsed:.1f} s with --timeout 2"
+    # About one timeout, never one per endpoint (13 × 2 s): the margin is two timeouts, for a
+    # busy machine (the suite's other worker) — a serial run would take 26 s.
+    assert elapsed < 3 * 2, f"13 dropped endpoints took {elapsed:.1f} s with --timeout 2"
     report = result.json()
     assert len(report["endpoints"]) == 13
     assert {frozenset(codes(e)) for e in report["endpoints"]} == {frozenset({"tcp.filtered"})}

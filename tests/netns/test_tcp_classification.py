@@ -133,6 +133,7 @@ def test_everything_dropped_ends_after_about_one_timeout(path: Topology) -> None
     assert len(report["endpoints"]) == 8
     assert all(codes(e) == {"tcp.filtered"} for e in report["endpoints"])
     # The probes take about one timeout (2 s), never one per endpoint (8 × 2 s); the margins
-    # are in units of the timeout, Python's start-up in the namespace included.
-    assert elapsed < 2 * 2, f"took {elapsed:.1f} s"
+    # are in units of the timeout, Python's start-up in the namespace and a busy machine (the
+    # suite's other worker) included; a serial run would take 16 s.
+    assert elapsed < 3 * 2, f"took {elapsed:.1f} s"
     assert report["duration_s"] < 1.5 * 2

@@ -34,7 +34,8 @@ def _relay(
                     reset(client)
                     return
                 if on_client_tls == "swallow":
-                    time.sleep(max(0.0, ends - time.monotonic()))
+                    # Nothing forwarded, nothing answered, until the client gives up.
+                    _until_closed(client, ends)
                     return
             (server if sock is client else client).sendall(data)
 
@@ -143,3 +144,16 @@ class LatencyProxy:
                 target.sendall(data)
         except OSError:
             return
+
+
+def _until_closed(client: socket.socket, ends: float) -> None:
+    """Read and drop what the client sends until it closes (or `ends`)."""
+    while time.monotonic() < ends:
+        readable, _, _ = select.select([client], [], [], 0.1)
+        if readable:
+            try:
+                if not client.recv(65536):
+                    return
+            except OSError:
+                return
+
