@@ -83,8 +83,16 @@ def changed_modules(since: str, modules: list[str]) -> list[str]:
 
 def run_mutmut(modules: list[str]) -> None:
     names = [f"{module}.*" for module in modules]
-    done = subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT, check=False)
-    if done.returncode not in (0, 1):
+    done = subprocess.run(
+        [sys.executable, "-m", "mutmut", "run", *names],
+        cwd=ROOT, check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    sys.stdout.write(done.stdout[-4000:])
+    sys.stderr.write(done.stderr[-4000:])
+    # mutmut says so, but may still exit 0, when its traced run of the tests failed: every
+    # result after that would be stale.
+    if done.returncode not in (0, 1) or "failed to collect stats" in done.stdout + done.stderr:
+        print("mutation: mutmut failed (see above); no result is trusted", file=sys.stderr)
         raise SystemExit(2)
 
 
