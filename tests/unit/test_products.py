@@ -41,7 +41,26 @@ def test_the_quick_path_agrees_with_every_pattern(parts: list[str]) -> None:
         ("(?:x|y)z", ""),
         ("mitm{2}", "mit"),
         ("O=ESET", "o=eset"),
+        ("(a|b)c|d", ""),  # an alternative after a group is still at the top level
+        ("(?:a|b)cd", ""),
+        ("ab(c|d)", "ab"),  # an alternative inside a group leaves the text before it
+        ("ab?c", "a"),
+        ("ab*c", "a"),
+        ("ab{2}c", "a"),
     ],
 )
 def test_a_hint_is_text_every_match_contains(pattern: str, hint: str) -> None:
     assert literal_hint(pattern) == hint
+
+
+def test_every_catalogue_pattern_gets_the_hint_of_its_own_text() -> None:
+    """The hint is taken from the pattern inside its whole-word guard, not from the guard."""
+    from netdiag.trust.products import _hinted
+
+    for product, patterns in _hinted(catalogue()):
+        for hint, compiled in patterns:
+            assert hint == "" or hint in compiled.pattern.lower(), (product.name, hint)
+            assert not hint.startswith("(?<!"), product.name
+    by_name = {product.name: [h for h, _ in patterns] for product, patterns in _hinted(catalogue())}
+    assert by_name["FortiGate"][0] == "fortigate ca"
+    assert by_name["ESET"] == ["eset ssl filter", "o=eset"]
