@@ -81,7 +81,27 @@ def changed_modules(since: str, modules: list[str]) -> list[str]:
     return [m for m in modules if m in changed]
 
 
+def stale_copy() -> bool:
+    """Whether mutmut's copy of the package holds a data file (catalogue, profiles) older
+    than ours: mutmut refreshes the Python files it mutates, not the rest, and tests that
+    read the data would fail in the copy for no fault of the code."""
+    copy = ROOT / "mutants" / "netdiag"
+    if not copy.is_dir():
+        return False
+    for path in (ROOT / "netdiag").rglob("*"):
+        if path.is_file() and path.suffix not in (".py", ".pyc"):
+            mutated = copy / path.relative_to(ROOT / "netdiag")
+            if not mutated.is_file() or mutated.read_bytes() != path.read_bytes():
+                return True
+    return False
+
+
 def run_mutmut(modules: list[str]) -> None:
+    if stale_copy():
+        import shutil
+
+        print("mutation: mutants/ holds old data files: made again from scratch")
+        shutil.rmtree(ROOT / "mutants")
     names = [f"{module}.*" for module in modules]
     done = subprocess.run(
         [sys.executable, "-m", "mutmut", "run", *names],
