@@ -156,4 +156,3 @@ def _until_closed(client: socket.socket, ends: float) -> None:
                     return
             except OSError:
                 return
-
