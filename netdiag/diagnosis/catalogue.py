@@ -175,7 +175,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     "tls.intercepted_locally": CatalogueEntry(
         _C,
         "security software on this machine intercepts TLS",
-        "The chain is forged by security software on the gateway itself (its root is in this machine's own store): set the product's own SSL/TLS or mail-scanning exclusion for the gateway's mail program and the vendor's hosts. No firewall rule changes this.",
+        "The chain is forged by software on the gateway itself (a product whose root is in this machine's own store, or the process that holds the other end of the connection): set its own SSL/TLS or mail-scanning exclusion for the gateway's mail program and the vendor's hosts, or stop it. No firewall rule changes this.",
         explains_others=True,
     ),
     "tls.pinned": CatalogueEntry(_I, "the chain is anchored in a pinned vendor issuer", ""),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from netdiag.diagnosis.interception import exemption_remedy, local_remedy
+from netdiag.diagnosis.place import local_process_remedy
 from netdiag.report.model import Cause, EndpointResult, Finding, Severity
 from netdiag.settings.targets import Target
 from netdiag.trust.products import product_named
@@ -77,9 +78,14 @@ def _cause(members: list[tuple[Target, Finding]], likely: list[Target]) -> Cause
         remedy = exemption_remedy([f"{t.label} ({t.service.value})" for t in affected])
     if first.code == "tls.intercepted_locally" and first.has_own_remedy:
         product = product_named(first.subject)
+        affected = tuple(dict.fromkeys((*endpoints, *likely)))
+        exempt = [f"{t.label} ({t.service.value})" for t in affected]
+        # A product the catalogue knows: its own exclusion; a process found holding the
+        # other end of the connection (netdiag.diagnosis.place): its exclusion, or stop it.
         if product is not None:
-            affected = tuple(dict.fromkeys((*endpoints, *likely)))
-            remedy = local_remedy(product, [f"{t.label} ({t.service.value})" for t in affected])
+            remedy = local_remedy(product, exempt)
+        else:
+            remedy = local_process_remedy(first.subject, exempt)
     return Cause(
         code=first.code,
         severity=severity,

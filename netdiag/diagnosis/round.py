@@ -20,6 +20,7 @@ from netdiag.diagnosis.interception import (
     diagnose_interception,
     diagnose_likely_interception,
 )
+from netdiag.diagnosis.place import with_place
 from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S
 from netdiag.errors import describe_error
 from netdiag.report.model import Finding
@@ -170,7 +171,8 @@ def _endpoint(
         slow_banner_s=config.slow_banner_s,
         interception=interception,
     )
-    return with_experiments(target, observation.attempts, observation.experiments, findings)
+    findings = with_experiments(target, observation.attempts, observation.experiments, findings)
+    return with_place(target, observation.place, findings)
 
 
 def _contained(target: Target, judge: Callable[[], tuple[Finding, ...]]) -> tuple[Finding, ...]:

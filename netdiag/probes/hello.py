@@ -98,9 +98,12 @@ def probe_hello(
     timeout: float,
     deadline: Deadline,
     flows: FlowLog | None = None,
+    hop_limit: int = 0,
 ) -> ExperimentResult:
     """Connect, run the STARTTLS prelude on 25, send the experiment's hello, and say what
-    came back; every outcome is a result, never an exception."""
+    came back; every outcome is a result, never an exception. With `hop_limit`, the hello
+    (and what follows it) leaves with that TTL: the connect and the prelude do not, so
+    that only the TLS answer's origin is measured, as OONI's tlsmiddlebox does."""
     started = time.monotonic()
     hello, versions = client_hello(server_name, kind)
     base = {
@@ -110,6 +113,7 @@ def probe_hello(
         "server_name": server_name,
         "versions": versions,
         "hello_bytes": len(hello),
+        "hop_limit": hop_limit,
     }
 
     def result(answer: HelloAnswer, detail: str) -> ExperimentResult:
@@ -128,6 +132,8 @@ def probe_hello(
             problem = _starttls(sock, until)
             if problem:
                 return result(HelloAnswer.NOT_RUN, problem)
+        if hop_limit:
+            limit_hops(sock, hop_limit)
         sock.sendall(hello)
         return result(*_first_answer(sock, until))
     except (ConnectionResetError, BrokenPipeError, PeerReset):
@@ -140,6 +146,15 @@ def probe_hello(
         return result(HelloAnswer.RESET, e.strerror or str(e))
     finally:
         sock.close()
+
+
+def limit_hops(sock: socket.socket, hops: int) -> None:
+    """Send what follows with this TTL (IPv6: unicast hop limit): it expires at that
+    router, and only what answers within `hops` hops can answer."""
+    if sock.family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, hops)
+    else:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, hops)
 
 
 def _first_answer(sock: socket.socket, until: float) -> tuple[HelloAnswer, str]:

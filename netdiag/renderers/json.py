@@ -58,6 +58,9 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
             "proxy_attempts": plain(e.proxy_attempts),
             # Each with what was sent (`sent`), what came back and how long it took.
             "experiments": [{**plain(x), "sent": x.sent} for x in e.experiments],
+            # Where an interception takes place: the other end of a connection, the hop of
+            # the TLS answer (`netdiag.diagnosis.place`).
+            "place": plain(e.place),
         },
         "rounds": [list(codes) for codes in e.rounds],
     }

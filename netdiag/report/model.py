@@ -13,6 +13,7 @@ from netdiag.report.observations import (
     ExperimentResult,
     HostObservation,
     MtuObservation,
+    PlaceObservation,
     ProtocolObservation,
     ProxyAttempt,
     ProxySettings,
@@ -133,6 +134,8 @@ class EndpointResult:
     proxy_attempts: tuple[ProxyAttempt, ...] = ()
     # The experiments a failed handshake called for (`netdiag.diagnosis.hypotheses`).
     experiments: tuple[ExperimentResult, ...] = ()
+    # Where its interception takes place (`netdiag.diagnosis.place`).
+    place: PlaceObservation | None = None
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 

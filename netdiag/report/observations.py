@@ -413,6 +413,9 @@ class Experiment(StrEnum):
     TLS12_ONLY = "tls12_only"  # a ClientHello that offers TLS 1.2 only
     TLS13_ONLY = "tls13_only"  # a ClientHello that offers TLS 1.3 only
     SMALL_HELLO = "small_hello"  # TLS 1.2 and 1.3, one cipher each, one key share
+    # The full hello with a small TTL (hop limit), after a normal connect: how far away the
+    # TLS answer is produced (`netdiag.diagnosis.place`).
+    HOP_LIMITED = "hop_limited"
 
 
 class HelloAnswer(StrEnum):
@@ -447,11 +450,47 @@ class ExperimentResult:
     # The server's choice (ServerHello), the alert's description, or why it did not run.
     detail: str = ""
     elapsed_ms: float = 0.0
+    # The TTL (IPv6: hop limit) the hello was sent with; 0: the system's own.
+    hop_limit: int = 0
 
     @property
     def sent(self) -> str:
         name = f"SNI {self.server_name}" if self.server_name else "no SNI"
-        return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes)"
+        ttl = f", TTL {self.hop_limit}" if self.hop_limit else ""
+        return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes{ttl})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalPeer:
+    """A socket of this machine at the other end of netdiag's connection to a remote
+    address: what answered was produced here (a local proxy or security software)."""
+
+    # "sslsplit (pid 4711)", "pid 4711", or "" where the owner cannot be read.
+    process: str = ""
+    local_address: str = ""  # where that socket listens or was accepted: "127.0.0.1:8443"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaceObservation:
+    """Where the TLS answer of an intercepted endpoint comes from (`netdiag.diagnosis.place`):
+    whether the other end of a new connection is a socket of this machine, and the smallest
+    TTL at which its hello is answered, beside a clean port of the same address."""
+
+    address: str
+    port: int
+    # The address is this machine's own: a local peer is then the server, and no place
+    # can be told apart.
+    is_own_address: bool = False
+    # Why this machine's socket table could not be read ("" when it was).
+    socket_table_problem: str = ""
+    local_peer: LocalPeer | None = None
+    hops: tuple[ExperimentResult, ...] = ()
+    control_port: int | None = None
+    control_hops: tuple[ExperimentResult, ...] = ()
+    # Why the hop-limited hellos did not run ("" when they did).
+    hops_problem: str = ""
+    # The endpoint measured, when this one shares its place (one per port is measured).
+    measured_on: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -473,6 +512,8 @@ class EndpointObservation:
     error: str = ""
     # The experiments its failed handshake called for (none on a healthy path).
     experiments: tuple[ExperimentResult, ...] = ()
+    # Where its interception takes place (only for an endpoint proven intercepted).
+    place: PlaceObservation | None = None
 
     @property
     def is_done(self) -> bool:

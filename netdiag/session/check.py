@@ -41,6 +41,7 @@ class _Round:
     dns: dict[str, DnsObservation] = field(default_factory=dict)
     endpoints: dict[Target, EndpointObservation] = field(default_factory=dict)
     was_interrupted: bool = False
+    deadline: Deadline | None = None
 
 
 def run_check(
@@ -97,6 +98,11 @@ def run_check(
         slow_banner_s=config.slow_banner_s,
     )
     judged = [diagnose_round(rules, r.endpoints, client, now) for r in rounds]
+    if _was_intercepted(judged[-1]) and not rounds[-1].was_interrupted:
+        try:
+            judged[-1] = _placed(config, rules, rounds[-1], judged[-1], client, now, flows)
+        except Exception as error:  # noqa: BLE001 - one step's note; the verdicts stand
+            notes.append(step_failed("place of the interception", error))
     endpoints = tuple(_result(target, rounds, judged) for target in config.targets)
     clocks = stated_clocks(rounds[-1].endpoints)
     if client is not None:
@@ -115,6 +121,32 @@ def run_check(
         client_certificate=client,
         local_findings=tuple(local_findings),
     )
+
+
+def _was_intercepted(verdicts: dict[Target, tuple[Finding, ...]]) -> bool:
+    return any(
+        f.code in ("tls.intercepted", "tls.intercepted_locally")
+        for findings in verdicts.values()
+        for f in findings
+    )
+
+
+def _placed(
+    config: CheckConfig,
+    rules: RoundRules,
+    last: _Round,
+    verdicts: dict[Target, tuple[Finding, ...]],
+    client: ClientCertificateObservation | None,
+    now: datetime,
+    flows: FlowLog | None,
+) -> dict[Target, tuple[Finding, ...]]:
+    """The last round judged again with where its interceptions take place, measured
+    within its deadline (`netdiag.session.place`): only a run that found one pays for it."""
+    from netdiag.session.place import locate
+
+    assert last.deadline is not None
+    last.endpoints = locate(last.endpoints, verdicts, config.timeout_s, last.deadline, flows)
+    return diagnose_round(rules, last.endpoints, client, now)
 
 
 def step_failed(step: str, error: BaseException) -> Note:
@@ -165,7 +197,7 @@ def _probe_round(
     flows: FlowLog | None,
 ) -> _Round:
     deadline = Deadline.after(config.deadline_s)
-    current = _Round()
+    current = _Round(deadline=deadline)
     current.dns, current.was_interrupted = resolve(
         config, resolvers, deadline, console, prefix, flows
     )
@@ -222,6 +254,7 @@ def _result(
         protocol=last.protocol,
         attempts=last.attempts,
         experiments=last.experiments,
+        place=last.place,
         rounds=codes if len(per_round) > 1 else (),
         was_completed=not cut_short_by(last) and not last.error,
     )

@@ -108,6 +108,9 @@ def _run_lane(world: VendorWorld, lane: list[Command], folder: Path) -> list[str
     return failures
 
 
+# Every command of the README, some of them full checks and bundles: more than the suite's
+# default minute on a busy 2-core machine.
+@pytest.mark.timeout(180)
 def test_every_documented_command_runs(world: VendorWorld, tmp_path: Path) -> None:
     # Three lanes at a time: the commands wait on the network more than they compute.
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:

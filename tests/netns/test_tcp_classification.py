@@ -132,8 +132,8 @@ def test_everything_dropped_ends_after_about_one_timeout(path: Topology) -> None
     assert_never_ok_unless_checked(report)
     assert len(report["endpoints"]) == 8
     assert all(codes(e) == {"tcp.filtered"} for e in report["endpoints"])
-    # The probes take about one timeout (2 s), never one per endpoint (8 × 2 s); the margins
-    # are in units of the timeout, Python's start-up in the namespace and a busy machine (the
-    # suite's other worker) included; a serial run would take 16 s.
-    assert elapsed < 3 * 2, f"took {elapsed:.1f} s"
+    # The probes take about one timeout (2 s), never one per endpoint (8 × 2 s): the run's
+    # own duration says it; the wall clock (Python's start-up in the namespace on a busy
+    # 2-core machine included) only has to stay clear of a serial run's 16 s.
+    assert elapsed < 5 * 2, f"took {elapsed:.1f} s"
     assert report["duration_s"] < 1.5 * 2

@@ -126,8 +126,10 @@ def test_drop_names_the_last_hop_that_answered(
     assert (
         f"dropped after hop {hop} ({path.router_address(router)})" in doc["findings"][0]["summary"]
     )
-    # Every TTL in flight at once: about one timeout, not one per hop.
-    assert doc["observations"]["trace"]["elapsed_ms"] < 1500 + 1000 and elapsed < 6
+    # Every TTL in flight at once: about one timeout, not one per hop (the trace's own
+    # time; the wall clock adds Python's start-up on a busy machine, and only has to stay
+    # clear of one timeout per hop).
+    assert doc["observations"]["trace"]["elapsed_ms"] < 1500 + 1000 and elapsed < 10
 
 
 def test_admin_prohibited_names_the_router_and_the_code(path: Topology) -> None:

@@ -100,8 +100,10 @@ class Sslsplit:
     MAX_RESTARTS = 50
     RESTART_S = 0.1
 
-    def __init__(self, topology: Topology, directory: Path) -> None:
+    def __init__(self, topology: Topology, directory: Path, namespace: str = "") -> None:
         self.topology = topology
+        # The router by default; the client's own namespace for software on the gateway.
+        self.namespace = namespace or topology.router
         ca = trustme.CA(organization_name="Klinikum IT Security")
         self.key, self.cert = directory / "proxy.key", directory / "proxy.crt"
         ca.private_key_pem.write_to_path(str(self.key))
@@ -122,7 +124,7 @@ class Sslsplit:
     def _start(self) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [
-                "ip", "netns", "exec", self.topology.router, "sslsplit",
+                "ip", "netns", "exec", self.namespace, "sslsplit",
                 "-K", str(self.leaf_key), "-k", str(self.key), "-c", str(self.cert),
                 "ssl", "0.0.0.0", str(TLS_SPLIT), "autossl", "0.0.0.0", str(SMTP_SPLIT),
             ],
@@ -146,7 +148,7 @@ class Sslsplit:
     def __enter__(self) -> Sslsplit:
         self._process = self._start()
         for _ in range(100):  # bounded: 10 s
-            listening = self.topology.ns(self.topology.router, "ss", "-ltnH").stdout
+            listening = self.topology.ns(self.namespace, "ss", "-ltnH").stdout
             if f":{TLS_SPLIT} " in listening and f":{SMTP_SPLIT} " in listening:
                 self._supervisor.start()
                 return self

@@ -17,6 +17,7 @@ PLAIN_CHECK = {
     "netdiag.console", "netdiag.diagnosis", "netdiag.diagnosis.catalogue",
     "netdiag.diagnosis.causes", "netdiag.diagnosis.clock", "netdiag.diagnosis.completeness",
     "netdiag.diagnosis.dialogue", "netdiag.diagnosis.dns", "netdiag.diagnosis.hypotheses",
+    "netdiag.diagnosis.place",
     "netdiag.diagnosis.interception", "netdiag.diagnosis.pop3", "netdiag.diagnosis.protocol",
     "netdiag.diagnosis.proxy", "netdiag.diagnosis.remedy_plan", "netdiag.diagnosis.round",
     "netdiag.diagnosis.smtp", "netdiag.diagnosis.tcp", "netdiag.diagnosis.tls",

@@ -1,0 +1,170 @@
+"""Where an interception takes place (`PlaceObservation`, measured by `netdiag.probes.place`
+only for endpoints proven intercepted), and who must act on it.
+
+1. **This machine**: a socket of this machine is the other end of netdiag's connection to
+   a remote address. Nothing on the path can produce that: the chain is forged here
+   (`tls.intercepted_locally`, the fix is on the gateway, no firewall rule). Never for an
+   address of this machine's own, where the server itself is local.
+2. **A device N hops away**: the smallest TTL whose hello is answered is N. Beside a clean
+   port of the same address answered at hop D, N < D puts the device on the path before
+   the server; N = D puts it at the server's end of the path. The verdict stays
+   `tls.intercepted` (the firewall team's remedy), with the place in its summary.
+3. **Not measured**: why (no time left, no connection, the table unreadable) is said, and
+   the verdict stands as the chain proved it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.hypotheses import experiment_line
+from netdiag.report.model import Finding
+from netdiag.report.observations import ExperimentResult, HelloAnswer, PlaceObservation
+from netdiag.settings.targets import Target
+
+
+def answer_hop(hops: Sequence[ExperimentResult]) -> int | None:
+    """The smallest TTL whose hello got a TLS answer (a ServerHello or an alert)."""
+    answered = [
+        r.hop_limit
+        for r in hops
+        if r.hop_limit and r.answer in (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
+    ]
+    return min(answered) if answered else None
+
+
+def is_on_this_machine(place: PlaceObservation) -> bool:
+    """A socket of this machine answered for a remote address."""
+    return place.local_peer is not None and not place.is_own_address
+
+
+def _hop_phrase(hop: int) -> str:
+    if hop == 1:
+        return "the first hop (this gateway's router or firewall)"
+    return f"a device {hop} hops away"
+
+
+def place_lines(place: PlaceObservation) -> list[str]:
+    """The place measurement as evidence: what was seen and what it shows."""
+    lines: list[str] = []
+    peer = place.local_peer
+    if place.is_own_address:
+        lines.append(
+            f"place: {place.address} is this machine's own address: where the answer comes "
+            "from cannot be told apart from the server"
+        )
+    elif peer is not None:
+        owner = peer.process or "a socket whose owner cannot be read here"
+        lines.append(
+            f"place: this machine — the other end of a new connection to "
+            f"{place.address}:{place.port} is {owner} on this machine ({peer.local_address}), "
+            "not the server"
+        )
+    elif place.socket_table_problem:
+        lines.append(f"place: this machine not checked: {place.socket_table_problem}")
+    else:
+        lines.append(
+            f"place: not this machine — no socket of this machine holds the other end of a "
+            f"connection to {place.address}:{place.port}"
+        )
+    source = f" (measured on {place.measured_on})" if place.measured_on else ""
+    hop = answer_hop(place.hops)
+    tried = [r.hop_limit for r in place.hops if r.answer is not HelloAnswer.NOT_RUN]
+    if hop is not None:
+        lines.append(
+            f"place: the hello is answered from TTL {hop} on, not below{source}: the TLS "
+            f"answer comes from {_hop_phrase(hop)}"
+        )
+    elif tried:
+        lines.append(
+            f"place: no hello with a TTL up to {max(tried)} was answered{source}: what answers "
+            f"is farther than {max(tried)} hops"
+        )
+    elif place.hops_problem:
+        lines.append(f"place: the hop-limited hellos did not run: {place.hops_problem}")
+    server_hop = answer_hop(place.control_hops)
+    if server_hop is not None and place.control_port is not None:
+        lines.append(
+            f"place: the server itself answers its clean port {place.control_port} from TTL "
+            f"{server_hop} on"
+        )
+    lines += [experiment_line(r) for r in (*place.hops, *place.control_hops)]
+    return lines
+
+
+def _where_on_path(place: PlaceObservation) -> str:
+    """The place in the summary: a device N hops away, before or at the server's end."""
+    hop = answer_hop(place.hops)
+    if hop is None:
+        return ""
+    server_hop = answer_hop(place.control_hops)
+    if server_hop is not None and hop >= server_hop:
+        return (
+            f"; the forged answer comes from as far as the server itself (hop {hop}): a device "
+            "at the server's end of the path"
+        )
+    before = f", the server at hop {server_hop}" if server_hop is not None else ""
+    return f"; the forged answer comes from {_hop_phrase(hop)}{before}"
+
+
+def local_process_remedy(process: str, exempt: Sequence[str]) -> str:
+    """Software on this machine that no product entry names: its own exclusion, or stop it;
+    never a firewall rule."""
+    where = f" for {', '.join(exempt)}" if exempt else ""
+    return (
+        f"Software on this gateway ({process}) intercepts the connections{where}: the fix is "
+        "on this machine, not in the firewall. Exclude the vendor's hosts and the gateway's "
+        "mail program from its TLS or mail scanning, or stop it. Then run netdiag again."
+    )
+
+
+def process_name(place: PlaceObservation) -> str:
+    """The local interceptor's process name, without its pid."""
+    peer = place.local_peer
+    if peer is None or not peer.process:
+        return "a process on this machine"
+    return peer.process.split(" (pid ", 1)[0]
+
+
+def with_place(
+    target: Target, place: PlaceObservation | None, findings: Sequence[Finding]
+) -> tuple[Finding, ...]:
+    """The endpoint's findings with where its interception takes place (see the module)."""
+    if place is None:
+        return tuple(findings)
+    lines = place_lines(place)
+    placed: list[Finding] = []
+    for found in findings:
+        if found.code == "tls.intercepted" and is_on_this_machine(place):
+            placed.append(_on_this_machine(target, place, found, lines))
+        elif found.code == "tls.intercepted":
+            placed.append(
+                dataclasses.replace(
+                    found,
+                    summary=found.summary + _where_on_path(place),
+                    evidence=(*found.evidence, *lines),
+                )
+            )
+        elif found.code == "tls.intercepted_locally":
+            placed.append(dataclasses.replace(found, evidence=(*found.evidence, *lines)))
+        else:
+            placed.append(found)
+    return tuple(placed)
+
+
+def _on_this_machine(
+    target: Target, place: PlaceObservation, found: Finding, lines: list[str]
+) -> Finding:
+    name = process_name(place)
+    peer = place.local_peer
+    assert peer is not None
+    return finding(
+        "tls.intercepted_locally",
+        f"TLS on {target.label} is intercepted on this machine by {name}: the other end of "
+        f"netdiag's connection is its socket {peer.local_address}, not the server — software "
+        "on the gateway, not a device on the path",
+        [*lines, *found.evidence],
+        remedy=local_process_remedy(name, [f"{target.label} ({target.service.value})"]),
+        subject=name,
+    )

@@ -1,0 +1,179 @@
+"""Where an intercepted endpoint's TLS answer comes from: two measurements that need no raw
+socket and no privilege.
+
+- **The other end of a connection.** A proxy on this machine (security software, or a
+  redirect to a local port) accepts netdiag's connection itself: this machine's socket
+  table then holds a socket whose remote end is netdiag's own local address and port. Its
+  owner is named where the table says it (psutil; on Linux as root, on Windows for most
+  processes).
+- **The hop of the TLS answer.** After a normal connect (and the STARTTLS prelude), the
+  ClientHello leaves with a small TTL: a hello that expires before the device that answers
+  it gets no answer, so the smallest TTL that is answered is that device's distance in
+  hops (OONI's tlsmiddlebox measures the same way). Beside it, a clean port of the same
+  address shows how far the server itself is."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from netdiag.privacy.own_flows import FlowLog
+from netdiag.probes.deadline import Deadline
+from netdiag.probes.hello import probe_hello
+from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer, LocalPeer
+from netdiag.settings.targets import Service
+
+# The TTLs tried together, nearest first: an interceptor is mostly within the site's own
+# network; the next batch only runs when no TTL of the one before was answered.
+HOP_BATCHES: tuple[tuple[int, ...], ...] = ((1, 2, 3, 4), (5, 6, 7, 8))
+# How long a hop-limited hello waits for its answer: one that expired never gets one.
+HOP_ANSWER_S = 2.0
+# An accepted socket gets its owner (a file descriptor) a moment after the handshake.
+OWNER_TRIES, OWNER_PAUSE_S = 3, 0.05
+
+
+def is_own_address(address: str) -> bool:
+    """Whether `address` is this machine's own (loopback, or on one of its interfaces)."""
+    import psutil
+
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if ip.is_loopback or ip.is_unspecified:
+        return True
+    try:
+        interfaces = psutil.net_if_addrs()
+    except (psutil.Error, OSError):
+        return False
+    for addresses in interfaces.values():
+        for entry in addresses:
+            if entry.family in (socket.AF_INET, socket.AF_INET6) and _same(entry.address, ip):
+                return True
+    return False
+
+
+def _same(text: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    try:
+        return _plain(ipaddress.ip_address(text.split("%", 1)[0])) == _plain(ip)
+    except ValueError:
+        return False
+
+
+def _plain(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IPv4-mapped IPv6 address as the IPv4 address it is (a dual-stack listener's view)."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _endpoint_key(
+    address: str, port: int
+) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int] | None:
+    try:
+        return _plain(ipaddress.ip_address(address.split("%", 1)[0])), port
+    except ValueError:
+        return None
+
+
+def local_peers(socks: Sequence[socket.socket]) -> tuple[dict[int, LocalPeer], str]:
+    """For each connected socket (by its index), the socket of this machine at its other
+    end, if any; and why the socket table could not be read ("" when it was)."""
+    import psutil
+
+    wanted: dict[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int], int] = {}
+    for index, sock in enumerate(socks):
+        try:
+            name = sock.getsockname()
+        except OSError:
+            continue
+        key = _endpoint_key(name[0], name[1])
+        if key is not None:
+            wanted[key] = index
+    found: dict[int, LocalPeer] = {}
+    for attempt in range(OWNER_TRIES):
+        try:
+            connections = psutil.net_connections(kind="tcp")
+        except psutil.AccessDenied:
+            return found, "this machine's socket table needs administrator rights here"
+        except (psutil.Error, OSError) as error:
+            return found, f"this machine's socket table could not be read: {error}"[:200]
+        found = {}
+        for connection in connections:
+            if not connection.raddr or not connection.laddr:
+                continue
+            key = _endpoint_key(connection.raddr.ip, connection.raddr.port)
+            if key is None or key not in wanted:
+                continue
+            found[wanted[key]] = LocalPeer(
+                process=_owner(connection.pid),
+                local_address=_joined(connection.laddr.ip, connection.laddr.port),
+            )
+        if all(peer.process for peer in found.values()) or attempt == OWNER_TRIES - 1:
+            break
+        time.sleep(OWNER_PAUSE_S)  # accepted, not yet owned: the proxy takes it in a moment
+    return found, ""
+
+
+def _owner(pid: int | None) -> str:
+    import psutil
+
+    if pid is None:
+        return ""
+    if pid == os.getpid():
+        return f"netdiag itself (pid {pid})"
+    try:
+        return f"{psutil.Process(pid).name()} (pid {pid})"
+    except (psutil.Error, OSError):
+        return f"pid {pid}"
+
+
+def _joined(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def hop_scan(
+    address: str,
+    port: int,
+    service: Service,
+    server_name: str,
+    timeout: float,
+    deadline: Deadline,
+    flows: FlowLog | None = None,
+) -> tuple[tuple[ExperimentResult, ...], str]:
+    """The hello at growing TTLs, a batch at a time, until one is answered (a ServerHello
+    or an alert: either is a TLS answer); and why it stopped short ("" otherwise)."""
+    wait = min(timeout, HOP_ANSWER_S)
+    done: list[ExperimentResult] = []
+    for batch in HOP_BATCHES:
+        if deadline.remaining() < wait + 0.5:
+            return tuple(done), "no time left in the run"
+        with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="netdiag-hop") as pool:
+            futures = [
+                pool.submit(
+                    probe_hello,
+                    address,
+                    port,
+                    service,
+                    server_name,
+                    Experiment.HOP_LIMITED,
+                    wait,
+                    deadline,
+                    flows,
+                    hops,
+                )
+                for hops in batch
+            ]
+            results = [f.result() for f in futures]
+        done += results
+        if any(r.answer in (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT) for r in results):
+            return tuple(done), ""
+        if all(r.answer is HelloAnswer.NOT_RUN for r in results):
+            return tuple(done), results[0].detail
+    return tuple(done), ""

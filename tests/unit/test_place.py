@@ -1,0 +1,233 @@
+"""Where an interception takes place: the pure conclusions from `PlaceObservation`, table-
+driven with each conviction's twin (a local peer at this machine's own address; a device at
+the server's distance; a table that could not be read; nothing measured), and the socket-
+table probe against a real local listener."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.place import answer_hop, place_lines, with_place
+from netdiag.probes.place import is_own_address, local_peers
+from netdiag.report.model import Finding
+from netdiag.report.observations import (
+    Experiment,
+    ExperimentResult,
+    HelloAnswer,
+    LocalPeer,
+    PlaceObservation,
+)
+from netdiag.settings.targets import Service, Target
+
+MAIL1 = Target(host="mail1.dicommail.com", port=995, service=Service.POP3S, group="dicommail")
+ADDRESS = "198.51.100.11"
+S, A, R, Q, N = (
+    HelloAnswer.SERVER_HELLO,
+    HelloAnswer.ALERT,
+    HelloAnswer.RESET,
+    HelloAnswer.SILENCE,
+    HelloAnswer.NOT_RUN,
+)
+
+
+def hops(*answers: HelloAnswer, port: int = 995) -> tuple[ExperimentResult, ...]:
+    """The hello at TTL 1, 2, ... with these answers."""
+    return tuple(
+        ExperimentResult(
+            kind=Experiment.HOP_LIMITED,
+            address=ADDRESS,
+            port=port,
+            server_name="mail1.dicommail.com",
+            versions="TLS 1.0-1.3",
+            hello_bytes=391,
+            answer=answer,
+            hop_limit=ttl,
+        )
+        for ttl, answer in enumerate(answers, start=1)
+    )
+
+
+INTERCEPTED = finding(
+    "tls.intercepted",
+    "TLS on mail1.dicommail.com:995 is intercepted (issuer 'Klinikum IT Security')",
+    ["presented: issuer 'Klinikum IT Security'"],
+)
+SSLSPLIT = LocalPeer(process="sslsplit (pid 4711)", local_address="127.0.0.1:10443")
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ((S, S, S, S), 1),
+        ((Q, Q, S, S), 3),
+        ((Q, A, S, S), 2),  # an alert is a TLS answer too
+        ((Q, Q, Q, Q), None),
+        ((R, R, Q, Q), None),  # a reset is no TLS answer
+        ((N, N, N, N), None),
+        ((), None),
+    ],
+)
+def test_the_hop_of_the_answer_is_the_smallest_answered_ttl(
+    answers: tuple[HelloAnswer, ...], expected: int | None
+) -> None:
+    assert answer_hop(hops(*answers)) == expected
+
+
+def test_a_hello_without_a_hop_limit_says_nothing_of_the_hop() -> None:
+    unlimited = ExperimentResult(
+        kind=Experiment.SAME_HELLO, address=ADDRESS, port=995, answer=S, hop_limit=0
+    )
+    assert answer_hop((unlimited,)) is None
+
+
+def place(**fields: object) -> PlaceObservation:
+    return PlaceObservation(address=ADDRESS, port=995, **fields)  # type: ignore[arg-type]
+
+
+def only(findings: tuple[Finding, ...]) -> Finding:
+    assert len(findings) == 1
+    return findings[0]
+
+
+def test_a_local_peer_makes_it_this_machine_with_no_firewall_remedy() -> None:
+    placed = only(with_place(MAIL1, place(local_peer=SSLSPLIT), [INTERCEPTED]))
+    assert placed.code == "tls.intercepted_locally"
+    assert placed.subject == "sslsplit"
+    assert "not in the firewall" in placed.remedy
+    assert "mail1.dicommail.com:995 (pop3s)" in placed.remedy
+    assert "127.0.0.1:10443" in placed.summary
+    # The chain's own evidence stays.
+    assert "presented: issuer 'Klinikum IT Security'" in placed.evidence
+
+
+def test_a_local_peer_of_unreadable_owner_still_places_it_here() -> None:
+    anonymous = LocalPeer(process="", local_address="127.0.0.1:10443")
+    placed = only(with_place(MAIL1, place(local_peer=anonymous), [INTERCEPTED]))
+    assert placed.code == "tls.intercepted_locally"
+    assert placed.subject == "a process on this machine"
+
+
+def test_a_local_peer_at_this_machines_own_address_is_the_server_not_a_place() -> None:
+    """The twin: a server on this machine is its own connection's other end."""
+    own = place(local_peer=SSLSPLIT, is_own_address=True)
+    placed = only(with_place(MAIL1, own, [INTERCEPTED]))
+    assert placed.code == "tls.intercepted"
+    assert any("this machine's own address" in line for line in placed.evidence)
+
+
+@pytest.mark.parametrize(
+    ("found", "control", "summary_part"),
+    [
+        (hops(S, S, S, S), hops(Q, S, S, S, port=25), "from the first hop (this gateway's"),
+        (hops(S, S, S, S), hops(Q, S, S, S, port=25), "the server at hop 2"),
+        (hops(Q, Q, S, S), (), "from a device 3 hops away"),
+        (hops(Q, S, S, S), hops(Q, S, S, S, port=25), "as far as the server itself (hop 2)"),
+    ],
+)
+def test_a_hop_places_a_device_on_the_path_and_keeps_the_firewall_verdict(
+    found: tuple[ExperimentResult, ...],
+    control: tuple[ExperimentResult, ...],
+    summary_part: str,
+) -> None:
+    measured = place(hops=found, control_port=25 if control else None, control_hops=control)
+    placed = only(with_place(MAIL1, measured, [INTERCEPTED]))
+    assert placed.code == "tls.intercepted"
+    assert summary_part in placed.summary
+    assert placed.remedy == INTERCEPTED.remedy
+
+
+def test_a_device_at_the_servers_distance_is_not_said_to_be_before_it() -> None:
+    measured = place(hops=hops(Q, S), control_port=25, control_hops=hops(Q, S, port=25))
+    placed = only(with_place(MAIL1, measured, [INTERCEPTED]))
+    assert "the first hop" not in placed.summary
+    assert "server's end of the path" in placed.summary
+
+
+@pytest.mark.parametrize(
+    ("measured", "line"),
+    [
+        (place(socket_table_problem="needs administrator rights"), "not checked: needs admin"),
+        (place(hops_problem="no time left in the run"), "did not run: no time left"),
+        (place(hops=hops(Q, Q, Q, Q)), "no hello with a TTL up to 4 was answered"),
+        (place(), "not this machine"),
+        (place(hops=hops(S), measured_on="mail2.dicommail.com:995"), "(measured on mail2"),
+    ],
+)
+def test_what_was_not_measured_is_said_and_convicts_nothing_more(
+    measured: PlaceObservation, line: str
+) -> None:
+    placed = only(with_place(MAIL1, measured, [INTERCEPTED]))
+    assert placed.code == "tls.intercepted"
+    assert any(line in text for text in placed.evidence), placed.evidence
+    if answer_hop(measured.hops) is None:
+        assert placed.summary == INTERCEPTED.summary
+
+
+def test_only_interception_findings_are_touched_and_none_without_a_place() -> None:
+    other = finding("tls.pinned", "TLS on mail1.dicommail.com:995: pinned")
+    assert with_place(MAIL1, place(local_peer=SSLSPLIT), [other]) == (other,)
+    assert with_place(MAIL1, None, [INTERCEPTED]) == (INTERCEPTED,)
+
+
+def test_a_product_already_placed_here_keeps_its_code_and_gains_the_measurement() -> None:
+    eset = finding("tls.intercepted_locally", "intercepted on this machine by ESET", subject="ESET")
+    placed = only(with_place(MAIL1, place(local_peer=SSLSPLIT), [eset]))
+    assert placed.code == "tls.intercepted_locally" and placed.subject == "ESET"
+    assert any("sslsplit (pid 4711)" in line for line in placed.evidence)
+
+
+def test_place_lines_name_every_hello_sent() -> None:
+    lines = place_lines(place(hops=hops(Q, S)))
+    assert sum("experiment hop_limited" in line for line in lines) == 2
+    assert any("TTL 2" in line for line in lines)
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        connection, _ = server.accept()
+        accepted.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server
+    thread.join(timeout=5)
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def test_the_socket_table_names_the_local_end_of_a_connection(listener: socket.socket) -> None:
+    """A real connection to a listener of this process: the table holds its other end."""
+    port = listener.getsockname()[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        found, problem = local_peers([client])
+    assert problem == ""
+    assert found[0].local_address == f"127.0.0.1:{port}"
+    assert found[0].process.startswith("netdiag itself (pid ")
+
+
+def test_a_socket_whose_other_end_is_elsewhere_has_no_local_peer() -> None:
+    """The twin: a connected socket whose peer is not in this machine's table (a UDP
+    'connection' has no TCP peer socket anywhere)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.connect(("127.0.0.1", 9))
+        found, problem = local_peers([udp])
+    assert problem == "" and found == {}
+
+
+@pytest.mark.parametrize(
+    ("address", "own"),
+    [("127.0.0.1", True), ("::1", True), ("0.0.0.0", True), ("198.51.100.11", False),
+     ("not an address", False)],
+)  # fmt: skip
+def test_own_addresses(address: str, own: bool) -> None:
+    assert is_own_address(address) is own
