@@ -24,6 +24,7 @@ from netdiag.cli.groups import (
     Dialogue,
     Endpoints,
     HostPaths,
+    LangOption,
     OnlyOption,
     Output,
     OutputFormat,
@@ -82,6 +83,15 @@ def _host_requirements(paths: HostPaths) -> tuple[HostRequirements, str]:
     return loaded.host.with_paths(
         paths.data_drive, paths.archive_drive, paths.backup_dir
     ), loaded.name
+
+
+def _language(lang: str | None) -> str:
+    """`--lang` as given (de or en), else the locale's."""
+    from netdiag.renderers.text import default_language
+
+    if lang not in (None, "de", "en"):
+        raise UsageError(f"--lang {lang!r}: de or en", de=f"--lang {lang!r}: de oder en")
+    return lang or default_language()
 
 
 def _check_lang(text: BundleText) -> None:
@@ -292,6 +302,7 @@ def trace_command(
     ] = 2,
     capture: CaptureOption = False,
     capture_dir: CaptureDirOption = DEFAULT_CAPTURE_DIR,
+    lang: LangOption = None,
     output: Output,
 ) -> None:
     """TCP SYN traceroute to the port: which hop drops or rejects it, and how."""
@@ -305,8 +316,9 @@ def trace_command(
         settings=TraceSettings(timeout, max_hops, probes),
         capture_dir=capture_dir if capture else None,
     )
+    language = _language(lang)
     report = run_trace(request)
-    _show(console_of(ctx), report, output.chosen)
+    _show(console_of(ctx), report, output.chosen, lang=language)
     raise typer.Exit(int(report.status))
 
 
@@ -325,13 +337,15 @@ def mtu_command(
             parser=seconds(0.1, 60),
         ),
     ] = 3.0,
+    lang: LangOption = None,
     output: Output,
 ) -> None:
     """Path MTU towards a host: the largest packet that passes with Don't Fragment."""
     from netdiag.session.runs import run_mtu
 
+    language = _language(lang)
     report = run_mtu(host, timeout)
-    _show(console_of(ctx), report, output.chosen)
+    _show(console_of(ctx), report, output.chosen, lang=language)
     raise typer.Exit(int(report.status))
 
 
@@ -397,14 +411,17 @@ def bundle_command(
     ),
 )
 @with_groups
-def host_command(ctx: typer.Context, *, host_paths: HostPaths, output: Output) -> None:
+def host_command(
+    ctx: typer.Context, *, host_paths: HostPaths, lang: LangOption = None, output: Output
+) -> None:
     """The gateway against the vendor's system requirements: OS, updates, CPU, memory,
     drives, backups, antivirus exclusions, shares, remote maintenance."""
     from netdiag.session.host import host_report
 
+    language = _language(lang)
     requirements, name = _host_requirements(host_paths)
     report = host_report(requirements, name)
-    _show(console_of(ctx), report, output.chosen)
+    _show(console_of(ctx), report, output.chosen, lang=language)
     raise typer.Exit(int(report.status))
 
 
@@ -448,12 +465,14 @@ def diff_command(
         typer.Argument(metavar="OLD.json", help="The earlier report (netdiag check --json)."),
     ],
     new: Annotated[Path, typer.Argument(metavar="NEW.json", help="The later report.")],
+    lang: LangOption = None,
 ) -> None:
     """What changed between two saved reports (exit 0: nothing, 1: something)."""
-    from netdiag.renderers.diff import diff_reports, load_report
+    from netdiag.renderers.diff import NO_CHANGE, diff_reports, load_report
 
-    changes = diff_reports(load_report(old), load_report(new))
-    console_of(ctx).out("\n".join(changes) if changes else "no change")
+    language = _language(lang)
+    changes = diff_reports(load_report(old), load_report(new), language)
+    console_of(ctx).out("\n".join(changes) if changes else NO_CHANGE[language])
     raise typer.Exit(1 if changes else 0)
 
 
@@ -491,26 +510,19 @@ def verify_command(
             "is issued under (repeatable).",
         ),
     ],
-    lang: Annotated[
-        str | None,
-        typer.Option(
-            "--lang", metavar="de|en", help="Language of the answer (default: the locale)."
-        ),
-    ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Check a support bundle: its signature over the manifest, the signer's chain to the
     vendor's client CA, every file against the manifest (exit 0: all hold, 2: something
     does not, 3: nothing could be checked)."""
-    from netdiag.renderers.text import default_language
     from netdiag.renderers.verification import render_verification
     from netdiag.session.bundle_check import verify_bundle
     from netdiag.trust.identity import load_ca_certificates
 
-    if lang not in (None, "de", "en"):
-        raise UsageError(f"--lang {lang!r}: de or en", de=f"--lang {lang!r}: de oder en")
+    language = _language(lang)
     cas = [certificate for path in ca for certificate in load_ca_certificates(path)]
     result = verify_bundle(bundle, cas)
-    console_of(ctx).out(render_verification(result, bundle.name, lang or default_language()))
+    console_of(ctx).out(render_verification(result, bundle.name, language))
     raise typer.Exit(0 if result.holds else 2)
 
 

@@ -317,6 +317,15 @@ class HostPaths:
     ] = None
 
 
+# The language of a command that writes one answer (trace, mtu, host, diff, verify).
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang", metavar="de|en", help="Language of the output: de or en (default: the locale)."
+    ),
+]
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class BundleText:
     """The language people read, and how the support bundle is written."""

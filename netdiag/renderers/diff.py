@@ -104,20 +104,59 @@ def _last_hop(endpoint: dict[str, Any]) -> str:
     return f"hop {last['ttl']} {last.get('sender', '?')} ({last.get('kind', '?')})"
 
 
-def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+NO_CHANGE = {"en": "no change", "de": "keine Änderung"}
+# The words around what the reports say (codes and summaries are quoted as saved).
+_WORDS = {
+    "en": {
+        "overall": "overall",
+        "gone": "no longer checked",
+        "new": "new endpoint",
+        "chain": "chain",
+        "addresses": "addresses",
+        "last_hop": "last hop",
+        "none": "none",
+        "not_traced": "not traced",
+    },
+    "de": {
+        "overall": "gesamt",
+        "gone": "nicht mehr geprüft",
+        "new": "neuer Endpunkt",
+        "chain": "Kette",
+        "addresses": "Adressen",
+        "last_hop": "letzter Hop",
+        "none": "keine",
+        "not_traced": "nicht verfolgt",
+    },
+}
+
+
+def _state(value: str, lang: str) -> str:
+    """A saved report's state as the report wrote it ("crit"); in German as the German
+    output names it ("KRIT")."""
+    from netdiag.report.messages import status_name
+    from netdiag.report.model import Status
+
+    known = {s.label: s for s in Status}
+    return status_name(known[value], lang) if lang == "de" and value in known else value
+
+
+def diff_reports(old: dict[str, Any], new: dict[str, Any], lang: str = "en") -> list[str]:
+    words = _WORDS["de" if lang == "de" else "en"]
     changes = []
     if old["status"] != new["status"]:
-        changes.append(f"overall: {old['status']} -> {new['status']}")
+        changes.append(
+            f"{words['overall']}: {_state(old['status'], lang)} -> {_state(new['status'], lang)}"
+        )
     before = {_key(e): e for e in old["endpoints"]}
     after = {_key(e): e for e in new["endpoints"]}
     for key in sorted(before.keys() - after.keys()):
-        changes.append(f"{key}: no longer checked")
+        changes.append(f"{key}: {words['gone']}")
     for key in sorted(after.keys() - before.keys()):
-        changes.append(f"{key}: new endpoint, {after[key]['status']}")
+        changes.append(f"{key}: {words['new']}, {_state(after[key]['status'], lang)}")
     for key in sorted(before.keys() & after.keys()):
         a, b = before[key], after[key]
         if a["status"] != b["status"]:
-            changes.append(f"{key}: {a['status']} -> {b['status']}")
+            changes.append(f"{key}: {_state(a['status'], lang)} -> {_state(b['status'], lang)}")
         codes_a = {f["code"] for f in a["findings"]}
         codes_b = {f["code"] for f in b["findings"]}
         for code in sorted(codes_b - codes_a):
@@ -125,18 +164,21 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             changes.append(f"{key}: + {code}: {summary}")
         for code in sorted(codes_a - codes_b):
             changes.append(f"{key}: - {code}")
+        none = words["none"]
         if _chain(a) != _chain(b) and (_chain(a) or _chain(b)):
             changes.append(
-                f"{key}: chain {' / '.join(_chain(a)) or 'none'} "
-                f"-> {' / '.join(_chain(b)) or 'none'}"
+                f"{key}: {words['chain']} {' / '.join(_chain(a)) or none} "
+                f"-> {' / '.join(_chain(b)) or none}"
             )
         if _addresses(a) != _addresses(b):
             changes.append(
-                f"{key}: addresses {', '.join(_addresses(a)) or 'none'} "
-                f"-> {', '.join(_addresses(b)) or 'none'}"
+                f"{key}: {words['addresses']} {', '.join(_addresses(a)) or none} "
+                f"-> {', '.join(_addresses(b)) or none}"
             )
         if _last_hop(a) != _last_hop(b) and (_last_hop(a) or _last_hop(b)):
+            untraced = words["not_traced"]
             changes.append(
-                f"{key}: last hop {_last_hop(a) or 'not traced'} -> {_last_hop(b) or 'not traced'}"
+                f"{key}: {words['last_hop']} {_last_hop(a) or untraced} "
+                f"-> {_last_hop(b) or untraced}"
             )
     return changes

@@ -317,6 +317,16 @@ def test_diff_of_two_saved_reports(scenario: dict[str, Any], tmp_path: Path) -> 
     assert result.exit_code == 1
     same = run_cli("diff", str(tmp_path / "new.json"), str(tmp_path / "new.json"))
     assert same.stdout.strip() == "no change" and same.exit_code == 0
+    # The same in German: the words around what the reports say, and the states as the
+    # German output names them.
+    german = run_cli("diff", str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--lang", "de")
+    said = german.stdout.splitlines()
+    assert "gesamt: OK -> KRIT" in said and f"{key}: OK -> KRIT" in said
+    assert f"mail3.dicommail.com:{blocked}/pop3s: neuer Endpunkt, KRIT" in said
+    assert any(line.startswith(f"{key}: Kette ") for line in said)
+    assert german.exit_code == 1
+    unchanged = run_cli("diff", str(tmp_path / "new.json"), str(tmp_path / "new.json"), "--lang=de")
+    assert unchanged.stdout.strip() == "keine Änderung" and unchanged.exit_code == 0
     bad = run_cli("diff", str(tmp_path / "old.json"), str(tmp_path))
     assert bad.exit_code == 3 and "is a folder, not a file" in bad.stderr
 

@@ -158,3 +158,19 @@ def test_every_command_explains_every_option_and_shows_examples(path: tuple[str,
         command = command.commands[name]  # type: ignore[attr-defined]
     unexplained = [p.name for p in command.params if not getattr(p, "help", None)]
     assert unexplained == [], f"{' '.join(path)}: no help for {unexplained}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["host"], ["trace", "127.0.0.1", "--port", "9", "--timeout", "1"]],
+    ids=["host", "trace"],
+)
+def test_commands_with_one_answer_speak_the_language_asked_for(command: list[str]) -> None:
+    """`--lang` on the commands beside check: German throughout, English as its twin."""
+    german = run_cli(*command, "--lang", "de")
+    english = run_cli(*command, "--lang", "en")
+    assert "gesamt:" in german.stdout and "overall:" not in german.stdout, german.stdout
+    assert "overall:" in english.stdout and "gesamt:" not in english.stdout, english.stdout
+    assert german.exit_code == english.exit_code != 3
+    wrong = run_cli(*command, "--lang", "fr")
+    assert wrong.exit_code == 3 and wrong.stderr.strip() == "netdiag: --lang 'fr': de or en"
