@@ -4,9 +4,11 @@ the report, exit with its status. Nothing here probes, diagnoses or formats."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -476,6 +478,62 @@ def diff_command(
     raise typer.Exit(1 if changes else 0)
 
 
+# The frames of click's usage errors, as the German output says them; what they quote (an
+# option, a value, our own parser's reason) stays as given.
+_German = Callable[[re.Match[str]], str]
+_USAGE_DE: tuple[tuple[re.Pattern[str], _German], ...] = (
+    (re.compile(r"^No such option: (\S+)(?: \(Possible options: (.*)\))?$"),
+     lambda m: f"Unbekannte Option: {m[1]}" + (f" (meinten Sie {m[2]}?)" if m[2] else "")),
+    (re.compile(r"^Option '(.+)' requires an argument\.$"),
+     lambda m: f"Die Option '{m[1]}' braucht einen Wert."),
+    (re.compile(r"^Missing argument '(.+)'\.$"), lambda m: f"Es fehlt das Argument '{m[1]}'."),
+    (re.compile(r"^Missing option '(.+)'\.$"), lambda m: f"Es fehlt die Option '{m[1]}'."),
+    (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$"),
+     lambda m: f"Unerwartete Argumente ({m[1]})"),
+    (re.compile(r"^Invalid value for (.+?): (.*)$", re.DOTALL),
+     lambda m: f"Ungültiger Wert für {m[1]}: {_german_reason(m[2])}"),
+)  # fmt: skip
+# Why a value is wrong: our own parser's words and typer's coercion's.
+_REASONS_DE: tuple[tuple[re.Pattern[str], _German], ...] = (
+    (re.compile(r"^'(.*)' is not a number of seconds from (\S+) to (\S+)\.$", re.DOTALL),
+     lambda m: f"'{m[1]}' ist keine Sekundenzahl von {_comma(m[2])} bis {_comma(m[3])}."),
+    (re.compile(r"^'(.*)' is not one of (.*)\.$", re.DOTALL),
+     lambda m: f"'{m[1]}' ist keiner der Werte {m[2]}."),
+    (re.compile(r"^Input should be a valid integer.*$"),
+     lambda m: "erwartet wird eine ganze Zahl."),
+    (re.compile(r"^Input should be a valid number.*$"), lambda m: "erwartet wird eine Zahl."),
+    (re.compile(r"^Input should be greater than or equal to (\S+)$"),
+     lambda m: f"erwartet wird mindestens {_comma(m[1])}."),
+    (re.compile(r"^Input should be less than or equal to (\S+)$"),
+     lambda m: f"erwartet wird höchstens {_comma(m[1])}."),
+)  # fmt: skip
+
+
+def _comma(number: str) -> str:
+    return number.replace(".", ",")
+
+
+def _german_reason(reason: str) -> str:
+    for pattern, german in _REASONS_DE:
+        found = pattern.match(reason)
+        if found is not None:
+            return german(found)
+    return reason
+
+
+def usage_error_text(error: typer.TyperException, lang: str) -> str:
+    """A usage error (click's) in the run's language: its frame translated for German,
+    and without the "Value error, " that typer's coercion puts before a reason."""
+    text = error.format_message().replace("Value error, ", "")
+    if lang != "de":
+        return text
+    for pattern, german in _USAGE_DE:
+        found = pattern.match(text)
+        if found is not None:
+            return german(found)
+    return text
+
+
 def _language_of(args: list[str]) -> str:
     """The language a failed run speaks its one line in: `--lang` as given, else the
     system's locale (as every output)."""
@@ -549,7 +607,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         if e.format_message() == help_text:
             console.out(help_text)
         else:
-            console.error(e.format_message())
+            console.error(usage_error_text(e, _language_of(args)))
         return EXIT_UNKNOWN
     except (typer.Abort, KeyboardInterrupt):
         console.error("interrupted")

@@ -174,3 +174,61 @@ def test_commands_with_one_answer_speak_the_language_asked_for(command: list[str
     assert german.exit_code == english.exit_code != 3
     wrong = run_cli(*command, "--lang", "fr")
     assert wrong.exit_code == 3 and wrong.stderr.strip() == "netdiag: --lang 'fr': de or en"
+
+
+@pytest.mark.parametrize(
+    ("args", "english", "german"),
+    [
+        (["check", "--bogus"], "No such option: --bogus", "Unbekannte Option: --bogus"),
+        (
+            ["check", "--timeout"],
+            "Option '--timeout' requires an argument.",
+            "Die Option '--timeout' braucht einen Wert.",
+        ),
+        (
+            ["check", "extra1", "extra2"],
+            "Got unexpected extra argument(s) (extra1 extra2)",
+            "Unerwartete Argumente (extra1 extra2)",
+        ),
+        (
+            ["check", "--format", "pdf"],
+            "Invalid value for '--format': 'pdf' is not one of 'table', 'json', 'checkmk', "
+            "'html'.",
+            "Ungültiger Wert für '--format': 'pdf' ist keiner der Werte 'table', 'json', "
+            "'checkmk', 'html'.",
+        ),
+        (
+            ["check", "--timeout", "0.01"],
+            "Invalid value for '--timeout': '0.01' is not a number of seconds from 0.05 to 300.",
+            "Ungültiger Wert für '--timeout': '0.01' ist keine Sekundenzahl von 0,05 bis 300.",
+        ),
+        (
+            ["check", "--repeat", "x"],
+            "Invalid value for '--repeat': Input should be a valid integer, unable to parse "
+            "string as an integer",
+            "Ungültiger Wert für '--repeat': erwartet wird eine ganze Zahl.",
+        ),
+        (
+            ["check", "--repeat", "0"],
+            "Invalid value for '--repeat': Input should be greater than or equal to 1",
+            "Ungültiger Wert für '--repeat': erwartet wird mindestens 1.",
+        ),
+        (
+            ["trace", "x", "--port", "70000"],
+            "Invalid value for '--port': Input should be less than or equal to 65535",
+            "Ungültiger Wert für '--port': erwartet wird höchstens 65535.",
+        ),
+        (["trace"], "Missing argument 'HOST'.", "Es fehlt das Argument 'HOST'."),
+    ],
+)
+def test_usage_errors_speak_the_language_of_the_run(
+    args: list[str], english: str, german: str
+) -> None:
+    """click's usage errors, one line and exit 3, in German under --lang de; English as
+    click words them, without the "Value error, " of typer's coercion."""
+    said_en = run_cli(args[0], "--lang", "en", *args[1:])
+    said_de = run_cli(args[0], "--lang", "de", *args[1:])
+    assert said_en.exit_code == said_de.exit_code == 3
+    assert said_en.stderr.strip().startswith(f"netdiag: {english}"), said_en.stderr
+    assert said_de.stderr.strip().startswith(f"netdiag: {german}"), said_de.stderr
+    assert "Value error" not in said_en.stderr + said_de.stderr
