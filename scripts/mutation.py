@@ -109,9 +109,11 @@ def run_mutmut(modules: list[str]) -> None:
     )  # fmt: skip
     sys.stdout.write(done.stdout[-4000:])
     sys.stderr.write(done.stderr[-4000:])
-    # mutmut says so, but may still exit 0, when its traced run of the tests failed: every
-    # result after that would be stale.
-    if done.returncode not in (0, 1) or "failed to collect stats" in done.stdout + done.stderr:
+    # mutmut says so, but may still exit 0, when its traced run of the tests failed (or the
+    # clean run before it): every result after that would be stale or missing.
+    said = (done.stdout + done.stderr).lower()
+    failed = ("failed to collect stats", "failed to run clean test")
+    if done.returncode not in (0, 1) or any(words in said for words in failed):
         print("mutation: mutmut failed (see above); no result is trusted", file=sys.stderr)
         raise SystemExit(2)
 

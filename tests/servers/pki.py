@@ -4,6 +4,7 @@ certificates, a foreign CA, and helpers for odd client certificates."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,4 +148,76 @@ def leaf_cert(
     )
     return trustme.LeafCert(
         key_pem, cert.public_bytes(serialization.Encoding.PEM), [issuing.cert_pem.bytes()]
+    )
+
+
+class DatedCa:
+    """A CA with the dates it is given (trustme's are always valid now), and what it
+    issues."""
+
+    def __init__(
+        self, name: str, start: dt.datetime, end: dt.datetime, parent: DatedCa | None = None
+    ) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, name)])
+        signer = parent or self
+        builder = (
+            _builder(self.name, signer.name, self.key.public_key(), start, end)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                critical=True,
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.key.public_key()),
+                critical=False,
+            )
+        )
+        self.cert = builder.sign(signer.key, hashes.SHA256())
+
+    def leaf(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        host: str = "mail1.dicommail.com",
+        *,
+        names: Sequence[x509.GeneralName] | None = None,
+        usage: x509.ExtensionType | None = None,
+    ) -> x509.Certificate:
+        """A leaf for `host` (or the subjectAltName `names`), serverAuth (or `usage` as its
+        extended key usage extension, which may be any extension type: a damaged one too)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+        alt = list(names) if names is not None else [x509.DNSName(host)]
+        builder = _builder(subject, self.name, key.public_key(), start, end)
+        if alt:  # no names: no subjectAltName at all
+            builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        builder = (
+            builder.add_extension(
+                usage or x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+        )
+        return builder.sign(self.key, hashes.SHA256())
+
+
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePublicKey,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
     )

@@ -98,6 +98,7 @@ def test_a_local_peer_makes_it_this_machine_with_no_firewall_remedy() -> None:
     placed = only(with_place(MAIL1, place(local_peer=SSLSPLIT), [INTERCEPTED]))
     assert placed.code == "tls.intercepted_locally"
     assert placed.subject == "sslsplit"
+    assert placed.remedy.startswith("Software on this gateway (sslsplit) intercepts the ")
     assert "not in the firewall" in placed.remedy
     assert "mail1.dicommail.com:995 (pop3s)" in placed.remedy
     assert "127.0.0.1:10443" in placed.summary
@@ -231,3 +232,112 @@ def test_a_socket_whose_other_end_is_elsewhere_has_no_local_peer() -> None:
 )  # fmt: skip
 def test_own_addresses(address: str, own: bool) -> None:
     assert is_own_address(address) is own
+
+
+MAIL2 = Target(host="mail2.dicommail.com", port=995, service=Service.POP3S, group="dicommail")
+
+
+def test_the_cause_of_one_local_process_names_every_endpoint_it_intercepts() -> None:
+    """Two endpoints intercepted by the same process: one cause, whose remedy is that
+    process's and names both endpoints (not only the first one's)."""
+    from netdiag.diagnosis.causes import find_causes
+    from netdiag.report.model import EndpointResult
+
+    results = [
+        EndpointResult(target=t, findings=with_place(t, place(local_peer=SSLSPLIT), [INTERCEPTED]))
+        for t in (MAIL1, MAIL2)
+    ]
+    [cause] = find_causes(results)
+    assert cause.code == "tls.intercepted_locally" and cause.subject == "sslsplit"
+    assert cause.remedy == (
+        "Software on this gateway (sslsplit) intercepts the connections for "
+        "mail1.dicommail.com:995 (pop3s), mail2.dicommail.com:995 (pop3s): the fix is on this "
+        "machine, not in the firewall. Exclude the vendor's hosts and the gateway's mail "
+        "program from its TLS or mail scanning, or stop it. Then run netdiag again."
+    )
+
+
+def test_the_remedy_without_destinations_names_none() -> None:
+    from netdiag.diagnosis.place import local_process_remedy
+
+    assert local_process_remedy("sslsplit", []).startswith(
+        "Software on this gateway (sslsplit) intercepts the connections: the fix is on this"
+    )
+
+
+@pytest.mark.parametrize(
+    ("process", "name"),
+    [
+        ("sslsplit (pid 4711)", "sslsplit"),
+        ("ESET Service (pid 4)", "ESET Service"),
+        ("odd (pid 1) name (pid 2)", "odd"),
+        ("", "a process on this machine"),
+    ],
+)
+def test_the_process_name_is_what_stands_before_its_pid(process: str, name: str) -> None:
+    from netdiag.diagnosis.place import process_name
+
+    peer = LocalPeer(process=process, local_address="127.0.0.1:1")
+    assert process_name(place(local_peer=peer)) == name
+
+
+def test_a_device_without_a_clean_port_beside_it_is_placed_by_its_hop_alone() -> None:
+    measured = place(hops=hops(Q, Q, S, S))
+    placed = only(with_place(MAIL1, measured, [INTERCEPTED]))
+    assert placed.summary == (
+        f"{INTERCEPTED.summary}; the forged answer comes from a device 3 hops away"
+    )
+
+
+@pytest.mark.parametrize(
+    ("measured", "lines"),
+    [
+        (
+            place(local_peer=LocalPeer(process="", local_address="127.0.0.1:10443")),
+            [
+                f"place: this machine — the other end of a new connection to {ADDRESS}:995 is a "
+                "socket whose owner cannot be read here on this machine (127.0.0.1:10443), not "
+                "the server",
+            ],
+        ),
+        (
+            place(hops=hops(Q, S), control_port=25, control_hops=hops(Q, Q, S, port=25)),
+            [
+                "place: not this machine — no socket of this machine holds the other end of a "
+                f"connection to {ADDRESS}:995",
+                "place: the hello is answered from TTL 2 on, not below: the TLS answer comes "
+                "from a device 2 hops away",
+                "place: the server itself answers its clean port 25 from TTL 3 on",
+            ],
+        ),
+        (
+            # A clean port that answered nothing, and hops measured elsewhere.
+            place(
+                hops=hops(S),
+                control_port=25,
+                control_hops=hops(Q, port=25),
+                measured_on="mail2.dicommail.com:995",
+            ),
+            [
+                "place: not this machine — no socket of this machine holds the other end of a "
+                f"connection to {ADDRESS}:995",
+                "place: the hello is answered from TTL 1 on, not below (measured on "
+                "mail2.dicommail.com:995): the TLS answer comes from the first hop (this "
+                "gateway's router or firewall)",
+            ],
+        ),
+        (
+            # The server's hop without a port to name is not said.
+            place(hops=hops(S), control_hops=hops(Q, S, port=25)),
+            [
+                "place: not this machine — no socket of this machine holds the other end of a "
+                f"connection to {ADDRESS}:995",
+                "place: the hello is answered from TTL 1 on, not below: the TLS answer comes "
+                "from the first hop (this gateway's router or firewall)",
+            ],
+        ),
+    ],
+)
+def test_place_lines_exactly(measured: PlaceObservation, lines: list[str]) -> None:
+    said = [line for line in place_lines(measured) if not line.startswith("experiment ")]
+    assert said == lines
