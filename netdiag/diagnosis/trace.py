@@ -286,10 +286,12 @@ def _answered(
         if same_as_hop is not None
         else ""
     )
+    # Without a hop whose ICMP has the same TTL, the reply's own TTL says how far back its
+    # sender is (the subject says the same).
     forged_by = (
         f"{same_as_hop.sender} (hop {same_as_hop.ttl})"
         if same_as_hop is not None
-        else f"hop {first.ttl}"
+        else f"hop {hops_travelled}"
     )
     code = "trace.forged_reset" if first.kind is HopKind.RST else "trace.transparent_proxy"
     # Proof: the control trace says where the destination is and how its own packets

@@ -257,3 +257,81 @@ def test_traces_of_one_port_over_one_route_agree(depth: int, answers: list[list[
     assert hedged == {lost}
     deepest = max(answering, default=0)
     assert {f.subject for f in verdicts} == {ROUTE[deepest - 1] if deepest else ""}
+
+
+# Each row's verdict in words: its summary, its subject, and the lines it adds to the hop
+# table (the reasons), exactly — a reason dropped or misplaced is a verdict less proven.
+WORDS = {
+    "genuine SYN/ACK, shorter return path, no control": (
+        "mail1:25: reached at hop 3 (SYN/ACK)",
+        "",
+        [
+            "the SYN/ACK's IP TTL 63 suggests 2 hops back for a probe that needed 3: a device "
+            "on the path may answer in the destination's name; a control trace to an open "
+            "port would prove it"
+        ],
+    ),
+    "SYN/ACK one hop before the destination": (
+        "mail1:25: a SYN/ACK in 203.0.113.10's name comes from a device after hop 2 "
+        "(192.0.2.2), not from the destination",
+        "192.0.2.2",
+        [
+            "control trace to port 995: the destination answers at hop 4",
+            "it answers TTL 3, but 203.0.113.10 is 4 hops away",
+            "its IP TTL 63 says it travelled 2 hops, the probe needed 3",
+            "its IP TTL 63 is that of the ICMP from hop 2 (192.0.2.2), not the destination's",
+        ],
+    ),
+    "reset whose IP TTL fits the destination, no control: the destination rejects": (
+        "mail1:25: rejected with a TCP reset at hop 3 (203.0.113.10)",
+        "203.0.113.10",
+        ["a control trace to an open port would tell the destination from a middlebox"],
+    ),
+    "reset at the destination's distance with hop 2's TTL, control shows the destination's "
+    "own TTL: forged by hop 2": (
+        "mail1:25: a reset in 203.0.113.10's name comes from 192.0.2.2 (hop 2), not from the "
+        "destination: its TTL matches that hop's",
+        "192.0.2.2",
+        [
+            "control trace to port 995: the destination answers at hop 3",
+            "its IP TTL 63 is that of the ICMP from hop 2 (192.0.2.2), not the destination's",
+            "the destination's own answers (control trace) arrive with IP TTL 62",
+        ],
+    ),
+    "reset that travelled fewer hops, the routers silent (ICMP blocked), no control": (
+        "mail1:25: a reset in 203.0.113.10's name at hop 3, most likely from hop 2: its TTL "
+        "does not fit the destination",
+        "hop 2",
+        [
+            "the reset's IP TTL 63 says it travelled 2 hops back for a probe that needed 3",
+            "return paths can be shorter than the way out, so this is a strong suspicion, not "
+            "proof; a control trace to an open port of the same host would prove it",
+        ],
+    ),
+    "reset one hop before the destination": (
+        "mail1:25: a reset in 203.0.113.10's name comes from a device after hop 2 (192.0.2.2), "
+        "not from the destination",
+        "hop 3",
+        [
+            "control trace to port 995: the destination answers at hop 4",
+            "it answers TTL 3, but 203.0.113.10 is 4 hops away",
+        ],
+    ),
+    "reset from the destination itself": (
+        "mail1:25: rejected with a TCP reset at hop 3 (203.0.113.10)",
+        "203.0.113.10",
+        ["control trace to port 995: the destination answers at hop 3"],
+    ),
+}
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r[0] in WORDS], ids=lambda r: r[0])
+def test_trace_verdicts_in_words(
+    row: tuple[str, TraceObservation, TraceObservation | None, str],
+) -> None:
+    name, observation, control, _ = row
+    summary, subject, reasons = WORDS[name]
+    (found,) = diagnose_trace("mail1:25", observation, control)
+    assert found.summary == summary
+    assert found.subject == subject
+    assert [e for e in found.evidence if not e.startswith("hop ")] == reasons
