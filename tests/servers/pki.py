@@ -192,14 +192,11 @@ class DatedCa:
         builder = _builder(subject, self.name, key.public_key(), start, end)
         if alt:  # no names: no subjectAltName at all
             builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        builder = (
-            builder.add_extension(
-                usage or x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-            )
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
-                critical=False,
-            )
+        builder = builder.add_extension(
+            usage or x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        ).add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+            critical=False,
         )
         return builder.sign(self.key, hashes.SHA256())
 

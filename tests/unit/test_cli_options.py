@@ -192,8 +192,7 @@ def test_commands_with_one_answer_speak_the_language_asked_for(command: list[str
         ),
         (
             ["check", "--format", "pdf"],
-            "Invalid value for '--format': 'pdf' is not one of 'table', 'json', 'checkmk', "
-            "'html'.",
+            "Invalid value for '--format': 'pdf' is not one of 'table', 'json', 'checkmk', 'html'.",
             "Ungültiger Wert für '--format': 'pdf' ist keiner der Werte 'table', 'json', "
             "'checkmk', 'html'.",
         ),
