@@ -1,0 +1,110 @@
+"""Who vouches for a leaf (issue 32, the surviving mutants of `netdiag.trust.chains`): the
+`--ca` and public-root verification, dates aside — tried at the given moments, at one where
+every presented certificate is valid, at one where the leaf is — and what an odd
+certificate in the chain does (a CA certificate nobody can read is passed over, an
+unreadable leaf ends it); the signature path stopping at a self-signed root; names and IP
+addresses matched by service-identity. Certificates are made here with their dates chosen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from netdiag.trust.chains import load_readable, name_matches, signature_path, verify_path
+from tests.servers.pki import DatedCa
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+DAY = dt.timedelta(days=1)
+HOST = "mail1.dicommail.com"
+GARBAGE = b"\x30\x03\x02\x01\x01"
+ROOT = DatedCa("Vendor Root CA", NOW - 900 * DAY, NOW + 900 * DAY)
+ISSUING = DatedCa("Vendor Issuing CA", NOW - 800 * DAY, NOW + 800 * DAY, parent=ROOT)
+STRANGER = DatedCa("Klinikum Inspection CA", NOW - 100 * DAY, NOW + 100 * DAY)
+
+
+def der(*certificates: x509.Certificate) -> tuple[bytes, ...]:
+    return tuple(c.public_bytes(Encoding.DER) for c in certificates)
+
+
+def verified(chain: tuple[bytes, ...], anchors: list[x509.Certificate]) -> tuple[bool, str]:
+    result = verify_path(chain, anchors, "vendor-ca.pem", HOST, [NOW])
+    assert result is not None
+    return result[0].is_trusted, result[0].detail
+
+
+LEAF = ISSUING.leaf(NOW - 30 * DAY, NOW + 300 * DAY)
+
+
+def test_nothing_to_verify_against_or_nothing_to_verify() -> None:
+    assert verify_path(der(LEAF, ISSUING.cert), [], "none", HOST, [NOW]) is None
+    assert verify_path((), [ROOT.cert], "vendor-ca.pem", HOST, [NOW]) is None
+
+
+def test_a_chain_verifies_and_a_strangers_does_not_with_openssls_reason() -> None:
+    assert verified(der(LEAF, ISSUING.cert), [ROOT.cert]) == (True, "")
+    forged = STRANGER.leaf(NOW - DAY, NOW + DAY)
+    trusted, detail = verified(der(forged), [ROOT.cert])
+    assert not trusted and "unable to get local issuer certificate" in detail
+
+
+def test_a_ca_certificate_nobody_reads_is_passed_over_an_unreadable_leaf_ends_it() -> None:
+    assert verified((*der(LEAF), GARBAGE, *der(ISSUING.cert)), [ROOT.cert]) == (True, "")
+    assert verified((GARBAGE, *der(ISSUING.cert)), [ROOT.cert]) == (
+        False,
+        "the server certificate cannot be read",
+    )
+
+
+def test_dates_aside_at_a_moment_when_every_presented_certificate_is_valid() -> None:
+    """The leaf is valid now, the presented issuing CA expired ten days ago: at the leaf's
+    own middle (now) the CA is expired, but both were valid together before."""
+    old_issuing = DatedCa("Old Issuing CA", NOW - 400 * DAY, NOW - 10 * DAY, parent=ROOT)
+    leaf = old_issuing.leaf(NOW - 300 * DAY, NOW + 300 * DAY)
+    assert verified(der(leaf, old_issuing.cert), [ROOT.cert]) == (True, "")
+
+
+def test_dates_aside_at_the_leafs_own_moment_past_a_stale_certificate_beside_it() -> None:
+    """An expired leaf and, beside it, a certificate not on its path whose dates never
+    meet the leaf's: no moment fits all presented, the leaf's own does."""
+    expired = ISSUING.leaf(NOW - 400 * DAY, NOW - 10 * DAY)
+    unrelated = DatedCa("Unrelated CA", NOW + 100 * DAY, NOW + 200 * DAY).cert
+    assert verified(der(expired, ISSUING.cert, unrelated), [ROOT.cert]) == (True, "")
+
+
+def test_a_path_that_holds_at_no_moment_says_the_time_error() -> None:
+    """The root was never valid while the leaf was: OpenSSL's own words on time."""
+    late_root = DatedCa("Late Root CA", NOW + 500 * DAY, NOW + 900 * DAY)
+    late_issuing = DatedCa("Late Issuing CA", NOW - 100 * DAY, NOW + 900 * DAY, parent=late_root)
+    leaf = late_issuing.leaf(NOW - 30 * DAY, NOW + 30 * DAY)
+    trusted, detail = verified(der(leaf, late_issuing.cert), [late_root.cert])
+    assert not trusted and "not yet valid" in detail, detail
+
+
+def test_the_signature_path_stops_at_a_self_signed_root() -> None:
+    path = signature_path([LEAF, ISSUING.cert, ROOT.cert])
+    assert path == [LEAF, ISSUING.cert, ROOT.cert]
+
+
+def test_a_certificate_that_cannot_be_read_is_a_line_and_the_rest_are_read() -> None:
+    readable, unreadable = load_readable(der(LEAF) + (GARBAGE,) + der(ISSUING.cert))
+    assert readable == [LEAF, ISSUING.cert]
+    assert len(unreadable) == 1
+    digest = hashlib.sha256(GARBAGE).hexdigest()
+    assert unreadable[0].startswith(f"certificate 1 (SHA-256 {digest}): parse_error: ValueError: ")
+
+
+def test_names_and_addresses_are_matched_as_rfc_6125_says() -> None:
+    leaf = ISSUING.leaf(
+        NOW - DAY,
+        NOW + DAY,
+        names=[x509.DNSName(HOST), x509.IPAddress(ipaddress.ip_address("192.0.2.7"))],
+    )
+    assert name_matches(leaf, HOST) and name_matches(leaf, f"{HOST}.")
+    assert name_matches(leaf, "192.0.2.7")
+    assert not name_matches(leaf, "192.0.2.8")
+    assert not name_matches(leaf, f".{HOST}")
+    assert not name_matches(leaf, "mail2.dicommail.com")
