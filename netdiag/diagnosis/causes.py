@@ -57,6 +57,10 @@ def find_causes(endpoints: Sequence[EndpointResult]) -> tuple[Cause, ...]:
     likely: dict[tuple[str, str, str], list[Target]] = {}
     for target, found in inferred:
         key = (found.code, found.subject, found.detail)
+        if key not in proven:
+            # The same cause proven with a detail the inference cannot know (the measured
+            # place of an interception): it is still that cause.
+            key = next((k for k in proven if k[:2] == key[:2]), key)
         if key in proven:
             likely.setdefault(key, []).append(target)
         else:  # nothing proven to attach to: it stands as its own cause

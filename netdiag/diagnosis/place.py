@@ -108,6 +108,15 @@ def _where_on_path(place: PlaceObservation) -> str:
     return f"; the forged answer comes from {_hop_phrase(hop)}{before}"
 
 
+def _hop_detail(place: PlaceObservation) -> str:
+    """The device's hop for the cause sentence ("hop 2"), when it is before the server."""
+    hop = answer_hop(place.hops)
+    server_hop = answer_hop(place.control_hops)
+    if hop is None or (server_hop is not None and hop >= server_hop):
+        return ""
+    return f"hop {hop}"
+
+
 def local_process_remedy(process: str, exempt: Sequence[str]) -> str:
     """Software on this machine that no product entry names: its own exclusion, or stop it;
     never a firewall rule."""
@@ -144,6 +153,7 @@ def with_place(
                     found,
                     summary=found.summary + _where_on_path(place),
                     evidence=(*found.evidence, *lines),
+                    detail=_hop_detail(place),
                 )
             )
         elif found.code == "tls.intercepted_locally":

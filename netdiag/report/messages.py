@@ -77,6 +77,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ein TLS-inspizierendes Gerät ({subject}) bricht TCP {ports} zu {hosts} auf: "
         "das Client-Zertifikat kommt da nicht durch.",
     },
+    "cause.tls.intercepted_at_hop": {
+        "en": "A TLS-inspecting device ({subject}) {detail} intercepts TCP {ports} to {hosts}: "
+        "the client certificate cannot pass it.",
+        "de": "Ein TLS-inspizierendes Gerät ({subject}) {detail} bricht TCP {ports} zu {hosts} "
+        "auf: das Client-Zertifikat kommt da nicht durch.",
+    },
     "cause.tls.unpinned": {
         "en": "Not verified: the TLS chains of {hosts} (TCP {ports}) were compared with no CA "
         "of the vendor's servers (no pins, no --ca; `netdiag pins import` of the vendor's CA "
@@ -644,6 +650,9 @@ def cause_sentence(cause: Cause, lang: str) -> str:
     detail = cause.detail
     if cause.code == "clock.offset":
         detail = offset_words(float(cause.detail or 0), lang)
+    elif cause.code == "tls.intercepted" and cause.detail.startswith("hop "):
+        key = "cause.tls.intercepted_at_hop"
+        detail = hop_words(int(cause.detail.split()[1]), lang)
     sentence = message(
         key,
         lang,
@@ -709,6 +718,19 @@ def number(value: float, lang: str, digits: int = 1) -> str:
     """A measured number as the language writes it: `0.3` in English, `0,3` in German."""
     text = f"{value:.{digits}f}"
     return text.replace(".", ",") if lang == "de" else text
+
+
+def hop_words(hop: int, lang: str) -> str:
+    """Where a device is, in hops from the gateway, as the language says it."""
+    if lang == "de":
+        return (
+            "am ersten Hop (Router oder Firewall dieses Gateways)"
+            if hop == 1
+            else (f"{hop} Hops entfernt")
+        )
+    return (
+        "at the first hop (this gateway's router or firewall)" if hop == 1 else (f"{hop} hops away")
+    )
 
 
 def offset_words(seconds: float, lang: str) -> str:

@@ -93,6 +93,7 @@ def test_an_interceptor_on_the_router_is_a_device_one_hop_away(tmp_path: Path) -
     assert shared["measured_on"] == "mail1.dicommail.com:995"
     first = report["causes"][0]
     assert first["code"] == "tls.intercepted" and "on the firewall" in first["remedy"]
+    assert "at the first hop (this gateway's router or firewall)" in first["sentence"]["en"]
 
 
 def test_an_interceptor_on_the_gateway_itself_is_this_machine(tmp_path: Path) -> None:

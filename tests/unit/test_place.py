@@ -8,13 +8,22 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.diagnosis.place import answer_hop, place_lines, with_place
+from netdiag.diagnosis.causes import find_causes
+from netdiag.diagnosis.place import (
+    answer_hop,
+    local_process_remedy,
+    place_lines,
+    process_name,
+    with_place,
+)
 from netdiag.probes.place import is_own_address, local_peers
-from netdiag.report.model import Finding
+from netdiag.report.messages import cause_sentence
+from netdiag.report.model import EndpointResult, Finding
 from netdiag.report.observations import (
     Experiment,
     ExperimentResult,
@@ -240,8 +249,6 @@ MAIL2 = Target(host="mail2.dicommail.com", port=995, service=Service.POP3S, grou
 def test_the_cause_of_one_local_process_names_every_endpoint_it_intercepts() -> None:
     """Two endpoints intercepted by the same process: one cause, whose remedy is that
     process's and names both endpoints (not only the first one's)."""
-    from netdiag.diagnosis.causes import find_causes
-    from netdiag.report.model import EndpointResult
 
     results = [
         EndpointResult(target=t, findings=with_place(t, place(local_peer=SSLSPLIT), [INTERCEPTED]))
@@ -258,8 +265,6 @@ def test_the_cause_of_one_local_process_names_every_endpoint_it_intercepts() -> 
 
 
 def test_the_remedy_without_destinations_names_none() -> None:
-    from netdiag.diagnosis.place import local_process_remedy
-
     assert local_process_remedy("sslsplit", []).startswith(
         "Software on this gateway (sslsplit) intercepts the connections: the fix is on this"
     )
@@ -275,8 +280,6 @@ def test_the_remedy_without_destinations_names_none() -> None:
     ],
 )
 def test_the_process_name_is_what_stands_before_its_pid(process: str, name: str) -> None:
-    from netdiag.diagnosis.place import process_name
-
     peer = LocalPeer(process=process, local_address="127.0.0.1:1")
     assert process_name(place(local_peer=peer)) == name
 
@@ -341,3 +344,49 @@ def test_a_device_without_a_clean_port_beside_it_is_placed_by_its_hop_alone() ->
 def test_place_lines_exactly(measured: PlaceObservation, lines: list[str]) -> None:
     said = [line for line in place_lines(measured) if not line.startswith("experiment ")]
     assert said == lines
+
+
+@pytest.mark.parametrize(
+    ("found", "english", "german"),
+    [
+        (
+            hops(S, S),
+            "A TLS-inspecting device (Klinikum IT Security) at the first hop (this gateway's "
+            "router or firewall) intercepts TCP 995 to mail1.dicommail.com: the client "
+            "certificate cannot pass it. Most likely the same device: mail2.dicommail.com",
+            "Ein TLS-inspizierendes Gerät (Klinikum IT Security) am ersten Hop (Router oder "
+            "Firewall dieses Gateways) bricht TCP 995 zu mail1.dicommail.com auf",
+        ),
+        (
+            hops(Q, Q, S),
+            "A TLS-inspecting device (Klinikum IT Security) 3 hops away intercepts TCP 995",
+            "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 3 Hops entfernt bricht TCP 995",
+        ),
+    ],
+)
+def test_the_cause_sentence_says_where_the_device_is(
+    found: tuple[ExperimentResult, ...], english: str, german: str
+) -> None:
+    """The place in the sentence an administrator reads first; an endpoint only likely
+    intercepted by the same device (no chain, nothing measured) joins that cause."""
+
+    convicted = replace(INTERCEPTED, subject="Klinikum IT Security")
+    likely = replace(convicted, is_inferred=True)
+    results = [
+        EndpointResult(target=MAIL1, findings=with_place(MAIL1, place(hops=found), [convicted])),
+        EndpointResult(target=MAIL2, findings=(likely,)),
+    ]
+    [cause] = find_causes(results)
+    assert cause.endpoints == (MAIL1,) and cause.likely == (MAIL2,)
+    assert cause_sentence(cause, "en").startswith(english)
+    assert cause_sentence(cause, "de").startswith(german)
+
+
+def test_a_device_at_the_servers_end_keeps_the_plain_sentence() -> None:
+    measured = place(hops=hops(Q, S), control_port=25, control_hops=hops(Q, S, port=25))
+    convicted = replace(INTERCEPTED, subject="Klinikum IT Security")
+    placed = with_place(MAIL1, measured, [convicted])
+    [cause] = find_causes([EndpointResult(target=MAIL1, findings=placed)])
+    assert cause.detail == ""
+    assert cause_sentence(cause, "en").startswith("A TLS-inspecting device (")
+    assert " hop" not in cause_sentence(cause, "en")
