@@ -162,6 +162,20 @@ def test_an_inferred_finding_without_a_proof_stands_alone() -> None:
     assert cause.endpoints == (SMTP[0],) and cause.likely == ()
 
 
+def test_inferred_findings_of_different_kinds_without_a_proof_stay_apart() -> None:
+    """Two endpoints only likely failing, for two different reasons, nothing proven: two
+    causes, never one."""
+    from dataclasses import replace
+
+    other = died(SMTP[1])
+    other = replace(
+        other,
+        findings=tuple(replace(f, subject="another device") for f in other.findings),
+    )
+    causes = find_causes([died(SMTP[0]), other])
+    assert {c.endpoints for c in causes} == {(SMTP[0],), (SMTP[1],)} and len(causes) == 2
+
+
 def test_first_lines_matrix_and_firewall_team() -> None:
     endpoints = [*(dropped_at_hop(t) for t in SMTP), *(ok(t) for t in [*POP3, AGENT])]
     report = Report(
