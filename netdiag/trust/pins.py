@@ -248,8 +248,9 @@ def load_pins(paths: Iterable[Path], reasons: Mapping[Path, PinFileReason] | Non
 
 
 def _toml_string(value: str) -> str:
-    # JSON's escapes are a subset of TOML's basic-string escapes.
-    return json.dumps(value, ensure_ascii=False)
+    # JSON's escapes are a subset of TOML's basic-string escapes; TOML also forbids DEL
+    # raw, which JSON leaves as it is (a certificate's name may hold one).
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _toml_list(values: Sequence[str]) -> str:
