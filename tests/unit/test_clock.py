@@ -9,6 +9,8 @@ import pytest
 
 from netdiag.diagnosis.clock import (
     TOLERANCE_S,
+    clock_breaks,
+    describe_offset,
     diagnose_clock,
     offset_of,
     servers_now,
@@ -111,3 +113,57 @@ def test_the_tolerance(offset: float, is_breaking: bool, codes: list[str]) -> No
 
 def test_no_statement_no_finding() -> None:
     assert diagnose_clock([], is_breaking=False) == []
+
+
+def test_exactly_at_the_tolerance_is_no_finding() -> None:
+    assert diagnose_clock([(ATLAS, clock(TOLERANCE_S))], is_breaking=False) == []
+
+
+@pytest.mark.parametrize(
+    ("offset", "words"),
+    [
+        (0, "0 s behind"),
+        (0.4, "0 s ahead of"),  # rounds to nothing, still ahead
+        (59, "59 s ahead of"),
+        (-61, "1 min 1 s behind"),
+        (3600 + 120, "1 h 2 min ahead of"),
+        (86400 * 3 + 3600 * 4 + 60 * 5 + 7, "3 d 4 h 5 min ahead of"),  # no seconds with days
+        (-86400, "1 d behind"),
+    ],
+)
+def test_an_offset_in_words(offset: float, words: str) -> None:
+    assert describe_offset(offset) == words
+
+
+def test_the_clock_as_an_endpoints_cause_in_full() -> None:
+    """What the gateway's own software will reject, because of which clock, by how much,
+    who said the time — the finding whole."""
+    mail = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
+    clocks = [(ATLAS, clock(-86400 * 400)), (mail, clock(-86400 * 400))]
+    found = clock_breaks(ATLAS, clocks, -86400 * 400, "the server's certificate")
+    assert found.code == "clock.offset" and found.severity.value == "crit"
+    assert found.subject == "HTTP Date of atlas79.mydhp.de:8140 and 1 more"
+    assert found.detail == "-34560000" and found.evidence[-1] == (
+        "the server's certificate: valid by the servers' time only"
+    )
+    assert found.evidence[-2] == (
+        "this machine's clock is 400 d behind the servers' (the median of 2 statement(s))"
+    )
+    assert found.summary == (
+        "atlas79.mydhp.de:8140: the server's certificate is valid by the servers' clock but "
+        "not by this machine's, which is 400 d behind the servers': the gateway's software "
+        "rejects it"
+    )
+    warned = diagnose_clock(clocks, is_breaking=False)[0]
+    assert warned.subject == found.subject and warned.detail == "-34560000"
+    assert warned.evidence[-1] == found.evidence[-2]
+
+
+def test_at_most_eight_statements_are_quoted() -> None:
+    clocks = [
+        (Target(host=f"h{n}.example", port=25, service=Service.SMTP_STARTTLS), clock(3600))
+        for n in range(10)
+    ]
+    [found] = diagnose_clock(clocks, is_breaking=False)
+    assert len(found.evidence) == 8 + 1
+    assert found.evidence[-1].endswith("(the median of 10 statement(s))")
