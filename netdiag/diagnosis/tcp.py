@@ -64,7 +64,8 @@ def describe_connect(obs: TcpObservation) -> str:
     if obs.outcome is TcpOutcome.TIMEOUT:
         return f"connect {where}: no answer within {obs.timeout_s:g} s"
     cause = obs.errno_name or obs.outcome.value
-    text = f"connect {where}: {cause} ({obs.detail}) after {obs.elapsed_ms:g} ms"
+    said = f" ({obs.detail})" if obs.detail else ""
+    text = f"connect {where}: {cause}{said} after {obs.elapsed_ms:g} ms"
     if obs.icmp is not None:
         text += f"; {describe_icmp(obs.icmp)}"
     return text
@@ -105,7 +106,7 @@ def _summary(code: str, target: Target, group: Sequence[TcpObservation]) -> str:
     if code == "run.incomplete":
         return f"{target.label} not probed: {first.detail}"
     reason = icmp_meaning(first.icmp) if first.icmp else first.errno_name or first.detail
-    return f"{target.label} unreachable: {reason} ({addresses})"
+    return f"{target.label} unreachable: {reason or 'no ICMP and no error code'} ({addresses})"
 
 
 def diagnose_tcp(target: Target, observations: Sequence[TcpObservation]) -> list[Finding]:

@@ -113,3 +113,65 @@ def test_flapping_only_when_rounds_differ() -> None:
     flapping = diagnose_flapping(TARGET, [("tcp.open",), ("tcp.filtered",), ("tcp.open",)])
     assert flapping is not None and flapping.code == "endpoint.flapping"
     assert flapping.evidence == ("round 1: tcp.open", "round 2: tcp.filtered", "round 3: tcp.open")
+
+
+def said(outcome: TcpOutcome, address: str = "203.0.113.10", **fields: object) -> TcpObservation:
+    """An observation as the probe records it: the error's name and words, the time."""
+    return dataclasses.replace(obs(outcome, address), elapsed_ms=12.5, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("observations", "summaries", "evidence"),
+    [
+        (
+            [said(TcpOutcome.OPEN)],
+            ["mail1.dicommail.com:25 open (203.0.113.10, 12.5 ms)"],
+            ["connect 203.0.113.10:25: open after 12.5 ms"],
+        ),
+        (
+            [said(TcpOutcome.REFUSED, errno_name="ECONNREFUSED", detail="Connection refused")],
+            ["mail1.dicommail.com:25 refused with a TCP reset (203.0.113.10)"],
+            ["connect 203.0.113.10:25: ECONNREFUSED (Connection refused) after 12.5 ms"],
+        ),
+        (
+            [said(TcpOutcome.TIMEOUT), said(TcpOutcome.TIMEOUT, "203.0.113.11")],
+            ["mail1.dicommail.com:25 silently dropped: no answer within 5 s (203.0.113.10, "
+             "203.0.113.11)"],
+            ["connect 203.0.113.10:25: no answer within 5 s",
+             "connect 203.0.113.11:25: no answer within 5 s"],
+        ),
+        (
+            [said(TcpOutcome.UNREACHABLE, errno_name="EHOSTUNREACH", detail="No route to host")],
+            ["mail1.dicommail.com:25 unreachable: EHOSTUNREACH (203.0.113.10)"],
+            ["connect 203.0.113.10:25: EHOSTUNREACH (No route to host) after 12.5 ms"],
+        ),
+        (
+            [said(TcpOutcome.UNREACHABLE, detail="network is down")],
+            ["mail1.dicommail.com:25 unreachable: network is down (203.0.113.10)"],
+            ["connect 203.0.113.10:25: unreachable (network is down) after 12.5 ms"],
+        ),
+        (
+            [said(TcpOutcome.UNREACHABLE)],
+            ["mail1.dicommail.com:25 unreachable: no ICMP and no error code (203.0.113.10)"],
+            ["connect 203.0.113.10:25: unreachable after 12.5 ms"],
+        ),
+        (
+            [said(TcpOutcome.UNREACHABLE, icmp=HOST_UNREACH, errno_name="EHOSTUNREACH")],
+            ["mail1.dicommail.com:25 unreachable: host unreachable (203.0.113.10)"],
+            ["connect 203.0.113.10:25: EHOSTUNREACH after 12.5 ms; ICMP type 3 code 1 (host "
+             "unreachable) from 192.0.2.1"],
+        ),
+        (
+            [said(TcpOutcome.SKIPPED, detail="the run's deadline passed")],
+            ["mail1.dicommail.com:25 not probed: the run's deadline passed"],
+            ["connect 203.0.113.10:25: skipped (the run's deadline passed) after 12.5 ms"],
+        ),
+    ],
+    ids=["open", "refused", "dropped", "errno", "detail only", "nothing", "icmp", "skipped"],
+)  # fmt: skip
+def test_tcp_findings_in_words(
+    observations: list[TcpObservation], summaries: list[str], evidence: list[str]
+) -> None:
+    findings = diagnose_tcp(TARGET, observations)
+    assert [f.summary for f in findings] == summaries
+    assert [line for f in findings for line in f.evidence] == evidence
