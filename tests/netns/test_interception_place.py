@@ -2,8 +2,9 @@
 on the router (a device on the path, one hop away) and once on the gateway itself behind an
 nftables output redirect (software on this machine, as endpoint security redirects a
 connection to its local proxy). Each world is the other's negative twin: the router's
-sslsplit must never read as this machine's, the local one never as a device on the path. In
-both, port 25 of the same host is clean: it gets no place measurement and stays proven."""
+sslsplit must never read as this machine's, the local one never as a device on the path. The
+router intercepts one port (995, or 25 after STARTTLS): the other port of the same host is
+clean, gets no place measurement, stays proven, and shows where the server itself answers."""
 
 from __future__ import annotations
 
@@ -57,40 +58,50 @@ def answered_from(hops: list[dict[str, Any]]) -> int | None:
     return min(answered) if answered else None
 
 
-def assert_port_25_clean(report: dict[str, Any]) -> None:
-    clean = endpoint(report, "mail1.dicommail.com", 25)
+def assert_clean(report: dict[str, Any], host: str, port: int) -> None:
+    clean = endpoint(report, host, port)
     assert clean["status"] == "ok" and "tls.pinned" in codes(clean), clean["findings"]
     assert clean["observations"]["place"] is None
 
 
-def test_an_interceptor_on_the_router_is_a_device_one_hop_away(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("port", "clean_port"), [(995, 25), (25, 995)], ids=["POP3S", "SMTP STARTTLS"]
+)
+def test_an_interceptor_on_the_router_is_a_device_one_hop_away(
+    tmp_path: Path, port: int, clean_port: int
+) -> None:
     require_netns("sslsplit")
     with (
-        Topology(redirect_rules((995,)), []) as path,
+        Topology(redirect_rules((port,)), []) as path,
         VendorSite(path, tmp_path) as site,
         Sslsplit(path, tmp_path),
     ):
         code, report = check(path, site)
     assert code == 2
-    assert_port_25_clean(report)
-    for host in ("mail1.dicommail.com", "mail2.dicommail.com"):
-        intercepted = endpoint(report, host, 995)
-        assert "tls.intercepted" in codes(intercepted), intercepted["findings"]
-        assert "tls.intercepted_locally" not in codes(intercepted)
-        place = intercepted["observations"]["place"]
+    intercepted = [e for e in report["endpoints"] if e["port"] == port]
+    for found in report["endpoints"]:
+        if found["port"] != port:
+            assert_clean(report, found["host"], found["port"])
+    for found in intercepted:
+        assert "tls.intercepted" in codes(found), found["findings"]
+        assert "tls.intercepted_locally" not in codes(found)
+        place = found["observations"]["place"]
         assert place["local_peer"] is None and place["socket_table_problem"] == ""
-    measured = endpoint(report, "mail1.dicommail.com", 995)["observations"]["place"]
-    # sslsplit answers a hello that expires at the router; the server, behind it, does not.
+    measured = endpoint(report, "mail1.dicommail.com", port)["observations"]["place"]
+    # sslsplit answers a hello that expires at the router (on 25 after the STARTTLS
+    # dialogue); the server, behind it, does not.
     assert answered_from(measured["hops"]) == 1
-    assert measured["control_port"] == 25 and answered_from(measured["control_hops"]) == 2
+    assert measured["control_port"] == clean_port
+    assert answered_from(measured["control_hops"]) == 2
     finding = next(
-        f for f in endpoint(report, "mail1.dicommail.com", 995)["findings"]
+        f for f in endpoint(report, "mail1.dicommail.com", port)["findings"]
         if f["code"] == "tls.intercepted"
     )  # fmt: skip
     assert "the forged answer comes from the first hop" in finding["summary"]
     assert "the server at hop 2" in finding["summary"]
-    shared = endpoint(report, "mail2.dicommail.com", 995)["observations"]["place"]
-    assert shared["measured_on"] == "mail1.dicommail.com:995"
+    if port == 995:
+        shared = endpoint(report, "mail2.dicommail.com", 995)["observations"]["place"]
+        assert shared["measured_on"] == "mail1.dicommail.com:995"
     first = report["causes"][0]
     assert first["code"] == "tls.intercepted" and "on the firewall" in first["remedy"]
     assert "at the first hop (this gateway's router or firewall)" in first["sentence"]["en"]
@@ -110,7 +121,7 @@ def test_an_interceptor_on_the_gateway_itself_is_this_machine(tmp_path: Path) ->
         assert applied.returncode == 0, applied.stderr
         code, report = check(path, site)
     assert code == 2
-    assert_port_25_clean(report)
+    assert_clean(report, "mail1.dicommail.com", 25)
     for host in ("mail1.dicommail.com", "mail2.dicommail.com"):
         local = endpoint(report, host, 995)
         assert "tls.intercepted_locally" in codes(local), local["findings"]
