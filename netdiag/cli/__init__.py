@@ -16,6 +16,7 @@ import typer
 
 from netdiag import __version__
 from netdiag.cli.common import check_config, console_of, examples
+from netdiag.cli.common import language_of as _language
 from netdiag.cli.groups import (
     DEFAULT_CAPTURE_DIR,
     BundleText,
@@ -85,15 +86,6 @@ def _host_requirements(paths: HostPaths) -> tuple[HostRequirements, str]:
     return loaded.host.with_paths(
         paths.data_drive, paths.archive_drive, paths.backup_dir
     ), loaded.name
-
-
-def _language(lang: str | None) -> str:
-    """`--lang` as given (de or en), else the locale's."""
-    from netdiag.renderers.text import default_language
-
-    if lang not in (None, "de", "en"):
-        raise UsageError(f"--lang {lang!r}: de or en", de=f"--lang {lang!r}: de oder en")
-    return lang or default_language()
 
 
 def _check_lang(text: BundleText) -> None:
@@ -248,15 +240,22 @@ def _write_bundle(
 
 
 @app.command(epilog=examples("netdiag targets", "netdiag targets --only 995"))
-def targets(ctx: typer.Context, profile: ProfileOption = None, only: OnlyOption = None) -> None:
+def targets(
+    ctx: typer.Context,
+    profile: ProfileOption = None,
+    only: OnlyOption = None,
+    lang: LangOption = None,
+) -> None:
     """Print the endpoints of the profile."""
     from netdiag.renderers.pins import targets_table
     from netdiag.settings.targets import load_profile, select_targets
 
+    language = _language(lang)
     loaded = load_profile(profile)
     console = console_of(ctx)
-    console.out(f"profile: {loaded.name} ({loaded.source})")
-    console.out(targets_table(select_targets(loaded.targets, only or [])))
+    said = "Profil" if language == "de" else "profile"
+    console.out(f"{said}: {loaded.name} ({loaded.source})")
+    console.out(targets_table(select_targets(loaded.targets, only or []), language))
 
 
 @app.command(
@@ -444,13 +443,15 @@ def firewalls_command(ctx: typer.Context) -> None:
 def proxies_command(
     ctx: typer.Context,
     json_output: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """The web proxies this machine is configured with, and where from (a check tries them
     for the endpoints whose direct path is blocked)."""
     from netdiag.renderers.proxies import render_proxies
     from netdiag.session.runs import configured_proxies
 
-    console_of(ctx).out(render_proxies(configured_proxies(), json_output))
+    language = _language(lang)
+    console_of(ctx).out(render_proxies(configured_proxies(), json_output, language))
 
 
 @app.command(

@@ -21,6 +21,16 @@ def examples(*commands: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {command}" for command in commands)
 
 
+def language_of(lang: str | None) -> str:
+    """`--lang` as given (de or en), else the locale's."""
+    from netdiag.errors import UsageError
+    from netdiag.renderers.text import default_language
+
+    if lang not in (None, "de", "en"):
+        raise UsageError(f"--lang {lang!r}: de or en", de=f"--lang {lang!r}: de oder en")
+    return lang or default_language()
+
+
 def console_of(ctx: typer.Context) -> Console:
     return ctx.obj if isinstance(ctx.obj, Console) else Console.system()
 

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netdiag.cli.common import check_config, console_of, examples
+from netdiag.cli.common import check_config, console_of, examples, language_of
 from netdiag.cli.groups import (
     BundlePasswordFileOption,
     Checking,
     ClientCertificate,
     Endpoints,
+    LangOption,
     PinsOption,
     ProfileOption,
     Trust,
@@ -41,11 +42,14 @@ PinsOutOption = Annotated[
 YesOption = Annotated[bool, typer.Option("--yes", help="Write without asking.")]
 
 
-def _write_pins(console: Console, learned: PinSet, out: Path | None, yes: bool) -> None:
+def _write_pins(
+    console: Console, learned: PinSet, out: Path | None, yes: bool, lang: str = "en"
+) -> None:
     from netdiag.trust.pins import PIN_FILE, PinSet, config_dir, load_pins, save_pins
 
     path = out if out is not None else config_dir() / PIN_FILE
     count = len(learned.pins)
+    german = lang == "de"
     if not yes:
         if not console.can_ask:
             raise UsageError(
@@ -53,32 +57,47 @@ def _write_pins(console: Console, learned: PinSet, out: Path | None, yes: bool) 
                 de=f"{count} Pins werden ohne Bestätigung nicht nach {path} geschrieben: --yes "
                 "angeben",
             )
-        if not console.confirm(f"Write {count} pins to {path}?"):
-            console.out("nothing written")
+        asked = (
+            f"{count} Pins nach {path} schreiben?" if german else f"Write {count} pins to {path}?"
+        )
+        if not console.confirm(asked):
+            console.out("nichts geschrieben" if german else "nothing written")
             return
     existing = load_pins([path]) if path.is_file() else PinSet()
     save_pins(path, existing.merged(learned))
-    console.out(f"wrote {count} pins to {path}")
+    console.out(
+        f"{count} Pins nach {path} geschrieben" if german else f"wrote {count} pins to {path}"
+    )
 
 
 @pins_app.command(
     "show", epilog=examples("netdiag pins show", "netdiag pins show --pins certs/pins.toml")
 )
-def pins_show(ctx: typer.Context, pins: PinsOption = None, profile: ProfileOption = None) -> None:
+def pins_show(
+    ctx: typer.Context,
+    pins: PinsOption = None,
+    profile: ProfileOption = None,
+    lang: LangOption = None,
+) -> None:
     """The pins in use and how many endpoints of the profile each covers."""
     from netdiag.renderers.pins import pin_files_view
     from netdiag.report.model import Status
     from netdiag.settings.targets import load_profile
     from netdiag.trust.pins import default_pin_files, load_pins
 
+    language = language_of(lang)
     console = console_of(ctx)
     files = pins or default_pin_files(profile)
     pin_set = load_pins(files)
     if not pin_set.pins:
-        looked_at = ", ".join(map(str, files)) or "none found"
-        console.out(f"no pins (files looked at: {looked_at})")
+        if language == "de":
+            looked_at = ", ".join(map(str, files)) or "keine gefunden"
+            console.out(f"keine Pins (angesehene Dateien: {looked_at})")
+        else:
+            looked_at = ", ".join(map(str, files)) or "none found"
+            console.out(f"no pins (files looked at: {looked_at})")
         raise typer.Exit(int(Status.WARN))
-    console.out(pin_files_view(pin_set, load_profile(profile).targets))
+    console.out(pin_files_view(pin_set, load_profile(profile).targets, language))
 
 
 @pins_app.command(
@@ -118,6 +137,7 @@ def pins_import(
     out: PinsOutOption = None,
     yes: YesOption = False,
     profile: ProfileOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Pin the CA certificates that issue the vendor's server certificates."""
     from datetime import UTC, datetime
@@ -128,6 +148,8 @@ def pins_import(
     from netdiag.settings.targets import load_profile
     from netdiag.trust.pin_commands import import_candidates, import_pins
 
+    language = language_of(lang)
+    german = language == "de"
     console = console_of(ctx)
     password = read_secret(
         file=cert_password_file, env_var=CERT_PASSWORD_ENV, prompt="", may_prompt=False
@@ -149,18 +171,27 @@ def pins_import(
                 "`netdiag pins learn` auf einem sauberen Weg",
             )
         console.warn(
-            f"{file.name} is a client bundle: its CA certificates issued the gateway's "
+            f"{file.name} ist ein Client-Bündel: seine CA-Zertifikate haben das Zertifikat des "
+            "Gateways ausgestellt; die Server des Herstellers können eine andere CA nutzen."
+            if german
+            else f"{file.name} is a client bundle: its CA certificates issued the gateway's "
             "certificate; the vendor's servers may use another CA."
         )
         chosen = [
             c
             for c in candidates.cas
             if console.confirm(
-                f"Does {c.subject.rfc4514_string()} issue the vendor's SERVER certificates?"
+                f"Stellt {c.subject.rfc4514_string()} die SERVER-Zertifikate des Herstellers aus?"
+                if german
+                else f"Does {c.subject.rfc4514_string()} issue the vendor's SERVER certificates?"
             )
         ]
         if not chosen:
-            console.out("nothing pinned: no CA certificate confirmed as an issuer of the servers")
+            console.out(
+                "nichts gepinnt: kein CA-Zertifikat als Aussteller der Server bestätigt"
+                if german
+                else "nothing pinned: no CA certificate confirmed as an issuer of the servers"
+            )
             return
     imported = import_pins(
         file,
@@ -170,8 +201,8 @@ def pins_import(
         now=datetime.now(UTC),
     )
     # The endpoints each pin covers, counted as `pins show` counts them: of the profile.
-    console.out(pins_table(imported, load_profile(profile).targets))
-    _write_pins(console, imported, out, yes)
+    console.out(pins_table(imported, load_profile(profile).targets, language))
+    _write_pins(console, imported, out, yes, language)
 
 
 @pins_app.command(
@@ -188,6 +219,7 @@ def pins_learn(
     trust_store: TrustStoreOption = None,
     out: PinsOutOption = None,
     yes: YesOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Pin the issuers presented now: run this on a path known to be clean (a mobile
     hotspot outside the hospital), check the table, then confirm. (No --pins: what is
@@ -198,6 +230,7 @@ def pins_learn(
     from netdiag.session.check import run_check
     from netdiag.trust.pin_commands import learn_pins
 
+    language = language_of(lang)
     console = console_of(ctx)
     config = check_config(endpoints, client, Trust(pins=[], trust_store=trust_store), checking)
     report = run_check(config, console)
@@ -209,8 +242,8 @@ def pins_learn(
             "no issuer to pin: no endpoint presented a CA certificate",
             de="kein Aussteller zum Pinnen: kein Endpunkt zeigte ein CA-Zertifikat",
         )
-    console.out(pins_table(learned.pins, [e.target for e in report.endpoints]))
-    _write_pins(console, learned.pins, out, yes)
+    console.out(pins_table(learned.pins, [e.target for e in report.endpoints], language))
+    _write_pins(console, learned.pins, out, yes, language)
 
 
 @pins_app.command(
@@ -224,6 +257,7 @@ def pins_verify(
     endpoints: Endpoints,
     client: ClientCertificate,
     checking: Checking,
+    lang: LangOption = None,
 ) -> None:
     """Check the pins against the chains presented now (exit 0 all pinned, 1 endpoints
     without pins, 2 a chain the pins do not anchor)."""
@@ -232,8 +266,9 @@ def pins_verify(
     from netdiag.session.check import run_check
     from netdiag.trust.pin_commands import verify_pins
 
+    language = language_of(lang)
     console = console_of(ctx)
     config = check_config(endpoints, client, trust, checking)
     verdicts = verify_pins(run_check(config, console), config.pins)
-    console.out(verdicts_table(verdicts))
+    console.out(verdicts_table(verdicts, language))
     raise typer.Exit(int(worst(v.verdict.status for v in verdicts)))

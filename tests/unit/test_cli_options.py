@@ -231,3 +231,25 @@ def test_usage_errors_speak_the_language_of_the_run(
     assert said_en.stderr.strip().startswith(f"netdiag: {english}"), said_en.stderr
     assert said_de.stderr.strip().startswith(f"netdiag: {german}"), said_de.stderr
     assert "Value error" not in said_en.stderr + said_de.stderr
+
+
+def test_the_profile_and_pin_commands_speak_the_language_asked_for(tmp_path: Path) -> None:
+    """targets, pins show and proxies in German throughout; English as their twin."""
+    from netdiag.trust.pins import PinSet, parse_pins, save_pins
+    from tests.unit.test_pin_files import DOCUMENT
+
+    pins = tmp_path / "pins.toml"
+    save_pins(pins, parse_pins(DOCUMENT, "x"))
+    german = run_cli("targets", "--only", "995", "--lang", "de").stdout
+    assert german.startswith("Profil: connectMT") and "Dienst" in german and "service" not in german
+    english = run_cli("targets", "--only", "995", "--lang", "en").stdout
+    assert english.startswith("profile: connectMT") and "service" in english
+    shown = run_cli("pins", "show", "--pins", str(pins), "--lang", "de").stdout
+    assert shown.startswith(f"Pin-Dateien: {pins}")
+    assert "deckt ab" in shown and "Endpunkte" in shown and "covers" not in shown
+    assert "Client-Zertifikat verlangt: nein" in shown
+    empty = tmp_path / "empty.toml"
+    save_pins(empty, PinSet())
+    nothing = run_cli("pins", "show", "--pins", str(empty), "--lang", "de")
+    assert nothing.stdout.strip() == f"keine Pins (angesehene Dateien: {empty})"
+    assert nothing.exit_code == 1

@@ -171,3 +171,27 @@ def test_each_endpoint_against_the_pins() -> None:
     assert verify_pins(report(endpoint(MAIL1, shown(GENUINE))), PinSet())[0].verdict is (
         PinState.NO_PINS
     )
+
+
+def test_the_verdicts_in_german() -> None:
+    from netdiag.renderers.pins import verdicts_table
+
+    verdicts = [
+        PinVerdict(MAIL1.label, PinState.PINNED, "O=Vendor Issuing CA", ""),
+        PinVerdict("m2:995", PinState.NOT_PINNED, "O=X", "pinned: O=Vendor Issuing CA"),
+        PinVerdict(ATLAS.label, PinState.NO_PINS, "O=Y", "no pin applies to this endpoint"),
+        PinVerdict("x:1", PinState.NO_CHAIN, "", "no TLS handshake"),
+    ]
+    table = verdicts_table(verdicts, "de").splitlines()
+    assert table[0].split() == ["Urteil", "Endpunkt", "gezeigter", "Aussteller", "Einzelheit"]
+    body = "\n".join(table[2:])
+    for words in (
+        "NICHT gepinnt",
+        "gepinnt: O=Vendor Issuing CA",
+        "keine Pins",
+        "kein Pin gilt für diesen Endpunkt",
+        "keine Kette",
+        "kein TLS-Handshake",
+    ):
+        assert words in body, words  # fmt: skip
+    assert "pinned" not in body and "endpoint" not in body

@@ -190,3 +190,38 @@ def test_proxy_rules(
 
 def test_no_attempt_no_finding() -> None:
     assert diagnose_proxy(SMTP, [], is_everything_blocked=True) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines"),
+    [
+        ("en", ["proxy.example:3128 from HTTPS_PROXY, not for .clinic.local, credentials "
+                "configured (never sent)",
+                "PAC http://wpad/wpad.dat from WinINET: not evaluated"]),
+        ("de", ["proxy.example:3128 aus HTTPS_PROXY, nicht für .clinic.local, Anmeldedaten "
+                "eingerichtet (nie gesendet)",
+                "PAC http://wpad/wpad.dat aus WinINET: nicht ausgewertet"]),
+    ],
+)  # fmt: skip
+def test_the_configured_proxies_in_both_languages(lang: str, lines: list[str]) -> None:
+    from netdiag.renderers.proxies import settings_lines
+    from netdiag.report.observations import ConfiguredProxy, ProxySettings
+
+    settings = ProxySettings(
+        proxies=(
+            ConfiguredProxy(
+                source="HTTPS_PROXY",
+                host="proxy.example",
+                port=3128,
+                has_credentials=True,
+                bypass=(".clinic.local",),
+            ),
+        ),
+        pac_urls=(("WinINET", "http://wpad/wpad.dat"),),
+    )
+    assert settings_lines(settings, lang) == lines
+    assert settings_lines(ProxySettings(), lang) == [
+        "kein Web-Proxy eingerichtet (Umgebung, WinHTTP, Internetoptionen)"
+        if lang == "de"
+        else "no web proxy configured (environment, WinHTTP, Internet Options)"
+    ]
