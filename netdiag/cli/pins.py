@@ -235,7 +235,7 @@ def pins_learn(
     config = check_config(endpoints, client, Trust(pins=[], trust_store=trust_store), checking)
     report = run_check(config, console)
     learned = learn_pins(report, datetime.now(UTC))
-    for line in learned.skipped:
+    for line in learned.skipped_de if language == "de" else learned.skipped:
         console.warn(line)
     if not learned.pins.pins:
         raise UsageError(

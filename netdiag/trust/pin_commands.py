@@ -125,6 +125,8 @@ def import_pins(
 class Learned:
     pins: PinSet
     skipped: tuple[str, ...]
+    # The same lines in German, in the same order.
+    skipped_de: tuple[str, ...] = ()
 
 
 def learn_pins(report: Report, now: datetime) -> Learned:
@@ -133,12 +135,21 @@ def learn_pins(report: Report, now: datetime) -> Learned:
     pins: list[Pin] = []
     records: list[EndpointRecord] = []
     skipped: list[str] = []
+    skipped_de: list[str] = []
+
+    def skip(english: str, german: str) -> None:
+        skipped.append(english)
+        skipped_de.append(german)
+
     for endpoint in report.endpoints:
         target = endpoint.target
         tls = endpoint.protocol.tls if endpoint.protocol is not None else None
         if tls is None or not tls.chain_der:
             if target.service.value != "tcp":
-                skipped.append(f"{target.label}: no TLS handshake to learn from")
+                skip(
+                    f"{target.label}: no TLS handshake to learn from",
+                    f"{target.label}: kein TLS-Handshake, aus dem zu lernen wäre",
+                )
             continue
         suspicious = [
             f
@@ -147,21 +158,32 @@ def learn_pins(report: Report, now: datetime) -> Learned:
             or (f.code == "tls.unpinned" and "signs of inspection" in f.summary)
         ]
         if suspicious:
-            skipped.append(
+            skip(
                 f"{target.label}: not learned, the chain is not the vendor's server's as "
-                f"presented: {suspicious[0].summary}"
+                f"presented: {suspicious[0].summary}",
+                f"{target.label}: nicht gelernt, die Kette ist nicht die des Servers des "
+                f"Herstellers, wie sie gezeigt wurde: {suspicious[0].summary}",
             )
             continue
         if tls.outcome is not TlsOutcome.ESTABLISHED:
             # A chain shown in a handshake that did not complete was never proven to be
             # the server's own: nothing to learn from.
-            skipped.append(f"{target.label}: not learned, the handshake did not complete")
+            skip(
+                f"{target.label}: not learned, the handshake did not complete",
+                f"{target.label}: nicht gelernt, der Handshake wurde nicht abgeschlossen",
+            )
             continue
         chain, unreadable = readable_chain(tls)
         if unreadable:
-            skipped.append(f"{target.label}: {len(unreadable)} certificate(s) cannot be read")
+            skip(
+                f"{target.label}: {len(unreadable)} certificate(s) cannot be read",
+                f"{target.label}: {len(unreadable)} Zertifikat(e) nicht lesbar",
+            )
         if len(chain) < 2:
-            skipped.append(f"{target.label}: the server sent no CA certificate with its own")
+            skip(
+                f"{target.label}: the server sent no CA certificate with its own",
+                f"{target.label}: der Server schickte kein CA-Zertifikat mit seinem eigenen",
+            )
             continue
         source = f"learned from {target.label} on {now.date().isoformat()}"
         # What the path proves, up to the topmost CA it reaches (not a certificate merely
@@ -175,7 +197,10 @@ def learn_pins(report: Report, now: datetime) -> Learned:
             for c in path
         ]
         if not path:
-            skipped.append(f"{target.label}: no CA certificate of the chain signed the leaf")
+            skip(
+                f"{target.label}: no CA certificate of the chain signed the leaf",
+                f"{target.label}: kein CA-Zertifikat der Kette hat das Serverzertifikat signiert",
+            )
             continue
         records.append(
             EndpointRecord(
@@ -185,7 +210,8 @@ def learn_pins(report: Report, now: datetime) -> Learned:
                 fingerprint=tls.fingerprint,
             )
         )
-    return Learned(PinSet().merged(PinSet(tuple(pins), tuple(records))), tuple(skipped))
+    learned = PinSet().merged(PinSet(tuple(pins), tuple(records)))
+    return Learned(learned, tuple(skipped), tuple(skipped_de))
 
 
 class PinState(StrEnum):

@@ -119,6 +119,19 @@ def test_what_is_not_learned_is_said_and_why() -> None:
         NOW,
     )
     assert learned.pins.pins == () and learned.pins.records == ()
+    # The same in German, line for line.
+    assert learned.skipped_de[1:4] == (
+        f"{others[0].label}: nicht gelernt, der Handshake wurde nicht abgeschlossen",
+        f"{others[1].label}: der Server schickte kein CA-Zertifikat mit seinem eigenen",
+        f"{others[2].label}: kein CA-Zertifikat der Kette hat das Serverzertifikat signiert",
+    )
+    assert learned.skipped_de[5] == (
+        f"{others[4].label}: kein TLS-Handshake, aus dem zu lernen wäre"
+    )
+    assert learned.skipped_de[0].startswith(
+        f"{MAIL1.label}: nicht gelernt, die Kette ist nicht die des Servers des Herstellers"
+    )
+    assert len(learned.skipped_de) == len(learned.skipped)
     assert learned.skipped == (
         f"{MAIL1.label}: not learned, the chain is not the vendor's server's as presented: "
         f"{MAIL1.label}: tls.intercepted",
@@ -138,6 +151,7 @@ def test_an_unreadable_certificate_is_said_and_the_rest_learned() -> None:
     learned = learn_pins(report(endpoint(MAIL1, shown(chain))), NOW)
     assert [p.subject for p in learned.pins.pins] == ["O=Vendor Issuing CA"]
     assert learned.skipped == (f"{MAIL1.label}: 1 certificate(s) cannot be read",)
+    assert learned.skipped_de == (f"{MAIL1.label}: 1 Zertifikat(e) nicht lesbar",)
 
 
 def test_each_endpoint_against_the_pins() -> None:
