@@ -166,6 +166,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "a device chokes on the full ClientHello",
         "A device on the path cuts the gateway's full ClientHello, while a small one passes: an inspection or IPS engine that cannot read a large hello or one of its extensions. Update the device's firmware, or exempt the vendor's hosts from TLS inspection and IPS on it.",
     ),
+    "tls.downgraded": CatalogueEntry(
+        _C,
+        "a device removes TLS 1.3 from the handshake",
+        "A device on the path rewrites the gateway's ClientHello to TLS 1.2 (an inspection policy that forces TLS 1.2), and the server's downgrade protection (RFC 8446) makes the handshake fail: exempt the vendor's hosts from that policy and from TLS inspection on the firewall or proxy.",
+    ),
     "tls.intercepted": CatalogueEntry(
         _C,
         "TLS is intercepted",

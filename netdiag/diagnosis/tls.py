@@ -61,6 +61,19 @@ def diagnose_tls(
             CERT_ALERT.search(alerts) or (_HANDSHAKE_FAILURE.search(alerts) and client is None)
         ):
             return [_rejected(where, tls, client, evidence)]
+        if "inappropriate fallback" in tls.error and not tls.has_peer_alert:
+            # OpenSSL refused a ServerHello whose random carries RFC 8446's downgrade
+            # marker: a TLS 1.3 server answered 1.2 because the hello it got offered no 1.3,
+            # though ours did — something on the path rewrote it.
+            return [
+                finding(
+                    "tls.downgraded",
+                    f"{where}: the server answered with its TLS 1.3 downgrade marker (RFC 8446) "
+                    "to a hello that offered TLS 1.3: a device on the path removed TLS 1.3 from "
+                    "the gateway's ClientHello",
+                    [*evidence, f"OpenSSL: {tls.error} ({tls.alert})"],
+                )
+            ]
         reason = {
             TlsOutcome.RESET: "the connection was reset",
             TlsOutcome.CLOSED: "the peer closed the connection",

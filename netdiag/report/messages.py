@@ -192,6 +192,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ein Gerät bricht die TLS-Handshakes von {hosts} (TCP {ports}) ab, die TLS 1.3 "
         "anbieten; TLS 1.2 geht durch — eine Inspektionsrichtlinie, nicht der Server.",
     },
+    "cause.tls.downgraded": {
+        "en": "A device removes TLS 1.3 from the gateway's handshakes with {hosts} (TCP {ports}): "
+        "the server answers with its downgrade marker and the handshake fails — a policy that "
+        "forces TLS 1.2, not the server.",
+        "de": "Ein Gerät entfernt TLS 1.3 aus den Handshakes des Gateways mit {hosts} (TCP "
+        "{ports}): der Server antwortet mit seiner Downgrade-Markierung, und der Handshake "
+        "scheitert — eine Richtlinie, die TLS 1.2 erzwingt, nicht der Server.",
+    },
     "cause.tls.hello_intolerant": {
         "en": "A device cuts the full ClientHello to {hosts} (TCP {ports}); a small one passes "
         "— a device that chokes on the hello's size or extensions, not the server.",
@@ -511,6 +519,7 @@ SHORT: dict[str, dict[str, str]] = {
     "tls.sni_filtered": {"en": "SNI filter", "de": "SNI-Filter"},
     "tls.version_blocked": {"en": "TLS 1.3 blocked", "de": "TLS 1.3 gesperrt"},
     "tls.hello_intolerant": {"en": "hello too large", "de": "Hello zu groß"},
+    "tls.downgraded": {"en": "TLS 1.3 removed", "de": "TLS 1.3 entfernt"},
     "tls.untrusted": {"en": "untrusted", "de": "nicht vertraut"},
     "tls.client_cert_rejected": {"en": "cert rejected", "de": "Zert. abgelehnt"},
     "tls.client_cert_required": {"en": "no --cert", "de": "ohne --cert"},

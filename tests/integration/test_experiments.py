@@ -215,3 +215,24 @@ def test_a_device_that_cuts_every_handshake_stays_the_symptom(
     evidence = "\n".join(failed["evidence"])
     assert "so was every variant" in evidence
     assert set(experiments(found).values()) == {"reset"}
+
+
+def test_a_device_that_removes_tls13_from_the_hello_is_named_by_the_servers_marker(
+    pki: Pki, dns_server: DnsServer, files: tuple[Path, Path]
+) -> None:
+    """The device rewrites the hello to TLS 1.2; the TLS 1.3 server answers 1.2 with its
+    RFC 8446 downgrade marker, which OpenSSL refuses. The twin: a server that speaks no
+    TLS 1.3, through the same device untouched, answers 1.2 without a marker — healthy."""
+    with behind(pop3(pki), Policy(strips_tls13=True)) as device:
+        result = run(dns_server, files, f"{MAIL1}:{device.port}/pop3s")
+    assert result.exit_code == 2, result.stderr
+    rewritten = endpoint(result, MAIL1)
+    assert codes(rewritten)[-1] == "tls.downgraded", rewritten["findings"]
+    assert "tls.handshake_failed" not in codes(rewritten)
+    assert "removes TLS 1.3" in result.json()["causes"][0]["sentence"]["en"]
+    with behind(pop3(pki, TLS12), Policy()) as device:
+        result = run(dns_server, files, f"{MAIL1}:{device.port}/pop3s")
+    assert result.exit_code == 0, result.stderr
+    healthy = endpoint(result, MAIL1)
+    assert "tls.downgraded" not in codes(healthy) and "tls.pinned" in codes(healthy)
+    assert healthy["observations"]["protocol"]["tls"]["version"] == "TLSv1.2"

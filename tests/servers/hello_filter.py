@@ -63,6 +63,9 @@ class Policy:
     max_hello: int = 0
     blocks_all: bool = False
     silent: bool = False
+    # Rewrites the hello instead of cutting it: removes its supported_versions extension, so
+    # that the server sees a TLS 1.2 client (a "downgrade to 1.2" inspection policy).
+    strips_tls13: bool = False
 
     def cuts(self, hello: Hello) -> bool:
         return (
@@ -71,6 +74,28 @@ class Policy:
             or (self.blocks_tls13 and hello.offers_tls13)
             or (0 < self.max_hello < hello.size)
         )
+
+
+def without_supported_versions(record: bytes) -> bytes:
+    """The ClientHello record with its supported_versions extension taken out (lengths
+    mended): what a device that forces TLS 1.2 forwards."""
+    body = bytearray(record[9:])
+    offset = 2 + 32
+    offset += 1 + body[offset]
+    offset += 2 + struct.unpack_from("!H", body, offset)[0]
+    offset += 1 + body[offset]
+    lengths_at = offset
+    end = offset + 2 + struct.unpack_from("!H", body, offset)[0]
+    offset += 2
+    kept = bytearray()
+    while offset + 4 <= end:
+        kind, size = struct.unpack_from("!HH", body, offset)
+        if kind != _SUPPORTED_VERSIONS:
+            kept += body[offset : offset + 4 + size]
+        offset += 4 + size
+    new_body = bytes(body[:lengths_at]) + struct.pack("!H", len(kept)) + bytes(kept)
+    handshake = bytes([1]) + len(new_body).to_bytes(3, "big") + new_body
+    return record[:3] + struct.pack("!H", len(handshake)) + handshake
 
 
 class HelloFilter(Server):
@@ -128,6 +153,8 @@ class HelloFilter(Server):
                                 return
                             reset(client)
                             return
+                        if self.policy.strips_tls13:
+                            pending = without_supported_versions(pending)
                     upstream.sendall(pending)
                     pending = b""
         finally:

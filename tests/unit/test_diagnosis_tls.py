@@ -113,6 +113,28 @@ TLS_ROWS = [
     ),
     ("issuer not accepted", tls(client_ca_der=(b"foreign",)), CLIENT, {"cert.issuer_not_accepted"}),
     ("empty ca list accepts anything", tls(client_ca_der=()), CLIENT, {"tls.established"}),
+    (
+        "the server's downgrade marker refused by OpenSSL: TLS 1.3 removed on the way",
+        tls(
+            outcome=TlsOutcome.FAILED,
+            error="inappropriate fallback",
+            alert="sent fatal alert illegal_parameter",
+            was_client_cert_requested=None,
+        ),
+        CLIENT,
+        {"tls.downgraded"},
+    ),
+    (
+        "the peer's own inappropriate_fallback alert is no marker of ours",
+        tls(
+            outcome=TlsOutcome.FAILED,
+            error="tlsv1 alert inappropriate fallback",
+            alert="received fatal alert inappropriate_fallback",
+            was_client_cert_requested=None,
+        ),
+        CLIENT,
+        {"tls.handshake_failed"},
+    ),
 ]
 
 
