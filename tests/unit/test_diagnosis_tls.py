@@ -442,3 +442,17 @@ def test_client_certificate_rules(
     )
     observation = ClientCertificateObservation(source="x", leaf=leaf, is_chain_complete=True)
     assert {f.code for f in diagnose_client_certificate(observation, now)} == expected
+
+
+def test_the_downgrade_says_what_openssl_refused() -> None:
+    observation = tls(
+        outcome=TlsOutcome.FAILED,
+        error="inappropriate fallback",
+        alert="sent fatal alert illegal_parameter",
+    )
+    [found] = diagnose_tls(SMTP, observation, CLIENT)
+    assert found.code == "tls.downgraded"
+    assert (
+        found.evidence[-1] == "OpenSSL: inappropriate fallback (sent fatal alert illegal_parameter)"
+    )
+    assert found.summary.endswith("removed TLS 1.3 from the gateway's ClientHello")
