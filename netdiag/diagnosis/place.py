@@ -76,6 +76,11 @@ def place_lines(place: PlaceObservation) -> list[str]:
             f"place: the hello is answered from TTL {hop} on, not below{source}: the TLS "
             f"answer comes from {_hop_phrase(hop)}"
         )
+    elif any(r.answer in (HelloAnswer.RESET, HelloAnswer.CLOSED) for r in place.hops):
+        lines.append(
+            f"place: the hop-limited hellos were cut (reset or closed){source}, once more after "
+            "a pause too: a device that cuts them or restarts; no place measured"
+        )
     elif tried:
         lines.append(
             f"place: no hello with a TTL up to {max(tried)} was answered{source}: what answers "

@@ -9,6 +9,7 @@ answer is read raw from the socket); on port 25 the STARTTLS prelude runs first.
 
 from __future__ import annotations
 
+import errno
 import select
 import socket
 import struct
@@ -25,6 +26,9 @@ from netdiag.probes.tls import ALERTS, offer_groups
 from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer
 from netdiag.settings.targets import Service
 
+# What the kernel reports for an ICMP error on a connected socket (a hop-limited hello that
+# expired on the way gets "No route to host").
+_UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH}
 _ALERT = 21
 _HANDSHAKE = 22
 _SUPPORTED_VERSIONS = 43
@@ -99,6 +103,7 @@ def probe_hello(
     deadline: Deadline,
     flows: FlowLog | None = None,
     hop_limit: int = 0,
+    answer_wait: float = 0.0,
 ) -> ExperimentResult:
     """Connect, run the STARTTLS prelude on 25, send the experiment's hello, and say what
     came back; every outcome is a result, never an exception. With `hop_limit`, the hello
@@ -134,6 +139,9 @@ def probe_hello(
                 return result(HelloAnswer.NOT_RUN, problem)
         if hop_limit:
             limit_hops(sock, hop_limit)
+        if answer_wait:
+            # The connect and the prelude had the step's time; the answer its own.
+            until = time.monotonic() + min(answer_wait, max(deadline.remaining(), 0.0))
         sock.sendall(hello)
         return result(*_first_answer(sock, until))
     except (ConnectionResetError, BrokenPipeError, PeerReset):
@@ -143,6 +151,8 @@ def probe_hello(
     except (PeerTimeout, TimeoutError):
         return result(HelloAnswer.SILENCE, f"no answer within {timeout:g} s")
     except OSError as e:
+        if e.errno in _UNREACHABLE:
+            return result(HelloAnswer.UNREACHABLE, e.strerror or str(e))
         return result(HelloAnswer.RESET, e.strerror or str(e))
     finally:
         sock.close()

@@ -32,6 +32,9 @@ from netdiag.settings.targets import Service
 HOP_BATCHES: tuple[tuple[int, ...], ...] = ((1, 2, 3, 4), (5, 6, 7, 8))
 # How long a hop-limited hello waits for its answer: one that expired never gets one.
 HOP_ANSWER_S = 2.0
+# A batch whose hellos a peer cut (reset, closed) is sent once more after this pause: an
+# interceptor that restarts under load answers the next moment.
+RETRY_PAUSE_S = 1.0
 # An accepted socket gets its owner (a file descriptor) a moment after the handshake.
 OWNER_TRIES, OWNER_PAUSE_S = 3, 0.05
 
@@ -149,10 +152,15 @@ def hop_scan(
 ) -> tuple[tuple[ExperimentResult, ...], str]:
     """The hello at growing TTLs, a batch at a time, until one is answered (a ServerHello
     or an alert: either is a TLS answer); and why it stopped short ("" otherwise)."""
+    # The connect and the STARTTLS prelude get the run's timeout; the hello's answer, which
+    # an expired hello never gets, HOP_ANSWER_S.
     wait = min(timeout, HOP_ANSWER_S)
     done: list[ExperimentResult] = []
-    for batch in HOP_BATCHES:
-        if deadline.remaining() < wait + 0.5:
+    retried = False
+    batches = list(HOP_BATCHES)
+    while batches:
+        batch = batches.pop(0)
+        if deadline.remaining() < timeout + 0.5:
             return tuple(done), "no time left in the run"
         with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="netdiag-hop") as pool:
             futures = [
@@ -163,10 +171,11 @@ def hop_scan(
                     service,
                     server_name,
                     Experiment.HOP_LIMITED,
-                    wait,
+                    timeout,
                     deadline,
                     flows,
                     hops,
+                    wait,
                 )
                 for hops in batch
             ]
@@ -176,4 +185,9 @@ def hop_scan(
             return tuple(done), ""
         if all(r.answer is HelloAnswer.NOT_RUN for r in results):
             return tuple(done), results[0].detail
+        cut = any(r.answer in (HelloAnswer.RESET, HelloAnswer.CLOSED) for r in results)
+        if cut and not retried and deadline.remaining() >= RETRY_PAUSE_S + timeout + 0.5:
+            retried = True
+            time.sleep(RETRY_PAUSE_S)
+            batches.insert(0, batch)
     return tuple(done), ""

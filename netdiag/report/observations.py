@@ -426,13 +426,21 @@ class HelloAnswer(StrEnum):
     RESET = "reset"
     CLOSED = "closed"
     SILENCE = "silence"  # nothing within the timeout
+    # An ICMP error came back (host or network unreachable, the TTL exceeded on the way):
+    # something on the path stopped the hello, not the peer.
+    UNREACHABLE = "unreachable"
     NOT_TLS = "not_tls"
     NOT_RUN = "not_run"  # the connection or the STARTTLS prelude failed, or no time left
 
     @property
     def is_cut(self) -> bool:
         """Ended without a word: what a filter does, and a server that means it does not."""
-        return self in (HelloAnswer.RESET, HelloAnswer.CLOSED, HelloAnswer.SILENCE)
+        return self in (
+            HelloAnswer.RESET,
+            HelloAnswer.CLOSED,
+            HelloAnswer.SILENCE,
+            HelloAnswer.UNREACHABLE,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,12 +35,13 @@ from netdiag.settings.targets import Service, Target
 
 MAIL1 = Target(host="mail1.dicommail.com", port=995, service=Service.POP3S, group="dicommail")
 ADDRESS = "198.51.100.11"
-S, A, R, Q, N = (
+S, A, R, Q, N, U = (
     HelloAnswer.SERVER_HELLO,
     HelloAnswer.ALERT,
     HelloAnswer.RESET,
     HelloAnswer.SILENCE,
     HelloAnswer.NOT_RUN,
+    HelloAnswer.UNREACHABLE,
 )
 
 
@@ -164,6 +165,8 @@ def test_a_device_at_the_servers_distance_is_not_said_to_be_before_it() -> None:
         (place(socket_table_problem="needs administrator rights"), "not checked: needs admin"),
         (place(hops_problem="no time left in the run"), "did not run: no time left"),
         (place(hops=hops(Q, Q, Q, Q)), "no hello with a TTL up to 4 was answered"),
+        (place(hops=hops(U, R, R, R)), "the hop-limited hellos were cut (reset or closed)"),
+        (place(hops=hops(U, U, Q, Q)), "no hello with a TTL up to 4 was answered"),
         (place(), "not this machine"),
         (place(hops=hops(S), measured_on="mail2.dicommail.com:995"), "(measured on mail2"),
     ],
