@@ -480,32 +480,33 @@ def diff_command(
 
 
 # The frames of click's usage errors, as the German output says them; what they quote (an
-# option, a value, our own parser's reason) stays as given.
+# option, a value, our own parser's reason) stays as given. Patterns as text: `re` compiles
+# (and caches) them only when a usage error is said, never at start-up.
 _German = Callable[[re.Match[str]], str]
-_USAGE_DE: tuple[tuple[re.Pattern[str], _German], ...] = (
-    (re.compile(r"^No such option: (\S+)(?: \(Possible options: (.*)\))?$"),
+_USAGE_DE: tuple[tuple[str, _German], ...] = (
+    (r"^No such option: (\S+)(?: \(Possible options: (.*)\))?$",
      lambda m: f"Unbekannte Option: {m[1]}" + (f" (meinten Sie {m[2]}?)" if m[2] else "")),
-    (re.compile(r"^Option '(.+)' requires an argument\.$"),
+    (r"^Option '(.+)' requires an argument\.$",
      lambda m: f"Die Option '{m[1]}' braucht einen Wert."),
-    (re.compile(r"^Missing argument '(.+)'\.$"), lambda m: f"Es fehlt das Argument '{m[1]}'."),
-    (re.compile(r"^Missing option '(.+)'\.$"), lambda m: f"Es fehlt die Option '{m[1]}'."),
-    (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$"),
+    (r"^Missing argument '(.+)'\.$", lambda m: f"Es fehlt das Argument '{m[1]}'."),
+    (r"^Missing option '(.+)'\.$", lambda m: f"Es fehlt die Option '{m[1]}'."),
+    (r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$",
      lambda m: f"Unerwartete Argumente ({m[1]})"),
-    (re.compile(r"^Invalid value for (.+?): (.*)$", re.DOTALL),
+    (r"(?s)^Invalid value for (.+?): (.*)$",
      lambda m: f"Ungültiger Wert für {m[1]}: {_german_reason(m[2])}"),
 )  # fmt: skip
 # Why a value is wrong: our own parser's words and typer's coercion's.
-_REASONS_DE: tuple[tuple[re.Pattern[str], _German], ...] = (
-    (re.compile(r"^'(.*)' is not a number of seconds from (\S+) to (\S+)\.$", re.DOTALL),
+_REASONS_DE: tuple[tuple[str, _German], ...] = (
+    (r"(?s)^'(.*)' is not a number of seconds from (\S+) to (\S+)\.$",
      lambda m: f"'{m[1]}' ist keine Sekundenzahl von {_comma(m[2])} bis {_comma(m[3])}."),
-    (re.compile(r"^'(.*)' is not one of (.*)\.$", re.DOTALL),
+    (r"(?s)^'(.*)' is not one of (.*)\.$",
      lambda m: f"'{m[1]}' ist keiner der Werte {m[2]}."),
-    (re.compile(r"^Input should be a valid integer.*$"),
+    (r"^Input should be a valid integer.*$",
      lambda m: "erwartet wird eine ganze Zahl."),
-    (re.compile(r"^Input should be a valid number.*$"), lambda m: "erwartet wird eine Zahl."),
-    (re.compile(r"^Input should be greater than or equal to (\S+)$"),
+    (r"^Input should be a valid number.*$", lambda m: "erwartet wird eine Zahl."),
+    (r"^Input should be greater than or equal to (\S+)$",
      lambda m: f"erwartet wird mindestens {_comma(m[1])}."),
-    (re.compile(r"^Input should be less than or equal to (\S+)$"),
+    (r"^Input should be less than or equal to (\S+)$",
      lambda m: f"erwartet wird höchstens {_comma(m[1])}."),
 )  # fmt: skip
 
@@ -516,7 +517,7 @@ def _comma(number: str) -> str:
 
 def _german_reason(reason: str) -> str:
     for pattern, german in _REASONS_DE:
-        found = pattern.match(reason)
+        found = re.match(pattern, reason)
         if found is not None:
             return german(found)
     return reason
@@ -529,7 +530,7 @@ def usage_error_text(error: typer.TyperException, lang: str) -> str:
     if lang != "de":
         return text
     for pattern, german in _USAGE_DE:
-        found = pattern.match(text)
+        found = re.match(pattern, text)
         if found is not None:
             return german(found)
     return text
