@@ -1,0 +1,255 @@
+"""Every verdict of the rule tables in full: code, severity, subject, detail, summary, every
+evidence line and the remedy, compared with golden files (`tests/unit/golden/findings/`).
+
+The rule tests assert the decisions (which code, which subject); these assert the words an
+administrator reads and a ticket carries. A reason dropped from the evidence, an ICMP code
+named wrongly, a hop miscounted in a sentence is a verdict less proven: the mutation gate
+showed that the decision tables alone let such changes pass. The golden files are rewritten
+only by `python -m tests.golden`, after reading the diff."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from netdiag.diagnosis import diagnose_endpoint
+from netdiag.diagnosis.causes import find_causes
+from netdiag.diagnosis.dns import address_concern, describe_answer, diagnose_dns
+from netdiag.diagnosis.protocol import diagnose_protocol
+from netdiag.diagnosis.proxy import describe_attempt, diagnose_proxy
+from netdiag.diagnosis.tcp import describe_icmp, diagnose_tcp
+from netdiag.diagnosis.tls import describe_tls, diagnose_tls
+from netdiag.diagnosis.trace import diagnose_trace
+from netdiag.report.messages import cause_sentence
+from netdiag.report.model import Cause, Finding
+from netdiag.report.observations import (
+    DnsAnswer,
+    DnsObservation,
+    DnsOutcome,
+    IcmpReport,
+    ProxyAttempt,
+    ProxyOutcome,
+    TcpObservation,
+    TcpOutcome,
+)
+from tests.golden import GOLDEN
+from tests.unit import (
+    test_causes,
+    test_completeness,
+    test_diagnosis_dns,
+    test_diagnosis_tcp,
+    test_diagnosis_tls,
+    test_diagnosis_trace,
+    test_proxies,
+)
+
+FINDINGS = GOLDEN / "findings"
+
+
+def finding_text(found: Finding) -> list[str]:
+    flags = [
+        name
+        for name, value in (
+            ("inferred", found.is_inferred),
+            ("explains others", found.explains_others),
+            ("own remedy", found.has_own_remedy),
+        )
+        if value
+    ]
+    lines = [f"{found.code} [{found.severity.value}]" + (f" ({', '.join(flags)})" if flags else "")]
+    lines += [f"  subject: {found.subject}"] if found.subject else []
+    lines += [f"  detail: {found.detail}"] if found.detail else []
+    lines += [f"  summary: {found.summary}"]
+    lines += [f"  evidence: {line}" for line in found.evidence]
+    lines += [f"  remedy: {line}" for line in found.remedy.splitlines()]
+    return lines
+
+
+def findings_text(findings: Sequence[Finding]) -> str:
+    return "\n".join(line for f in findings for line in finding_text(f)) or "(no finding)"
+
+
+def cause_text(cause: Cause) -> list[str]:
+    lines = [f"{cause.code} [{cause.severity.value}] subject: {cause.subject}"]
+    lines += [f"  detail: {cause.detail}"] if cause.detail else []
+    lines += [f"  endpoints: {', '.join(t.label for t in cause.endpoints)}"]
+    lines += [f"  likely: {', '.join(t.label for t in cause.likely)}"] if cause.likely else []
+    lines += [f"  summary: {cause.summary}"]
+    lines += [f"  evidence: {line}" for line in cause.evidence]
+    own = " (own)" if cause.has_own_remedy else ""
+    lines += [f"  remedy{own}: {line}" for line in cause.remedy.splitlines()]
+    lines += [f"  sentence ({lang}): {cause_sentence(cause, lang)}" for lang in ("en", "de")]
+    return lines
+
+
+# --- the cases: each table's rows, and what the rows leave out -------------------------
+
+
+def _tcp() -> dict[str, Callable[[], str]]:
+    target = test_diagnosis_tcp.TARGET
+    cases: dict[str, Callable[[], str]] = {
+        name: lambda o=observations: findings_text(diagnose_tcp(target, o))
+        for name, observations, _ in test_diagnosis_tcp.ROWS
+    }
+    # Every ICMP code a router can send, in both families: each named as its RFC does.
+    for family, kind, codes in ((4, 3, range(16)), (6, 1, range(8)), (4, 11, [0]), (6, 3, [0])):
+        for code in codes:
+            icmp = IcmpReport(sender="192.0.2.1", type=kind, code=code, family=family)
+            refused = TcpObservation(
+                address="203.0.113.10", port=25, family=family,
+                outcome=TcpOutcome.UNREACHABLE, icmp=icmp, elapsed_ms=3.0,
+            )  # fmt: skip
+            cases[f"ICMPv{family} type {kind} code {code}"] = lambda i=icmp, r=refused: (
+                describe_icmp(i) + "\n" + findings_text(diagnose_tcp(target, [r]))
+            )
+    unknown = IcmpReport(sender="", type=3, code=1)
+    cases["ICMP from an unknown sender"] = lambda: describe_icmp(unknown)
+    return cases
+
+
+def _tls() -> dict[str, Callable[[], str]]:
+    module = test_diagnosis_tls
+    cases: dict[str, Callable[[], str]] = {}
+    for name, observation, client, _ in module.TLS_ROWS:
+        cases[f"tls: {name}"] = lambda o=observation, c=client: (
+            "\n".join(describe_tls(o)) + "\n" + findings_text(diagnose_tls(module.SMTP, o, c))
+        )
+    for name, observation, _ in module.SMTP_ROWS:
+        cases[f"smtp: {name}"] = lambda o=observation: findings_text(
+            diagnose_protocol(module.SMTP, o, module.CLIENT)
+        )
+    for name, observation, _ in module.POP3_ROWS:
+        cases[f"pop3: {name}"] = lambda o=observation: findings_text(
+            diagnose_protocol(module.POP3, o, module.CLIENT)
+        )
+    return cases
+
+
+def _dns() -> dict[str, Callable[[], str]]:
+    expected = (ipaddress.ip_network("195.0.0.0/24"),)
+    cases: dict[str, Callable[[], str]] = {}
+    for name, answers, _ in test_diagnosis_dns.ROWS:
+        observation = DnsObservation(host="mail1.dicommail.com", answers=answers)
+        cases[name] = lambda o=observation: (
+            "\n".join(describe_answer(a) for a in o.answers)
+            + "\n"
+            + findings_text(diagnose_dns(o))
+            + "\nwith 195.0.0.0/24 expected:\n"
+            + findings_text(diagnose_dns(o, expected))
+        )
+    for address in ("10.1.2.3", "127.0.0.1", "0.0.0.0", "169.254.1.1", "100.64.0.1",
+                    "192.168.1.1", "172.16.0.1", "::1", "fe80::1", "fd00::1", "224.0.0.1",
+                    "195.0.0.10", "2001:db8::1"):  # fmt: skip
+        cases[f"concern of {address}"] = lambda a=address: address_concern(a) or "(none)"
+    refused = DnsAnswer(resolver="192.0.2.53", qtype="A", outcome=DnsOutcome.REFUSED)
+    cases["a refused question described"] = lambda: describe_answer(refused)
+    return cases
+
+
+def _proxy() -> dict[str, Callable[[], str]]:
+    smtp = test_proxies.SMTP
+    cases: dict[str, Callable[[], str]] = {}
+    for name, attempt, everything_blocked, *_ in test_proxies.ROWS:
+        cases[name] = lambda a=attempt, b=everything_blocked: (
+            "\n".join(describe_attempt(a))
+            + "\n"
+            + findings_text(diagnose_proxy(smtp, [a], is_everything_blocked=b))
+        )
+    for outcome in ProxyOutcome:
+        bare = ProxyAttempt(proxy=test_proxies.PROXY, outcome=outcome, detail="said so")
+        cases[f"{outcome.value}, nothing else known"] = lambda a=bare: "\n".join(
+            describe_attempt(a)
+        )
+    return cases
+
+
+def _trace() -> dict[str, Callable[[], str]]:
+    cases: dict[str, Callable[[], str]] = {
+        name: lambda o=observation, c=control: findings_text(diagnose_trace("mail1:25", o, c))
+        for name, observation, control, _ in test_diagnosis_trace.ROWS
+    }
+    module = test_diagnosis_trace
+    lone = module.trace(*module._route("192.0.2.1", "192.0.2.2"))
+    peer = module.trace(*module._route("192.0.2.1", "192.0.2.2", "192.0.2.3"))
+    cases["silence beyond hop 2, a peer saw hop 3"] = lambda: findings_text(
+        diagnose_trace("mail1:25", lone, peers=[peer])
+    )
+    nothing = module._sent(module.trace())
+    first = module._sent(module.trace(module.hop(1, "192.0.2.1")))
+    cases["nothing answered beside a peer that saw hop 1"] = lambda: findings_text(
+        diagnose_trace("mail1:25", nothing, peers=[first])
+    )
+    return cases
+
+
+def _completeness() -> dict[str, Callable[[], str]]:
+    module = test_completeness
+    return {
+        name: lambda o=observation: findings_text(
+            diagnose_endpoint(module.SMTP, o, expected_networks=module.DOCUMENTATION)
+        )
+        for name, observation, _, _ in module.ROWS
+    }
+
+
+def _causes() -> dict[str, Callable[[], str]]:
+    return {
+        name: lambda e=endpoints: (
+            "\n".join(line for cause in find_causes(e) for line in cause_text(cause))
+            or "(no cause)"
+        )
+        for name, endpoints, _, _ in test_causes.ROWS
+    }
+
+
+TABLES: dict[str, Callable[[], dict[str, Callable[[], str]]]] = {
+    "tcp": _tcp,
+    "tls": _tls,
+    "dns": _dns,
+    "proxy": _proxy,
+    "trace": _trace,
+    "completeness": _completeness,
+    "causes": _causes,
+}
+
+_HEADING = "=== "
+
+
+def golden_text(table: str) -> str:
+    """The whole golden file of one table, for `python -m tests.golden`."""
+    return "".join(
+        f"{_HEADING}{name}\n{produce()}\n\n" for name, produce in TABLES[table]().items()
+    )
+
+
+def _section(path: Path, name: str) -> str:
+    assert path.is_file(), f"{path} is missing: write it with `python -m tests.golden`"
+    text = path.read_text("utf-8")
+    start = text.find(f"{_HEADING}{name}\n")
+    assert start >= 0, f"no case {name!r} in {path.name}: run `python -m tests.golden`"
+    body = text[start + len(_HEADING) + len(name) + 1 :]
+    return body[: body.find(f"\n\n{_HEADING}")] if f"\n\n{_HEADING}" in body else body[:-2]
+
+
+CASES = [(table, name) for table, cases in TABLES.items() for name in cases()]
+
+
+@pytest.mark.parametrize(("table", "name"), CASES, ids=[f"{t}: {n}" for t, n in CASES])
+def test_the_verdict_in_full(table: str, name: str) -> None:
+    produced = TABLES[table]()[name]()
+    path = FINDINGS / f"{table}.txt"
+    assert produced == _section(path, name), (
+        f"{table}: {name!r} differs from {path.name}; if the change is meant, review the diff "
+        "and run `python -m tests.golden`"
+    )
+
+
+def test_every_golden_case_is_still_a_case() -> None:
+    """A row renamed or removed leaves no stale section that nothing compares."""
+    for table, cases in TABLES.items():
+        text = (FINDINGS / f"{table}.txt").read_text("utf-8")
+        named = [line[len(_HEADING) :] for line in text.splitlines() if line.startswith(_HEADING)]
+        assert named == list(cases()), table
