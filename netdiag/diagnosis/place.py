@@ -19,9 +19,11 @@ from collections.abc import Sequence
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.hypotheses import experiment_line
+from netdiag.diagnosis.interception import local_remedy
 from netdiag.report.model import Finding
 from netdiag.report.observations import ExperimentResult, HelloAnswer, PlaceObservation
 from netdiag.settings.targets import Target
+from netdiag.trust.products import local_product
 
 
 def answer_hop(hops: Sequence[ExperimentResult]) -> int | None:
@@ -171,15 +173,24 @@ def with_place(
 def _on_this_machine(
     target: Target, place: PlaceObservation, found: Finding, lines: list[str]
 ) -> Finding:
-    name = process_name(place)
+    process = process_name(place)
     peer = place.local_peer
     assert peer is not None
+    exempt = [f"{target.label} ({target.service.value})"]
+    # The product by its process, or the chain's product's endpoint software: its own
+    # exclusion; otherwise the process, to exclude or stop.
+    product = local_product(found.subject, process)
+    name = f"{product.name} ({process})" if product is not None else process
     return finding(
         "tls.intercepted_locally",
         f"TLS on {target.label} is intercepted on this machine by {name}: the other end of "
         f"netdiag's connection is its socket {peer.local_address}, not the server — software "
         "on the gateway, not a device on the path",
         [*lines, *found.evidence],
-        remedy=local_process_remedy(name, [f"{target.label} ({target.service.value})"]),
-        subject=name,
+        remedy=(
+            local_remedy(product, exempt)
+            if product is not None
+            else local_process_remedy(process, exempt)
+        ),
+        subject=product.name if product is not None else process,
     )

@@ -31,6 +31,12 @@ class Product:
     exclusion: str = ""
     exclusion_de: str = ""
     how_sure: str = ""
+    # A network product whose vendor also sells endpoint software that signs with the same
+    # CA names: the endpoint product's name, for a chain proven forged on this machine.
+    on_the_gateway: str = ""
+    # Endpoint software: the names of its processes that hold intercepted connections
+    # (where its vendor documents them), lower-case.
+    processes: tuple[str, ...] = ()
 
     def matches(self, name: str) -> bool:
         return any(p.search(name) for p in self.patterns)
@@ -58,6 +64,8 @@ def catalogue() -> tuple[Product, ...]:
             exclusion=entry.get("exclusion", ""),
             exclusion_de=entry.get("exclusion_de", ""),
             how_sure=entry.get("how_sure", ""),
+            on_the_gateway=entry.get("on_the_gateway", ""),
+            processes=tuple(name.lower() for name in entry.get("processes", ())),
         )
         for entry in tomllib.loads(text)["products"]
     )
@@ -123,3 +131,24 @@ def identify(
 def product_named(name: str) -> Product | None:
     """The catalogue's product of this name, or None."""
     return next((p for p in catalogue() if p.name == name), None)
+
+
+def product_running_as(process: str) -> Product | None:
+    """The endpoint product one of whose documented processes is `process` (an executable's
+    name, any case), or None."""
+    name = process.lower()
+    return next((p for p in catalogue() if name in p.processes), None)
+
+
+def local_product(named: str, process: str) -> Product | None:
+    """The endpoint product behind an interception proven to take place on this machine: by
+    the process that holds the other end of the connection (the stronger fact: it runs
+    here), else by the chain's product (`named`), or the endpoint software of the same vendor
+    that signs with the same CA names; None when neither names endpoint software."""
+    running = product_running_as(process)
+    if running is not None:
+        return running
+    product = product_named(named)
+    if product is not None and product.on_the_gateway:
+        product = product_named(product.on_the_gateway)
+    return product if product is not None and product.kind is ProductKind.ENDPOINT else None

@@ -393,3 +393,78 @@ def test_a_device_at_the_servers_end_keeps_the_plain_sentence() -> None:
     assert cause.detail == ""
     assert cause_sentence(cause, "en").startswith("A TLS-inspecting device (")
     assert " hop" not in cause_sentence(cause, "en")
+
+
+def intercepted_by(subject: str) -> Finding:
+    return finding(
+        "tls.intercepted",
+        f"TLS on mail1.dicommail.com:995 is intercepted ({subject})",
+        [f"presented: issuer {subject!r}"],
+        subject=subject,
+    )
+
+
+@pytest.mark.parametrize(
+    ("chain_names", "process", "subject", "exclusion_starts"),
+    [
+        # The process is documented as the product's: named by it, whatever the chain says.
+        ("Klinikum IT Security", "TMProxy.exe (pid 812)", "Trend Micro Apex One",
+         "Trend Micro Apex One / OfficeScan:"),
+        ("Klinikum IT Security", "tmproxy.EXE", "Trend Micro Apex One",
+         "Trend Micro Apex One / OfficeScan:"),
+        # A network product's CA, forged here: the same vendor's endpoint software.
+        ("Sophos", "SophosNetFilter.exe (pid 77)", "Sophos Endpoint (Intercept X)",
+         "Sophos Central: Global Settings"),
+        ("FortiGate", "fortiproxy.exe (pid 9)", "FortiClient", "FortiClient (EMS):"),
+        # An endpoint product by its chain, its process undocumented: the chain's product.
+        ("ESET", "ekrn.exe (pid 1)", "ESET", "ESET: Advanced setup"),
+        # Twins: a network product without endpoint software of the same names, and a name
+        # the catalogue does not know: the process, to exclude or stop (no product's text).
+        ("Palo Alto Networks", "sslsplit (pid 4711)", "sslsplit", ""),
+        ("Klinikum IT Security", "sslsplit (pid 4711)", "sslsplit", ""),
+        ("Klinikum IT Security", "", "a process on this machine", ""),
+    ],
+)  # fmt: skip
+def test_software_on_this_machine_is_named_by_its_process_or_its_vendor(
+    chain_names: str, process: str, subject: str, exclusion_starts: str
+) -> None:
+    peer = LocalPeer(process=process, local_address="127.0.0.1:10443")
+    placed = only(with_place(MAIL1, place(local_peer=peer), [intercepted_by(chain_names)]))
+    assert placed.code == "tls.intercepted_locally"
+    assert placed.subject == subject
+    shown = process.split(" (pid ", 1)[0] or "a process on this machine"
+    named = f"{subject} ({shown})" if exclusion_starts else subject
+    assert f"intercepted on this machine by {named}: " in placed.summary
+    if exclusion_starts:
+        assert f"the fix is in {subject}, not in the firewall. {exclusion_starts}" in (
+            placed.remedy
+        )
+    else:
+        assert placed.remedy.startswith(f"Software on this gateway ({shown}) intercepts")
+    # The cause of it carries the same remedy, for every endpoint it names.
+    [cause] = find_causes([EndpointResult(target=MAIL1, findings=(placed,))])
+    assert cause.subject == subject
+    assert (
+        ("the fix is in " + subject) in cause.remedy
+        if exclusion_starts
+        else (cause.remedy.startswith(f"Software on this gateway ({shown})"))
+    )
+
+
+def test_every_endpoint_product_of_a_network_product_is_endpoint_software() -> None:
+    from netdiag.trust.products import ProductKind, catalogue, product_named
+
+    for product in catalogue():
+        if product.on_the_gateway:
+            other = product_named(product.on_the_gateway)
+            assert other is not None and other.kind is ProductKind.ENDPOINT, product.name
+            assert product.kind is ProductKind.NETWORK, product.name
+        if product.processes or not product.patterns:
+            assert product.kind is ProductKind.ENDPOINT and product.exclusion, product.name
+            assert product.exclusion_de and product.how_sure, product.name
+        if not product.patterns:
+            # Named only by its process or by a network product of its vendor.
+            reachable = product.processes or any(
+                p.on_the_gateway == product.name for p in catalogue()
+            )
+            assert reachable, product.name
