@@ -21,7 +21,13 @@ from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.hypotheses import experiment_line
 from netdiag.diagnosis.interception import local_remedy
 from netdiag.report.model import Finding
-from netdiag.report.observations import ExperimentResult, HelloAnswer, PlaceObservation
+from netdiag.report.observations import (
+    ExperimentResult,
+    HelloAnswer,
+    HopKind,
+    PlaceObservation,
+    TraceObservation,
+)
 from netdiag.settings.targets import Target
 from netdiag.trust.products import local_product
 
@@ -41,10 +47,11 @@ def is_on_this_machine(place: PlaceObservation) -> bool:
     return place.local_peer is not None and not place.is_own_address
 
 
-def _hop_phrase(hop: int) -> str:
+def _hop_phrase(hop: int, address: str = "") -> str:
     if hop == 1:
-        return "the first hop (this gateway's router or firewall)"
-    return f"a device {hop} hops away"
+        at = f"{address}, " if address else ""
+        return f"the first hop ({at}this gateway's router or firewall)"
+    return f"a device {hop} hops away" + (f" ({address})" if address else "")
 
 
 def place_lines(place: PlaceObservation) -> list[str]:
@@ -122,6 +129,56 @@ def _hop_detail(place: PlaceObservation) -> str:
     if hop is None or (server_hop is not None and hop >= server_hop):
         return ""
     return f"hop {hop}"
+
+
+def placed_hop(found: Finding) -> int | None:
+    """The hop of an interception placed before the server and not yet named by address
+    (`detail` "hop N"), or None."""
+    words = found.detail.split()
+    if found.code != "tls.intercepted" or len(words) != 2 or words[0] != "hop":
+        return None
+    return int(words[1])
+
+
+def device_address(hop: int, clean: TraceObservation) -> str:
+    """The address that answered TTL `hop` with time-exceeded on the way to a clean port of
+    the same server ("" when that hop was silent). The interceptor answers the intercepted
+    port in the server's name, so only a port it lets through shows its own address."""
+    return next(
+        (
+            r.sender
+            for r in clean.replies
+            if r.ttl == hop and r.kind is HopKind.TIME_EXCEEDED and r.sender
+        ),
+        "",
+    )
+
+
+def with_device_address(
+    findings: Sequence[Finding], clean: TraceObservation | None
+) -> tuple[Finding, ...]:
+    """Interceptions placed at hop N, named by the address a trace to a clean port of the
+    same server saw at hop N."""
+    named: list[Finding] = []
+    for found in findings:
+        hop = placed_hop(found)
+        address = device_address(hop, clean) if hop is not None and clean is not None else ""
+        if hop is None or clean is None or not address:
+            named.append(found)
+            continue
+        line = (
+            f"place: hop {hop} on the trace to the clean port {clean.port} is {address}: the "
+            "device (or, if it forwards without counting as a hop, the router right behind it)"
+        )
+        named.append(
+            dataclasses.replace(
+                found,
+                summary=found.summary.replace(_hop_phrase(hop), _hop_phrase(hop, address), 1),
+                evidence=(*found.evidence, line),
+                detail=f"hop {hop} {address}",
+            )
+        )
+    return tuple(named)
 
 
 def local_process_remedy(process: str, exempt: Sequence[str]) -> str:

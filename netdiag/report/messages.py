@@ -661,7 +661,9 @@ def cause_sentence(cause: Cause, lang: str) -> str:
         detail = offset_words(float(cause.detail or 0), lang)
     elif cause.code == "tls.intercepted" and cause.detail.startswith("hop "):
         key = "cause.tls.intercepted_at_hop"
-        detail = hop_words(int(cause.detail.split()[1]), lang)
+        # "hop N", or "hop N ADDRESS" where a trace named the device's address.
+        _, hop, *address = cause.detail.split()
+        detail = hop_words(int(hop), lang, "".join(address))
     sentence = message(
         key,
         lang,
@@ -729,17 +731,17 @@ def number(value: float, lang: str, digits: int = 1) -> str:
     return text.replace(".", ",") if lang == "de" else text
 
 
-def hop_words(hop: int, lang: str) -> str:
-    """Where a device is, in hops from the gateway, as the language says it."""
+def hop_words(hop: int, lang: str, address: str = "") -> str:
+    """Where a device is, in hops from the gateway (and at which address, where a trace
+    named it), as the language says it."""
+    at = f"{address}, " if address else ""
     if lang == "de":
-        return (
-            "am ersten Hop (Router oder Firewall dieses Gateways)"
-            if hop == 1
-            else (f"{hop} Hops entfernt")
-        )
-    return (
-        "at the first hop (this gateway's router or firewall)" if hop == 1 else (f"{hop} hops away")
-    )
+        if hop == 1:
+            return f"am ersten Hop ({at}Router oder Firewall dieses Gateways)"
+        return f"{hop} Hops entfernt ({address})" if address else f"{hop} Hops entfernt"
+    if hop == 1:
+        return f"at the first hop ({at}this gateway's router or firewall)"
+    return f"{hop} hops away ({address})" if address else f"{hop} hops away"
 
 
 def offset_words(seconds: float, lang: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import partial
 
 from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
+from netdiag.diagnosis.place import placed_hop, with_device_address
 from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
@@ -56,8 +57,14 @@ def trace_with_control(
 
 
 def needs_trace(endpoint: EndpointResult) -> bool:
+    """Blocked, stalled, or intercepted by a device a number of hops away (the trace to a
+    clean port names its address)."""
     blocked = bool(endpoint.tcp) and not any(t.outcome is TcpOutcome.OPEN for t in endpoint.tcp)
-    return blocked or is_stalled(endpoint)
+    # One trace per place measured: an endpoint that shares another's (`measured_on`) is
+    # named from that one's trace.
+    measured_here = endpoint.place is not None and not endpoint.place.measured_on
+    placed = measured_here and any(placed_hop(f) is not None for f in endpoint.findings)
+    return blocked or is_stalled(endpoint) or placed
 
 
 def is_stalled(endpoint: EndpointResult) -> bool:
@@ -125,9 +132,21 @@ def trace_report(
     tasks: list[Callable[[], EndpointResult]] = [partial(contained, e) for e in chosen]
     outcome = run_all(tasks, limit=parallel, deadline=Deadline.after(trace_budget_s(settings)))
     traced = {id(e): result for e, result in zip(chosen, outcome.results, strict=True) if result}
-    endpoints = tuple(traced.get(id(e), e) for e in report.endpoints)
+    endpoints = _named_alike(tuple(traced.get(id(e), e) for e in report.endpoints))
     notes = (*report.notes, *broken)
     return dataclasses.replace(report, endpoints=endpoints, notes=notes), ""
+
+
+def _named_alike(endpoints: tuple[EndpointResult, ...]) -> tuple[EndpointResult, ...]:
+    """Endpoints whose place is another's measurement (`measured_on`) get that one's device
+    address too: one device, one cause."""
+    clean = {e.target.label: e.control_trace for e in endpoints if e.control_trace is not None}
+    return tuple(
+        dataclasses.replace(e, findings=with_device_address(e.findings, clean[e.place.measured_on]))
+        if e.place is not None and e.place.measured_on in clean
+        else e
+        for e in endpoints
+    )
 
 
 def _control_request(endpoint: EndpointResult, control_port: int | None) -> TraceRequest | None:
@@ -148,6 +167,7 @@ def _trace_endpoint(
     port) and, for a stalled handshake, the path MTU."""
     findings: list[Finding] = list(endpoint.findings)
     findings += diagnose_trace(endpoint.target.label, trace, control, peers)
+    findings = list(with_device_address(findings, control))
     mtu: MtuObservation | None = None
     if is_stalled(endpoint):
         mtu = probe_mtu(trace.destination, timeout=settings.timeout_s, flows=flows)

@@ -36,8 +36,8 @@ table ip netdiag_local_intercept {{
 """
 
 
-def check(path: Topology, site: VendorSite) -> tuple[int, dict[str, Any]]:
-    args = ["check", "--json", "--no-system-resolver", "--resolver", DNS, "--timeout", "3"]
+def check(path: Topology, site: VendorSite, *more: str) -> tuple[int, dict[str, Any]]:
+    args = ["check", "--json", *more, "--no-system-resolver", "--resolver", DNS, "--timeout", "3"]
     args += ["--expect-network", "198.18.0.0/15", "--cert", str(site.client)]
     args += ["--pins", str(site.pins)]
     for target in TARGETS:
@@ -105,6 +105,38 @@ def test_an_interceptor_on_the_router_is_a_device_one_hop_away(
     first = report["causes"][0]
     assert first["code"] == "tls.intercepted" and "on the firewall" in first["remedy"]
     assert "at the first hop (this gateway's router or firewall)" in first["sentence"]["en"]
+
+
+def test_with_trace_the_device_is_named_by_its_address(tmp_path: Path) -> None:
+    """`--trace`: the trace to the clean port 25 shows who answers TTL 1 with time-exceeded
+    — the router that runs sslsplit on 995; the endpoint sharing the measurement (mail2)
+    gets the same address, so the cause stays one."""
+    require_netns("sslsplit")
+    with (
+        Topology(redirect_rules((995,)), []) as path,
+        VendorSite(path, tmp_path) as site,
+        Sslsplit(path, tmp_path),
+    ):
+        code, report = check(path, site, "--trace")
+    assert code == 2
+    router = Topology.ROUTER4_C
+    for host in ("mail1.dicommail.com", "mail2.dicommail.com"):
+        found = next(
+            f for f in endpoint(report, host, 995)["findings"] if f["code"] == "tls.intercepted"
+        )
+        assert (
+            f"the forged answer comes from the first hop ({router}, this gateway's router or "
+            "firewall)" in found["summary"]
+        ), found["summary"]
+    assert_clean(report, "mail1.dicommail.com", 25)
+    # The trace of the intercepted port agrees: its SYN/ACK comes from before the server.
+    assert "trace.transparent_proxy" in codes(endpoint(report, "mail1.dicommail.com", 995))
+    [first] = [c for c in report["causes"] if c["code"] == "tls.intercepted"]
+    assert len(first["endpoints"]) == 2, first
+    assert (
+        f"at the first hop ({router}, this gateway's router or firewall)"
+        in (first["sentence"]["en"])
+    )
 
 
 def test_an_interceptor_on_the_gateway_itself_is_this_machine(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from netdiag.diagnosis.place import (
     local_process_remedy,
     place_lines,
     process_name,
+    with_device_address,
     with_place,
 )
 from netdiag.probes.place import is_own_address, local_peers
@@ -28,8 +29,11 @@ from netdiag.report.observations import (
     Experiment,
     ExperimentResult,
     HelloAnswer,
+    HopKind,
+    HopReply,
     LocalPeer,
     PlaceObservation,
+    TraceObservation,
 )
 from netdiag.settings.targets import Service, Target
 
@@ -468,3 +472,85 @@ def test_every_endpoint_product_of_a_network_product_is_endpoint_software() -> N
                 p.on_the_gateway == product.name for p in catalogue()
             )
             assert reachable, product.name
+
+
+def clean_trace(*replies: HopReply) -> TraceObservation:
+    """A trace to the clean port 25 of the intercepted server."""
+    return TraceObservation(
+        destination=ADDRESS, port=25, max_hops=8, probes_per_hop=2, timeout_s=2, replies=replies
+    )
+
+
+ROUTER = HopReply(ttl=1, sender="192.0.2.1", kind=HopKind.TIME_EXCEEDED)
+BORDER = HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.TIME_EXCEEDED)
+SERVER = HopReply(ttl=3, sender=ADDRESS, kind=HopKind.SYN_ACK)
+
+
+@pytest.mark.parametrize(
+    ("answers", "clean", "summary_has", "detail", "english", "german"),
+    [
+        (hops(S, S), clean_trace(ROUTER, BORDER, SERVER),
+         "the first hop (192.0.2.1, this gateway's router or firewall)", "hop 1 192.0.2.1",
+         "A TLS-inspecting device (Klinikum IT Security) at the first hop (192.0.2.1, this "
+         "gateway's router or firewall) intercepts",
+         "Ein TLS-inspizierendes Gerät (Klinikum IT Security) am ersten Hop (192.0.2.1, "
+         "Router oder Firewall dieses Gateways) bricht"),
+        (hops(Q, S), clean_trace(ROUTER, BORDER, SERVER), "a device 2 hops away (192.0.2.2)",
+         "hop 2 192.0.2.2",
+         "A TLS-inspecting device (Klinikum IT Security) 2 hops away (192.0.2.2) intercepts",
+         "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 2 Hops entfernt (192.0.2.2) "
+         "bricht"),
+        # Twins: hop 2 silent on the clean trace, or answered by the server itself (not a
+        # router): the place stays a distance without an address.
+        (hops(Q, S), clean_trace(ROUTER, SERVER), "a device 2 hops away", "hop 2",
+         "A TLS-inspecting device (Klinikum IT Security) 2 hops away intercepts",
+         "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 2 Hops entfernt bricht"),
+        (hops(Q, S), clean_trace(ROUTER, replace(SERVER, ttl=2)), "a device 2 hops away",
+         "hop 2", "A TLS-inspecting device (Klinikum IT Security) 2 hops away intercepts",
+         "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 2 Hops entfernt bricht"),
+        (hops(Q, S), None, "a device 2 hops away", "hop 2",
+         "A TLS-inspecting device (Klinikum IT Security) 2 hops away intercepts",
+         "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 2 Hops entfernt bricht"),
+    ],
+)  # fmt: skip
+def test_a_trace_to_a_clean_port_names_the_device_at_its_hop(
+    answers: tuple[ExperimentResult, ...],
+    clean: TraceObservation | None,
+    summary_has: str,
+    detail: str,
+    english: str,
+    german: str,
+) -> None:
+    convicted = replace(INTERCEPTED, subject="Klinikum IT Security")
+    measured = place(hops=answers, control_port=25, control_hops=hops(Q, Q, S, port=25))
+    [placed] = with_device_address(with_place(MAIL1, measured, [convicted]), clean)
+    assert summary_has + (", the server at hop 3" if summary_has else "") in placed.summary
+    assert placed.detail == detail
+    named = [line for line in placed.evidence if " on the trace to the clean port " in line]
+    address = detail.split()[2:]
+    assert named == (
+        [f"place: hop {detail.split()[1]} on the trace to the clean port 25 is {address[0]}: the "
+         "device (or, if it forwards without counting as a hop, the router right behind it)"]
+        if address else []
+    )  # fmt: skip
+    [cause] = find_causes([EndpointResult(target=MAIL1, findings=(placed,))])
+    assert cause_sentence(cause, "en").startswith(english)
+    assert cause_sentence(cause, "de").startswith(german)
+
+
+def test_only_an_interception_placed_before_the_server_is_named_by_a_trace() -> None:
+    at_the_server = with_place(
+        MAIL1,
+        place(hops=hops(Q, Q, S), control_port=25, control_hops=hops(Q, Q, S, port=25)),
+        [INTERCEPTED],
+    )
+    other = finding("tcp.open", "mail1.dicommail.com:995 open", ["connect"])
+    clean = clean_trace(ROUTER, BORDER, SERVER)
+    assert with_device_address([*at_the_server, other], clean) == (*at_the_server, other)
+
+
+def test_a_device_named_once_is_not_named_again() -> None:
+    measured = place(hops=hops(S, S), control_port=25, control_hops=hops(Q, S, port=25))
+    clean = clean_trace(ROUTER, BORDER, SERVER)
+    named = with_device_address(with_place(MAIL1, measured, [INTERCEPTED]), clean)
+    assert with_device_address(named, clean) == named
