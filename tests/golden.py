@@ -28,6 +28,7 @@ def producers() -> dict[Path, Callable[[], str]]:
     """Every golden file and what writes it (the tests' own inputs)."""
     from tests.unit.test_findings_in_full import FINDINGS, TABLES, golden_text
     from tests.unit.test_firewall_snippets import CASES, snippet_text
+    from tests.unit.test_identity import identity_errors_text
     from tests.unit.test_messages import LANGUAGES, report_text
 
     found: dict[Path, Callable[[], str]] = {}
@@ -36,6 +37,7 @@ def producers() -> dict[Path, Callable[[], str]]:
     for situation, product in CASES:
         path = GOLDEN / "firewall" / f"{situation}_{product}.txt"
         found[path] = lambda s=situation, p=product: snippet_text(s, p)
+    found[GOLDEN / "identity_errors.txt"] = identity_errors_text
     for table in TABLES:
         found[FINDINGS / f"{table}.txt"] = lambda table=table: golden_text(table)
     return found

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from netdiag.privacy.secret import Secret
+from netdiag.trust.chains import describe
 from netdiag.trust.identity import (
     CertificateError,
     PasswordNeeded,
@@ -29,7 +30,9 @@ from netdiag.trust.identity import (
     _is_der_sequence,
     load_ca_certificates,
     load_identity,
+    observe_identity,
 )
+from tests.golden import GOLDEN
 
 ROOT = trustme.CA(organization_name="Vendor Client Root")
 ISSUING = trustme.CA(parent_cert=ROOT, organization_name="Vendor Client Issuing")
@@ -42,6 +45,8 @@ def certificate(pem: bytes) -> x509.Certificate:
 
 
 LEAF_CERT = certificate(LEAF.cert_chain_pems[0].bytes())
+ISSUING_NAME = LEAF_CERT.issuer.public_bytes()
+ROOT_NAME = certificate(ISSUING.cert_pem.bytes()).issuer.public_bytes()
 KEY = load_pem_private_key(LEAF.private_key_pem.bytes(), None)
 CAS = [certificate(ISSUING.cert_pem.bytes()), certificate(ROOT.cert_pem.bytes())]
 CA_PEMS = ISSUING.cert_pem.bytes() + ROOT.cert_pem.bytes()
@@ -182,6 +187,34 @@ ROWS: list[tuple[str, Files, Loaded | Refused]] = [
         Refused(CertificateError, "is neither PEM nor PKCS#12"),
     ),
     ("garbage", Files(b"not a certificate at all"), Refused(CertificateError, "neither PEM")),
+    (
+        "PKCS#12 with a key and no certificate",
+        Files(pkcs12.serialize_key_and_certificates(b"gw", KEY, None, None, NoEncryption())),  # type: ignore[arg-type]
+        Refused(CertificateError, "the PKCS#12 bundle holds no certificate"),
+    ),
+    (
+        # Under 128 bytes, so its length is one byte: a PFX's start (version 3, a SEQUENCE)
+        # in a short DER sequence is taken for a bundle that will not open without a password.
+        "a short sequence that starts like PKCS#12",
+        Files(b"\x30\x06\x02\x01\x03\x30\x01\x00"),
+        Refused(PasswordNeeded, "is protected by a password"),
+    ),
+    ("an empty certificate file", Files(b" \n"), Refused(CertificateError, "is empty")),
+    (
+        "PEM with an encrypted key inside, no password",
+        Files(LEAF.cert_chain_pems[0].bytes() + ENCRYPTED_KEY),
+        Refused(PasswordNeeded, "is encrypted: give its password"),
+    ),
+    (
+        "a key file without a key",
+        Files(LEAF.cert_chain_pems[0].bytes(), key=b"no key in here"),
+        Refused(CertificateError, "no private key in key.pem"),
+    ),
+    (
+        "an empty key file",
+        Files(LEAF.cert_chain_pems[0].bytes(), key=b"\n"),
+        Refused(CertificateError, "is empty"),
+    ),
 ]
 
 
@@ -206,6 +239,16 @@ def test_each_file_loads_or_says_why_not(
         assert len(identity.chain) == outcome.chain
         assert all(c in CAS for c in identity.chain)
         assert identity.source == str(cert)
+        # What the report and the diagnosis get of it: every certificate described, the
+        # issuers' names once each, and whether the chain reaches a self-signed root.
+        seen = observe_identity(identity)
+        assert seen.source == str(cert)
+        assert seen.leaf == describe(LEAF_CERT)
+        assert seen.chain == tuple(describe(c) for c in identity.chain)
+        issuers = [ISSUING_NAME, ROOT_NAME] if outcome.chain else [ISSUING_NAME]
+        assert list(seen.issuer_names_der) == issuers
+        assert seen.is_chain_complete is bool(outcome.chain)
+        assert seen.missing_issuer == ("" if outcome.chain else LEAF_CERT.issuer.rfc4514_string())
         return
     with pytest.raises(outcome.error) as raised:
         load_identity(cert, key, password)
@@ -261,5 +304,82 @@ def test_ca_files_in_both_forms(name: str, data: bytes, count: int, tmp_path: Pa
 def test_a_ca_file_without_a_certificate_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "ca"
     path.write_bytes(b"no certificate here")
-    with pytest.raises(CertificateError, match="holds no PEM or DER certificate"):
+    with pytest.raises(CertificateError) as raised:
         load_ca_certificates(path)
+    assert str(raised.value) == f"{path} holds no PEM or DER certificate"
+    assert raised.value.text("de") == f"{path} enthält kein PEM- oder DER-Zertifikat"
+
+
+@pytest.mark.parametrize(
+    ("data", "is_sequence"),
+    [
+        (b"\x30\x81\x00", True),  # a long-form length of zero (one length byte)
+        (b"\x30\x84\x00\x00\x00\x03\x02\x01\x03", True),  # four length bytes: the most
+        (b"\x30\x7f" + b"\x00" * 127, True),  # the longest short form
+        (b"\x30\x80" + b"\x00" * 128, False),  # 0x80 is indefinite, not a length of 128
+        (b"\x30\x81\x80" + b"\x00" * 128, True),
+        (b"\x30\x82\x01\x00" + b"\x00" * 256, True),  # the length is big-endian
+        (b"\x30\x82\x00\x01" + b"\x00" * 256, False),
+    ],
+)
+def test_der_lengths_at_their_edges(data: bytes, is_sequence: bool) -> None:
+    assert _is_der_sequence(data) is is_sequence
+
+
+IDENTITY_ERRORS = GOLDEN / "identity_errors.txt"
+
+
+def said_in_both(name: str, files: Files, folder: Path) -> str:
+    """A refused file's one line in English and German, the folder left out."""
+    cert, key, password = written(files, folder)
+    try:
+        load_identity(cert, key, password)
+    except CertificateError as error:
+        text = f"{type(error).__name__}\n  en: {error}\n  de: {error.text('de')}"
+        return f"=== {name}\n{text.replace(str(folder), '<folder>')}\n"
+    return f"=== {name}\nloaded\n"
+
+
+def identity_errors_text() -> str:
+    """The golden file of every row's words (`python -m tests.golden`)."""
+    import tempfile
+
+    parts = []
+    for name, files, _ in ROWS:
+        with tempfile.TemporaryDirectory() as folder:
+            parts.append(said_in_both(name, files, Path(folder)))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(("name", "files", "outcome"), ROWS, ids=[r[0] for r in ROWS])
+def test_each_files_words_in_both_languages(
+    name: str, files: Files, outcome: Loaded | Refused, tmp_path: Path
+) -> None:
+    said = said_in_both(name, files, tmp_path)
+    golden = IDENTITY_ERRORS.read_text("utf-8")
+    assert said in golden.split("\n\n") or said.rstrip("\n") in golden.split("\n\n"), (
+        f"{name!r} differs from {IDENTITY_ERRORS.name}: review and run `python -m tests.golden`"
+    )
+
+
+def test_a_file_larger_than_any_certificate_is_refused_by_its_kind(tmp_path: Path) -> None:
+    from netdiag.trust.identity import MAX_FILE_BYTES
+
+    big = tmp_path / "big"
+    big.write_bytes(b"\x00" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(CertificateError) as raised:
+        load_identity(big)
+    assert str(raised.value).startswith(f"certificate file {big} ")
+    assert raised.value.text("de").startswith(f"Zertifikatsdatei {big} ")
+    with pytest.raises(CertificateError) as raised:
+        load_identity(tmp_path / "missing", big)
+    assert "certificate file" in str(raised.value)
+    cert = tmp_path / "cert"
+    cert.write_bytes(LEAF.cert_chain_pems[0].bytes())
+    with pytest.raises(CertificateError) as raised:
+        load_identity(cert, big)
+    assert str(raised.value).startswith(f"key file {big} ")
+    with pytest.raises(CertificateError) as raised:
+        load_ca_certificates(big)
+    assert str(raised.value).startswith(f"CA file {big} ")
+    assert raised.value.text("de").startswith(f"CA-Datei {big} ")
