@@ -162,8 +162,7 @@ def with_device_address(
     named: list[Finding] = []
     for found in findings:
         hop = placed_hop(found)
-        address = device_address(hop, clean) if hop is not None and clean is not None else ""
-        if hop is None or clean is None or not address:
+        if hop is None or clean is None or not (address := device_address(hop, clean)):
             named.append(found)
             continue
         line = (
@@ -173,7 +172,7 @@ def with_device_address(
         named.append(
             dataclasses.replace(
                 found,
-                summary=found.summary.replace(_hop_phrase(hop), _hop_phrase(hop, address), 1),
+                summary=found.summary.replace(_hop_phrase(hop), _hop_phrase(hop, address)),
                 evidence=(*found.evidence, line),
                 detail=f"hop {hop} {address}",
             )
@@ -197,7 +196,7 @@ def process_name(place: PlaceObservation) -> str:
     peer = place.local_peer
     if peer is None or not peer.process:
         return "a process on this machine"
-    return peer.process.split(" (pid ", 1)[0]
+    return peer.process.partition(" (pid ")[0]
 
 
 def with_place(

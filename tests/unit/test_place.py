@@ -440,8 +440,10 @@ def test_software_on_this_machine_is_named_by_its_process_or_its_vendor(
     named = f"{subject} ({shown})" if exclusion_starts else subject
     assert f"intercepted on this machine by {named}: " in placed.summary
     if exclusion_starts:
-        assert f"the fix is in {subject}, not in the firewall. {exclusion_starts}" in (
-            placed.remedy
+        assert placed.remedy.startswith(
+            "Security software on this gateway intercepts the connections for "
+            f"mail1.dicommail.com:995 (pop3s): the fix is in {subject}, not in the firewall. "
+            f"{exclusion_starts}"
         )
     else:
         assert placed.remedy.startswith(f"Software on this gateway ({shown}) intercepts")
@@ -547,6 +549,13 @@ def test_only_an_interception_placed_before_the_server_is_named_by_a_trace() -> 
     other = finding("tcp.open", "mail1.dicommail.com:995 open", ["connect"])
     clean = clean_trace(ROUTER, BORDER, SERVER)
     assert with_device_address([*at_the_server, other], clean) == (*at_the_server, other)
+
+
+def test_a_silent_hop_has_no_address() -> None:
+    from netdiag.diagnosis.place import device_address
+
+    assert device_address(2, clean_trace(ROUTER, SERVER)) == ""
+    assert device_address(2, clean_trace(ROUTER, BORDER)) == "192.0.2.2"
 
 
 def test_a_device_named_once_is_not_named_again() -> None:
