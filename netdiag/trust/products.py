@@ -38,9 +38,6 @@ class Product:
     # (where its vendor documents them), lower-case.
     processes: tuple[str, ...] = ()
 
-    def matches(self, name: str) -> bool:
-        return any(p.search(name) for p in self.patterns)
-
 
 def _whole_words(pattern: str) -> re.Pattern[str]:
     """A pattern that matches only where no letter or digit adjoins it: a short name such

@@ -47,6 +47,8 @@ def test_the_quick_path_agrees_with_every_pattern(parts: list[str]) -> None:
         ("ab?c", "a"),
         ("ab*c", "a"),
         ("ab{2}c", "a"),
+        ("ab(c)d|e", ""),  # a group closed before a top-level alternative
+        ("a(b)c(d|e)", "a"),
     ],
 )
 def test_a_hint_is_text_every_match_contains(pattern: str, hint: str) -> None:
@@ -64,3 +66,19 @@ def test_every_catalogue_pattern_gets_the_hint_of_its_own_text() -> None:
     by_name = {product.name: [h for h, _ in patterns] for product, patterns in _hinted(catalogue())}
     assert by_name["FortiGate"][0] == "fortigate ca"
     assert by_name["ESET"] == ["eset ssl filter", "o=eset"]
+
+
+@pytest.mark.parametrize(
+    ("name", "product"),
+    [
+        ("cn=fortigate ca,o=fortinet", "FortiGate"),  # any case, as issuers are written
+        ("CN=ESET SSL FILTER CA", "ESET"),
+        ("O=Zscaler Inc.", "Zscaler"),
+        ("CN=xZscalerx", None),  # whole words only
+    ],
+)
+def test_names_are_matched_in_any_case_and_as_whole_words(name: str, product: str | None) -> None:
+    found = identify([name])
+    assert (found[0].name if found else None) == product
+    if found:
+        assert found[1] == name
