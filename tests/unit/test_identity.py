@@ -28,6 +28,7 @@ from netdiag.trust.identity import (
     PasswordNeeded,
     PasswordNotNeeded,
     _is_der_sequence,
+    key_matches,
     load_ca_certificates,
     load_identity,
     observe_identity,
@@ -201,6 +202,15 @@ ROWS: list[tuple[str, Files, Loaded | Refused]] = [
     ),
     ("an empty certificate file", Files(b" \n"), Refused(CertificateError, "is empty")),
     (
+        # PKCS#8 of an algorithm no one knows (OID 1.2.3.4): cryptography's own error type.
+        "PEM with a key of an unknown algorithm",
+        Files(
+            LEAF.cert_chain_pems[0].bytes(),
+            key=b"-----BEGIN PRIVATE KEY-----\nMA4CAQAwBQYDKgMEBAIEAA==\n-----END PRIVATE KEY-----\n",
+        ),
+        Refused(CertificateError, "the key in key.pem cannot be loaded"),
+    ),
+    (
         "PEM with an encrypted key inside, no password",
         Files(LEAF.cert_chain_pems[0].bytes() + ENCRYPTED_KEY),
         Refused(PasswordNeeded, "is encrypted: give its password"),
@@ -239,6 +249,7 @@ def test_each_file_loads_or_says_why_not(
         assert len(identity.chain) == outcome.chain
         assert all(c in CAS for c in identity.chain)
         assert identity.source == str(cert)
+        assert key_matches(identity.certificate, identity.key)
         # What the report and the diagnosis get of it: every certificate described, the
         # issuers' names once each, and whether the chain reaches a self-signed root.
         seen = observe_identity(identity)

@@ -25,6 +25,11 @@ PIECES = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(parts=st.lists(PIECES | st.text(max_size=12), min_size=1, max_size=3))
 def test_the_quick_path_agrees_with_every_pattern(parts: list[str]) -> None:
+    # The hints are made afresh (they are cached per process): what is tested is how they
+    # are made, not what an earlier test left behind.
+    from netdiag.trust.products import _hinted
+
+    _hinted.cache_clear()
     name = ",".join(parts)
     found = identify([name])
     assert (found[0].name if found else None) == identify_slowly(name)
@@ -78,6 +83,7 @@ def test_every_catalogue_pattern_gets_the_hint_of_its_own_text() -> None:
     ],
 )
 def test_names_are_matched_in_any_case_and_as_whole_words(name: str, product: str | None) -> None:
+    catalogue.cache_clear()  # the patterns compiled afresh, as this test reads them
     found = identify([name])
     assert (found[0].name if found else None) == product
     if found:
