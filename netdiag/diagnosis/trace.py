@@ -51,17 +51,24 @@ def destination_distance(trace: TraceObservation) -> int | None:
     return min(ttls) if ttls else None
 
 
+def _icmp_of(reply: HopReply) -> IcmpReport | None:
+    """The ICMP error of a hop's reply, where its type and code were read."""
+    if reply.icmp_type is None or reply.icmp_code is None:
+        return None
+    family = 6 if ":" in reply.sender else 4
+    return IcmpReport(
+        sender=reply.sender, type=reply.icmp_type, code=reply.icmp_code, family=family
+    )
+
+
 def _describe(reply: HopReply) -> str:
     if reply.kind is HopKind.TIME_EXCEEDED:
         return "ICMP time exceeded"
     if reply.kind is HopKind.UNREACHABLE:
-        icmp = IcmpReport(
-            sender=reply.sender,
-            type=reply.icmp_type or 0,
-            code=reply.icmp_code or 0,
-            family=6 if ":" in reply.sender else 4,
-        )
-        return f"ICMP unreachable code {reply.icmp_code} ({icmp_meaning(icmp)})"
+        icmp = _icmp_of(reply)
+        if icmp is None:
+            return "ICMP unreachable (type and code not read)"
+        return f"ICMP unreachable code {icmp.code} ({icmp_meaning(icmp)})"
     return {HopKind.SYN_ACK: "TCP SYN/ACK", HopKind.RST: "TCP reset"}.get(reply.kind, reply.kind)
 
 
@@ -196,19 +203,19 @@ def diagnose_trace(
     if unreachable:
         first = unreachable[0]
         hop = positions.get(first.sender, first.ttl)
-        icmp = IcmpReport(
-            sender=first.sender,
-            type=first.icmp_type or 0,
-            code=first.icmp_code or 0,
-            family=6 if ":" in first.sender else 4,
-        )
-        kind = "administratively prohibited" if is_prohibited(icmp) else icmp_meaning(icmp)
+        icmp = _icmp_of(first)
+        if icmp is None:
+            kind, said = "ICMP unreachable", "ICMP unreachable: type and code not read"
+        else:
+            meaning = icmp_meaning(icmp)
+            kind = "administratively prohibited" if is_prohibited(icmp) else meaning
+            said = f"ICMP type {icmp.type} code {icmp.code}: {meaning}"
         summary = f"{label}: rejected at hop {hop} ({first.sender}): {kind}"
         return [
             finding(
                 "trace.rejected_at_hop",
                 summary,
-                [*lines, f"ICMP type {icmp.type} code {icmp.code}: {icmp_meaning(icmp)}"],
+                [*lines, said],
                 subject=first.sender,
             )
         ]
@@ -337,13 +344,21 @@ def _answered(
     # A reset, no proof either way: its TTL says whether it fits the destination — the
     # destination's own answers where the control trace shows them, else the distance.
     fits = first.reply_ttl == own_ttl if own_ttl is not None else hops_travelled >= first.ttl
-    if not fits:
+    # A device before the destination is suspected only if the reset came from nearer than
+    # the probe went (or from a hop whose own ICMP has its TTL): one that travelled as far as
+    # the destination names no hop on the path, whatever the destination's own TTL is.
+    if not fits and (hops_travelled < first.ttl or same_as_hop is not None):
         why = [
             f"the reset's IP TTL {first.reply_ttl} says it travelled {hops_travelled} hops back "
             f"for a probe that needed {first.ttl}",
             *([ttl_line] if ttl_line else []),
             "return paths can be shorter than the way out, so this is a strong suspicion, not "
-            "proof; a control trace to an open port of the same host would prove it",
+            "proof; "
+            + (
+                f"the destination's own answers (control trace) arrive with IP TTL {own_ttl}"
+                if own_ttl is not None
+                else "a control trace to an open port of the same host would prove it"
+            ),
         ]
         subject = same_as_hop.sender if same_as_hop is not None else f"hop {hops_travelled}"
         summary = (
@@ -352,6 +367,13 @@ def _answered(
         )
         return [finding("trace.reset_suspect", summary, [*lines, *why], subject=subject)]
     summary = f"{label}: rejected with a TCP reset at hop {first.ttl} ({first.sender})"
+    if not fits:
+        lines.append(
+            f"its IP TTL {first.reply_ttl} is not that of the destination's own answers "
+            f"({own_ttl}), but it travelled {hops_travelled} hops, as far as the destination "
+            "or farther: no device on the path is named (one at the destination's end, a load "
+            "balancer or the host's own firewall, may send it)"
+        )
     if distance is None:
         lines.append("a control trace to an open port would tell the destination from a middlebox")
     return [finding("trace.rejected_at_hop", summary, lines, subject=first.sender)]

@@ -97,6 +97,13 @@ ROWS = [
         CONTROL_AT_3,
         "trace.rejected_at_hop",
     ),
+    (
+        "reset at the destination's distance whose TTL is neither the destination's nor any "
+        "hop's, having travelled farther than the probe: no device on the path is named",
+        trace(*PATH, answer(3, HopKind.RST, 40)),
+        CONTROL_AT_3,
+        "trace.rejected_at_hop",
+    ),
 ]
 
 

@@ -9,9 +9,11 @@ only by `python -m tests.golden`, after reading the diff."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,18 +24,21 @@ from netdiag.diagnosis.protocol import diagnose_protocol
 from netdiag.diagnosis.proxy import describe_attempt, diagnose_proxy
 from netdiag.diagnosis.tcp import describe_icmp, diagnose_tcp
 from netdiag.diagnosis.tls import describe_tls, diagnose_tls
-from netdiag.diagnosis.trace import diagnose_trace
+from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.report.messages import cause_sentence
 from netdiag.report.model import Cause, Finding
 from netdiag.report.observations import (
     DnsAnswer,
     DnsObservation,
     DnsOutcome,
+    HopKind,
+    HopReply,
     IcmpReport,
     ProxyAttempt,
     ProxyOutcome,
     TcpObservation,
     TcpOutcome,
+    TraceObservation,
 )
 from tests.golden import GOLDEN
 from tests.unit import (
@@ -166,12 +171,62 @@ def _proxy() -> dict[str, Callable[[], str]]:
     return cases
 
 
+def _traced(trace: TraceObservation, control: TraceObservation | None = None, **more: Any) -> str:
+    """The verdict and the hop tables it is shown with."""
+    tables = [f"  {line}" for line in hop_lines(trace)]
+    if control is not None:
+        tables += [f"  control {line}" for line in hop_lines(control)]
+    verdict = findings_text(diagnose_trace("mail1:25", trace, control, **more))
+    return "\n".join(["hops:", *tables, verdict])
+
+
 def _trace() -> dict[str, Callable[[], str]]:
     cases: dict[str, Callable[[], str]] = {
-        name: lambda o=observation, c=control: findings_text(diagnose_trace("mail1:25", o, c))
+        name: lambda o=observation, c=control: _traced(o, c)
         for name, observation, control, _ in test_diagnosis_trace.ROWS
     }
     module = test_diagnosis_trace
+    path = module.PATH
+    prohibited = HopReply(
+        ttl=3, sender="192.0.2.3", kind=HopKind.UNREACHABLE, icmp_type=3, icmp_code=13,
+        rtt_ms=4.5, reply_ttl=62,
+    )  # fmt: skip
+    host_unreachable = HopReply(
+        ttl=3, sender="2001:db8::3", kind=HopKind.UNREACHABLE, icmp_type=1, icmp_code=3,
+        rtt_ms=4.5, reply_ttl=62,
+    )  # fmt: skip
+    later = dataclasses.replace(prohibited, ttl=4, sender="192.0.2.4", icmp_code=1)
+    named = dataclasses.replace(
+        module.trace(*path, prohibited), names=(("192.0.2.1", "gw.hospital.example"),)
+    )
+    untyped = HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.UNREACHABLE)
+    cases["rejected at hop 3 by policy (ICMP 3/13), hop 1 named"] = lambda: _traced(named)
+    cases["rejected at hop 3 over IPv6 (address unreachable)"] = lambda: _traced(
+        module.trace(*path, host_unreachable)
+    )
+    cases["two rejections: the nearer one counts"] = lambda: _traced(
+        module.trace(*path, later, prohibited)
+    )
+    cases["a rejection without type or code"] = lambda: _traced(module.trace(path[0], untyped))
+    cases["a rejection from a router seen earlier on the path"] = lambda: _traced(
+        module.trace(*path, dataclasses.replace(prohibited, sender="192.0.2.1"))
+    )
+    synack = module.answer(3, HopKind.SYN_ACK, 62)
+    cases["the destination answers at the hop a rejection came from"] = lambda: _traced(
+        module.trace(*path, synack, prohibited)
+    )
+    cases["the destination answers before a later rejection"] = lambda: _traced(
+        module.trace(*path, synack, later)
+    )
+    faster = dataclasses.replace(path[1], sender="192.0.2.22", rtt_ms=0.5)
+    cases["two answers for one TTL: the faster is shown"] = lambda: _traced(
+        module.trace(path[0], dataclasses.replace(path[1], rtt_ms=2.0), faster)
+    )
+    for reply_ttl in (1, 32, 33, 64, 65, 128, 129, 255):
+        reset = module.answer(3, HopKind.RST, reply_ttl)
+        cases[f"a reset at hop 3 with IP TTL {reply_ttl}"] = lambda r=reset: _traced(
+            module.trace(*path, r), module.CONTROL_AT_3
+        )
     lone = module.trace(*module._route("192.0.2.1", "192.0.2.2"))
     peer = module.trace(*module._route("192.0.2.1", "192.0.2.2", "192.0.2.3"))
     cases["silence beyond hop 2, a peer saw hop 3"] = lambda: findings_text(

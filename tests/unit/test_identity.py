@@ -206,7 +206,8 @@ ROWS: list[tuple[str, Files, Loaded | Refused]] = [
         "PEM with a key of an unknown algorithm",
         Files(
             LEAF.cert_chain_pems[0].bytes(),
-            key=b"-----BEGIN PRIVATE KEY-----\nMA4CAQAwBQYDKgMEBAIEAA==\n-----END PRIVATE KEY-----\n",
+            key=b"-----BEGIN PRIVATE KEY-----\nMA4CAQAwBQYDKgMEBAIEAA==\n"
+            b"-----END PRIVATE KEY-----\n",
         ),
         Refused(CertificateError, "the key in key.pem cannot be loaded"),
     ),
