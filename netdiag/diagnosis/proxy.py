@@ -52,7 +52,9 @@ def diagnose_proxy(
                 finding("proxy.unreachable", summary, evidence, subject=proxy, detail=detail)
             )
             continue
-        status = attempt.status_line.split(" ", 1)[1] if " " in attempt.status_line else ""
+        # The proxy's words after the version ("403 Forbidden"); a line without them, its
+        # status code.
+        status = attempt.status_line.partition(" ")[2] or str(attempt.status)
         if is_everything_blocked:
             code = "proxy.only_way_out"
             summary = (

@@ -78,7 +78,7 @@ def diagnose_tls(
             TlsOutcome.RESET: "the connection was reset",
             TlsOutcome.CLOSED: "the peer closed the connection",
             TlsOutcome.NOT_TLS: "the peer does not speak TLS",
-        }.get(tls.outcome, tls.alert or tls.error or "failed")
+        }.get(tls.outcome, tls.alert or tls.error or "no alert and no error were said")
         return [finding("tls.handshake_failed", f"{where} failed: {reason}", evidence)]
 
     findings = []

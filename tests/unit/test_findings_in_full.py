@@ -34,10 +34,13 @@ from netdiag.report.observations import (
     HopKind,
     HopReply,
     IcmpReport,
+    ProtocolStage,
     ProxyAttempt,
     ProxyOutcome,
+    StageFailure,
     TcpObservation,
     TcpOutcome,
+    TlsOutcome,
     TraceObservation,
 )
 from tests.golden import GOLDEN
@@ -122,6 +125,26 @@ def _tls() -> dict[str, Callable[[], str]]:
         cases[f"tls: {name}"] = lambda o=observation, c=client: (
             "\n".join(describe_tls(o)) + "\n" + findings_text(diagnose_tls(module.SMTP, o, c))
         )
+    other = dataclasses.replace(module.LEAF, subject="CN=Vendor Issuing", issuer="CN=Vendor Root")
+    names = tuple(f"CN=Client CA {n}" for n in range(10))
+    extras = {
+        "a chain of two, ten acceptable client CAs": module.tls(
+            chain=(module.LEAF, other), client_ca_names=names
+        ),
+        "closed by the peer": module.tls(
+            outcome=TlsOutcome.CLOSED, version="", cipher="", was_client_cert_requested=None
+        ),
+        "failed with an error only": module.tls(
+            outcome=TlsOutcome.FAILED, version="", error="wrong version number"
+        ),
+        "failed with nothing said": module.tls(outcome=TlsOutcome.FAILED, version=""),
+    }
+    for name, observation in extras.items():
+        cases[f"tls: {name}"] = lambda o=observation: (
+            "\n".join(describe_tls(o))
+            + "\n"
+            + findings_text(diagnose_tls(module.SMTP, o, module.CLIENT))
+        )
     for name, observation, _ in module.SMTP_ROWS:
         cases[f"smtp: {name}"] = lambda o=observation: findings_text(
             diagnose_protocol(module.SMTP, o, module.CLIENT)
@@ -149,6 +172,30 @@ def _dns() -> dict[str, Callable[[], str]]:
                     "192.168.1.1", "172.16.0.1", "::1", "fe80::1", "fd00::1", "224.0.0.1",
                     "195.0.0.10", "2001:db8::1"):  # fmt: skip
         cases[f"concern of {address}"] = lambda a=address: address_concern(a) or "(none)"
+
+    def two(first: DnsOutcome, second: DnsOutcome, *addresses: str) -> DnsObservation:
+        return DnsObservation(
+            host="mail1.dicommail.com",
+            answers=(
+                DnsAnswer(resolver="192.0.2.53", qtype="A", outcome=first, addresses=addresses),
+                DnsAnswer(resolver="192.0.2.54", qtype="A", outcome=second, addresses=addresses),
+            ),
+        )
+
+    pairs = {
+        "two resolvers, both NXDOMAIN": two(DnsOutcome.NXDOMAIN, DnsOutcome.NXDOMAIN),
+        "two resolvers, one answers, one fails": two(
+            DnsOutcome.ANSWER, DnsOutcome.SERVFAIL, "195.0.0.10"
+        ),
+        "two resolvers give a filter's block answer": two(
+            DnsOutcome.ANSWER, DnsOutcome.ANSWER, "0.0.0.0", "10.1.2.3"
+        ),
+        "two resolvers time out": two(DnsOutcome.TIMEOUT, DnsOutcome.TIMEOUT),
+    }
+    for name, observation in pairs.items():
+        cases[name] = lambda o=observation: findings_text(diagnose_dns(o))
+    for address in ("::", "240.0.0.1", "198.18.0.1", "192.0.0.8", "ff02::1"):
+        cases[f"concern of {address}"] = lambda a=address: address_concern(a) or "(none)"
     refused = DnsAnswer(resolver="192.0.2.53", qtype="A", outcome=DnsOutcome.REFUSED)
     cases["a refused question described"] = lambda: describe_answer(refused)
     return cases
@@ -163,6 +210,30 @@ def _proxy() -> dict[str, Callable[[], str]]:
             + "\n"
             + findings_text(diagnose_proxy(smtp, [a], is_everything_blocked=b))
         )
+    proxy = dataclasses.replace(test_proxies.PROXY, has_credentials=True)
+    done = test_diagnosis_tls.smtp()
+    stopped = test_diagnosis_tls.smtp(
+        stopped_at=ProtocolStage.TLS, failure=StageFailure.TLS_FAILED, failure_detail=""
+    )
+    detailed = dataclasses.replace(stopped, failure_detail="the peer reset the connection")
+    tunnels = {"completed": done, "stopped": stopped, "stopped, with a detail": detailed}
+    for name, tunnel in tunnels.items():
+        through = ProxyAttempt(
+            proxy=proxy, outcome=ProxyOutcome.ANSWERED, status=200,
+            status_line="HTTP/1.1 200 Connection established", elapsed_ms=3.5,
+            through_tunnel=tunnel,
+        )  # fmt: skip
+        cases[f"a tunnel, its dialogue {name}"] = lambda a=through: (
+            "\n".join(describe_attempt(a))
+            + "\n"
+            + findings_text(diagnose_proxy(smtp, [a], is_everything_blocked=True))
+        )
+    bare_status = ProxyAttempt(
+        proxy=proxy, outcome=ProxyOutcome.ANSWERED, status=403, status_line="HTTP/1.1"
+    )
+    cases["a status line without a reason"] = lambda: findings_text(
+        diagnose_proxy(smtp, [bare_status], is_everything_blocked=True)
+    )
     for outcome in ProxyOutcome:
         bare = ProxyAttempt(proxy=test_proxies.PROXY, outcome=outcome, detail="said so")
         cases[f"{outcome.value}, nothing else known"] = lambda a=bare: "\n".join(
