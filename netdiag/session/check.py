@@ -30,6 +30,7 @@ from netdiag.session.config import CheckConfig
 from netdiag.session.endpoint import Pacing, Progress, probe_endpoint, retry_pause_s
 from netdiag.session.resolution import DEADLINE_PASSED, INTERRUPTED, resolve, resolvers_of
 from netdiag.session.scheduler import run_all
+from netdiag.session.warmup import start_warm_up
 from netdiag.settings.config import ResolverSpec
 from netdiag.settings.targets import Target
 
@@ -60,9 +61,6 @@ def run_check(
         client = None
         notes.append(step_failed("client certificate details", error))
     machine = config.trust.machine
-    local_findings += diagnose_local_roots(
-        machine.roots, config.trust.public_roots, machine.name, config.trust.products
-    )
     resolvers, resolver_notes = resolvers_of(config)
     notes += resolver_notes
     notes += [
@@ -79,6 +77,8 @@ def run_check(
         Note.of(f"pins_{f.reason.value}", path=f.path, count=f.count) for f in config.pins.files
     ]
     rounds: list[_Round] = []
+    # The judging and rendering modules load while the first round waits on the network.
+    start_warm_up()
     for number in range(1, max(1, config.repeat) + 1):
         prefix = f"round {number}/{config.repeat} " if config.repeat > 1 else ""
         if number > 1 and not _pause(config.interval_s, console, prefix):
@@ -89,6 +89,11 @@ def run_check(
         if current.was_interrupted:
             break
     console.clear_progress()
+    # Roots of inspection products in this machine's store (pure; after the round, so that
+    # naming them does not hold up the first packet).
+    local_findings += diagnose_local_roots(
+        machine.roots, config.trust.public_roots, machine.name, config.trust.products
+    )
     now = datetime.now(UTC)
     rules = RoundRules(
         targets=config.targets,

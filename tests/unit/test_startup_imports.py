@@ -32,7 +32,8 @@ PLAIN_CHECK = {
     "netdiag.session", "netdiag.session.check", "netdiag.session.config",
     "netdiag.session.endpoint", "netdiag.session.proxies", "netdiag.session.resolution",
     "netdiag.session.runs", "netdiag.session.scheduler", "netdiag.session.setup",
-    "netdiag.session.trace_settings", "netdiag.settings", "netdiag.settings.config",
+    "netdiag.session.trace_settings", "netdiag.session.warmup", "netdiag.settings",
+    "netdiag.settings.config",
     "netdiag.settings.defaults", "netdiag.settings.host_requirements",
     "netdiag.settings.targets", "netdiag.trust", "netdiag.trust.chains",
     "netdiag.trust.identity", "netdiag.trust.model", "netdiag.trust.pins",
@@ -100,3 +101,21 @@ def test_a_plain_check_imports_the_pinned_set_and_nothing_it_does_not_need() -> 
     assert sorted(PLAIN_CHECK - ours) == [], "pinned, no longer imported: take it off the list"
     pulled = [m for m in NEVER if m in modules]
     assert pulled == []
+
+
+def test_the_warm_up_prepares_what_the_round_needs_after_it() -> None:
+    """In a fresh interpreter: the warm-up thread imports the judging and rendering modules
+    and reads the product catalogue; a module that cannot be imported stops nothing."""
+    code = (
+        "import sys\n"
+        "from netdiag.session.warmup import AFTER_THE_ROUND, start_warm_up\n"
+        "before = [m for m in AFTER_THE_ROUND if m in sys.modules]\n"
+        "start_warm_up(('netdiag.no_such_module', *AFTER_THE_ROUND)).join(30)\n"
+        "from netdiag.trust.products import catalogue\n"
+        "print(before, [m for m in AFTER_THE_ROUND if m not in sys.modules],"
+        " catalogue.cache_info().currsize)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["[]", "[]", "1"], done.stdout + done.stderr
