@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
+from functools import partial
 
 # Imported by the diagnosis and the renderers after the round (the probes import the rest).
 AFTER_THE_ROUND = (
@@ -22,7 +24,8 @@ AFTER_THE_ROUND = (
 def _prepare(modules: tuple[str, ...]) -> None:
     from netdiag.trust.products import catalogue
 
-    steps = [catalogue, *(lambda name=name: importlib.import_module(name) for name in modules)]
+    steps: list[Callable[[], object]] = [catalogue]
+    steps += [partial(importlib.import_module, name) for name in modules]
     for step in steps:
         try:
             step()
