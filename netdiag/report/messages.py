@@ -176,7 +176,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Security software on this machine ({subject}) intercepts TLS to {hosts} (TCP "
         "{ports}): the fix is its own exclusion, not the firewall.",
         "de": "Sicherheitssoftware auf diesem Rechner ({subject}) bricht TLS zu {hosts} (TCP "
-        "{ports}) auf: abhilfe schafft ihre eigene Ausnahme, nicht die Firewall.",
+        "{ports}) auf: Abhilfe schafft ihre eigene Ausnahme, nicht die Firewall.",
     },
     "cause.tls.sni_filtered": {
         "en": "A device cuts the TLS handshakes of {hosts} (TCP {ports}) by the server name: "

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from netdiag.diagnosis import diagnose_endpoint
+from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.causes import find_causes
 from netdiag.diagnosis.dns import address_concern, describe_answer, diagnose_dns
 from netdiag.diagnosis.protocol import diagnose_protocol
@@ -26,7 +27,7 @@ from netdiag.diagnosis.tcp import describe_icmp, diagnose_tcp
 from netdiag.diagnosis.tls import describe_tls, diagnose_tls
 from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.report.messages import cause_sentence
-from netdiag.report.model import Cause, Finding
+from netdiag.report.model import Cause, EndpointResult, Finding, Severity
 from netdiag.report.observations import (
     DnsAnswer,
     DnsObservation,
@@ -43,6 +44,7 @@ from netdiag.report.observations import (
     TlsOutcome,
     TraceObservation,
 )
+from netdiag.settings.targets import Target
 from tests.golden import GOLDEN
 from tests.unit import (
     test_causes,
@@ -321,14 +323,47 @@ def _completeness() -> dict[str, Callable[[], str]]:
     }
 
 
+def _grouped(endpoints: Sequence[EndpointResult]) -> str:
+    causes = find_causes(endpoints)
+    return "\n".join(line for cause in causes for line in cause_text(cause)) or "(no cause)"
+
+
 def _causes() -> dict[str, Callable[[], str]]:
-    return {
-        name: lambda e=endpoints: (
-            "\n".join(line for cause in find_causes(e) for line in cause_text(cause))
-            or "(no cause)"
-        )
-        for name, endpoints, _, _ in test_causes.ROWS
+    cases: dict[str, Callable[[], str]] = {
+        name: lambda e=endpoints: _grouped(e) for name, endpoints, _, _ in test_causes.ROWS
     }
+    smtp, pop3 = test_causes.SMTP, test_causes.POP3
+
+    def one(target: Target, *findings: Finding) -> EndpointResult:
+        return EndpointResult(target=target, findings=findings)
+
+    proven = finding(
+        "tls.intercepted", "intercepted by FortiGate", ["presented: issuer 'FortiGate CA'"],
+        remedy="Exempt mail1.dicommail.com:25 (smtp-starttls) from inspection.",
+        subject="FortiGate",
+    )  # fmt: skip
+    likely = finding("tls.intercepted", "likely", subject="FortiGate", is_inferred=True)
+    cases["a proven interception with its own remedy, two likely"] = lambda: _grouped(
+        [one(smtp[0], proven), one(smtp[1], likely), one(pop3[0], likely)]
+    )
+    warned = finding("tls.intercepted", "intercepted", severity=Severity.WARN, subject="X")
+    critical = finding("tls.intercepted", "intercepted", subject="X")
+    cases["one cause of a warning and a critical finding"] = lambda: _grouped(
+        [one(smtp[0], warned), one(smtp[1], critical)]
+    )
+    for product in ("ESET", "sslsplit"):
+        local = finding(
+            "tls.intercepted_locally", f"intercepted on this machine by {product}",
+            [f"place: {product}"], remedy=f"own remedy naming {product}", subject=product,
+        )  # fmt: skip
+        cases[f"interception on this machine by {product}"] = lambda f=local: _grouped(
+            [one(smtp[0], f), one(pop3[0], f)]
+        )
+    plain = finding("tls.intercepted_locally", "on this machine", subject="ESET")
+    cases["interception on this machine, the catalogue's remedy"] = lambda: _grouped(
+        [one(smtp[0], plain)]
+    )
+    return cases
 
 
 TABLES: dict[str, Callable[[], dict[str, Callable[[], str]]]] = {
