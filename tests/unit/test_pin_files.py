@@ -7,6 +7,8 @@ order with their reason."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -244,3 +246,63 @@ def test_the_pin_files_found_without_pins_in_order_with_their_reason(
         work / "certs" / "pins.toml": PinFileReason.PROFILE,
         user / "pins.toml": PinFileReason.USER,
     }
+
+
+@pytest.mark.parametrize(
+    ("platform", "environment", "expected"),
+    [
+        ("linux", {"NETDIAG_CONFIG_DIR": "/srv/nd"}, "/srv/nd"),
+        ("win32", {"NETDIAG_CONFIG_DIR": "/srv/nd", "APPDATA": "/w"}, "/srv/nd"),
+        ("win32", {"APPDATA": "/w/AppData/Roaming"}, "/w/AppData/Roaming/netdiag"),
+        ("win32", {"XDG_CONFIG_HOME": "/x"}, "/x/netdiag"),  # no APPDATA: as elsewhere
+        ("linux", {"APPDATA": "/w", "XDG_CONFIG_HOME": "/x"}, "/x/netdiag"),
+        ("linux", {"HOME": "/home/admin"}, "/home/admin/.config/netdiag"),
+        ("linux", {"NETDIAG_CONFIG_DIR": "", "XDG_CONFIG_HOME": ""}, "/home/admin/.config/netdiag"),
+    ],
+)  # fmt: skip
+def test_the_users_configuration_folder(
+    platform: str, environment: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from netdiag.trust.pins import config_dir
+
+    for variable in ("NETDIAG_CONFIG_DIR", "APPDATA", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", "/home/admin")
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(sys, "platform", platform)
+    assert config_dir() == Path(expected)
+
+
+def test_a_pin_file_is_written_as_utf_8_into_folders_made_for_it(tmp_path: Path) -> None:
+    pins = parse_pins(DOCUMENT, "x")
+    path = tmp_path / "a" / "b" / "pins.toml"
+    save_pins(path, pins)
+    assert path.read_bytes().decode("utf-8") == render_pins(pins)
+    assert load_pins([path]).pins == tuple(
+        dataclasses.replace(p, file=str(path)) for p in pins.pins
+    )
+
+
+def test_a_pin_file_that_cannot_be_written_says_why_in_both_languages(tmp_path: Path) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        path = folder / "pins.toml"
+        if os.access(folder, os.W_OK):  # root writes anywhere: a file where a folder must be
+            path = tmp_path / "file"
+            path.write_text("", "utf-8")
+            path = path / "pins.toml"
+        with pytest.raises(NetdiagError) as refused:
+            save_pins(path, PinSet())
+        reason = str(refused.value).removeprefix(f"cannot write pin file {path}: ")
+        # The system's own words (as root: a file stands where the folder must be).
+        assert reason in ("Permission denied", "File exists"), str(refused.value)
+        assert refused.value.text("de") == (
+            f"die Pin-Datei {path} lässt sich nicht schreiben: {reason}"
+        )
+    finally:
+        folder.chmod(0o700)

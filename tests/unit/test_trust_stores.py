@@ -104,3 +104,91 @@ def test_the_machines_own_store_is_read(monkeypatch: pytest.MonkeyPatch) -> None
     assert len(trust.roots) > 50, (trust.name, len(trust.roots))
     public = {root.subject for root in mozilla_roots()[0]}
     assert len({root.subject for root in trust.roots} & public) > 50
+
+
+def test_the_windows_stores_in_full() -> None:
+    """Roots and CA store apart, each unreadable entry named by store, number and reason,
+    and the name that the report gives the machine's trust."""
+    root, held = _der(trustme.CA(organization_name="Root A")), _der(trustme.CA())
+    junk = b"\x30\x03\x02\x01\x00"
+    machine = machine_trust_of_windows(
+        [(root, "x509_asn", True), (junk, "x509_asn", True)],
+        [(held, "x509_asn", True), (junk, "x509_asn", False)],
+    )
+    assert machine.roots == (x509.load_der_x509_certificate(root),)
+    assert machine.intermediates == (x509.load_der_x509_certificate(held),)
+    assert machine.name == (
+        "Windows certificate store Root (server authentication); CA store as intermediates"
+    )
+    assert [(u.store, u.entry, u.subject) for u in machine.unreadable] == [
+        ("Windows store Root", 2, ""),
+        ("Windows store CA", 2, ""),
+    ]
+    assert all(u.reason.startswith("ValueError: ") for u in machine.unreadable)
+
+
+def test_an_unreadable_pem_entry_keeps_the_subject_where_it_can_be_read(tmp_path: Path) -> None:
+    """A PEM entry whose key cryptography does not know: left out, named by its subject."""
+    odd = x509.load_der_x509_certificate(
+        _der(trustme.CA(organization_name="Odd Key Root")).replace(
+            bytes.fromhex("06072a8648ce3d0201"), bytes.fromhex("06072a8648ce3d0263")
+        )
+    ).public_bytes(Encoding.PEM)
+    path = tmp_path / "bundle.pem"
+    path.write_bytes(odd)
+    roots, unreadable = pem_bundle(path)
+    assert roots == ()
+    [entry] = unreadable
+    assert (entry.store, entry.entry) == (str(path), 1)
+    assert "Odd Key Root" in entry.subject
+    assert entry.reason.startswith("UnsupportedAlgorithm: ")
+
+
+def test_a_bundle_that_cannot_be_read_is_one_entry_naming_the_file(tmp_path: Path) -> None:
+    from netdiag.trust.stores import UnreadableEntry
+
+    missing = tmp_path / "nowhere.pem"
+    roots, unreadable = pem_bundle(missing)
+    assert roots == ()
+    assert unreadable == (
+        UnreadableEntry(
+            store=str(missing),
+            entry=0,
+            subject="",
+            reason=unreadable[0].reason,
+        ),
+    )
+    assert unreadable[0].reason.startswith(f"cannot read trust store {missing}: ")
+
+
+def test_pem_blocks_are_cut_at_their_markers() -> None:
+    from netdiag.trust.stores import pem_blocks
+
+    one = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    two = b"-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n"
+    text = b"# comment\n" + one + b"junk -----BEGIN CERTIFICATE----- in a line\n" + two
+    assert pem_blocks(text) == [
+        one,
+        b"-----BEGIN CERTIFICATE----- in a line\n" + two,
+    ]
+
+
+def test_a_usable_certificate_has_no_reason_and_an_unusable_one_a_short_one() -> None:
+    from netdiag.trust.stores import usable_certificate
+
+    good = trustme.CA().cert_pem.bytes()
+    certificate, reason = usable_certificate(good, True)
+    assert certificate is not None and reason == ""
+    nothing, why = usable_certificate(b"\x30\x03\x02\x01\x00", False)
+    assert nothing is None and why.startswith("ValueError: ") and len(why) <= 200
+
+
+def test_the_index_of_a_store_follows_the_store_not_its_address() -> None:
+    """Two stores, even one made where another was: each gets its own index."""
+    from netdiag.trust.stores import index_of
+
+    first = (x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes()),)
+    second = (x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes()),)
+    assert index_of(first).store is first and index_of(second).store is second
+    assert index_of(first) is index_of(first)  # built once
+    assert set(index_of(second).fingerprints) != set(index_of(first).fingerprints)
