@@ -109,38 +109,19 @@ def _inner(pattern: str) -> str:
     return pattern
 
 
-@functools.cache
-def _by_hint(
-    products: tuple[Product, ...],
-) -> tuple[
-    tuple[tuple[str, tuple[tuple[int, re.Pattern[str]], ...]], ...],
-    tuple[tuple[int, re.Pattern[str]], ...],
-]:
-    """Every pattern under its hint, with its product's place in the catalogue; and the
-    patterns without a hint (searched in every name)."""
-    by_hint: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
-    always: list[tuple[int, re.Pattern[str]]] = []
-    for index, (_, patterns) in enumerate(_hinted(products)):
-        for hint, pattern in patterns:
-            (by_hint.setdefault(hint, []) if hint else always).append((index, pattern))
-    return tuple((h, tuple(entries)) for h, entries in by_hint.items()), tuple(always)
-
-
 def identify(
     names: Iterable[str], products: Iterable[Product] | None = None
 ) -> tuple[Product, str] | None:
     """The first product whose pattern matches one of `names`, and the name it matched."""
     candidates = tuple(products) if products is not None else catalogue()
-    # Most names match no product (a machine's store holds well over a hundred roots): one
-    # pass over the distinct hints finds the few patterns worth a regular expression; they
-    # are searched in the catalogue's order, so the first product still wins.
-    by_hint, always = _by_hint(candidates)
+    # Most names match no product (a machine's store holds well over a hundred roots): a
+    # substring test rules a pattern out before its regular expression runs.
+    hinted = _hinted(candidates)
     for name in names:
         lower = name.lower()
-        worth = [*always, *(e for hint, entries in by_hint if hint in lower for e in entries)]
-        for index, pattern in sorted(worth, key=lambda entry: entry[0]):
-            if pattern.search(name):
-                return candidates[index], name
+        for product, patterns in hinted:
+            if any((not hint or hint in lower) and p.search(name) for hint, p in patterns):
+                return product, name
     return None
 
 

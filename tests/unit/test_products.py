@@ -27,10 +27,9 @@ PIECES = st.sampled_from(
 def test_the_quick_path_agrees_with_every_pattern(parts: list[str]) -> None:
     # The hints are made afresh (they are cached per process): what is tested is how they
     # are made, not what an earlier test left behind.
-    from netdiag.trust.products import _by_hint, _hinted
+    from netdiag.trust.products import _hinted
 
     _hinted.cache_clear()
-    _by_hint.cache_clear()
     name = ",".join(parts)
     found = identify([name])
     assert (found[0].name if found else None) == identify_slowly(name)
