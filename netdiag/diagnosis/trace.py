@@ -374,6 +374,11 @@ def _answered(
             "or farther: no device on the path is named (one at the destination's end, a load "
             "balancer or the host's own firewall, may send it)"
         )
-    if distance is None:
+    if distance is None and control is not None:
+        lines.append(
+            f"the control trace to port {control.port} got no answer from the destination: "
+            "it cannot tell the destination from a middlebox"
+        )
+    elif distance is None:
         lines.append("a control trace to an open port would tell the destination from a middlebox")
     return [finding("trace.rejected_at_hop", summary, lines, subject=first.sender)]

@@ -295,7 +295,50 @@ def _trace() -> dict[str, Callable[[], str]]:
     cases["two answers for one TTL: the faster is shown"] = lambda: _traced(
         module.trace(path[0], dataclasses.replace(path[1], rtt_ms=2.0), faster)
     )
-    for reply_ttl in (1, 32, 33, 64, 65, 128, 129, 255):
+    no_answer = module.trace(*path, port=995)
+    cases["a reset beside a control trace that reached nothing"] = lambda: _traced(
+        module.trace(*path, module.answer(3, HopKind.RST, 40)), no_answer
+    )
+    typed_only = HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.UNREACHABLE, icmp_type=3)
+    cases["a rejection with a type and no code"] = lambda: _traced(
+        module.trace(path[0], typed_only)
+    )
+    at_once = module.answer(1, HopKind.SYN_ACK, 64)
+    cases["a SYN/ACK at TTL 1, the destination 3 hops away"] = lambda: _traced(
+        module.trace(at_once), module.CONTROL_AT_3
+    )
+    behind_silence = module.answer(3, HopKind.SYN_ACK, 62)
+    cases["a SYN/ACK at TTL 3 after a silent hop 2, the destination at 4"] = lambda: _traced(
+        module.trace(path[0], behind_silence), module.CONTROL_AT_4
+    )
+    twin = dataclasses.replace(path[1], sender="192.0.2.22")
+    cases["two answers for one TTL at the same moment: the first is shown"] = lambda: _traced(
+        module.trace(path[0], path[1], twin)
+    )
+    flat = (
+        HopReply(ttl=1, sender="192.0.2.1", kind=HopKind.TIME_EXCEEDED, reply_ttl=63),
+        HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.TIME_EXCEEDED, reply_ttl=63),
+    )
+    cases["a reset with the TTL of two earlier hops: the later one is named"] = lambda: _traced(
+        module.trace(*flat, module.answer(3, HopKind.RST, 63)), module.CONTROL_AT_3
+    )
+    decoy = HopReply(ttl=2, sender="192.0.2.99", kind=HopKind.SYN_ACK, reply_ttl=63)
+    control_with_decoy = module.trace(
+        path[0], decoy, module.answer(3, HopKind.SYN_ACK, 62), port=995
+    )
+    cases["a control trace with another's SYN/ACK before the destination's"] = lambda: _traced(
+        module.trace(*path, module.answer(3, HopKind.RST, 63)), control_with_decoy
+    )
+    other_way = module.trace(*module._route("198.51.100.1", "198.51.100.2", "198.51.100.3"))
+    deeper = module.trace(*module._route("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"))
+    deep = module.trace(*module._route("192.0.2.1", "192.0.2.2", "192.0.2.3"))
+    cases["silence beyond hop 2, peers on another way and deeper on this one"] = lambda: (
+        findings_text(diagnose_trace("mail1:25", lone, peers=[other_way, deep, deeper]))
+    )
+    cases["silence beyond hop 2, two peers equally deep"] = lambda: findings_text(
+        diagnose_trace("mail1:25", lone, peers=[deep, dataclasses.replace(deep, port=26)])
+    )
+    for reply_ttl in (1, 32, 33, 64, 65, 126, 128, 129, 255):
         reset = module.answer(3, HopKind.RST, reply_ttl)
         cases[f"a reset at hop 3 with IP TTL {reply_ttl}"] = lambda r=reset: _traced(
             module.trace(*path, r), module.CONTROL_AT_3
