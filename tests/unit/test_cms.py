@@ -358,3 +358,39 @@ def test_a_key_that_cannot_sign_is_said_before_anything_is_made() -> None:
 def test_a_step_speaks_the_runs_language(lang: str, said: str) -> None:
     assert Step("files", True, "english", "deutsch").said(lang) == said
     assert Step("files", True, "english").said("de") == "english"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_each_step_is_said_in_german_too(pki: Pki, row: Row) -> None:
+    """Every step's words are netdiag's own, so each has its German (the bundle's
+    verification is printed in the run's language)."""
+    data, signature, cas = row.make(pki)
+    for step in verify_detached(data, signature, cas).steps:
+        assert step.detail_de and step.detail_de != step.detail, step
+
+
+def test_a_genuine_signature_in_full(pki: Pki) -> None:
+    """The signature's own certificates, the signer's validity, the chain's anchor and the
+    moment it was checked at — the signing time, not the moment of checking."""
+    gateway = pki.gateway()
+    signature = sign_detached(MANIFEST, gateway)
+    result = verify_detached(MANIFEST, signature, [pki.cert(pki.root)])
+    assert result.holds
+    assert gateway.certificate in result.certificates
+    assert set(result.certificates) <= {gateway.certificate, *gateway.chain}
+    assert result.signer is not None
+    assert result.signer.not_before == gateway.certificate.not_valid_before_utc.isoformat()
+    assert result.signer.not_after == gateway.certificate.not_valid_after_utc.isoformat()
+    kind = "RSA" if pki.key_type is trustme.KeyType.RSA else "EC"
+    signature_step, chain_step = result.steps
+    assert (
+        signature_step.detail_de == f"die Signatur über manifest.json ist gültig (SHA256, {kind})"
+    )
+    moment = datetime.fromisoformat(result.signing_time).isoformat(timespec="seconds")
+    root = pki.cert(pki.root).subject.rfc4514_string()
+    assert chain_step.detail == (
+        f"the signer chains to {root} for client authentication, valid at {moment}"
+    )
+    assert chain_step.detail_de == (
+        f"der Unterzeichner führt zu {root} für die Client-Authentifizierung, gültig am {moment}"
+    )
