@@ -60,7 +60,7 @@ def diagnose_tls(
         if tls.was_client_cert_requested and (
             CERT_ALERT.search(alerts) or (_HANDSHAKE_FAILURE.search(alerts) and client is None)
         ):
-            return [_rejected(where, tls, client, evidence)]
+            return [_rejected(where, client, evidence)]
         if "inappropriate fallback" in tls.error and not tls.has_peer_alert:
             # OpenSSL refused a ServerHello whose random carries RFC 8446's downgrade
             # marker: a TLS 1.3 server answered 1.2 because the hello it got offered no 1.3,
@@ -91,7 +91,7 @@ def diagnose_tls(
             )
         )
     elif CERT_ALERT.search(tls.post_handshake_alert):
-        findings.append(_rejected(where, tls, client, evidence))
+        findings.append(_rejected(where, client, evidence))
     if (
         client is not None
         and tls.client_ca_der
@@ -118,10 +118,7 @@ def diagnose_tls(
 
 
 def _rejected(
-    where: str,
-    tls: TlsObservation,
-    client: ClientCertificateObservation | None,
-    evidence: list[str],
+    where: str, client: ClientCertificateObservation | None, evidence: list[str]
 ) -> Finding:
     if client is None:
         # Nothing was rejected: netdiag had no certificate to show. The authentication is
@@ -139,4 +136,4 @@ def rejected_by_reply(
     where: str, quoted: str, tls: TlsObservation, client: ClientCertificateObservation | None
 ) -> Finding:
     """A rejection that the server states in the protocol after the handshake."""
-    return _rejected(where, tls, client, [f"server: {quoted}", *describe_tls(tls)])
+    return _rejected(where, client, [f"server: {quoted}", *describe_tls(tls)])

@@ -32,9 +32,11 @@ from netdiag.report.observations import (
     DnsAnswer,
     DnsObservation,
     DnsOutcome,
+    EndpointObservation,
     HopKind,
     HopReply,
     IcmpReport,
+    ProbeStep,
     ProtocolStage,
     ProxyAttempt,
     ProxyOutcome,
@@ -43,6 +45,7 @@ from netdiag.report.observations import (
     TcpOutcome,
     TlsOutcome,
     TraceObservation,
+    TranscriptLine,
 )
 from netdiag.settings.targets import Target
 from tests.golden import GOLDEN
@@ -115,8 +118,14 @@ def _tcp() -> dict[str, Callable[[], str]]:
             cases[f"ICMPv{family} type {kind} code {code}"] = lambda i=icmp, r=refused: (
                 describe_icmp(i) + "\n" + findings_text(diagnose_tcp(target, [r]))
             )
-    unknown = IcmpReport(sender="", type=3, code=1)
+    unknown = IcmpReport(sender="", type=3, code=13)
     cases["ICMP from an unknown sender"] = lambda: describe_icmp(unknown)
+    anonymous = TcpObservation(
+        address="203.0.113.10", port=25, family=4, outcome=TcpOutcome.UNREACHABLE, icmp=unknown
+    )
+    cases["prohibited by a router that did not say its address"] = lambda: findings_text(
+        diagnose_tcp(target, [anonymous])
+    )
     return cases
 
 
@@ -196,7 +205,7 @@ def _dns() -> dict[str, Callable[[], str]]:
     }
     for name, observation in pairs.items():
         cases[name] = lambda o=observation: findings_text(diagnose_dns(o))
-    for address in ("::", "240.0.0.1", "198.18.0.1", "192.0.0.8", "ff02::1"):
+    for address in ("::", "240.0.0.1", "198.18.0.1", "192.0.0.8", "ff02::1", "4000::1"):
         cases[f"concern of {address}"] = lambda a=address: address_concern(a) or "(none)"
     refused = DnsAnswer(resolver="192.0.2.53", qtype="A", outcome=DnsOutcome.REFUSED)
     cases["a refused question described"] = lambda: describe_answer(refused)
@@ -230,6 +239,27 @@ def _proxy() -> dict[str, Callable[[], str]]:
             + "\n"
             + findings_text(diagnose_proxy(smtp, [a], is_everything_blocked=True))
         )
+    said = tuple(
+        TranscriptLine(direction="S", text=f"250-line {n}", at_ms=n * 1.5) for n in range(1, 10)
+    )
+    chatty = test_diagnosis_tls.smtp(
+        stopped_at=ProtocolStage.TLS, failure=StageFailure.TLS_FAILED, transcript=said
+    )
+    long_tunnel = ProxyAttempt(
+        proxy=proxy, outcome=ProxyOutcome.ANSWERED, status=200,
+        status_line="HTTP/1.1 200 OK", through_tunnel=chatty,
+    )  # fmt: skip
+    cases["a tunnel whose dialogue said more than six lines"] = lambda: "\n".join(
+        describe_attempt(long_tunnel)
+    )
+    silent = ProxyAttempt(proxy=proxy, outcome=ProxyOutcome.TIMEOUT, detail="no answer in 5 s")
+    second = ProxyAttempt(
+        proxy=dataclasses.replace(proxy, host="10.9.9.9"), outcome=ProxyOutcome.ANSWERED,
+        status=403, status_line="HTTP/1.1 403 Forbidden",
+    )  # fmt: skip
+    cases["two proxies, the first silent"] = lambda: findings_text(
+        diagnose_proxy(smtp, [silent, second], is_everything_blocked=False)
+    )
     bare_status = ProxyAttempt(
         proxy=proxy, outcome=ProxyOutcome.ANSWERED, status=403, status_line="HTTP/1.1"
     )
@@ -358,12 +388,36 @@ def _trace() -> dict[str, Callable[[], str]]:
 
 def _completeness() -> dict[str, Callable[[], str]]:
     module = test_completeness
-    return {
-        name: lambda o=observation: findings_text(
-            diagnose_endpoint(module.SMTP, o, expected_networks=module.DOCUMENTATION)
+
+    def judged(observation: EndpointObservation) -> str:
+        return findings_text(
+            diagnose_endpoint(module.SMTP, observation, expected_networks=module.DOCUMENTATION)
         )
-        for name, observation, _, _ in module.ROWS
+
+    cases: dict[str, Callable[[], str]] = {
+        name: lambda o=observation: judged(o) for name, observation, _, _ in module.ROWS
     }
+    dropped = dataclasses.replace(module.OPEN, outcome=TcpOutcome.TIMEOUT)
+    skipped = dataclasses.replace(module.OPEN, outcome=TcpOutcome.SKIPPED, detail="deadline")
+    extras = {
+        "no address accepted the connection": module.seen(
+            tcp=(dropped,), attempts=(), reached=ProbeStep.CONNECT
+        ),
+        "the deadline passed before a connect": module.seen(
+            tcp=(skipped,), attempts=(), reached=ProbeStep.CONNECT
+        ),
+        "the dialogue did not start": module.seen(attempts=(), reached=ProbeStep.PROTOCOL),
+        "the dialogue cut short twice": module.seen(
+            attempts=(module.CLOSED_AT_BANNER, module.CLOSED_AT_BANNER),
+            reached=ProbeStep.PROTOCOL,
+        ),
+        "the dialogue cut short three times": module.seen(
+            attempts=(module.CLOSED_AT_BANNER,) * 3, reached=ProbeStep.PROTOCOL
+        ),
+    }
+    for name, observation in extras.items():
+        cases[name] = lambda o=observation: judged(o)
+    return cases
 
 
 def _grouped(endpoints: Sequence[EndpointResult]) -> str:
@@ -391,6 +445,10 @@ def _causes() -> dict[str, Callable[[], str]]:
     )
     warned = finding("tls.intercepted", "intercepted", severity=Severity.WARN, subject="X")
     critical = finding("tls.intercepted", "intercepted", subject="X")
+    noted = finding("tls.intercepted", "intercepted", severity=Severity.INFO, subject="X")
+    cases["one cause of a note and a warning"] = lambda: _grouped(
+        [one(smtp[0], noted), one(smtp[1], warned)]
+    )
     cases["one cause of a warning and a critical finding"] = lambda: _grouped(
         [one(smtp[0], warned), one(smtp[1], critical)]
     )
