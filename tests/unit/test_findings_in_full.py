@@ -368,6 +368,22 @@ def _trace() -> dict[str, Callable[[], str]]:
     cases["silence beyond hop 2, two peers equally deep"] = lambda: findings_text(
         diagnose_trace("mail1:25", lone, peers=[deep, dataclasses.replace(deep, port=26)])
     )
+    odd = HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.OTHER, reply_ttl=63)
+    cases["an answer of another kind at hop 2"] = lambda: _traced(module.trace(path[0], odd))
+    cases["a SYN/ACK at TTL 2 after a silent hop 1, the destination at 3"] = lambda: _traced(
+        module.trace(module.answer(2, HopKind.SYN_ACK, 63)), module.CONTROL_AT_3
+    )
+    # The destination's own TTL is read at its distance, from its own answers only.
+    crowded = module.trace(
+        *path,
+        module.answer(4, HopKind.SYN_ACK, 55),
+        HopReply(ttl=3, sender="192.0.2.33", kind=HopKind.TIME_EXCEEDED, reply_ttl=50),
+        module.answer(3, HopKind.SYN_ACK, 62),
+        port=995,
+    )
+    cases["a reset whose TTL is the destination's own, beside a crowded control"] = lambda: _traced(
+        module.trace(*path, module.answer(3, HopKind.RST, 62)), crowded
+    )
     for reply_ttl in (1, 32, 33, 64, 65, 126, 128, 129, 255):
         reset = module.answer(3, HopKind.RST, reply_ttl)
         cases[f"a reset at hop 3 with IP TTL {reply_ttl}"] = lambda r=reset: _traced(
