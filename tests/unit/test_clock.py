@@ -167,3 +167,8 @@ def test_at_most_eight_statements_are_quoted() -> None:
     [found] = diagnose_clock(clocks, is_breaking=False)
     assert len(found.evidence) == 8 + 1
     assert found.evidence[-1].endswith("(the median of 10 statement(s))")
+
+
+def test_one_server_clock_is_named_alone() -> None:
+    [found] = diagnose_clock([(ATLAS, clock(3600))], is_breaking=False)
+    assert found.subject == "HTTP Date of atlas79.mydhp.de:8140"

@@ -73,8 +73,8 @@ def finding_text(found: Finding) -> list[str]:
         if value
     ]
     lines = [f"{found.code} [{found.severity.value}]" + (f" ({', '.join(flags)})" if flags else "")]
-    lines += [f"  subject: {found.subject}"] if found.subject else []
-    lines += [f"  detail: {found.detail}"] if found.detail else []
+    lines += [f"  subject: {found.subject}"] if found.subject != "" else []
+    lines += [f"  detail: {found.detail}"] if found.detail != "" else []
     lines += [f"  summary: {found.summary}"]
     lines += [f"  evidence: {line}" for line in found.evidence]
     lines += [f"  remedy: {line}" for line in found.remedy.splitlines()]
@@ -203,6 +203,18 @@ def _dns() -> dict[str, Callable[[], str]]:
         ),
         "two resolvers time out": two(DnsOutcome.TIMEOUT, DnsOutcome.TIMEOUT),
     }
+    mixed = DnsObservation(
+        host="mail1.dicommail.com",
+        answers=(
+            DnsAnswer(resolver="192.0.2.53", qtype="A", outcome=DnsOutcome.ANSWER,
+                      addresses=("195.0.0.10",)),
+            DnsAnswer(resolver="192.0.2.54", qtype="A", outcome=DnsOutcome.NXDOMAIN),
+            DnsAnswer(resolver="192.0.2.55", qtype="A", outcome=DnsOutcome.NXDOMAIN),
+            DnsAnswer(resolver="192.0.2.56", qtype="A", outcome=DnsOutcome.ANSWER,
+                      addresses=("195.0.0.11", "195.0.0.10")),
+        ),
+    )  # fmt: skip
+    pairs["two resolvers say NXDOMAIN, two answer"] = mixed
     for name, observation in pairs.items():
         cases[name] = lambda o=observation: findings_text(diagnose_dns(o))
     for address in ("::", "240.0.0.1", "198.18.0.1", "192.0.0.8", "ff02::1", "4000::1"):
@@ -423,6 +435,10 @@ def _completeness() -> dict[str, Callable[[], str]]:
             tcp=(skipped,), attempts=(), reached=ProbeStep.CONNECT
         ),
         "the dialogue did not start": module.seen(attempts=(), reached=ProbeStep.PROTOCOL),
+        "no connection was tried": module.seen(tcp=(), attempts=(), reached=ProbeStep.CONNECT),
+        "one address skipped, another open, the dialogue not started": module.seen(
+            tcp=(module.OPEN, skipped), attempts=(), reached=ProbeStep.PROTOCOL
+        ),
         "the dialogue cut short twice": module.seen(
             attempts=(module.CLOSED_AT_BANNER, module.CLOSED_AT_BANNER),
             reached=ProbeStep.PROTOCOL,
