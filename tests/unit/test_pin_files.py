@@ -306,3 +306,47 @@ def test_a_pin_file_that_cannot_be_written_says_why_in_both_languages(tmp_path: 
         )
     finally:
         folder.chmod(0o700)
+
+
+PIN_FIELDS = ["spki_sha256", "subject", "role", "source", "added", "pem", "issuer",
+              "issuer_key_id"]  # fmt: skip
+RECORD_FIELDS = ["endpoint", "fingerprint"]
+
+
+@pytest.mark.parametrize(
+    ("table", "field"),
+    [("pins", f) for f in PIN_FIELDS] + [("endpoints", f) for f in RECORD_FIELDS],
+)
+def test_a_field_of_the_wrong_type_is_named_with_its_table(table: str, field: str) -> None:
+    """Every text field refuses a number, naming the file, the table and its number."""
+    document = {
+        "format": FORMAT,
+        "pins": [dict(DOCUMENT["pins"][1])],  # type: ignore[index]
+        "endpoints": [dict(DOCUMENT["endpoints"][1])],  # type: ignore[index]
+    }
+    document[table][0][field] = 5  # type: ignore[index]
+    with pytest.raises(NetdiagError) as refused:
+        parse_pins(document, "pins.toml")
+    assert str(refused.value) == f"pins.toml: {table} #1: '{field}' is missing or not a string"
+    assert refused.value.text("de") == (
+        f"pins.toml: {table} #1: „{field}“ fehlt oder ist keine Zeichenkette"
+    )
+
+
+@pytest.mark.parametrize("spki", ["X" * 64, "ab" * 31 + "xx", "ab" * 31 + "0g"])
+def test_a_key_hash_that_is_not_hexadecimal_is_refused(spki: str) -> None:
+    document = {"format": FORMAT, "pins": [{"subject": "CN=x", "spki_sha256": spki}]}
+    with pytest.raises(NetdiagError, match="spki_sha256 must be 64 hexadecimal digits"):
+        parse_pins(document, "pins.toml")
+
+
+def test_the_record_of_an_endpoint_is_its_own() -> None:
+    from netdiag.settings.targets import Service, Target
+
+    pin_set = parse_pins(DOCUMENT, "pins.toml")
+    atlas = Target(host="atlas79.mydhp.de", port=8140, service=Service.TLS)
+    mail = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
+    other = Target(host="mail2.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
+    assert pin_set.record_for(atlas) == pin_set.records[1]
+    assert pin_set.record_for(mail) == pin_set.records[0]
+    assert pin_set.record_for(other) is None
