@@ -132,3 +132,73 @@ def test_whether_the_clients_certificates_complete_its_chain(
 ) -> None:
     assert issuer_chain(LEAF, others, max_depth=depth) == expected
     assert issuer_chain(ROOT, [], max_depth=depth) == (True, "")
+
+
+def test_key_identifiers_where_the_extensions_say_them_and_empty_where_not() -> None:
+    from netdiag.trust.chains import authority_key_id, subject_key_id
+
+    ski = x509.SubjectKeyIdentifier.from_public_key(KEY.public_key())
+    aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+    both = certificate(name("with ids"), name("with ids"), ski, aki)
+    assert subject_key_id(both) == ski.digest.hex() != ""
+    assert authority_key_id(both) == ski.digest.hex()
+    bare = certificate(name("bare"), name("bare"))
+    assert (subject_key_id(bare), authority_key_id(bare)) == ("", "")
+    by_name_only = certificate(
+        name("old"),
+        name("old"),
+        x509.AuthorityKeyIdentifier(
+            key_identifier=None,
+            authority_cert_issuer=[x509.DirectoryName(name("old"))],
+            authority_cert_serial_number=1,
+        ),
+    )
+    assert authority_key_id(by_name_only) == ""
+
+
+def test_issued_by_means_the_key_signed_it_not_only_the_name() -> None:
+    from netdiag.trust.chains import is_issued_by, signature_path
+
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    root = certificate(name("Root"), name("Root"))
+    impostor = (
+        x509.CertificateBuilder()
+        .subject_name(name("Root"))
+        .issuer_name(name("Root"))
+        .public_key(other_key.public_key())
+        .serial_number(2)
+        .not_valid_before(START)
+        .not_valid_after(END)
+        .sign(other_key, hashes.SHA256())
+    )
+    leaf = certificate(name("leaf"), name("Root"))  # signed with KEY: the root's
+    assert is_issued_by(leaf, root) and not is_issued_by(leaf, impostor)
+    assert not is_issued_by(root, leaf)  # names differ
+    # The path follows signatures: the impostor root of the same name is not on it, and a
+    # self-signed root ends it.
+    assert signature_path([leaf, impostor, root]) == [leaf, root]
+    assert signature_path([leaf, impostor]) == [leaf]
+
+
+def test_a_chain_with_an_unreadable_certificate_is_no_chain() -> None:
+    from netdiag.trust.chains import load_chain, load_readable
+
+    good = certificate(name("a"), name("a")).public_bytes(Encoding.DER)
+    junk = b"\x30\x03\x02\x01\x00"
+    assert [c.public_bytes(Encoding.DER) for c in load_chain([good, good]) or []] == [good, good]
+    assert load_chain([good, junk]) is None
+    readable, unreadable = load_readable([good, junk])
+    assert len(readable) == 1 and len(unreadable) == 1
+    digest = hashlib.sha256(junk).hexdigest()
+    assert unreadable[0].startswith(f"certificate 1 (SHA-256 {digest}): parse_error: ValueError: ")
+
+
+def test_a_name_ending_in_a_capital_x_matches_its_certificate() -> None:
+    from netdiag.trust.chains import name_matches
+
+    leaf = certificate(
+        name("box"), name("ca"), x509.SubjectAlternativeName([x509.DNSName("mail.boxx")])
+    )
+    assert name_matches(leaf, "MAIL.BOXX")
+    assert name_matches(leaf, "mail.boxx.")
+    assert not name_matches(leaf, "mail.box")
