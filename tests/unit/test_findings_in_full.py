@@ -56,6 +56,7 @@ from tests.unit import (
     test_diagnosis_tcp,
     test_diagnosis_tls,
     test_diagnosis_trace,
+    test_hypotheses,
     test_proxies,
 )
 
@@ -499,6 +500,27 @@ def _causes() -> dict[str, Callable[[], str]]:
     return cases
 
 
+def _hypotheses() -> dict[str, Callable[[], str]]:
+    from netdiag.diagnosis.hypotheses import Symptom, conclude
+
+    module = test_hypotheses
+
+    def concluded(results: Sequence[Any]) -> str:
+        found = conclude(module.MAIL3, Symptom.CUT, tuple(results))
+        return findings_text([found] if found is not None else [])
+
+    cases: dict[str, Callable[[], str]] = {
+        name: lambda a=answers: concluded(module.results(*a))
+        for name, answers, _ in module.CONCLUSIONS
+    }
+    for name, answers in (("alone, nameless answered", "RSSRRR"), ("alone, all cut", "RSRRRR")):
+        picked = [module.R if c == "R" else module.S for c in answers]
+        cases[f"without another name: {name}"] = lambda p=picked: concluded(
+            [r for r in module.results(*p) if r.kind is not module.Experiment.OTHER_NAME]
+        )
+    return cases
+
+
 TABLES: dict[str, Callable[[], dict[str, Callable[[], str]]]] = {
     "tcp": _tcp,
     "tls": _tls,
@@ -507,6 +529,7 @@ TABLES: dict[str, Callable[[], dict[str, Callable[[], str]]]] = {
     "trace": _trace,
     "completeness": _completeness,
     "causes": _causes,
+    "hypotheses": _hypotheses,
 }
 
 _HEADING = "=== "

@@ -165,3 +165,16 @@ def test_the_pins_of_the_chosen_cas(
         )
         assert (pin.issuer, pin.issuer_key_id) == ("", "")
         assert cert(pin.pem.encode()) in (ISSUING_CERT, ROOT_CERT)
+
+
+def test_a_file_that_is_no_certificate_or_is_missing_says_so(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_bytes(b"the vendor's CA is attached to the e-mail\n")
+    with pytest.raises(CertificateError) as raised:
+        import_candidates(text, None)
+    assert str(raised.value) == f"{text} holds no PEM or DER certificate"
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(CertificateError) as raised:
+        import_candidates(missing, None)
+    assert str(raised.value).startswith(f"cannot read CA file {missing}: ")
+    assert raised.value.text("de").startswith(f"CA-Datei {missing} ist nicht lesbar: ")
