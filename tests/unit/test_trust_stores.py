@@ -192,3 +192,29 @@ def test_the_index_of_a_store_follows_the_store_not_its_address() -> None:
     assert index_of(first).store is first and index_of(second).store is second
     assert index_of(first) is index_of(first)  # built once
     assert set(index_of(second).fingerprints) != set(index_of(first).fingerprints)
+
+
+def test_a_chain_anchored_by_a_certificate_of_the_store_itself() -> None:
+    """The root presented in the chain and held by the store: anchored by that root; a
+    chain the store does not hold, and an empty chain or store, by nothing."""
+    from netdiag.trust.stores import anchor_in
+
+    root = trustme.CA(organization_name="Anchor Root")
+    leaf = x509.load_pem_x509_certificate(root.issue_cert("a.example").cert_chain_pems[0].bytes())
+    held = x509.load_pem_x509_certificate(root.cert_pem.bytes())
+    stranger = x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes())
+    assert anchor_in([held], [held]) == held.subject.rfc4514_string()
+    assert anchor_in([leaf], [stranger, held]) == held.subject.rfc4514_string()
+    assert anchor_in([leaf], [stranger]) == ""
+    assert anchor_in([], [held]) == "" and anchor_in([leaf], []) == ""
+
+
+def test_an_unusable_entrys_reason_is_cut_at_200_characters() -> None:
+    from netdiag.trust.stores import usable_certificate
+
+    der = x509.load_pem_x509_certificate(
+        trustme.CA().issue_cert("a.example").cert_chain_pems[0].bytes()
+    ).public_bytes(Encoding.DER)
+    broken = der[:8] + b"\x00" + der[9:]  # a parse error whose words run longer
+    certificate, reason = usable_certificate(broken, False)
+    assert certificate is None and len(reason) == 200
