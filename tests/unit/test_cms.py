@@ -394,3 +394,22 @@ def test_a_genuine_signature_in_full(pki: Pki) -> None:
     assert chain_step.detail_de == (
         f"der Unterzeichner führt zu {root} für die Client-Authentifizierung, gültig am {moment}"
     )
+
+
+def test_the_parsers_own_refusals_word_for_word(pki: Pki) -> None:
+    """What netdiag itself says of a signature it cannot parse, in both languages."""
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    trailing = verify_detached(MANIFEST, sign_detached(MANIFEST, pki.gateway()) + b"\x00", [])
+    assert trailing.steps[0].detail == "not a CMS signature: bytes after the signature"
+    assert trailing.steps[0].detail_de == "keine CMS-Signatur: bytes after the signature"
+    # A CMS structure, but EnvelopedData rather than SignedData (to an RSA recipient).
+    recipient = Pki(trustme.KeyType.RSA)
+    enveloped = (
+        pkcs7.PKCS7EnvelopeBuilder()
+        .set_data(MANIFEST)
+        .add_recipient(recipient.cert(recipient.root))
+        .encrypt(serialization.Encoding.DER, [])
+    )
+    other = verify_detached(MANIFEST, enveloped, [])
+    assert other.steps[0].detail == "not a CMS signature: not SignedData"

@@ -350,3 +350,26 @@ def test_the_record_of_an_endpoint_is_its_own() -> None:
     assert pin_set.record_for(atlas) == pin_set.records[1]
     assert pin_set.record_for(mail) == pin_set.records[0]
     assert pin_set.record_for(other) is None
+
+
+def test_the_default_pin_files_are_the_found_ones_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netdiag.trust.pins import default_pin_files
+
+    profile_dir = tmp_path / "profiles"
+    (profile_dir / "certs").mkdir(parents=True)
+    (profile_dir / "certs" / "pins.toml").write_text("", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NETDIAG_CONFIG_DIR", str(tmp_path / "user"))
+    profile = profile_dir / "clinic.toml"
+    assert default_pin_files(profile) == list(pin_file_reasons(profile))
+    assert default_pin_files(profile) == [profile_dir / "certs" / "pins.toml"]
+    assert default_pin_files(None) == []
+
+
+def test_a_pin_file_that_cannot_be_read_is_named_as_one(tmp_path: Path) -> None:
+    missing = tmp_path / "pins.toml"
+    with pytest.raises(NetdiagError) as refused:
+        load_pins([missing])
+    assert str(refused.value).startswith(f"cannot read pin file {missing}: ")
