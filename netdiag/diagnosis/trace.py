@@ -69,7 +69,9 @@ def _describe(reply: HopReply) -> str:
         if icmp is None:
             return "ICMP unreachable (type and code not read)"
         return f"ICMP unreachable code {icmp.code} ({icmp_meaning(icmp)})"
-    return {HopKind.SYN_ACK: "TCP SYN/ACK", HopKind.RST: "TCP reset"}.get(reply.kind, reply.kind)
+    if reply.kind is HopKind.OTHER and reply.icmp_type is not None:
+        return f"ICMP type {reply.icmp_type} code {reply.icmp_code}"
+    return {HopKind.SYN_ACK: "TCP SYN/ACK", HopKind.RST: "TCP reset"}.get(reply.kind, "other")
 
 
 def hop_lines(trace: TraceObservation) -> list[str]:
@@ -220,7 +222,12 @@ def diagnose_trace(
             )
         ]
 
-    last = max((ttl for ttl, r in hops.items() if r.kind is HopKind.TIME_EXCEEDED), default=0)
+    # A router that answered its TTL with another ICMP error (a parameter problem, a source
+    # quench) was reached as surely as one that said time exceeded.
+    last = max(
+        (ttl for ttl, r in hops.items() if r.kind in (HopKind.TIME_EXCEEDED, HopKind.OTHER)),
+        default=0,
+    )
     sender = hops[last].sender if last else ""
     shared = _deepest_hop_of_peers(trace, peers, last)
     if shared is not None:

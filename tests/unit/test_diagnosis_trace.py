@@ -104,6 +104,15 @@ ROWS = [
         CONTROL_AT_3,
         "trace.rejected_at_hop",
     ),
+    (
+        "hop 2 answers with a parameter problem, then silence: dropped after hop 2",
+        trace(
+            hop(1, "192.0.2.1"),
+            HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.OTHER, icmp_type=12, icmp_code=0),
+        ),
+        None,
+        "trace.dropped_after_hop",
+    ),
 ]
 
 
@@ -114,6 +123,15 @@ def test_trace_rules(
     observation: TraceObservation, control: TraceObservation | None, code: str
 ) -> None:
     assert [f.code for f in diagnose_trace("mail1:25", observation, control)] == [code]
+
+
+def test_a_router_that_answers_with_another_icmp_error_is_reached() -> None:
+    """Its twin is the time-exceeded hop 2: both put the end of the path after hop 2."""
+    other = HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.OTHER, icmp_type=12, icmp_code=0)
+    for second in (other, hop(2, "192.0.2.2")):
+        (found,) = diagnose_trace("mail1:25", trace(hop(1, "192.0.2.1"), second))
+        assert found.subject == "192.0.2.2"
+        assert found.summary == "mail1:25: dropped after hop 2 (192.0.2.2): silence beyond it"
 
 
 def test_the_suspicion_names_the_device_and_says_what_would_prove_it() -> None:

@@ -381,8 +381,14 @@ def _trace() -> dict[str, Callable[[], str]]:
     cases["silence beyond hop 2, two peers equally deep"] = lambda: findings_text(
         diagnose_trace("mail1:25", lone, peers=[deep, dataclasses.replace(deep, port=26)])
     )
-    odd = HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.OTHER, reply_ttl=63)
+    odd = HopReply(
+        ttl=2, sender="192.0.2.2", kind=HopKind.OTHER, icmp_type=12, icmp_code=0, reply_ttl=63
+    )
     cases["an answer of another kind at hop 2"] = lambda: _traced(module.trace(path[0], odd))
+    unread = HopReply(ttl=2, sender="192.0.2.2", kind=HopKind.OTHER, reply_ttl=63)
+    cases["an answer of another kind, its type not read"] = lambda: _traced(
+        module.trace(path[0], unread)
+    )
     cases["a SYN/ACK at TTL 2 after a silent hop 1, the destination at 3"] = lambda: _traced(
         module.trace(module.answer(2, HopKind.SYN_ACK, 63)), module.CONTROL_AT_3
     )
