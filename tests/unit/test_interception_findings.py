@@ -434,3 +434,22 @@ def test_the_german_remedy_is_the_products_german_path() -> None:
         has_own_remedy=local.has_own_remedy, subject=local.subject,
     )  # fmt: skip
     assert "Ausgeschlossene IP-Adressen" in remedy and "Keine Firewall-Regel" in remedy
+
+
+def test_software_on_this_machine_names_the_issuer_and_why_in_its_summary() -> None:
+    found = _place(ESET_CHAIN, ON_THIS_MACHINE)
+    issuer = PKI.cert(ESET).subject.rfc4514_string()
+    assert found.summary == (
+        f"{WHERE} is intercepted on this machine by ESET (issuer {issuer!r}, its root in this "
+        "machine's own store) (no pin on its signature path): security software on the "
+        "gateway, not a device on the path"
+    )
+
+
+def test_an_unpinned_chain_without_signs_ends_with_its_issuer() -> None:
+    """No trait of inspection: nothing is added after the issuer (its twin, the server that
+    did not ask, adds the sign)."""
+    row = next(r for r in ROWS if r.name.startswith("no pins, the server asked for our issuer"))
+    [found] = judged(row)
+    assert found.summary.endswith("')"), found.summary
+    assert "signs of inspection" not in found.summary
