@@ -84,18 +84,17 @@ def symptom_of(attempts: Sequence[ProtocolObservation]) -> Symptom | None:
     stated refusal, a chain to judge, or a failure before TLS)."""
     if not attempts:
         return None
-    found: set[Symptom] = set()
+    # One cut attempt makes the symptom a cut: a cut says more than silence does.
+    was_cut = False
     for attempt in attempts:
         tls = attempt.tls
         if tls is None or tls.chain or tls.has_peer_alert:
             return None
         if tls.outcome in (TlsOutcome.RESET, TlsOutcome.CLOSED):
-            found.add(Symptom.CUT)
-        elif tls.outcome is TlsOutcome.STALLED and attempt.failure is not StageFailure.DEADLINE:
-            found.add(Symptom.SILENT)
-        else:
+            was_cut = True
+        elif tls.outcome is not TlsOutcome.STALLED or attempt.failure is StageFailure.DEADLINE:
             return None
-    return Symptom.CUT if Symptom.CUT in found else Symptom.SILENT
+    return Symptom.CUT if was_cut else Symptom.SILENT
 
 
 def experiments_for(

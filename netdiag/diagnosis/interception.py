@@ -8,10 +8,11 @@ list (README, "How interception is judged"):
    followed by the genuine vendor intermediate is not pinned.
 2. The chain is proven the vendor's by the CA certificates given with `--ca` or by the
    public root set, each with dates and host name: `tls.verified`.
-3. A chain anchored in the public PKI is never convicted by signs (an inspecting box cannot
-   obtain such a chain), and neither is a chain whose server asked for our certificate
-   (with a CA list that names our issuer, when we have one) and then completed the
-   protocol with it: it did what only the vendor's server can do.
+3. A chain whose server asked for our certificate (with a CA list that names our issuer,
+   when we have one) and then completed the protocol with it is never convicted by signs:
+   it did what only the vendor's server can do. (A chain the public roots verify was
+   proven under 2; one whose signatures reach a public root but whose path fails — a leaf
+   acting as a CA — has no public CA's word behind it, and its signs count.)
 4. Otherwise signs are counted, one point each, and a chain is convicted by two points of
    which at least one is a trait of its own handshake:
    - its own: the server did not ask for a client certificate; its acceptable-CA list
@@ -329,7 +330,7 @@ def diagnose_interception(
         chain, facts, trust, signals=signals, others=others, client_issuers=client_issuers
     )
     if facts.path_by is not None:
-        return _with_a_path(where, chain, facts, lines, remedy=exemption_remedy(exempt))
+        return _with_a_path(where, chain, facts, lines)
     remedy = exemption_remedy(exempt) or None
     # A new intermediate under the pinned CA's own issuer, in a handshake with none of the
     # traits of an inspecting box (it asked for the gateway's certificate, as recorded):
@@ -354,8 +355,9 @@ def diagnose_interception(
                 subject=pin.issuer,
             )
         ]
-    is_exempt = bool(facts.public_anchor) or did_vendor_dance(chain, client_issuers)
-    counted = [] if is_exempt else counted_signals(signals)
+    # A chain whose signatures reach a public root but whose path does not verify has no
+    # public CA's word behind it (a leaf acting as a CA): its signs count like any other's.
+    counted = [] if did_vendor_dance(chain, client_issuers) else counted_signals(signals)
     product = facts.product
     if facts.pins or len(counted) >= CONVICTING_POINTS:
         issuer = tls.chain[0].issuer
@@ -453,7 +455,7 @@ def exemption_remedy(exempt: Sequence[str]) -> str:
 
 
 def _with_a_path(
-    where: str, chain: PresentedChain, facts: ChainFacts, lines: list[str], *, remedy: str
+    where: str, chain: PresentedChain, facts: ChainFacts, lines: list[str]
 ) -> list[Finding]:
     """The verdict for a chain whose signature path reaches what proves (a pin, `--ca`, the
     public roots): proven when every other part holds; otherwise the part that fails says

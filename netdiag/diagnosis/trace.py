@@ -262,9 +262,7 @@ def rate_limit_line(trace: TraceObservation, peers: Sequence[TraceObservation]) 
     answered = 0
     sent = 0
     for one in group:
-        for ttl in answering:
-            if ttl > len(one.sent):
-                continue
+        for ttl in (t for t in answering if t <= len(one.sent)):
             answered += sum(
                 1 for r in one.replies if r.ttl == ttl and r.kind is HopKind.TIME_EXCEEDED
             )

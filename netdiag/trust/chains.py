@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 from collections.abc import Sequence
@@ -226,10 +227,8 @@ def anchor_store(anchors: Sequence[x509.Certificate], at: datetime) -> crypto.X5
 
     store = crypto.X509Store()
     for anchor in anchors:
-        try:
+        with contextlib.suppress(crypto.Error, ValueError, TypeError):
             store.add_cert(crypto.X509.from_cryptography(anchor))
-        except (crypto.Error, ValueError, TypeError):
-            continue
     store.set_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
     store.set_time(at)
     return store
@@ -240,12 +239,14 @@ def verify_path(
     anchors: Sequence[x509.Certificate],
     anchors_name: str,
     server_name: str,
-    at: Sequence[datetime],
+    at: datetime,
+    also_at: Sequence[datetime] = (),
 ) -> tuple[ChainVerification, tuple[x509.Certificate, ...]] | None:
     """Whether the presented chain has a signature path to `anchors`, dates aside: tried at
-    each moment of `at` (this machine's time, the servers'), then at one where every
-    presented certificate is valid. The dates and the host name are parts of a proof of
-    their own (`netdiag.trust.proof`); this says only who vouches for the leaf. Returns the
+    `at` (this machine's time) and each of `also_at` (the servers'), then at a moment when
+    every presented certificate is valid, then at the leaf's own middle. The dates and the
+    host name are parts of a proof of their own (`netdiag.trust.proof`); this says only who
+    vouches for the leaf. Returns the
     verification and the certificates of the verified path (leaf to anchor); None without
     anchors.
 
@@ -273,25 +274,23 @@ def verify_path(
                 return failed("the server certificate cannot be read")
             continue  # a CA certificate not even OpenSSL reads vouches for nothing
     readable, _ = load_readable(chain_der)
-    moments = [*at, *(m for m in (_window_midpoint(readable),) if m is not None)]
+    moments = [at, *also_at, *(m for m in (_window_midpoint(readable),) if m is not None)]
     if readable:
         leaf_window = _window_midpoint(readable[:1])
         if leaf_window is not None:
             moments.append(leaf_window)
-    reason = "no moment to verify at"
+    time_errors: list[str] = []
     for moment in moments:
         store = anchor_store(anchors, moment)
         context = crypto.X509StoreContext(store, presented[0], presented[1:])
         try:
             context.verify_certificate()
         except crypto.X509StoreContextError as e:
-            code = e.errors[0] if e.errors else 0
-            if code in _TIME_ERRORS:
-                reason = str(e)
+            # pyOpenSSL's errors are [OpenSSL's code, the depth, its words].
+            if e.errors[0] in _TIME_ERRORS:
+                time_errors.append(str(e))
                 continue
-            return failed(str(e))
-        except crypto.Error as e:
             return failed(str(e))
         verified = tuple(c.to_cryptography() for c in context.get_verified_chain())
         return ChainVerification(is_trusted=True, anchors=anchors_name, name=server_name), verified
-    return failed(reason)
+    return failed(time_errors[-1])

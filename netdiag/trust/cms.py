@@ -123,7 +123,7 @@ def verify_detached(
     signer_cert, signing_time, certificates, signature_step = _check_signature(data, parsed)
     steps.append(signature_step)
     signer = _signer(signer_cert) if signer_cert is not None else None
-    if signature_step.holds and signer_cert is not None:
+    if signer_cert is not None:  # the signer is returned only when the signature holds
         steps.append(_check_chain(signer_cert, certificates, client_cas, signing_time))
     when = signing_time.isoformat() if signing_time is not None else ""
     return CmsVerification(tuple(steps), signer, when, tuple(certificates))
@@ -157,7 +157,10 @@ def _parse(signature: bytes) -> _Parsed:
         for choice in signed["certificates"] if signed["certificates"].isValue else ():
             if choice.getName() == "certificate":
                 der = encoder.encode(choice["certificate"])
-                certificates.append(x509.load_der_x509_certificate(der))
+                try:
+                    certificates.append(x509.load_der_x509_certificate(der))
+                except Exception as e:  # noqa: BLE001 - cryptography's InvalidVersion, too
+                    raise ValueError(f"a certificate in it cannot be read ({e})") from None
         content = signed["encapContentInfo"]["eContent"]
         return _Parsed(infos[0], tuple(certificates), bool(content.isValue))
     except (PyAsn1Error, ValueError, TypeError, KeyError, IndexError) as e:
@@ -168,6 +171,7 @@ def _check_signature(
     data: bytes, parsed: _Parsed
 ) -> tuple[x509.Certificate | None, datetime | None, list[x509.Certificate], Step]:
     from pyasn1.codec.der import decoder, encoder
+    from pyasn1.error import PyAsn1Error
     from pyasn1.type import univ, useful
     from pyasn1_modules import rfc5652
 
@@ -225,13 +229,19 @@ def _check_signature(
             "the content type or the message digest attribute is missing",
             "das Attribut Inhaltstyp oder Prüfsumme fehlt",
         )
-    content_type, _ = decoder.decode(values[_CONTENT_TYPE], asn1Spec=univ.ObjectIdentifier())
+    try:
+        content_type, _ = decoder.decode(values[_CONTENT_TYPE], asn1Spec=univ.ObjectIdentifier())
+        digest, _ = decoder.decode(values[_MESSAGE_DIGEST], asn1Spec=univ.OctetString())
+    except PyAsn1Error:
+        return failed(
+            "the content type or the message digest attribute is not of its type",
+            "das Attribut Inhaltstyp oder Prüfsumme hat nicht seinen Typ",
+        )
     if str(content_type) != _DATA:
         return failed(
             f"the signed content type is {content_type}, not data",
             f"der signierte Inhaltstyp ist {content_type}, nicht data",
         )
-    digest, _ = decoder.decode(values[_MESSAGE_DIGEST], asn1Spec=univ.OctetString())
     computed = hashlib.new(digest_type.name, data).digest()
     if bytes(digest) != computed:
         return failed(

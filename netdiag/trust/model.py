@@ -241,15 +241,15 @@ def judge_chain(
     if not chain:
         return ChainFacts(unreadable=tuple(unreadable), pins=tuple(pins), product=product)
     path = signature_path(chain)
-    moments = [now, *([servers_now] if servers_now is not None else [])]
+    also_at = [servers_now] if servers_now is not None else []
     given = (
-        verify_path(tls.chain_der, trust.given_cas, trust.given_name, server_name, moments)
+        verify_path(tls.chain_der, trust.given_cas, trust.given_name, server_name, now, also_at)
         if trust.given_cas
         else None
     )
     public_anchor = anchor_in(chain, trust.public_roots)
     public = (
-        verify_path(tls.chain_der, trust.public_roots, PUBLIC_ROOTS_NAME, server_name, moments)
+        verify_path(tls.chain_der, trust.public_roots, PUBLIC_ROOTS_NAME, server_name, now, also_at)
         if public_anchor
         else None
     )

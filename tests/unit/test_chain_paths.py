@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import ipaddress
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -31,7 +32,7 @@ def der(*certificates: x509.Certificate) -> tuple[bytes, ...]:
 
 
 def verified(chain: tuple[bytes, ...], anchors: list[x509.Certificate]) -> tuple[bool, str]:
-    result = verify_path(chain, anchors, "vendor-ca.pem", HOST, [NOW])
+    result = verify_path(chain, anchors, "vendor-ca.pem", HOST, NOW)
     assert result is not None
     return result[0].is_trusted, result[0].detail
 
@@ -40,8 +41,8 @@ LEAF = ISSUING.leaf(NOW - 30 * DAY, NOW + 300 * DAY)
 
 
 def test_nothing_to_verify_against_or_nothing_to_verify() -> None:
-    assert verify_path(der(LEAF, ISSUING.cert), [], "none", HOST, [NOW]) is None
-    assert verify_path((), [ROOT.cert], "vendor-ca.pem", HOST, [NOW]) is None
+    assert verify_path(der(LEAF, ISSUING.cert), [], "none", HOST, NOW) is None
+    assert verify_path((), [ROOT.cert], "vendor-ca.pem", HOST, NOW) is None
 
 
 def test_a_chain_verifies_and_a_strangers_does_not_with_openssls_reason() -> None:
@@ -108,3 +109,60 @@ def test_names_and_addresses_are_matched_as_rfc_6125_says() -> None:
     assert not name_matches(leaf, "192.0.2.8")
     assert not name_matches(leaf, f".{HOST}")
     assert not name_matches(leaf, "mail2.dicommail.com")
+
+
+def test_the_leafs_own_moment_is_the_leaf_alone() -> None:
+    """The stale certificate right after the leaf: no moment fits the leaf and it, nor all
+    presented; the leaf's own does, and the path (leaf, issuing CA, root) holds there."""
+    expired = ISSUING.leaf(NOW - 400 * DAY, NOW - 10 * DAY)
+    unrelated = DatedCa("Unrelated CA", NOW + 100 * DAY, NOW + 200 * DAY).cert
+    assert verified(der(expired, unrelated, ISSUING.cert), [ROOT.cert]) == (True, "")
+
+
+@pytest.mark.parametrize(
+    ("windows", "middle"),
+    [
+        ([(-10, 10)], 0),
+        ([(-10, 10), (-4, 30)], 3),
+        ([(-10, 10), (10, 30)], 10),  # windows that touch meet at that moment
+        ([(-10, 10), (11, 30)], None),
+    ],
+)
+def test_the_moment_at_which_every_certificate_is_valid(
+    windows: list[tuple[int, int]], middle: int | None
+) -> None:
+    from netdiag.trust.chains import _window_midpoint
+
+    certificates = [ISSUING.leaf(NOW + a * DAY, NOW + b * DAY) for a, b in windows]
+    assert _window_midpoint(certificates) == (None if middle is None else NOW + middle * DAY)
+
+
+def test_the_signature_path_follows_a_self_issued_key_rollover() -> None:
+    """A CA certificate whose issuer is its own name but another key (a root's new key,
+    signed by its old one) is not the end of the path: the old root is reached."""
+    rollover = DatedCa("Vendor Root CA", NOW - 100 * DAY, NOW + 900 * DAY, parent=ROOT)
+    assert rollover.cert.subject == rollover.cert.issuer
+    leaf = rollover.leaf(NOW - DAY, NOW + DAY)
+    assert signature_path([leaf, rollover.cert, ROOT.cert]) == [leaf, rollover.cert, ROOT.cert]
+
+
+def test_the_signature_path_ends_at_a_self_signed_root_despite_its_cross_signature() -> None:
+    """A cross-certificate of the root (its name and key, signed by another root) is
+    presented after it: the self-signed root ends the path, the cross-certificate is not
+    on it."""
+    from cryptography.hazmat.primitives import hashes
+
+    other = DatedCa("Other Root CA", NOW - 900 * DAY, NOW + 900 * DAY)
+    cross = (
+        x509.CertificateBuilder()
+        .subject_name(ROOT.cert.subject)
+        .issuer_name(other.cert.subject)
+        .public_key(ROOT.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - DAY)
+        .not_valid_after(NOW + DAY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(other.key, hashes.SHA256())
+    )
+    path = signature_path([LEAF, ISSUING.cert, ROOT.cert, cross])
+    assert path == [LEAF, ISSUING.cert, ROOT.cert]

@@ -13,7 +13,7 @@ import pytest
 import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -413,3 +413,257 @@ def test_the_parsers_own_refusals_word_for_word(pki: Pki) -> None:
     )
     other = verify_detached(MANIFEST, enveloped, [])
     assert other.steps[0].detail == "not a CMS signature: not SignedData"
+
+
+# Signatures changed inside and signed again with the gateway's key: what a hostile or a
+# careless signer can make that cryptography's builder does not.
+_SIGNING_TIME = "1.2.840.113549.1.9.5"
+_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+
+
+def _attribute(oid: str, value_der: bytes) -> object:
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc5652
+
+    attribute = rfc5652.Attribute()
+    attribute["attrType"] = univ.ObjectIdentifier(oid)
+    attribute["attrValues"].append(univ.Any(value_der))
+    return attribute
+
+
+def resigned(
+    identity: ClientIdentity,
+    *,
+    attributes: Callable[[list[object]], list[object]] = lambda a: a,
+    first_certificates: tuple[x509.Certificate, ...] = (),
+) -> bytes:
+    """`sign_detached`'s signature with its signed attributes changed by `attributes` and
+    `first_certificates` put before its own, signed again over the new attributes."""
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc5280, rfc5652
+
+    info, _ = decoder.decode(sign_detached(MANIFEST, identity), asn1Spec=rfc5652.ContentInfo())
+    signed_data, _ = decoder.decode(info["content"], asn1Spec=rfc5652.SignedData())
+    signer_info = signed_data["signerInfos"][0]
+    changed = attributes(list(signer_info["signedAttrs"]))
+    signer_info["signedAttrs"].clear()
+    for attribute in changed:
+        signer_info["signedAttrs"].append(attribute)
+    to_sign = univ.SetOf(componentType=rfc5652.Attribute())
+    for attribute in changed:
+        to_sign.append(attribute)
+    key = identity.key
+    if isinstance(key, rsa.RSAPrivateKey):
+        value = key.sign(encoder.encode(to_sign), padding.PKCS1v15(), hashes.SHA256())
+    else:
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        value = key.sign(encoder.encode(to_sign), ec.ECDSA(hashes.SHA256()))
+    signer_info["signature"] = value
+    if first_certificates:
+        own = list(signed_data["certificates"])
+        signed_data["certificates"].clear()
+        for certificate in first_certificates:
+            choice = rfc5652.CertificateChoices()
+            choice["certificate"], _ = decoder.decode(
+                certificate.public_bytes(serialization.Encoding.DER), asn1Spec=rfc5280.Certificate()
+            )
+            signed_data["certificates"].append(choice)
+        for choice in own:
+            signed_data["certificates"].append(choice)
+    info["content"] = encoder.encode(signed_data)
+    return encoder.encode(info)
+
+
+def _without(oid: str) -> Callable[[list[object]], list[object]]:
+    return lambda attributes: [a for a in attributes if str(a["attrType"]) != oid]  # type: ignore[index]
+
+
+def _replaced(oid: str, value_der: bytes) -> Callable[[list[object]], list[object]]:
+    return lambda attributes: [*_without(oid)(attributes), _attribute(oid, value_der)]
+
+
+def _signature_step(signature: bytes, pki: Pki) -> Step:
+    return verify_detached(MANIFEST, signature, [pki.cert(pki.root)]).steps[0]
+
+
+def test_the_same_signature_signed_again_holds(pki: Pki) -> None:
+    """The helper's twin: unchanged attributes, signed again, verify."""
+    result = verify_detached(MANIFEST, resigned(pki.gateway()), [pki.cert(pki.root)])
+    assert result.holds, result.steps
+
+
+def test_attributes_missing_or_of_another_type_are_said(pki: Pki) -> None:
+    from pyasn1.codec.der import encoder
+    from pyasn1.type import univ
+
+    gateway = pki.gateway()
+    for oid in (_CONTENT_TYPE, _MESSAGE_DIGEST):
+        step = _signature_step(resigned(gateway, attributes=_without(oid)), pki)
+        assert not step.holds
+        assert step.detail == "the content type or the message digest attribute is missing"
+    wrong = encoder.encode(univ.OctetString(b"data"))
+    step = _signature_step(resigned(gateway, attributes=_replaced(_CONTENT_TYPE, wrong)), pki)
+    assert step.detail == "the content type or the message digest attribute is not of its type"
+    assert step.detail_de == "das Attribut Inhaltstyp oder Prüfsumme hat nicht seinen Typ"
+    oid = encoder.encode(univ.ObjectIdentifier("1.2.840.113549.1.7.1"))
+    step = _signature_step(resigned(gateway, attributes=_replaced(_MESSAGE_DIGEST, oid)), pki)
+    assert step.detail == "the content type or the message digest attribute is not of its type"
+    other = encoder.encode(univ.ObjectIdentifier("1.2.840.113549.1.7.2"))
+    step = _signature_step(resigned(gateway, attributes=_replaced(_CONTENT_TYPE, other)), pki)
+    assert step.detail == "the signed content type is 1.2.840.113549.1.7.2, not data"
+
+
+def _signed_at(moment: datetime) -> Callable[[list[object]], list[object]]:
+    from pyasn1.codec.der import encoder
+    from pyasn1.type import useful
+
+    return _replaced(_SIGNING_TIME, encoder.encode(useful.UTCTime.fromDateTime(moment)))
+
+
+def test_the_chain_is_judged_at_the_signing_time(pki: Pki) -> None:
+    """A gateway certificate that has expired since it signed: valid at the signing time,
+    which is what the chain step holds it to — and said as that moment."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    expired_since = pki.gateway(
+        not_before=now - timedelta(days=30), not_after=now - timedelta(days=2)
+    )
+    at = now - timedelta(days=5)
+    result = verify_detached(
+        MANIFEST, resigned(expired_since, attributes=_signed_at(at)), [pki.cert(pki.root)]
+    )
+    assert result.holds, result.steps
+    assert result.signing_time == at.isoformat()
+    assert result.steps[1].detail.endswith(f"valid at {at.isoformat(timespec='seconds')}")
+
+
+def test_without_a_signing_time_the_chain_is_judged_now_in_utc(pki: Pki) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    signature = resigned(pki.gateway(), attributes=_without(_SIGNING_TIME))
+    result = verify_detached(MANIFEST, signature, [pki.cert(pki.root)])
+    assert result.holds, result.steps
+    assert result.signing_time == ""
+    moment = datetime.fromisoformat(result.steps[1].detail.rsplit("valid at ", 1)[1])
+    assert moment.utcoffset() == timedelta(0)
+    assert before <= moment <= datetime.now(UTC)
+
+
+def test_the_signing_time_is_said_in_utc_whatever_the_machines_zone(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    at = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    gateway = pki.gateway(not_before=at - timedelta(days=1))
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        result = verify_detached(
+            MANIFEST, resigned(gateway, attributes=_signed_at(at)), [pki.cert(pki.root)]
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert result.signing_time == "2026-11-30T09:15:00+00:00"
+
+
+def test_the_signer_is_found_by_issuer_and_serial_both(pki: Pki) -> None:
+    """Another gateway certificate of the same CA before the signer's in the signature:
+    the same issuer is not the signer; the signature holds with the signer's own key."""
+    gateway, sibling = pki.gateway(), pki.gateway()
+    signature = resigned(gateway, first_certificates=(sibling.certificate,))
+    result = verify_detached(MANIFEST, signature, [pki.cert(pki.root)])
+    assert result.holds, result.steps
+    assert result.signer is not None
+    assert result.signer.serial == format(gateway.certificate.serial_number, "x")
+
+
+def test_a_ca_of_the_signers_path_for_servers_only_is_said(pki: Pki) -> None:
+    """A signer certificate without extended key usage (any use) under an issuing CA that
+    is restricted to server authentication: the CA's restriction speaks for the path."""
+    from cryptography.hazmat.primitives.asymmetric import ec as ec_keys
+
+    now = datetime.now(UTC)
+    root_key = load_pem_private_key(pki.root.private_key_pem.bytes(), None)
+    ca_key = ec_keys.generate_private_key(ec_keys.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Servers Only CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(pki.cert(pki.root).subject)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(root_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    key = ec_keys.generate_private_key(ec_keys.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gw.example")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(ca_key, hashes.SHA256())
+    )
+    signature = sign_detached(MANIFEST, ClientIdentity(certificate=leaf, key=key, chain=(ca,)))
+    result = verify_detached(MANIFEST, signature, [pki.cert(pki.root)])
+    assert not result.holds
+    assert result.steps[1].detail == "O=Servers Only CA is not for client authentication"
+    assert (
+        result.steps[1].detail_de == "O=Servers Only CA ist nicht für die Client-Authentifizierung"
+    )
+
+
+def test_a_signature_of_exactly_the_largest_size_is_parsed_not_refused_by_size() -> None:
+    from netdiag.trust.cms import MAX_SIGNATURE
+
+    result = verify_detached(MANIFEST, b"\x30" * MAX_SIGNATURE, [])
+    assert result.steps[0].detail.startswith("not a CMS signature: ")
+    assert "larger than" not in result.steps[0].detail
+
+
+def test_a_parsers_long_reason_is_cut_to_200_characters() -> None:
+    """pyasn1's reasons print its schema objects: cut, never the whole of them."""
+    garbage = b"\x05\x00"  # a NULL: no ContentInfo
+    result = verify_detached(MANIFEST, garbage, [])
+    reason = result.steps[0].detail.removeprefix("not a CMS signature: ")
+    assert len(reason) == 200, reason
+
+
+def test_a_certificate_that_cannot_be_read_in_the_signature_is_one_line(pki: Pki) -> None:
+    """A certificate with a version number X.509 does not have (cryptography raises its own
+    InvalidVersion): the signature is refused in one line, never a traceback."""
+    der = pki.cert(pki.issuing).public_bytes(serialization.Encoding.DER)
+    version = der.index(b"\xa0\x03\x02\x01\x02")  # [0] EXPLICIT INTEGER 2 (v3)
+    spoiled = x509.load_der_x509_certificate(der)  # the certificate as it was, then spoiled
+    assert spoiled.version is x509.Version.v3
+    bad = der[: version + 4] + b"\x07" + der[version + 5 :]
+    from pyasn1.codec.der import decoder
+    from pyasn1_modules import rfc5280
+
+    decoder.decode(bad, asn1Spec=rfc5280.Certificate())  # still valid ASN.1
+    signature = _with_raw_certificate(pki.gateway(), bad)
+    result = verify_detached(MANIFEST, signature, [pki.cert(pki.root)])
+    assert not result.holds
+    assert result.steps[0].detail.startswith(
+        "not a CMS signature: a certificate in it cannot be read"
+    )
+
+
+def _with_raw_certificate(identity: ClientIdentity, der: bytes) -> bytes:
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1_modules import rfc5280, rfc5652
+
+    info, _ = decoder.decode(sign_detached(MANIFEST, identity), asn1Spec=rfc5652.ContentInfo())
+    signed_data, _ = decoder.decode(info["content"], asn1Spec=rfc5652.SignedData())
+    choice = rfc5652.CertificateChoices()
+    choice["certificate"], _ = decoder.decode(der, asn1Spec=rfc5280.Certificate())
+    signed_data["certificates"].append(choice)
+    info["content"] = encoder.encode(signed_data)
+    return encoder.encode(info)

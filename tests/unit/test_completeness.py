@@ -7,6 +7,7 @@ import dataclasses
 import ipaddress
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -209,6 +210,41 @@ def test_same_failure_twice_says_so_in_the_evidence() -> None:
     )
     (early,) = [f for f in findings if f.code == "smtp.early_close"]
     assert "a second attempt failed the same way" in early.evidence
+
+
+@pytest.mark.parametrize(
+    ("attempts", "said"),
+    [
+        ((CLOSED_AT_BANNER,), "stopped at banner: connection closed by the peer"),
+        (
+            (CLOSED_AT_BANNER,) * 2,
+            "stopped at banner (and on 2 tries): connection closed by the peer",
+        ),
+        (
+            (CLOSED_AT_BANNER,) * 3,
+            "stopped at banner (and on 3 tries): connection closed by the peer",
+        ),
+    ],
+)
+def test_the_missing_step_counts_the_tries(
+    attempts: tuple[SmtpObservation, ...], said: str
+) -> None:
+    from netdiag.diagnosis.completeness import _missing_step
+
+    step = _missing_step(seen(attempts=attempts, reached=ProbeStep.PROTOCOL))
+    assert step == f"the protocol dialogue {said}"
+
+
+def test_a_connect_skipped_by_the_deadline_is_cut_short_only_there() -> None:
+    """A port the deadline never let us try is the run's doing while the probe stood at
+    connect; once it stood further, the same skipped port says nothing of the run."""
+    from netdiag.diagnosis.completeness import DEADLINE_PASSED, cut_short_by
+
+    skipped = TcpObservation(address="203.0.113.11", port=25, family=4, outcome=TcpOutcome.SKIPPED)
+    at_connect = seen(tcp=(skipped,), attempts=(), reached=ProbeStep.CONNECT)
+    assert cut_short_by(at_connect) == DEADLINE_PASSED
+    further = seen(tcp=(OPEN, skipped), attempts=(CLOSED_AT_BANNER,), reached=ProbeStep.PROTOCOL)
+    assert cut_short_by(further) == ""
 
 
 STAGES = st.sampled_from([s for s in ProtocolStage if s is not ProtocolStage.DONE])

@@ -88,6 +88,19 @@ ROWS: list[tuple[str, tuple[DnsAnswer, ...], set[tuple[str, str]]]] = [
         set(),
     ),
     (
+        "a resolver without address records beside one that answers is no mismatch",
+        (
+            A_OK,
+            AAAA_NONE,
+            ans(R2, "A", DnsOutcome.NO_ANSWER),
+            ans(R2, "AAAA", DnsOutcome.NO_ANSWER),
+        ),
+        {("dns.no_answer", "warn")},
+    ),
+    # An answer section without address records (a CNAME that ends nowhere) is no failure
+    # of the resolver, and no address to judge.
+    ("an answer without addresses", (ans(R1, "A", DnsOutcome.ANSWER),), set()),
+    (
         "only private addresses",
         (ans(R1, "A", DnsOutcome.ANSWER, "10.1.2.3"),),
         {("dns.private_address", "crit")},

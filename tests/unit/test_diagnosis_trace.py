@@ -360,3 +360,54 @@ def test_trace_verdicts_in_words(
     assert found.summary == summary
     assert found.subject == subject
     assert [e for e in found.evidence if not e.startswith("hop ")] == reasons
+
+
+def _observed(destination: str, *replies: HopReply, sent: tuple[int, ...]) -> TraceObservation:
+    return TraceObservation(
+        destination=destination, port=25, max_hops=len(sent), probes_per_hop=2, timeout_s=1,
+        replies=replies, sent=sent,
+    )  # fmt: skip
+
+
+def test_a_router_s_position_is_the_first_ttl_it_answered() -> None:
+    from netdiag.diagnosis.trace import router_positions
+
+    looping = trace(hop(2, "192.0.2.2"), hop(3, "192.0.2.3"), hop(4, "192.0.2.2"))
+    assert router_positions(looping) == {"192.0.2.2": 2, "192.0.2.3": 3}
+
+
+def test_a_hop_never_matches_a_reply_at_its_own_ttl() -> None:
+    """Only an earlier hop's ICMP can say that a reply came from the same device."""
+    from netdiag.diagnosis.trace import hop_matching_ttl
+
+    syn_ack = answer(4, HopKind.SYN_ACK, 61)
+    same_ttl = HopReply(ttl=4, sender="192.0.2.4", kind=HopKind.TIME_EXCEEDED, reply_ttl=61)
+    assert hop_matching_ttl(trace(*PATH, same_ttl, syn_ack), syn_ack) is None
+    earlier = HopReply(ttl=3, sender="192.0.2.3", kind=HopKind.TIME_EXCEEDED, reply_ttl=61)
+    assert hop_matching_ttl(trace(*PATH, earlier, syn_ack), syn_ack) == earlier
+
+
+def test_of_peers_that_saw_the_same_deepest_hop_the_first_is_named() -> None:
+    lost = trace(hop(1, "192.0.2.1"))
+    first = _observed("203.0.113.11", *_route("192.0.2.1", "192.0.2.2"), sent=(2,) * 8)
+    second = _observed("203.0.113.12", *_route("192.0.2.1", "192.0.2.2"), sent=(2,) * 8)
+    (found,) = diagnose_trace("mail1:25", lost, peers=[first, second])
+    assert any("answered the trace to 203.0.113.11 " in line for line in found.evidence)
+    assert not any("203.0.113.12" in line for line in found.evidence)
+
+
+def test_the_rate_limit_counts_the_last_ttl_sent_and_only_peers_that_are_evidence() -> None:
+    from netdiag.diagnosis.trace import rate_limit_line
+
+    # Hop 3, the last TTL sent, answered one probe of two.
+    last_limited = _observed(
+        DESTINATION, hop(1, "192.0.2.1"), hop(1, "192.0.2.1"), hop(3, "192.0.2.3"), sent=(2, 2, 2)
+    )
+    assert "answered 3 of 4 probes" in rate_limit_line(last_limited, [])
+    # A whole trace beside a rate-limited one that went another way: not its evidence.
+    whole = _observed(DESTINATION, hop(1, "192.0.2.1"), hop(1, "192.0.2.1"), sent=(2, 2))
+    elsewhere = _observed("203.0.113.11", hop(1, "198.51.100.1"), sent=(2, 2))
+    assert rate_limit_line(whole, [elsewhere]) == ""
+    # ... and beside one over the same first hop, its silence counts.
+    alike = _observed("203.0.113.11", hop(1, "192.0.2.1"), sent=(2, 2))
+    assert "answered 3 of 4 probes" in rate_limit_line(whole, [alike])

@@ -102,7 +102,10 @@ def attempt(
         ("closed in the handshake", [attempt(TlsOutcome.CLOSED)], Symptom.CUT),
         ("stalled, then reset", [attempt(TlsOutcome.STALLED), attempt(TlsOutcome.RESET)],
          Symptom.CUT),
+        ("reset, then stalled", [attempt(TlsOutcome.RESET), attempt(TlsOutcome.STALLED)],
+         Symptom.CUT),
         ("stalled", [attempt(TlsOutcome.STALLED)], Symptom.SILENT),
+        ("stalled twice", [attempt(TlsOutcome.STALLED)] * 2, Symptom.SILENT),
         ("stalled by our own deadline",
          [attempt(TlsOutcome.STALLED, failure=StageFailure.DEADLINE)], None),
         ("the peer's alert: a stated refusal",
@@ -219,6 +222,9 @@ def test_the_symptom_keeps_what_was_tried() -> None:
     # Could not run.
     none = with_experiments(MAIL3, attempts, results(N, N, N, N, N, N), [failed])
     assert "could not run" in none[0].evidence[1]
+    # The control did not run while the variants were cut: nothing to compare them with.
+    blind = with_experiments(MAIL3, attempts, results(N, R, R, R, R, R), [failed])
+    assert "could not run" in blind[0].evidence[1]
     # Mixed answers in no pattern: said as such.
     mixed = with_experiments(MAIL3, attempts, results(R, A, A, R, R, R), [failed])
     assert "in no pattern that names one cause" in mixed[0].evidence[1]

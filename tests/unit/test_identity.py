@@ -202,6 +202,13 @@ ROWS: list[tuple[str, Files, Loaded | Refused]] = [
     ),
     ("an empty certificate file", Files(b" \n"), Refused(CertificateError, "is empty")),
     (
+        # Made with `openssl genpkey -algorithm SM2` and `openssl pkcs12 -export` (password
+        # "pw"): a bundle that opens, with a key cryptography does not support.
+        "PKCS#12 with a key of an unsupported curve (SM2)",
+        Files((Path(__file__).parent / "data" / "sm2-gateway.p12").read_bytes(), password=b"pw"),
+        Refused(CertificateError, "the PKCS#12 bundle uses an unsupported format"),
+    ),
+    (
         # PKCS#8 of an algorithm no one knows (OID 1.2.3.4): cryptography's own error type.
         "PEM with a key of an unknown algorithm",
         Files(

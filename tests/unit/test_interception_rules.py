@@ -697,3 +697,70 @@ def test_an_alert_after_the_handshake_is_no_silent_death() -> None:
     )
     assert alerted is not None and not alerted.died_after_handshake
     assert silent is not None and silent.died_after_handshake
+
+
+def _signed_by_a_leaf(ca: trustme.CA, minted: dt.timedelta) -> tuple[bytes, ...]:
+    """A chain for mail1 whose 'CA' is a leaf certificate that `ca` issued (no CA rights):
+    the old trick of a box that re-signs with a certificate bought from a public CA. Its
+    signatures reach `ca`; OpenSSL's path check refuses it."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    bought = ca.issue_cert("relay.klinikum.example")
+    bought_cert = x509.load_pem_x509_certificate(bought.cert_chain_pems[0].bytes())
+    bought_key = serialization.load_pem_private_key(bought.private_key_pem.bytes(), None)
+    assert isinstance(bought_key, ec.EllipticCurvePrivateKey | type(bought_key))
+    not_before = dt.datetime.now(dt.UTC) - minted
+    forged = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "mail1")]))
+        .issuer_name(bought_cert.subject)
+        .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("mail1.dicommail.com")]), critical=False
+        )
+        .sign(bought_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return (forged.public_bytes(Encoding.DER), bought_cert.public_bytes(Encoding.DER))
+
+
+def test_a_public_anchor_whose_path_fails_vouches_for_nothing() -> None:
+    """The signatures reach a public root, but the path does not verify (a leaf acting as a
+    CA): no public CA vouches for the chain, so the handshake's own signs count — and the
+    same signs beside a chain the public roots verify do not."""
+    chain = presented(
+        SMTP, tls(_signed_by_a_leaf(PKI.klinikum, dt.timedelta(minutes=7)), **NOT_ASKED),
+        completed=False,
+    )  # fmt: skip
+    facts = judge_chain(chain.tls, "mail1.dicommail.com", PUBLIC, [], NOW)
+    assert facts.public_anchor and facts.public is not None and not facts.public.is_trusted
+    (found,) = verdict(chain, PUBLIC, pins=[], others=[chain])
+    assert found.code == "tls.intercepted", found
+    anchored = [line for line in found.evidence if line.startswith("anchored in the public")]
+    assert anchored == [
+        f"anchored in the public root set ({facts.public_anchor}), but: {facts.public.detail}"
+    ]
+    assert "CA" in facts.public.detail, facts.public.detail
+    twin = presented(SMTP, tls(FORGED, **NOT_ASKED), completed=False)
+    (verified,) = verdict(twin, PUBLIC, pins=[], others=[twin])
+    assert verified.code == "tls.verified"
+    assert not any("anchored in the public root set" in line for line in verified.evidence)
+
+
+def test_every_sign_of_a_spared_chain_is_named_in_its_summary() -> None:
+    """A server that did the vendor's dance is spared conviction, but its handshake's own
+    signs (here two: another CA list, another fingerprint) are each named in the summary."""
+    from netdiag.diagnosis.interception import Signal
+
+    chain = presented(
+        SMTP,
+        tls(FORGED_OLD, client_ca_names=("CN=Klinikum IT CA",), cipher="TLS_AES_128_GCM_SHA256"),
+        completed=True,
+    )
+    (found,) = verdict(chain, NONE, pins=[], record=RECORD, others=[chain])
+    assert found.code == "tls.unpinned"
+    signs = f"{Signal.CA_LIST_DIFFERS.value}; {Signal.FINGERPRINT_DIFFERS.value}"
+    assert found.summary.endswith(f"; signs of inspection: {signs}"), found.summary

@@ -90,6 +90,11 @@ REFUSED = [
      "{path} lässt sich nicht öffnen: falsches Passwort (oder eine beschädigte PKCS#12-Datei)"),
     ("a leaf alone", LEAF.cert_chain_pems[0].bytes(), None,
      "{path} holds no CA certificate to pin", "{path} enthält kein CA-Zertifikat zum Pinnen"),
+    # Text that starts with "0" (as `openssl s_client -showcerts` lines do) is PEM, never
+    # a PKCS#12 bundle that wants a password.
+    ("a damaged PEM block after a line that starts with 0",
+     b"0 s:CN=mail1\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", None,
+     "{path} holds no PEM or DER certificate", "{path} enthält kein PEM- oder DER-Zertifikat"),
     ("a bundle without CAs", bundle(None, []), None,
      "{path} holds no CA certificate to pin", "{path} enthält kein CA-Zertifikat zum Pinnen"),
 ]  # fmt: skip

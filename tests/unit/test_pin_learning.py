@@ -209,3 +209,57 @@ def test_the_verdicts_in_german() -> None:
     ):
         assert words in body, words  # fmt: skip
     assert "pinned" not in body and "endpoint" not in body
+
+
+def test_pins_are_learned_from_every_clean_endpoint_and_never_from_an_unproven_chain() -> None:
+    """Two groups, two hierarchies: each endpoint teaches its own pin. A chain whose
+    handshake could not prove possession (`tls.chain_unproven`) and an endpoint whose probe
+    never reached its protocol teach nothing."""
+    mydhp = DatedCa("Mydhp Issuing CA", NOW - 800 * DAY, NOW + 800 * DAY, parent=ROOT)
+    atlas_chain = der(mydhp.leaf(NOW - DAY, NOW + DAY, host=ATLAS.host), mydhp.cert)
+    mail2 = Target(host="mail2.dicommail.com", port=995, service=Service.POP3S, group="dicommail")
+    never = Target(host="mail3.dicommail.com", port=995, service=Service.POP3S, group="dicommail")
+    learned = learn_pins(
+        report(
+            endpoint(MAIL1, shown(GENUINE)),
+            endpoint(mail2, shown(GENUINE), "tls.chain_unproven"),
+            EndpointResult(target=never, findings=()),
+            endpoint(ATLAS, shown(atlas_chain)),
+        ),
+        NOW,
+    )
+    assert [(p.subject, p.applies_to) for p in learned.pins.pins] == [
+        ("O=Vendor Issuing CA", ("dicommail",)),
+        ("O=Mydhp Issuing CA", ("atlas79.mydhp.de",)),
+    ]
+    assert learned.skipped == (
+        f"{mail2.label}: not learned, the chain is not the vendor's server's as presented: "
+        f"{mail2.label}: tls.chain_unproven",
+        f"{never.label}: no TLS handshake to learn from",
+    )
+
+
+def test_every_endpoint_is_verified_past_one_without_a_chain() -> None:
+    """An endpoint whose probe never reached its protocol, then one with a chain: both
+    verdicts; a chain against two pins names both."""
+    second = DatedCa("Vendor Issuing CA 2", NOW - 800 * DAY, NOW + 800 * DAY, parent=ROOT)
+    pins = learn_pins(
+        report(
+            endpoint(MAIL1, shown(GENUINE)),
+            endpoint(MAIL1, shown(der(second.leaf(NOW - DAY, NOW + DAY), second.cert))),
+        ),
+        NOW,
+    ).pins
+    forged = der(STRANGER.leaf(NOW - DAY, NOW + DAY), STRANGER.cert)
+    verdicts = verify_pins(
+        report(EndpointResult(target=MAIL1, findings=()), endpoint(MAIL1, shown(forged))), pins
+    )
+    assert verdicts == [
+        PinVerdict(MAIL1.label, PinState.NO_CHAIN, "", "no TLS handshake"),
+        PinVerdict(
+            MAIL1.label,
+            PinState.NOT_PINNED,
+            "O=Klinikum Inspection CA",
+            "pinned: O=Vendor Issuing CA; O=Vendor Issuing CA 2",
+        ),
+    ]

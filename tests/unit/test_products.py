@@ -88,3 +88,18 @@ def test_names_are_matched_in_any_case_and_as_whole_words(name: str, product: st
     assert (found[0].name if found else None) == product
     if found:
         assert found[1] == name
+
+
+def test_a_pattern_without_a_hint_is_always_tried() -> None:
+    """A top-level alternative has no text every match contains: its regular expression
+    runs for every name."""
+    import re
+
+    from netdiag.trust.products import Product
+
+    acme = Product(name="Acme", patterns=(re.compile("Acme|Bcme"),), example="", source="test")
+    assert identify(["CN=R11,O=Let's Encrypt", "O=Bcme Inspection"], [acme]) == (
+        acme,
+        "O=Bcme Inspection",
+    )
+    assert identify(["CN=R11,O=Let's Encrypt"], [acme]) is None

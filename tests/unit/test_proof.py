@@ -225,6 +225,14 @@ def test_what_each_missing_part_makes_of_the_chain(
     presented = PresentedChain(ATLAS, tls, completed)
     findings = diagnose_interception(presented, facts, trust, now=NOW, exempt=[ATLAS.label])
     assert [f.code for f in findings][:1] == [code], [f.summary for f in findings]
+    verdict = findings[0]
+    if facts.path_by is not None:
+        # A verdict on a path says first what the path reaches, then each part's fact.
+        assert verdict.evidence[0].startswith("path: "), verdict.evidence
+        for part in facts.parts:
+            assert part.fact in verdict.evidence
+    if code == "tls.rotation_suspected":
+        assert verdict.subject == PIN_ISSUING.issuer  # who rotated: the pinned CA's issuer
 
 
 def test_valid_by_the_servers_clock_only_is_said_in_the_evidence() -> None:
