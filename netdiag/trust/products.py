@@ -120,7 +120,8 @@ def identify(
     for name in names:
         lower = name.lower()
         for product, patterns in hinted:
-            if any((not hint or hint in lower) and p.search(name) for hint, p in patterns):
+            # An empty hint (no text every match contains) is in every name.
+            if any(hint in lower and p.search(name) for hint, p in patterns):
                 return product, name
     return None
 

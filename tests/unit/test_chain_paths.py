@@ -166,3 +166,49 @@ def test_the_signature_path_ends_at_a_self_signed_root_despite_its_cross_signatu
     )
     path = signature_path([LEAF, ISSUING.cert, ROOT.cert, cross])
     assert path == [LEAF, ISSUING.cert, ROOT.cert]
+
+
+def test_a_parsers_long_reason_is_cut_to_200_characters() -> None:
+    """cryptography's reasons name every ASN.1 location: a line keeps the first 200."""
+    whole = LEAF.public_bytes(Encoding.DER)
+    reasons = []
+    for position in range(len(whole)):  # bounded: one certificate's bytes
+        spoiled = whole[:position] + b"\x00" + whole[position + 1 :]
+        _, unreadable = load_readable([spoiled])
+        if unreadable:
+            reasons.append(unreadable[0].split(": parse_error: ", 1)[1])
+    assert max(len(r) for r in reasons) == 200
+
+
+def _one_openssl_refuses(certificate: x509.Certificate) -> x509.Certificate:
+    """The certificate with one byte changed so that cryptography still reads it and
+    OpenSSL does not (found by trying each byte: bounded by the certificate's length)."""
+    from OpenSSL import crypto
+
+    whole = certificate.public_bytes(Encoding.DER)
+    for position in range(len(whole)):
+        spoiled = whole[:position] + b"\x00" + whole[position + 1 :]
+        try:
+            readable = x509.load_der_x509_certificate(spoiled)
+            readable.public_key()
+        except Exception:  # noqa: BLE001 - not even cryptography reads this one
+            continue
+        try:
+            crypto.X509Store().add_cert(crypto.X509.from_cryptography(readable))
+        except crypto.Error:
+            return readable
+    raise AssertionError("no byte of the certificate makes OpenSSL refuse it")
+
+
+def test_an_anchor_openssl_refuses_is_left_out_and_the_others_count() -> None:
+    refused = _one_openssl_refuses(STRANGER.cert)
+    assert verified(der(LEAF, ISSUING.cert), [refused, ROOT.cert]) == (True, "")
+
+
+def test_with_no_moment_that_holds_the_error_is_this_machines_clocks() -> None:
+    """Expired now; at the leaf's own middle its issuing CA was not yet valid; no moment
+    fits both. What is said is what this machine's clock sees: the leaf has expired."""
+    late_issuing = DatedCa("Late Issuing CA", NOW - 5 * DAY, NOW + 800 * DAY, parent=ROOT)
+    expired = late_issuing.leaf(NOW - 400 * DAY, NOW - 10 * DAY)
+    trusted, detail = verified(der(expired, late_issuing.cert), [ROOT.cert])
+    assert not trusted and "certificate has expired" in detail, detail

@@ -667,3 +667,14 @@ def _with_raw_certificate(identity: ClientIdentity, der: bytes) -> bytes:
     signed_data["certificates"].append(choice)
     info["content"] = encoder.encode(signed_data)
     return encoder.encode(info)
+
+
+def test_an_unreadable_signing_time_is_none_and_the_chain_judged_now(pki: Pki) -> None:
+    from pyasn1.codec.der import encoder
+    from pyasn1.type import univ
+
+    unreadable = encoder.encode(univ.OctetString(b"yesterday"))
+    signature = resigned(pki.gateway(), attributes=_replaced(_SIGNING_TIME, unreadable))
+    result = verify_detached(MANIFEST, signature, [pki.cert(pki.root)])
+    assert result.holds, result.steps
+    assert result.signing_time == ""

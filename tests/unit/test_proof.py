@@ -160,6 +160,11 @@ ROWS = [
         TlsOutcome.ESTABLISHED, [PIN_ISSUING], NONE, None, "dance", "tls.server_cert_expired",
     ),
     (
+        "expired, --ca, no server stated its time",
+        chain_of(leaf(days=(-400, -30)), ISSUING),
+        TlsOutcome.ESTABLISHED, [], GIVEN, None, "dance", "tls.server_cert_expired",
+    ),
+    (
         "not valid yet by both clocks",
         chain_of(leaf(days=(2, 400)), ISSUING),
         TlsOutcome.ESTABLISHED, [], GIVEN, NOW, "dance", "tls.server_cert_not_yet_valid",
