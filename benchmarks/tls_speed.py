@@ -44,10 +44,8 @@ RUNS = 5
 HELP_GOAL_S = 0.15
 
 
-def startup() -> tuple[float, float, float]:
-    """Median wall time of a bare interpreter, of `netdiag --help`, and of importing
-    pydantic (the layer typer builds for every option of the command that runs: netdiag
-    leaves typer's own handling alone and reports what it costs), each a new process."""
+def startup() -> tuple[float, float]:
+    """Median wall time of a bare interpreter and of `netdiag --help`, each a new process."""
 
     def timed(*args: str) -> float:
         started = time.perf_counter()
@@ -56,8 +54,7 @@ def startup() -> tuple[float, float, float]:
 
     bare = statistics.median(timed("-c", "pass") for _ in range(RUNS))
     help_s = statistics.median(timed("-m", "netdiag", "--help") for _ in range(RUNS))
-    pydantic_s = statistics.median(timed("-c", "import pydantic") for _ in range(RUNS))
-    return bare, help_s, pydantic_s
+    return bare, help_s
 
 
 HOSTS = [f"mail{n}.dicommail.com" for n in range(1, 7)]
@@ -203,18 +200,13 @@ def run() -> None:
         sys.exit("needs the openssl command (Debian package openssl)")
     package = Path(__file__).resolve().parent.parent / "netdiag"
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
-    bare, help_s, pydantic_s = startup()
+    bare, help_s = startup()
     print("== start-up")
     print(f"python -c pass          {bare * 1000:8.1f} ms  (baseline: the interpreter alone)")
     print(
         f"netdiag --help          {help_s * 1000:8.1f} ms  ratio {help_s / HELP_GOAL_S:.2f}x "
         f"the goal of {HELP_GOAL_S * 1000:.0f} ms, {(help_s - bare) * 1000:.0f} ms over the "
         "bare interpreter"
-    )
-    print(
-        f"import pydantic         {(pydantic_s - bare) * 1000:8.1f} ms over the bare interpreter: "
-        "typer's own option handling (since 0.2x), paid by every run and left alone (netdiag "
-        "no longer replaces it)"
     )
     pki = make_pki()
     with tempfile.TemporaryDirectory() as tmp_name, DnsServer(NAMES) as dns_server:

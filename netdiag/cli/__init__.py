@@ -1,7 +1,8 @@
 """The command line: declare the options, build a configuration, call the library, render
 the report, exit with its status. Nothing here probes, diagnoses or formats."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` in the command line: typer reads every
+# command's annotations at start-up, and as strings each would be compiled first.
 
 import os
 import re
@@ -78,7 +79,7 @@ def _root(
     """netdiag diagnoses the gateway's connections to the vendor's servers."""
 
 
-def _host_requirements(paths: HostPaths) -> tuple[HostRequirements, str]:
+def _host_requirements(paths: HostPaths) -> "tuple[HostRequirements, str]":
     """The profile's `[host]` requirements with the paths given on the command line."""
     from netdiag.settings.targets import load_profile
 
@@ -104,9 +105,9 @@ def _check_lang(text: BundleText) -> None:
 
 def _show(
     console: Console,
-    report: Report,
+    report: "Report",
     output: OutputFormat,
-    secrets: KnownSecrets | None = None,
+    secrets: "KnownSecrets | None" = None,
     lang: str | None = None,
 ) -> None:
     """The report on stdout in the format asked for, in the language asked for."""
@@ -221,7 +222,7 @@ def _quiet_unless_read(console: Console, output: OutputFormat) -> Console:
 
 
 def _write_bundle(
-    report: Report, out: Path, text: BundleText, config: CheckConfig
+    report: "Report", out: Path, text: BundleText, config: "CheckConfig"
 ) -> tuple[Path, str]:
     from netdiag.renderers.bundle import write_bundle
     from netdiag.renderers.text import default_language
@@ -495,19 +496,16 @@ _USAGE_DE: tuple[tuple[str, _German], ...] = (
     (r"(?s)^Invalid value for (.+?): (.*)$",
      lambda m: f"Ungültiger Wert für {m[1]}: {_german_reason(m[2])}"),
 )  # fmt: skip
-# Why a value is wrong: our own parser's words and typer's coercion's.
+# Why a value is wrong: our own parser's words and click's (as typer vendors it).
 _REASONS_DE: tuple[tuple[str, _German], ...] = (
     (r"(?s)^'(.*)' is not a number of seconds from (\S+) to (\S+)\.$",
      lambda m: f"'{m[1]}' ist keine Sekundenzahl von {_comma(m[2])} bis {_comma(m[3])}."),
     (r"(?s)^'(.*)' is not one of (.*)\.$",
      lambda m: f"'{m[1]}' ist keiner der Werte {m[2]}."),
-    (r"^Input should be a valid integer.*$",
-     lambda m: "erwartet wird eine ganze Zahl."),
-    (r"^Input should be a valid number.*$", lambda m: "erwartet wird eine Zahl."),
-    (r"^Input should be greater than or equal to (\S+)$",
-     lambda m: f"erwartet wird mindestens {_comma(m[1])}."),
-    (r"^Input should be less than or equal to (\S+)$",
-     lambda m: f"erwartet wird höchstens {_comma(m[1])}."),
+    (r"(?s)^'(.*)' is not a valid int(?:eger)?(?: range)?\.$",
+     lambda m: f"'{m[1]}' ist keine ganze Zahl."),
+    (r"(?s)^(.*) is not in the range (.*)\.$",
+     lambda m: f"{m[1]} liegt nicht im Bereich {_comma(m[2])}."),
 )  # fmt: skip
 
 
@@ -524,9 +522,8 @@ def _german_reason(reason: str) -> str:
 
 
 def usage_error_text(error: typer.TyperException, lang: str) -> str:
-    """A usage error (click's) in the run's language: its frame translated for German,
-    and without the "Value error, " that typer's coercion puts before a reason."""
-    text = error.format_message().replace("Value error, ", "")
+    """A usage error (click's) in the run's language: its frame translated for German."""
+    text = error.format_message()
     if lang != "de":
         return text
     for pattern, german in _USAGE_DE:

@@ -1,7 +1,8 @@
 """What the commands share: the console they write to, and the check configuration their
 options describe."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` in the command line: typer reads every
+# command's annotations at start-up, and as strings each would be compiled first.
 
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ def check_config(
     checking: Checking | None = None,
     rounds: Rounds | None = None,
     dialogue: Dialogue | None = None,
-) -> CheckConfig:
+) -> "CheckConfig":
     """The configuration the options describe; commands without `check`'s tuning get a
     round long enough for their timeout, one round, and the dialogue's defaults."""
     from netdiag.session.setup import Credentials, build_check_config

@@ -2,7 +2,8 @@
 whose fields are typer options, and `with_groups`, which lets a command take a group as one
 parameter while typer sees one option per field."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` in the command line: typer reads every
+# command's annotations at start-up, and as strings each would be compiled first.
 
 import dataclasses
 import functools

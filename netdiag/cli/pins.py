@@ -1,6 +1,7 @@
 """`netdiag pins`: show, import, learn and verify the pinned vendor issuers."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` in the command line: typer reads every
+# command's annotations at start-up, and as strings each would be compiled first.
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -43,7 +44,7 @@ YesOption = Annotated[bool, typer.Option("--yes", help="Write without asking.")]
 
 
 def _write_pins(
-    console: Console, learned: PinSet, out: Path | None, yes: bool, lang: str = "en"
+    console: Console, learned: "PinSet", out: Path | None, yes: bool, lang: str = "en"
 ) -> None:
     from netdiag.trust.pins import PIN_FILE, PinSet, config_dir, load_pins, save_pins
 

@@ -203,19 +203,18 @@ def test_commands_with_one_answer_speak_the_language_asked_for(command: list[str
         ),
         (
             ["check", "--repeat", "x"],
-            "Invalid value for '--repeat': Input should be a valid integer, unable to parse "
-            "string as an integer",
-            "Ungültiger Wert für '--repeat': erwartet wird eine ganze Zahl.",
+            "Invalid value for '--repeat': 'x' is not a valid int range.",
+            "Ungültiger Wert für '--repeat': 'x' ist keine ganze Zahl.",
         ),
         (
             ["check", "--repeat", "0"],
-            "Invalid value for '--repeat': Input should be greater than or equal to 1",
-            "Ungültiger Wert für '--repeat': erwartet wird mindestens 1.",
+            "Invalid value for '--repeat': 0 is not in the range 1<=x<=100.",
+            "Ungültiger Wert für '--repeat': 0 liegt nicht im Bereich 1<=x<=100.",
         ),
         (
             ["trace", "x", "--port", "70000"],
-            "Invalid value for '--port': Input should be less than or equal to 65535",
-            "Ungültiger Wert für '--port': erwartet wird höchstens 65535.",
+            "Invalid value for '--port': 70000 is not in the range 1<=x<=65535.",
+            "Ungültiger Wert für '--port': 70000 liegt nicht im Bereich 1<=x<=65535.",
         ),
         (["trace"], "Missing argument 'HOST'.", "Es fehlt das Argument 'HOST'."),
     ],
@@ -224,13 +223,12 @@ def test_usage_errors_speak_the_language_of_the_run(
     args: list[str], english: str, german: str
 ) -> None:
     """click's usage errors, one line and exit 3, in German under --lang de; English as
-    click words them, without the "Value error, " of typer's coercion."""
+    click words them."""
     said_en = run_cli(args[0], "--lang", "en", *args[1:])
     said_de = run_cli(args[0], "--lang", "de", *args[1:])
     assert said_en.exit_code == said_de.exit_code == 3
     assert said_en.stderr.strip().startswith(f"netdiag: {english}"), said_en.stderr
     assert said_de.stderr.strip().startswith(f"netdiag: {german}"), said_de.stderr
-    assert "Value error" not in said_en.stderr + said_de.stderr
 
 
 def test_the_profile_and_pin_commands_speak_the_language_asked_for(tmp_path: Path) -> None:
