@@ -213,14 +213,28 @@ def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -
             "the name, the version or the size",
             *tried,
         ]
-    ran = [r for r in experiments if r.answer is not HelloAnswer.NOT_RUN]
-    if not ran or not _cut(results, Experiment.SAME_HELLO):
+    control = results.get(Experiment.SAME_HELLO)
+    if (
+        control is not None
+        and control.answer is not HelloAnswer.NOT_RUN
+        and not control.answer.is_cut
+    ):
+        # It ran and was neither cut nor answered: an alert, or not TLS at all, this time.
+        said = f" ({control.detail})" if control.detail else ""
+        return [
+            f"experiments: the same hello, sent again, got {control.answer.value}{said} "
+            "instead of being cut: the failure changed between attempts (a device or the "
+            "server answering differently); nothing is proven against the name, the version "
+            "or the size",
+            *tried,
+        ]
+    if not _cut(results, Experiment.SAME_HELLO):  # the control did not run
         return [
             "experiments could not run (no connection, no time left): the cause is open — "
             "another name, TLS 1.2 only and a small hello would split it",
             *tried,
         ]
-    if all(r.answer.is_cut or r.answer is HelloAnswer.NOT_RUN for r in ran):
+    if all(r.answer.is_cut or r.answer is HelloAnswer.NOT_RUN for r in experiments):
         return [
             f"experiments: {symptom.value}, and so was every variant (another name, no name, "
             "TLS 1.2 only, TLS 1.3 only, a small hello): not the name, the version or the "

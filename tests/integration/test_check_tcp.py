@@ -146,8 +146,15 @@ def _syn_sent_to(port: int) -> bool:
 
 
 def test_ctrl_c_ends_the_run_with_what_was_gathered() -> None:
-    accepted = threading.Event()
-    with DroppingPort() as dropping, Server(lambda conn: accepted.set()) as open_port:
+    finished = threading.Event()
+
+    def until_closed(conn: socket.socket) -> None:
+        # netdiag closes its connection once it has recorded the endpoint: the server's
+        # accept alone came before that, and a Ctrl-C in between found it unfinished.
+        conn.recv(1)
+        finished.set()
+
+    with DroppingPort() as dropping, Server(until_closed) as open_port:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "netdiag", "check", "--json", "--timeout", "30",
@@ -158,8 +165,8 @@ def test_ctrl_c_ends_the_run_with_what_was_gathered() -> None:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
         try:
-            # Signals, not sleeps: the open endpoint was connected, the other one hangs.
-            assert accepted.wait(30), "netdiag never connected"
+            # Signals, not sleeps: the open endpoint was checked, the other one hangs.
+            assert finished.wait(30), "netdiag never finished the open endpoint"
             for _ in range(300):  # bounded: 30 s
                 if _syn_sent_to(dropping.port):
                     break

@@ -225,6 +225,24 @@ def test_the_symptom_keeps_what_was_tried() -> None:
     # The control did not run while the variants were cut: nothing to compare them with.
     blind = with_experiments(MAIL3, attempts, results(N, R, R, R, R, R), [failed])
     assert "could not run" in blind[0].evidence[1]
+    # The control ran and got an alert this time: said as what it got, never "could not run".
+    changed = with_experiments(MAIL3, attempts, results(A, R, R, R, R, R), [failed])
+    assert (
+        changed[0]
+        .evidence[1]
+        .startswith(
+            "experiments: the same hello, sent again, got alert (protocol_version) instead of "
+            "being cut: the failure changed between attempts"
+        )
+    ), changed[0].evidence[1]
+    not_tls = with_experiments(
+        MAIL3, attempts, results(HelloAnswer.NOT_TLS, R, R, R, R, R), [failed]
+    )
+    assert (
+        not_tls[0]
+        .evidence[1]
+        .startswith("experiments: the same hello, sent again, got not_tls instead of being cut:")
+    ), not_tls[0].evidence[1]
     # Mixed answers in no pattern: said as such.
     mixed = with_experiments(MAIL3, attempts, results(R, A, A, R, R, R), [failed])
     assert "in no pattern that names one cause" in mixed[0].evidence[1]
