@@ -19,7 +19,8 @@ What the answers prove, in this order (each conclusion needs its own control to 
 answered, so that "everything is cut" never reads as one cause):
 
 0. the failed hello, sent once more, must be cut again: answered now, the failure passed
-   (a restart, a rate limit) and no experiment may convict;
+   (a restart, a rate limit); answered with an alert or not in TLS, the failure changed;
+   either way no experiment may convict;
 1. the hello with another name (or, where the profile has no other name, the one without a
    name) is answered, the one with this name is cut: a filter by server name
    (`tls.sni_filtered`);
