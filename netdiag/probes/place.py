@@ -32,8 +32,9 @@ from netdiag.settings.targets import Service
 HOP_BATCHES: tuple[tuple[int, ...], ...] = ((1, 2, 3, 4), (5, 6, 7, 8))
 # How long a hop-limited hello waits for its answer: one that expired never gets one.
 HOP_ANSWER_S = 2.0
-# A batch whose hellos a peer cut (reset, closed) is sent once more after this pause: an
-# interceptor that restarts under load answers the next moment.
+# A batch whose hellos a peer cut (reset, closed), or whose connections were all refused, is
+# sent once more after this pause: an interceptor that restarts under load answers the next
+# moment.
 RETRY_PAUSE_S = 1.0
 # An accepted socket gets its owner (a file descriptor) a moment after the handshake.
 OWNER_TRIES, OWNER_PAUSE_S = 3, 0.05
@@ -183,11 +184,18 @@ def hop_scan(
         done += results
         if any(r.answer in (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT) for r in results):
             return tuple(done), ""
-        if all(r.answer is HelloAnswer.NOT_RUN for r in results):
-            return tuple(done), results[0].detail
+        # Hellos cut, or connections refused before any hello (the port closed while an
+        # interceptor restarts): the batch once more, after a pause.
+        not_run = all(r.answer is HelloAnswer.NOT_RUN for r in results)
         cut = any(r.answer in (HelloAnswer.RESET, HelloAnswer.CLOSED) for r in results)
-        if cut and not retried and deadline.remaining() >= RETRY_PAUSE_S + timeout + 0.5:
+        if (
+            (cut or not_run)
+            and not retried
+            and deadline.remaining() >= RETRY_PAUSE_S + timeout + 0.5
+        ):
             retried = True
             time.sleep(RETRY_PAUSE_S)
             batches.insert(0, batch)
+        elif not_run:
+            return tuple(done), results[0].detail
     return tuple(done), ""

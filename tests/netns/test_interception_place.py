@@ -58,6 +58,11 @@ def answered_from(hops: list[dict[str, Any]]) -> int | None:
     return min(answered) if answered else None
 
 
+def said(hops: list[dict[str, Any]]) -> list[tuple[object, ...]]:
+    """What each hop-limited hello got, for a failure's message."""
+    return [(h["hop_limit"], h["answer"], h["detail"], h["elapsed_ms"]) for h in hops]
+
+
 def assert_clean(report: dict[str, Any], host: str, port: int) -> None:
     clean = endpoint(report, host, port)
     assert clean["status"] == "ok" and "tls.pinned" in codes(clean), clean["findings"]
@@ -90,7 +95,7 @@ def test_an_interceptor_on_the_router_is_a_device_one_hop_away(
     measured = endpoint(report, "mail1.dicommail.com", port)["observations"]["place"]
     # sslsplit answers a hello that expires at the router (on 25 after the STARTTLS
     # dialogue); the server, behind it, does not.
-    assert answered_from(measured["hops"]) == 1
+    assert answered_from(measured["hops"]) == 1, said(measured["hops"])
     assert measured["control_port"] == clean_port
     assert answered_from(measured["control_hops"]) == 2
     finding = next(
