@@ -248,9 +248,8 @@ def verify_path(
     `at` (this machine's time) and each of `also_at` (the servers'), then at a moment when
     every presented certificate is valid, then at the leaf's own middle. The dates and the
     host name are parts of a proof of their own (`netdiag.trust.proof`); this says only who
-    vouches for the leaf. Returns the
-    verification and the certificates of the verified path (leaf to anchor); None without
-    anchors.
+    vouches for the leaf. Returns the verification and the certificates of the verified
+    path (leaf to anchor); None without anchors.
 
     OpenSSL's verifier (through pyOpenSSL) rather than cryptography's: the latter enforces
     the CA/Browser Forum profile, which private vendor PKIs need not follow, and a
