@@ -36,6 +36,9 @@ HOP_ANSWER_S = 2.0
 # sent once more after this pause: an interceptor that restarts under load answers the next
 # moment.
 RETRY_PAUSE_S = 1.0
+# What a TLS answer is, and what a peer cutting the hello is.
+ANSWERS = (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
+CUT = (HelloAnswer.RESET, HelloAnswer.CLOSED)
 # An accepted socket gets its owner (a file descriptor) a moment after the handshake.
 OWNER_TRIES, OWNER_PAUSE_S = 3, 0.05
 
@@ -156,13 +159,8 @@ def hop_scan(
     # The connect and the STARTTLS prelude get the run's timeout; the hello's answer, which
     # an expired hello never gets, HOP_ANSWER_S.
     wait = min(timeout, HOP_ANSWER_S)
-    done: list[ExperimentResult] = []
-    retried = False
-    batches = list(HOP_BATCHES)
-    while batches:
-        batch = batches.pop(0)
-        if deadline.remaining() < timeout + 0.5:
-            return tuple(done), "no time left in the run"
+
+    def send(batch: tuple[int, ...]) -> list[ExperimentResult]:
         with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="netdiag-hop") as pool:
             futures = [
                 pool.submit(
@@ -180,19 +178,37 @@ def hop_scan(
                 )
                 for hops in batch
             ]
-            results = [f.result() for f in futures]
+            return [f.result() for f in futures]
+
+    def may_retry() -> bool:
+        return not retried and deadline.remaining() >= RETRY_PAUSE_S + timeout + 0.5
+
+    done: list[ExperimentResult] = []
+    retried = False
+    batches = list(HOP_BATCHES)
+    while batches:
+        batch = batches.pop(0)
+        if deadline.remaining() < timeout + 0.5:
+            return tuple(done), "no time left in the run"
+        results = send(batch)
         done += results
-        if any(r.answer in (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT) for r in results):
+        answered = [r.hop_limit for r in results if r.answer in ANSWERS]
+        if answered:
+            # A nearer hop's hello cut while a farther one was answered: the interceptor
+            # restarted (or its server refused it) in between. Those hops once more, or
+            # the place would be read farther away than it is.
+            nearer = tuple(
+                r.hop_limit for r in results if r.hop_limit < min(answered) and r.answer in CUT
+            )
+            if nearer and may_retry():
+                time.sleep(RETRY_PAUSE_S)
+                done += send(nearer)
             return tuple(done), ""
         # Hellos cut, or connections refused before any hello (the port closed while an
         # interceptor restarts): the batch once more, after a pause.
         not_run = all(r.answer is HelloAnswer.NOT_RUN for r in results)
-        cut = any(r.answer in (HelloAnswer.RESET, HelloAnswer.CLOSED) for r in results)
-        if (
-            (cut or not_run)
-            and not retried
-            and deadline.remaining() >= RETRY_PAUSE_S + timeout + 0.5
-        ):
+        cut = any(r.answer in CUT for r in results)
+        if (cut or not_run) and may_retry():
             retried = True
             time.sleep(RETRY_PAUSE_S)
             batches.insert(0, batch)

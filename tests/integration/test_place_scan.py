@@ -19,7 +19,8 @@ from netdiag.settings.targets import Service
 
 class LateTlsServer:
     """A TLS server whose port refuses connections until `listen_after` seconds have
-    passed (bound, not listening: the kernel answers a SYN with a reset)."""
+    passed (bound, not listening: the kernel answers a SYN with a reset); each connection
+    is served by a thread of its own, as a hop scan's hellos arrive together."""
 
     def __init__(self, listen_after: float) -> None:
         ca = trustme.CA()
@@ -31,6 +32,7 @@ class LateTlsServer:
         self.listen_after = listen_after
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.handlers: list[threading.Thread] = []
 
     def _serve(self) -> None:
         if self.stop.wait(self.listen_after):
@@ -44,12 +46,17 @@ class LateTlsServer:
                 continue
             except OSError:
                 return
-            conn.settimeout(2)
-            try:
-                with self.context.wrap_socket(conn, server_side=True):
-                    pass
-            except (OSError, ssl.SSLError):
-                conn.close()
+            handler = threading.Thread(target=self._handshake, args=(conn,), daemon=True)
+            self.handlers.append(handler)
+            handler.start()
+
+    def _handshake(self, conn: socket.socket) -> None:
+        conn.settimeout(2)
+        try:
+            with self.context.wrap_socket(conn, server_side=True):
+                pass
+        except (OSError, ssl.SSLError):
+            conn.close()
 
     def __enter__(self) -> LateTlsServer:
         self.thread.start()
@@ -58,6 +65,8 @@ class LateTlsServer:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join(timeout=5)
+        for handler in self.handlers:
+            handler.join(timeout=3)
         self.sock.close()
 
 
