@@ -14,7 +14,6 @@ from netdiag.console import Console
 from netdiag.diagnosis import diagnose_flapping
 from netdiag.diagnosis.clock import diagnose_clock, stated_clocks
 from netdiag.diagnosis.completeness import cut_short_by
-from netdiag.diagnosis.interception import diagnose_local_roots
 from netdiag.diagnosis.round import RoundRules, diagnose_round
 from netdiag.errors import describe_error
 from netdiag.privacy.own_flows import FlowLog
@@ -60,22 +59,8 @@ def run_check(
     except Exception as error:  # noqa: BLE001 - one step's note; the check goes on
         client = None
         notes.append(step_failed("client certificate details", error))
-    machine = config.trust.machine
     resolvers, resolver_notes = resolvers_of(config)
     notes += resolver_notes
-    notes += [
-        Note.of(
-            "store_entry_unreadable",
-            store=e.store,
-            entry=e.entry,
-            subject=f"({e.subject}) " if e.subject else "",
-            reason=e.reason,
-        )
-        for e in machine.unreadable
-    ]
-    notes += [
-        Note.of(f"pins_{f.reason.value}", path=f.path, count=f.count) for f in config.pins.files
-    ]
     rounds: list[_Round] = []
     # The judging and rendering modules load while the first round waits on the network.
     start_warm_up()
@@ -89,16 +74,27 @@ def run_check(
         if current.was_interrupted:
             break
     console.clear_progress()
-    # Roots of inspection products in this machine's store (pure; after the round, so that
-    # naming them does not hold up the first packet).
-    local_findings += diagnose_local_roots(
-        machine.roots, config.trust.public_roots, machine.name, config.trust.products
-    )
+    # The stores were read beside the round (netdiag.session.stores).
+    trust = config.judged_against()
+    notes += [
+        Note.of(
+            "store_entry_unreadable",
+            store=e.store,
+            entry=e.entry,
+            subject=f"({e.subject}) " if e.subject else "",
+            reason=e.reason,
+        )
+        for e in trust.machine.unreadable
+    ]
+    notes += [
+        Note.of(f"pins_{f.reason.value}", path=f.path, count=f.count) for f in config.pins.files
+    ]
+    local_findings += config.local_roots()
     now = datetime.now(UTC)
     rules = RoundRules(
         targets=config.targets,
         pins=config.pins,
-        trust=config.trust,
+        trust=trust,
         expected_networks=config.expected_networks,
         slow_banner_s=config.slow_banner_s,
     )

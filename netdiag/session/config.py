@@ -3,7 +3,9 @@ run may take, the client identity, the pins and what the chains are judged again
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from netdiag.privacy.audit import KnownSecrets
 from netdiag.settings.config import (
@@ -19,6 +21,10 @@ from netdiag.settings.targets import Network, Target
 from netdiag.trust.identity import ClientIdentity
 from netdiag.trust.model import TrustContext
 from netdiag.trust.pins import PinSet
+
+if TYPE_CHECKING:
+    from netdiag.report.model import Finding
+    from netdiag.session.stores import StoresReading
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,5 +50,29 @@ class CheckConfig:
     # What the presented chains are judged against (`--ca`, the client bundle's CAs, this
     # machine's stores, the public roots): see netdiag.trust.model.
     trust: TrustContext = field(default_factory=TrustContext, repr=False)
+    # The machine's and the public stores while they are read beside the round; None when
+    # `trust` holds them already (or no endpoint speaks TLS).
+    stores: StoresReading | None = field(default=None, repr=False, compare=False)
     # Every form of the run's secrets, for the bundle's audit (never shown).
     known_secrets: KnownSecrets = field(default_factory=KnownSecrets, repr=False)
+
+    def local_roots(self) -> tuple[Finding, ...]:
+        """Roots of inspection products in the machine's store (`local.inspection_root`)."""
+        if self.stores is not None:
+            return self.stores.result().local_roots
+        from netdiag.diagnosis.interception import diagnose_local_roots
+
+        machine = self.trust.machine
+        found = diagnose_local_roots(
+            machine.roots, self.trust.public_roots, machine.name, self.trust.products
+        )
+        return tuple(found)
+
+    def judged_against(self) -> TrustContext:
+        """`trust` with the machine's and the public stores in it, once they are read."""
+        if self.stores is None:
+            return self.trust
+        stores = self.stores.result()
+        return dataclasses.replace(
+            self.trust, machine=stores.machine, public_roots=stores.public_roots
+        )

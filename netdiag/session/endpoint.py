@@ -353,7 +353,11 @@ def unproven_because(
     if not tls.chain_der:
         return "the server showed no chain"
     facts = judge_chain(
-        tls, server_name, config.trust, config.pins.for_target(target), datetime.now(UTC)
+        tls,
+        server_name,
+        config.judged_against(),
+        config.pins.for_target(target),
+        datetime.now(UTC),
     )
     if facts.proof is not None:
         return ""

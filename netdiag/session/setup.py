@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,9 +27,9 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from netdiag.privacy.audit import KnownSecrets
+    from netdiag.session.stores import StoresReading
     from netdiag.trust.identity import ClientIdentity
     from netdiag.trust.pins import PinSet
-    from netdiag.trust.stores import MachineTrust
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,11 +68,11 @@ class LoadedCredentials:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoadedTrust:
-    """The pins and the trust stores the TLS endpoints are judged against."""
+    """The pins, and the trust stores the TLS endpoints are judged against as they are
+    being read (None when no endpoint speaks TLS)."""
 
     pins: PinSet
-    machine: MachineTrust | None = None
-    public_roots: tuple[x509.Certificate, ...] = ()
+    stores: StoresReading | None = None
 
 
 def load_credentials(credentials: Credentials) -> LoadedCredentials:
@@ -200,7 +201,6 @@ def build_check_config(
     except ValueError as e:
         raise UsageError(f"--expect-network: {e}", de=f"--expect-network: {e}") from None
     from netdiag.trust.model import TrustContext
-    from netdiag.trust.stores import MachineTrust
 
     loaded = load_credentials(credentials or Credentials())
     trust = load_trust(chosen, profile_path, pin_files, trust_store)
@@ -225,9 +225,8 @@ def build_check_config(
             given_name=loaded.given_name,
             client_cas=loaded.client_cas,
             client_name=loaded.client_name,
-            machine=trust.machine or MachineTrust(),
-            public_roots=trust.public_roots,
         ),
+        stores=trust.stores,
     )
 
 
@@ -237,10 +236,10 @@ def load_trust(
     pin_files: Sequence[Path] | None,
     trust_store: Path | None,
 ) -> LoadedTrust:
-    """Pins, and the machine's and the public trust stores, for the TLS endpoints."""
-    from netdiag.probes.trust_store import read_machine_trust
+    """Pins, and the machine's and the public trust stores for the TLS endpoints (read
+    from now on, beside what comes next: see `netdiag.session.stores`)."""
+    from netdiag.session.stores import StoresReading, read_stores
     from netdiag.trust.pins import load_pins, pin_file_reasons
-    from netdiag.trust.stores import mozilla_roots
 
     if pin_files is None:
         found = pin_file_reasons(profile_path)
@@ -249,5 +248,4 @@ def load_trust(
         pins = load_pins(pin_files)
     if not any(t.service is not Service.TCP for t in targets):
         return LoadedTrust(pins=pins)
-    public, _ = mozilla_roots()
-    return LoadedTrust(pins=pins, machine=read_machine_trust(trust_store), public_roots=public)
+    return LoadedTrust(pins=pins, stores=StoresReading(partial(read_stores, trust_store)))

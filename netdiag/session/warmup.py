@@ -24,8 +24,9 @@ AFTER_THE_ROUND = (
 def _prepare(modules: tuple[str, ...]) -> None:
     from netdiag.trust.products import catalogue
 
-    steps: list[Callable[[], object]] = [catalogue]
-    steps += [partial(importlib.import_module, name) for name in modules]
+    # The catalogue last: the trust stores' thread (netdiag.session.stores) needs it first.
+    steps: list[Callable[[], object]] = [partial(importlib.import_module, n) for n in modules]
+    steps.append(catalogue)
     for step in steps:
         try:
             step()

@@ -32,6 +32,7 @@ PLAIN_CHECK = {
     "netdiag.session", "netdiag.session.check", "netdiag.session.config",
     "netdiag.session.endpoint", "netdiag.session.proxies", "netdiag.session.resolution",
     "netdiag.session.runs", "netdiag.session.scheduler", "netdiag.session.setup",
+    "netdiag.session.stores",
     "netdiag.session.trace_settings", "netdiag.session.warmup", "netdiag.settings",
     "netdiag.settings.config",
     "netdiag.settings.defaults", "netdiag.settings.host_requirements",
