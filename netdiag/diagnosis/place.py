@@ -8,7 +8,10 @@ only for endpoints proven intercepted), and who must act on it.
 2. **A device N hops away**: the smallest TTL whose hello is answered is N. Beside a clean
    port of the same address answered at hop D, N < D puts the device on the path before
    the server; N = D puts it at the server's end of the path. The verdict stays
-   `tls.intercepted` (the firewall team's remedy), with the place in its summary.
+   `tls.intercepted` (the firewall team's remedy), with the place in its summary. A nearer
+   TTL whose hello was cut (reset or closed: a peer held the connection), sent once more
+   and cut again, leaves only "no farther than N hops": an expired hello gets silence, so
+   what cut it may be the device itself, nearer.
 3. **Not measured**: why (no time left, no connection, the table unreadable) is said, and
    the verdict stands as the chain proved it."""
 
@@ -31,15 +34,26 @@ from netdiag.report.observations import (
 from netdiag.settings.targets import Target
 from netdiag.trust.products import local_product
 
+# A TLS answer (a ServerHello or an alert), and a peer cutting the hello.
+_ANSWERS = (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
+_CUT = (HelloAnswer.RESET, HelloAnswer.CLOSED)
+
 
 def answer_hop(hops: Sequence[ExperimentResult]) -> int | None:
-    """The smallest TTL whose hello got a TLS answer (a ServerHello or an alert)."""
-    answered = [
-        r.hop_limit
-        for r in hops
-        if r.hop_limit and r.answer in (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
-    ]
+    """The smallest TTL whose hello got a TLS answer."""
+    answered = [r.hop_limit for r in hops if r.hop_limit and r.answer in _ANSWERS]
     return min(answered) if answered else None
+
+
+def cut_below(hops: Sequence[ExperimentResult], hop: int) -> tuple[int, ...]:
+    """The TTLs below `hop` whose hellos were cut and never answered."""
+    answered = {r.hop_limit for r in hops if r.answer in _ANSWERS}
+    cut = {r.hop_limit for r in hops if r.hop_limit < hop and r.answer in _CUT}
+    return tuple(sorted(cut - answered))
+
+
+def _ttls(ttls: Sequence[int]) -> str:
+    return ", ".join(str(t) for t in ttls)
 
 
 def is_on_this_machine(place: PlaceObservation) -> bool:
@@ -80,12 +94,19 @@ def place_lines(place: PlaceObservation) -> list[str]:
     source = f" (measured on {place.measured_on})" if place.measured_on else ""
     hop = answer_hop(place.hops)
     tried = [r.hop_limit for r in place.hops if r.answer is not HelloAnswer.NOT_RUN]
-    if hop is not None:
+    cut = cut_below(place.hops, hop) if hop is not None else ()
+    if hop is not None and cut:
+        lines.append(
+            f"place: the hello is answered from TTL {hop} on{source}; at TTL {_ttls(cut)} it "
+            "was cut (reset or closed), once more after a pause too, not answered: the TLS "
+            f"answer comes from no farther than {hop} hops, maybe nearer"
+        )
+    elif hop is not None:
         lines.append(
             f"place: the hello is answered from TTL {hop} on, not below{source}: the TLS "
             f"answer comes from {_hop_phrase(hop)}"
         )
-    elif any(r.answer in (HelloAnswer.RESET, HelloAnswer.CLOSED) for r in place.hops):
+    elif any(r.answer in _CUT for r in place.hops):
         lines.append(
             f"place: the hop-limited hellos were cut (reset or closed){source}, once more after "
             "a pause too: a device that cuts them or restarts; no place measured"
@@ -113,6 +134,9 @@ def _where_on_path(place: PlaceObservation) -> str:
     if hop is None:
         return ""
     server_hop = answer_hop(place.control_hops)
+    if cut_below(place.hops, hop):
+        before = f" (the server at hop {server_hop})" if server_hop is not None else ""
+        return f"; the forged answer comes from no farther than {hop} hops{before}"
     if server_hop is not None and hop >= server_hop:
         return (
             f"; the forged answer comes from as far as the server itself (hop {hop}): a device "
@@ -123,10 +147,13 @@ def _where_on_path(place: PlaceObservation) -> str:
 
 
 def _hop_detail(place: PlaceObservation) -> str:
-    """The device's hop for the cause sentence ("hop 2"), when it is before the server."""
+    """The device's hop for the cause sentence ("hop 2"), when it is before the server and
+    no nearer hello was cut."""
     hop = answer_hop(place.hops)
     server_hop = answer_hop(place.control_hops)
     if hop is None or (server_hop is not None and hop >= server_hop):
+        return ""
+    if cut_below(place.hops, hop):
         return ""
     return f"hop {hop}"
 

@@ -16,6 +16,7 @@ from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.causes import find_causes
 from netdiag.diagnosis.place import (
     answer_hop,
+    cut_below,
     local_process_remedy,
     place_lines,
     process_name,
@@ -563,3 +564,79 @@ def test_a_device_named_once_is_not_named_again() -> None:
     clean = clean_trace(ROUTER, BORDER, SERVER)
     named = with_device_address(with_place(MAIL1, measured, [INTERCEPTED]), clean)
     assert with_device_address(named, clean) == named
+
+
+C = HelloAnswer.CLOSED
+
+
+def again(ttl: int, answer: HelloAnswer) -> ExperimentResult:
+    """The hello at `ttl` sent once more (the scan does so for a cut nearer hop)."""
+    return replace(hops(answer)[0], hop_limit=ttl)
+
+
+@pytest.mark.parametrize(
+    ("found", "cut"),
+    [
+        ((*hops(R, S, S, S), again(1, R)), (1,)),
+        ((*hops(C, S, C, C), again(1, C)), (1,)),
+        ((*hops(Q, R, C, S), again(2, R), again(3, C)), (2, 3)),
+        ((*hops(R, S, S, S), again(1, S)), ()),  # answered once more: not cut
+        (hops(Q, S, R, R), ()),  # cut farther away than the answer: no matter
+        (hops(Q, Q, S, S), ()),  # silence below: an expired hello
+        (hops(S, R), ()),
+    ],
+)
+def test_a_nearer_hello_cut_and_never_answered_is_counted(
+    found: tuple[ExperimentResult, ...], cut: tuple[int, ...]
+) -> None:
+    hop = answer_hop(found)
+    assert hop is not None and cut_below(found, hop) == cut
+
+
+def test_a_nearer_hop_cut_leaves_only_no_farther_than() -> None:
+    """What cut the hello at TTL 1 may be the device itself: the place is not claimed."""
+    measured = place(
+        hops=(*hops(R, S, S, S), again(1, R)), control_port=25, control_hops=hops(Q, Q, S, port=25)
+    )
+    convicted = replace(INTERCEPTED, subject="Klinikum IT Security")
+    placed = only(with_place(MAIL1, measured, [convicted]))
+    assert placed.summary == (
+        f"{INTERCEPTED.summary}; the forged answer comes from no farther than 2 hops (the "
+        "server at hop 3)"
+    )
+    assert (
+        "place: the hello is answered from TTL 2 on; at TTL 1 it was cut (reset or closed), "
+        "once more after a pause too, not answered: the TLS answer comes from no farther than "
+        "2 hops, maybe nearer"
+    ) in placed.evidence
+    assert placed.detail == ""  # no hop for the cause sentence, none for a trace to name
+    [cause] = find_causes([EndpointResult(target=MAIL1, findings=(placed,))])
+    assert " hop" not in cause_sentence(cause, "en")
+    assert not with_device_address((placed,), _clean_trace_with_hop_2())[0].detail
+
+
+def test_a_nearer_hop_answered_once_more_is_the_place() -> None:
+    """The twin: the hello cut at TTL 1 is answered when sent again: the first hop it is."""
+    measured = place(hops=(*hops(R, S, S, S), again(1, S)))
+    placed = only(with_place(MAIL1, measured, [INTERCEPTED]))
+    assert placed.summary.endswith(
+        "the forged answer comes from the first hop (this gateway's router or firewall)"
+    )
+    assert placed.detail == "hop 1"
+
+
+def test_every_nearer_hello_cut_is_named() -> None:
+    measured = place(hops=(*hops(Q, R, C, S), again(2, R), again(3, C)))
+    assert any(
+        line.startswith("place: the hello is answered from TTL 4 on; at TTL 2, 3 it was cut")
+        for line in place_lines(measured)
+    )
+
+
+def test_without_a_server_hop_no_farther_than_names_none() -> None:
+    placed = only(with_place(MAIL1, place(hops=hops(Q, C, S)), [INTERCEPTED]))
+    assert placed.summary.endswith("the forged answer comes from no farther than 3 hops")
+
+
+def _clean_trace_with_hop_2() -> TraceObservation:
+    return clean_trace(ROUTER, BORDER, SERVER)
