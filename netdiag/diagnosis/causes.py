@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from netdiag.diagnosis.interception import exemption_remedy, local_remedy
 from netdiag.diagnosis.place import local_process_remedy
-from netdiag.report.model import Cause, EndpointResult, Finding, Severity
+from netdiag.report.model import Cause, DevicePlace, EndpointResult, Finding, Severity
 from netdiag.settings.targets import Target
 from netdiag.trust.products import product_named
 
@@ -31,6 +31,8 @@ _TRACE_VERDICTS = frozenset(
     }
 )
 _RANK = {Severity.CRIT: 0, Severity.WARN: 1, Severity.INFO: 2}
+# What makes findings one cause: the code, the decisive evidence, what splits it further.
+_Key = tuple[str, str, str, DevicePlace | None]
 
 
 def deciding_findings(endpoint: EndpointResult) -> list[Finding]:
@@ -45,18 +47,18 @@ def deciding_findings(endpoint: EndpointResult) -> list[Finding]:
 
 
 def find_causes(endpoints: Sequence[EndpointResult]) -> tuple[Cause, ...]:
-    proven: dict[tuple[str, str, str], list[tuple[Target, Finding]]] = {}
+    proven: dict[_Key, list[tuple[Target, Finding]]] = {}
     inferred: list[tuple[Target, Finding]] = []
     for endpoint in endpoints:
         for found in deciding_findings(endpoint):
             if found.is_inferred:
                 inferred.append((endpoint.target, found))
             else:
-                key = (found.code, found.subject, found.detail)
+                key: _Key = (found.code, found.subject, found.detail, found.place)
                 proven.setdefault(key, []).append((endpoint.target, found))
-    likely: dict[tuple[str, str, str], list[Target]] = {}
+    likely: dict[_Key, list[Target]] = {}
     for target, found in inferred:
-        key = (found.code, found.subject, found.detail)
+        key = (found.code, found.subject, found.detail, found.place)
         if key not in proven:
             # The same cause proven with a detail the inference cannot know (the measured
             # place of an interception): it is still that cause.
@@ -95,6 +97,7 @@ def _cause(members: list[tuple[Target, Finding]], likely: list[Target]) -> Cause
         severity=severity,
         subject=first.subject,
         detail=first.detail,
+        place=first.place,
         endpoints=endpoints,
         likely=tuple(dict.fromkeys(likely)),
         title=first.title,

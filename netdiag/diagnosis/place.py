@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.hypotheses import experiment_line
 from netdiag.diagnosis.interception import local_remedy
-from netdiag.report.model import Finding
+from netdiag.report.model import DevicePlace, Finding
 from netdiag.report.observations import (
     ExperimentResult,
     HelloAnswer,
@@ -146,25 +146,24 @@ def _where_on_path(place: PlaceObservation) -> str:
     return f"; the forged answer comes from {_hop_phrase(hop)}{before}"
 
 
-def _hop_detail(place: PlaceObservation) -> str:
-    """The device's hop for the cause sentence ("hop 2"), when it is before the server and
-    no nearer hello was cut."""
+def _device_place(place: PlaceObservation) -> DevicePlace | None:
+    """The device's place for the cause sentence (its hop), when it is before the server
+    and no nearer hello was cut."""
     hop = answer_hop(place.hops)
     server_hop = answer_hop(place.control_hops)
     if hop is None or (server_hop is not None and hop >= server_hop):
-        return ""
+        return None
     if cut_below(place.hops, hop):
-        return ""
-    return f"hop {hop}"
+        return None
+    return DevicePlace(hop=hop)
 
 
 def placed_hop(found: Finding) -> int | None:
-    """The hop of an interception placed before the server and not yet named by address
-    (`detail` "hop N"), or None."""
-    words = found.detail.split()
-    if found.code != "tls.intercepted" or len(words) != 2 or words[0] != "hop":
+    """The hop of an interception placed before the server and not yet named by address,
+    or None."""
+    if found.code != "tls.intercepted" or found.place is None or found.place.address:
         return None
-    return int(words[1])
+    return found.place.hop
 
 
 def device_address(hop: int, clean: TraceObservation) -> str:
@@ -201,7 +200,7 @@ def with_device_address(
                 found,
                 summary=found.summary.replace(_hop_phrase(hop), _hop_phrase(hop, address)),
                 evidence=(*found.evidence, line),
-                detail=f"hop {hop} {address}",
+                place=DevicePlace(hop=hop, address=address),
             )
         )
     return tuple(named)
@@ -243,7 +242,7 @@ def with_place(
                     found,
                     summary=found.summary + _where_on_path(place),
                     evidence=(*found.evidence, *lines),
-                    detail=_hop_detail(place),
+                    place=_device_place(place),
                 )
             )
         elif found.code == "tls.intercepted_locally":

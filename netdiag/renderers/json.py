@@ -35,6 +35,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "remedy": f.remedy,
         "subject": f.subject,
         "detail": f.detail,
+        "place": plain(f.place),
     }
 
 
@@ -72,6 +73,7 @@ def cause_to_dict(cause: Cause) -> dict[str, Any]:
         "severity": cause.severity.value,
         "subject": cause.subject,
         "detail": cause.detail,
+        "place": plain(cause.place),
         "sentence": {lang: cause_sentence(cause, lang) for lang in LANGUAGES},
         "endpoints": [t.label for t in cause.endpoints],
         "likely": [t.label for t in cause.likely],

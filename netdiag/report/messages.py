@@ -659,11 +659,9 @@ def cause_sentence(cause: Cause, lang: str) -> str:
     detail = cause.detail
     if cause.code == "clock.offset":
         detail = offset_words(float(cause.detail or 0), lang)
-    elif cause.code == "tls.intercepted" and cause.detail.startswith("hop "):
+    elif cause.code == "tls.intercepted" and cause.place is not None:
         key = "cause.tls.intercepted_at_hop"
-        # "hop N", or "hop N ADDRESS" where a trace named the device's address.
-        _, hop, *address = cause.detail.split()
-        detail = hop_words(int(hop), lang, "".join(address))
+        detail = hop_words(cause.place.hop, lang, cause.place.address)
     sentence = message(
         key,
         lang,

@@ -53,6 +53,16 @@ def worst(statuses: Iterable[Status]) -> Status:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DevicePlace:
+    """Where on the path a device answers in the server's name: its hop (1: this gateway's
+    router or firewall), and its address where a trace to a clean port of the same server
+    named that hop ("" otherwise)."""
+
+    hop: int
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """A verdict from the catalogue with the evidence that proves it and what to do."""
 
@@ -73,6 +83,9 @@ class Finding:
     is_inferred: bool = False
     # A measured qualifier of the subject that splits causes too (a proxy's answer).
     detail: str = ""
+    # An interception's device, placed on the path before the server
+    # (`netdiag.diagnosis.place`); it splits causes too.
+    place: DevicePlace | None = None
 
 
 class Reach(StrEnum):
@@ -222,6 +235,7 @@ class Cause:
     subject: str
     endpoints: tuple[Target, ...]
     detail: str = ""
+    place: DevicePlace | None = None
     likely: tuple[Target, ...] = ()
     title: str = ""
     summary: str = ""

@@ -220,3 +220,23 @@ def test_severity_orders_before_reach() -> None:
     causes = find_causes([*warn[:-1], *crit])
     assert [c.severity for c in causes] == [Severity.CRIT, Severity.WARN]
     assert [len(c.endpoints) for c in causes] == [1, len(PROFILE) - 1]
+
+
+def test_a_proxys_answer_splits_causes_and_is_carried() -> None:
+    """The same proxy answering two ways is two causes, each with its answer."""
+
+    def refused(target: Target, answer: str) -> EndpointResult:
+        found = finding("proxy.connect_refused", "refused", subject="10.1.2.3:3128", detail=answer)
+        return EndpointResult(target=target, findings=(found,))
+
+    causes = find_causes(
+        [
+            refused(SMTP[0], "403 Forbidden"),
+            refused(SMTP[1], "403 Forbidden"),
+            refused(POP3[0], "407 Proxy Authentication Required"),
+        ]
+    )
+    assert sorted((c.detail, len(c.endpoints)) for c in causes) == [
+        ("403 Forbidden", 2),
+        ("407 Proxy Authentication Required", 1),
+    ]

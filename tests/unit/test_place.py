@@ -25,7 +25,7 @@ from netdiag.diagnosis.place import (
 )
 from netdiag.probes.place import is_own_address, local_peers
 from netdiag.report.messages import cause_sentence
-from netdiag.report.model import EndpointResult, Finding
+from netdiag.report.model import DevicePlace, EndpointResult, Finding
 from netdiag.report.observations import (
     Experiment,
     ExperimentResult,
@@ -395,7 +395,7 @@ def test_a_device_at_the_servers_end_keeps_the_plain_sentence() -> None:
     convicted = replace(INTERCEPTED, subject="Klinikum IT Security")
     placed = with_place(MAIL1, measured, [convicted])
     [cause] = find_causes([EndpointResult(target=MAIL1, findings=placed)])
-    assert cause.detail == ""
+    assert cause.place is None
     assert cause_sentence(cause, "en").startswith("A TLS-inspecting device (")
     assert " hop" not in cause_sentence(cause, "en")
 
@@ -490,28 +490,30 @@ SERVER = HopReply(ttl=3, sender=ADDRESS, kind=HopKind.SYN_ACK)
 
 
 @pytest.mark.parametrize(
-    ("answers", "clean", "summary_has", "detail", "english", "german"),
+    ("answers", "clean", "summary_has", "device", "english", "german"),
     [
         (hops(S, S), clean_trace(ROUTER, BORDER, SERVER),
-         "the first hop (192.0.2.1, this gateway's router or firewall)", "hop 1 192.0.2.1",
+         "the first hop (192.0.2.1, this gateway's router or firewall)",
+         DevicePlace(hop=1, address="192.0.2.1"),
          "A TLS-inspecting device (Klinikum IT Security) at the first hop (192.0.2.1, this "
          "gateway's router or firewall) intercepts",
          "Ein TLS-inspizierendes Gerät (Klinikum IT Security) am ersten Hop (192.0.2.1, "
          "Router oder Firewall dieses Gateways) bricht"),
         (hops(Q, S), clean_trace(ROUTER, BORDER, SERVER), "a device 2 hops away (192.0.2.2)",
-         "hop 2 192.0.2.2",
+         DevicePlace(hop=2, address="192.0.2.2"),
          "A TLS-inspecting device (Klinikum IT Security) 2 hops away (192.0.2.2) intercepts",
          "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 2 Hops entfernt (192.0.2.2) "
          "bricht"),
         # Twins: hop 2 silent on the clean trace, or answered by the server itself (not a
         # router): the place stays a distance without an address.
-        (hops(Q, S), clean_trace(ROUTER, SERVER), "a device 2 hops away", "hop 2",
+        (hops(Q, S), clean_trace(ROUTER, SERVER), "a device 2 hops away", DevicePlace(hop=2),
          "A TLS-inspecting device (Klinikum IT Security) 2 hops away intercepts",
          "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 2 Hops entfernt bricht"),
         (hops(Q, S), clean_trace(ROUTER, replace(SERVER, ttl=2)), "a device 2 hops away",
-         "hop 2", "A TLS-inspecting device (Klinikum IT Security) 2 hops away intercepts",
+         DevicePlace(hop=2),
+         "A TLS-inspecting device (Klinikum IT Security) 2 hops away intercepts",
          "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 2 Hops entfernt bricht"),
-        (hops(Q, S), None, "a device 2 hops away", "hop 2",
+        (hops(Q, S), None, "a device 2 hops away", DevicePlace(hop=2),
          "A TLS-inspecting device (Klinikum IT Security) 2 hops away intercepts",
          "Ein TLS-inspizierendes Gerät (Klinikum IT Security) 2 Hops entfernt bricht"),
     ],
@@ -520,7 +522,7 @@ def test_a_trace_to_a_clean_port_names_the_device_at_its_hop(
     answers: tuple[ExperimentResult, ...],
     clean: TraceObservation | None,
     summary_has: str,
-    detail: str,
+    device: DevicePlace,
     english: str,
     german: str,
 ) -> None:
@@ -528,13 +530,12 @@ def test_a_trace_to_a_clean_port_names_the_device_at_its_hop(
     measured = place(hops=answers, control_port=25, control_hops=hops(Q, Q, S, port=25))
     [placed] = with_device_address(with_place(MAIL1, measured, [convicted]), clean)
     assert summary_has + (", the server at hop 3" if summary_has else "") in placed.summary
-    assert placed.detail == detail
+    assert placed.place == device and placed.detail == ""
     named = [line for line in placed.evidence if " on the trace to the clean port " in line]
-    address = detail.split()[2:]
     assert named == (
-        [f"place: hop {detail.split()[1]} on the trace to the clean port 25 is {address[0]}: the "
+        [f"place: hop {device.hop} on the trace to the clean port 25 is {device.address}: the "
          "device (or, if it forwards without counting as a hop, the router right behind it)"]
-        if address else []
+        if device.address else []
     )  # fmt: skip
     [cause] = find_causes([EndpointResult(target=MAIL1, findings=(placed,))])
     assert cause_sentence(cause, "en").startswith(english)
@@ -609,10 +610,10 @@ def test_a_nearer_hop_cut_leaves_only_no_farther_than() -> None:
         "once more after a pause too, not answered: the TLS answer comes from no farther than "
         "2 hops, maybe nearer"
     ) in placed.evidence
-    assert placed.detail == ""  # no hop for the cause sentence, none for a trace to name
+    assert placed.place is None  # no hop for the cause sentence, none for a trace to name
     [cause] = find_causes([EndpointResult(target=MAIL1, findings=(placed,))])
     assert " hop" not in cause_sentence(cause, "en")
-    assert not with_device_address((placed,), _clean_trace_with_hop_2())[0].detail
+    assert with_device_address((placed,), _clean_trace_with_hop_2())[0].place is None
 
 
 def test_a_nearer_hop_answered_once_more_is_the_place() -> None:
@@ -622,7 +623,7 @@ def test_a_nearer_hop_answered_once_more_is_the_place() -> None:
     assert placed.summary.endswith(
         "the forged answer comes from the first hop (this gateway's router or firewall)"
     )
-    assert placed.detail == "hop 1"
+    assert placed.place == DevicePlace(hop=1)
 
 
 def test_every_nearer_hello_cut_is_named() -> None:
@@ -640,3 +641,31 @@ def test_without_a_server_hop_no_farther_than_names_none() -> None:
 
 def _clean_trace_with_hop_2() -> TraceObservation:
     return clean_trace(ROUTER, BORDER, SERVER)
+
+
+def test_the_place_is_data_in_the_json_of_the_finding_and_its_cause() -> None:
+    from netdiag.renderers.json import cause_to_dict, finding_to_dict
+
+    measured = place(hops=hops(Q, S), control_port=25, control_hops=hops(Q, Q, S, port=25))
+    [placed] = with_device_address(
+        with_place(MAIL1, measured, [INTERCEPTED]), clean_trace(ROUTER, BORDER, SERVER)
+    )
+    assert finding_to_dict(placed)["place"] == {"hop": 2, "address": "192.0.2.2"}
+    [cause] = find_causes([EndpointResult(target=MAIL1, findings=(placed,))])
+    assert cause_to_dict(cause)["place"] == {"hop": 2, "address": "192.0.2.2"}
+    assert cause_to_dict(cause)["detail"] == ""
+    unplaced = only(with_place(MAIL1, place(), [INTERCEPTED]))
+    assert finding_to_dict(unplaced)["place"] is None
+
+
+def test_devices_at_other_hops_are_other_causes() -> None:
+    """The place splits causes: two devices, two sentences."""
+    at_1 = only(with_place(MAIL1, place(hops=hops(S)), [INTERCEPTED]))
+    at_2 = only(with_place(MAIL2, place(hops=hops(Q, S)), [INTERCEPTED]))
+    causes = find_causes(
+        [
+            EndpointResult(target=MAIL1, findings=(at_1,)),
+            EndpointResult(target=MAIL2, findings=(at_2,)),
+        ]
+    )
+    assert sorted(c.place.hop for c in causes if c.place is not None) == [1, 2]
