@@ -488,6 +488,7 @@ def finding(
     subject: str = "",
     is_inferred: bool = False,
     detail: str = "",
+    offset_s: float | None = None,
 ) -> Finding:
     """A finding for a catalogue code; unknown codes are a bug, not a runtime condition."""
     entry = CATALOGUE[code]
@@ -503,4 +504,5 @@ def finding(
         subject=subject,
         is_inferred=is_inferred,
         detail=detail,
+        offset_s=offset_s,
     )

@@ -32,7 +32,7 @@ _TRACE_VERDICTS = frozenset(
 )
 _RANK = {Severity.CRIT: 0, Severity.WARN: 1, Severity.INFO: 2}
 # What makes findings one cause: the code, the decisive evidence, what splits it further.
-_Key = tuple[str, str, str, DevicePlace | None]
+_Key = tuple[str, str, str, DevicePlace | None, float | None]
 
 
 def deciding_findings(endpoint: EndpointResult) -> list[Finding]:
@@ -54,11 +54,11 @@ def find_causes(endpoints: Sequence[EndpointResult]) -> tuple[Cause, ...]:
             if found.is_inferred:
                 inferred.append((endpoint.target, found))
             else:
-                key: _Key = (found.code, found.subject, found.detail, found.place)
+                key: _Key = (found.code, found.subject, found.detail, found.place, found.offset_s)
                 proven.setdefault(key, []).append((endpoint.target, found))
     likely: dict[_Key, list[Target]] = {}
     for target, found in inferred:
-        key = (found.code, found.subject, found.detail, found.place)
+        key = (found.code, found.subject, found.detail, found.place, found.offset_s)
         if key not in proven:
             # The same cause proven with a detail the inference cannot know (the measured
             # place of an interception): it is still that cause.
@@ -98,6 +98,7 @@ def _cause(members: list[tuple[Target, Finding]], likely: list[Target]) -> Cause
         subject=first.subject,
         detail=first.detail,
         place=first.place,
+        offset_s=first.offset_s,
         endpoints=endpoints,
         likely=tuple(dict.fromkeys(likely)),
         title=first.title,

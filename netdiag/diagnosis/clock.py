@@ -91,7 +91,8 @@ def clock_breaks(
         [*_evidence(clocks, offset_s), f"{what}: valid by the servers' time only"],
         severity=Severity.CRIT,
         subject=_source(clocks),
-        detail=f"{offset_s:+.0f}",
+        # Whole seconds: what the sentence says, and what splits causes.
+        offset_s=round(offset_s),
     )
 
 
@@ -111,6 +112,6 @@ def diagnose_clock(
             "certificates are judged by a wrong clock",
             _evidence(clocks, offset),
             subject=_source(clocks),
-            detail=f"{offset:+.0f}",
+            offset_s=round(offset),
         )
     ]

@@ -36,6 +36,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "subject": f.subject,
         "detail": f.detail,
         "place": plain(f.place),
+        "offset_s": f.offset_s,
     }
 
 
@@ -74,6 +75,7 @@ def cause_to_dict(cause: Cause) -> dict[str, Any]:
         "subject": cause.subject,
         "detail": cause.detail,
         "place": plain(cause.place),
+        "offset_s": cause.offset_s,
         "sentence": {lang: cause_sentence(cause, lang) for lang in LANGUAGES},
         "endpoints": [t.label for t in cause.endpoints],
         "likely": [t.label for t in cause.likely],

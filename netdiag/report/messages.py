@@ -658,7 +658,7 @@ def cause_sentence(cause: Cause, lang: str) -> str:
         key = "cause.default"
     detail = cause.detail
     if cause.code == "clock.offset":
-        detail = offset_words(float(cause.detail or 0), lang)
+        detail = offset_words(cause.offset_s or 0.0, lang)
     elif cause.code == "tls.intercepted" and cause.place is not None:
         key = "cause.tls.intercepted_at_hop"
         detail = hop_words(cause.place.hop, lang, cause.place.address)

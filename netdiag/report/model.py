@@ -86,6 +86,8 @@ class Finding:
     # An interception's device, placed on the path before the server
     # (`netdiag.diagnosis.place`); it splits causes too.
     place: DevicePlace | None = None
+    # How far this machine's clock is from the servers' (`clock.offset`), in seconds.
+    offset_s: float | None = None
 
 
 class Reach(StrEnum):
@@ -236,6 +238,7 @@ class Cause:
     endpoints: tuple[Target, ...]
     detail: str = ""
     place: DevicePlace | None = None
+    offset_s: float | None = None
     likely: tuple[Target, ...] = ()
     title: str = ""
     summary: str = ""

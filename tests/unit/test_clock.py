@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from netdiag.diagnosis.causes import find_causes
 from netdiag.diagnosis.clock import (
     TOLERANCE_S,
     clock_breaks,
@@ -17,6 +18,8 @@ from netdiag.diagnosis.clock import (
     stated_clocks,
 )
 from netdiag.probes.server_clock import from_banner, from_http_date
+from netdiag.report.messages import cause_sentence
+from netdiag.report.model import EndpointResult
 from netdiag.report.observations import (
     EndpointObservation,
     ProbeStep,
@@ -143,8 +146,10 @@ def test_the_clock_as_an_endpoints_cause_in_full() -> None:
     found = clock_breaks(ATLAS, clocks, -86400 * 400, "the server's certificate")
     assert found.code == "clock.offset" and found.severity.value == "crit"
     assert found.subject == "HTTP Date of atlas79.mydhp.de:8140 and 1 more"
-    assert found.detail == "-34560000" and found.evidence[-1] == (
-        "the server's certificate: valid by the servers' time only"
+    assert (
+        found.offset_s == -34560000
+        and found.detail == ""
+        and found.evidence[-1] == ("the server's certificate: valid by the servers' time only")
     )
     assert found.evidence[-2] == (
         "this machine's clock is 400 d behind the servers' (the median of 2 statement(s))"
@@ -155,8 +160,12 @@ def test_the_clock_as_an_endpoints_cause_in_full() -> None:
         "rejects it"
     )
     warned = diagnose_clock(clocks, is_breaking=False)[0]
-    assert warned.subject == found.subject and warned.detail == "-34560000"
+    assert warned.subject == found.subject and warned.offset_s == -34560000
     assert warned.evidence[-1] == found.evidence[-2]
+    # The offset is data to its cause, and its sentence says it in words.
+    [cause] = find_causes([EndpointResult(target=ATLAS, findings=(found,))])
+    assert cause.offset_s == -34560000
+    assert "400 d" in cause_sentence(cause, "en") and "400 T" in cause_sentence(cause, "de")
 
 
 def test_at_most_eight_statements_are_quoted() -> None:
