@@ -134,7 +134,10 @@ def probe_hello(
     until = time.monotonic() + deadline.step(timeout)
     try:
         if service is Service.SMTP_STARTTLS:
-            problem = _starttls(sock, until)
+            try:
+                problem = _starttls(sock, until)
+            except (PeerClosed, EOFError):
+                return result(HelloAnswer.CLOSED, "connection closed in the STARTTLS dialogue")
             if problem:
                 return result(HelloAnswer.NOT_RUN, problem)
         if hop_limit:

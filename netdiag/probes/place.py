@@ -33,8 +33,8 @@ HOP_BATCHES: tuple[tuple[int, ...], ...] = ((1, 2, 3, 4), (5, 6, 7, 8))
 # How long a hop-limited hello waits for its answer: one that expired never gets one.
 HOP_ANSWER_S = 2.0
 # A batch whose hellos a peer cut (reset, closed), or whose connections were all refused, is
-# sent once more after this pause: an interceptor that restarts under load answers the next
-# moment.
+# sent once more after this pause, one connection at a time: an interceptor that restarts
+# under load answers the next moment, and one that gives way under a batch answers one.
 RETRY_PAUSE_S = 1.0
 # What a TLS answer is, and what a peer cutting the hello is.
 ANSWERS = (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
@@ -183,11 +183,22 @@ def hop_scan(
     def may_retry() -> bool:
         return not retried and deadline.remaining() >= RETRY_PAUSE_S + timeout + 0.5
 
+    def one_by_one(ttls: Sequence[int]) -> list[ExperimentResult]:
+        """The hellos again, one connection at a time, nearest first, until one is
+        answered: an interceptor that gave way under a batch gets one connection."""
+        time.sleep(RETRY_PAUSE_S)
+        sent: list[ExperimentResult] = []
+        for ttl in ttls:
+            if deadline.remaining() < timeout + 0.5:
+                break
+            sent += send((ttl,))
+            if sent[-1].answer in ANSWERS:
+                break
+        return sent
+
     done: list[ExperimentResult] = []
     retried = False
-    batches = list(HOP_BATCHES)
-    while batches:
-        batch = batches.pop(0)
+    for batch in HOP_BATCHES:
         if deadline.remaining() < timeout + 0.5:
             return tuple(done), "no time left in the run"
         results = send(batch)
@@ -197,21 +208,23 @@ def hop_scan(
             # A nearer hop's hello cut while a farther one was answered: the interceptor
             # restarted (or its server refused it) in between. Those hops once more, or
             # the place would be read farther away than it is.
-            nearer = tuple(
+            nearer = [
                 r.hop_limit for r in results if r.hop_limit < min(answered) and r.answer in CUT
-            )
+            ]
             if nearer and may_retry():
-                time.sleep(RETRY_PAUSE_S)
-                done += send(nearer)
+                done += one_by_one(nearer)
             return tuple(done), ""
-        # Hellos cut, or connections refused before any hello (the port closed while an
-        # interceptor restarts): the batch once more, after a pause.
-        not_run = all(r.answer is HelloAnswer.NOT_RUN for r in results)
-        cut = any(r.answer in CUT for r in results)
-        if (cut or not_run) and may_retry():
-            retried = True
-            time.sleep(RETRY_PAUSE_S)
-            batches.insert(0, batch)
-        elif not_run:
-            return tuple(done), results[0].detail
+        # Hellos (or the STARTTLS dialogue before them) cut, or connections refused before
+        # any hello (the port closed while an interceptor restarts): the batch once more.
+        if any(r.answer in CUT for r in results) or all(
+            r.answer is HelloAnswer.NOT_RUN for r in results
+        ):
+            if may_retry():
+                retried = True
+                results = one_by_one(batch)
+                done += results
+                if any(r.answer in ANSWERS for r in results):
+                    return tuple(done), ""
+            if results and all(r.answer is HelloAnswer.NOT_RUN for r in results):
+                return tuple(done), results[-1].detail
     return tuple(done), ""

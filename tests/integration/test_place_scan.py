@@ -1,6 +1,7 @@
 """The hop scan against a local TLS server (loopback delivers at any TTL, so hop 1
-answers): an interceptor that restarts refuses connections for a moment, and the scan
-sends its batch once more rather than giving up."""
+answers): an interceptor that restarts refuses connections for a moment, or gives way
+under a batch and cuts every connection, and the scan sends its hellos once more, one
+connection at a time, nearest first, rather than giving up."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import ssl
 import threading
 import time
 
+import pytest
 import trustme
 
 from netdiag.probes.deadline import Deadline
+from netdiag.probes.hello import probe_hello
 from netdiag.probes.place import RETRY_PAUSE_S, hop_scan
-from netdiag.report.observations import HelloAnswer
+from netdiag.report.observations import Experiment, HelloAnswer
 from netdiag.settings.targets import Service
 
 
@@ -22,7 +25,7 @@ class LateTlsServer:
     passed (bound, not listening: the kernel answers a SYN with a reset); each connection
     is served by a thread of its own, as a hop scan's hellos arrive together."""
 
-    def __init__(self, listen_after: float) -> None:
+    def __init__(self, listen_after: float, cut_until: float = 0.0) -> None:
         ca = trustme.CA()
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ca.issue_cert("mail1.dicommail.com").configure_cert(self.context)
@@ -30,6 +33,9 @@ class LateTlsServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.listen_after = listen_after
+        # Until then (seconds from the start) every connection is accepted and closed at
+        # once, as an interceptor that crashed under load closes what it held.
+        self.cut_until = time.monotonic() + cut_until
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.handlers: list[threading.Thread] = []
@@ -46,6 +52,9 @@ class LateTlsServer:
                 continue
             except OSError:
                 return
+            if time.monotonic() < self.cut_until:
+                conn.close()
+                continue
             handler = threading.Thread(target=self._handshake, args=(conn,), daemon=True)
             self.handlers.append(handler)
             handler.start()
@@ -81,9 +90,23 @@ def test_a_batch_refused_by_a_restarting_interceptor_is_sent_once_more() -> None
     assert problem == ""
     first, again = hops[:4], hops[4:]
     assert all(h.answer is HelloAnswer.NOT_RUN for h in first), first
-    assert [h.hop_limit for h in again] == [1, 2, 3, 4]
-    assert again[0].answer is HelloAnswer.SERVER_HELLO, again[0]
+    # One connection at a time, nearest first, until one is answered: hop 1 alone.
+    assert [(h.hop_limit, h.answer) for h in again] == [(1, HelloAnswer.SERVER_HELLO)], again
     assert elapsed < 10
+
+
+def test_a_batch_cut_by_an_interceptor_that_gives_way_is_sent_one_by_one() -> None:
+    """Every hello of the batch cut (the interceptor crashed under it and restarts): once
+    more after the pause, one connection at a time, and hop 1 answers."""
+    with LateTlsServer(listen_after=0, cut_until=RETRY_PAUSE_S / 2) as server:
+        hops, problem = hop_scan(
+            "127.0.0.1", server.port, Service.TLS, "mail1.dicommail.com", 3.0,
+            Deadline.after(20),
+        )  # fmt: skip
+    assert problem == ""
+    first, again = hops[:4], hops[4:]
+    assert all(h.answer in (HelloAnswer.CLOSED, HelloAnswer.RESET) for h in first), first
+    assert [(h.hop_limit, h.answer) for h in again] == [(1, HelloAnswer.SERVER_HELLO)], again
 
 
 def test_a_port_that_stays_closed_is_tried_twice_and_said() -> None:
@@ -94,3 +117,55 @@ def test_a_port_that_stays_closed_is_tried_twice_and_said() -> None:
         )  # fmt: skip
     assert len(hops) == 8 and all(h.answer is HelloAnswer.NOT_RUN for h in hops)
     assert problem == hops[-1].detail and "refused" in problem.lower(), problem
+
+
+class SmtpCutAfterEhlo:
+    """An SMTP server that greets, answers EHLO, then closes (`cut`) or says 220 to
+    STARTTLS and closes when the hello arrives (the twin: the hello itself is cut)."""
+
+    def __init__(self, cut: bool) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(5)
+        self.port = self.sock.getsockname()[1]
+        self.cut = cut
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(5)
+            conn.sendall(b"220 mail1.dicommail.com ESMTP\r\n")
+            conn.recv(1024)
+            conn.sendall(b"250-mail1.dicommail.com\r\n250 STARTTLS\r\n")
+            if self.cut:
+                return
+            conn.recv(1024)
+            conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+            conn.recv(4096)  # the hello
+
+    def __enter__(self) -> SmtpCutAfterEhlo:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    ("cut", "detail"),
+    [(True, "connection closed in the STARTTLS dialogue"), (False, "closed without an answer")],
+    ids=["the dialogue cut", "the hello cut"],
+)
+def test_a_cut_says_whether_the_dialogue_or_the_hello_was_cut(cut: bool, detail: str) -> None:
+    with SmtpCutAfterEhlo(cut) as server:
+        result = probe_hello(
+            "127.0.0.1", server.port, Service.SMTP_STARTTLS, "mail1.dicommail.com",
+            Experiment.HOP_LIMITED, 3.0, Deadline.after(10), None, 1, 2.0,
+        )  # fmt: skip
+    assert (result.answer, result.detail) == (HelloAnswer.CLOSED, detail)
