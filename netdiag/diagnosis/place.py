@@ -34,26 +34,29 @@ from netdiag.report.observations import (
 from netdiag.settings.targets import Target
 from netdiag.trust.products import local_product
 
-# A TLS answer (a ServerHello or an alert), and a peer cutting the hello.
-_ANSWERS = (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
-_CUT = (HelloAnswer.RESET, HelloAnswer.CLOSED)
-
 
 def answer_hop(hops: Sequence[ExperimentResult]) -> int | None:
     """The smallest TTL whose hello got a TLS answer."""
-    answered = [r.hop_limit for r in hops if r.hop_limit and r.answer in _ANSWERS]
+    answered = [r.hop_limit for r in hops if r.hop_limit and r.answer.is_tls]
     return min(answered) if answered else None
 
 
 def cut_below(hops: Sequence[ExperimentResult], hop: int) -> tuple[int, ...]:
     """The TTLs below `hop` whose hellos were cut and never answered."""
-    answered = {r.hop_limit for r in hops if r.answer in _ANSWERS}
-    cut = {r.hop_limit for r in hops if r.hop_limit < hop and r.answer in _CUT}
+    answered = {r.hop_limit for r in hops if r.answer.is_tls}
+    cut = {r.hop_limit for r in hops if r.hop_limit < hop and r.answer.is_cut_by_peer}
     return tuple(sorted(cut - answered))
 
 
 def _ttls(ttls: Sequence[int]) -> str:
     return ", ".join(str(t) for t in ttls)
+
+
+def _again(place: PlaceObservation) -> str:
+    """ ", once more after a pause too" where a TTL was sent twice (the deadline may not
+    have left time for it)."""
+    ttls = [r.hop_limit for r in place.hops]
+    return ", once more after a pause too" if len(ttls) > len(set(ttls)) else ""
 
 
 def is_on_this_machine(place: PlaceObservation) -> bool:
@@ -98,18 +101,18 @@ def place_lines(place: PlaceObservation) -> list[str]:
     if hop is not None and cut:
         lines.append(
             f"place: the hello is answered from TTL {hop} on{source}; at TTL {_ttls(cut)} it "
-            "was cut (reset or closed), once more after a pause too, not answered: the TLS "
-            f"answer comes from no farther than {hop} hops, maybe nearer"
+            f"was cut (reset or closed){_again(place)}, never answered: the TLS answer comes "
+            f"from no farther than {hop} hops, maybe nearer"
         )
     elif hop is not None:
         lines.append(
             f"place: the hello is answered from TTL {hop} on, not below{source}: the TLS "
             f"answer comes from {_hop_phrase(hop)}"
         )
-    elif any(r.answer in _CUT for r in place.hops):
+    elif any(r.answer.is_cut_by_peer for r in place.hops):
         lines.append(
-            f"place: the hop-limited hellos were cut (reset or closed){source}, once more after "
-            "a pause too: a device that cuts them or restarts; no place measured"
+            f"place: the hop-limited hellos were cut (reset or closed){source}{_again(place)}: "
+            "a device that cuts them or restarts; no place measured"
         )
     elif tried:
         lines.append(

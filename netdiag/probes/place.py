@@ -36,9 +36,6 @@ HOP_ANSWER_S = 2.0
 # sent once more after this pause, one connection at a time: an interceptor that restarts
 # under load answers the next moment, and one that gives way under a batch answers one.
 RETRY_PAUSE_S = 1.0
-# What a TLS answer is, and what a peer cutting the hello is.
-ANSWERS = (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
-CUT = (HelloAnswer.RESET, HelloAnswer.CLOSED)
 # An accepted socket gets its owner (a file descriptor) a moment after the handshake.
 OWNER_TRIES, OWNER_PAUSE_S = 3, 0.05
 
@@ -192,7 +189,7 @@ def hop_scan(
             if deadline.remaining() < timeout + 0.5:
                 break
             sent += send((ttl,))
-            if sent[-1].answer in ANSWERS:
+            if sent[-1].answer.is_tls:
                 break
         return sent
 
@@ -203,27 +200,29 @@ def hop_scan(
             return tuple(done), "no time left in the run"
         results = send(batch)
         done += results
-        answered = [r.hop_limit for r in results if r.answer in ANSWERS]
+        answered = [r.hop_limit for r in results if r.answer.is_tls]
         if answered:
             # A nearer hop's hello cut while a farther one was answered: the interceptor
             # restarted (or its server refused it) in between. Those hops once more, or
             # the place would be read farther away than it is.
             nearer = [
-                r.hop_limit for r in results if r.hop_limit < min(answered) and r.answer in CUT
+                r.hop_limit
+                for r in results
+                if r.hop_limit < min(answered) and r.answer.is_cut_by_peer
             ]
             if nearer and may_retry():
                 done += one_by_one(nearer)
             return tuple(done), ""
         # Hellos (or the STARTTLS dialogue before them) cut, or connections refused before
         # any hello (the port closed while an interceptor restarts): the batch once more.
-        if any(r.answer in CUT for r in results) or all(
+        if any(r.answer.is_cut_by_peer for r in results) or all(
             r.answer is HelloAnswer.NOT_RUN for r in results
         ):
             if may_retry():
                 retried = True
                 results = one_by_one(batch)
                 done += results
-                if any(r.answer in ANSWERS for r in results):
+                if any(r.answer.is_tls for r in results):
                     return tuple(done), ""
             if results and all(r.answer is HelloAnswer.NOT_RUN for r in results):
                 return tuple(done), results[-1].detail

@@ -442,6 +442,17 @@ class HelloAnswer(StrEnum):
             HelloAnswer.UNREACHABLE,
         )
 
+    @property
+    def is_tls(self) -> bool:
+        """A TLS answer: a ServerHello or an alert."""
+        return self in (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
+
+    @property
+    def is_cut_by_peer(self) -> bool:
+        """A peer held the connection and cut it (reset, closed): not an expired hello,
+        which gets silence or an ICMP error."""
+        return self in (HelloAnswer.RESET, HelloAnswer.CLOSED)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExperimentResult:

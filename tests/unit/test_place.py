@@ -607,8 +607,8 @@ def test_a_nearer_hop_cut_leaves_only_no_farther_than() -> None:
     )
     assert (
         "place: the hello is answered from TTL 2 on; at TTL 1 it was cut (reset or closed), "
-        "once more after a pause too, not answered: the TLS answer comes from no farther than "
-        "2 hops, maybe nearer"
+        "once more after a pause too, never answered: the TLS answer comes from no farther "
+        "than 2 hops, maybe nearer"
     ) in placed.evidence
     assert placed.place is None  # no hop for the cause sentence, none for a trace to name
     [cause] = find_causes([EndpointResult(target=MAIL1, findings=(placed,))])
@@ -624,6 +624,19 @@ def test_a_nearer_hop_answered_once_more_is_the_place() -> None:
         "the forged answer comes from the first hop (this gateway's router or firewall)"
     )
     assert placed.place == DevicePlace(hop=1)
+
+
+def test_a_retry_is_said_only_where_one_was_sent() -> None:
+    """No time left for the second try: the hellos were cut once, and only that is said."""
+    once = place_lines(place(hops=hops(R, S)))
+    assert any("at TTL 1 it was cut (reset or closed), never answered" in line for line in once)
+    cut_once = place_lines(place(hops=hops(R, R, C, C)))
+    assert any(
+        line.startswith("place: the hop-limited hellos were cut (reset or closed): a device")
+        for line in cut_once
+    )
+    cut_twice = place_lines(place(hops=(*hops(R, R, C, C), again(1, R))))
+    assert any("were cut (reset or closed), once more after a pause too: " in x for x in cut_twice)
 
 
 def test_every_nearer_hello_cut_is_named() -> None:
