@@ -9,8 +9,8 @@ only for endpoints proven intercepted), and who must act on it.
    port of the same address answered at hop D, N < D puts the device on the path before
    the server; N = D puts it at the server's end of the path. The verdict stays
    `tls.intercepted` (the firewall team's remedy), with the place in its summary. A nearer
-   TTL whose hello was cut (reset or closed: a peer held the connection), sent once more
-   and cut again, leaves only "no farther than N hops": an expired hello gets silence, so
+   TTL whose hello was cut (reset or closed: a peer held the connection), sent again
+   and cut every time, leaves only "no farther than N hops": an expired hello gets silence, so
    what cut it may be the device itself, nearer.
 3. **Not measured**: why (no time left, no connection, the table unreadable) is said, and
    the verdict stands as the chain proved it."""
@@ -53,10 +53,10 @@ def _ttls(ttls: Sequence[int]) -> str:
 
 
 def _again(place: PlaceObservation) -> str:
-    """ ", once more after a pause too" where a TTL was sent twice (the deadline may not
+    """ ", again after a pause too" where a TTL was sent more than once (the deadline may not
     have left time for it)."""
     ttls = [r.hop_limit for r in place.hops]
-    return ", once more after a pause too" if len(ttls) > len(set(ttls)) else ""
+    return ", again after a pause too" if len(ttls) > len(set(ttls)) else ""
 
 
 def is_on_this_machine(place: PlaceObservation) -> bool:

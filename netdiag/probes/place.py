@@ -36,6 +36,10 @@ HOP_ANSWER_S = 2.0
 # sent once more after this pause, one connection at a time: an interceptor that restarts
 # under load answers the next moment, and one that gives way under a batch answers one.
 RETRY_PAUSE_S = 1.0
+# How often, in that second try, a cut or refused hello is sent again after the pause (in
+# all, not per TTL): an interceptor that restarts under load may give way again under a
+# single connection.
+REPEATS_ONE_BY_ONE = 2
 # An accepted socket gets its owner (a file descriptor) a moment after the handshake.
 OWNER_TRIES, OWNER_PAUSE_S = 3, 0.05
 
@@ -182,13 +186,27 @@ def hop_scan(
 
     def one_by_one(ttls: Sequence[int]) -> list[ExperimentResult]:
         """The hellos again, one connection at a time, nearest first, until one is
-        answered: an interceptor that gave way under a batch gets one connection."""
-        time.sleep(RETRY_PAUSE_S)
+        answered: an interceptor that gave way under a batch gets one connection. One that
+        gives way even under that, or is still restarting, gets a pause and the same TTL
+        again, REPEATS_ONE_BY_ONE times in all; a refused connection is refused at any TTL,
+        so once they are spent, a refusal ends the try."""
         sent: list[ExperimentResult] = []
+        repeats = REPEATS_ONE_BY_ONE
+        time.sleep(RETRY_PAUSE_S)
         for ttl in ttls:
-            if deadline.remaining() < timeout + 0.5:
-                break
-            sent += send((ttl,))
+            while deadline.remaining() >= timeout + 0.5:
+                sent += send((ttl,))
+                answer = sent[-1].answer
+                if not (answer.is_cut_by_peer or answer is HelloAnswer.NOT_RUN):
+                    break
+                if not repeats:
+                    if answer is HelloAnswer.NOT_RUN:
+                        return sent
+                    break
+                repeats -= 1
+                time.sleep(RETRY_PAUSE_S)
+            else:
+                return sent
             if sent[-1].answer.is_tls:
                 break
         return sent

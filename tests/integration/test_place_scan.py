@@ -15,8 +15,8 @@ import trustme
 
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.hello import probe_hello
-from netdiag.probes.place import RETRY_PAUSE_S, hop_scan
-from netdiag.report.observations import Experiment, HelloAnswer
+from netdiag.probes.place import REPEATS_ONE_BY_ONE, RETRY_PAUSE_S, hop_scan
+from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer
 from netdiag.settings.targets import Service
 
 
@@ -79,14 +79,21 @@ class LateTlsServer:
         self.sock.close()
 
 
+def scan(
+    server: LateTlsServer, timeout: float, within: float
+) -> tuple[tuple[ExperimentResult, ...], str, float]:
+    """The hop scan of `server`'s port: its hellos, why it stopped short, and how long it took."""
+    started = time.monotonic()
+    hops, problem = hop_scan(
+        "127.0.0.1", server.port, Service.TLS, "mail1.dicommail.com", timeout,
+        Deadline.after(within),
+    )  # fmt: skip
+    return hops, problem, time.monotonic() - started
+
+
 def test_a_batch_refused_by_a_restarting_interceptor_is_sent_once_more() -> None:
     with LateTlsServer(listen_after=RETRY_PAUSE_S / 2) as server:
-        started = time.monotonic()
-        hops, problem = hop_scan(
-            "127.0.0.1", server.port, Service.TLS, "mail1.dicommail.com", 3.0,
-            Deadline.after(20),
-        )  # fmt: skip
-        elapsed = time.monotonic() - started
+        hops, problem, elapsed = scan(server, 3.0, 20)
     assert problem == ""
     first, again = hops[:4], hops[4:]
     assert all(h.answer is HelloAnswer.NOT_RUN for h in first), first
@@ -99,24 +106,54 @@ def test_a_batch_cut_by_an_interceptor_that_gives_way_is_sent_one_by_one() -> No
     """Every hello of the batch cut (the interceptor crashed under it and restarts): once
     more after the pause, one connection at a time, and hop 1 answers."""
     with LateTlsServer(listen_after=0, cut_until=RETRY_PAUSE_S / 2) as server:
-        hops, problem = hop_scan(
-            "127.0.0.1", server.port, Service.TLS, "mail1.dicommail.com", 3.0,
-            Deadline.after(20),
-        )  # fmt: skip
+        hops, problem, _ = scan(server, 3.0, 20)
     assert problem == ""
     first, again = hops[:4], hops[4:]
     assert all(h.answer in (HelloAnswer.CLOSED, HelloAnswer.RESET) for h in first), first
     assert [(h.hop_limit, h.answer) for h in again] == [(1, HelloAnswer.SERVER_HELLO)], again
 
 
-def test_a_port_that_stays_closed_is_tried_twice_and_said() -> None:
+def test_an_interceptor_that_gives_way_under_one_connection_too_gets_the_same_ttl_again() -> None:
+    """Cut under the batch and under the first single connection (it restarts again): the
+    same TTL once more after another pause, and hop 1 answers; not hop 2, one too far."""
+    with LateTlsServer(listen_after=0, cut_until=RETRY_PAUSE_S * 1.5) as server:
+        hops, problem, _ = scan(server, 3.0, 20)
+    assert problem == ""
+    again = [(h.hop_limit, h.answer.is_cut_by_peer, h.answer) for h in hops[4:]]
+    assert [a[:2] for a in again[:-1]] == [(1, True)], again
+    assert again[-1][0::2] == (1, HelloAnswer.SERVER_HELLO), again
+
+
+def test_a_port_refused_under_the_first_single_connection_too_is_tried_again() -> None:
+    with LateTlsServer(listen_after=RETRY_PAUSE_S * 1.5) as server:
+        hops, problem, _ = scan(server, 3.0, 20)
+    assert problem == ""
+    again = [(h.hop_limit, h.answer) for h in hops[4:]]
+    assert again == [(1, HelloAnswer.NOT_RUN), (1, HelloAnswer.SERVER_HELLO)], again
+
+
+def test_a_port_that_stays_closed_is_tried_a_bounded_number_of_times_and_said() -> None:
+    """Refused at any TTL: after the batch, hop 1 alone, and again as often as the repeats
+    allow; then the scan stops (the next TTLs would be refused as well) and says why."""
     with LateTlsServer(listen_after=60) as server:
-        hops, problem = hop_scan(
-            "127.0.0.1", server.port, Service.TLS, "mail1.dicommail.com", 2.0,
-            Deadline.after(20),
-        )  # fmt: skip
-    assert len(hops) == 8 and all(h.answer is HelloAnswer.NOT_RUN for h in hops)
+        hops, problem, elapsed = scan(server, 2.0, 20)
+    assert all(h.answer is HelloAnswer.NOT_RUN for h in hops)
+    assert [h.hop_limit for h in hops[4:]] == [1] * (1 + REPEATS_ONE_BY_ONE)
     assert problem == hops[-1].detail and "refused" in problem.lower(), problem
+    assert elapsed < RETRY_PAUSE_S * (2 + REPEATS_ONE_BY_ONE)
+
+
+def test_hellos_cut_every_time_are_repeated_a_bounded_number_of_times() -> None:
+    """An interceptor that cuts every hop-limited hello: each TTL of the first batch is sent
+    again once, and the repeats after a pause are spent once, not per TTL; the second batch
+    is not retried. The scan ends with no answer and no problem (the hellos ran)."""
+    with LateTlsServer(listen_after=0, cut_until=60) as server:
+        hops, problem, elapsed = scan(server, 2.0, 30)
+    assert problem == "" and all(h.answer.is_cut_by_peer for h in hops), hops
+    retry = [h.hop_limit for h in hops[4:-4]]
+    assert retry == [1] * (1 + REPEATS_ONE_BY_ONE) + [2, 3, 4], retry
+    assert [h.hop_limit for h in hops[-4:]] == [5, 6, 7, 8]
+    assert elapsed < RETRY_PAUSE_S * (3 + REPEATS_ONE_BY_ONE)
 
 
 class SmtpCutAfterEhlo:

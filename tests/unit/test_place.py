@@ -607,7 +607,7 @@ def test_a_nearer_hop_cut_leaves_only_no_farther_than() -> None:
     )
     assert (
         "place: the hello is answered from TTL 2 on; at TTL 1 it was cut (reset or closed), "
-        "once more after a pause too, never answered: the TLS answer comes from no farther "
+        "again after a pause too, never answered: the TLS answer comes from no farther "
         "than 2 hops, maybe nearer"
     ) in placed.evidence
     assert placed.place is None  # no hop for the cause sentence, none for a trace to name
@@ -636,7 +636,7 @@ def test_a_retry_is_said_only_where_one_was_sent() -> None:
         for line in cut_once
     )
     cut_twice = place_lines(place(hops=(*hops(R, R, C, C), again(1, R))))
-    assert any("were cut (reset or closed), once more after a pause too: " in x for x in cut_twice)
+    assert any("were cut (reset or closed), again after a pause too: " in x for x in cut_twice)
 
 
 def test_every_nearer_hello_cut_is_named() -> None:
