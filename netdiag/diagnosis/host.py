@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.report.model import Finding, Note
-from netdiag.report.observations import (
+from netdiag.report.host_observations import (
     BackupObservation,
     DefenderExclusions,
     DriveObservation,
     HostObservation,
     WindowsFacts,
 )
+from netdiag.report.model import Finding, Note
 from netdiag.settings.host_requirements import (
     AntivirusRequirement,
     BackupRequirement,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.report.model import Finding, Severity
-from netdiag.report.observations import MtuObservation
+from netdiag.report.trace_observations import MtuObservation
 
 
 def mtu_lines(mtu: MtuObservation) -> list[str]:

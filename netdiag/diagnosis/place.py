@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.hypotheses import experiment_line
 from netdiag.diagnosis.interception import local_remedy
 from netdiag.report.model import DevicePlace, Finding
-from netdiag.report.observations import (
-    ExperimentResult,
-    HelloAnswer,
-    HopKind,
-    PlaceObservation,
-    TraceObservation,
-)
+from netdiag.report.observations import ExperimentResult, HelloAnswer, PlaceObservation
 from netdiag.settings.targets import Target
 from netdiag.trust.products import local_product
+
+if TYPE_CHECKING:
+    from netdiag.report.trace_observations import TraceObservation
 
 
 def answer_hop(hops: Sequence[ExperimentResult]) -> int | None:
@@ -173,14 +171,7 @@ def device_address(hop: int, clean: TraceObservation) -> str:
     """The address that answered TTL `hop` with time-exceeded on the way to a clean port of
     the same server ("" when that hop was silent). The interceptor answers the intercepted
     port in the server's name, so only a port it lets through shows its own address."""
-    return next(
-        (
-            r.sender
-            for r in clean.replies
-            if r.ttl == hop and r.kind is HopKind.TIME_EXCEEDED and r.sender
-        ),
-        "",
-    )
+    return clean.expired_at(hop)
 
 
 def with_device_address(

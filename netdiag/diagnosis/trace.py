@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.tcp import icmp_meaning, is_prohibited
 from netdiag.report.model import Finding
-from netdiag.report.observations import HopKind, HopReply, IcmpReport, TraceObservation
+from netdiag.report.observations import IcmpReport
+from netdiag.report.trace_observations import HopKind, HopReply, TraceObservation
 
 _INITIAL_TTLS = (32, 64, 128, 255)
 

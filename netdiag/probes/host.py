@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from netdiag.report.observations import (
+from netdiag.report.host_observations import (
     BackupFile,
     BackupObservation,
     DriveObservation,

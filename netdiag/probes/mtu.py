@@ -10,7 +10,7 @@ import struct
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
-from netdiag.report.observations import MtuObservation
+from netdiag.report.trace_observations import MtuObservation
 
 SIZES_V4 = (576, 1000, 1200, 1280, 1300, 1350, 1380, 1400, 1420, 1440, 1460, 1472, 1480, 1492, 1500)
 # Jumbo frames and loopback: sizes above Ethernet's, up to what one IPv4 packet can be.

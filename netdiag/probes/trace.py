@@ -27,7 +27,7 @@ from typing import Any
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.probes.receiver import ReceiverError, route_interfaces, start_receiver, stop_receiver
-from netdiag.report.observations import HopKind, HopReply, TraceObservation
+from netdiag.report.trace_observations import HopKind, HopReply, TraceObservation
 from netdiag.settings.defaults import MAX_HOPS, PROBES_PER_HOP
 
 REVERSE_NAME_TIMEOUT_S = 0.5

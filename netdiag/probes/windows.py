@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from netdiag.report.observations import DefenderExclusions
+from netdiag.report.host_observations import DefenderExclusions
 
 POWERSHELL_TIMEOUT_S = 20
 _DATE = re.compile(r"/Date\((-?\d+)")

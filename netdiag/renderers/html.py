@@ -19,7 +19,7 @@ from netdiag.report.messages import (
     status_name,
 )
 from netdiag.report.model import Cause, EndpointResult, Finding, Report
-from netdiag.report.observations import HopKind, HopReply
+from netdiag.report.trace_observations import HopKind, HopReply
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #1d1d1f; }

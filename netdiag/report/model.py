@@ -6,22 +6,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
 
 from netdiag.report.observations import (
     ClientCertificateObservation,
     DnsObservation,
     ExperimentResult,
-    HostObservation,
-    MtuObservation,
     PlaceObservation,
     ProtocolObservation,
     ProxyAttempt,
     ProxySettings,
     TcpObservation,
     TlsPortObservation,
-    TraceObservation,
 )
 from netdiag.settings.targets import Target
+
+if TYPE_CHECKING:
+    # Only a trace or a host check fills these: a plain check does not define them.
+    from netdiag.report.host_observations import HostObservation
+    from netdiag.report.trace_observations import MtuObservation, TraceObservation
 
 
 class Severity(StrEnum):

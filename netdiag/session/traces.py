@@ -16,7 +16,8 @@ from netdiag.probes.mtu import probe_mtu
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.probes.trace import TraceRequest, probe_traces
 from netdiag.report.model import EndpointResult, Finding, Note, Report
-from netdiag.report.observations import MtuObservation, TcpOutcome, TraceObservation
+from netdiag.report.observations import TcpOutcome
+from netdiag.report.trace_observations import MtuObservation, TraceObservation
 from netdiag.session.scheduler import run_all
 from netdiag.session.trace_settings import TraceSettings
 

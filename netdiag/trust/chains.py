@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Sequence
@@ -135,6 +136,13 @@ def is_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
     """Whether `ca`'s key signed `certificate` (names checked first, then the signature)."""
     if certificate.issuer != ca.subject:
         return False
+    return _signed_by(certificate, ca)
+
+
+# A check's endpoints present the same few chains, and every judgement of one follows its
+# signatures again: each pair of certificates (equal by their DER) is verified once.
+@functools.lru_cache(maxsize=512)
+def _signed_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
     try:
         certificate.verify_directly_issued_by(ca)
     except Exception:  # noqa: BLE001 - InvalidSignature, unsupported key types: not issued

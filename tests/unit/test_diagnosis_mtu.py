@@ -8,7 +8,7 @@ import pytest
 
 from netdiag.diagnosis.mtu import diagnose_mtu, diagnose_path_mtu
 from netdiag.probes.mtu import IPV4_MAX_PACKET, probe_sizes
-from netdiag.report.observations import MtuObservation
+from netdiag.report.trace_observations import MtuObservation
 
 ECHO = "echo reply"
 

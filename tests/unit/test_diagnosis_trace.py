@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netdiag.diagnosis.trace import diagnose_trace
-from netdiag.report.observations import HopKind, HopReply, TraceObservation
+from netdiag.report.trace_observations import HopKind, HopReply, TraceObservation
 
 DESTINATION = "203.0.113.10"
 

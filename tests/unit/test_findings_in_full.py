@@ -33,8 +33,6 @@ from netdiag.report.observations import (
     DnsObservation,
     DnsOutcome,
     EndpointObservation,
-    HopKind,
-    HopReply,
     IcmpReport,
     ProbeStep,
     ProtocolStage,
@@ -44,9 +42,9 @@ from netdiag.report.observations import (
     TcpObservation,
     TcpOutcome,
     TlsOutcome,
-    TraceObservation,
     TranscriptLine,
 )
+from netdiag.report.trace_observations import HopKind, HopReply, TraceObservation
 from netdiag.settings.targets import Target
 from tests.golden import GOLDEN
 from tests.unit import (

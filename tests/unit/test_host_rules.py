@@ -18,7 +18,7 @@ import pytest
 from netdiag.diagnosis.host import diagnose_backup, diagnose_host, missing_exclusions
 from netdiag.probes import windows as w
 from netdiag.probes.host import observe_backup
-from netdiag.report.observations import DefenderExclusions, HostObservation, WindowsFacts
+from netdiag.report.host_observations import DefenderExclusions, HostObservation, WindowsFacts
 from netdiag.settings.host_requirements import BackupRequirement
 from netdiag.settings.targets import load_profile
 

@@ -19,7 +19,7 @@ from netdiag.renderers.html import render_html
 from netdiag.renderers.text import render_text
 from netdiag.report.messages import LANGUAGES, MESSAGES, SHORT
 from netdiag.report.model import EndpointResult, Note, Report
-from netdiag.report.observations import HopKind, HopReply, TraceObservation
+from netdiag.report.trace_observations import HopKind, HopReply, TraceObservation
 from netdiag.settings.targets import Service, Target
 from tests.golden import GOLDEN, compare
 from tests.unit.test_causes import AGENT, POP3, SMTP, died, dropped_at_hop, intercepted, ok

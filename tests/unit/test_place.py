@@ -30,12 +30,10 @@ from netdiag.report.observations import (
     Experiment,
     ExperimentResult,
     HelloAnswer,
-    HopKind,
-    HopReply,
     LocalPeer,
     PlaceObservation,
-    TraceObservation,
 )
+from netdiag.report.trace_observations import HopKind, HopReply, TraceObservation
 from netdiag.settings.targets import Service, Target
 
 MAIL1 = Target(host="mail1.dicommail.com", port=995, service=Service.POP3S, group="dicommail")

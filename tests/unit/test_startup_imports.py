@@ -47,7 +47,9 @@ NEVER = (
     "netdiag.diagnosis.trace", "netdiag.diagnosis.mtu", "netdiag.renderers.firewalls",
     "netdiag.renderers.html", "netdiag.renderers.bundle", "netdiag.probes.host",
     "netdiag.probes.windows", "netdiag.diagnosis.host", "netdiag.trust.cms",
-    "netdiag.probes.hello", "scapy", "psutil", "pyasn1", "pyasn1_modules", "tabulate",
+    "netdiag.probes.hello", "netdiag.report.trace_observations",
+    "netdiag.report.host_observations", "scapy", "psutil", "pyasn1", "pyasn1_modules",
+    "tabulate",
 )  # fmt: skip
 
 SCRIPT = """
