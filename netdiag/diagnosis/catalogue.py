@@ -249,6 +249,16 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "this machine's clock is off the servers' time",
         "Set the clock right, from a time source the gateway can reach. Windows: `w32tm /query /status` shows the source; `w32tm /config /manualpeerlist:<time server> /syncfromflags:manual /update`, then `w32tm /resync` (in a domain, the domain controller is the source). Linux: `timedatectl status`, then chrony or systemd-timesyncd with a reachable NTP server. The gateway's mail software verifies every certificate with this clock.",
     ),
+    "pop3.login_unanswered": CatalogueEntry(
+        _C,
+        "the POP3 server does not answer the login",
+        "Servers answer a wrong password late on purpose, and later after each failure from the same address (Dovecot up to 15 s); one that has not answered in 20 s is refusing it or its authentication hangs. Check the mailbox password with the vendor; if it is right, the server's login is a case for the vendor.",
+    ),
+    "pop3.login_not_repeated": CatalogueEntry(
+        _I,
+        "the mailbox password was not sent again after a refusal",
+        "Another of the vendor's servers refused the same user and password (its pop3.login_failed or pop3.login_unanswered): netdiag does not repeat a refused password, which would count against the mailbox's lockout and this gateway's address. Correct the password and run again.",
+    ),
     "pop3.login_withheld": CatalogueEntry(
         _W,
         "the mailbox login was not tried: the server's chain is not proven",

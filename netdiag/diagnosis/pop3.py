@@ -11,7 +11,7 @@ from netdiag.diagnosis.dialogue import (
     transcript_tail,
     without_established,
 )
-from netdiag.report.model import Finding
+from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import (
     ClientCertificateObservation,
     Pop3Observation,
@@ -38,6 +38,13 @@ def diagnose_pop3(
             *without_established(findings),
             finding("pop3.protocol_error", summary + obs.failure_detail, tail),
         ]
+    if obs.stopped_at is ProtocolStage.LOGIN and obs.failure is StageFailure.TIMEOUT:
+        # It spoke POP3 up to the login and delays its answer to it: the way servers answer
+        # a wrong password, not a peer that does not speak the protocol.
+        whose = "the mailbox's" if obs.login_kind is LoginKind.MAILBOX else "a made-up user's"
+        summary = f"{where}: no answer to {whose} login: {obs.failure_detail}"
+        severity = None if obs.login_kind is LoginKind.MAILBOX else Severity.WARN
+        return [*findings, finding("pop3.login_unanswered", summary, tail, severity=severity)]
     reply = obs.login or obs.greeting
     said = reply.as_sent if reply is not None else None
     findings = (
@@ -54,6 +61,14 @@ def diagnose_pop3(
     if obs.login is not None and not obs.login.is_ok and obs.login_kind is LoginKind.MAILBOX:
         summary = f"{where}: login refused: {obs.login.as_sent}"
         findings.append(finding("pop3.login_failed", summary, tail))
+    if obs.login_not_repeated:
+        findings.append(
+            finding(
+                "pop3.login_not_repeated",
+                f"{where}: the mailbox password was not sent: {obs.login_not_repeated}",
+                [f"why: {obs.login_not_repeated}", *tail],
+            )
+        )
     if obs.login_withheld:
         findings.append(
             finding(

@@ -4,12 +4,14 @@ greeting, CAPA, optionally a login, QUIT."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader
+from netdiag.probes.login_gate import LoginGate
 from netdiag.report.observations import (
     Pop3Observation,
     Pop3Reply,
@@ -21,6 +23,9 @@ from netdiag.report.observations import (
 from netdiag.settings.config import LoginKind, Pop3Login
 
 MAX_MULTILINE = 200
+# How long the answer to a login may take: servers delay a refusal on purpose (Dovecot 2 s,
+# doubling per failure from the same address up to 15 s), longer than any step's timeout.
+LOGIN_ANSWER_S = 20.0
 
 
 def parse_status(line: str) -> Pop3Reply:
@@ -62,12 +67,14 @@ def probe_pop3s(
     flows: FlowLog | None = None,
     login: Pop3Login | None = None,
     unproven: Callable[[TlsObservation], str] | None = None,
+    gate: LoginGate | None = None,
 ) -> Pop3Observation:
     """The POP3S dialogue, with a login when one is wanted (the mailbox's own, or a made-up
     user's). The mailbox's password goes only to a connection whose chain `unproven` finds
     nothing against ("" — proven the vendor's in this run); without it, or with a reason,
-    the login is withheld and the reason recorded. A made-up user's login carries no
-    secret and is not held back."""
+    the login is withheld and the reason recorded. With a `gate`, it goes to one server at
+    a time until one accepts it (`netdiag.probes.login_gate`). A made-up user's login
+    carries no secret and is not held back."""
     start = Pop3Observation(service="pop3s", address=address, port=port)
     dialogue = Dialogue(start, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
@@ -104,20 +111,42 @@ def probe_pop3s(
                 dialogue.observation = dataclasses.replace(
                     dialogue.observation, login_withheld=withheld
                 )
+        gated = gate if login is not None and login.kind is LoginKind.MAILBOX else None
+        where = f"{server_name or address}:{port}"
+        if gated is not None and not withheld:
+            waited = time.monotonic() + deadline.step(LOGIN_ANSWER_S + 2 * timeout)
+            not_repeated = gated.turn(where, waited)
+            if not_repeated:
+                withheld = not_repeated
+                dialogue.observation = dataclasses.replace(
+                    dialogue.observation, login_not_repeated=not_repeated
+                )
         if login is not None and not withheld:
             stage = ProtocolStage.LOGIN
-            reader.send_line(f"USER {login.user}", dialogue.until())
-            reply = read_status(reader, dialogue.until())
-            if reply.is_ok:
-                # The password's bytes as given (RFC 1939 names no charset): never decoded or
-                # encoded here, so no codec error can quote a part of it.
-                reader.send_secret_line(
-                    b"PASS ", login.password, dialogue.until(), shown="PASS ***"
-                )
+            dialogue.observation = dataclasses.replace(dialogue.observation, login_kind=login.kind)
+            accepted: bool | None = None
+            refusal = ""
+            try:
+                reader.send_line(f"USER {login.user}", dialogue.until())
                 reply = read_status(reader, dialogue.until())
-            dialogue.observation = dataclasses.replace(
-                dialogue.observation, login=reply, login_kind=login.kind
-            )
+                if reply.is_ok:
+                    # The password's bytes as given (RFC 1939 names no charset): never
+                    # decoded or encoded here, so no codec error can quote a part of it.
+                    reader.send_secret_line(
+                        b"PASS ", login.password, dialogue.until(), shown="PASS ***"
+                    )
+                    accepted = False
+                    patience = deadline.step(max(timeout, LOGIN_ANSWER_S))
+                    refusal = f"had not answered the password after {patience:.0f} s"
+                    reply = read_status(reader, time.monotonic() + patience)
+                accepted = reply.is_ok
+                refusal = f"refused it: {reply.as_sent}"[:200]
+                dialogue.observation = dataclasses.replace(
+                    dialogue.observation, login=reply, login_kind=login.kind
+                )
+            finally:
+                if gated is not None:
+                    gated.settle(where, accepted, refusal)
 
         stage = ProtocolStage.QUIT
         reader.send_line("QUIT", dialogue.until())

@@ -367,6 +367,9 @@ class Pop3Observation(ProtocolObservation):
     # Why the mailbox's password was not sent ("" when it was, or none was to be): the
     # chain of this connection was not proven the vendor's.
     login_withheld: str = ""
+    # Why it was not sent to this proven server: another refused it, or had not answered
+    # it (`netdiag.probes.login_gate`).
+    login_not_repeated: str = ""
 
     @property
     def got_no_reply(self) -> bool:

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from netdiag.console import Console
 from netdiag.diagnosis import diagnose_flapping
@@ -32,6 +33,9 @@ from netdiag.session.scheduler import run_all
 from netdiag.session.warmup import start_warm_up
 from netdiag.settings.config import ResolverSpec
 from netdiag.settings.targets import Target
+
+if TYPE_CHECKING:
+    from netdiag.probes.login_gate import LoginGate
 
 
 @dataclass
@@ -62,6 +66,13 @@ def run_check(
     resolvers, resolver_notes = resolvers_of(config)
     notes += resolver_notes
     rounds: list[_Round] = []
+    # One turn-taking for the mailbox login across the run's rounds: a refused password is
+    # not sent again, in this round or the next.
+    gate: LoginGate | None = None
+    if config.pop3_login is not None:
+        from netdiag.probes.login_gate import LoginGate
+
+        gate = LoginGate()
     # The judging and rendering modules load while the first round waits on the network.
     start_warm_up()
     for number in range(1, max(1, config.repeat) + 1):
@@ -69,7 +80,7 @@ def run_check(
         if number > 1 and not _pause(config.interval_s, console, prefix):
             rounds[-1].was_interrupted = True
             break
-        current = _probe_round(config, resolvers, console, prefix, flows)
+        current = _probe_round(config, resolvers, console, prefix, flows, gate)
         rounds.append(current)
         if current.was_interrupted:
             break
@@ -196,6 +207,7 @@ def _probe_round(
     console: Console,
     prefix: str,
     flows: FlowLog | None,
+    gate: LoginGate | None = None,
 ) -> _Round:
     deadline = Deadline.after(config.deadline_s)
     current = _Round(deadline=deadline)
@@ -212,7 +224,7 @@ def _probe_round(
             config,
             target,
             progress[target],
-            Pacing(deadline, retry_pause_s(n), flows),
+            Pacing(deadline, retry_pause_s(n), flows, gate),
         )
         for n, target in enumerate(config.targets)
     ]

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netdiag.diagnosis.tcp import describe_connect
 from netdiag.errors import DeadlineExpired, describe_error
@@ -36,6 +36,9 @@ from netdiag.report.observations import (
 )
 from netdiag.session.config import CheckConfig
 from netdiag.settings.targets import Service, Target
+
+if TYPE_CHECKING:
+    from netdiag.probes.login_gate import LoginGate
 
 
 class Progress:
@@ -80,11 +83,13 @@ def retry_pause_s(ordinal: int) -> float:
 @dataclass(frozen=True, slots=True)
 class Pacing:
     """What every step of one endpoint's probe shares: the run's deadline, the pause before
-    its one retry, and where its flows are registered for a capture."""
+    its one retry, where its flows are registered for a capture, and the turns at the
+    mailbox login."""
 
     deadline: Deadline
     pause_s: float
     flows: FlowLog | None = None
+    login_gate: LoginGate | None = None
 
 
 def probe_endpoint(config: CheckConfig, target: Target, progress: Progress, pacing: Pacing) -> bool:
@@ -391,6 +396,7 @@ def converse(
             pacing.flows,
             login=config.pop3_login,
             unproven=partial(unproven_because, config, target, server_name or address),
+            gate=pacing.login_gate,
         )
     from netdiag.probes.tlsport import probe_tls_port
 

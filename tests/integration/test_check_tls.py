@@ -6,14 +6,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import CliResult, codes
-from tests.integration.tls_fixtures import NAMES, check, only_endpoint, serving, vendor_pins
+from tests.integration.tls_fixtures import check, only_endpoint, serving, vendor_pins
 from tests.servers import mail
 from tests.servers.dns import DnsServer
 from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
@@ -25,19 +24,8 @@ ATLAS = "atlas79.mydhp.de"
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
-
-
-@pytest.fixture(scope="module")
 def foreign() -> Pki:
     return make_pki("Foreign")
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
 
 
 PINS: list[Path] = []

@@ -18,11 +18,6 @@ PASSWORD = "Correct-Horse-Battery-42"
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
-
-
-@pytest.fixture(scope="module")
 def port() -> Iterator[int]:
     with OpenPort() as open_port:
         yield open_port.port

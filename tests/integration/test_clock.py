@@ -12,14 +12,13 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import IN_CI, assert_never_ok_unless_checked
-from tests.integration.tls_fixtures import NAMES, serving, vendor_pins
+from tests.integration.tls_fixtures import serving, vendor_pins
 from tests.servers.dns import DnsServer
 from tests.servers.mail import HttpsHandler, TlsPolicy, server_context
 from tests.servers.pki import Pki, leaf_cert, make_pki
@@ -49,12 +48,6 @@ def pki() -> Pki:
         not_before=now - dt.timedelta(hours=1), not_after=now + dt.timedelta(days=365),
     )  # fmt: skip
     return dataclasses.replace(base, server=leaf)
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

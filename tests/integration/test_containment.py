@@ -18,10 +18,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.conftest import codes, run_cli
-from tests.integration.tls_fixtures import NAMES, check, serving, vendor_pins
+from tests.integration.tls_fixtures import check, serving, vendor_pins
 from tests.servers.dns import DnsServer
 from tests.servers.mail import HttpsHandler, TlsPolicy, server_context
-from tests.servers.pki import Pki, make_pki
+from tests.servers.pki import Pki
 from tests.servers.tcp import DroppingPort, OpenPort
 
 MAIL = "mail1.dicommail.com"
@@ -30,17 +30,6 @@ VENDOR = TlsPolicy()
 # id-ecPublicKey, and an OID of the same length that no library knows as a key type.
 EC_PUBLIC_KEY = bytes.fromhex("06072a8648ce3d0201")
 UNKNOWN_KEY_TYPE = bytes.fromhex("06072a8648ce3d0263")
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

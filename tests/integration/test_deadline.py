@@ -4,30 +4,17 @@ enough is (`tcp.filtered`, `tls.handshake_stalled`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.conftest import codes, run_cli
-from tests.integration.tls_fixtures import NAMES, check, only_endpoint, serving
+from tests.integration.tls_fixtures import check, only_endpoint, serving
 from tests.servers.dns import DnsServer
 from tests.servers.mail import HttpsHandler, TlsPolicy, server_context
-from tests.servers.pki import Pki, make_pki
+from tests.servers.pki import Pki
 from tests.servers.proxies import TlsDpi
 from tests.servers.tcp import DroppingPort
 
 ATLAS = "atlas79.mydhp.de"
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
 
 
 @pytest.mark.parametrize(("deadline", "code"), [("1", "run.incomplete"), ("4", "tcp.filtered")])

@@ -14,29 +14,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliResult
-from tests.integration.tls_fixtures import NAMES, check, serving, vendor_pins
+from tests.integration.tls_fixtures import check, serving, vendor_pins
 from tests.servers.base import Handler
 from tests.servers.dns import DnsServer
 from tests.servers.hello_filter import HelloFilter, Policy
 from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
-from tests.servers.pki import Pki, make_pki
+from tests.servers.pki import Pki
 
 MAIL1 = "mail1.dicommail.com"
 MAIL3 = "mail3.dicommail.com"
 ATLAS = "atlas79.mydhp.de"
 TLS13 = TlsPolicy()
 TLS12 = TlsPolicy(max_version=ssl.TLSVersion.TLSv1_2)
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

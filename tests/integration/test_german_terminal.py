@@ -4,14 +4,12 @@ the notes (pin files, the Windows-only host requirements) — all in German."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import trustme
 
 from tests.conftest import run_cli
-from tests.integration.tls_fixtures import NAMES, serving, vendor_pins
+from tests.integration.tls_fixtures import serving, vendor_pins
 from tests.servers.dns import DnsServer
 from tests.servers.mail import SmtpHandler, TlsPolicy, server_context
 from tests.servers.pki import Pki, make_pki
@@ -19,17 +17,6 @@ from tests.unit.test_messages import _english_fragments
 
 MAIL = "mail1.dicommail.com"
 NO_REQUEST = TlsPolicy(verify=0)  # type: ignore[arg-type]  # ssl.CERT_NONE
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
 
 
 def test_the_german_terminal_output_is_german(

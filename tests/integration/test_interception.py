@@ -15,22 +15,17 @@ import trustme
 from netdiag.cli import main
 from netdiag.console import Console
 from tests.conftest import CliResult, codes, run_cli
-from tests.integration.tls_fixtures import NAMES, check, serving, vendor_pins
+from tests.integration.tls_fixtures import check, serving, vendor_pins
 from tests.servers.dns import DnsServer
 from tests.servers.interceptor import InterceptingProxy
 from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
-from tests.servers.pki import Pki, make_pki
+from tests.servers.pki import Pki
 
 MAIL = "mail1.dicommail.com"
 ATLAS = "atlas79.mydhp.de"
 # The genuine servers ask for a client certificate but let the proxy in without one, so
 # that the dialogue through the proxy goes on and only the interception differs.
 ASKS = TlsPolicy(verify=ssl.CERT_OPTIONAL)
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +36,6 @@ def fortigate() -> trustme.CA:
 @pytest.fixture(scope="module")
 def enterprise() -> trustme.CA:
     return trustme.CA(organization_name="Klinikum Musterstadt IT")
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

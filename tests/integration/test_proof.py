@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests.conftest import CliResult, codes, run_cli
-from tests.integration.tls_fixtures import NAMES, check, only_endpoint, serving, vendor_pins
+from tests.integration.tls_fixtures import check, only_endpoint, serving, vendor_pins
 from tests.servers.base import read_line
 from tests.servers.dns import DnsServer
 from tests.servers.mail import (
@@ -36,17 +35,6 @@ MAIL = "mail1.dicommail.com"
 ATLAS = "atlas79.mydhp.de"
 REQUIRED = TlsPolicy()
 NOW = dt.datetime.now(dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL
 
 from tests.conftest import CliResult, codes, run_cli
-from tests.integration.tls_fixtures import NAMES, check, serving, vendor_pins
+from tests.integration.tls_fixtures import check, serving, vendor_pins
 from tests.servers.base import reset
 from tests.servers.dns import DnsServer
 from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
@@ -30,17 +30,6 @@ from tests.servers.pki import Pki, make_pki
 MAIL = "mail1.dicommail.com"
 ATLAS = "atlas79.mydhp.de"
 ASKS = TlsPolicy(verify=ssl.CERT_OPTIONAL)
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return make_pki()
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

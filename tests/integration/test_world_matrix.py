@@ -47,7 +47,7 @@ from netdiag.report.model import EndpointResult, Report, Severity, Status
 from netdiag.session.runs import SessionOptions, run_session
 from netdiag.session.setup import Credentials, build_check_config
 from netdiag.trust.stores import SERVER_AUTH_OID, MachineTrust, machine_trust_of_windows
-from tests.integration.tls_fixtures import NAMES, serving
+from tests.integration.tls_fixtures import serving
 from tests.servers.dns import DnsServer
 from tests.servers.interceptor import InterceptingProxy
 from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
@@ -166,12 +166,6 @@ class Site:
 
     direct: dict[str, int]
     intercepted: dict[str, int]
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    with DnsServer(NAMES) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -203,7 +203,22 @@ class ImplicitTlsHandler:
 
 
 class Pop3Handler(ImplicitTlsHandler):
-    """A POP3S server (implicit TLS) in the manner of Dovecot."""
+    """A POP3S server (implicit TLS) in the manner of Dovecot: it refuses every password but
+    `password`, answering each after `answer_after_s` (Dovecot's delay of a refusal), and
+    notes every password it is sent in `passwords` (a list servers may share)."""
+
+    def __init__(
+        self,
+        context: ServerTls,
+        policy: TlsPolicy,
+        password: bytes | None = None,
+        answer_after_s: float = 0.0,
+        passwords: list[bytes] | None = None,
+    ) -> None:
+        super().__init__(context, policy)
+        self.password = password
+        self.answer_after_s = answer_after_s
+        self.passwords = [] if passwords is None else passwords
 
     def _serve(self, tls: TlsChannel) -> None:
         tls.sendall(b"+OK Dovecot ready.\r\n")
@@ -217,10 +232,19 @@ class Pop3Handler(ImplicitTlsHandler):
             elif command == b"USER":
                 tls.sendall(b"+OK\r\n")
             elif command == b"PASS":
+                given = line.strip()[5:]
+                self.passwords.append(given)
+                time.sleep(self.answer_after_s)
                 if self.policy.reject_later and not _has_client_cert(tls):
-                    tls.sendall(b"-ERR [AUTH] Client didn't present valid SSL certificate\r\n")
+                    answer = b"-ERR [AUTH] Client didn't present valid SSL certificate\r\n"
+                elif self.password is not None and given == self.password:
+                    answer = b"+OK Logged in.\r\n"
                 else:
-                    tls.sendall(b"-ERR [AUTH] Authentication failed.\r\n")
+                    answer = b"-ERR [AUTH] Authentication failed.\r\n"
+                try:
+                    tls.sendall(answer)
+                except (SSL.Error, OSError):
+                    return  # a late answer: the client gave up waiting and has gone
             elif command == b"QUIT":
                 tls.sendall(b"+OK Logging out.\r\n")
                 return

@@ -1,0 +1,55 @@
+"""The mailbox's password goes to one server at a time until one accepts it.
+
+The same user and password go to every one of the vendor's mail servers: refused by one,
+they are all but certainly refused by the others. Sent to six at once, a wrong password
+would be six failed logins — against a lockout policy on the mailbox, and against this
+gateway's address, which a server like Dovecot answers ever more slowly after each failure
+(2 s, doubling up to 15 s). So the first
+connection ready to log in does so alone; the others wait for its answer and then log in
+too (accepted), or do not send the password at all (refused, or not answered) and say
+where it was refused. A connection that lost its server before the password was sent
+hands the turn on."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class LoginGate:
+    """One run's turns at the mailbox login, shared by its endpoints' probes."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._busy = ""  # the endpoint logging in now ("" when none is)
+        self._accepted = False
+        self._refused = ""  # where, and how, the password was refused
+
+    def turn(self, where: str, until: float) -> str:
+        """Wait for this endpoint's turn (until the monotonic time `until` at the most):
+        "" when it may send the password now, else why it must not."""
+        with self._changed:
+            while True:
+                if self._refused:
+                    return self._refused
+                if self._accepted:
+                    return ""
+                if not self._busy:
+                    self._busy = where
+                    return ""
+                left = until - time.monotonic()
+                if left <= 0:
+                    return f"{self._busy} had not answered the password yet when time ran out"
+                self._changed.wait(left)
+
+    def settle(self, where: str, accepted: bool | None, refusal: str = "") -> None:
+        """What became of `where`'s turn: accepted, refused (`refusal` says how), or None
+        when the password was not sent (the turn passes on)."""
+        with self._changed:
+            if self._busy == where:
+                self._busy = ""
+            if accepted:
+                self._accepted = True
+            elif accepted is False and not self._refused:
+                self._refused = f"{where} {refusal}"
+            self._changed.notify_all()

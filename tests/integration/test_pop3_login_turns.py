@@ -1,0 +1,172 @@
+"""The mailbox login against three POP3S servers at once, as a check of the vendor's six
+does it: a refused password goes to one server only (each wrong try counts against the
+mailbox and, on Dovecot, delays the next answer to this address), an accepted one to all;
+a refusal that comes late is a refusal, and a login that gets no answer is said as such,
+never as "the peer does not speak POP3" (what a real Dovecot's growing delay was read as)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netdiag.probes import pop3s
+from netdiag.probes.login_gate import LoginGate
+from tests.conftest import CliResult, assert_never_ok_unless_checked, codes
+from tests.integration.tls_fixtures import check, vendor_pins
+from tests.servers.base import Server
+from tests.servers.dns import DnsServer
+from tests.servers.mail import Pop3Handler, TlsPolicy, server_context
+from tests.servers.pki import Pki
+
+PASSWORD = "Mailbox-Pw-7e1"
+HOSTS = ("mail1.dicommail.com", "mail2.dicommail.com", "mail3.dicommail.com")
+
+
+@contextmanager
+def mailboxes(
+    pki: Pki, password: bytes | None, answer_after_s: float = 0.0
+) -> Iterator[tuple[list[Server], list[bytes]]]:
+    """Three POP3S servers of one mailbox: the passwords they were sent, in one list."""
+    sent: list[bytes] = []
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(
+                Server(
+                    Pop3Handler(
+                        server_context(pki, TlsPolicy()),
+                        TlsPolicy(),
+                        password,
+                        answer_after_s,
+                        sent,
+                    )
+                )
+            )
+            for _ in HOSTS
+        ]
+        yield servers, sent
+
+
+def login_check(
+    dns_server: DnsServer, pki: Pki, servers: list[Server], tmp_path: Path, *extra: str
+) -> tuple[CliResult, dict[str, Any]]:
+    (tmp_path / "pop3.pw").write_text(PASSWORD + "\n", "utf-8")
+    targets = [f"{host}:{server.port}/pop3s" for host, server in zip(HOSTS, servers, strict=True)]
+    more = [arg for target in targets[1:] for arg in ("--target", target)]
+    result = check(
+        dns_server, targets[0], *more,
+        "--cert", str(pki.client_pem(tmp_path)), "--pins", str(vendor_pins(pki, tmp_path)),
+        "--pop3-user", "gateway", "--pop3-password-file", str(tmp_path / "pop3.pw"), *extra,
+    )  # fmt: skip
+    assert result.stdout, result.stderr
+    report = result.json()
+    assert_never_ok_unless_checked(report)
+    assert PASSWORD not in result.stdout + result.stderr
+    return result, report
+
+
+def test_a_refused_password_goes_to_one_server_and_the_others_say_why_not(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    with mailboxes(pki, password=None) as (servers, sent):
+        result, report = login_check(dns_server, pki, servers, tmp_path)
+    assert sent == [PASSWORD.encode()]
+    assert result.exit_code == 2
+    found = {e["host"]: codes(e) for e in report["endpoints"]}
+    refused = [host for host, c in found.items() if "pop3.login_failed" in c]
+    assert len(refused) == 1, found
+    for host, endpoint_codes in found.items():
+        if host != refused[0]:
+            assert "pop3.login_not_repeated" in endpoint_codes, found
+            assert "pop3.login_failed" not in endpoint_codes
+    summaries = [
+        f["summary"] for e in report["endpoints"] for f in e["findings"]
+        if f["code"] == "pop3.login_not_repeated"
+    ]  # fmt: skip
+    assert all(f"{refused[0]}:" in s and "Authentication failed" in s for s in summaries)
+    assert [c["code"] for c in report["causes"]][0] == "pop3.login_failed"
+
+
+def test_an_accepted_password_goes_to_every_server(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """The twin: the first server accepts, so the others are sent it too, and all are ok."""
+    with mailboxes(pki, password=PASSWORD.encode()) as (servers, sent):
+        result, report = login_check(dns_server, pki, servers, tmp_path)
+    assert sent == [PASSWORD.encode()] * 3
+    assert result.exit_code == 0, report["causes"]
+    for endpoint in report["endpoints"]:
+        assert endpoint["status"] == "ok"
+        assert not {"pop3.login_not_repeated", "pop3.login_failed"} & codes(endpoint)
+
+
+def test_a_refusal_later_than_the_step_timeout_is_a_refusal(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """Dovecot answers a wrong password after 2 s and more: with a 1 s step timeout, still
+    the server's refusal, not a silence or a protocol error."""
+    with mailboxes(pki, password=None, answer_after_s=1.5) as (servers, sent):
+        _, report = login_check(dns_server, pki, servers, tmp_path, "--timeout", "1")
+    assert len(sent) == 1
+    found = [c for e in report["endpoints"] for c in codes(e)]
+    assert found.count("pop3.login_failed") == 1 and "pop3.protocol_error" not in found
+
+
+def test_a_login_without_an_answer_is_said_as_such(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No answer to the password in the time a login may take: pop3.login_unanswered on
+    that server, and the password is not sent to the others."""
+    monkeypatch.setattr(pop3s, "LOGIN_ANSWER_S", 1.0)
+    with mailboxes(pki, password=None, answer_after_s=2.5) as (servers, sent):
+        result, report = login_check(dns_server, pki, servers, tmp_path, "--timeout", "1")
+    assert len(sent) == 1
+    found = [c for e in report["endpoints"] for c in codes(e)]
+    assert found.count("pop3.login_unanswered") == 1, found
+    assert found.count("pop3.login_not_repeated") == 2, found
+    assert "pop3.protocol_error" not in found and result.exit_code == 2
+    silent = next(
+        f for e in report["endpoints"] for f in e["findings"]
+        if f["code"] == "pop3.login_unanswered"
+    )  # fmt: skip
+    assert "no answer to the mailbox's login" in silent["summary"]
+
+
+# The gate itself, without a network -------------------------------------------------------
+
+
+def test_the_gate_gives_one_turn_at_a_time_and_passes_it_on_when_nothing_was_sent() -> None:
+    import threading
+    import time
+
+    gate = LoginGate()
+    assert gate.turn("a:995", time.monotonic() + 1) == ""
+    # b waits while a logs in; a's connection broke before the password: b's turn.
+    said: list[str] = []
+    waiter = threading.Thread(target=lambda: said.append(gate.turn("b:995", time.monotonic() + 5)))
+    waiter.start()
+    time.sleep(0.1)
+    assert said == []
+    gate.settle("a:995", None)
+    waiter.join(5)
+    assert said == [""]
+    # b refused: nobody else gets a turn, and is told where and how.
+    gate.settle("b:995", False, "refused it: -ERR [AUTH] Authentication failed.")
+    assert gate.turn("c:995", time.monotonic() + 1) == (
+        "b:995 refused it: -ERR [AUTH] Authentication failed."
+    )
+
+
+def test_the_gate_lets_everyone_in_after_an_acceptance_and_bounds_the_wait() -> None:
+    import time
+
+    gate = LoginGate()
+    assert gate.turn("a:995", time.monotonic() + 1) == ""
+    started = time.monotonic()
+    assert "a:995 had not answered" in gate.turn("b:995", time.monotonic() + 0.2)
+    assert time.monotonic() - started < 2
+    gate.settle("a:995", True)
+    assert gate.turn("b:995", time.monotonic()) == "" and gate.turn("c:995", 0) == ""
