@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netdiag.report.messages import (
+    catalogue_text_of,
     cause_sentence,
     host_list,
     message,
@@ -22,8 +23,10 @@ from netdiag.report.model import (
     PROXY_CODES,
     Cause,
     EndpointResult,
+    Finding,
     Reach,
     Report,
+    Severity,
     Status,
 )
 from netdiag.settings.targets import Service, Target
@@ -115,10 +118,27 @@ def matrix_table(report: Report, lang: str) -> str:
     return tabulate(rows, headers=[message("label.host", lang), *map(str, grid.ports)])
 
 
+def _beside_the_endpoints(report: Report) -> list[tuple[str, Finding]]:
+    """Warnings about this machine (its clock, its client certificate) and the gateway's
+    requirements that no cause states already: a clock a year off with every endpoint
+    working is not "nothing to change"."""
+    stated = {c.code for c in report.causes}
+    host = report.host.findings if report.host is not None else ()
+    return [
+        (where, f)
+        for where, found in (("text.local", report.local_findings), ("text.gateway", host))
+        for f in found
+        if f.severity is not Severity.INFO and f.code not in stated
+    ]
+
+
 def answer_lines(report: Report, lang: str) -> list[str]:
-    """The causes, numbered, one sentence each, most severe first; then what works."""
+    """The causes, numbered, one sentence each, most severe first; then the warnings about
+    this machine and the gateway; then what works."""
+    beside = _beside_the_endpoints(report)
     if (
         not report.causes
+        and not beside
         and report.endpoints
         and len(working(report)) == len(report.endpoints)
         and not any(e.is_unverified_only for e in report.endpoints)
@@ -128,6 +148,10 @@ def answer_lines(report: Report, lang: str) -> list[str]:
         f"[{n}] {severity_name(c.severity, lang)}: {cause_sentence(c, lang)}"
         for n, c in enumerate(report.causes, start=1)
     ]
+    for n, (where, found) in enumerate(beside, start=len(lines) + 1):
+        # The summary is an English sentence; in German the catalogue's title says it.
+        said = found.summary if lang != "de" else catalogue_text_of(found, lang)[0]
+        lines.append(f"[{n}] {severity_name(found.severity, lang)}: {message(where, lang)}: {said}")
     if report.endpoints:
         endpoints = [e for e in report.endpoints if e.target.service.value != "icmp"]
         unverified = [e.target for e in endpoints if e.is_unverified_only]

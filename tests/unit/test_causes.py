@@ -240,3 +240,40 @@ def test_a_proxys_answer_splits_causes_and_is_carried() -> None:
         ("403 Forbidden", 2),
         ("407 Proxy Authentication Required", 1),
     ]
+
+
+def _healthy_with(*local: object) -> Report:
+    endpoints = tuple(ok(t) for t in PROFILE)
+    return Report(
+        started=__import__("datetime").datetime(2026, 11, 28),
+        duration_s=1.0,
+        endpoints=endpoints,
+        causes=find_causes(endpoints),
+        local_findings=local,  # type: ignore[arg-type]
+    )
+
+
+def test_a_warning_about_this_machine_is_not_nothing_to_change() -> None:
+    """Every endpoint works, but this machine's clock is 400 days ahead: the first lines
+    say so (in German by the catalogue's title), not "nothing to change"."""
+    clock = finding(
+        "clock.offset",
+        "this machine's clock is 400 d ahead of the servers' time: certificates are judged "
+        "by a wrong clock",
+        offset_s=34_560_000,
+    )
+    report = _healthy_with(clock)
+    lines = answer_lines(report, "en")
+    assert lines[0] == (
+        "[1] WARN: This machine: this machine's clock is 400 d ahead of the servers' time: "
+        "certificates are judged by a wrong clock"
+    )
+    assert lines[1].startswith("Working: TCP 25 (mail1–mail6.dicommail.com)")
+    assert answer_lines(report, "de")[0] == (
+        "[1] WARN: Dieser Rechner: die Uhr dieses Rechners weicht von der Zeit der Server ab"
+    )
+
+
+def test_healthy_twin_an_info_about_this_machine_leaves_nothing_to_change() -> None:
+    report = _healthy_with(finding("clock.offset", "a clock", severity=Severity.INFO))
+    assert answer_lines(report, "en") == ["Every endpoint works: nothing to change."]
