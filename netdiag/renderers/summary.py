@@ -118,24 +118,37 @@ def matrix_table(report: Report, lang: str) -> str:
     return tabulate(rows, headers=[message("label.host", lang), *map(str, grid.ports)])
 
 
-def _beside_the_endpoints(report: Report) -> list[tuple[str, Finding]]:
-    """Warnings about this machine (its clock, its client certificate) and the gateway's
-    requirements that no cause states already: a clock a year off with every endpoint
-    working is not "nothing to change"."""
+def _beside_the_endpoints(report: Report, lang: str) -> list[tuple[Severity, str]]:
+    """Warnings about this machine (its clock, its client certificate), one line each, and
+    the gateway's system requirements, all in one line, that no cause states already: a
+    clock a year off with every endpoint working is not "nothing to change". English says
+    the finding's summary, German the catalogue's title (the summaries are English)."""
     stated = {c.code for c in report.causes}
-    host = report.host.findings if report.host is not None else ()
-    return [
-        (where, f)
-        for where, found in (("text.local", report.local_findings), ("text.gateway", host))
-        for f in found
+
+    def said(found: Finding) -> str:
+        return found.summary if lang != "de" else catalogue_text_of(found, lang)[0]
+
+    machine: list[tuple[Severity, str]] = [
+        (f.severity, f"{message('text.local', lang)}: {said(f)}")
+        for f in report.local_findings
         if f.severity is not Severity.INFO and f.code not in stated
     ]
+    host = [
+        f
+        for f in (report.host.findings if report.host is not None else ())
+        if f.severity is not Severity.INFO
+    ]
+    if host:
+        worst = max((f.severity for f in host), key=lambda s: s.status)
+        titles = "; ".join(dict.fromkeys(catalogue_text_of(f, lang)[0] for f in host))
+        machine.append((worst, f"{message('text.gateway', lang)}: {titles}"))
+    return machine
 
 
 def answer_lines(report: Report, lang: str) -> list[str]:
     """The causes, numbered, one sentence each, most severe first; then the warnings about
     this machine and the gateway; then what works."""
-    beside = _beside_the_endpoints(report)
+    beside = _beside_the_endpoints(report, lang)
     if (
         not report.causes
         and not beside
@@ -148,10 +161,10 @@ def answer_lines(report: Report, lang: str) -> list[str]:
         f"[{n}] {severity_name(c.severity, lang)}: {cause_sentence(c, lang)}"
         for n, c in enumerate(report.causes, start=1)
     ]
-    for n, (where, found) in enumerate(beside, start=len(lines) + 1):
-        # The summary is an English sentence; in German the catalogue's title says it.
-        said = found.summary if lang != "de" else catalogue_text_of(found, lang)[0]
-        lines.append(f"[{n}] {severity_name(found.severity, lang)}: {message(where, lang)}: {said}")
+    lines += [
+        f"[{n}] {severity_name(severity, lang)}: {text}"
+        for n, (severity, text) in enumerate(beside, start=len(lines) + 1)
+    ]
     if report.endpoints:
         endpoints = [e for e in report.endpoints if e.target.service.value != "icmp"]
         unverified = [e.target for e in endpoints if e.is_unverified_only]

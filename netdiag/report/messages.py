@@ -92,10 +92,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "der CA-Datei des Herstellers).",
     },
     "cause.tls.client_cert_required": {
-        "en": "{hosts} (TCP {ports}) ask for the gateway's client certificate; netdiag ran "
-        "without one: run it again with --cert to check the authentication too.",
-        "de": "{hosts} (TCP {ports}) verlangen das Client-Zertifikat des Gateways; netdiag "
-        "lief ohne: mit --cert erneut ausführen, um auch die Anmeldung zu prüfen.",
+        "en": "The gateway's client certificate is asked for by {hosts} (TCP {ports}); netdiag "
+        "ran without one: run it again with --cert to check the authentication too.",
+        "de": "Das Client-Zertifikat des Gateways wird von {hosts} (TCP {ports}) verlangt; "
+        "netdiag lief ohne: mit --cert erneut ausführen, um auch die Anmeldung zu prüfen.",
     },
     "cause.proxy.only_way_out": {
         "en": "Only the web proxy {subject} goes out; it answers CONNECT to TCP {ports} with "
@@ -141,10 +141,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "(TCP {ports}) ab.",
     },
     "cause.tls.not_the_server": {
-        "en": "{hosts} (TCP {ports}) present a certificate of the vendor's CA that is not their "
-        "server certificate ({subject}): another name or a client certificate.",
-        "de": "{hosts} (TCP {ports}) zeigen ein Zertifikat der CA des Herstellers, das nicht ihr "
-        "Serverzertifikat ist ({subject}): ein anderer Name oder ein Client-Zertifikat.",
+        "en": "The certificate presented by {hosts} (TCP {ports}) is of the vendor's CA but not "
+        "a server certificate for the name ({subject}): another name or a client certificate.",
+        "de": "Das von {hosts} (TCP {ports}) gezeigte Zertifikat stammt von der CA des "
+        "Herstellers, ist aber kein Serverzertifikat für den Namen ({subject}): ein anderer "
+        "Name oder ein Client-Zertifikat.",
     },
     "cause.tls.server_cert_expired": {
         "en": "The server certificate of {hosts} (TCP {ports}) has expired ({subject}), by this "
@@ -159,11 +160,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nach der Uhr dieses Rechners und der der Server: der Hersteller muss es beheben.",
     },
     "cause.tls.pins_outdated": {
-        "en": "{hosts} (TCP {ports}) are proven the vendor's by another proof, but the pins do "
-        "not reach their chains: the pins are out of date (a CA rotation).",
-        "de": "{hosts} (TCP {ports}) sind durch einen anderen Beweis als die des Herstellers "
-        "belegt, aber die Pins erreichen ihre Ketten nicht: die Pins sind veraltet (eine "
-        "CA-Rotation).",
+        "en": "Another proof shows {hosts} (TCP {ports}) to be the vendor's, but the pins do "
+        "not reach the chains: the pins are out of date (a CA rotation).",
+        "de": "Ein anderer Beweis belegt {hosts} (TCP {ports}) als die des Herstellers, aber "
+        "die Pins erreichen die Ketten nicht: die Pins sind veraltet (eine CA-Rotation).",
     },
     "cause.tls.rotation_suspected": {
         "en": "The chains of {hosts} (TCP {ports}) are not pinned, but come from a new CA under "
@@ -208,9 +208,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "scheitert, nicht der Server.",
     },
     "cause.dns.private_address": {
-        "en": "{hosts} resolve to an address that no public server has (private, loopback or "
+        "en": "DNS gives {hosts} an address that no public server has (private, loopback or "
         "a DNS filter's sinkhole; from {subject}).",
-        "de": "{hosts} lösen zu einer Adresse auf, die kein öffentlicher Server hat (privat, "
+        "de": "DNS liefert für {hosts} eine Adresse, die kein öffentlicher Server hat (privat, "
         "Loopback oder die Sperradresse eines DNS-Filters; von {subject}).",
     },
     "cause.dns.mismatch": {

@@ -277,3 +277,43 @@ def test_a_warning_about_this_machine_is_not_nothing_to_change() -> None:
 def test_healthy_twin_an_info_about_this_machine_leaves_nothing_to_change() -> None:
     report = _healthy_with(finding("clock.offset", "a clock", severity=Severity.INFO))
     assert answer_lines(report, "en") == ["Every endpoint works: nothing to change."]
+
+
+@pytest.mark.parametrize("hosts", [MAIL[:1], MAIL], ids=["one host", "six hosts"])
+def test_the_private_address_sentence_reads_for_one_host_and_for_several(
+    hosts: list[str],
+) -> None:
+    endpoints = [
+        EndpointResult(
+            target=Target(host=h, port=25, service=Service.SMTP_STARTTLS),
+            findings=(finding("dns.private_address", "10.1.2.3", subject="given 198.18.2.2"),),
+        )
+        for h in hosts
+    ]
+    (cause,) = find_causes(endpoints)
+    said = cause_sentence(cause, "en")
+    assert said.startswith(f"DNS gives {host_list(hosts, 'en')} an address that no public")
+    assert " resolve to " not in said
+
+
+def test_the_gateways_requirements_are_one_line_at_their_worst_severity() -> None:
+    from netdiag.report.host_observations import HostObservation
+    from netdiag.report.model import HostResult
+
+    report = _healthy_with()
+    observation = HostObservation(platform="linux", os_name="Debian", cpu_logical=2, memory_bytes=1)
+    host = HostResult(
+        observation=observation,
+        findings=(
+            finding("host.cpu_below", "2 cores"),
+            finding("host.memory_below", "1 byte", severity=Severity.CRIT),
+            finding("host.cpu_below", "2 cores again"),
+        ),
+    )
+    report = __import__("dataclasses").replace(report, host=host)
+    lines = answer_lines(report, "en")
+    assert lines[0] == (
+        "[1] CRIT: Gateway (system requirements): fewer CPU cores than recommended; less memory "
+        "than recommended"
+    )
+    assert lines[1].startswith("Working: ")
