@@ -45,9 +45,18 @@ def diagnose_endpoint(
     return tuple(never_ok_unless_checked(target, observation, findings))
 
 
+# Codes that say the same of an endpoint across rounds: the mailbox password is sent to one
+# server at a time (netdiag.probes.login_gate), so which server is refused and which one is
+# spared the password may change from round to round while the mailbox's answer does not.
+SAME_ACROSS_ROUNDS = {
+    "pop3.login_not_repeated": "pop3.login_failed",
+    "pop3.login_unanswered": "pop3.login_failed",
+}
+
+
 def diagnose_flapping(target: Target, rounds: Sequence[Sequence[str]]) -> Finding | None:
     """A finding when the set of codes differs between rounds of a repeated check."""
-    distinct = {frozenset(codes) for codes in rounds}
+    distinct = {frozenset(SAME_ACROSS_ROUNDS.get(c, c) for c in codes) for codes in rounds}
     if len(distinct) <= 1:
         return None
     evidence = [

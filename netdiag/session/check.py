@@ -66,13 +66,6 @@ def run_check(
     resolvers, resolver_notes = resolvers_of(config)
     notes += resolver_notes
     rounds: list[_Round] = []
-    # One turn-taking for the mailbox login across the run's rounds: a refused password is
-    # not sent again, in this round or the next.
-    gate: LoginGate | None = None
-    if config.pop3_login is not None:
-        from netdiag.probes.login_gate import LoginGate
-
-        gate = LoginGate()
     # The judging and rendering modules load while the first round waits on the network.
     start_warm_up()
     for number in range(1, max(1, config.repeat) + 1):
@@ -80,7 +73,7 @@ def run_check(
         if number > 1 and not _pause(config.interval_s, console, prefix):
             rounds[-1].was_interrupted = True
             break
-        current = _probe_round(config, resolvers, console, prefix, flows, gate)
+        current = _probe_round(config, resolvers, console, prefix, flows)
         rounds.append(current)
         if current.was_interrupted:
             break
@@ -207,7 +200,6 @@ def _probe_round(
     console: Console,
     prefix: str,
     flows: FlowLog | None,
-    gate: LoginGate | None = None,
 ) -> _Round:
     deadline = Deadline.after(config.deadline_s)
     current = _Round(deadline=deadline)
@@ -215,6 +207,13 @@ def _probe_round(
         config, resolvers, deadline, console, prefix, flows
     )
     progress = {t: Progress(current.dns.get(t.host)) for t in config.targets}
+    # The mailbox login's turns, one per round: every round is a measurement of its own (a
+    # round that sent no password would read as another outcome and as flapping).
+    gate: LoginGate | None = None
+    if config.pop3_login is not None:
+        from netdiag.probes.login_gate import LoginGate
+
+        gate = LoginGate()
     if current.was_interrupted:
         current.endpoints = {t: p.snapshot(INTERRUPTED) for t, p in progress.items()}
         return current

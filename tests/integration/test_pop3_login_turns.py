@@ -90,6 +90,22 @@ def test_a_refused_password_goes_to_one_server_and_the_others_say_why_not(
     assert [c["code"] for c in report["causes"]][0] == "pop3.login_failed"
 
 
+def test_each_round_of_a_repeat_is_a_measurement_of_its_own(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """--repeat 2: each round sends the refused password once and finds it refused, so
+    the last round still says pop3.login_failed (not only 'not repeated'), and no
+    endpoint reads as flapping."""
+    with mailboxes(pki, password=None) as (servers, sent):
+        result, report = login_check(
+            dns_server, pki, servers, tmp_path, "--repeat", "2", "--interval", "0"
+        )
+    assert sent == [PASSWORD.encode()] * 2
+    assert result.exit_code == 2
+    found = [c for e in report["endpoints"] for c in codes(e)]
+    assert found.count("pop3.login_failed") == 1 and "endpoint.flapping" not in found, found
+
+
 def test_an_accepted_password_goes_to_every_server(
     pki: Pki, dns_server: DnsServer, tmp_path: Path
 ) -> None:

@@ -115,6 +115,19 @@ def test_flapping_only_when_rounds_differ() -> None:
     assert flapping.evidence == ("round 1: tcp.open", "round 2: tcp.filtered", "round 3: tcp.open")
 
 
+def test_a_refused_mailbox_login_on_another_server_is_not_flapping() -> None:
+    """Round 1 refused the password here; round 2 refused it elsewhere first and did not
+    send it here: the same answer of the mailbox. The twin: accepted, then refused."""
+    refused_here = ("tls.pinned", "pop3.login_failed")
+    spared = ("tls.pinned", "pop3.login_not_repeated")
+    assert diagnose_flapping(TARGET, [refused_here, spared]) is None
+    assert diagnose_flapping(TARGET, [("tls.pinned", "pop3.login_unanswered"), spared]) is None
+    flapping = diagnose_flapping(TARGET, [("tls.pinned",), spared])
+    assert flapping is not None and flapping.evidence[1] == (
+        "round 2: pop3.login_not_repeated, tls.pinned"
+    )
+
+
 def said(outcome: TcpOutcome, address: str = "203.0.113.10", **fields: object) -> TcpObservation:
     """An observation as the probe records it: the error's name and words, the time."""
     return dataclasses.replace(obs(outcome, address), elapsed_ms=12.5, **fields)  # type: ignore[arg-type]
