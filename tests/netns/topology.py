@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
 import pytest
@@ -26,15 +26,16 @@ import pytest
 from tests.conftest import IN_CI
 
 
-def require_netns(*tools: str) -> None:
+def require_netns(*tools: str, packages: Mapping[str, str] | None = None) -> None:
     """Skip (fail under CI) where namespaces cannot be built, or a tool the test runs in
-    them (a Debian package of the same name) is missing."""
+    them (a Debian package of the same name, or as `packages` names it) is missing."""
     missing = [tool for tool in ("ip", "nft", *tools) if shutil.which(tool) is None]
     if os.geteuid() != 0:
         reason = "needs root to create network namespaces"
     elif missing:
-        packages = ", ".join(("iproute2", "nftables", *tools))
-        reason = f"needs {', '.join(missing)} (Debian packages {packages})"
+        named = (packages or {}).get
+        packages_text = ", ".join(("iproute2", "nftables", *(named(t, t) for t in tools)))
+        reason = f"needs {', '.join(missing)} (Debian packages {packages_text})"
     else:
         return
     if IN_CI:

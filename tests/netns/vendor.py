@@ -39,7 +39,21 @@ def redirect_rules(ports: tuple[int, ...]) -> str:
     )
 
 
-class VendorSite:
+class SiteFiles:
+    """What a vendor's site writes to its `directory` for netdiag in the client namespace."""
+
+    directory: Path
+
+    @property
+    def client(self) -> Path:
+        return self.directory / "client.pem"
+
+    @property
+    def pins(self) -> Path:
+        return self.directory / "pins.toml"
+
+
+class VendorSite(SiteFiles):
     """`tests.servers.vendor_site` in the server namespace, on one address per host."""
 
     def __init__(
@@ -80,14 +94,6 @@ class VendorSite:
         if self._process is not None:
             self._process.kill()
             self._process.communicate(timeout=5)
-
-    @property
-    def client(self) -> Path:
-        return self.directory / "client.pem"
-
-    @property
-    def pins(self) -> Path:
-        return self.directory / "pins.toml"
 
 
 class Sslsplit:

@@ -1,0 +1,88 @@
+"""netdiag against the vendor's site in real software (`tests.netns.real_site`: dnsmasq,
+Postfix, Dovecot, nginx) behind a router: the healthy site is clean, and what the real
+daemons do in the worlds a hand-made server only imitates is read as what it is — a wrong
+mailbox password that Dovecot answers ever more slowly, Postfix's limit on connections per
+client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import assert_never_ok_unless_checked, codes
+from tests.netns.real_site import PACKAGES, PASSWORD, RealVendorSite
+from tests.netns.topology import Topology, require_netns
+from tests.netns.vendor import DNS
+
+# One Postfix world at a time in a worker is plenty; each has its own queue and directory.
+pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("real_servers")]
+
+
+def check(path: Topology, site: RealVendorSite, *more: str) -> tuple[int, dict[str, Any]]:
+    args = ["check", "--json", "--no-system-resolver", "--resolver", DNS, "--timeout", "5"]
+    args += ["--expect-network", "198.18.0.0/15", "--cert", str(site.client)]
+    args += ["--pins", str(site.pins), *more]
+    result = path.netdiag(*args, timeout=120)
+    assert result.stdout, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    report = json.loads(result.stdout)
+    assert_never_ok_unless_checked(report)
+    return result.returncode, report
+
+
+def by_port(report: dict[str, Any], port: int) -> list[dict[str, Any]]:
+    return [e for e in report["endpoints"] if e["port"] == port]
+
+
+def test_the_vendor_site_in_real_software_is_clean(tmp_path: Path) -> None:
+    require_netns(*PACKAGES, packages=PACKAGES)
+    with Topology("", []) as path, RealVendorSite(path) as site:
+        code, report = check(path, site)
+    assert code == 0, report["causes"]
+    assert len(report["endpoints"]) == 13
+    for endpoint in report["endpoints"]:
+        assert endpoint["status"] == "ok" and "tls.pinned" in codes(endpoint), endpoint
+
+
+def test_a_wrong_mailbox_password_is_one_failed_login_at_dovecot(tmp_path: Path) -> None:
+    """Dovecot answers a failed login after 2 s and each further one from this address
+    later: sent to all six at once, five answers came after the step's timeout and read
+    as 'the peer does not speak POP3'. Now one server gets the password, the others are
+    spared it, and Dovecot logs one failure. The twin: the right password, six logins."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    (tmp_path / "wrong").write_text("not-" + PASSWORD + "\n")
+    (tmp_path / "right").write_text(PASSWORD + "\n")
+    login = ["--pop3-user", "gateway"]
+    with Topology("", []) as path, RealVendorSite(path) as site:
+        code, report = check(path, site, *login, "--pop3-password-file", str(tmp_path / "wrong"))
+        failures = site.log("dovecot.log").count("auth failed")
+        right_code, right = check(
+            path, site, *login, "--pop3-password-file", str(tmp_path / "right")
+        )
+        logins = site.log("dovecot.log").count("Login: user=<gateway>")
+    found = [c for e in by_port(report, 995) for c in codes(e)]
+    assert code == 2 and failures == 1, (failures, found)
+    assert found.count("pop3.login_failed") == 1 and found.count("pop3.login_not_repeated") == 5
+    assert "pop3.protocol_error" not in found
+    assert all(e["status"] == "ok" for e in by_port(report, 25) + by_port(report, 8140))
+    assert right_code == 0 and logins == 6, right["causes"]
+
+
+def test_postfix_limiting_connections_per_client_is_throttling(tmp_path: Path) -> None:
+    """Postfix's anvil allows this client three connections a minute: the other mail
+    hosts' 421 is smtp.throttled (WARN: the server said 'later'), never a TLS or protocol
+    verdict, and the ports that were not limited stay clean."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    limit = "smtpd_client_connection_rate_limit = 3\nanvil_rate_time_unit = 60s"
+    with Topology("", []) as path, RealVendorSite(path, postfix=limit) as site:
+        code, report = check(path, site)
+    smtp = by_port(report, 25)
+    throttled = [e for e in smtp if "smtp.throttled" in codes(e)]
+    assert code == 1 and len(throttled) == 3, [codes(e) for e in smtp]
+    for endpoint in smtp:
+        assert endpoint in throttled or endpoint["status"] == "ok", endpoint
+        assert not any(c.startswith(("tls.handshake", "smtp.protocol")) for c in codes(endpoint))
+    assert all(e["status"] == "ok" for e in by_port(report, 995) + by_port(report, 8140))
