@@ -254,6 +254,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the POP3 server does not answer the login",
         "Servers answer a wrong password late on purpose, and later after each failure from the same address (Dovecot up to 15 s); one that has not answered in 20 s is refusing it or its authentication hangs. Check the mailbox password with the vendor; if it is right, the server's login is a case for the vendor.",
     ),
+    "pop3.mailbox_in_use": CatalogueEntry(
+        _W,
+        "the mailbox is in use by another session",
+        "The server took the user and password and answered that the mailbox is busy ([IN-USE], or [LOGIN-DELAY]: logged into too recently): usually the gateway's own mail software fetching mail at that moment. The login works; run again, and if it stays busy, look for a second client using the same mailbox.",
+    ),
     "pop3.login_not_repeated": CatalogueEntry(
         _I,
         "the mailbox password was not sent again after a refusal",

@@ -59,8 +59,14 @@ def diagnose_pop3(
         findings.append(finding("pop3.protocol_error", summary, tail))
     # A probe login with a made-up user is expected to fail; the mailbox's own must not.
     if obs.login is not None and not obs.login.is_ok and obs.login_kind is LoginKind.MAILBOX:
-        summary = f"{where}: login refused: {obs.login.as_sent}"
-        findings.append(finding("pop3.login_failed", summary, tail))
+        if obs.login.is_mailbox_busy:
+            summary = (
+                f"{where}: the credentials were taken, the mailbox is busy: {obs.login.as_sent}"
+            )
+            findings.append(finding("pop3.mailbox_in_use", summary, tail))
+        else:
+            summary = f"{where}: login refused: {obs.login.as_sent}"
+            findings.append(finding("pop3.login_failed", summary, tail))
     if obs.login_not_repeated:
         findings.append(
             finding(

@@ -139,7 +139,9 @@ def probe_pop3s(
                     patience = deadline.step(max(timeout, LOGIN_ANSWER_S))
                     refusal = f"had not answered the password after {patience:.0f} s"
                     reply = read_status(reader, time.monotonic() + patience)
-                accepted = reply.is_ok
+                # A busy mailbox took the credentials (RFC 2449); the server's own trouble
+                # says nothing of them, and the turn passes on.
+                accepted = None if reply.is_server_trouble else reply.is_ok or reply.is_mailbox_busy
                 refusal = f"refused it: {reply.as_sent}"[:200]
                 dialogue.observation = dataclasses.replace(
                     dialogue.observation, login=reply, login_kind=login.kind

@@ -245,6 +245,26 @@ class Pop3Reply:
     def as_sent(self) -> str:
         return f"{self.status.value} {self.text}"
 
+    @property
+    def response_code(self) -> str:
+        """The extended response code of the status line (RFC 2449 8), upper case without
+        its brackets: "IN-USE", "SYS/TEMP", "AUTH"; "" when there is none."""
+        first = self.lines[0] if self.lines else ""
+        if not first.startswith("[") or "]" not in first:
+            return ""
+        return first[1 : first.index("]")].upper()[:40]
+
+    @property
+    def is_mailbox_busy(self) -> bool:
+        """A refusal that says the credentials were good and the mailbox is not free now:
+        in use by another session, or logged into too recently (RFC 2449 8.1)."""
+        return not self.is_ok and self.response_code in ("IN-USE", "LOGIN-DELAY")
+
+    @property
+    def is_server_trouble(self) -> bool:
+        """A refusal for the server's own trouble, not the credentials (RFC 3206 4)."""
+        return not self.is_ok and self.response_code.startswith("SYS/")
+
 
 class ProtocolStage(StrEnum):
     """Where a dialogue ended, if it ended early."""

@@ -28,7 +28,10 @@ HOSTS = ("mail1.dicommail.com", "mail2.dicommail.com", "mail3.dicommail.com")
 
 @contextmanager
 def mailboxes(
-    pki: Pki, password: bytes | None, answer_after_s: float = 0.0
+    pki: Pki,
+    password: bytes | None,
+    answer_after_s: float = 0.0,
+    refusal: bytes = b"-ERR [AUTH] Authentication failed.",
 ) -> Iterator[tuple[list[Server], list[bytes]]]:
     """Three POP3S servers of one mailbox: the passwords they were sent, in one list."""
     sent: list[bytes] = []
@@ -42,6 +45,7 @@ def mailboxes(
                         password,
                         answer_after_s,
                         sent,
+                        refusal,
                     )
                 )
             )
@@ -149,6 +153,31 @@ def test_a_login_without_an_answer_is_said_as_such(
         if f["code"] == "pop3.login_unanswered"
     )  # fmt: skip
     assert "no answer to the mailbox's login" in silent["summary"]
+
+
+@pytest.mark.parametrize(
+    ("refusal", "said", "exit_code"),
+    [
+        (b"-ERR [IN-USE] Mailbox is locked by another POP3 session", "pop3.mailbox_in_use", 1),
+        (b"-ERR [SYS/TEMP] Internal error occurred.", "pop3.login_failed", 2),
+    ],
+    ids=["busy mailbox", "server trouble"],
+)
+def test_an_answer_that_is_not_about_the_password_does_not_stop_the_turns(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path, refusal: bytes, said: str, exit_code: int
+) -> None:
+    """-ERR [IN-USE] (RFC 2449: the credentials were good, another session holds the
+    mailbox — the gateway's own mail software fetching) counts as accepted: every server
+    gets the password and says pop3.mailbox_in_use (WARN), never pop3.login_failed.
+    -ERR [SYS/TEMP] (RFC 3206: the server's trouble) says nothing of the password: the
+    turn passes on, and each server says what it says. The twin of a refusal, which goes
+    to one server only."""
+    with mailboxes(pki, password=None, refusal=refusal) as (servers, sent):
+        result, report = login_check(dns_server, pki, servers, tmp_path)
+    assert len(sent) == 3
+    found = [c for e in report["endpoints"] for c in codes(e)]
+    assert found.count(said) == 3 and "pop3.login_not_repeated" not in found, found
+    assert result.exit_code == exit_code, report["causes"]
 
 
 # The gate itself, without a network -------------------------------------------------------

@@ -204,8 +204,9 @@ class ImplicitTlsHandler:
 
 class Pop3Handler(ImplicitTlsHandler):
     """A POP3S server (implicit TLS) in the manner of Dovecot: it refuses every password but
-    `password`, answering each after `answer_after_s` (Dovecot's delay of a refusal), and
-    notes every password it is sent in `passwords` (a list servers may share)."""
+    `password` (with `refusal`), answering each after `answer_after_s` (Dovecot's delay of
+    a refusal), and notes every password it is sent in `passwords` (a list servers may
+    share)."""
 
     def __init__(
         self,
@@ -214,9 +215,11 @@ class Pop3Handler(ImplicitTlsHandler):
         password: bytes | None = None,
         answer_after_s: float = 0.0,
         passwords: list[bytes] | None = None,
+        refusal: bytes = b"-ERR [AUTH] Authentication failed.",
     ) -> None:
         super().__init__(context, policy)
         self.password = password
+        self.refusal = refusal
         self.answer_after_s = answer_after_s
         self.passwords = [] if passwords is None else passwords
 
@@ -240,7 +243,7 @@ class Pop3Handler(ImplicitTlsHandler):
                 elif self.password is not None and given == self.password:
                     answer = b"+OK Logged in.\r\n"
                 else:
-                    answer = b"-ERR [AUTH] Authentication failed.\r\n"
+                    answer = self.refusal + b"\r\n"
                 try:
                     tls.sendall(answer)
                 except (SSL.Error, OSError):
