@@ -68,13 +68,22 @@ def diagnose_pop3(
             summary = f"{where}: login refused: {obs.login.as_sent}"
             findings.append(finding("pop3.login_failed", summary, tail))
     if obs.login_not_repeated:
+        why = [f"why: {obs.login_not_repeated}", *tail]
         findings.append(
             finding(
                 "pop3.login_not_repeated",
                 f"{where}: the mailbox password was not sent: {obs.login_not_repeated}",
-                [f"why: {obs.login_not_repeated}", *tail],
+                why,
             )
         )
+        # The same user and password, refused by another server: most likely refused here
+        # too, so this endpoint belongs to that cause as a likely one, not to what works.
+        if obs.login_not_repeated_unanswered:
+            code, elsewhere = "pop3.login_unanswered", "got no answer from another server"
+        else:
+            code, elsewhere = "pop3.login_failed", "was refused by another server"
+        summary = f"{where}: not tried; the same login {elsewhere}"
+        findings.append(finding(code, summary, why, is_inferred=True))
     if obs.login_withheld:
         findings.append(
             finding(

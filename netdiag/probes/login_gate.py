@@ -24,6 +24,7 @@ class LoginGate:
         self._busy = ""  # the endpoint logging in now ("" when none is)
         self._accepted = False
         self._refused = ""  # where, and how, the password was refused
+        self._unanswered = False  # that refusal was a silence
 
     def turn(self, where: str, until: float) -> str:
         """Wait for this endpoint's turn (until the monotonic time `until` at the most):
@@ -42,9 +43,17 @@ class LoginGate:
                     return f"{self._busy} had not answered the password yet when time ran out"
                 self._changed.wait(left)
 
-    def settle(self, where: str, accepted: bool | None, refusal: str = "") -> None:
-        """What became of `where`'s turn: accepted, refused (`refusal` says how), or None
-        when the password was not sent (the turn passes on)."""
+    @property
+    def was_unanswered(self) -> bool:
+        """Whether the refusal the others were told of was a server's silence."""
+        with self._changed:
+            return self._unanswered
+
+    def settle(
+        self, where: str, accepted: bool | None, refusal: str = "", *, unanswered: bool = False
+    ) -> None:
+        """What became of `where`'s turn: accepted, refused (`refusal` says how; `unanswered`
+        when by silence), or None when the password was not sent (the turn passes on)."""
         with self._changed:
             if self._busy == where:
                 self._busy = ""
@@ -52,4 +61,5 @@ class LoginGate:
                 self._accepted = True
             elif accepted is False and not self._refused:
                 self._refused = f"{where} {refusal}"
+                self._unanswered = unanswered
             self._changed.notify_all()

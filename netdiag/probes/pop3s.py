@@ -119,13 +119,15 @@ def probe_pop3s(
             if not_repeated:
                 withheld = not_repeated
                 dialogue.observation = dataclasses.replace(
-                    dialogue.observation, login_not_repeated=not_repeated
+                    dialogue.observation,
+                    login_not_repeated=not_repeated,
+                    login_not_repeated_unanswered=gated.was_unanswered,
                 )
         if login is not None and not withheld:
             stage = ProtocolStage.LOGIN
             dialogue.observation = dataclasses.replace(dialogue.observation, login_kind=login.kind)
             accepted: bool | None = None
-            refusal = ""
+            refusal, answered = "", True
             try:
                 reader.send_line(f"USER {login.user}", dialogue.until())
                 reply = read_status(reader, dialogue.until())
@@ -138,7 +140,9 @@ def probe_pop3s(
                     accepted = False
                     patience = deadline.step(max(timeout, LOGIN_ANSWER_S))
                     refusal = f"had not answered the password after {patience:.0f} s"
+                    answered = False
                     reply = read_status(reader, time.monotonic() + patience)
+                    answered = True
                 # A busy mailbox took the credentials (RFC 2449); the server's own trouble
                 # says nothing of them, and the turn passes on.
                 accepted = None if reply.is_server_trouble else reply.is_ok or reply.is_mailbox_busy
@@ -148,7 +152,7 @@ def probe_pop3s(
                 )
             finally:
                 if gated is not None:
-                    gated.settle(where, accepted, refusal)
+                    gated.settle(where, accepted, refusal, unanswered=not answered)
 
         stage = ProtocolStage.QUIT
         reader.send_line("QUIT", dialogue.until())

@@ -231,6 +231,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Sehr wahrscheinlich dasselbe Gerät: {hosts}, TCP {ports} (ihre Sitzungen endeten "
         "wortlos).",
     },
+    "cause.likely.login": {
+        "en": "The same login, not tried again on {hosts} (TCP {ports}): most likely refused "
+        "there too.",
+        "de": "Dieselbe Anmeldung, an {hosts} (TCP {ports}) nicht erneut versucht: sehr "
+        "wahrscheinlich auch dort abgelehnt.",
+    },
     "works": {
         "en": "Working: {items}.",
         "de": "Funktioniert: {items}.",
@@ -674,7 +680,10 @@ def cause_sentence(cause: Cause, lang: str) -> str:
     if cause.likely:
         likely = host_list([t.host for t in cause.likely], lang)
         ports = port_list(cause.likely, lang)
-        sentence += " " + message("cause.likely", lang, hosts=likely, ports=ports)
+        # Likely members of a login's refusal were spared the password (login_gate); of
+        # anything else, their sessions ended as the proven ones' did.
+        key = "cause.likely.login" if cause.code.startswith("pop3.login") else "cause.likely"
+        sentence += " " + message(key, lang, hosts=likely, ports=ports)
     return sentence
 
 

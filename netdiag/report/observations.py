@@ -388,8 +388,9 @@ class Pop3Observation(ProtocolObservation):
     # chain of this connection was not proven the vendor's.
     login_withheld: str = ""
     # Why it was not sent to this proven server: another refused it, or had not answered
-    # it (`netdiag.probes.login_gate`).
+    # it (`netdiag.probes.login_gate`); the latter also as a flag.
     login_not_repeated: str = ""
+    login_not_repeated_unanswered: bool = False
 
     @property
     def got_no_reply(self) -> bool:

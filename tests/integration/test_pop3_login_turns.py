@@ -72,26 +72,39 @@ def login_check(
     return result, report
 
 
+def refused_here(report: dict[str, Any], code: str = "pop3.login_failed") -> list[str]:
+    """The endpoints whose own server refused the login (not those only inferred)."""
+    return [
+        e["host"] for e in report["endpoints"] for f in e["findings"]
+        if f["code"] == code and "not tried" not in f["summary"]
+    ]  # fmt: skip
+
+
 def test_a_refused_password_goes_to_one_server_and_the_others_say_why_not(
     pki: Pki, dns_server: DnsServer, tmp_path: Path
 ) -> None:
+    """One refusal: that server is the cause, the two spared ones its likely members (the
+    same password, not tried there) — never 'working'."""
     with mailboxes(pki, password=None) as (servers, sent):
         result, report = login_check(dns_server, pki, servers, tmp_path)
     assert sent == [PASSWORD.encode()]
     assert result.exit_code == 2
+    refused = refused_here(report)
+    assert len(refused) == 1, report["endpoints"]
+    spared = [h for h in HOSTS if h != refused[0]]
     found = {e["host"]: codes(e) for e in report["endpoints"]}
-    refused = [host for host, c in found.items() if "pop3.login_failed" in c]
-    assert len(refused) == 1, found
-    for host, endpoint_codes in found.items():
-        if host != refused[0]:
-            assert "pop3.login_not_repeated" in endpoint_codes, found
-            assert "pop3.login_failed" not in endpoint_codes
+    for host in spared:
+        assert {"pop3.login_not_repeated", "pop3.login_failed"} <= found[host], found
     summaries = [
         f["summary"] for e in report["endpoints"] for f in e["findings"]
         if f["code"] == "pop3.login_not_repeated"
     ]  # fmt: skip
     assert all(f"{refused[0]}:" in s and "Authentication failed" in s for s in summaries)
-    assert [c["code"] for c in report["causes"]][0] == "pop3.login_failed"
+    (cause,) = report["causes"]
+    assert cause["code"] == "pop3.login_failed"
+    assert [e.split(":")[0] for e in cause["endpoints"]] == refused
+    assert sorted(e.split(":")[0] for e in cause["likely"]) == spared
+    assert report["working"] == []
 
 
 def test_each_round_of_a_repeat_is_a_measurement_of_its_own(
@@ -107,7 +120,7 @@ def test_each_round_of_a_repeat_is_a_measurement_of_its_own(
     assert sent == [PASSWORD.encode()] * 2
     assert result.exit_code == 2
     found = [c for e in report["endpoints"] for c in codes(e)]
-    assert found.count("pop3.login_failed") == 1 and "endpoint.flapping" not in found, found
+    assert len(refused_here(report)) == 1 and "endpoint.flapping" not in found, found
 
 
 def test_an_accepted_password_goes_to_every_server(
@@ -132,7 +145,7 @@ def test_a_refusal_later_than_the_step_timeout_is_a_refusal(
         _, report = login_check(dns_server, pki, servers, tmp_path, "--timeout", "1")
     assert len(sent) == 1
     found = [c for e in report["endpoints"] for c in codes(e)]
-    assert found.count("pop3.login_failed") == 1 and "pop3.protocol_error" not in found
+    assert len(refused_here(report)) == 1 and "pop3.protocol_error" not in found
 
 
 def test_a_login_without_an_answer_is_said_as_such(
@@ -145,12 +158,15 @@ def test_a_login_without_an_answer_is_said_as_such(
         result, report = login_check(dns_server, pki, servers, tmp_path, "--timeout", "1")
     assert len(sent) == 1
     found = [c for e in report["endpoints"] for c in codes(e)]
-    assert found.count("pop3.login_unanswered") == 1, found
+    assert len(refused_here(report, "pop3.login_unanswered")) == 1, found
     assert found.count("pop3.login_not_repeated") == 2, found
+    # The spared ones are likely members of the silence's cause, not of another.
+    assert [c["code"] for c in report["causes"]] == ["pop3.login_unanswered"]
+    assert len(report["causes"][0]["likely"]) == 2
     assert "pop3.protocol_error" not in found and result.exit_code == 2
     silent = next(
         f for e in report["endpoints"] for f in e["findings"]
-        if f["code"] == "pop3.login_unanswered"
+        if f["code"] == "pop3.login_unanswered" and "not tried" not in f["summary"]
     )  # fmt: skip
     assert "no answer to the mailbox's login" in silent["summary"]
 

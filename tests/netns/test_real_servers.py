@@ -65,7 +65,11 @@ def test_a_wrong_mailbox_password_is_one_failed_login_at_dovecot(tmp_path: Path)
         logins = site.log("dovecot.log").count("Login: user=<gateway>")
     found = [c for e in by_port(report, 995) for c in codes(e)]
     assert code == 2 and failures == 1, (failures, found)
-    assert found.count("pop3.login_failed") == 1 and found.count("pop3.login_not_repeated") == 5
+    assert found.count("pop3.login_not_repeated") == 5, found
+    (cause,) = report["causes"]
+    assert cause["code"] == "pop3.login_failed" and len(cause["endpoints"]) == 1, cause
+    assert len(cause["likely"]) == 5
+    assert not any(e.endswith(":995") for e in report["working"]), report["working"]
     assert "pop3.protocol_error" not in found
     assert all(e["status"] == "ok" for e in by_port(report, 25) + by_port(report, 8140))
     assert right_code == 0 and logins == 6, right["causes"]

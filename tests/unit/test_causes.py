@@ -317,3 +317,26 @@ def test_the_gateways_requirements_are_one_line_at_their_worst_severity() -> Non
         "than recommended"
     )
     assert lines[1].startswith("Working: ")
+
+
+def test_a_login_refused_on_one_server_names_the_spared_ones_as_likely_not_a_device() -> None:
+    refused = EndpointResult(
+        target=POP3[0], findings=(finding("pop3.login_failed", "login refused: -ERR [AUTH]"),)
+    )
+    spared = [
+        EndpointResult(
+            target=t,
+            findings=(
+                finding("pop3.login_not_repeated", "not sent"),
+                finding("pop3.login_failed", "not tried", is_inferred=True),
+            ),
+        )
+        for t in POP3[1:]
+    ]
+    (cause,) = find_causes([refused, *spared])
+    assert cause.endpoints == (POP3[0],) and cause.likely == tuple(POP3[1:])
+    assert cause_sentence(cause, "en").endswith(
+        "The same login, not tried again on mail2–mail6.dicommail.com (TCP 995): most likely "
+        "refused there too."
+    )
+    assert "Gerät" not in cause_sentence(cause, "de")
