@@ -4,16 +4,25 @@ The same user and password go to every one of the vendor's mail servers: refused
 they are all but certainly refused by the others. Sent to six at once, a wrong password
 would be six failed logins — against a lockout policy on the mailbox, and against this
 gateway's address, which a server like Dovecot answers ever more slowly after each failure
-(2 s, doubling up to 15 s). So the first
-connection ready to log in does so alone; the others wait for its answer and then log in
-too (accepted), or do not send the password at all (refused, or not answered) and say
-where it was refused. A connection that lost its server before the password was sent
-hands the turn on."""
+(2 s, doubling up to 15 s). So the first connection ready to log in does so alone; the
+others wait for its answer and then log in too (accepted), or do not send the password at
+all (refused, or not answered) and say where it was refused. A connection that lost its
+server before the password was sent hands the turn on."""
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A connection's turn at the login: go ahead (`withheld` is ""), or why not, and
+    whether that is a server's silence rather than its refusal."""
+
+    withheld: str = ""
+    unanswered: bool = False
 
 
 class LoginGate:
@@ -26,28 +35,23 @@ class LoginGate:
         self._refused = ""  # where, and how, the password was refused
         self._unanswered = False  # that refusal was a silence
 
-    def turn(self, where: str, until: float) -> str:
-        """Wait for this endpoint's turn (until the monotonic time `until` at the most):
-        "" when it may send the password now, else why it must not."""
+    def turn(self, where: str, until: float) -> Turn:
+        """Wait for this endpoint's turn (until the monotonic time `until` at the most)."""
         with self._changed:
             while True:
                 if self._refused:
-                    return self._refused
+                    return Turn(self._refused, self._unanswered)
                 if self._accepted:
-                    return ""
+                    return Turn()
                 if not self._busy:
                     self._busy = where
-                    return ""
+                    return Turn()
                 left = until - time.monotonic()
                 if left <= 0:
-                    return f"{self._busy} had not answered the password yet when time ran out"
+                    # Still waiting for that server's answer: no refusal seen, a silence.
+                    said = f"{self._busy} had not answered the password yet when time ran out"
+                    return Turn(said, unanswered=True)
                 self._changed.wait(left)
-
-    @property
-    def was_unanswered(self) -> bool:
-        """Whether the refusal the others were told of was a server's silence."""
-        with self._changed:
-            return self._unanswered
 
     def settle(
         self, where: str, accepted: bool | None, refusal: str = "", *, unanswered: bool = False

@@ -115,13 +115,13 @@ def probe_pop3s(
         where = f"{server_name or address}:{port}"
         if gated is not None and not withheld:
             waited = time.monotonic() + deadline.step(LOGIN_ANSWER_S + 2 * timeout)
-            not_repeated = gated.turn(where, waited)
-            if not_repeated:
-                withheld = not_repeated
+            turn = gated.turn(where, waited)
+            if turn.withheld:
+                withheld = turn.withheld
                 dialogue.observation = dataclasses.replace(
                     dialogue.observation,
-                    login_not_repeated=not_repeated,
-                    login_not_repeated_unanswered=gated.was_unanswered,
+                    login_not_repeated=turn.withheld,
+                    login_not_repeated_unanswered=turn.unanswered,
                 )
         if login is not None and not withheld:
             stage = ProtocolStage.LOGIN

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from netdiag.probes import pop3s
-from netdiag.probes.login_gate import LoginGate
+from netdiag.probes.login_gate import LoginGate, Turn
 from tests.conftest import CliResult, assert_never_ok_unless_checked, codes
 from tests.integration.tls_fixtures import check, vendor_pins
 from tests.servers.base import Server
@@ -204,20 +204,20 @@ def test_the_gate_gives_one_turn_at_a_time_and_passes_it_on_when_nothing_was_sen
     import time
 
     gate = LoginGate()
-    assert gate.turn("a:995", time.monotonic() + 1) == ""
+    assert gate.turn("a:995", time.monotonic() + 1) == Turn()
     # b waits while a logs in; a's connection broke before the password: b's turn.
-    said: list[str] = []
+    said: list[Turn] = []
     waiter = threading.Thread(target=lambda: said.append(gate.turn("b:995", time.monotonic() + 5)))
     waiter.start()
     time.sleep(0.1)
     assert said == []
     gate.settle("a:995", None)
     waiter.join(5)
-    assert said == [""]
+    assert said == [Turn()]
     # b refused: nobody else gets a turn, and is told where and how.
     gate.settle("b:995", False, "refused it: -ERR [AUTH] Authentication failed.")
-    assert gate.turn("c:995", time.monotonic() + 1) == (
-        "b:995 refused it: -ERR [AUTH] Authentication failed."
+    assert gate.turn("c:995", time.monotonic() + 1) == Turn(
+        "b:995 refused it: -ERR [AUTH] Authentication failed.", unanswered=False
     )
 
 
@@ -225,9 +225,11 @@ def test_the_gate_lets_everyone_in_after_an_acceptance_and_bounds_the_wait() -> 
     import time
 
     gate = LoginGate()
-    assert gate.turn("a:995", time.monotonic() + 1) == ""
+    assert gate.turn("a:995", time.monotonic() + 1) == Turn()
     started = time.monotonic()
-    assert "a:995 had not answered" in gate.turn("b:995", time.monotonic() + 0.2)
+    ran_out = gate.turn("b:995", time.monotonic() + 0.2)
+    # No refusal was seen: what b was told is a silence, not a refusal.
+    assert "a:995 had not answered" in ran_out.withheld and ran_out.unanswered
     assert time.monotonic() - started < 2
     gate.settle("a:995", True)
-    assert gate.turn("b:995", time.monotonic()) == "" and gate.turn("c:995", 0) == ""
+    assert gate.turn("b:995", time.monotonic()) == Turn() and gate.turn("c:995", 0) == Turn()
