@@ -85,8 +85,14 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     ),
     "smtp.starttls_missing": CatalogueEntry(
         _C,
-        "STARTTLS is not offered (stripped)",
-        "Something between gateway and server removes STARTTLS from the EHLO reply: disable SMTP/ESMTP inspection for the vendor's mail servers.",
+        "STARTTLS is not offered",
+        "The EHLO reply has no STARTTLS: a device on the path removes it (an SMTP proxy, or ESMTP inspection) — disable SMTP/ESMTP inspection for the vendor's mail servers there — or the server does not offer it: send the quoted EHLO reply to the vendor. The summary says which netdiag could tell apart.",
+    ),
+    "smtp.starttls_stripped_locally": CatalogueEntry(
+        _C,
+        "software on this machine answers SMTP without STARTTLS",
+        "Software on the gateway itself (mail scanning of security software, or a local mail proxy) answers the SMTP connection in the server's name and leaves STARTTLS out: set its own mail-scanning exclusion for the gateway's mail program and the vendor's hosts, or stop it. No firewall rule changes this.",
+        explains_others=True,
     ),
     "smtp.starttls_masked": CatalogueEntry(
         _C,

@@ -82,7 +82,10 @@ def _cause(members: list[tuple[Target, Finding]], likely: list[Target]) -> Cause
         # most likely explains, no other endpoint of the run.
         affected = tuple(dict.fromkeys((*endpoints, *likely)))
         remedy = exemption_remedy([f"{t.label} ({t.service.value})" for t in affected])
-    if first.code == "tls.intercepted_locally" and first.has_own_remedy:
+    if first.has_own_remedy and first.code in (
+        "tls.intercepted_locally",
+        "smtp.starttls_stripped_locally",
+    ):
         product = product_named(first.subject)
         affected = tuple(dict.fromkeys((*endpoints, *likely)))
         exempt = [f"{t.label} ({t.service.value})" for t in affected]

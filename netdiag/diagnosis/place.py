@@ -13,7 +13,14 @@ only for endpoints proven intercepted), and who must act on it.
    and cut every time, leaves only "no farther than N hops": an expired hello gets silence, so
    what cut it may be the device itself, nearer.
 3. **Not measured**: why (no time left, no connection, the table unreadable) is said, and
-   the verdict stands as the chain proved it."""
+   the verdict stands as the chain proved it.
+
+Where STARTTLS is missing from the EHLO reply (`smtp.starttls_missing`), the same with the
+EHLO: a socket of this machine answering is software on the gateway that leaves STARTTLS
+out (`smtp.starttls_stripped_locally`); an EHLO answered at hop N before the server's hop D
+(a clean port of the same address) is a proxy N hops away that ends the SMTP session there;
+N = D leaves two causes the experiment cannot split (the server does not offer STARTTLS, or
+an inline device rewrites the reply without answering), and the finding says both."""
 
 from __future__ import annotations
 
@@ -25,23 +32,36 @@ from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.hypotheses import experiment_line
 from netdiag.diagnosis.interception import local_remedy
 from netdiag.report.model import DevicePlace, Finding
-from netdiag.report.observations import ExperimentResult, HelloAnswer, PlaceObservation
+from netdiag.report.observations import (
+    Experiment,
+    ExperimentResult,
+    HelloAnswer,
+    LocalPeer,
+    PlaceObservation,
+)
 from netdiag.settings.targets import Target
 from netdiag.trust.products import local_product
 
 if TYPE_CHECKING:
     from netdiag.report.trace_observations import TraceObservation
 
+# The verdicts whose place is measured (`netdiag.session.place`).
+PLACED_CODES = frozenset({"tls.intercepted", "tls.intercepted_locally", "smtp.starttls_missing"})
+# The `detail` of a missing STARTTLS whose EHLO is answered as far away as the server.
+AT_SERVER = "at_server"
+# The verdicts a device at a measured hop stands behind, and a trace may name by address.
+_AT_HOP_CODES = frozenset({"tls.intercepted", "smtp.starttls_missing"})
+
 
 def answer_hop(hops: Sequence[ExperimentResult]) -> int | None:
-    """The smallest TTL whose hello got a TLS answer."""
-    answered = [r.hop_limit for r in hops if r.hop_limit and r.answer.is_tls]
+    """The smallest TTL whose hello got a TLS answer (whose EHLO an SMTP reply)."""
+    answered = [r.hop_limit for r in hops if r.hop_limit and r.answer.is_answer]
     return min(answered) if answered else None
 
 
 def cut_below(hops: Sequence[ExperimentResult], hop: int) -> tuple[int, ...]:
     """The TTLs below `hop` whose hellos were cut and never answered."""
-    answered = {r.hop_limit for r in hops if r.answer.is_tls}
+    answered = {r.hop_limit for r in hops if r.answer.is_answer}
     cut = {r.hop_limit for r in hops if r.hop_limit < hop and r.answer.is_cut_by_peer}
     return tuple(sorted(cut - answered))
 
@@ -69,8 +89,17 @@ def _hop_phrase(hop: int, address: str = "") -> str:
     return f"a device {hop} hops away" + (f" ({address})" if address else "")
 
 
+def _words(place: PlaceObservation) -> tuple[str, str]:
+    """What was sent hop-limited and what its answer is: ("hello", "TLS answer") or
+    ("EHLO", "SMTP answer")."""
+    if place.experiment is Experiment.EHLO_HOP_LIMITED:
+        return "EHLO", "SMTP answer"
+    return "hello", "TLS answer"
+
+
 def place_lines(place: PlaceObservation) -> list[str]:
     """The place measurement as evidence: what was seen and what it shows."""
+    sent, answer = _words(place)
     lines: list[str] = []
     peer = place.local_peer
     if place.is_own_address:
@@ -98,27 +127,27 @@ def place_lines(place: PlaceObservation) -> list[str]:
     cut = cut_below(place.hops, hop) if hop is not None else ()
     if hop is not None and cut:
         lines.append(
-            f"place: the hello is answered from TTL {hop} on{source}; at TTL {_ttls(cut)} it "
-            f"was cut (reset or closed){_again(place)}, never answered: the TLS answer comes "
+            f"place: the {sent} is answered from TTL {hop} on{source}; at TTL {_ttls(cut)} it "
+            f"was cut (reset or closed){_again(place)}, never answered: the {answer} comes "
             f"from no farther than {hop} hops, maybe nearer"
         )
     elif hop is not None:
         lines.append(
-            f"place: the hello is answered from TTL {hop} on, not below{source}: the TLS "
-            f"answer comes from {_hop_phrase(hop)}"
+            f"place: the {sent} is answered from TTL {hop} on, not below{source}: the "
+            f"{answer} comes from {_hop_phrase(hop)}"
         )
     elif any(r.answer.is_cut_by_peer for r in place.hops):
         lines.append(
-            f"place: the hop-limited hellos were cut (reset or closed){source}{_again(place)}: "
-            "a device that cuts them or restarts; no place measured"
+            f"place: the hop-limited {sent}s were cut (reset or closed){source}"
+            f"{_again(place)}: a device that cuts them or restarts; no place measured"
         )
     elif tried:
         lines.append(
-            f"place: no hello with a TTL up to {max(tried)} was answered{source}: what answers "
-            f"is farther than {max(tried)} hops"
+            f"place: no {sent} with a TTL up to {max(tried)} was answered{source}: what "
+            f"answers is farther than {max(tried)} hops"
         )
     elif place.hops_problem:
-        lines.append(f"place: the hop-limited hellos did not run: {place.hops_problem}")
+        lines.append(f"place: the hop-limited {sent}s did not run: {place.hops_problem}")
     server_hop = answer_hop(place.control_hops)
     if server_hop is not None and place.control_port is not None:
         lines.append(
@@ -162,15 +191,15 @@ def _device_place(place: PlaceObservation) -> DevicePlace | None:
 def placed_hop(found: Finding) -> int | None:
     """The hop of an interception placed before the server and not yet named by address,
     or None."""
-    if found.code != "tls.intercepted" or found.place is None or found.place.address:
+    if found.code not in _AT_HOP_CODES or found.place is None or found.place.address:
         return None
     return found.place.hop
 
 
 def device_address(hop: int, clean: TraceObservation) -> str:
     """The address that answered TTL `hop` with time-exceeded on the way to a clean port of
-    the same server ("" when that hop was silent). The interceptor answers the intercepted
-    port in the server's name, so only a port it lets through shows its own address."""
+    the same server ("" when that hop was silent). The interceptor (the SMTP proxy) answers
+    its port in the server's name, so only a port it lets through shows its own address."""
     return clean.expired_at(hop)
 
 
@@ -220,9 +249,15 @@ def process_name(place: PlaceObservation) -> str:
 
 
 def with_place(
-    target: Target, place: PlaceObservation | None, findings: Sequence[Finding]
+    target: Target,
+    place: PlaceObservation | None,
+    findings: Sequence[Finding],
+    *,
+    starttls_accepted: bool = False,
 ) -> tuple[Finding, ...]:
-    """The endpoint's findings with where its interception takes place (see the module)."""
+    """The endpoint's findings with where its interception (its missing STARTTLS) takes
+    place (see the module). `starttls_accepted`: the server said 220 to a STARTTLS its EHLO
+    reply had not offered, so it does offer it."""
     if place is None:
         return tuple(findings)
     lines = place_lines(place)
@@ -241,18 +276,89 @@ def with_place(
             )
         elif found.code == "tls.intercepted_locally":
             placed.append(dataclasses.replace(found, evidence=(*found.evidence, *lines)))
+        elif found.code == "smtp.starttls_missing" and is_on_this_machine(place):
+            placed.append(_stripped_on_this_machine(target, place, found, lines))
+        elif found.code == "smtp.starttls_missing":
+            ending, remedy = _session_end(place, starttls_accepted)
+            at_server = bool(ending) and not remedy and not starttls_accepted
+            placed.append(
+                dataclasses.replace(
+                    found,
+                    summary=found.summary + ending,
+                    # Answered as far as the server: its own cause sentence (both causes).
+                    detail=AT_SERVER if at_server else found.detail,
+                    evidence=(*found.evidence, *lines),
+                    remedy=remedy or found.remedy,
+                    has_own_remedy=found.has_own_remedy or bool(remedy),
+                    # Only beside the server's own hop: an EHLO answer is no forgery, and
+                    # alone its hop may be the server's.
+                    place=(
+                        _device_place(place) if answer_hop(place.control_hops) is not None else None
+                    ),
+                )
+            )
         else:
             placed.append(found)
     return tuple(placed)
 
 
+def _session_end(place: PlaceObservation, starttls_accepted: bool) -> tuple[str, str]:
+    """Where the SMTP session without STARTTLS ends, for the summary, and the remedy where
+    that names who must act ("" for the finding's own): at a proxy before the server, or as
+    far as the server (then both causes, unless the server took STARTTLS)."""
+    hop = answer_hop(place.hops)
+    server_hop = answer_hop(place.control_hops)
+    if hop is None or server_hop is None:
+        return "", ""
+    if hop < server_hop:
+        at = f"no farther than {hop} hops" if cut_below(place.hops, hop) else _hop_phrase(hop)
+        return (
+            f"; the SMTP session ends at {at}, before the server (hop {server_hop}): a proxy "
+            "there answers in the server's name and leaves STARTTLS out"
+        ), (
+            f"An SMTP proxy on the path ({at}) ends the gateway's SMTP sessions before the "
+            "vendor's servers and leaves STARTTLS out: exempt the vendor's mail servers from "
+            "SMTP proxying and SMTP/ESMTP inspection on that device, so that the session and "
+            "STARTTLS reach the server untouched."
+        )
+    if starttls_accepted:
+        return (
+            f"; the EHLO is answered from as far as the server itself (hop {hop}): a device "
+            "that does not end the session (ESMTP inspection) rewrites the reply"
+        ), ""
+    return (
+        f"; the EHLO is answered from as far as the server itself (hop {hop}), no proxy "
+        "ends the session before it: either the server does not offer STARTTLS, or a device "
+        "that does not end the session (ESMTP inspection) removes it from the reply"
+    ), ""
+
+
+def _local_end(target: Target, place: PlaceObservation) -> tuple[str, LocalPeer, list[str]]:
+    """The local process that holds the other end, its socket, and the endpoint to exempt."""
+    peer = place.local_peer
+    assert peer is not None
+    return process_name(place), peer, [f"{target.label} ({target.service.value})"]
+
+
+def _stripped_on_this_machine(
+    target: Target, place: PlaceObservation, found: Finding, lines: list[str]
+) -> Finding:
+    process, peer, exempt = _local_end(target, place)
+    return finding(
+        "smtp.starttls_stripped_locally",
+        f"SMTP on {target.label} is answered on this machine by {process}: the other end of "
+        f"netdiag's connection is its socket {peer.local_address}, not the server, and its "
+        "EHLO reply leaves STARTTLS out — software on the gateway, not a device on the path",
+        [*lines, *found.evidence],
+        remedy=local_process_remedy(process, exempt),
+        subject=process,
+    )
+
+
 def _on_this_machine(
     target: Target, place: PlaceObservation, found: Finding, lines: list[str]
 ) -> Finding:
-    process = process_name(place)
-    peer = place.local_peer
-    assert peer is not None
-    exempt = [f"{target.label} ({target.service.value})"]
+    process, peer, exempt = _local_end(target, place)
     # The product by its process, or the chain's product's endpoint software: its own
     # exclusion; otherwise the process, to exclude or stop.
     product = local_product(found.subject, process)

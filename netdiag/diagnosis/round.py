@@ -28,6 +28,7 @@ from netdiag.report.observations import (
     ClientCertificateObservation,
     EndpointObservation,
     ServerClock,
+    SmtpObservation,
 )
 from netdiag.settings.targets import Network, Target
 from netdiag.trust.model import TrustContext, judge_chain
@@ -172,7 +173,9 @@ def _endpoint(
         interception=interception,
     )
     findings = with_experiments(target, observation.attempts, observation.experiments, findings)
-    return with_place(target, observation.place, findings)
+    protocol = observation.protocol
+    accepted = isinstance(protocol, SmtpObservation) and protocol.took_unoffered_starttls
+    return with_place(target, observation.place, findings, starttls_accepted=accepted)
 
 
 def _contained(target: Target, judge: Callable[[], tuple[Finding, ...]]) -> tuple[Finding, ...]:

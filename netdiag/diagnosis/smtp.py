@@ -28,6 +28,16 @@ from netdiag.settings.targets import Target
 _MASKED_BANNER = re.compile(r"^[*\s]*\*{4,}[*\s0-9A-Za-z.]*$")
 
 
+# The server took a STARTTLS its EHLO reply did not offer: the offer was removed on the way
+# (the finding's `detail`, which gives the cause its own sentence).
+ACCEPTED = "accepted"
+_REMOVED = (
+    "The server accepts STARTTLS, but its offer is removed from the EHLO reply on the way (an "
+    "SMTP proxy or ESMTP inspection): disable SMTP/ESMTP inspection for the vendor's mail "
+    "servers."
+)
+
+
 def is_masked_banner(banner: Reply) -> bool:
     first = banner.lines[0] if banner.lines else ""
     return (
@@ -112,6 +122,15 @@ def _starttls_findings(where: str, obs: SmtpObservation, tail: list[str]) -> lis
         summary = f"{where}: STARTTLS is masked as {obs.starttls_mask!r}"
         findings.append(
             finding("smtp.starttls_masked", summary, [*tail, f"answer to STARTTLS: {answer}"])
+        )
+    elif obs.took_unoffered_starttls:
+        summary = (
+            f"{where}: STARTTLS is removed from the EHLO reply on the way: sent anyway, it "
+            f"was accepted ({answer})"
+        )
+        evidence = [*tail, f"answer to STARTTLS: {answer}"]
+        findings.append(
+            finding("smtp.starttls_missing", summary, evidence, remedy=_REMOVED, detail=ACCEPTED)
         )
     elif not obs.is_starttls_advertised:
         summary = f"{where}: STARTTLS is not offered in the EHLO reply"

@@ -28,7 +28,7 @@ from netdiag.settings.targets import Service
 
 # What the kernel reports for an ICMP error on a connected socket (a hop-limited hello that
 # expired on the way gets "No route to host").
-_UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH}
+_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH})
 _ALERT = 21
 _HANDSHAKE = 22
 _SUPPORTED_VERSIONS = 43
@@ -154,11 +154,18 @@ def probe_hello(
     except (PeerTimeout, TimeoutError):
         return result(HelloAnswer.SILENCE, f"no answer within {timeout:g} s")
     except OSError as e:
-        if e.errno in _UNREACHABLE:
-            return result(HelloAnswer.UNREACHABLE, e.strerror or str(e))
-        return result(HelloAnswer.RESET, e.strerror or str(e))
+        return result(*os_error_answer(e))
     finally:
         sock.close()
+
+
+def os_error_answer(error: OSError) -> tuple[HelloAnswer, str]:
+    """An OS error on the experiment's connection: an ICMP error the kernel reported (the
+    hop-limited message expired on the way), else a cut."""
+    detail = error.strerror or str(error)
+    if error.errno in _UNREACHABLE:
+        return HelloAnswer.UNREACHABLE, detail
+    return HelloAnswer.RESET, detail
 
 
 def limit_hops(sock: socket.socket, hops: int) -> None:

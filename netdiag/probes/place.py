@@ -10,10 +10,14 @@ socket and no privilege.
   ClientHello leaves with a small TTL: a hello that expires before the device that answers
   it gets no answer, so the smallest TTL that is answered is that device's distance in
   hops (OONI's tlsmiddlebox measures the same way). Beside it, a clean port of the same
-  address shows how far the server itself is."""
+  address shows how far the server itself is.
+- **The hop of the EHLO answer.** Where STARTTLS is missing, the same with the EHLO after
+  a normal connect and banner: an SMTP proxy that ends the session before the server (and
+  leaves STARTTLS out) answers an EHLO that never reaches the server."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import socket
@@ -23,7 +27,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
-from netdiag.probes.hello import probe_hello
+from netdiag.probes.dialogue import Garbage
+from netdiag.probes.hello import limit_hops, os_error_answer, probe_hello
+from netdiag.probes.lines import (
+    LineReader,
+    PeerClosed,
+    PeerReset,
+    PeerTimeout,
+    PlainTransport,
+    Transcript,
+)
+from netdiag.probes.smtp import helo_name, read_reply
+from netdiag.probes.tcp import connect_tcp
 from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer, LocalPeer
 from netdiag.settings.targets import Service
 
@@ -146,6 +161,60 @@ def _joined(address: str, port: int) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
+def probe_ehlo_hop(
+    address: str,
+    port: int,
+    timeout: float,
+    deadline: Deadline,
+    flows: FlowLog | None,
+    hop_limit: int,
+    answer_wait: float,
+) -> ExperimentResult:
+    """Connect, read the banner, send the EHLO with `hop_limit` as its TTL, and say whether
+    an SMTP reply came back; every outcome is a result, never an exception."""
+    started = time.monotonic()
+    base = ExperimentResult(
+        kind=Experiment.EHLO_HOP_LIMITED, address=address, port=port, hop_limit=hop_limit
+    )
+
+    def result(answer: HelloAnswer, detail: str) -> ExperimentResult:
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        return dataclasses.replace(base, answer=answer, detail=detail, elapsed_ms=elapsed)
+
+    if deadline.remaining() < timeout / 2:
+        return result(HelloAnswer.NOT_RUN, "no time left in the run")
+    tcp, sock = connect_tcp(address, port, deadline.step(timeout), flows)
+    if sock is None:
+        return result(
+            HelloAnswer.NOT_RUN, f"the connection failed: {tcp.detail or tcp.outcome.value}"
+        )
+    reader = LineReader(PlainTransport(sock), Transcript())
+    try:
+        try:
+            banner = read_reply(reader, time.monotonic() + deadline.step(timeout))
+        except (PeerClosed, PeerReset, PeerTimeout, Garbage, OSError) as error:
+            return result(HelloAnswer.NOT_RUN, f"no banner: {error or type(error).__name__}")
+        if banner.code != 220:
+            return result(HelloAnswer.NOT_RUN, f"the banner was {banner.code}")
+        limit_hops(sock, hop_limit)
+        until = time.monotonic() + min(answer_wait, max(deadline.remaining(), 0.0))
+        reader.send_line(f"EHLO {helo_name(sock.getsockname()[0])}", until)
+        reply = read_reply(reader, until)
+        return result(HelloAnswer.SMTP_REPLY, f"{reply.code} {reply.lines[0][:80]}".strip())
+    except Garbage:
+        return result(HelloAnswer.NOT_TLS, "an answer that is not SMTP")
+    except PeerReset:
+        return result(HelloAnswer.RESET, "connection reset")
+    except PeerClosed:
+        return result(HelloAnswer.CLOSED, "connection closed")
+    except (PeerTimeout, TimeoutError):
+        return result(HelloAnswer.SILENCE, "no answer to the EHLO")
+    except OSError as e:
+        return result(*os_error_answer(e))
+    finally:
+        sock.close()
+
+
 def hop_scan(
     address: str,
     port: int,
@@ -154,31 +223,25 @@ def hop_scan(
     timeout: float,
     deadline: Deadline,
     flows: FlowLog | None = None,
+    kind: Experiment = Experiment.HOP_LIMITED,
 ) -> tuple[tuple[ExperimentResult, ...], str]:
-    """The hello at growing TTLs, a batch at a time, until one is answered (a ServerHello
-    or an alert: either is a TLS answer); and why it stopped short ("" otherwise)."""
+    """The hello (with `EHLO_HOP_LIMITED`: the EHLO) at growing TTLs, a batch at a time,
+    until one is answered (a ServerHello or an alert: either is a TLS answer; an SMTP
+    reply); and why it stopped short ("" otherwise)."""
     # The connect and the STARTTLS prelude get the run's timeout; the hello's answer, which
     # an expired hello never gets, HOP_ANSWER_S.
     wait = min(timeout, HOP_ANSWER_S)
 
+    def one(hops: int) -> ExperimentResult:
+        if kind is Experiment.EHLO_HOP_LIMITED:
+            return probe_ehlo_hop(address, port, timeout, deadline, flows, hops, wait)
+        return probe_hello(
+            address, port, service, server_name, kind, timeout, deadline, flows, hops, wait
+        )
+
     def send(batch: tuple[int, ...]) -> list[ExperimentResult]:
         with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="netdiag-hop") as pool:
-            futures = [
-                pool.submit(
-                    probe_hello,
-                    address,
-                    port,
-                    service,
-                    server_name,
-                    Experiment.HOP_LIMITED,
-                    timeout,
-                    deadline,
-                    flows,
-                    hops,
-                    wait,
-                )
-                for hops in batch
-            ]
+            futures = [pool.submit(one, hops) for hops in batch]
             return [f.result() for f in futures]
 
     def may_retry() -> bool:
@@ -207,7 +270,7 @@ def hop_scan(
                 time.sleep(RETRY_PAUSE_S)
             else:
                 return sent
-            if sent[-1].answer.is_tls:
+            if sent[-1].answer.is_answer:
                 break
         return sent
 
@@ -218,7 +281,7 @@ def hop_scan(
             return tuple(done), "no time left in the run"
         results = send(batch)
         done += results
-        answered = [r.hop_limit for r in results if r.answer.is_tls]
+        answered = [r.hop_limit for r in results if r.answer.is_answer]
         if answered:
             # A nearer hop's hello cut while a farther one was answered: the interceptor
             # restarted (or its server refused it) in between. Those hops once more, or
@@ -240,7 +303,7 @@ def hop_scan(
                 retried = True
                 results = one_by_one(batch)
                 done += results
-                if any(r.answer.is_tls for r in results):
+                if any(r.answer.is_answer for r in results):
                     return tuple(done), ""
             if results and all(r.answer is HelloAnswer.NOT_RUN for r in results):
                 return tuple(done), results[-1].detail

@@ -172,6 +172,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         "neuen CA unter dem Aussteller der gepinnten CA ({subject}): höchstwahrscheinlich hat "
         "der Hersteller seine CA gewechselt.",
     },
+    "cause.smtp.starttls_missing": {
+        "en": "The EHLO replies of {hosts} (TCP {ports}) offer no STARTTLS: a device on the "
+        "path removes it, or the servers do not offer it.",
+        "de": "Die EHLO-Antworten von {hosts} (TCP {ports}) bieten kein STARTTLS an: ein Gerät "
+        "auf dem Weg entfernt es, oder die Server bieten es nicht an.",
+    },
+    "cause.smtp.starttls_missing_at_server": {
+        "en": "The EHLO replies of {hosts} (TCP {ports}) offer no STARTTLS, and they come from "
+        "as far away as the servers themselves (no proxy on the path answers them): either "
+        "the servers do not offer it (send the quoted EHLO reply to the vendor), or an ESMTP "
+        "inspection that does not end the session removes it.",
+        "de": "Die EHLO-Antworten von {hosts} (TCP {ports}) bieten kein STARTTLS an und kommen "
+        "aus der Entfernung der Server selbst (kein Proxy auf dem Weg beantwortet sie): "
+        "entweder bieten die Server es nicht an (die zitierte EHLO-Antwort an den Hersteller "
+        "senden), oder eine ESMTP-Inspektion, die die Sitzung nicht beendet, entfernt es.",
+    },
+    "cause.smtp.starttls_missing_accepted": {
+        "en": "A device on the path removes STARTTLS from the EHLO replies of {hosts} (TCP "
+        "{ports}): the servers accept it when asked.",
+        "de": "Ein Gerät auf dem Weg entfernt STARTTLS aus den EHLO-Antworten von {hosts} (TCP "
+        "{ports}): die Server nehmen es an, wenn man es sendet.",
+    },
+    "cause.smtp.starttls_missing_at_hop": {
+        "en": "A device {detail} answers SMTP to {hosts} (TCP {ports}) in the servers' name "
+        "and leaves STARTTLS out: the gateway's mail cannot go encrypted with its client "
+        "certificate.",
+        "de": "Ein Gerät {detail} beantwortet SMTP zu {hosts} (TCP {ports}) anstelle der "
+        "Server und lässt STARTTLS weg: die Mail des Gateways kann nicht verschlüsselt mit "
+        "seinem Client-Zertifikat gehen.",
+    },
+    "cause.smtp.starttls_stripped_locally": {
+        "en": "Software on this machine ({subject}) answers SMTP to {hosts} (TCP {ports}) and "
+        "leaves STARTTLS out: the fix is its own exclusion, not the firewall.",
+        "de": "Software auf diesem Rechner ({subject}) beantwortet SMTP zu {hosts} (TCP "
+        "{ports}) und lässt STARTTLS weg: Abhilfe schafft ihre eigene Ausnahme, nicht die "
+        "Firewall.",
+    },
     "cause.tls.intercepted_locally": {
         "en": "Security software on this machine ({subject}) intercepts TLS to {hosts} (TCP "
         "{ports}): the fix is its own exclusion, not the firewall.",
@@ -520,6 +557,8 @@ SHORT: dict[str, dict[str, str]] = {
     "trace.transparent_proxy": {"en": "proxy", "de": "Proxy"},
     "tls.intercepted": {"en": "intercepted", "de": "aufgebrochen"},
     "tls.intercepted_locally": {"en": "intercepted here", "de": "hier aufgebrochen"},
+    "smtp.starttls_missing": {"en": "no STARTTLS", "de": "kein STARTTLS"},
+    "smtp.starttls_stripped_locally": {"en": "no STARTTLS here", "de": "hier kein STARTTLS"},
     "tls.unpinned": {"en": "unpinned", "de": "ohne Pin"},
     "tls.handshake_failed": {"en": "TLS failed", "de": "TLS-Fehler"},
     "tls.sni_filtered": {"en": "SNI filter", "de": "SNI-Filter"},
@@ -665,9 +704,12 @@ def cause_sentence(cause: Cause, lang: str) -> str:
     detail = cause.detail
     if cause.code == "clock.offset":
         detail = offset_words(cause.offset_s or 0.0, lang)
-    elif cause.code == "tls.intercepted" and cause.place is not None:
-        key = "cause.tls.intercepted_at_hop"
+    elif cause.code in ("tls.intercepted", "smtp.starttls_missing") and cause.place is not None:
+        key = f"cause.{cause.code}_at_hop"
         detail = hop_words(cause.place.hop, lang, cause.place.address)
+    elif cause.code == "smtp.starttls_missing" and f"{key}_{cause.detail}" in MESSAGES:
+        # Answered as far as the server (both causes), or accepted when sent anyway.
+        key = f"{key}_{cause.detail}"
     sentence = message(
         key,
         lang,

@@ -375,6 +375,17 @@ class SmtpObservation(ProtocolObservation):
     def was_answered_after_tls(self) -> bool:
         return self.after_tls is not None
 
+    @property
+    def took_unoffered_starttls(self) -> bool:
+        """The EHLO reply offered no STARTTLS, and STARTTLS, sent anyway, was answered 220:
+        the server does offer it, and the offer was removed on the way."""
+        return (
+            not self.is_starttls_advertised
+            and not self.starttls_mask
+            and self.starttls_reply is not None
+            and self.starttls_reply.code == 220
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pop3Observation(ProtocolObservation):
@@ -440,13 +451,17 @@ class Experiment(StrEnum):
     # The full hello with a small TTL (hop limit), after a normal connect: how far away the
     # TLS answer is produced (`netdiag.diagnosis.place`).
     HOP_LIMITED = "hop_limited"
+    # The EHLO with a small TTL, after a normal connect and banner: how far away the SMTP
+    # session that left STARTTLS out is answered (a proxy before the server, or not).
+    EHLO_HOP_LIMITED = "ehlo_hop_limited"
 
 
 class HelloAnswer(StrEnum):
-    """What came back to an experiment's ClientHello."""
+    """What came back to an experiment's ClientHello (or, for `EHLO_HOP_LIMITED`, its EHLO)."""
 
     SERVER_HELLO = "server_hello"  # the server (or what answers for it) speaks TLS
     ALERT = "alert"  # a TLS alert: a stated refusal
+    SMTP_REPLY = "smtp_reply"  # an SMTP reply to the EHLO, whatever its code
     RESET = "reset"
     CLOSED = "closed"
     SILENCE = "silence"  # nothing within the timeout
@@ -470,6 +485,12 @@ class HelloAnswer(StrEnum):
     def is_tls(self) -> bool:
         """A TLS answer: a ServerHello or an alert."""
         return self in (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
+
+    @property
+    def is_answer(self) -> bool:
+        """What the experiment asks for came back: a TLS answer to a hello, an SMTP reply to
+        an EHLO."""
+        return self.is_tls or self is HelloAnswer.SMTP_REPLY
 
     @property
     def is_cut_by_peer(self) -> bool:
@@ -498,8 +519,10 @@ class ExperimentResult:
 
     @property
     def sent(self) -> str:
-        name = f"SNI {self.server_name}" if self.server_name else "no SNI"
         ttl = f", TTL {self.hop_limit}" if self.hop_limit else ""
+        if self.kind is Experiment.EHLO_HOP_LIMITED:
+            return f"EHLO (after the banner{ttl})"
+        name = f"SNI {self.server_name}" if self.server_name else "no SNI"
         return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes{ttl})"
 
 
@@ -515,9 +538,10 @@ class LocalPeer:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlaceObservation:
-    """Where the TLS answer of an intercepted endpoint comes from (`netdiag.diagnosis.place`):
-    whether the other end of a new connection is a socket of this machine, and the smallest
-    TTL at which its hello is answered, beside a clean port of the same address."""
+    """Where the TLS answer of an intercepted endpoint comes from, or the EHLO answer of one
+    whose STARTTLS is missing (`netdiag.diagnosis.place`): whether the other end of a new
+    connection is a socket of this machine, and the smallest TTL at which its hello (its
+    EHLO) is answered, beside a clean port of the same address."""
 
     address: str
     port: int
@@ -534,6 +558,9 @@ class PlaceObservation:
     hops_problem: str = ""
     # The endpoint measured, when this one shares its place (one per port is measured).
     measured_on: str = ""
+    # What was sent hop-limited: the ClientHello (an interception), or the EHLO (a missing
+    # STARTTLS: who answers the SMTP session).
+    experiment: Experiment = Experiment.HOP_LIMITED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,7 @@ from netdiag.console import Console
 from netdiag.diagnosis import diagnose_flapping
 from netdiag.diagnosis.clock import diagnose_clock, stated_clocks
 from netdiag.diagnosis.completeness import cut_short_by
+from netdiag.diagnosis.place import PLACED_CODES
 from netdiag.diagnosis.round import RoundRules, diagnose_round
 from netdiag.errors import describe_error
 from netdiag.privacy.own_flows import FlowLog
@@ -103,11 +104,11 @@ def run_check(
         slow_banner_s=config.slow_banner_s,
     )
     judged = [diagnose_round(rules, r.endpoints, client, now) for r in rounds]
-    if _was_intercepted(judged[-1]) and not rounds[-1].was_interrupted:
+    if _wants_place(judged[-1]) and not rounds[-1].was_interrupted:
         try:
             judged[-1] = _placed(config, rules, rounds[-1], judged[-1], client, now, flows)
         except Exception as error:  # noqa: BLE001 - one step's note; the verdicts stand
-            notes.append(step_failed("place of the interception", error))
+            notes.append(step_failed("place of the interception or the SMTP session", error))
     endpoints = tuple(_result(target, rounds, judged) for target in config.targets)
     clocks = stated_clocks(rounds[-1].endpoints)
     if client is not None:
@@ -128,12 +129,9 @@ def run_check(
     )
 
 
-def _was_intercepted(verdicts: dict[Target, tuple[Finding, ...]]) -> bool:
-    return any(
-        f.code in ("tls.intercepted", "tls.intercepted_locally")
-        for findings in verdicts.values()
-        for f in findings
-    )
+def _wants_place(verdicts: dict[Target, tuple[Finding, ...]]) -> bool:
+    """An interception, or an EHLO reply without STARTTLS: where it happens is measured."""
+    return any(f.code in PLACED_CODES for findings in verdicts.values() for f in findings)
 
 
 def _placed(
@@ -145,8 +143,9 @@ def _placed(
     now: datetime,
     flows: FlowLog | None,
 ) -> dict[Target, tuple[Finding, ...]]:
-    """The last round judged again with where its interceptions take place, measured
-    within its deadline (`netdiag.session.place`): only a run that found one pays for it."""
+    """The last round judged again with where its interceptions (its missing STARTTLS) take
+    place, measured within its deadline (`netdiag.session.place`): only a run that found
+    one pays for it."""
     from netdiag.session.place import locate
 
     assert last.deadline is not None

@@ -1,9 +1,10 @@
-"""After a round's verdicts: where each proven interception takes place (`netdiag.probes.place`
-measures, `netdiag.diagnosis.place` concludes). Only endpoints shown a forged chain are
-measured, so a healthy run opens no connection more.
+"""After a round's verdicts: where each proven interception takes place, and where the SMTP
+session that left STARTTLS out is answered (`netdiag.probes.place` measures,
+`netdiag.diagnosis.place` concludes). Only endpoints shown a forged chain, or whose EHLO
+reply had no STARTTLS, are measured, so a healthy run opens no connection more.
 
-Every intercepted endpoint gets one plain connection, all at once, and one look at this
-machine's socket table. The hop-limited hellos run for one endpoint per port (a device that
+Every such endpoint gets one plain connection, all at once, and one look at this machine's
+socket table. The hop-limited hellos (EHLOs) run for one endpoint per port (a device that
 intercepts a port does so for every host), beside a clean port of the same address where
 the run has one; the others of that port share its measurement, saying so."""
 
@@ -18,6 +19,7 @@ from netdiag.probes.deadline import Deadline
 from netdiag.report.model import Finding
 from netdiag.report.observations import (
     EndpointObservation,
+    Experiment,
     ExperimentResult,
     LocalPeer,
     PlaceObservation,
@@ -26,23 +28,29 @@ from netdiag.report.observations import (
 from netdiag.settings.targets import Target
 
 INTERCEPTED = ("tls.intercepted", "tls.intercepted_locally")
+# STARTTLS left out of the EHLO reply: by a proxy before the server, or by the server.
+STARTTLS_MISSING = "smtp.starttls_missing"
 # Below this much of the run's deadline, nothing more is started: the report says so.
 MIN_LEFT_S = 1.0
 
 
-def intercepted(
+def to_place(
     observations: Mapping[Target, EndpointObservation],
     verdicts: Mapping[Target, Sequence[Finding]],
-) -> list[Target]:
-    """The endpoints proven intercepted by a chain they were shown (not those only likely
-    intercepted: they showed none), in profile order."""
-    chosen = []
+) -> dict[Target, Experiment]:
+    """The endpoints to place, in profile order, each with what it sends hop-limited: those
+    proven intercepted by a chain they were shown (not those only likely intercepted: they
+    showed none) their hello, those whose EHLO reply had no STARTTLS their EHLO."""
+    chosen: dict[Target, Experiment] = {}
     for target, findings in verdicts.items():
         observation = observations.get(target)
         protocol = observation.protocol if observation is not None else None
         shown = protocol is not None and protocol.tls is not None and bool(protocol.tls.chain)
-        if shown and any(f.code in INTERCEPTED for f in findings):
-            chosen.append(target)
+        codes = {f.code for f in findings}
+        if shown and codes & set(INTERCEPTED):
+            chosen[target] = Experiment.HOP_LIMITED
+        elif protocol is not None and STARTTLS_MISSING in codes:
+            chosen[target] = Experiment.EHLO_HOP_LIMITED
     return chosen
 
 
@@ -53,11 +61,11 @@ def locate(
     deadline: Deadline,
     flows: FlowLog | None = None,
 ) -> dict[Target, EndpointObservation]:
-    """The observations with `place` for every endpoint proven intercepted; the others as
-    they were."""
+    """The observations with `place` for every endpoint to place (`to_place`); the others
+    as they were."""
     from netdiag.probes.place import is_own_address
 
-    chosen = intercepted(observations, verdicts)
+    chosen = to_place(observations, verdicts)
     if not chosen:
         return dict(observations)
     addresses = {t: _address(observations[t]) for t in chosen}
@@ -70,8 +78,9 @@ def locate(
                 is_own_address=own[t],
                 socket_table_problem="no time left in the run",
                 hops_problem="no time left in the run",
+                experiment=kind,
             )
-            for t in chosen
+            for t, kind in chosen.items()
         }
         return _with(observations, places)
     # At an address of this machine the server itself is local: nothing to tell apart.
@@ -80,8 +89,10 @@ def locate(
     measured = _hop_plans(chosen, own, peers)
     scans = _scans(measured, observations, verdicts, timeout_s, deadline, flows)
     places = {}
-    for target in chosen:
-        stand_in = next((m for m in measured if m.port == target.port), None)
+    for target, kind in chosen.items():
+        stand_in = next(
+            (m for m, k in measured.items() if m.port == target.port and k is kind), None
+        )
         hops, control_port, control, hops_problem = (
             scans[stand_in] if stand_in is not None else ((), None, (), "")
         )
@@ -96,6 +107,7 @@ def locate(
             control_hops=control,
             hops_problem=hops_problem,
             measured_on=stand_in.label if stand_in not in (None, target) else "",
+            experiment=kind,
         )
     return _with(observations, places)
 
@@ -143,18 +155,19 @@ def _local_peers(
 
 
 def _hop_plans(
-    chosen: Sequence[Target],
+    chosen: Mapping[Target, Experiment],
     own: Mapping[Target, bool],
     peers: Mapping[Target, LocalPeer],
-) -> list[Target]:
-    """One endpoint per port to measure in hops: the first not answered on this machine
-    (its place is known) and not at an address of this machine (no hop to count)."""
-    measured: list[Target] = []
-    for target in chosen:
+) -> dict[Target, Experiment]:
+    """One endpoint per port and experiment to measure in hops: the first not answered on
+    this machine (its place is known) and not at an address of this machine (no hop to
+    count)."""
+    measured: dict[Target, Experiment] = {}
+    for target, kind in chosen.items():
         if own[target] or target in peers:
             continue
-        if all(m.port != target.port for m in measured):
-            measured.append(target)
+        if all(m.port != target.port or k is not kind for m, k in measured.items()):
+            measured[target] = kind
     return measured
 
 
@@ -180,14 +193,15 @@ Scan = tuple[tuple[ExperimentResult, ...], int | None, tuple[ExperimentResult, .
 
 
 def _scans(
-    measured: Sequence[Target],
+    measured: Mapping[Target, Experiment],
     observations: Mapping[Target, EndpointObservation],
     verdicts: Mapping[Target, Sequence[Finding]],
     timeout_s: float,
     deadline: Deadline,
     flows: FlowLog | None,
 ) -> dict[Target, Scan]:
-    """The hop scans of the measured endpoints and of their clean ports, all at once."""
+    """The hop scans of the measured endpoints and of their clean ports (their hellos), all
+    at once."""
     from netdiag.probes.place import hop_scan
 
     clean_of = {t: _clean_port(t, observations, verdicts) for t in measured}
@@ -205,6 +219,7 @@ def _scans(
                 timeout_s,
                 deadline,
                 flows,
+                measured.get(job, Experiment.HOP_LIMITED),
             )
             for job in jobs
         }

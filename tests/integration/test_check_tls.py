@@ -168,6 +168,30 @@ def test_starttls_stripped(pki: Pki, dns_server: DnsServer, client_pem: Path) ->
     assert codes(endpoint) == {"tcp.open", "smtp.starttls_missing"}
     finding = endpoint["findings"][-1]
     assert "answer to STARTTLS: 502 5.5.2 Error: command not recognized" in finding["evidence"]
+    # Refused as well: nothing here proves where it was removed (the address is this
+    # machine's own, no place is measured), and the remedy names both causes.
+    assert "removed from the EHLO reply on the way" not in finding["summary"]
+    assert "or the server does not offer it" in finding["remedy"]
+    assert result.exit_code == 2
+
+
+def test_starttls_removed_from_the_offer_but_accepted_is_proven_removed(
+    pki: Pki, dns_server: DnsServer, client_pem: Path
+) -> None:
+    """The server takes STARTTLS though the reply it reached the gateway in did not offer
+    it: the offer was removed on the way — no doubt left that the server offers it."""
+    with (
+        serving(smtp(pki, TLS13)) as upstream,
+        serving(SmtpInspector(upstream.port, strip_offer=True)) as proxy,
+    ):
+        result = vcheck(dns_server, f"{MAIL}:{proxy.port}/smtp-starttls", "--cert", str(client_pem))
+    endpoint = only_endpoint(result)
+    assert "smtp.starttls_missing" in codes(endpoint)
+    assert "tls.established" in codes(endpoint)
+    found = next(f for f in endpoint["findings"] if f["code"] == "smtp.starttls_missing")
+    assert "STARTTLS is removed from the EHLO reply on the way" in found["summary"]
+    assert "was accepted (220" in found["summary"]
+    assert found["remedy"].startswith("The server accepts STARTTLS, but its offer is removed")
     assert result.exit_code == 2
 
 

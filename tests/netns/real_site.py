@@ -30,6 +30,88 @@ PASSWORD = "Mailbox-Pw-3f9"  # the mailbox's (Dovecot's static passdb)
 STARTED_S = 15  # how long the daemons may take to listen
 
 
+def configure_postfix(conf: Path, directory: Path, settings: str, port: int = 25) -> None:
+    """A Postfix instance of its own in `conf` (its queue below it, its log and data in
+    `directory`), listening on `port`, with these `main.cf` settings added."""
+    (conf / "spool").mkdir(parents=True)
+    (directory / "postfix-data").mkdir()
+    shutil.chown(directory / "postfix-data", "postfix")
+    # Debian's services, not chrooted: a chroot would need copies of /etc in the queue.
+    master = []
+    for line in Path("/etc/postfix/master.cf").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and not line[:1].isspace() and not line.startswith("#"):
+            fields[4] = "n"
+            if fields[:2] == ["smtp", "inet"]:
+                fields[0] = str(port) if port != 25 else "smtp"
+            line = "  ".join(fields)
+        master.append(line)
+    (conf / "master.cf").write_text("\n".join(master) + "\n")
+    (conf / "main.cf").write_text(
+        "compatibility_level = 3.6\n"
+        "inet_interfaces = all\ninet_protocols = ipv4\nmydestination =\n"
+        "smtpd_banner = $myhostname ESMTP\n"
+        # No reverse look-up of the client: the namespace's resolver is the machine's,
+        # unreachable from it, and the banner would wait for it (as a real one would).
+        "smtpd_peername_lookup = no\n"
+        f"maillog_file = {directory}/postfix.log\nmaillog_file_prefixes = {directory}\n"
+        f"queue_directory = {conf}/spool\ndata_directory = {directory}/postfix-data\n"
+        f"{settings}\n"
+    )
+
+
+class PostfixProxy:
+    """Postfix as the SMTP proxy of a firewall or of security software: in `namespace`, on
+    `port`, answering whatever nftables redirects to it in its own name, without TLS — so
+    its EHLO reply has no STARTTLS. It accepts no mail for anyone (nothing is relayed)."""
+
+    def __init__(self, topology: Topology, namespace: str, port: int) -> None:
+        self.topology, self.namespace, self.port = topology, namespace, port
+        self.directory = Path(tempfile.mkdtemp(prefix="netdiag-proxy-"))
+        self.directory.chmod(0o755)
+        self._conf = self.directory / "postfix"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
+
+    def __enter__(self) -> PostfixProxy:
+        try:
+            configure_postfix(
+                self._conf, self.directory, "myhostname = smtp-gw.klinikum.example", self.port
+            )
+            self.topology.ns(self.namespace, "postfix", "-c", str(self._conf), "check")
+            self._log = (self.directory / "postfix.out").open("wb")
+            self._process = subprocess.Popen(
+                ["ip", "netns", "exec", self.namespace,
+                 "postfix", "-c", str(self._conf), "start-fg"],
+                stdout=self._log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            for _ in range(STARTED_S * 10):  # bounded
+                if f":{self.port} " in self.topology.ns(self.namespace, "ss", "-ltnH").stdout:
+                    return self
+                if self._process.poll() is not None:
+                    break
+                time.sleep(0.1)
+            log = self.directory / "postfix.log"
+            raise RuntimeError(f"the Postfix proxy did not start: {log.read_text()[-300:]}")
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        if self._conf.exists():
+            self.topology.ns(self.namespace, "postfix", "-c", str(self._conf), "stop", check=False)
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
 class RealVendorSite(SiteFiles):
     """The four daemons; `postfix` and `dovecot` add lines to their configurations."""
 
@@ -107,34 +189,16 @@ class RealVendorSite(SiteFiles):
         )
 
     def _configure_postfix(self, ca: Path) -> None:
-        d, conf = self.directory, self._postfix
-        (conf / "spool").mkdir(parents=True)
-        (d / "postfix-data").mkdir()
-        shutil.chown(d / "postfix-data", "postfix")
-        # Debian's services, not chrooted: a chroot would need copies of /etc in the queue.
-        master = []
-        for line in Path("/etc/postfix/master.cf").read_text().splitlines():
-            fields = line.split()
-            if len(fields) >= 8 and not line[:1].isspace() and not line.startswith("#"):
-                fields[4] = "n"
-                line = "  ".join(fields)
-            master.append(line)
-        (conf / "master.cf").write_text("\n".join(master) + "\n")
-        (conf / "main.cf").write_text(
-            "compatibility_level = 3.6\n"
+        d = self.directory
+        configure_postfix(
+            self._postfix,
+            d,
             "myhostname = mail1.dicommail.com\n"
-            "inet_interfaces = all\ninet_protocols = ipv4\nmydestination =\n"
-            "smtpd_banner = $myhostname ESMTP\n"
-            # No reverse look-up of the client: the namespace's resolver is the machine's,
-            # unreachable from it, and the banner would wait for it (as a real one would).
-            "smtpd_peername_lookup = no\n"
             f"smtpd_tls_cert_file = {d}/server.pem\nsmtpd_tls_key_file = {d}/server.key\n"
             f"smtpd_tls_CAfile = {ca}\n"
             "smtpd_tls_security_level = encrypt\n"
             "smtpd_tls_ask_ccert = yes\nsmtpd_tls_req_ccert = yes\n"
-            f"maillog_file = {d}/postfix.log\nmaillog_file_prefixes = {d}\n"
-            f"queue_directory = {conf}/spool\ndata_directory = {d}/postfix-data\n"
-            f"{self.extra_postfix}\n"
+            f"{self.extra_postfix}\n",
         )
 
     def _dovecot_conf(self, ca: Path) -> Path:

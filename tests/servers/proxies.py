@@ -48,12 +48,15 @@ class SmtpInspector:
         upstream_port: int,
         *,
         strip: bool = False,
+        strip_offer: bool = False,
         mask: bool = False,
         banner_delay: float = 0.0,
         dpi: str = "",
     ) -> None:
         self.upstream_port = upstream_port
         self.strip = strip
+        # Only the offer is removed from the EHLO reply; the command itself passes.
+        self.strip_offer = strip_offer
         self.mask = mask
         self.banner_delay = banner_delay
         self.dpi = dpi
@@ -97,7 +100,7 @@ class SmtpInspector:
                     return
 
     def _rewrite_ehlo(self, lines: list[bytes]) -> list[bytes]:
-        if self.strip:
+        if self.strip or self.strip_offer:
             return [x for x in lines if x[4:].strip().upper() != b"STARTTLS"]
         if self.mask:
             return [x.replace(b"STARTTLS", b"XXXXXXXA") for x in lines]
