@@ -162,10 +162,26 @@ def test_where_the_session_ends_is_in_the_summary(
     if "before the server" in part:
         assert placed.remedy.startswith("An SMTP proxy on the path (")
         assert "exempt the vendor's mail servers from SMTP proxying" in placed.remedy
+        assert placed.has_own_remedy is True
     else:
         assert placed.remedy == MISSING.remedy
+        assert placed.has_own_remedy is False
     # A proxy is named only where the session ends before the server's own hop.
     assert ("a proxy there" in placed.summary) is ("before the server" in part)
+
+
+def test_a_remedy_of_its_own_stays_its_own() -> None:
+    accepted = finding("smtp.starttls_missing", MISSING.summary, remedy="The server accepts …")
+    measured = place(hops=ehlo_hops(Q, E), control_port=995, control_hops=hello_hops(Q, S))
+    placed = only(with_place(MAIL1, measured, [accepted], starttls_accepted=True))
+    assert placed.remedy == "The server accepts …" and placed.has_own_remedy is True
+
+
+def test_unless_said_otherwise_the_server_did_not_take_starttls() -> None:
+    measured = place(hops=ehlo_hops(Q, E), control_port=995, control_hops=hello_hops(Q, S))
+    placed = only(with_place(MAIL1, measured, [MISSING]))
+    assert "either the server does not offer STARTTLS" in placed.summary
+    assert placed.detail == "at_server"
 
 
 def test_the_server_taking_starttls_drops_the_servers_own_cause() -> None:
@@ -193,6 +209,8 @@ def test_without_the_servers_hop_nothing_is_placed(measured: PlaceObservation, l
     assert placed.code == "smtp.starttls_missing"
     assert placed.summary == MISSING.summary
     assert placed.place is None
+    assert placed.remedy == MISSING.remedy and placed.has_own_remedy is False
+    assert placed.detail == ""
     assert any(line in text for text in placed.evidence), placed.evidence
 
 
@@ -202,6 +220,7 @@ def test_a_local_socket_is_software_on_this_machine() -> None:
     assert placed.subject == "smtpd"
     assert "answered on this machine by smtpd" in placed.summary
     assert "127.0.0.1:10025" in placed.summary
+    assert placed.remedy.startswith("Software on this gateway (smtpd) intercepts")
     assert "not in the firewall" in placed.remedy
     assert "mail1.dicommail.com:25 (smtp-starttls)" in placed.remedy
     assert "answer to STARTTLS: 502 5.5.1 Error: command not implemented" in placed.evidence
