@@ -10,7 +10,7 @@ from collections.abc import Callable
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
-from netdiag.probes.lines import LineReader
+from netdiag.probes.lines import LineReader, PeerClosed, PeerReset
 from netdiag.probes.login_gate import LoginGate
 from netdiag.report.observations import (
     Pop3Observation,
@@ -155,11 +155,21 @@ def probe_pop3s(
                     gated.settle(where, accepted, refusal, unanswered=not answered)
 
         stage = ProtocolStage.QUIT
-        reader.send_line("QUIT", dialogue.until())
-        read_status(reader, dialogue.until())
+        try:
+            reader.send_line("QUIT", dialogue.until())
+            read_status(reader, dialogue.until())
+        except (PeerClosed, PeerReset, OSError):
+            # A server may end the session after refusing a login (Dovecot does after
+            # [IN-USE]): having answered, its close is its word, not a broken dialogue.
+            if not _was_login_refused(dialogue.observation):
+                raise
         dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
     except EXPECTED_ERRORS as error:
         dialogue.stop_on(stage, error)
     finally:
         dialogue.close()
     return dialogue.finish()
+
+
+def _was_login_refused(observation: Pop3Observation) -> bool:
+    return observation.login is not None and not observation.login.is_ok

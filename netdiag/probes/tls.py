@@ -176,7 +176,11 @@ class TlsTransport:
         offset = 0
         while offset < len(data):
             chunk = data[offset : offset + 16384]
-            offset += self._io(functools.partial(self.conn.send, chunk), until)
+            try:
+                offset += self._io(functools.partial(self.conn.send, chunk), until)
+            except SSL.ZeroReturnError:
+                # The peer closed TLS (close_notify) before this was sent.
+                raise PeerClosed("") from None
 
     def recv(self, max_bytes: int, until: float) -> bytes:
         try:

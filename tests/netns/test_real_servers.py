@@ -7,6 +7,9 @@ client."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +93,53 @@ def test_postfix_limiting_connections_per_client_is_throttling(tmp_path: Path) -
         assert endpoint in throttled or endpoint["status"] == "ok", endpoint
         assert not any(c.startswith(("tls.handshake", "smtp.protocol")) for c in codes(endpoint))
     assert all(e["status"] == "ok" for e in by_port(report, 995) + by_port(report, 8140))
+
+
+# The gateway's own mail software, fetching: one POP3 session that holds the mailbox.
+HOLDER = """
+import poplib, ssl, sys, time
+context = ssl.create_default_context(cafile=sys.argv[2])
+context.load_cert_chain(sys.argv[1])
+context.check_hostname = False
+session = poplib.POP3_SSL("198.18.2.11", 995, context=context, timeout=10)
+session.user("gateway")
+print(session.pass_(sys.stdin.readline().strip()).decode(), flush=True)
+sys.stdin.readline()  # held until the test lets go
+session.quit()
+"""
+
+
+def test_a_mailbox_held_by_the_gateways_own_session_is_in_use_not_broken(tmp_path: Path) -> None:
+    """Dovecot with pop3_lock_session: while another POP3 session (the gateway's mail
+    software) holds the mailbox, a login gets '-ERR [IN-USE] Mailbox is locked by another
+    POP3 session' after its lock wait, and the session is closed. The password was good:
+    pop3.mailbox_in_use (WARN) on every server, never a failed login, and the close after it
+    is no protocol error."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    (tmp_path / "right").write_text(PASSWORD + "\n")
+    login = ["--pop3-user", "gateway", "--pop3-password-file", str(tmp_path / "right")]
+    with Topology("", []) as path, RealVendorSite(path, dovecot="pop3_lock_session = yes") as site:
+        mail = site.directory / "mail"
+        mail.mkdir()
+        shutil.chown(mail, "nobody", "nogroup")
+        with subprocess.Popen(
+            ["ip", "netns", "exec", path.client, sys.executable, "-c", HOLDER,
+             str(site.client), str(site.directory / "vendor-ca.pem")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        ) as holder:  # fmt: skip
+            assert holder.stdin is not None and holder.stdout is not None
+            try:
+                holder.stdin.write(PASSWORD + "\n")
+                holder.stdin.flush()
+                assert holder.stdout.readline().startswith("+OK"), site.log("dovecot.log")
+                code, report = check(path, site, *login)
+            finally:
+                holder.stdin.write("\n")
+                holder.stdin.close()
+                holder.wait(timeout=15)
+    found = [c for e in by_port(report, 995) for c in codes(e)]
+    assert found.count("pop3.mailbox_in_use") == 6, found
+    assert not any(c in found for c in ("pop3.login_failed", "pop3.protocol_error")), found
+    assert code == 1, report["causes"]
+    assert [c["code"] for c in report["causes"]] == ["pop3.mailbox_in_use"]
+    assert all(e["status"] == "ok" for e in by_port(report, 25) + by_port(report, 8140))

@@ -204,9 +204,9 @@ class ImplicitTlsHandler:
 
 class Pop3Handler(ImplicitTlsHandler):
     """A POP3S server (implicit TLS) in the manner of Dovecot: it refuses every password but
-    `password` (with `refusal`), answering each after `answer_after_s` (Dovecot's delay of
-    a refusal), and notes every password it is sent in `passwords` (a list servers may
-    share)."""
+    `password` (with `refusal`, then with `closes_after_refusal` ends the session),
+    answering each after `answer_after_s` (Dovecot's delay of a refusal), and notes every
+    password it is sent in `passwords` (a list servers may share)."""
 
     def __init__(
         self,
@@ -216,10 +216,13 @@ class Pop3Handler(ImplicitTlsHandler):
         answer_after_s: float = 0.0,
         passwords: list[bytes] | None = None,
         refusal: bytes = b"-ERR [AUTH] Authentication failed.",
+        closes_after_refusal: bool = False,
     ) -> None:
         super().__init__(context, policy)
         self.password = password
         self.refusal = refusal
+        # Ends the session after a refusal, as Dovecot does after [IN-USE].
+        self.closes_after_refusal = closes_after_refusal
         self.answer_after_s = answer_after_s
         self.passwords = [] if passwords is None else passwords
 
@@ -248,6 +251,8 @@ class Pop3Handler(ImplicitTlsHandler):
                     tls.sendall(answer)
                 except (SSL.Error, OSError):
                     return  # a late answer: the client gave up waiting and has gone
+                if self.closes_after_refusal and not answer.startswith(b"+OK"):
+                    return
             elif command == b"QUIT":
                 tls.sendall(b"+OK Logging out.\r\n")
                 return
