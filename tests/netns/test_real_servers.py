@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import assert_never_ok_unless_checked, codes
 from tests.netns.real_site import PACKAGES, PASSWORD, RealVendorSite
 from tests.netns.topology import Topology, require_netns
-from tests.netns.vendor import DNS
+from tests.netns.vendor import DNS, Sslsplit, redirect_rules
 
 # One Postfix world at a time in a worker is plenty; each has its own queue and directory.
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("real_servers")]
@@ -142,4 +142,29 @@ def test_a_mailbox_held_by_the_gateways_own_session_is_in_use_not_broken(tmp_pat
     assert not any(c in found for c in ("pop3.login_failed", "pop3.protocol_error")), found
     assert code == 1, report["causes"]
     assert [c["code"] for c in report["causes"]] == ["pop3.mailbox_in_use"]
+    assert all(e["status"] == "ok" for e in by_port(report, 25) + by_port(report, 8140))
+
+
+def test_behind_a_real_interceptor_the_password_never_reaches_dovecot(tmp_path: Path) -> None:
+    """sslsplit on the router intercepts 995 and would pass whatever it is sent on to the
+    real Dovecot: the chain is unproven, so the mailbox password is withheld — Dovecot logs
+    no login and no failure, and sslsplit never sees it. The twin is the clean world above:
+    the same password, six logins."""
+    require_netns("sslsplit", *PACKAGES, packages=PACKAGES)
+    (tmp_path / "right").write_text(PASSWORD + "\n")
+    login = ["--pop3-user", "gateway", "--pop3-password-file", str(tmp_path / "right")]
+    with (
+        Topology(redirect_rules((995,)), []) as path,
+        RealVendorSite(path) as site,
+        Sslsplit(path, tmp_path),
+    ):
+        code, report = check(path, site, *login)
+        dovecot = site.log("dovecot.log")
+    assert code == 2
+    for endpoint in by_port(report, 995):
+        found = codes(endpoint)
+        assert "tls.intercepted" in found and "pop3.login_withheld" in found, found
+        assert "pop3.login_failed" not in found, found
+    # Dovecot names the user of every login it was sent, accepted or not.
+    assert "user=<gateway>" not in dovecot and "auth failed" not in dovecot, dovecot[-600:]
     assert all(e["status"] == "ok" for e in by_port(report, 25) + by_port(report, 8140))
