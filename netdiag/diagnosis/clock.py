@@ -105,11 +105,24 @@ def diagnose_clock(
     offset = offset_of(clocks)
     if offset is None or abs(offset) <= TOLERANCE_S or is_breaking:
         return []
+    witnesses = list(dict.fromkeys(target.host for target, _ in clocks))
+    if len(witnesses) > 1:
+        summary = (
+            f"this machine's clock is {describe_offset(offset)} the servers' time: "
+            "certificates are judged by a wrong clock"
+        )
+    else:
+        # One server's word against this machine's: either clock may be the one off.
+        summary = (
+            f"this machine's clock is {describe_offset(offset)} the time {witnesses[0]} "
+            "states, the only server that states one: certificates are judged by a wrong "
+            "clock, unless that server's is the one off (check this machine's time source "
+            "first)"
+        )
     return [
         finding(
             "clock.offset",
-            f"this machine's clock is {describe_offset(offset)} the servers' time: "
-            "certificates are judged by a wrong clock",
+            summary,
             _evidence(clocks, offset),
             subject=_source(clocks),
             offset_s=round(offset),

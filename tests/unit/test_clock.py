@@ -114,6 +114,24 @@ def test_the_tolerance(offset: float, is_breaking: bool, codes: list[str]) -> No
         assert ("ahead of" if offset > 0 else "behind") in found[0].summary
 
 
+def test_one_servers_word_is_said_as_one_witness_and_two_as_the_servers() -> None:
+    """One server stating its time cannot tell which clock is off; two agreeing can."""
+    mail = Target(host="mail1.dicommail.com", port=25, service=Service.SMTP_STARTTLS)
+    pop3 = Target(host="atlas79.mydhp.de", port=995, service=Service.POP3S)
+    (alone,) = diagnose_clock([(ATLAS, clock(-86400)), (pop3, clock(-86400))], is_breaking=False)
+    assert alone.summary == (
+        "this machine's clock is 1 d behind the time atlas79.mydhp.de states, the only "
+        "server that states one: certificates are judged by a wrong clock, unless that "
+        "server's is the one off (check this machine's time source first)"
+    )
+    (two,) = diagnose_clock([(ATLAS, clock(-86400)), (mail, clock(-86400))], is_breaking=False)
+    assert two.summary == (
+        "this machine's clock is 1 d behind the servers' time: certificates are judged by a "
+        "wrong clock"
+    )
+    assert two.severity is alone.severity and two.offset_s == alone.offset_s == -86400
+
+
 def test_no_statement_no_finding() -> None:
     assert diagnose_clock([], is_breaking=False) == []
 
