@@ -25,12 +25,14 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from netdiag.errors import describe_error
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
-from netdiag.probes.dialogue import Garbage
+from netdiag.probes.dialogue import EXPECTED_ERRORS, Garbage
 from netdiag.probes.hello import limit_hops, os_error_answer, probe_hello
 from netdiag.probes.lines import (
     LineReader,
+    LineTooLong,
     PeerClosed,
     PeerReset,
     PeerTimeout,
@@ -192,8 +194,8 @@ def probe_ehlo_hop(
     try:
         try:
             banner = read_reply(reader, time.monotonic() + deadline.step(timeout))
-        except (PeerClosed, PeerReset, PeerTimeout, Garbage, OSError) as error:
-            return result(HelloAnswer.NOT_RUN, f"no banner: {error or type(error).__name__}")
+        except EXPECTED_ERRORS as error:
+            return result(HelloAnswer.NOT_RUN, f"no banner: {describe_error(error)}")
         if banner.code != 220:
             return result(HelloAnswer.NOT_RUN, f"the banner was {banner.code}")
         limit_hops(sock, hop_limit)
@@ -201,7 +203,7 @@ def probe_ehlo_hop(
         reader.send_line(f"EHLO {helo_name(sock.getsockname()[0])}", until)
         reply = read_reply(reader, until)
         return result(HelloAnswer.SMTP_REPLY, f"{reply.code} {reply.lines[0][:80]}".strip())
-    except Garbage:
+    except (Garbage, LineTooLong):
         return result(HelloAnswer.NOT_TLS, "an answer that is not SMTP")
     except PeerReset:
         return result(HelloAnswer.RESET, "connection reset")

@@ -9,6 +9,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 import trustme
@@ -18,6 +19,8 @@ from netdiag.probes.hello import probe_hello
 from netdiag.probes.place import REPEATS_ONE_BY_ONE, RETRY_PAUSE_S, hop_scan
 from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer
 from netdiag.settings.targets import Service
+from tests.servers import mail
+from tests.servers.base import Server
 
 
 class LateTlsServer:
@@ -209,3 +212,57 @@ def test_a_cut_says_whether_the_dialogue_or_the_hello_was_cut(cut: bool, detail:
             Experiment.HOP_LIMITED, 3.0, Deadline.after(10), None, 1, 2.0,
         )  # fmt: skip
     assert (result.answer, result.detail) == (HelloAnswer.CLOSED, detail)
+
+
+# The EHLO scan (a missing STARTTLS): every peer's answer is a result, never an exception.
+
+
+def ehlo_without_starttls(conn: socket.socket) -> None:
+    conn.sendall(b"220 smtp-gw.klinikum.example ESMTP\r\n")
+    mail.read_line(conn)
+    conn.sendall(b"250-smtp-gw.klinikum.example\r\n250 PIPELINING\r\n")
+    mail.read_line(conn)
+
+
+def garbage_after_ehlo(conn: socket.socket) -> None:
+    conn.sendall(b"220 smtp-gw.klinikum.example ESMTP\r\n")
+    mail.read_line(conn)
+    conn.sendall(bytes(range(256)) * 4)
+    time.sleep(0.5)
+
+
+def silent_after_ehlo(conn: socket.socket) -> None:
+    conn.sendall(b"220 smtp-gw.klinikum.example ESMTP\r\n")
+    mail.read_line(conn)
+    time.sleep(3)
+
+
+@pytest.mark.parametrize(
+    ("handler", "answer", "detail"),
+    [
+        (ehlo_without_starttls, HelloAnswer.SMTP_REPLY, "250 smtp-gw.klinikum.example"),
+        (mail.huge_banner, HelloAnswer.NOT_RUN, "no banner: LineTooLong"),
+        (mail.garbage, HelloAnswer.NOT_RUN, "no banner: Garbage"),
+        (mail.busy, HelloAnswer.NOT_RUN, "the banner was 421"),
+        (mail.close_at_once, HelloAnswer.NOT_RUN, "no banner: PeerClosed"),
+        (garbage_after_ehlo, HelloAnswer.NOT_TLS, "an answer that is not SMTP"),
+        (silent_after_ehlo, HelloAnswer.SILENCE, "no answer to the EHLO"),
+    ],
+    ids=["proxy", "huge banner", "garbage", "busy", "closed", "garbage after EHLO", "silent"],
+)
+def test_the_ehlo_hop_limited_against_honest_and_hostile_peers(
+    handler: Callable[[socket.socket], None], answer: HelloAnswer, detail: str
+) -> None:
+    with Server(handler) as server:
+        started = time.monotonic()
+        results, problem = hop_scan(
+            "127.0.0.1", server.port, Service.SMTP_STARTTLS, "", 1.0, Deadline.after(20),
+            kind=Experiment.EHLO_HOP_LIMITED,
+        )  # fmt: skip
+    assert time.monotonic() - started < 15  # bounded, whatever the peer does
+    first = results[0]
+    assert first.kind is Experiment.EHLO_HOP_LIMITED and first.hop_limit == 1
+    assert first.answer is answer and first.detail.startswith(detail), first
+    # Loopback delivers at any TTL: an answer at TTL 1 ends the scan there.
+    if answer is HelloAnswer.SMTP_REPLY:
+        assert [r.hop_limit for r in results] == [1, 2, 3, 4] and problem == ""
