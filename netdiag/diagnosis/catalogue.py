@@ -265,6 +265,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the mailbox is in use by another session",
         "The server took the user and password and answered that the mailbox is busy ([IN-USE], or [LOGIN-DELAY]: logged into too recently): usually the gateway's own mail software fetching mail at that moment. The login works; run again, and if it stays busy, look for a second client using the same mailbox.",
     ),
+    "pop3.mailbox_unavailable": CatalogueEntry(
+        _C,
+        "the server cannot open the mailbox",
+        "The server took the mailbox's login (or refused it for trouble of its own, RFC 3206 [SYS/…]) and cannot open the mailbox, or ends the session right after the login: the vendor's matter. Send the quoted answer to the vendor; nothing on the gateway or the firewall changes it.",
+    ),
     "pop3.login_not_repeated": CatalogueEntry(
         _I,
         "the mailbox password was not sent again after a refusal",

@@ -45,6 +45,14 @@ def diagnose_pop3(
         summary = f"{where}: no answer to {whose} login: {obs.failure_detail}"
         severity = None if obs.login_kind is LoginKind.MAILBOX else Severity.WARN
         return [*findings, finding("pop3.login_unanswered", summary, tail, severity=severity)]
+    if obs.stopped_at is ProtocolStage.MAILBOX and obs.mailbox is None:
+        # The login was taken and the session ended (or went silent) at the first command
+        # after it: the server could not open the mailbox, and said so only by ending.
+        summary = (
+            f"{where}: the login was taken, then the session ended without opening the "
+            f"mailbox ({obs.failure_detail})"
+        )
+        return [*findings, finding("pop3.mailbox_unavailable", summary, tail)]
     reply = obs.login or obs.greeting
     said = reply.as_sent if reply is not None else None
     findings = (
@@ -64,9 +72,18 @@ def diagnose_pop3(
                 f"{where}: the credentials were taken, the mailbox is busy: {obs.login.as_sent}"
             )
             findings.append(finding("pop3.mailbox_in_use", summary, tail))
+        elif obs.login.is_server_trouble:
+            summary = f"{where}: the login failed on the server's side: {obs.login.as_sent}"
+            findings.append(finding("pop3.mailbox_unavailable", summary, tail))
         else:
             summary = f"{where}: login refused: {obs.login.as_sent}"
             findings.append(finding("pop3.login_failed", summary, tail))
+    if obs.mailbox is not None and not obs.mailbox.is_ok:
+        summary = (
+            f"{where}: the login was taken, but the server cannot open the mailbox: "
+            f"{obs.mailbox.as_sent}"
+        )
+        findings.append(finding("pop3.mailbox_unavailable", summary, tail))
     if obs.login_not_repeated:
         why = [f"why: {obs.login_not_repeated}", *tail]
         findings.append(

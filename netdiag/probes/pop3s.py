@@ -154,14 +154,24 @@ def probe_pop3s(
                 if gated is not None:
                     gated.settle(where, accepted, refusal, unanswered=not answered)
 
+        if login is not None and not withheld and _was_login_taken(dialogue.observation):
+            # The login process said +OK; whether the mailbox opens is the mail process's
+            # answer (Dovecot's comes after the +OK, and ends the session when it fails).
+            # STAT reads nothing of the mail and changes nothing.
+            stage = ProtocolStage.MAILBOX
+            reader.send_line("STAT", dialogue.until())
+            stat = read_status(reader, dialogue.until())
+            dialogue.observation = dataclasses.replace(dialogue.observation, mailbox=stat)
+
         stage = ProtocolStage.QUIT
         try:
             reader.send_line("QUIT", dialogue.until())
             read_status(reader, dialogue.until())
         except (PeerClosed, PeerReset, OSError):
-            # A server may end the session after refusing a login (Dovecot does after
-            # [IN-USE]): having answered, its close is its word, not a broken dialogue.
-            if not _was_login_refused(dialogue.observation):
+            # A server may end the session after refusing a login or the mailbox (Dovecot
+            # does after [IN-USE] and [SYS/TEMP]): having answered, its close is its word,
+            # not a broken dialogue.
+            if not _was_refused(dialogue.observation):
                 raise
         dialogue.stop(ProtocolStage.DONE, StageFailure.NONE)
     except EXPECTED_ERRORS as error:
@@ -171,5 +181,12 @@ def probe_pop3s(
     return dialogue.finish()
 
 
-def _was_login_refused(observation: Pop3Observation) -> bool:
-    return observation.login is not None and not observation.login.is_ok
+def _was_login_taken(observation: Pop3Observation) -> bool:
+    return observation.login is not None and observation.login.is_ok
+
+
+def _was_refused(observation: Pop3Observation) -> bool:
+    """The login, or the mailbox after it, was refused: the server may end the session."""
+    return (observation.login is not None and not observation.login.is_ok) or (
+        observation.mailbox is not None and not observation.mailbox.is_ok
+    )

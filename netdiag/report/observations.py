@@ -278,6 +278,7 @@ class ProtocolStage(StrEnum):
     GREETING = "greeting"
     CAPA = "capa"
     LOGIN = "login"
+    MAILBOX = "mailbox"  # STAT after an accepted login: the mailbox opens
     REQUEST = "request"
     QUIT = "quit"
     DONE = "done"
@@ -402,6 +403,10 @@ class Pop3Observation(ProtocolObservation):
     # it (`netdiag.probes.login_gate`); the latter also as a flag.
     login_not_repeated: str = ""
     login_not_repeated_unanswered: bool = False
+    # The answer to STAT after an accepted login of the mailbox (RFC 1939 5): whether the
+    # server can open the mailbox it let the gateway into. None where it was not asked, or
+    # the session ended before an answer (`stopped_at` is then MAILBOX).
+    mailbox: Pop3Reply | None = None
 
     @property
     def got_no_reply(self) -> bool:

@@ -136,6 +136,8 @@ def test_an_accepted_password_goes_to_every_server(
     for endpoint in report["endpoints"]:
         assert endpoint["status"] == "ok"
         assert not {"pop3.login_not_repeated", "pop3.login_failed"} & codes(endpoint)
+        # The mailbox opened: STAT after the login was answered +OK.
+        assert endpoint["observations"]["protocol"]["mailbox"]["status"] == "+OK"
 
 
 def test_a_refusal_later_than_the_step_timeout_is_a_refusal(
@@ -182,7 +184,7 @@ BUSY = b"-ERR [IN-USE] Mailbox is locked by another POP3 session"
         (BUSY, False, "pop3.mailbox_in_use", 1),
         # Dovecot ends the session after [IN-USE]: its close is no broken dialogue.
         (BUSY, True, "pop3.mailbox_in_use", 1),
-        (b"-ERR [SYS/TEMP] Internal error occurred.", False, "pop3.login_failed", 2),
+        (b"-ERR [SYS/TEMP] Internal error occurred.", False, "pop3.mailbox_unavailable", 2),
     ],
     ids=["busy mailbox", "busy mailbox, then closed", "server trouble"],
 )
@@ -250,3 +252,36 @@ def test_the_gate_lets_everyone_in_after_an_acceptance_and_bounds_the_wait() -> 
     assert time.monotonic() - started < 2
     gate.settle("a:995", True)
     assert gate.turn("b:995", time.monotonic()) == Turn() and gate.turn("c:995", 0) == Turn()
+
+
+def test_a_login_taken_and_a_mailbox_that_does_not_open_is_the_servers_trouble(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """As Dovecot whose mail store fails: '+OK Logged in.', then at once '-ERR [SYS/TEMP]
+    Internal error occurred.' and the end of the session. The password was good (every
+    server gets it); the mailbox is not usable — the vendor's matter, never 'working' and
+    never a protocol error. Its twin, the mailbox that opens, is the accepted password."""
+    failure = b"-ERR [SYS/TEMP] Internal error occurred. Refer to server log for more information."
+    sent: list[bytes] = []
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(
+                Server(
+                    Pop3Handler(
+                        server_context(pki, TlsPolicy()), TlsPolicy(), PASSWORD.encode(),
+                        passwords=sent, mailbox_failure=failure,
+                    )
+                )
+            )
+            for _ in HOSTS
+        ]  # fmt: skip
+        result, report = login_check(dns_server, pki, servers, tmp_path)
+    assert len(sent) == 3
+    for endpoint in report["endpoints"]:
+        found = codes(endpoint)
+        assert "pop3.mailbox_unavailable" in found, endpoint["findings"]
+        assert not found & {"pop3.protocol_error", "pop3.login_failed"}, found
+    (cause,) = report["causes"]
+    assert cause["code"] == "pop3.mailbox_unavailable" and len(cause["endpoints"]) == 3
+    assert report["working"] == []
+    assert result.exit_code == 2

@@ -160,6 +160,9 @@ class RealVendorSite(SiteFiles):
             "dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--pid-file",
             f"--listen-address={DNS}", "--bind-interfaces", "--user=root", *records,
         )  # fmt: skip
+        # The mail store, the mailbox's user's to write (Dovecot's static userdb: nobody).
+        (d / "mail").mkdir()
+        shutil.chown(d / "mail", "nobody", "nogroup")
         self._configure_postfix(ca)
         self.topology.ns(self.topology.server, "postfix", "-c", str(self._postfix), "check")
         self._run("postfix", "-c", str(self._postfix), "start-fg")

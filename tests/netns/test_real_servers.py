@@ -50,6 +50,27 @@ def test_the_vendor_site_in_real_software_is_clean(tmp_path: Path) -> None:
         assert endpoint["status"] == "ok" and "tls.pinned" in codes(endpoint), endpoint
 
 
+def test_a_mail_store_dovecot_cannot_write_is_a_mailbox_it_cannot_open(tmp_path: Path) -> None:
+    """Dovecot takes the login ('+OK Logged in.'), its mail process cannot create the
+    mailbox, says '-ERR [SYS/TEMP] Internal error occurred' and ends the session: the
+    password was good, the mailbox unusable — pop3.mailbox_unavailable on every server,
+    the vendor's matter; never 'working', never a protocol error. (The twin is the clean
+    world with a login: a writable store, STAT +OK.)"""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    (tmp_path / "right").write_text(PASSWORD + "\n")
+    login = ["--pop3-user", "gateway", "--pop3-password-file", str(tmp_path / "right")]
+    with Topology("", []) as path, RealVendorSite(path) as site:
+        shutil.chown(site.directory / "mail", "root", "root")
+        code, report = check(path, site, *login)
+        dovecot = site.log("dovecot.log")
+    found = [c for e in by_port(report, 995) for c in codes(e)]
+    assert found.count("pop3.mailbox_unavailable") == 6, found
+    assert not any(c in found for c in ("pop3.login_failed", "pop3.protocol_error")), found
+    assert "Failed to autocreate mailbox" in dovecot
+    assert code == 2 and [c["code"] for c in report["causes"]] == ["pop3.mailbox_unavailable"]
+    assert not any(e.endswith(":995") for e in report["working"]), report["working"]
+
+
 def test_a_wrong_mailbox_password_is_one_failed_login_at_dovecot(tmp_path: Path) -> None:
     """Dovecot answers a failed login after 2 s and each further one from this address
     later: sent to all six at once, five answers came after the step's timeout and read
@@ -76,6 +97,10 @@ def test_a_wrong_mailbox_password_is_one_failed_login_at_dovecot(tmp_path: Path)
     assert "pop3.protocol_error" not in found
     assert all(e["status"] == "ok" for e in by_port(report, 25) + by_port(report, 8140))
     assert right_code == 0 and logins == 6, right["causes"]
+    # And each mailbox opened: STAT after the login, +OK from Dovecot's mail process.
+    assert all(
+        e["observations"]["protocol"]["mailbox"]["status"] == "+OK" for e in by_port(right, 995)
+    )
 
 
 def test_postfix_limiting_connections_per_client_is_throttling(tmp_path: Path) -> None:
@@ -119,9 +144,6 @@ def test_a_mailbox_held_by_the_gateways_own_session_is_in_use_not_broken(tmp_pat
     (tmp_path / "right").write_text(PASSWORD + "\n")
     login = ["--pop3-user", "gateway", "--pop3-password-file", str(tmp_path / "right")]
     with Topology("", []) as path, RealVendorSite(path, dovecot="pop3_lock_session = yes") as site:
-        mail = site.directory / "mail"
-        mail.mkdir()
-        shutil.chown(mail, "nobody", "nogroup")
         with subprocess.Popen(
             ["ip", "netns", "exec", path.client, sys.executable, "-c", HOLDER,
              str(site.client), str(site.directory / "vendor-ca.pem")],

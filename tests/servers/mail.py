@@ -217,12 +217,16 @@ class Pop3Handler(ImplicitTlsHandler):
         passwords: list[bytes] | None = None,
         refusal: bytes = b"-ERR [AUTH] Authentication failed.",
         closes_after_refusal: bool = False,
+        mailbox_failure: bytes = b"",
     ) -> None:
         super().__init__(context, policy)
         self.password = password
         self.refusal = refusal
         # Ends the session after a refusal, as Dovecot does after [IN-USE].
         self.closes_after_refusal = closes_after_refusal
+        # Said right after an accepted login, then the session ends: Dovecot's mail process
+        # when it cannot open the mailbox ("-ERR [SYS/TEMP] Internal error occurred.").
+        self.mailbox_failure = mailbox_failure
         self.answer_after_s = answer_after_s
         self.passwords = [] if passwords is None else passwords
 
@@ -253,6 +257,11 @@ class Pop3Handler(ImplicitTlsHandler):
                     return  # a late answer: the client gave up waiting and has gone
                 if self.closes_after_refusal and not answer.startswith(b"+OK"):
                     return
+                if self.mailbox_failure and answer.startswith(b"+OK"):
+                    tls.sendall(self.mailbox_failure + b"\r\n")
+                    return
+            elif command == b"STAT":
+                tls.sendall(b"+OK 0 0\r\n")
             elif command == b"QUIT":
                 tls.sendall(b"+OK Logging out.\r\n")
                 return
