@@ -28,13 +28,10 @@ HOSTS = ("mail1.dicommail.com", "mail2.dicommail.com", "mail3.dicommail.com")
 
 @contextmanager
 def mailboxes(
-    pki: Pki,
-    password: bytes | None,
-    answer_after_s: float = 0.0,
-    refusal: bytes = b"-ERR [AUTH] Authentication failed.",
-    closes_after_refusal: bool = False,
+    pki: Pki, password: bytes | None, **options: Any
 ) -> Iterator[tuple[list[Server], list[bytes]]]:
-    """Three POP3S servers of one mailbox: the passwords they were sent, in one list."""
+    """Three POP3S servers of one mailbox (`options` as `Pop3Handler` takes them): the
+    passwords they were sent, in one list."""
     sent: list[bytes] = []
     with ExitStack() as stack:
         servers = [
@@ -44,10 +41,8 @@ def mailboxes(
                         server_context(pki, TlsPolicy()),
                         TlsPolicy(),
                         password,
-                        answer_after_s,
-                        sent,
-                        refusal,
-                        closes_after_refusal,
+                        passwords=sent,
+                        **options,
                     )
                 )
             )
@@ -262,19 +257,7 @@ def test_a_login_taken_and_a_mailbox_that_does_not_open_is_the_servers_trouble(
     server gets it); the mailbox is not usable — the vendor's matter, never 'working' and
     never a protocol error. Its twin, the mailbox that opens, is the accepted password."""
     failure = b"-ERR [SYS/TEMP] Internal error occurred. Refer to server log for more information."
-    sent: list[bytes] = []
-    with ExitStack() as stack:
-        servers = [
-            stack.enter_context(
-                Server(
-                    Pop3Handler(
-                        server_context(pki, TlsPolicy()), TlsPolicy(), PASSWORD.encode(),
-                        passwords=sent, mailbox_failure=failure,
-                    )
-                )
-            )
-            for _ in HOSTS
-        ]  # fmt: skip
+    with mailboxes(pki, PASSWORD.encode(), mailbox_failure=failure) as (servers, sent):
         result, report = login_check(dns_server, pki, servers, tmp_path)
     assert len(sent) == 3
     for endpoint in report["endpoints"]:
