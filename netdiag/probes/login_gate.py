@@ -7,7 +7,14 @@ gateway's address, which a server like Dovecot answers ever more slowly after ea
 (2 s, doubling up to 15 s). So the first connection ready to log in does so alone; the
 others wait for its answer and then log in too (accepted), or do not send the password at
 all (refused, or not answered) and say where it was refused. A connection that lost its
-server before the password was sent hands the turn on."""
+server before the password was sent hands the turn on.
+
+Accepted, the logins still take turns, each holding the mailbox until its session ends: a
+POP3 server locks the maildrop for the session (RFC 1939 8), and servers that share one
+mailbox store refuse a second session of the same user with [IN-USE] — or count them
+against a per-user limit (Dovecot's mail_max_userip_connections). netdiag's own sessions
+must not read as the mailbox being busy. Once a server says the mailbox is busy already
+(another client holds it), taking turns cannot free it: the rest log in at once."""
 
 from __future__ import annotations
 
@@ -34,6 +41,7 @@ class LoginGate:
         self._accepted = False
         self._refused = ""  # where, and how, the password was refused
         self._unanswered = False  # that refusal was a silence
+        self._held_elsewhere = False  # a server said the mailbox is busy: no more turns
 
     def turn(self, where: str, until: float) -> Turn:
         """Wait for this endpoint's turn (until the monotonic time `until` at the most)."""
@@ -41,12 +49,16 @@ class LoginGate:
             while True:
                 if self._refused:
                     return Turn(self._refused, self._unanswered)
-                if self._accepted:
+                if self._held_elsewhere:
                     return Turn()
                 if not self._busy:
                     self._busy = where
                     return Turn()
                 left = until - time.monotonic()
+                if left <= 0 and self._accepted:
+                    # Another session still holds the mailbox: better a second session
+                    # than a login not checked.
+                    return Turn()
                 if left <= 0:
                     # Still waiting for that server's answer: no refusal seen, a silence.
                     said = f"{self._busy} had not answered the password yet when time ran out"
@@ -54,12 +66,21 @@ class LoginGate:
                 self._changed.wait(left)
 
     def settle(
-        self, where: str, accepted: bool | None, refusal: str = "", *, unanswered: bool = False
+        self,
+        where: str,
+        accepted: bool | None,
+        refusal: str = "",
+        *,
+        unanswered: bool = False,
+        held_elsewhere: bool = False,
     ) -> None:
-        """What became of `where`'s turn: accepted, refused (`refusal` says how; `unanswered`
-        when by silence), or None when the password was not sent (the turn passes on)."""
+        """What became of `where`'s turn: accepted (its session holds the mailbox until
+        `ended`; with `held_elsewhere` the server said another session holds it), refused
+        (`refusal` says how; `unanswered` when by silence), or None when the password was
+        not sent (the turn passes on)."""
         with self._changed:
-            if self._busy == where:
+            self._held_elsewhere = self._held_elsewhere or held_elsewhere
+            if self._busy == where and (not accepted or held_elsewhere):
                 self._busy = ""
             if accepted:
                 self._accepted = True
@@ -67,3 +88,10 @@ class LoginGate:
                 self._refused = f"{where} {refusal}"
                 self._unanswered = unanswered
             self._changed.notify_all()
+
+    def ended(self, where: str) -> None:
+        """`where`'s session is over: the mailbox is free for the next turn."""
+        with self._changed:
+            if self._busy == where:
+                self._busy = ""
+                self._changed.notify_all()

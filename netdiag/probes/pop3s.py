@@ -78,6 +78,8 @@ def probe_pop3s(
     start = Pop3Observation(service="pop3s", address=address, port=port)
     dialogue = Dialogue(start, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
+    gated: LoginGate | None = None
+    where = f"{server_name or address}:{port}"
     try:
         dialogue.connect()
         stage = ProtocolStage.TLS
@@ -112,7 +114,6 @@ def probe_pop3s(
                     dialogue.observation, login_withheld=withheld
                 )
         gated = gate if login is not None and login.kind is LoginKind.MAILBOX else None
-        where = f"{server_name or address}:{port}"
         if gated is not None and not withheld:
             waited = time.monotonic() + deadline.step(LOGIN_ANSWER_S + 2 * timeout)
             turn = gated.turn(where, waited)
@@ -152,7 +153,10 @@ def probe_pop3s(
                 )
             finally:
                 if gated is not None:
-                    gated.settle(where, accepted, refusal, unanswered=not answered)
+                    busy = accepted is True and not reply.is_ok
+                    gated.settle(
+                        where, accepted, refusal, unanswered=not answered, held_elsewhere=busy
+                    )
 
         if login is not None and not withheld and _was_login_taken(dialogue.observation):
             # The login process said +OK; whether the mailbox opens is the mail process's
@@ -178,6 +182,8 @@ def probe_pop3s(
         dialogue.stop_on(stage, error)
     finally:
         dialogue.close()
+        if gated is not None:
+            gated.ended(where)  # the session is over: the mailbox is free
     return dialogue.finish()
 
 

@@ -6,6 +6,7 @@ never as "the peer does not speak POP3" (what a real Dovecot's growing delay was
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -246,7 +247,34 @@ def test_the_gate_lets_everyone_in_after_an_acceptance_and_bounds_the_wait() -> 
     assert "a:995 had not answered" in ran_out.withheld and ran_out.unanswered
     assert time.monotonic() - started < 2
     gate.settle("a:995", True)
-    assert gate.turn("b:995", time.monotonic()) == Turn() and gate.turn("c:995", 0) == Turn()
+    gate.ended("a:995")
+    assert gate.turn("b:995", time.monotonic()) == Turn()
+
+
+def test_after_an_acceptance_each_session_holds_the_mailbox_until_it_ends() -> None:
+    """RFC 1939 8: a server locks the maildrop for a session; netdiag's own sessions take
+    turns, so that none of them reads as the mailbox being busy."""
+    import threading
+    import time
+
+    gate = LoginGate()
+    assert gate.turn("a:995", time.monotonic() + 1) == Turn()
+    gate.settle("a:995", True)
+    said: list[Turn] = []
+    waiter = threading.Thread(target=lambda: said.append(gate.turn("b:995", time.monotonic() + 5)))
+    waiter.start()
+    time.sleep(0.1)
+    assert said == []  # a's session still holds the mailbox
+    gate.ended("b:995")  # not b's to free
+    time.sleep(0.1)
+    assert said == []
+    gate.ended("a:995")
+    waiter.join(5)
+    assert said == [Turn()]
+    # b holds it now; c's time runs out: after an acceptance it goes ahead, not withheld.
+    started = time.monotonic()
+    assert gate.turn("c:995", time.monotonic() + 0.2) == Turn()
+    assert 0.15 < time.monotonic() - started < 2
 
 
 def test_a_login_taken_and_a_mailbox_that_does_not_open_is_the_servers_trouble(
@@ -268,3 +296,31 @@ def test_a_login_taken_and_a_mailbox_that_does_not_open_is_the_servers_trouble(
     assert cause["code"] == "pop3.mailbox_unavailable" and len(cause["endpoints"]) == 3
     assert report["working"] == []
     assert result.exit_code == 2
+
+
+def test_a_mailbox_held_by_another_client_ends_the_turns() -> None:
+    """Turns cannot free a mailbox another client holds ([IN-USE]): the rest go at once."""
+    import time
+
+    gate = LoginGate()
+    assert gate.turn("a:995", time.monotonic() + 1) == Turn()
+    gate.settle("a:995", True, held_elsewhere=True)
+    started = time.monotonic()
+    assert gate.turn("b:995", time.monotonic() + 5) == Turn()
+    assert gate.turn("c:995", time.monotonic() + 5) == Turn()
+    assert time.monotonic() - started < 0.5
+
+
+def test_servers_that_lock_the_maildrop_see_one_session_at_a_time(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """Three servers of one mailbox store that lock the maildrop per session (RFC 1939 8)
+    and answer a second session [IN-USE]: netdiag's logins take turns, so every server
+    takes the login and opens the mailbox — none reads as busy, exit 0."""
+    maildrop = threading.Lock()
+    with mailboxes(pki, PASSWORD.encode(), maildrop=maildrop) as (servers, sent):
+        result, report = login_check(dns_server, pki, servers, tmp_path)
+    assert sent == [PASSWORD.encode()] * 3
+    found = [c for e in report["endpoints"] for c in codes(e)]
+    assert "pop3.mailbox_in_use" not in found, found
+    assert result.exit_code == 0, report["causes"]

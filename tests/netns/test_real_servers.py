@@ -167,6 +167,23 @@ def test_a_mailbox_held_by_the_gateways_own_session_is_in_use_not_broken(tmp_pat
     assert all(e["status"] == "ok" for e in by_port(report, 25) + by_port(report, 8140))
 
 
+def test_netdiags_own_sessions_never_read_as_a_busy_mailbox(tmp_path: Path) -> None:
+    """The twin of the held mailbox: Dovecot locking the POP3 session and allowing one
+    connection per user and address. netdiag's six logins take turns (RFC 1939 8), so each
+    opens the mailbox: exit 0, six logins, no [IN-USE]."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    (tmp_path / "right").write_text(PASSWORD + "\n")
+    login = ["--pop3-user", "gateway", "--pop3-password-file", str(tmp_path / "right")]
+    strict = "pop3_lock_session = yes\nmail_max_userip_connections = 1"
+    with Topology("", []) as path, RealVendorSite(path, dovecot=strict) as site:
+        code, report = check(path, site, *login)
+        logins = site.log("dovecot.log").count("Login: user=<gateway>")
+    assert code == 0 and logins == 6, report["causes"]
+    assert all(
+        e["observations"]["protocol"]["mailbox"]["status"] == "+OK" for e in by_port(report, 995)
+    )
+
+
 def test_behind_a_real_interceptor_the_password_never_reaches_dovecot(tmp_path: Path) -> None:
     """sslsplit on the router intercepts 995 and would pass whatever it is sent on to the
     real Dovecot: the chain is unproven, so the mailbox password is withheld — Dovecot logs

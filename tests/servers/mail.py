@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -218,6 +219,7 @@ class Pop3Handler(ImplicitTlsHandler):
         refusal: bytes = b"-ERR [AUTH] Authentication failed.",
         closes_after_refusal: bool = False,
         mailbox_failure: bytes = b"",
+        maildrop: threading.Lock | None = None,
     ) -> None:
         super().__init__(context, policy)
         self.password = password
@@ -227,10 +229,22 @@ class Pop3Handler(ImplicitTlsHandler):
         # Said right after an accepted login, then the session ends: Dovecot's mail process
         # when it cannot open the mailbox ("-ERR [SYS/TEMP] Internal error occurred.").
         self.mailbox_failure = mailbox_failure
+        # The mailbox store's lock, shared by the servers of one store: held from an
+        # accepted login to the end of the session (RFC 1939 8); a second session is
+        # answered [IN-USE].
+        self.maildrop = maildrop
         self.answer_after_s = answer_after_s
         self.passwords = [] if passwords is None else passwords
 
     def _serve(self, tls: TlsChannel) -> None:
+        session: list[bool] = []  # [True] while this session holds the maildrop
+        try:
+            self._dialogue(tls, session)
+        finally:
+            if session and self.maildrop is not None:
+                self.maildrop.release()
+
+    def _dialogue(self, tls: TlsChannel, session: list[bool]) -> None:
         tls.sendall(b"+OK Dovecot ready.\r\n")
         while True:
             line = read_line(tls)
@@ -249,6 +263,11 @@ class Pop3Handler(ImplicitTlsHandler):
                     answer = b"-ERR [AUTH] Client didn't present valid SSL certificate\r\n"
                 elif self.password is not None and given == self.password:
                     answer = b"+OK Logged in.\r\n"
+                    if self.maildrop is not None:
+                        if self.maildrop.acquire(blocking=False):
+                            session.append(True)
+                        else:
+                            answer = b"-ERR [IN-USE] Mailbox is locked by another session.\r\n"
                 else:
                     answer = self.refusal + b"\r\n"
                 try:
