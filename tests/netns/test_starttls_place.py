@@ -38,8 +38,9 @@ ON_THE_GATEWAY = ON_THE_ROUTER.replace("prerouting", "output").replace(
 )
 
 
-def check(path: Topology, site: RealVendorSite) -> tuple[int, dict[str, Any]]:
-    return real_site_check(path, site, *(arg for t in TARGETS for arg in ("--target", t)))
+def check(path: Topology, site: RealVendorSite, *more: str) -> tuple[int, dict[str, Any]]:
+    targets = [arg for t in TARGETS for arg in ("--target", t)]
+    return real_site_check(path, site, *targets, *more)
 
 
 def smtp(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -98,6 +99,30 @@ def test_an_smtp_proxy_on_the_router_is_a_device_one_hop_away() -> None:
     )
     # The device on the path gets the firewall's SMTP-inspection snippets.
     assert report["remedy_plan"]["smtp_inspection"], report["remedy_plan"]
+
+
+def test_with_trace_the_proxy_is_named_by_its_address_and_stays_one_cause() -> None:
+    """`--trace`: the trace to the clean port 995 names hop 1 (the router); the trace of
+    port 25 sees its SYN/ACK from there too (trace.transparent_proxy) — the same device,
+    so one cause for both hosts, the one that says what it does."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    with (
+        Topology(ON_THE_ROUTER, []) as path,
+        RealVendorSite(path) as site,
+        PostfixProxy(path, path.router, PROXY_PORT),
+    ):
+        code, report = check(path, site, "--trace")
+    assert code == 2
+    router = Topology.ROUTER4_C
+    assert "trace.transparent_proxy" in codes(smtp(report)[0])
+    for endpoint in smtp(report):
+        found = the(endpoint, "smtp.starttls_missing")
+        assert found["place"] == {"hop": 1, "address": router}, found
+    [cause] = report["causes"]
+    assert cause["code"] == "smtp.starttls_missing" and len(cause["endpoints"]) == 2
+    assert cause["sentence"]["en"].startswith(
+        f"A device at the first hop ({router}, this gateway's router or firewall) answers SMTP"
+    )
 
 
 def test_the_servers_own_postfix_without_starttls_names_no_device() -> None:

@@ -3,6 +3,7 @@ output starts with (English and German)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pytest
@@ -11,7 +12,7 @@ from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.causes import find_causes
 from netdiag.renderers.summary import answer_lines, firewall_lines, matrix
 from netdiag.report.messages import cause_sentence, host_list
-from netdiag.report.model import EndpointResult, Report, Severity
+from netdiag.report.model import DevicePlace, EndpointResult, Report, Severity
 from netdiag.settings.targets import Service, Target
 
 MAIL = [f"mail{n}.dicommail.com" for n in range(1, 7)]
@@ -146,6 +147,31 @@ def test_the_connect_verdict_folds_into_the_trace_that_locates_it() -> None:
 def test_an_explaining_finding_stands_for_the_rest_of_its_endpoint() -> None:
     (cause,) = find_causes([intercepted(SMTP[0])])
     assert cause.code == "tls.intercepted"  # tls.client_cert_not_requested folds into it
+
+
+def smtp_proxy(target: Target, *, placed: bool, traced: bool) -> EndpointResult:
+    """STARTTLS missing, placed at hop 1 by the EHLO measurement (or not), and the trace of
+    port 25 seeing the SYN/ACK from hop 1 (or no trace)."""
+    missing = finding("smtp.starttls_missing", "no STARTTLS")
+    if placed:
+        missing = dataclasses.replace(missing, place=DevicePlace(hop=1, address=FIREWALL))
+    proxy = finding("trace.transparent_proxy", "SYN/ACK from hop 1", subject=FIREWALL)
+    return EndpointResult(target=target, findings=(missing, *([proxy] if traced else [])))
+
+
+def test_a_traced_proxy_and_the_device_placed_at_its_hop_are_one_cause() -> None:
+    """The endpoint measured (its trace saw the proxy) and those sharing its measurement
+    (placed, not traced) are one cause, the one that says what the device does."""
+    endpoints = [smtp_proxy(SMTP[0], placed=True, traced=True)]
+    endpoints += [smtp_proxy(t, placed=True, traced=False) for t in SMTP[1:]]
+    (cause,) = find_causes(endpoints)
+    assert cause.code == "smtp.starttls_missing" and len(cause.endpoints) == 6
+
+
+def test_twin_a_traced_proxy_beside_an_unplaced_finding_stays_the_cause() -> None:
+    """Without a place measurement, the trace is the only word on where: it stands."""
+    (cause,) = find_causes([smtp_proxy(SMTP[0], placed=False, traced=True)])
+    assert cause.code == "trace.transparent_proxy"
 
 
 def test_healthy_twin_same_subject_on_an_info_finding_is_no_cause() -> None:
