@@ -128,7 +128,7 @@ def probe_pop3s(
             stage = ProtocolStage.LOGIN
             dialogue.observation = dataclasses.replace(dialogue.observation, login_kind=login.kind)
             accepted: bool | None = None
-            refusal, answered = "", True
+            refusal, answered, held_elsewhere = "", True, False
             try:
                 reader.send_line(f"USER {login.user}", dialogue.until())
                 reply = read_status(reader, dialogue.until())
@@ -147,15 +147,19 @@ def probe_pop3s(
                 # A busy mailbox took the credentials (RFC 2449); the server's own trouble
                 # says nothing of them, and the turn passes on.
                 accepted = None if reply.is_server_trouble else reply.is_ok or reply.is_mailbox_busy
+                held_elsewhere = reply.is_mailbox_busy
                 refusal = f"refused it: {reply.as_sent}"[:200]
                 dialogue.observation = dataclasses.replace(
                     dialogue.observation, login=reply, login_kind=login.kind
                 )
             finally:
                 if gated is not None:
-                    busy = accepted is True and not reply.is_ok
                     gated.settle(
-                        where, accepted, refusal, unanswered=not answered, held_elsewhere=busy
+                        where,
+                        accepted,
+                        refusal,
+                        unanswered=not answered,
+                        held_elsewhere=held_elsewhere,
                     )
 
         if login is not None and not withheld and _was_login_taken(dialogue.observation):
