@@ -109,6 +109,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the SMTP banner arrives late",
         "A tarpit or an inspecting proxy delays the banner: check SMTP inspection and anti-spam features on the firewall.",
     ),
+    "smtp.greeting_pause": CatalogueEntry(
+        _I,
+        "the server holds the rest of its greeting back for a while (a pregreet test)",
+        "",
+    ),
     "smtp.throttled": CatalogueEntry(
         _W,
         "the server refuses temporarily",
@@ -160,7 +165,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     "tls.sni_filtered": CatalogueEntry(
         _C,
         "a device cuts handshakes by the server name (SNI)",
-        "A web or URL filter on the path resets handshakes that name this host, while the same address answers another of the vendor's names: allow the vendor's host names in the filter (URL category or SNI list) of the firewall or proxy named by the trace, or exempt the gateway from URL filtering.",
+        "A web or URL filter on the path resets handshakes that name this host, while the same address answers another of the vendor's names or a handshake without a name: allow the vendor's host names in the filter (URL category or SNI list) of the firewall or proxy named by the trace, or exempt the gateway from URL filtering.",
     ),
     "tls.version_blocked": CatalogueEntry(
         _C,

@@ -23,7 +23,10 @@ answered, so that "everything is cut" never reads as one cause):
    either way no experiment may convict;
 1. the hello with another name (or, where the profile has no other name, the one without a
    name) is answered, the one with this name is cut: a filter by server name
-   (`tls.sni_filtered`);
+   (`tls.sni_filtered`); so is a hello without a name answered while every hello that
+   names this host (each version and size) is cut, whatever the other name got: a device
+   that checks a name against the address (Squid's host verification) refuses the other
+   name in its own way, a filter by domain cuts it too;
 2. TLS 1.2 only is answered, TLS 1.3 only and the small hello (which offers 1.3) are cut: a
    device blocks TLS 1.3 (`tls.version_blocked`); a server that does not speak 1.3 says so
    with an alert, and the full hello would have been answered in 1.2;
@@ -143,6 +146,21 @@ def experiment_line(result: ExperimentResult) -> str:
     )
 
 
+# The experiments that send this endpoint's own name, each with other versions or sizes.
+NAMED_VARIANTS = (
+    Experiment.SAME_HELLO,
+    Experiment.TLS12_ONLY,
+    Experiment.TLS13_ONLY,
+    Experiment.SMALL_HELLO,
+)
+
+
+def _every_named_variant_cut(results: dict[Experiment, ExperimentResult]) -> bool:
+    """Every hello that names the host ran and was cut: the name is the one thing they
+    share, the version and the size are not it."""
+    return all(_cut(results, kind) for kind in NAMED_VARIANTS)
+
+
 def conclude(
     target: Target, symptom: Symptom, experiments: Sequence[ExperimentResult]
 ) -> Finding | None:
@@ -174,6 +192,22 @@ def conclude(
             f"{where}: a device cuts handshakes that name {name}; the same address answers a "
             "handshake without a name: a filter by server name (URL or category filtering), "
             "not the server",
+            lines,
+            subject=name,
+        )
+    if (
+        name
+        and other is not None
+        and _answered(results, Experiment.NO_NAME)
+        and _every_named_variant_cut(results)
+    ):
+        got = other.answer.value + (f" ({other.detail})" if other.detail else "")
+        return finding(
+            "tls.sni_filtered",
+            f"{where}: a device cuts every handshake that names {name} (each version and "
+            f"size); the same address answers a handshake without a name, and the name "
+            f"{other.server_name} got {got}: a filter by server name (URL or category "
+            "filtering), not the server",
             lines,
             subject=name,
         )

@@ -70,6 +70,9 @@ def diagnose_smtp(
     if obs.banner is None:
         if obs.stopped_at is not ProtocolStage.BANNER:
             return []
+        if obs.failure is StageFailure.TIMEOUT and obs.banner_first_ms:
+            summary = f"{where}: {obs.failure_detail}"
+            return [finding("smtp.slow_banner", summary, tail, severity=Severity.CRIT)]
         if obs.failure is StageFailure.TIMEOUT:
             summary = f"{where}: no banner within the timeout"
             return [finding("smtp.slow_banner", summary, tail, severity=Severity.CRIT)]
@@ -96,9 +99,19 @@ def _banner_findings(
 ) -> list[Finding]:
     assert obs.banner is not None
     findings = []
-    if obs.banner_ms > slow_banner_s * 1000:
-        summary = f"{where}: the banner came after {obs.banner_ms / 1000:.1f} s"
+    # Late is the first line: after it the server is speaking, and a pause of its own
+    # before the last line (a pregreet test) is not the path's.
+    if obs.banner_first_ms > slow_banner_s * 1000:
+        summary = f"{where}: the banner came after {obs.banner_first_ms / 1000:.1f} s"
         findings.append(finding("smtp.slow_banner", summary, tail))
+    pause_ms = obs.banner_ms - obs.banner_first_ms
+    if pause_ms > slow_banner_s * 1000:
+        summary = (
+            f"{where}: the greeting's first line came after {obs.banner_first_ms / 1000:.1f} "
+            f"s, its last {pause_ms / 1000:.1f} s later: the server's own pregreet test (as "
+            "Postfix's postscreen runs it), which mail software waits for — not the path"
+        )
+        findings.append(finding("smtp.greeting_pause", summary, tail))
     if is_masked_banner(obs.banner):
         summary = f"{where}: the banner is masked: {obs.banner.as_sent!r}"
         findings.append(finding("smtp.banner_masked", summary, tail))

@@ -14,13 +14,26 @@ POP3 server locks the maildrop for the session (RFC 1939 8), and servers that sh
 mailbox store refuse a second session of the same user with [IN-USE] — or count them
 against a per-user limit (Dovecot's mail_max_userip_connections). netdiag's own sessions
 must not read as the mailbox being busy. Once a server says the mailbox is busy already
-(another client holds it), taking turns cannot free it: the rest log in at once."""
+(another client holds it), taking turns cannot free it: the rest log in at once.
+
+A server lets go of a session a moment after its end: Dovecot counts the connections per
+user and address in a process of its own, which under load has not yet heard of the end
+when the next turn's login arrives ("[IN-USE] Maximum number of connections from user+IP
+exceeded"). A busy answer within OWN_SESSION_LINGER_S of one of netdiag's own sessions
+ending may be that session's: it does not end the turns, its endpoint logs in once more
+(`netdiag.probes.pop3s`), and from then on each turn begins LET_GO_S after the last own
+session ended."""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
+
+# How long after one of netdiag's own sessions ended a busy answer may still be that one's.
+OWN_SESSION_LINGER_S = 2.0
+# Once a server was seen to lag so, the time it is given to let go of each session.
+LET_GO_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,9 @@ class LoginGate:
         self._refused = ""  # where, and how, the password was refused
         self._unanswered = False  # that refusal was a silence
         self._held_elsewhere = False  # a server said the mailbox is busy: no more turns
+        self._holder = ""  # the endpoint whose session holds the mailbox now
+        self._last_end: float | None = None  # when such a session of netdiag's ended
+        self._lags = False  # a server answered busy right after an own session ended
 
     def turn(self, where: str, until: float) -> Turn:
         """Wait for this endpoint's turn (until the monotonic time `until` at the most)."""
@@ -51,10 +67,14 @@ class LoginGate:
                     return Turn(self._refused, self._unanswered)
                 if self._held_elsewhere:
                     return Turn()
-                if not self._busy:
+                left = until - time.monotonic()
+                let_go = self._let_go_left()
+                if not self._busy and (let_go <= 0 or left <= 0):
                     self._busy = where
                     return Turn()
-                left = until - time.monotonic()
+                if not self._busy:
+                    self._changed.wait(min(let_go, left))
+                    continue
                 if left <= 0 and self._accepted:
                     # Another session still holds the mailbox: better a second session
                     # than a login not checked.
@@ -73,25 +93,46 @@ class LoginGate:
         *,
         unanswered: bool = False,
         held_elsewhere: bool = False,
-    ) -> None:
+    ) -> bool:
         """What became of `where`'s turn: accepted (its session holds the mailbox until
         `ended`; with `held_elsewhere` the server said another session holds it), refused
         (`refusal` says how; `unanswered` when by silence), or None when the password was
-        not sent (the turn passes on)."""
+        not sent (the turn passes on). True when the busy answer may be one of netdiag's
+        own sessions that just ended: the turns go on, and `where` may log in once more."""
         with self._changed:
+            may_be_own = (
+                held_elsewhere
+                and self._last_end is not None
+                and time.monotonic() - self._last_end < OWN_SESSION_LINGER_S
+            )
+            if may_be_own:
+                held_elsewhere = False
+                self._lags = True
             self._held_elsewhere = self._held_elsewhere or held_elsewhere
             if self._busy == where and (not accepted or held_elsewhere):
                 self._busy = ""
             if accepted:
                 self._accepted = True
+            if accepted and not held_elsewhere and not may_be_own:
+                self._holder = where
             elif accepted is False and not self._refused:
                 self._refused = f"{where} {refusal}"
                 self._unanswered = unanswered
             self._changed.notify_all()
+            return may_be_own
+
+    def _let_go_left(self) -> float:
+        """How long the server still has to let go of the last own session (0: none)."""
+        if not self._lags or self._last_end is None:
+            return 0.0
+        return self._last_end + LET_GO_S - time.monotonic()
 
     def ended(self, where: str) -> None:
         """`where`'s session is over: the mailbox is free for the next turn."""
         with self._changed:
+            if self._holder == where:
+                self._holder = ""
+                self._last_end = time.monotonic()
             if self._busy == where:
                 self._busy = ""
                 self._changed.notify_all()

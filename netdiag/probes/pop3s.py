@@ -11,7 +11,7 @@ from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
 from netdiag.probes.lines import LineReader, PeerClosed, PeerReset
-from netdiag.probes.login_gate import LoginGate
+from netdiag.probes.login_gate import LET_GO_S, LoginGate
 from netdiag.report.observations import (
     Pop3Observation,
     Pop3Reply,
@@ -19,6 +19,7 @@ from netdiag.report.observations import (
     ProtocolStage,
     StageFailure,
     TlsObservation,
+    TranscriptLine,
 )
 from netdiag.settings.config import LoginKind, Pop3Login
 
@@ -74,7 +75,50 @@ def probe_pop3s(
     nothing against ("" — proven the vendor's in this run); without it, or with a reason,
     the login is withheld and the reason recorded. With a `gate`, it goes to one server at
     a time until one accepts it (`netdiag.probes.login_gate`). A made-up user's login
-    carries no secret and is not held back."""
+    carries no secret and is not held back.
+
+    A busy mailbox that may be one of netdiag's own sessions not yet let go of (the gate
+    says so) gets one more session, on a new connection, once the server had LET_GO_S to
+    let go: the endpoint is judged by it, and the first one's lines stay in its
+    transcript."""
+    observation, may_be_own = _session(
+        address, port, server_name, tls_settings, timeout, deadline, connected, flows,
+        login, unproven, gate,
+    )  # fmt: skip
+    if not may_be_own or deadline.remaining() < LET_GO_S + 2 * timeout:
+        return observation
+    # The gate gives the new session its turn once the server had LET_GO_S to let go.
+    again, _ = _session(
+        address, port, server_name, tls_settings, timeout, deadline, None, flows,
+        login, unproven, gate,
+    )  # fmt: skip
+    note = TranscriptLine(
+        direction="-",
+        text=(
+            "one of netdiag's own sessions had just ended: the server may not have let go of "
+            f"it yet; a new session once it had {LET_GO_S:g} s to"
+        ),
+        at_ms=observation.transcript[-1].at_ms if observation.transcript else 0.0,
+    )
+    return dataclasses.replace(again, transcript=(*observation.transcript, note, *again.transcript))
+
+
+def _session(
+    address: str,
+    port: int,
+    server_name: str,
+    tls_settings: TlsSettings,
+    timeout: float,
+    deadline: Deadline,
+    connected: Connected | None,
+    flows: FlowLog | None,
+    login: Pop3Login | None,
+    unproven: Callable[[TlsObservation], str] | None,
+    gate: LoginGate | None,
+) -> tuple[Pop3Observation, bool]:
+    """One POP3S session (see `probe_pop3s`), and whether its busy answer may be one of
+    netdiag's own sessions."""
+    may_be_own = False
     start = Pop3Observation(service="pop3s", address=address, port=port)
     dialogue = Dialogue(start, timeout, deadline, connected, flows)
     stage = ProtocolStage.CONNECT
@@ -84,7 +128,7 @@ def probe_pop3s(
         dialogue.connect()
         stage = ProtocolStage.TLS
         if dialogue.start_tls(server_name, tls_settings) is None or dialogue.reader is None:
-            return dialogue.finish()
+            return dialogue.finish(), may_be_own
         reader = dialogue.reader
 
         stage = ProtocolStage.GREETING
@@ -92,7 +136,7 @@ def probe_pop3s(
         dialogue.observation = dataclasses.replace(dialogue.observation, greeting=greeting)
         if not greeting.is_ok:
             dialogue.stop(stage, StageFailure.REFUSED, f"-ERR {greeting.text}")
-            return dialogue.finish()
+            return dialogue.finish(), may_be_own
 
         stage = ProtocolStage.CAPA
         reader.send_line("CAPA", dialogue.until())
@@ -154,7 +198,7 @@ def probe_pop3s(
                 )
             finally:
                 if gated is not None:
-                    gated.settle(
+                    may_be_own = gated.settle(
                         where,
                         accepted,
                         refusal,
@@ -188,7 +232,7 @@ def probe_pop3s(
         dialogue.close()
         if gated is not None:
             gated.ended(where)  # the session is over: the mailbox is free
-    return dialogue.finish()
+    return dialogue.finish(), may_be_own
 
 
 def _was_login_taken(observation: Pop3Observation) -> bool:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Connected, Dialogue, Garbage, TlsSettings
-from netdiag.probes.lines import LineReader, PeerClosed
+from netdiag.probes.lines import LineReader, PeerClosed, PeerTimeout
 from netdiag.probes.server_clock import from_banner
 from netdiag.report.observations import ProtocolStage, Reply, SmtpObservation, StageFailure
 
@@ -20,6 +20,10 @@ from netdiag.report.observations import ProtocolStage, Reply, SmtpObservation, S
 #                            Reply-code [ SP textstring ] CRLF
 _REPLY_LINE = re.compile(r"^([2-5][0-9]{2})(?:([ -])(.*))?$", re.DOTALL)
 MAX_REPLY_LINES = 100
+# How long a greeting whose first line has come ("220-...") may take to end. A pregreet
+# test holds the rest back to catch clients that talk first (Postfix's postscreen: 6 s by
+# default); mail software waits for it (RFC 5321 4.5.3.2: 5 minutes for the greeting).
+GREETING_PAUSE_S = 30.0
 # ESMTP inspection on Cisco ASA/PIX replaces the extensions it does not support with X's
 # ("XXXXXXXA" for STARTTLS): the same length, the last letter sometimes kept.
 _MASKED_EXTENSION = re.compile(r"^X{4,}[A-Z]?$")
@@ -58,28 +62,67 @@ def parse_reply(lines: Sequence[str]) -> Reply:
     return Reply(code=code, lines=tuple(texts))
 
 
-def read_reply(reader: LineReader, until: float) -> Reply:
-    """Read one complete reply, bounded in lines."""
-    lines: list[str] = []
+class GreetingUnfinished(Exception):
+    """The greeting's first line came, its last did not within the pause allowed."""
+
+    def __init__(self, first_line: str, first_s: float) -> None:
+        super().__init__(first_line)
+        self.first_line, self.first_s = first_line, first_s
+
+
+def _reply_line(reader: LineReader, lines: Sequence[str], until: float) -> tuple[str, bool]:
+    """The next line of a reply of which `lines` came already, and whether it is its last."""
+    try:
+        line = reader.read_line(until)
+    except PeerClosed:
+        if lines:
+            raise Garbage(
+                f"the peer closed in the middle of a reply, after {lines[-1][:80]!r}"
+            ) from None
+        raise
+    parsed = parse_reply_line(line)
+    if parsed is None:
+        raise Garbage(f"not SMTP: {line[:120]!r}")
+    return line, parsed[1]
+
+
+def read_reply(reader: LineReader, until: float, begun: Sequence[str] = ()) -> Reply:
+    """Read one complete reply (the rest of one whose first lines are `begun`), bounded in
+    lines."""
+    lines = list(begun)
     while len(lines) < MAX_REPLY_LINES:
-        try:
-            line = reader.read_line(until)
-        except PeerClosed:
-            if lines:
-                raise Garbage(
-                    f"the peer closed in the middle of a reply, after {lines[-1][:80]!r}"
-                ) from None
-            raise
-        parsed = parse_reply_line(line)
-        if parsed is None:
-            raise Garbage(f"not SMTP: {line[:120]!r}")
+        line, is_last = _reply_line(reader, lines, until)
         lines.append(line)
-        if parsed[1]:
-            try:
-                return parse_reply(lines)
-            except ValueError as e:
-                raise Garbage(str(e)) from None
+        if is_last:
+            return _complete(lines)
     raise Garbage(f"a reply of more than {MAX_REPLY_LINES} lines")
+
+
+def read_greeting(
+    reader: LineReader, until: float, deadline: Deadline, pause_s: float = GREETING_PAUSE_S
+) -> tuple[Reply, float]:
+    """The server's greeting, and after how many seconds its first line came: the first
+    line by `until`, the rest of a multi-line greeting within `pause_s` of it (cut to the
+    run's deadline) — GreetingUnfinished if it does not end by then."""
+    started = time.monotonic()
+    line, is_last = _reply_line(reader, (), until)
+    first_s = time.monotonic() - started
+    if is_last:
+        return _complete([line]), first_s
+    try:
+        rest = time.monotonic() + deadline.step(pause_s)
+        return read_reply(reader, rest, [line]), first_s
+    except PeerTimeout:
+        if deadline.is_expired:
+            raise
+        raise GreetingUnfinished(line, first_s) from None
+
+
+def _complete(lines: Sequence[str]) -> Reply:
+    try:
+        return parse_reply(lines)
+    except ValueError as e:
+        raise Garbage(str(e)) from None
 
 
 def extensions(ehlo: Reply) -> tuple[str, ...]:
@@ -116,12 +159,26 @@ def probe_smtp(
         assert dialogue.sock is not None
         stage = ProtocolStage.BANNER
         started = time.monotonic()
-        banner = read_reply(reader, dialogue.until())
+        try:
+            banner, first_s = read_greeting(reader, dialogue.until(), dialogue.deadline)
+        except GreetingUnfinished as unfinished:
+            detail = (
+                f"the greeting began after {unfinished.first_s * 1000:.0f} ms "
+                f"({unfinished.first_line[:80]!r}) and did not end within "
+                f"{GREETING_PAUSE_S:g} s"
+            )
+            dialogue.transcript.add("-", detail)
+            dialogue.observation = dataclasses.replace(
+                dialogue.observation, banner_first_ms=round(unfinished.first_s * 1000, 1)
+            )
+            dialogue.stop(stage, StageFailure.TIMEOUT, detail)
+            return dialogue.finish()
         banner_ms = round((time.monotonic() - started) * 1000, 1)
         dialogue.observation = dataclasses.replace(
             dialogue.observation,
             banner=banner,
             banner_ms=banner_ms,
+            banner_first_ms=min(banner_ms, round(first_s * 1000, 1)),
             server_clock=from_banner(banner.text, datetime.now(UTC)),
         )
         if banner.code != 220:

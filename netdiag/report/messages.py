@@ -217,11 +217,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "cause.tls.sni_filtered": {
         "en": "A device cuts the TLS handshakes of {hosts} (TCP {ports}) by the server name: "
-        "the same address answers another of the vendor's names — a URL or SNI filter, not "
-        "the server.",
+        "the same address answers another of the vendor's names or a handshake without a name "
+        "— a URL or SNI filter, not the server.",
         "de": "Ein Gerät bricht die TLS-Handshakes von {hosts} (TCP {ports}) nach dem "
-        "Servernamen ab: dieselbe Adresse antwortet auf einen anderen Namen des Herstellers — "
-        "ein URL- oder SNI-Filter, nicht der Server.",
+        "Servernamen ab: dieselbe Adresse antwortet auf einen anderen Namen des Herstellers "
+        "oder einen Handshake ohne Namen — ein URL- oder SNI-Filter, nicht der Server.",
     },
     "cause.tls.version_blocked": {
         "en": "A device cuts the TLS handshakes of {hosts} (TCP {ports}) that offer TLS 1.3; "

@@ -354,6 +354,9 @@ class SmtpObservation(ProtocolObservation):
 
     banner: Reply | None = None
     banner_ms: float = 0.0
+    # When the greeting's first line came: a pregreet test (Postfix's postscreen) sends
+    # "220-" at once and the rest seconds later; a delay on the path delays it all.
+    banner_first_ms: float = 0.0
     ehlo: Reply | None = None
     is_starttls_advertised: bool = False
     starttls_mask: str = ""

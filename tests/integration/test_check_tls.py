@@ -245,6 +245,32 @@ def test_slow_banner_is_a_warning_when_it_comes(
     assert endpoint["observations"]["protocol"]["banner_ms"] >= 800
 
 
+def test_a_greeting_pause_is_waited_for_and_said_as_the_servers(
+    pki: Pki, dns_server: DnsServer, client_pem: Path
+) -> None:
+    """Postfix's postscreen sends '220-' at once and the rest of its greeting seconds later
+    (a client that talks first fails its pregreet test): netdiag waits past its step timeout
+    without a word, and the pause is the server's (info), not a slow banner. The twin above:
+    a banner late as a whole stays smtp.slow_banner."""
+    handler = SmtpHandler(server_context(pki, TLS13), TLS13, greeting_pause_s=1.2)
+    with serving(handler) as server:
+        result = vcheck(
+            dns_server,
+            f"{MAIL}:{server.port}/smtp-starttls",
+            "--cert",
+            str(client_pem),
+            "--slow-banner",
+            "0.5",
+            timeout="0.8",
+        )
+    endpoint = only_endpoint(result)
+    assert handler.pregreets == 0
+    assert codes(endpoint) == {"tcp.open", "smtp.greeting_pause", "tls.established", "tls.pinned"}
+    assert result.exit_code == 0
+    protocol = endpoint["observations"]["protocol"]
+    assert protocol["banner_first_ms"] < 500 and protocol["banner_ms"] >= 1200, protocol
+
+
 @pytest.mark.parametrize(
     ("action", "code"), [("reset", "tls.handshake_failed"), ("swallow", "tls.handshake_stalled")]
 )

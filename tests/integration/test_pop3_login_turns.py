@@ -324,3 +324,82 @@ def test_servers_that_lock_the_maildrop_see_one_session_at_a_time(
     found = [c for e in report["endpoints"] for c in codes(e)]
     assert "pop3.mailbox_in_use" not in found, found
     assert result.exit_code == 0, report["causes"]
+
+
+def test_a_server_that_lets_go_of_a_session_late_gets_one_more_session(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """The maildrop is let go of 0.3 s after each session ends (Dovecot's per-user count
+    under load): the next turn's login is answered [IN-USE] right after netdiag's own
+    session ended — that endpoint logs in once more and is judged by it (the transcript
+    says why), and every later turn gives the server time to let go first. Exit 0, never
+    the mailbox in use."""
+    maildrop = threading.Lock()
+    options = {"maildrop": maildrop, "releases_after_s": 0.3, "closes_after_refusal": True}
+    with mailboxes(pki, PASSWORD.encode(), **options) as (servers, sent):
+        result, report = login_check(dns_server, pki, servers, tmp_path)
+    found = [c for e in report["endpoints"] for c in codes(e)]
+    assert "pop3.mailbox_in_use" not in found, found
+    assert result.exit_code == 0, report["causes"]
+    assert sent == [PASSWORD.encode()] * 4  # the second server's twice, the third's once
+    notes = [
+        line["text"]
+        for e in report["endpoints"]
+        for attempt in e["observations"]["attempts"]
+        for line in attempt["transcript"]
+        if "own sessions had just ended" in line["text"]
+    ]
+    assert len(notes) == 1, notes
+    assert all(
+        e["observations"]["protocol"]["mailbox"]["status"] == "+OK" for e in report["endpoints"]
+    )
+
+
+def test_a_mailbox_held_from_the_start_is_busy_without_a_second_try(
+    pki: Pki, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """The twin: another client holds the maildrop before netdiag starts. No session of
+    netdiag's had ended when the first server said [IN-USE]: that is the mailbox's state,
+    the turns end, nobody logs in twice, and every server says busy."""
+    maildrop = threading.Lock()
+    maildrop.acquire()
+    try:
+        with mailboxes(pki, PASSWORD.encode(), maildrop=maildrop, closes_after_refusal=True) as (
+            servers,
+            sent,
+        ):
+            result, report = login_check(dns_server, pki, servers, tmp_path)
+    finally:
+        maildrop.release()
+    assert sent == [PASSWORD.encode()] * 3
+    assert [c for e in report["endpoints"] for c in codes(e)].count("pop3.mailbox_in_use") == 3
+    assert result.exit_code == 1, report["causes"]
+
+
+def test_a_busy_answer_right_after_an_own_session_ended_does_not_end_the_turns() -> None:
+    import time
+
+    from netdiag.probes.login_gate import OWN_SESSION_LINGER_S
+
+    gate = LoginGate()
+    assert gate.turn("a:995", time.monotonic() + 1) == Turn()
+    assert gate.settle("a:995", True) is False
+    gate.ended("a:995")
+    assert gate.turn("b:995", time.monotonic() + 1) == Turn()
+    # b is answered [IN-USE] at once: maybe a's session, not let go of yet.
+    assert gate.settle("b:995", True, held_elsewhere=True) is True
+    # The turns go on: c waits while b's session lasts.
+    assert gate.turn("c:995", time.monotonic() + 0.2) == Turn()  # accepted: goes after the wait
+    gate.ended("b:995")
+    # A busy answer long after the last own session ended is the mailbox's state.
+    late = LoginGate()
+    late.turn("a:995", time.monotonic() + 1)
+    late.settle("a:995", True)
+    late.ended("a:995")
+    time.sleep(OWN_SESSION_LINGER_S + 0.1)
+    late.turn("b:995", time.monotonic() + 1)
+    assert late.settle("b:995", True, held_elsewhere=True) is False
+    started = time.monotonic()
+    assert late.turn("c:995", time.monotonic() + 5) == Turn()
+    assert late.turn("d:995", time.monotonic() + 5) == Turn()
+    assert time.monotonic() - started < 0.5

@@ -30,20 +30,31 @@ PASSWORD = "Mailbox-Pw-3f9"  # the mailbox's (Dovecot's static passdb)
 STARTED_S = 15  # how long the daemons may take to listen
 
 
-def configure_postfix(conf: Path, directory: Path, settings: str, port: int = 25) -> None:
+# master.cf's services that postscreen needs, commented out in Debian's file.
+POSTSCREEN_SERVICES = ("#smtpd     pass", "#dnsblog   unix", "#tlsproxy  unix")
+
+
+def configure_postfix(
+    conf: Path, directory: Path, settings: str, port: int = 25, postscreen: bool = False
+) -> None:
     """A Postfix instance of its own in `conf` (its queue below it, its log and data in
-    `directory`), listening on `port`, with these `main.cf` settings added."""
+    `directory`), listening on `port`, with these `main.cf` settings added; with
+    `postscreen`, in front of smtpd as Postfix documents it (POSTSCREEN_README)."""
     (conf / "spool").mkdir(parents=True)
     (directory / "postfix-data").mkdir()
     shutil.chown(directory / "postfix-data", "postfix")
     # Debian's services, not chrooted: a chroot would need copies of /etc in the queue.
     master = []
     for line in Path("/etc/postfix/master.cf").read_text().splitlines():
+        if postscreen and line.startswith(POSTSCREEN_SERVICES):
+            line = line[1:]
         fields = line.split()
         if len(fields) >= 8 and not line[:1].isspace() and not line.startswith("#"):
             fields[4] = "n"
             if fields[:2] == ["smtp", "inet"]:
                 fields[0] = str(port) if port != 25 else "smtp"
+                if postscreen:
+                    fields[6:] = ["1", "postscreen"]
             line = "  ".join(fields)
         master.append(line)
     (conf / "master.cf").write_text("\n".join(master) + "\n")
@@ -115,9 +126,12 @@ class PostfixProxy:
 class RealVendorSite(SiteFiles):
     """The four daemons; `postfix` and `dovecot` add lines to their configurations."""
 
-    def __init__(self, topology: Topology, postfix: str = "", dovecot: str = "") -> None:
+    def __init__(
+        self, topology: Topology, postfix: str = "", dovecot: str = "", postscreen: bool = False
+    ) -> None:
         self.topology = topology
         self.extra_postfix, self.extra_dovecot = postfix, dovecot
+        self.postscreen = postscreen
         # Not below pytest's own directory (mode 0700): the daemons' users read from here.
         self.directory = Path(tempfile.mkdtemp(prefix="netdiag-site-"))
         self.directory.chmod(0o755)
@@ -202,6 +216,7 @@ class RealVendorSite(SiteFiles):
             "smtpd_tls_security_level = encrypt\n"
             "smtpd_tls_ask_ccert = yes\nsmtpd_tls_req_ccert = yes\n"
             f"{self.extra_postfix}\n",
+            postscreen=self.postscreen,
         )
 
     def _dovecot_conf(self, ca: Path) -> Path:

@@ -4,7 +4,9 @@ CONNECT to 995 through, one that wants authentication, each its own `http_port`.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +45,16 @@ access_log none
 coredump_dir {directory}
 shutdown_lifetime 0 seconds
 """
+
+
+def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    """squid, stopped as its init script does (SIGTERM; shutdown_lifetime 0), or killed."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 class Squid:
@@ -95,11 +107,125 @@ class Squid:
         tb: TracebackType | None,
     ) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5)
+            stop(self._process)
             if self._process.stderr is not None:
                 self._process.stderr.close()
+
+
+# Squid as a transparent TLS interceptor (SslBump), as pfSense's and many hospitals' proxies
+# run it: the router redirects the vendor's ports to its `intercept ssl-bump` port; step 1
+# peeks at the ClientHello, then the rules decide (bump: forge with the proxy's CA; splice:
+# pass through; terminate: close).
+BUMP_PORT = 3140
+
+BUMP_CONFIG = """
+http_port {address}:{http}
+https_port {address}:{bump} intercept ssl-bump tls-cert={directory}/ca.pem \
+tls-key={directory}/ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=4MB
+sslcrtd_program /usr/lib/squid/security_file_certgen -s {directory}/ssl_db -M 4MB
+acl step1 at_step SslBump1
+acl blocked_names ssl::server_name {blocked}
+ssl_bump peek step1
+{rules}
+tls_outgoing_options flags=DONT_VERIFY_PEER
+on_unsupported_protocol tunnel all
+http_access allow all
+dns_nameservers {dns}
+cache deny all
+cache_mem 8 MB
+pid_filename {directory}/squid.pid
+cache_log {directory}/cache.log
+access_log stdio:{directory}/access.log
+coredump_dir {directory}
+shutdown_lifetime 0 seconds
+"""
+
+
+def bump_redirect(ports: tuple[int, ...]) -> str:
+    """nftables on the router: these vendor ports go to Squid's interception port."""
+    body = "\n".join(
+        f"        ip daddr 198.18.2.0/24 tcp dport {port} redirect to :{BUMP_PORT}"
+        for port in ports
+    )
+    return (
+        "table ip netdiag_intercept {\n    chain prerouting {\n"
+        "        type nat hook prerouting priority dstnat; policy accept;\n"
+        f"{body}\n    }}\n}}\n"
+    )
+
+
+def has_ssl_bump() -> bool:
+    """Debian's squid-openssl has SslBump; the GnuTLS squid does not."""
+    found = subprocess.run(["squid", "-v"], capture_output=True, text=True, check=False)
+    return "--with-openssl" in found.stdout
+
+
+class SquidBump:
+    """squid in the router's namespace, intercepting what the router redirects to
+    BUMP_PORT, with its own CA made as Squid's documentation makes it (openssl req).
+    `rules` are the ssl_bump lines after the step-1 peek; `blocked` fills the
+    `blocked_names` ACL. Its own directory (the proxy user writes there), removed on exit."""
+
+    def __init__(self, topology: Topology, rules: str, blocked: str = "none.invalid") -> None:
+        self.topology = topology
+        self.directory = Path(tempfile.mkdtemp(prefix="netdiag-squid-"))
+        self.directory.chmod(0o755)
+        self.rules, self.blocked = rules, blocked
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> SquidBump:
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _start(self) -> None:
+        d = self.directory
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+             "-subj", "/O=Klinik IT/CN=Squid Inspection CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+             "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem")],
+            capture_output=True, check=True, timeout=30,
+        )  # fmt: skip
+        (d / "ca.key").chmod(0o644)  # squid reads it as its own user
+        subprocess.run(
+            ["/usr/lib/squid/security_file_certgen", "-c", "-s", str(d / "ssl_db"), "-M", "4MB"],
+            capture_output=True, check=True, timeout=30,
+        )  # fmt: skip
+        for path in (d / "ssl_db", *(d / "ssl_db").rglob("*")):
+            shutil.chown(path, "proxy")
+        d.chmod(0o777)  # its logs and pid file
+        address = self.topology.router_address(1)
+        config = d / "squid.conf"
+        config.write_text(
+            BUMP_CONFIG.format(
+                address=address, http=STOCK, bump=BUMP_PORT, directory=d,
+                blocked=self.blocked, rules=self.rules, dns=self.topology.SERVER4,
+            ),
+            "utf-8",
+        )  # fmt: skip
+        self._process = subprocess.Popen(
+            ["ip", "netns", "exec", self.topology.router, "squid", "-N", "-f", str(config)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(100):  # bounded: 10 s
+            listening = self.topology.ns(self.topology.router, "ss", "-ltnH").stdout
+            if f"{address}:{BUMP_PORT} " in listening:
+                return
+            if self._process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"squid did not start listening: {self.log()[-2000:]}")
+
+    def log(self, name: str = "cache.log") -> str:
+        path = self.directory / name
+        return path.read_text("utf-8", "replace") if path.exists() else ""
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            stop(self._process)
+        shutil.rmtree(self.directory, ignore_errors=True)

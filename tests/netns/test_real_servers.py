@@ -103,6 +103,26 @@ def test_a_wrong_mailbox_password_is_one_failed_login_at_dovecot(tmp_path: Path)
     )
 
 
+def test_postscreen_before_postfix_is_a_healthy_site() -> None:
+    """Postfix's postscreen in front of smtpd, as mail providers run it: '220-' at once,
+    the rest of the greeting after its greet wait (6 s, past netdiag's 5 s step), and a
+    client that talks before it ends fails the pregreet test (PREGREET in the log). netdiag
+    waits without a word: the pause is the server's (info), never smtp.slow_banner, and
+    postscreen passes it. (The twin, a banner late as a whole, is smtp.slow_banner:
+    tests/integration/test_check_tls.py.)"""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    postfix = "postscreen_greet_action = enforce"
+    with Topology("", []) as path, RealVendorSite(path, postfix, postscreen=True) as site:
+        code, report = check(path, site)
+        log = site.log("postfix.log")
+    assert "postscreen" in log and "PASS NEW" in log, log[-2000:]
+    assert "PREGREET" not in log, log[-2000:]
+    assert code == 0, report["causes"]
+    for endpoint in by_port(report, 25):
+        assert {"smtp.greeting_pause", "tls.pinned"} <= codes(endpoint), codes(endpoint)
+        assert "smtp.slow_banner" not in codes(endpoint)
+
+
 def test_postfix_limiting_connections_per_client_is_throttling(tmp_path: Path) -> None:
     """Postfix's anvil allows this client three connections a minute: the other mail
     hosts' 421 is smtp.throttled (WARN: the server said 'later'), never a TLS or protocol

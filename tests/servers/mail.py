@@ -3,6 +3,7 @@ standard library's ssl module, with the variants the diagnosis must tell apart."
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 import threading
@@ -131,15 +132,28 @@ class SmtpHandler:
         policy: TlsPolicy,
         name: str = "mail1.dicommail.com",
         banner_delay_s: float = 0.0,
+        greeting_pause_s: float = 0.0,
     ) -> None:
         self.context = context
         self.policy = policy
         self.name = name
         self.banner_delay_s = banner_delay_s
+        # Postfix's postscreen: "220-" at once, the rest after a pause; a client that talks
+        # in the pause fails its pregreet test (counted, and refused as postscreen does).
+        self.greeting_pause_s = greeting_pause_s
+        self.pregreets = 0
 
     def __call__(self, conn: socket.socket) -> None:
         if self.banner_delay_s:
             time.sleep(self.banner_delay_s)
+        if self.greeting_pause_s:
+            conn.sendall(f"220-{self.name} ESMTP Postfix (test)\r\n".encode())
+            talked, _, _ = select.select([conn], [], [], self.greeting_pause_s)
+            if talked:
+                self.pregreets += 1
+                conn.sendall(b"554 5.5.1 Error: talked before the greeting ended\r\n")
+                conn.close()
+                return
         conn.sendall(f"220 {self.name} ESMTP Postfix (test)\r\n".encode())
         # One list per connection: the TLS socket replaces the plain one after STARTTLS,
         # and whichever is current is closed at the end.
@@ -220,6 +234,7 @@ class Pop3Handler(ImplicitTlsHandler):
         closes_after_refusal: bool = False,
         mailbox_failure: bytes = b"",
         maildrop: threading.Lock | None = None,
+        releases_after_s: float = 0.0,
     ) -> None:
         super().__init__(context, policy)
         self.password = password
@@ -233,6 +248,9 @@ class Pop3Handler(ImplicitTlsHandler):
         # accepted login to the end of the session (RFC 1939 8); a second session is
         # answered [IN-USE].
         self.maildrop = maildrop
+        # The maildrop let go of this long after the session ended: Dovecot's count of
+        # sessions per user and address, kept in a process of its own, lags under load.
+        self.releases_after_s = releases_after_s
         self.answer_after_s = answer_after_s
         self.passwords = [] if passwords is None else passwords
 
@@ -242,7 +260,10 @@ class Pop3Handler(ImplicitTlsHandler):
             self._dialogue(tls, session)
         finally:
             if session and self.maildrop is not None:
-                self.maildrop.release()
+                if self.releases_after_s:
+                    threading.Timer(self.releases_after_s, self.maildrop.release).start()
+                else:
+                    self.maildrop.release()
 
     def _dialogue(self, tls: TlsChannel, session: list[bool]) -> None:
         tls.sendall(b"+OK Dovecot ready.\r\n")

@@ -12,6 +12,7 @@ from netdiag.diagnosis.certificate import diagnose_client_certificate
 from netdiag.diagnosis.protocol import diagnose_protocol
 from netdiag.diagnosis.smtp import is_masked_banner
 from netdiag.diagnosis.tls import diagnose_tls
+from netdiag.report.model import Severity
 from netdiag.report.observations import (
     CertificateFacts,
     ClientCertificateObservation,
@@ -153,6 +154,7 @@ _SMTP_BASE = SmtpObservation(
     port=25,
     banner=Reply(code=220, lines=("mail1 ESMTP",)),
     banner_ms=50.0,
+    banner_first_ms=50.0,
     ehlo=Reply(code=250, lines=("mail1", "STARTTLS")),
     is_starttls_advertised=True,
     starttls_reply=Reply(code=220, lines=("go ahead",)),
@@ -167,10 +169,48 @@ def smtp(**changes: Any) -> SmtpObservation:
 
 SMTP_ROWS = [
     ("all good", smtp(), {"tls.established"}),
-    ("slow banner", smtp(banner_ms=4000.0), {"smtp.slow_banner", "tls.established"}),
+    (
+        "slow banner",
+        smtp(banner_ms=4000.0, banner_first_ms=4000.0),
+        {"smtp.slow_banner", "tls.established"},
+    ),
+    # The first line at once, the last 6 s later: the server's pregreet test (postscreen).
+    (
+        "a greeting pause",
+        smtp(banner_ms=6050.0, banner_first_ms=50.0),
+        {"smtp.greeting_pause", "tls.established"},
+    ),
+    (
+        "a late first line and a pause",
+        smtp(banner_ms=10000.0, banner_first_ms=4000.0),
+        {"smtp.slow_banner", "smtp.greeting_pause", "tls.established"},
+    ),
+    (
+        "a multi-line banner at once",
+        smtp(banner_ms=2950.0, banner_first_ms=10.0),
+        {"tls.established"},
+    ),
     (
         "no banner",
-        smtp(banner=None, ehlo=None, stopped_at=ProtocolStage.BANNER, failure=StageFailure.TIMEOUT),
+        smtp(
+            banner=None,
+            ehlo=None,
+            banner_first_ms=0.0,
+            stopped_at=ProtocolStage.BANNER,
+            failure=StageFailure.TIMEOUT,
+        ),
+        {"smtp.slow_banner"},
+    ),
+    (
+        "a greeting begun and never ended",
+        smtp(
+            banner=None,
+            ehlo=None,
+            banner_first_ms=12.0,
+            stopped_at=ProtocolStage.BANNER,
+            failure=StageFailure.TIMEOUT,
+            failure_detail="the greeting began after 12 ms ('220-mail1') and did not end",
+        ),
         {"smtp.slow_banner"},
     ),
     (
@@ -456,3 +496,21 @@ def test_the_downgrade_says_what_openssl_refused() -> None:
         found.evidence[-1] == "OpenSSL: inappropriate fallback (sent fatal alert illegal_parameter)"
     )
     assert found.summary.endswith("removed TLS 1.3 from the gateway's ClientHello")
+
+
+def test_a_greeting_pause_is_said_as_the_servers_and_a_late_first_line_as_slow() -> None:
+    paused = smtp(banner_ms=6050.0, banner_first_ms=50.0)
+    [pause] = [f for f in diagnose_protocol(SMTP, paused, CLIENT) if f.code != "tls.established"]
+    assert pause.code == "smtp.greeting_pause" and pause.severity is Severity.INFO
+    assert "first line came after 0.1 s, its last 6.0 s later" in pause.summary
+    assert "pregreet test" in pause.summary and "not the path" in pause.summary
+    unfinished = smtp(
+        banner=None, ehlo=None, banner_first_ms=12.0, stopped_at=ProtocolStage.BANNER,
+        failure=StageFailure.TIMEOUT,
+        failure_detail="the greeting began after 12 ms ('220-mail1') and did not end within 30 s",
+    )  # fmt: skip
+    [slow] = diagnose_protocol(SMTP, unfinished, CLIENT)
+    assert slow.code == "smtp.slow_banner" and slow.severity is Severity.CRIT
+    assert slow.summary.endswith(
+        "the greeting began after 12 ms ('220-mail1') and did not end within 30 s"
+    )

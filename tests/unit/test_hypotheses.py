@@ -5,6 +5,8 @@ cut, experiments that could not run)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from netdiag.diagnosis.catalogue import finding
@@ -31,13 +33,14 @@ MAIL3 = Target(host="mail3.dicommail.com", port=995, service=Service.POP3S, grou
 LITERAL = Target(host="192.0.2.7", port=995, service=Service.POP3S, group="")
 PLAIN = Target(host="mail3.dicommail.com", port=25, service=Service.TCP, group="dicommail")
 
-S, A, R, C, Q, N = (
+S, A, R, C, Q, N, T = (
     HelloAnswer.SERVER_HELLO,
     HelloAnswer.ALERT,
     HelloAnswer.RESET,
     HelloAnswer.CLOSED,
     HelloAnswer.SILENCE,
     HelloAnswer.NOT_RUN,
+    HelloAnswer.NOT_TLS,
 )
 KINDS = (
     Experiment.SAME_HELLO,
@@ -66,7 +69,13 @@ def results(*answers: HelloAnswer) -> tuple[ExperimentResult, ...]:
             versions="TLS 1.2",
             hello_bytes=260 if kind is Experiment.SMALL_HELLO else 391,
             answer=answer,
-            detail="protocol_version" if answer is A else "",
+            detail=(
+                "protocol_version"
+                if answer is A
+                else "the answer starts with b'HTTP/1.1'"
+                if answer is T
+                else ""
+            ),
             elapsed_ms=3.0,
         )
         for kind, answer in zip(KINDS, answers, strict=True)
@@ -152,6 +161,20 @@ CONCLUSIONS = [
     ("a filter by server name", (R, S, S, R, R, R), "tls.sni_filtered"),
     ("a filter by server name, no name cut too", (R, S, R, R, R, R), "tls.sni_filtered"),
     ("a filter by server name that drops", (Q, S, S, Q, Q, Q), "tls.sni_filtered"),
+    # No name answered, every hello naming the host cut, whatever the other name got: Squid
+    # answers a name that does not resolve to the address with an HTTP error (409).
+    ("a name filter that checks names against the address", (R, T, S, R, R, R), "tls.sni_filtered"),
+    (
+        "a filter of the whole domain: the other name cut too",
+        (R, R, S, R, R, R),
+        "tls.sni_filtered",
+    ),
+    ("a filter by name that drops every name", (Q, Q, S, Q, Q, Q), "tls.sni_filtered"),
+    (
+        "the server refuses the other name, a device cuts this one",
+        (C, A, S, C, C, C),
+        "tls.sni_filtered",
+    ),
     ("TLS 1.3 blocked", (R, R, R, S, R, R), "tls.version_blocked"),
     ("TLS 1.3 blocked by silence", (Q, Q, Q, S, Q, Q), "tls.version_blocked"),
     ("a large hello cut", (R, R, R, S, R, S), "tls.hello_intolerant"),
@@ -164,6 +187,10 @@ CONCLUSIONS = [
     ("nothing could run", (N, N, N, N, N, N), None),
     ("the control could not run", (N, S, S, S, R, R), None),
     ("an alert to the other name is no answer", (R, A, A, R, R, R), None),
+    ("no name answered, but TLS 1.3 naming the host too", (R, T, S, R, S, R), None),
+    ("no name answered, a hello naming the host could not run", (R, T, S, R, R, N), None),
+    ("no name answered, the control could not run", (N, T, S, R, R, R), None),
+    ("no name not TLS either", (R, T, T, R, R, R), None),
 ]
 
 
@@ -181,11 +208,21 @@ def test_what_the_experiments_prove(
     assert found.evidence[0] == "symptom: the handshake was cut without an alert"
     assert len(found.evidence) == 1 + len(KINDS)
     assert all(line.startswith("experiment ") for line in found.evidence[1:])
-    if code == "tls.sni_filtered":
+    if code == "tls.sni_filtered" and answers[1] is S:
         assert "name mail3.dicommail.com" in found.summary
         assert "answers the name mail1.dicommail.com" in found.summary
         assert found.subject == MAIL3.host
         assert ("with no name at all it answers too" in found.summary) is (answers[2] is S)
+    if code == "tls.sni_filtered" and answers[1] is not S:
+        assert "every handshake that names mail3.dicommail.com (each version and size)" in (
+            found.summary
+        )
+        assert "answers a handshake without a name" in found.summary
+        got = {T: "not_tls (the answer starts with b'HTTP/1.1')", A: "alert (protocol_version)"}
+        assert f"the name mail1.dicommail.com got {got.get(answers[1], answers[1].value)}:" in (
+            found.summary
+        ), found.summary
+        assert found.subject == MAIL3.host
     if code == "tls.hello_intolerant":
         assert "a small one (260 bytes" in found.summary
 
@@ -241,8 +278,20 @@ def test_the_symptom_keeps_what_was_tried() -> None:
     assert (
         not_tls[0]
         .evidence[1]
-        .startswith("experiments: the same hello, sent again, got not_tls instead of being cut:")
+        .startswith(
+            "experiments: the same hello, sent again, got not_tls (the answer starts with "
+            "b'HTTP/1.1') instead of being cut:"
+        )
     ), not_tls[0].evidence[1]
+    # Without a detail: nothing in parentheses.
+    plain = results(HelloAnswer.NOT_TLS, R, R, R, R, R)
+    plain = (dataclasses.replace(plain[0], detail=""), *plain[1:])
+    bare = with_experiments(MAIL3, attempts, plain, [failed])
+    assert (
+        bare[0]
+        .evidence[1]
+        .startswith("experiments: the same hello, sent again, got not_tls instead of being cut:")
+    ), bare[0].evidence[1]
     # Mixed answers in no pattern: said as such.
     mixed = with_experiments(MAIL3, attempts, results(R, A, A, R, R, R), [failed])
     assert "in no pattern that names one cause" in mixed[0].evidence[1]

@@ -1,0 +1,121 @@
+"""A real TLS interception proxy as many hospitals run it: Debian's Squid (squid-openssl)
+on the router, intercepting 995 and 8140 (not 25) with SslBump in front of the vendor's
+site in real software (`tests.netns.real_site`). Three of its rule sets, one world each:
+bump (forges with its own CA), splice (passes the handshake through: the healthy twin) and
+terminate by server name (an SNI filter that answers a name not of the address with an
+HTTP error of its own — host verification — so that only the nameless hello splits it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI, assert_never_ok_unless_checked, codes
+from tests.netns.real_site import PACKAGES, RealVendorSite
+from tests.netns.squid import SquidBump, bump_redirect, has_ssl_bump
+from tests.netns.topology import Topology, require_netns
+from tests.netns.vendor import DNS
+
+pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("real_servers")]
+
+
+def check(path: Topology, site: RealVendorSite) -> tuple[int, dict[str, Any]]:
+    args = ["check", "--json", "--no-system-resolver", "--resolver", DNS, "--timeout", "3"]
+    args += ["--expect-network", "198.18.0.0/15", "--cert", str(site.client)]
+    result = path.netdiag(*args, "--pins", str(site.pins), timeout=120)
+    assert result.stdout, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    report = json.loads(result.stdout)
+    assert_never_ok_unless_checked(report)
+    return result.returncode, report
+
+
+def by_code(report: dict[str, Any]) -> dict[str, set[str]]:
+    """Per endpoint ("host:port"), its finding codes."""
+    return {f"{e['host']}:{e['port']}": codes(e) for e in report["endpoints"]}
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[Topology, RealVendorSite]]:
+    require_netns("squid", "openssl", *PACKAGES, packages={**PACKAGES, "squid": "squid-openssl"})
+    if not has_ssl_bump():
+        reason = "needs Squid with SslBump (Debian package squid-openssl)"
+        if IN_CI:
+            pytest.fail(f"{reason}, and CI=true must run every test")
+        pytest.skip(reason)
+    with Topology(bump_redirect((995, 8140)), []) as path, RealVendorSite(path) as vendor:
+        yield path, vendor
+
+
+def test_squid_bumping_995_and_8140_is_named_and_25_is_not_touched(
+    site: tuple[Topology, RealVendorSite],
+) -> None:
+    path, vendor = site
+    with SquidBump(path, "ssl_bump bump all") as squid:
+        code, report = check(path, vendor)
+        bumped = squid.log("access.log")
+    found = by_code(report)
+    assert code == 2, report["causes"]
+    for endpoint, endpoint_codes in found.items():
+        if endpoint.endswith(":25"):
+            assert "tls.pinned" in endpoint_codes and "tls.intercepted" not in endpoint_codes
+        else:
+            assert "tls.intercepted" in endpoint_codes, (endpoint, endpoint_codes)
+    assert "CONNECT 198.18.2.17:8140" in bumped  # Squid's own record of the bump
+    [cause] = report["causes"]
+    assert cause["code"] == "tls.intercepted", report["causes"]
+    intercepted = [
+        f for e in report["endpoints"] for f in e["findings"] if f["code"] == "tls.intercepted"
+    ]
+    assert {f["subject"] for f in intercepted} == {"Squid"}
+    # At the router (hop 1), the server one further: measured, not assumed.
+    assert all(f["place"] == {"hop": 1, "address": ""} for f in intercepted), intercepted
+
+
+def test_squid_splicing_everything_is_a_healthy_path(
+    site: tuple[Topology, RealVendorSite],
+) -> None:
+    """The same Squid in the same place, peeking at every hello and passing it through:
+    nothing may convict it."""
+    path, vendor = site
+    with SquidBump(path, "ssl_bump splice all") as squid:
+        code, report = check(path, vendor)
+        spliced = squid.log("access.log")
+    assert "TCP_TUNNEL/" in spliced  # it was in the path
+    assert code == 0, report["causes"]
+    for endpoint, endpoint_codes in by_code(report).items():
+        assert "tls.pinned" in endpoint_codes, (endpoint, endpoint_codes)
+
+
+def test_squid_terminating_two_names_is_an_sni_filter_on_those_two(
+    site: tuple[Topology, RealVendorSite],
+) -> None:
+    """Squid closes the handshakes that name mail3 and atlas79; the nameless hello it
+    splices (the server answers); the other vendor name it answers with an HTTP 409 of its
+    own (that name does not resolve to this address). Only those two endpoints, and mail3's
+    25 (not redirected) stays clean."""
+    path, vendor = site
+    rules = "ssl_bump terminate blocked_names\nssl_bump splice all"
+    with SquidBump(path, rules, blocked="mail3.dicommail.com atlas79.mydhp.de") as squid:
+        code, report = check(path, vendor)
+        log = squid.log("access.log")
+    assert "NONE_NONE/409" in log  # the other name, refused by host verification
+    found = by_code(report)
+    filtered = sorted(e for e, c in found.items() if "tls.sni_filtered" in c)
+    assert filtered == ["atlas79.mydhp.de:8140", "mail3.dicommail.com:995"], found
+    for endpoint, endpoint_codes in found.items():
+        if endpoint not in filtered:
+            assert "tls.pinned" in endpoint_codes, (endpoint, endpoint_codes)
+    # One cause per name filtered (each its own entry in the filter's list).
+    assert code == 2 and [c["code"] for c in report["causes"]] == ["tls.sni_filtered"] * 2
+    [finding] = [
+        f
+        for e in report["endpoints"]
+        if e["host"] == "mail3.dicommail.com" and e["port"] == 995
+        for f in e["findings"]
+        if f["code"] == "tls.sni_filtered"
+    ]
+    assert "answers a handshake without a name" in finding["summary"], finding["summary"]
