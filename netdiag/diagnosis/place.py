@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netdiag.diagnosis.catalogue import finding
@@ -279,17 +280,15 @@ def with_place(
         elif found.code == "smtp.starttls_missing" and is_on_this_machine(place):
             placed.append(_stripped_on_this_machine(target, place, found, lines))
         elif found.code == "smtp.starttls_missing":
-            ending, remedy = _session_end(place, starttls_accepted)
-            at_server = bool(ending) and not remedy and not starttls_accepted
+            ending = _session_end(place, starttls_accepted)
             placed.append(
                 dataclasses.replace(
                     found,
-                    summary=found.summary + ending,
-                    # Answered as far as the server: its own cause sentence (both causes).
-                    detail=AT_SERVER if at_server else found.detail,
+                    summary=found.summary + ending.summary,
+                    detail=ending.detail or found.detail,
                     evidence=(*found.evidence, *lines),
-                    remedy=remedy or found.remedy,
-                    has_own_remedy=found.has_own_remedy or bool(remedy),
+                    remedy=ending.remedy or found.remedy,
+                    has_own_remedy=found.has_own_remedy or bool(ending.remedy),
                     # Only beside the server's own hop: an EHLO answer is no forgery, and
                     # alone its hop may be the server's.
                     place=(
@@ -302,35 +301,53 @@ def with_place(
     return tuple(placed)
 
 
-def _session_end(place: PlaceObservation, starttls_accepted: bool) -> tuple[str, str]:
-    """Where the SMTP session without STARTTLS ends, for the summary, and the remedy where
-    that names who must act ("" for the finding's own): at a proxy before the server, or as
-    far as the server (then both causes, unless the server took STARTTLS)."""
+@dataclass(frozen=True, slots=True)
+class SessionEnd:
+    """Where an SMTP session without STARTTLS ends: the summary's words, the remedy where
+    that names who must act ("" for the finding's own), and the finding's detail where the
+    place leaves both causes open (AT_SERVER: its own cause sentence)."""
+
+    summary: str = ""
+    remedy: str = ""
+    detail: str = ""
+
+
+def _session_end(place: PlaceObservation, starttls_accepted: bool) -> SessionEnd:
+    """At a proxy before the server, or as far as the server (then both causes, unless the
+    server took STARTTLS); nothing without both hops measured."""
     hop = answer_hop(place.hops)
     server_hop = answer_hop(place.control_hops)
     if hop is None or server_hop is None:
-        return "", ""
+        return SessionEnd()
     if hop < server_hop:
         at = f"no farther than {hop} hops" if cut_below(place.hops, hop) else _hop_phrase(hop)
-        return (
-            f"; the SMTP session ends at {at}, before the server (hop {server_hop}): a proxy "
-            "there answers in the server's name and leaves STARTTLS out"
-        ), (
-            f"An SMTP proxy on the path ({at}) ends the gateway's SMTP sessions before the "
-            "vendor's servers and leaves STARTTLS out: exempt the vendor's mail servers from "
-            "SMTP proxying and SMTP/ESMTP inspection on that device, so that the session and "
-            "STARTTLS reach the server untouched."
+        return SessionEnd(
+            summary=(
+                f"; the SMTP session ends at {at}, before the server (hop {server_hop}): a "
+                "proxy there answers in the server's name and leaves STARTTLS out"
+            ),
+            remedy=(
+                f"An SMTP proxy on the path ({at}) ends the gateway's SMTP sessions before "
+                "the vendor's servers and leaves STARTTLS out: exempt the vendor's mail "
+                "servers from SMTP proxying and SMTP/ESMTP inspection on that device, so that "
+                "the session and STARTTLS reach the server untouched."
+            ),
         )
     if starttls_accepted:
-        return (
-            f"; the EHLO is answered from as far as the server itself (hop {hop}): a device "
-            "that does not end the session (ESMTP inspection) rewrites the reply"
-        ), ""
-    return (
-        f"; the EHLO is answered from as far as the server itself (hop {hop}), no proxy "
-        "ends the session before it: either the server does not offer STARTTLS, or a device "
-        "that does not end the session (ESMTP inspection) removes it from the reply"
-    ), ""
+        return SessionEnd(
+            summary=(
+                f"; the EHLO is answered from as far as the server itself (hop {hop}): a "
+                "device that does not end the session (ESMTP inspection) rewrites the reply"
+            )
+        )
+    return SessionEnd(
+        summary=(
+            f"; the EHLO is answered from as far as the server itself (hop {hop}), no proxy "
+            "ends the session before it: either the server does not offer STARTTLS, or a "
+            "device that does not end the session (ESMTP inspection) removes it from the reply"
+        ),
+        detail=AT_SERVER,
+    )
 
 
 def _local_end(target: Target, place: PlaceObservation) -> tuple[str, LocalPeer, list[str]]:

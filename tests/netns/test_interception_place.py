@@ -49,6 +49,20 @@ def check(path: Topology, site: VendorSite, *more: str) -> tuple[int, dict[str, 
     return result.returncode, report
 
 
+def check_steady(
+    path: Topology, site: VendorSite, splitter: Sslsplit, *more: str
+) -> tuple[int, dict[str, Any]]:
+    """The check, once more if sslsplit crashed under it (0.5.5 aborts now and then under
+    load, and its supervisor restarts it): the connections it dropped met another world —
+    a restarting interceptor, which tests/netns/test_place_scan_cut.py is about — than the
+    one these tests describe."""
+    before = splitter.restarts
+    code, report = check(path, site, *more)
+    if splitter.restarts != before:
+        code, report = check(path, site, *more)
+    return code, report
+
+
 def endpoint(report: dict[str, Any], host: str, port: int) -> dict[str, Any]:
     return next(e for e in report["endpoints"] if e["host"] == host and e["port"] == port)
 
@@ -79,9 +93,9 @@ def test_an_interceptor_on_the_router_is_a_device_one_hop_away(
     with (
         Topology(redirect_rules((port,)), []) as path,
         VendorSite(path, tmp_path) as site,
-        Sslsplit(path, tmp_path),
+        Sslsplit(path, tmp_path) as splitter,
     ):
-        code, report = check(path, site)
+        code, report = check_steady(path, site, splitter)
     assert code == 2
     intercepted = [e for e in report["endpoints"] if e["port"] == port]
     for found in report["endpoints"]:
@@ -120,9 +134,9 @@ def test_with_trace_the_device_is_named_by_its_address(tmp_path: Path) -> None:
     with (
         Topology(redirect_rules((995,)), []) as path,
         VendorSite(path, tmp_path) as site,
-        Sslsplit(path, tmp_path),
+        Sslsplit(path, tmp_path) as splitter,
     ):
-        code, report = check(path, site, "--trace")
+        code, report = check_steady(path, site, splitter, "--trace")
     assert code == 2
     router = Topology.ROUTER4_C
     for host in ("mail1.dicommail.com", "mail2.dicommail.com"):
@@ -149,14 +163,14 @@ def test_an_interceptor_on_the_gateway_itself_is_this_machine(tmp_path: Path) ->
     with (
         Topology("", []) as path,
         VendorSite(path, tmp_path) as site,
-        Sslsplit(path, tmp_path, namespace=path.client),
+        Sslsplit(path, tmp_path, namespace=path.client) as splitter,
     ):
         applied = subprocess.run(
             ["ip", "netns", "exec", path.client, "nft", "-f", "-"],
             input=LOCAL_REDIRECT, capture_output=True, text=True, timeout=10,
         )  # fmt: skip
         assert applied.returncode == 0, applied.stderr
-        code, report = check(path, site)
+        code, report = check_steady(path, site, splitter)
     assert code == 2
     assert_clean(report, "mail1.dicommail.com", 25)
     for host in ("mail1.dicommail.com", "mail2.dicommail.com"):
