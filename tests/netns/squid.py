@@ -124,6 +124,7 @@ https_port {address}:{bump} intercept ssl-bump tls-cert={directory}/ca.pem \
 tls-key={directory}/ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=4MB
 sslcrtd_program /usr/lib/squid/security_file_certgen -s {directory}/ssl_db -M 4MB
 acl step1 at_step SslBump1
+acl step2 at_step SslBump2
 acl blocked_names ssl::server_name {blocked}
 ssl_bump peek step1
 {rules}

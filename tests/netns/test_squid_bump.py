@@ -50,11 +50,18 @@ def site() -> Iterator[tuple[Topology, RealVendorSite]]:
         yield path, vendor
 
 
+@pytest.mark.parametrize(
+    "rules",
+    # Bumped on the client's hello alone (a certificate for the SNI), and server-first:
+    # Squid stares at the server's handshake and mimics its certificate (subject, names).
+    ["ssl_bump bump all", "ssl_bump stare step2\nssl_bump bump all"],
+    ids=["client-first", "mimicking the server"],
+)
 def test_squid_bumping_995_and_8140_is_named_and_25_is_not_touched(
-    site: tuple[Topology, RealVendorSite],
+    site: tuple[Topology, RealVendorSite], rules: str
 ) -> None:
     path, vendor = site
-    with SquidBump(path, "ssl_bump bump all") as squid:
+    with SquidBump(path, rules) as squid:
         code, report = check(path, vendor)
         bumped = squid.log("access.log")
     found = by_code(report)
