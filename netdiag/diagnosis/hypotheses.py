@@ -184,7 +184,6 @@ def conclude(
             f"the name {other.server_name}{also}: a filter by server name (URL or category "
             "filtering), not the server",
             lines,
-            subject=name,
         )
     if name and other is None and no_name is not None and _answered(results, Experiment.NO_NAME):
         return finding(
@@ -193,7 +192,6 @@ def conclude(
             "handshake without a name: a filter by server name (URL or category filtering), "
             "not the server",
             lines,
-            subject=name,
         )
     if (
         name
@@ -209,7 +207,6 @@ def conclude(
             f"{other.server_name} got {got}: a filter by server name (URL or category "
             "filtering), not the server",
             lines,
-            subject=name,
         )
     if (
         _answered(results, Experiment.TLS12_ONLY)
