@@ -366,3 +366,24 @@ def test_a_login_refused_on_one_server_names_the_spared_ones_as_likely_not_a_dev
         "refused there too."
     )
     assert "Gerät" not in cause_sentence(cause, "de")
+
+
+def test_one_filter_cutting_two_names_is_one_cause() -> None:
+    """tls.sni_filtered as the experiments conclude it (Squid terminating two names, the
+    other name answered with HTTP): the names are in the summaries, the cause is one."""
+    from netdiag.diagnosis.hypotheses import Symptom, conclude
+    from tests.unit.test_hypotheses import R, S, T, results
+
+    def filtered(target: Target) -> EndpointResult:
+        concluded = conclude(target, Symptom.CUT, results(R, T, S, R, R, R))
+        assert concluded is not None and concluded.code == "tls.sni_filtered"
+        return EndpointResult(target=target, findings=(concluded,))
+
+    endpoints = [filtered(POP3[2]), filtered(AGENT), *(ok(t) for t in [*SMTP, *POP3[:2]])]
+    [cause] = find_causes(endpoints)
+    assert (cause.code, cause.subject, len(cause.endpoints)) == ("tls.sni_filtered", "", 2)
+    assert cause_sentence(cause, "en") == (
+        "A device cuts the TLS handshakes of mail3.dicommail.com and atlas79.mydhp.de (TCP 995 "
+        "and 8140) by the server name: the same address answers another of the vendor's names "
+        "or a handshake without a name — a URL or SNI filter, not the server."
+    )
