@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from functools import partial
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
@@ -81,17 +82,15 @@ def probe_pop3s(
     says so) gets one more session, on a new connection, once the server had LET_GO_S to
     let go: the endpoint is judged by it, and the first one's lines stay in its
     transcript."""
-    observation, may_be_own = _session(
-        address, port, server_name, tls_settings, timeout, deadline, connected, flows,
-        login, unproven, gate,
+    session = partial(
+        _session, address, port, server_name, tls_settings, timeout, deadline,
+        flows=flows, login=login, unproven=unproven, gate=gate,
     )  # fmt: skip
+    observation, may_be_own = session(connected)
     if not may_be_own or deadline.remaining() < LET_GO_S + 2 * timeout:
         return observation
     # The gate gives the new session its turn once the server had LET_GO_S to let go.
-    again, _ = _session(
-        address, port, server_name, tls_settings, timeout, deadline, None, flows,
-        login, unproven, gate,
-    )  # fmt: skip
+    again, _ = session(None)
     note = TranscriptLine(
         direction="-",
         text=(
