@@ -113,8 +113,8 @@ class LoginGate:
                 self._busy = ""
             if accepted:
                 self._accepted = True
-            if accepted and not held_elsewhere and not may_be_own:
-                self._holder = where
+                if not held_elsewhere and not may_be_own:
+                    self._holder = where  # its session holds the mailbox until it ends
             elif accepted is False and not self._refused:
                 self._refused = f"{where} {refusal}"
                 self._unanswered = unanswered
