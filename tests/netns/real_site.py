@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tests.integration.tls_fixtures import vendor_pins
-from tests.netns.topology import Topology
+from tests.netns.topology import Topology, stop
 from tests.netns.vendor import DNS, HOSTS, SiteFiles
 from tests.servers.pki import make_pki
 
@@ -112,12 +112,7 @@ class PostfixProxy:
         if self._conf.exists():
             self.topology.ns(self.namespace, "postfix", "-c", str(self._conf), "stop", check=False)
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5)
+            stop(self._process)
         if self._log is not None:
             self._log.close()
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from tests.netns.topology import Topology
+from tests.netns.topology import Topology, stop
 
 STOCK, OPEN_995, AUTH, DOWN = 3128, 3129, 3130, 3131
 
@@ -45,16 +45,6 @@ access_log none
 coredump_dir {directory}
 shutdown_lifetime 0 seconds
 """
-
-
-def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
-    """squid, stopped as its init script does (SIGTERM; shutdown_lifetime 0), or killed."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 class Squid:
@@ -107,7 +97,7 @@ class Squid:
         tb: TracebackType | None,
     ) -> None:
         if self._process is not None:
-            stop(self._process)
+            stop(self._process, timeout=10)
             if self._process.stderr is not None:
                 self._process.stderr.close()
 
@@ -228,5 +218,5 @@ class SquidBump:
 
     def __exit__(self, *exc: object) -> None:
         if self._process is not None:
-            stop(self._process)
+            stop(self._process, timeout=10)
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -47,6 +47,17 @@ def sh(*args: str, check: bool = True, timeout: float = 10) -> subprocess.Comple
     return subprocess.run(args, capture_output=True, text=True, check=check, timeout=timeout)
 
 
+def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes], timeout: float = 5) -> None:
+    """A daemon a test started, stopped with SIGTERM (as its init script would), killed if
+    it is still there after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 LISTENER = textwrap.dedent(
     """
     import socket, sys, threading

@@ -12,7 +12,7 @@ from types import TracebackType
 
 import trustme
 
-from tests.netns.topology import Topology
+from tests.netns.topology import Topology, stop
 
 REPO = Path(__file__).resolve().parents[2]
 DNS = Topology.SERVER4
@@ -174,11 +174,6 @@ class Sslsplit:
         with self._lock:
             process = self._process
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            stop(process)
         if self._supervisor.is_alive():
             self._supervisor.join(timeout=5)
