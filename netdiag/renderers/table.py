@@ -47,6 +47,23 @@ def _summary(endpoint: EndpointResult, lang: str) -> str:
     return text if len(text) <= _MAX_SUMMARY else text[: _MAX_SUMMARY - 1] + "…"
 
 
+def remedy_lines(report: Report, lang: str) -> list[str]:
+    """What to do, once per problem: each cause's remedy — which names every destination the
+    cause affects (an interception's exemption lists them all, not the first endpoint's) —
+    then those of this machine's and the gateway's findings that no cause states. A finding
+    that its endpoint's cause explains (a POP3 error behind an interceptor) adds no remedy of
+    its own: the cause's is the one to act on."""
+    stated = {c.code for c in report.causes}
+    beside = [
+        f
+        for f in (*report.local_findings, *(report.host.findings if report.host else ()))
+        if f.severity is not Severity.INFO and f.code not in stated
+    ]
+    said = [(c.code, catalogue_text_of(c, lang)[1]) for c in report.causes]
+    said += [(f.code, catalogue_text_of(f, lang)[1]) for f in beside]
+    return [f"  {code}: {text}" for code, text in dict.fromkeys(said) if text]
+
+
 def render_table(report: Report, lang: str = "en") -> str:
     """The answer first (causes, what works, the matrix), then a row per endpoint."""
     rows = [
@@ -98,19 +115,9 @@ def render_table(report: Report, lang: str = "en") -> str:
             ),
             "",
         ]
-    remedies: dict[str, str] = {}
-    found = [
-        *report.local_findings,
-        *(report.host.findings if report.host else ()),
-        *(f for e in report.endpoints for f in e.findings),
-    ]
-    for f in found:
-        if f.severity is not Severity.INFO and f.remedy and f.code not in remedies:
-            remedies[f.code] = catalogue_text_of(f, lang)[1]
+    remedies = remedy_lines(report, lang)
     if remedies:
-        lines.append(message("label.remedy", lang) + ":")
-        lines += [f"  {code}: {text}" for code, text in remedies.items()]
-        lines.append("")
+        lines += [message("label.remedy", lang) + ":", *remedies, ""]
     for endpoint in report.endpoints:
         if endpoint.trace is not None and endpoint.trace_lines:
             lines.append(
