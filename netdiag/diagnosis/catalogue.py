@@ -170,7 +170,12 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     "tls.version_blocked": CatalogueEntry(
         _C,
         "a device blocks handshakes that offer TLS 1.3",
-        "An inspection policy on the path cuts ClientHellos that offer TLS 1.3, while TLS 1.2 passes: allow TLS 1.3 for the vendor's hosts (or exempt them from TLS inspection) on that device. The gateway's Windows offers TLS 1.3, and the vendor's servers speak it.",
+        "An inspection policy on the path cuts ClientHellos that offer TLS 1.3, while TLS 1.2 passes: allow TLS 1.3 for the vendor's hosts (or exempt them from TLS inspection) on that device. Windows 11 and Server 2022 offer TLS 1.3 (older Windows stays on 1.2 and is not affected), and the vendor's servers speak it.",
+    ),
+    "tls.version_outdated": CatalogueEntry(
+        _C,
+        "what answers speaks only TLS 1.0 or 1.1",
+        "Whatever answers on this port offers only TLS 1.0 or 1.1, deprecated (RFC 8996) and refused by current TLS stacks: if it is the vendor's server, the vendor must enable TLS 1.2 or later on it; if an old TLS inspection or proxy on the path answers for it (a trace shows where), exempt the vendor's hosts from it or replace it. Do not lower the gateway's TLS settings to match.",
     ),
     "tls.hello_intolerant": CatalogueEntry(
         _C,

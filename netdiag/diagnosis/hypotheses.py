@@ -1,19 +1,25 @@
 """The cause, not the symptom: for a handshake that failed in a way several causes can
 explain, the hypotheses, the experiments that split them, and what their answers prove.
 
-Symptoms (every attempt failed in its handshake, without a chain and without the peer's
-alert): the handshake was cut (reset or closed), or it got no answer while TCP was open.
+Symptoms (every attempt failed in its handshake, without a chain): the handshake was cut
+(reset or closed), or it got no answer while TCP was open; or the hello was refused with an
+alert, before any certificate.
 
-Hypotheses for both: a filter by server name; a device that blocks TLS 1.3; a device that
-chokes on large ClientHellos; the server, or a device that blocks every handshake on the
-port; a passing failure (a restart, a rate limit).
+Hypotheses for a cut or silence: a filter by server name; a device that blocks TLS 1.3; a
+device that chokes on large ClientHellos; the server, or a device that blocks every
+handshake on the port; a passing failure (a restart, a rate limit). For a refused hello: a
+device (or a server) that refuses hellos offering TLS 1.3; a peer that speaks only TLS 1.0
+or 1.1; the server, or a device, that refuses every hello; a passing failure.
 
 Experiments, each on a new connection to the same address and port (`HYPOTHESES`,
 `SPLITS`): the failed hello again (the control); another of the profile's names; no name;
-TLS 1.2 only; TLS 1.3 only; a small hello (one cipher per version, one key share).
+TLS 1.2 only; TLS 1.3 only; a small hello (one cipher per version, one key share); TLS 1.0
+and 1.1 only (for a refused hello: an alert says that, not which version the peer speaks).
+A refused hello gets no name experiment: a server without this name says unrecognized_name
+itself, and another name answered would prove no filter.
 
-A stated refusal (the peer's alert) and an intercepted or unproven chain call for none of
-these: the peer said why, or the chain's own rules decide. A healthy run calls for none.
+An intercepted or unproven chain, and an alert after the peer's certificate, call for none
+of these: the chain's own rules decide. A healthy run calls for none.
 
 What the answers prove, in this order (each conclusion needs its own control to have
 answered, so that "everything is cut" never reads as one cause):
@@ -33,7 +39,14 @@ answered, so that "everything is cut" never reads as one cause):
 3. the small hello (offering 1.3 too) is answered, the full one is cut again: a device
    chokes on the hello's size or its extensions (`tls.hello_intolerant`);
 4. otherwise: no experiment splits them; the finding keeps the symptom and says what was
-   tried and what would decide."""
+   tried and what would decide.
+
+For a refused hello, with the control refused again:
+
+5. TLS 1.0-1.1 answered with a ServerHello, TLS 1.2 only and TLS 1.3 only refused: what
+   answers speaks only TLS 1.0 or 1.1 (`tls.version_outdated`);
+6. TLS 1.2 only answered, TLS 1.3 only refused: hellos that offer TLS 1.3 are refused
+   (`tls.version_blocked`); a server without 1.3 answers the full hello in 1.2 instead."""
 
 from __future__ import annotations
 
@@ -57,6 +70,7 @@ from netdiag.settings.targets import Service, Target
 class Symptom(StrEnum):
     CUT = "the handshake was cut without an alert"
     SILENT = "the handshake got no answer"
+    REFUSED = "the hello was refused with an alert, before any certificate"
 
 
 class Hypothesis(StrEnum):
@@ -65,11 +79,25 @@ class Hypothesis(StrEnum):
     HELLO_SIZE = "a device that chokes on large ClientHellos"
     EVERY_HANDSHAKE = "the server, or a device that blocks every handshake on the port"
     PASSING = "a passing failure (a restart, a rate limit)"
+    OLD_VERSIONS = "a peer that speaks only TLS 1.0 or 1.1"
 
 
+_CUT_OR_SILENT = (
+    Hypothesis.SERVER_NAME,
+    Hypothesis.TLS13_BLOCKED,
+    Hypothesis.HELLO_SIZE,
+    Hypothesis.EVERY_HANDSHAKE,
+    Hypothesis.PASSING,
+)
 HYPOTHESES: dict[Symptom, tuple[Hypothesis, ...]] = {
-    Symptom.CUT: tuple(Hypothesis),
-    Symptom.SILENT: tuple(Hypothesis),
+    Symptom.CUT: _CUT_OR_SILENT,
+    Symptom.SILENT: _CUT_OR_SILENT,
+    Symptom.REFUSED: (
+        Hypothesis.TLS13_BLOCKED,
+        Hypothesis.OLD_VERSIONS,
+        Hypothesis.EVERY_HANDSHAKE,
+        Hypothesis.PASSING,
+    ),
 }
 
 # The experiment that splits each hypothesis from the others.
@@ -79,15 +107,20 @@ SPLITS: dict[Hypothesis, tuple[Experiment, ...]] = {
     Hypothesis.HELLO_SIZE: (Experiment.SMALL_HELLO,),
     Hypothesis.EVERY_HANDSHAKE: (),
     Hypothesis.PASSING: (Experiment.SAME_HELLO,),
+    Hypothesis.OLD_VERSIONS: (Experiment.OLD_TLS,),
 }
 
 
 def symptom_of(attempts: Sequence[ProtocolObservation]) -> Symptom | None:
     """The symptom of the endpoint's attempts, when every one failed in its TLS handshake
-    without a chain and without the peer's alert; None otherwise (a healthy endpoint, a
-    stated refusal, a chain to judge, or a failure before TLS)."""
+    without a chain: refused with the peer's alert (every one), else cut or silent; None
+    otherwise (a healthy endpoint, a chain to judge, an alert beside a cut, or a failure
+    before TLS)."""
     if not attempts:
         return None
+    alerts = [a.tls is not None and a.tls.has_peer_alert for a in attempts]
+    if all(alerts) and not any(a.tls is not None and a.tls.chain for a in attempts):
+        return Symptom.REFUSED
     # One cut attempt makes the symptom a cut: a cut says more than silence does.
     was_cut = False
     for attempt in attempts:
@@ -136,6 +169,15 @@ def _cut(results: dict[Experiment, ExperimentResult], kind: Experiment) -> bool:
     return found is not None and found.answer.is_cut
 
 
+def _refused(results: dict[Experiment, ExperimentResult], kind: Experiment) -> bool:
+    """Ran and got no ServerHello in a version it offered: an alert, another version, or
+    cut."""
+    found = results.get(kind)
+    return found is not None and (
+        found.answer in (HelloAnswer.ALERT, HelloAnswer.OTHER_VERSION) or found.answer.is_cut
+    )
+
+
 def experiment_line(result: ExperimentResult) -> str:
     """One experiment as evidence: what was sent, what came back, how long it took."""
     return (
@@ -169,6 +211,8 @@ def conclude(
     results = {r.kind: r for r in experiments}
     lines = [f"symptom: {symptom.value}", *(experiment_line(r) for r in experiments)]
     where = f"TLS on {target.label}"
+    if symptom is Symptom.REFUSED:
+        return _refused_hello(where, results, lines)
     name = "" if target.is_address_literal else target.host
     if not _cut(results, Experiment.SAME_HELLO):
         return None  # the control: the failure passed, or the experiments could not run
@@ -232,6 +276,37 @@ def conclude(
     return None
 
 
+def _refused_hello(
+    where: str, results: dict[Experiment, ExperimentResult], lines: list[str]
+) -> Finding | None:
+    """A refused hello's cause (5 and 6 of the module's list), or None."""
+    control = results.get(Experiment.SAME_HELLO)
+    if control is None or control.answer is not HelloAnswer.ALERT:
+        return None  # the refusal passed or changed: nothing may convict
+    refused_modern = _refused(results, Experiment.TLS12_ONLY) and _refused(
+        results, Experiment.TLS13_ONLY
+    )
+    if _answered(results, Experiment.OLD_TLS) and refused_modern:
+        old = results[Experiment.OLD_TLS]
+        return finding(
+            "tls.version_outdated",
+            f"{where}: what answers speaks only TLS 1.0 or 1.1 ({old.detail}); every hello "
+            f"of TLS 1.2 or 1.3 is refused ({control.detail}): an outdated server, or an old "
+            "TLS device that answers for it — TLS 1.0 and 1.1 are deprecated (RFC 8996) and "
+            "refused by current TLS stacks",
+            lines,
+        )
+    if _answered(results, Experiment.TLS12_ONLY) and _refused(results, Experiment.TLS13_ONLY):
+        return finding(
+            "tls.version_blocked",
+            f"{where}: every hello that offers TLS 1.3 is refused ({control.detail}); one that "
+            "offers TLS 1.2 only is answered: a policy that refuses TLS 1.3, not the server "
+            "(a server without 1.3 answers the full hello in 1.2)",
+            lines,
+        )
+    return None
+
+
 def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -> list[str]:
     """What was tried when nothing split the hypotheses, and what it leaves open."""
     if not experiments:
@@ -246,6 +321,8 @@ def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -
             *tried,
         ]
     control = results.get(Experiment.SAME_HELLO)
+    if symptom is Symptom.REFUSED:
+        return _refusal_undecided(control, experiments, tried)
     if (
         control is not None
         and control.answer is not HelloAnswer.NOT_RUN
@@ -272,6 +349,41 @@ def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -
             "TLS 1.2 only, TLS 1.3 only, a small hello): not the name, the version or the "
             "size — the server, or a device that blocks every handshake on the port; a "
             "trace (--trace) shows where",
+            *tried,
+        ]
+    return [
+        "experiments: the variants were answered differently, but in no pattern that names "
+        "one cause (see each below)",
+        *tried,
+    ]
+
+
+def _refusal_undecided(
+    control: ExperimentResult | None,
+    experiments: Sequence[ExperimentResult],
+    tried: list[str],
+) -> list[str]:
+    """What was tried for a refused hello when nothing split the hypotheses (the control
+    not answered)."""
+    if control is None or control.answer is HelloAnswer.NOT_RUN:
+        return [
+            "experiments could not run (no connection, no time left): the cause is open — "
+            "TLS 1.2 only, TLS 1.3 only and TLS 1.0-1.1 would split it",
+            *tried,
+        ]
+    if control.answer is not HelloAnswer.ALERT:
+        return [
+            f"experiments: the same hello, sent again, got {control.answer.value} instead of "
+            "the alert: the failure changed between attempts (a device or the server "
+            "answering differently); nothing is proven against the version",
+            *tried,
+        ]
+    if all(_refused({r.kind: r}, r.kind) for r in experiments):
+        return [
+            f"experiments: {Symptom.REFUSED.value}, and so was every variant (TLS 1.2 only, "
+            "TLS 1.3 only, TLS 1.0-1.1): not the version — the server, or a device that "
+            "answers for it, refuses this machine's hellos (no common cipher, group or "
+            "signature algorithm, or a policy)",
             *tried,
         ]
     return [

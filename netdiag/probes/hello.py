@@ -34,6 +34,14 @@ _HANDSHAKE = 22
 _SUPPORTED_VERSIONS = 43
 _VERSION_NAMES = {0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
 
+# The versions each experiment's hello offers (lowest, highest); the others offer 1.2-1.3.
+_OFFERED = {
+    Experiment.TLS12_ONLY: (0x0303, 0x0303),
+    Experiment.TLS13_ONLY: (0x0304, 0x0304),
+    Experiment.OLD_TLS: (0x0301, 0x0302),
+}
+_MODERN = (0x0303, 0x0304)
+
 # The small hello: one cipher per version, one key share, no session ticket.
 _SMALL_CIPHERS = b"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
 _SMALL_TLS13 = b"TLS_AES_128_GCM_SHA256"
@@ -44,7 +52,9 @@ def client_hello(server_name: str, kind: Experiment) -> tuple[bytes, str]:
     offers in words."""
     context = SSL.Context(SSL.TLS_CLIENT_METHOD)
     context.set_verify(SSL.VERIFY_NONE, None)
-    versions = "TLS 1.0-1.3"
+    # The probe's hello: 1.0 and 1.1 are allowed, but OpenSSL 3 offers them at security
+    # level 0 only, so 1.2 and 1.3 go out.
+    versions = "TLS 1.2-1.3"
     context.set_min_proto_version(SSL.TLS1_VERSION)
     if kind is Experiment.TLS12_ONLY:
         context.set_min_proto_version(SSL.TLS1_2_VERSION)
@@ -53,6 +63,12 @@ def client_hello(server_name: str, kind: Experiment) -> tuple[bytes, str]:
     elif kind is Experiment.TLS13_ONLY:
         context.set_min_proto_version(SSL.TLS1_3_VERSION)
         versions = "TLS 1.3"
+    elif kind is Experiment.OLD_TLS:
+        context.set_max_proto_version(SSL.TLS1_1_VERSION)
+        # OpenSSL offers 1.0 and 1.1 at security level 0 only. The hello asks which version
+        # the peer speaks; no session follows it, nothing is sent after it.
+        context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+        versions = "TLS 1.0-1.1"
     if kind is Experiment.SMALL_HELLO:
         context.set_min_proto_version(SSL.TLS1_2_VERSION)
         context.set_cipher_list(_SMALL_CIPHERS)
@@ -73,8 +89,9 @@ def client_hello(server_name: str, kind: Experiment) -> tuple[bytes, str]:
     return conn.bio_read(65536), versions
 
 
-def read_answer(data: bytes) -> tuple[HelloAnswer, str] | None:
-    """The first answer in `data` (records as received), or None while it is incomplete."""
+def read_answer(data: bytes, offered: tuple[int, int] = _MODERN) -> tuple[HelloAnswer, str] | None:
+    """The first answer in `data` (records as received), or None while it is incomplete; a
+    ServerHello in a version outside `offered` is no answer to what was asked."""
     if len(data) < 5:
         return None
     if data[0] == _ALERT:
@@ -90,7 +107,10 @@ def read_answer(data: bytes) -> tuple[HelloAnswer, str] | None:
             return HelloAnswer.NOT_TLS, "a handshake record that is no ServerHello"
         return None
     version = hello.selected_version or hello.version
-    return HelloAnswer.SERVER_HELLO, f"ServerHello, {_VERSION_NAMES.get(version, hex(version))}"
+    said = f"ServerHello, {_VERSION_NAMES.get(version, hex(version))}"
+    if not offered[0] <= version <= offered[1]:
+        return HelloAnswer.OTHER_VERSION, f"{said}, not offered"
+    return HelloAnswer.SERVER_HELLO, said
 
 
 def probe_hello(
@@ -146,7 +166,7 @@ def probe_hello(
             # The connect and the prelude had the step's time; the answer its own.
             until = time.monotonic() + min(answer_wait, max(deadline.remaining(), 0.0))
         sock.sendall(hello)
-        return result(*_first_answer(sock, until))
+        return result(*_first_answer(sock, until, _OFFERED.get(kind, _MODERN)))
     except (ConnectionResetError, BrokenPipeError, PeerReset):
         return result(HelloAnswer.RESET, "connection reset")
     except (PeerClosed, EOFError):
@@ -177,7 +197,9 @@ def limit_hops(sock: socket.socket, hops: int) -> None:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, hops)
 
 
-def _first_answer(sock: socket.socket, until: float) -> tuple[HelloAnswer, str]:
+def _first_answer(
+    sock: socket.socket, until: float, offered: tuple[int, int]
+) -> tuple[HelloAnswer, str]:
     data = b""
     while True:
         left = until - time.monotonic()
@@ -192,7 +214,7 @@ def _first_answer(sock: socket.socket, until: float) -> tuple[HelloAnswer, str]:
                 return HelloAnswer.NOT_TLS, "closed after a partial answer"
             return HelloAnswer.CLOSED, "closed without an answer"
         data += chunk
-        answer = read_answer(data)
+        answer = read_answer(data, offered)
         if answer is not None:
             return answer
         if len(data) > 65536:

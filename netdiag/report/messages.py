@@ -229,6 +229,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ein Gerät bricht die TLS-Handshakes von {hosts} (TCP {ports}) ab, die TLS 1.3 "
         "anbieten; TLS 1.2 geht durch — eine Inspektionsrichtlinie, nicht der Server.",
     },
+    "cause.tls.version_outdated": {
+        "en": "What answers the TLS handshakes of {hosts} (TCP {ports}) speaks only TLS 1.0 or "
+        "1.1 and refuses every hello of TLS 1.2 or 1.3 — an outdated server, or an old TLS "
+        "device answering for it.",
+        "de": "Was auf die TLS-Handshakes von {hosts} (TCP {ports}) antwortet, spricht nur "
+        "TLS 1.0 oder 1.1 und lehnt jedes Hello mit TLS 1.2 oder 1.3 ab — ein veralteter "
+        "Server oder ein altes TLS-Gerät an seiner Stelle.",
+    },
     "cause.tls.downgraded": {
         "en": "A device removes TLS 1.3 from the gateway's handshakes with {hosts} (TCP {ports}): "
         "the server answers with its downgrade marker and the handshake fails — a policy that "
@@ -563,6 +571,7 @@ SHORT: dict[str, dict[str, str]] = {
     "tls.handshake_failed": {"en": "TLS failed", "de": "TLS-Fehler"},
     "tls.sni_filtered": {"en": "SNI filter", "de": "SNI-Filter"},
     "tls.version_blocked": {"en": "TLS 1.3 blocked", "de": "TLS 1.3 gesperrt"},
+    "tls.version_outdated": {"en": "TLS 1.0/1.1 only", "de": "nur TLS 1.0/1.1"},
     "tls.hello_intolerant": {"en": "hello too large", "de": "Hello zu groß"},
     "tls.downgraded": {"en": "TLS 1.3 removed", "de": "TLS 1.3 entfernt"},
     "tls.untrusted": {"en": "untrusted", "de": "nicht vertraut"},

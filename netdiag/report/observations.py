@@ -456,6 +456,8 @@ class Experiment(StrEnum):
     TLS12_ONLY = "tls12_only"  # a ClientHello that offers TLS 1.2 only
     TLS13_ONLY = "tls13_only"  # a ClientHello that offers TLS 1.3 only
     SMALL_HELLO = "small_hello"  # TLS 1.2 and 1.3, one cipher each, one key share
+    # TLS 1.0 and 1.1 only: what a peer that refuses every hello of 1.2 and later speaks.
+    OLD_TLS = "old_tls"
     # The full hello with a small TTL (hop limit), after a normal connect: how far away the
     # TLS answer is produced (`netdiag.diagnosis.place`).
     HOP_LIMITED = "hop_limited"
@@ -468,6 +470,9 @@ class HelloAnswer(StrEnum):
     """What came back to an experiment's ClientHello (or, for `EHLO_HOP_LIMITED`, its EHLO)."""
 
     SERVER_HELLO = "server_hello"  # the server (or what answers for it) speaks TLS
+    # A ServerHello in a version the hello did not offer (a TLS 1.1 answer to TLS 1.2 only):
+    # the peer speaks TLS, but not the versions asked for.
+    OTHER_VERSION = "other_version"
     ALERT = "alert"  # a TLS alert: a stated refusal
     SMTP_REPLY = "smtp_reply"  # an SMTP reply to the EHLO, whatever its code
     RESET = "reset"
@@ -491,8 +496,8 @@ class HelloAnswer(StrEnum):
 
     @property
     def is_tls(self) -> bool:
-        """A TLS answer: a ServerHello or an alert."""
-        return self in (HelloAnswer.SERVER_HELLO, HelloAnswer.ALERT)
+        """A TLS answer: a ServerHello (in a version offered or not) or an alert."""
+        return self in (HelloAnswer.SERVER_HELLO, HelloAnswer.OTHER_VERSION, HelloAnswer.ALERT)
 
     @property
     def is_answer(self) -> bool:

@@ -85,7 +85,7 @@ def test_a_filter_by_server_name_is_named(
     assert found["same_hello"] == "reset" and found["other_name"] == "server_hello"
     assert found["no_name"] == "server_hello"
     sent = {x["kind"]: x["sent"] for x in blocked["observations"]["experiments"]}
-    assert sent["other_name"].startswith(f"ClientHello (SNI {MAIL1}, TLS 1.0-1.3, ")
+    assert sent["other_name"].startswith(f"ClientHello (SNI {MAIL1}, TLS 1.2-1.3, ")
     # The cause sentence an administrator reads first says it.
     assert "by the server name" in result.json()["causes"][0]["sentence"]["en"]
     # The healthy twin on the same device ran no experiment.

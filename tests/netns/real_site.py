@@ -119,13 +119,19 @@ class PostfixProxy:
 
 
 class RealVendorSite(SiteFiles):
-    """The four daemons; `postfix` and `dovecot` add lines to their configurations."""
+    """The four daemons; `postfix` and `dovecot` add lines to their configurations, `nginx`
+    to its server block."""
 
     def __init__(
-        self, topology: Topology, postfix: str = "", dovecot: str = "", postscreen: bool = False
+        self,
+        topology: Topology,
+        postfix: str = "",
+        dovecot: str = "",
+        postscreen: bool = False,
+        nginx: str = "",
     ) -> None:
         self.topology = topology
-        self.extra_postfix, self.extra_dovecot = postfix, dovecot
+        self.extra_postfix, self.extra_dovecot, self.extra_nginx = postfix, dovecot, nginx
         self.postscreen = postscreen
         # Not below pytest's own directory (mode 0700): the daemons' users read from here.
         self.directory = Path(tempfile.mkdtemp(prefix="netdiag-site-"))
@@ -247,6 +253,7 @@ class RealVendorSite(SiteFiles):
             f"    ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key;\n"
             f"    ssl_client_certificate {ca}; ssl_verify_client on;\n"
             '    location / { return 200 "ok\\n"; }\n'
+            f"    {self.extra_nginx}\n"
             "  }\n"
             "}\n"
         )

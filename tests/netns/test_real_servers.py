@@ -123,6 +123,43 @@ def test_postscreen_before_postfix_is_a_healthy_site() -> None:
         assert "smtp.slow_banner" not in codes(endpoint)
 
 
+def test_an_nginx_that_speaks_only_tls_1_0_and_1_1_is_named_for_it() -> None:
+    """nginx with TLSv1 and TLSv1.1 only refuses netdiag's hello (1.2 and 1.3) with
+    protocol_version, and answers a hello of TLS 1.2 only with a TLS 1.1 ServerHello: the
+    experiments (the control, 1.2 only, 1.3 only, 1.0-1.1) name it tls.version_outdated,
+    never a device that blocks TLS 1.3; no name experiment; the other ports stay clean."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    old = "ssl_protocols TLSv1 TLSv1.1; ssl_ciphers DEFAULT:@SECLEVEL=0;"
+    with Topology("", []) as path, RealVendorSite(path, nginx=old) as site:
+        code, report = check(path, site)
+    assert code == 2
+    (atlas,) = by_port(report, 8140)
+    assert "tls.version_outdated" in codes(atlas), atlas["findings"]
+    assert not {"tls.version_blocked", "tls.handshake_failed"} & codes(atlas)
+    ran = {e["kind"]: e["answer"] for e in atlas["observations"]["experiments"]}
+    assert ran == {
+        "same_hello": "alert",
+        "tls12_only": "other_version",
+        "tls13_only": "alert",
+        "old_tls": "server_hello",
+    }
+    assert [c["code"] for c in report["causes"]] == ["tls.version_outdated"]
+    for endpoint in [*by_port(report, 25), *by_port(report, 995)]:
+        assert endpoint["status"] == "ok", endpoint["findings"]
+
+
+def test_an_nginx_without_tls_1_3_is_healthy_and_runs_no_experiment() -> None:
+    """The twin: nginx with TLS 1.2 only answers the full hello in 1.2 — no refusal, no
+    experiment, nothing about versions."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    with Topology("", []) as path, RealVendorSite(path, nginx="ssl_protocols TLSv1.2;") as site:
+        code, report = check(path, site)
+    assert code == 0, report["causes"]
+    (atlas,) = by_port(report, 8140)
+    assert "tls.pinned" in codes(atlas) and atlas["observations"]["experiments"] == []
+    assert atlas["observations"]["protocol"]["tls"]["version"] == "TLSv1.2"
+
+
 def test_postfix_limiting_connections_per_client_is_throttling(tmp_path: Path) -> None:
     """Postfix's anvil allows this client three connections a minute: the other mail
     hosts' 421 is smtp.throttled (WARN: the server said 'later'), never a TLS or protocol

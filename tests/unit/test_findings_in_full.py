@@ -522,6 +522,10 @@ def _hypotheses() -> dict[str, Callable[[], str]]:
         cases[f"without another name: {name}"] = lambda p=picked: concluded(
             [r for r in module.results(*p) if r.kind is not module.Experiment.OTHER_NAME]
         )
+    for name, answers, _ in module.REFUSALS:
+        cases[f"refused: {name}"] = lambda a=answers: findings_text(
+            [f for f in [conclude(module.MAIL3, Symptom.REFUSED, module.refused_results(*a))] if f]
+        )
     return cases
 
 

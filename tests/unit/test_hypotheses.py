@@ -33,7 +33,7 @@ MAIL3 = Target(host="mail3.dicommail.com", port=995, service=Service.POP3S, grou
 LITERAL = Target(host="192.0.2.7", port=995, service=Service.POP3S, group="")
 PLAIN = Target(host="mail3.dicommail.com", port=25, service=Service.TCP, group="dicommail")
 
-S, A, R, C, Q, N, T = (
+S, A, R, C, Q, N, T, U = (
     HelloAnswer.SERVER_HELLO,
     HelloAnswer.ALERT,
     HelloAnswer.RESET,
@@ -41,7 +41,9 @@ S, A, R, C, Q, N, T = (
     HelloAnswer.SILENCE,
     HelloAnswer.NOT_RUN,
     HelloAnswer.NOT_TLS,
+    HelloAnswer.OTHER_VERSION,
 )
+VERSION_ALERT = "received fatal alert protocol_version"
 KINDS = (
     Experiment.SAME_HELLO,
     Experiment.OTHER_NAME,
@@ -117,10 +119,23 @@ def attempt(
         ("stalled twice", [attempt(TlsOutcome.STALLED)] * 2, Symptom.SILENT),
         ("stalled by our own deadline",
          [attempt(TlsOutcome.STALLED, failure=StageFailure.DEADLINE)], None),
-        ("the peer's alert: a stated refusal",
-         [attempt(TlsOutcome.FAILED, alert="received fatal alert handshake_failure")], None),
+        # An alert says that the peer refuses, not why: the version experiments split it.
+        ("the peer's alert before any certificate",
+         [attempt(TlsOutcome.FAILED, alert="received fatal alert handshake_failure")],
+         Symptom.REFUSED),
         ("closed after the peer's alert",
-         [attempt(TlsOutcome.CLOSED, alert="received fatal alert unrecognized_name")], None),
+         [attempt(TlsOutcome.CLOSED, alert="received fatal alert unrecognized_name")],
+         Symptom.REFUSED),
+        ("refused twice", [attempt(TlsOutcome.FAILED, alert=VERSION_ALERT)] * 2, Symptom.REFUSED),
+        # Twins: an alert after the peer's certificate (the chain's rules decide), an alert
+        # beside a cut (the failure changed), a stall with an alert from our own deadline.
+        ("an alert after the certificate",
+         [attempt(TlsOutcome.FAILED, alert="received fatal alert bad_certificate",
+                  chain=True)], None),
+        ("an alert, then a reset", [attempt(TlsOutcome.FAILED, alert=VERSION_ALERT),
+                                    attempt(TlsOutcome.RESET)], None),
+        ("a reset, then an alert", [attempt(TlsOutcome.RESET),
+                                    attempt(TlsOutcome.FAILED, alert=VERSION_ALERT)], None),
         ("a chain was shown: its rules decide", [attempt(TlsOutcome.RESET, chain=True)], None),
         ("established", [attempt(TlsOutcome.ESTABLISHED)], None),
         ("not TLS", [attempt(TlsOutcome.NOT_TLS)], None),
@@ -184,6 +199,7 @@ CONCLUSIONS = [
     ("the control answered, other name too", (S, S, R, R, R, R), None),
     ("every variant cut: the name, version and size are not it", (R, R, R, R, R, R), None),
     ("a server without 1.3 says protocol_version", (R, R, R, S, A, R), None),
+    ("TLS 1.2 only answered in TLS 1.1: no 1.3 block", (R, R, R, U, R, R), None),
     ("nothing could run", (N, N, N, N, N, N), None),
     ("the control could not run", (N, S, S, S, R, R), None),
     ("an alert to the other name is no answer", (R, A, A, R, R, R), None),
@@ -227,6 +243,123 @@ def test_what_the_experiments_prove(
         assert found.subject == ""
     if code == "tls.hello_intolerant":
         assert "a small one (260 bytes" in found.summary
+
+
+def test_the_plan_for_a_refused_hello() -> None:
+    # No name experiment (a server without the name says unrecognized_name itself), no
+    # size; the versions, TLS 1.0-1.1 among them.
+    assert experiments_for(Symptom.REFUSED, MAIL3, "mail1.dicommail.com") == [
+        (Experiment.SAME_HELLO, MAIL3.host),
+        (Experiment.TLS12_ONLY, MAIL3.host),
+        (Experiment.TLS13_ONLY, MAIL3.host),
+        (Experiment.OLD_TLS, MAIL3.host),
+    ]
+    assert Experiment.OLD_TLS not in dict(experiments_for(Symptom.CUT, MAIL3, ""))
+
+
+REFUSED_KINDS = (
+    Experiment.SAME_HELLO,
+    Experiment.TLS12_ONLY,
+    Experiment.TLS13_ONLY,
+    Experiment.OLD_TLS,
+)
+
+
+def refused_results(*answers: HelloAnswer) -> tuple[ExperimentResult, ...]:
+    """Answers in the order of REFUSED_KINDS (same, 1.2, 1.3, 1.0-1.1), each hello as the
+    probe sends it (its versions and size, the version a ServerHello to it names)."""
+    sent = {
+        Experiment.SAME_HELLO: ("TLS 1.2-1.3", 388, "TLS 1.3"),
+        Experiment.TLS12_ONLY: ("TLS 1.2", 210, "TLS 1.2"),
+        Experiment.TLS13_ONLY: ("TLS 1.3", 309, "TLS 1.3"),
+        Experiment.OLD_TLS: ("TLS 1.0-1.1", 123, "TLS 1.0"),
+    }
+
+    def detail(answer: HelloAnswer, version: str) -> str:
+        return {
+            S: f"ServerHello, {version}",
+            A: "protocol_version",
+            U: "ServerHello, TLS 1.1, not offered",
+            T: "the answer starts with b'HTTP/1.1'",
+        }.get(answer, "")
+
+    return tuple(
+        ExperimentResult(
+            kind=kind,
+            address="198.51.100.3",
+            port=995,
+            server_name=MAIL3.host,
+            versions=sent[kind][0],
+            hello_bytes=sent[kind][1],
+            answer=answer,
+            detail=detail(answer, sent[kind][2]),
+            elapsed_ms=2.0,
+        )
+        for kind, answer in zip(REFUSED_KINDS, answers, strict=True)
+    )
+
+
+#            same 1.2 1.3 old  -> code (None: the symptom stays)
+REFUSALS = [
+    ("only TLS 1.0 and 1.1 spoken", (A, A, A, S), "tls.version_outdated"),
+    ("only TLS 1.0 and 1.1, 1.3 cut by a device", (A, A, R, S), "tls.version_outdated"),
+    # What nginx with TLSv1 and TLSv1.1 does: TLS 1.2 only gets a TLS 1.1 ServerHello.
+    ("TLS 1.2 only answered in TLS 1.1", (A, U, A, S), "tls.version_outdated"),
+    ("hellos offering 1.3 refused", (A, S, A, A), "tls.version_blocked"),
+    ("hellos offering 1.3 refused, old ones too", (A, S, A, S), "tls.version_blocked"),
+    ("hellos offering 1.3 cut after the refusal", (A, S, R, A), "tls.version_blocked"),
+    # Twins: the same answers where they must not convict.
+    ("every version refused: not the version", (A, A, A, A), None),
+    ("a server that speaks 1.2 and older answers 1.2: not outdated", (A, S, S, S), None),
+    ("1.2 and 1.3 answered alone: not a version policy", (A, S, S, A), None),
+    ("the control answered: the refusal passed", (S, A, A, S), None),
+    ("the control cut instead: the failure changed", (R, A, A, S), None),
+    ("the control could not run", (N, A, A, S), None),
+    ("TLS 1.0-1.1 could not run", (A, A, A, N), None),
+    ("TLS 1.2 could not run", (A, N, A, S), None),
+    ("TLS 1.3 could not run", (A, S, N, A), None),
+    ("TLS 1.0-1.1 answered with something else", (A, A, A, T), None),
+    ("TLS 1.2 answered in another version, 1.0-1.1 refused", (A, U, A, A), None),
+    ("TLS 1.0-1.1 answered in another version", (A, A, A, U), None),
+]
+
+
+@pytest.mark.parametrize(("name", "answers", "code"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_what_the_experiments_prove_for_a_refused_hello(
+    name: str, answers: tuple[HelloAnswer, ...], code: str | None
+) -> None:
+    found = conclude(MAIL3, Symptom.REFUSED, refused_results(*answers))
+    assert (found.code if found else None) == code
+    # The cut symptom's rules never read a refused hello: no name experiment ran.
+    if found is None:
+        return
+    assert found.summary.startswith("TLS on mail3.dicommail.com:995: ")
+    assert found.evidence[0] == f"symptom: {Symptom.REFUSED.value}"
+    assert len(found.evidence) == 1 + len(REFUSED_KINDS)
+    assert "(protocol_version)" in found.summary
+    if code == "tls.version_outdated":
+        assert "speaks only TLS 1.0 or 1.1 (ServerHello, TLS 1.0)" in found.summary
+
+
+def test_a_refused_hello_keeps_what_was_tried() -> None:
+    failed = finding("tls.handshake_failed", "TLS on mail3.dicommail.com:995 failed", ["x"])
+    attempts = [attempt(TlsOutcome.FAILED, alert="received fatal alert handshake_failure")]
+    kept = with_experiments(MAIL3, attempts, refused_results(A, A, A, A), [failed])
+    assert [f.code for f in kept] == ["tls.handshake_failed"]
+    assert "and so was every variant" in kept[0].evidence[1]
+    assert "not the version" in kept[0].evidence[1]
+    assert len(kept[0].evidence) == 2 + len(REFUSED_KINDS)
+    changed = with_experiments(MAIL3, attempts, refused_results(R, A, A, A), [failed])
+    assert "got reset instead of the alert" in changed[0].evidence[1]
+    passed = with_experiments(MAIL3, attempts, refused_results(S, A, A, A), [failed])
+    assert "was answered: the failure passed" in passed[0].evidence[1]
+    mixed = with_experiments(MAIL3, attempts, refused_results(A, S, S, A), [failed])
+    assert "in no pattern that names one cause" in mixed[0].evidence[1]
+    unrun = with_experiments(MAIL3, attempts, refused_results(N, N, N, N), [failed])
+    assert "experiments could not run" in unrun[0].evidence[1]
+    # The cause in place of the symptom.
+    proven = with_experiments(MAIL3, attempts, refused_results(A, A, A, S), [failed])
+    assert [f.code for f in proven] == ["tls.version_outdated"]
 
 
 def test_without_another_name_a_nameless_hello_answered_names_the_filter() -> None:

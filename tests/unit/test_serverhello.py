@@ -7,7 +7,9 @@ import struct
 from hypothesis import given
 from hypothesis import strategies as st
 
+from netdiag.probes.hello import read_answer
 from netdiag.probes.serverhello import parse_server_hello
+from netdiag.report.observations import HelloAnswer
 
 
 def server_hello(
@@ -51,3 +53,23 @@ def test_round_trip(version: int, cipher: int, kinds: list[int]) -> None:
         cipher,
         tuple(kinds),
     )
+
+
+def test_an_answer_in_a_version_not_offered_is_no_answer_to_the_hello() -> None:
+    # An nginx that speaks TLS 1.0 and 1.1 only answers a hello offering TLS 1.2 alone with
+    # a TLS 1.1 ServerHello (the highest it has below the one asked for): the peer speaks
+    # TLS, but not TLS 1.2.
+    tls11 = server_hello(0x0302, 0xC014, [(65281, b"\x00")])
+    tls13 = server_hello(0x0303, 0x1302, [(43, b"\x03\x04")])
+    only12, only13, old = (0x0303, 0x0303), (0x0304, 0x0304), (0x0301, 0x0302)
+    assert read_answer(tls11, only12) == (
+        HelloAnswer.OTHER_VERSION,
+        "ServerHello, TLS 1.1, not offered",
+    )
+    assert read_answer(tls11, old) == (HelloAnswer.SERVER_HELLO, "ServerHello, TLS 1.1")
+    assert read_answer(tls11) == (HelloAnswer.OTHER_VERSION, "ServerHello, TLS 1.1, not offered")
+    assert read_answer(tls13, only13) == (HelloAnswer.SERVER_HELLO, "ServerHello, TLS 1.3")
+    assert read_answer(tls13) == (HelloAnswer.SERVER_HELLO, "ServerHello, TLS 1.3")
+    assert read_answer(tls13, only12)[0] is HelloAnswer.OTHER_VERSION  # type: ignore[index]
+    # Still a TLS answer (the place measurement counts it), never a cut.
+    assert HelloAnswer.OTHER_VERSION.is_tls and not HelloAnswer.OTHER_VERSION.is_cut
