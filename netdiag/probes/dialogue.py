@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 import time
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from netdiag.errors import DeadlineExpired
@@ -30,6 +31,7 @@ from netdiag.report.observations import (
     StageFailure,
     TcpObservation,
     TcpOutcome,
+    TlsObservation,
     TlsOutcome,
 )
 from netdiag.trust.identity import ClientIdentity
@@ -47,9 +49,12 @@ class Garbage(Exception):
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class TlsSettings:
-    """What a TLS upgrade needs besides the socket."""
+    """What a TLS upgrade needs besides the socket; `is_proven` says whether a chain is
+    proven the vendor's by what the run has at hand without the machine's stores (the pins,
+    `--ca`)."""
 
     identity: ClientIdentity | None = None
+    is_proven: Callable[[TlsObservation], bool] | None = None
 
 
 ObservationT = TypeVar("ObservationT", bound=ProtocolObservation)
@@ -133,7 +138,13 @@ class Dialogue(Generic[ObservationT]):
         self.transcript.add("-", f"TLS established: {tls.version} {tls.cipher}")
         self.observation = dataclasses.replace(self.observation, tls=tls)
         if tls.version == "TLSv1.3":
-            self._catch_certificate_rejection(transport)
+            # The proven vendor's ticket ends the wait for its verdict on our certificate;
+            # anything else (an interceptor sends its ticket before its own upstream has
+            # answered) gets the whole wait.
+            proven = settings.is_proven is not None and settings.is_proven(tls)
+            self._catch_certificate_rejection(
+                transport, (lambda: transport.has_session_ticket) if proven else None
+            )
         return transport
 
     def listen_s(self) -> float:
@@ -141,19 +152,24 @@ class Dialogue(Generic[ObservationT]):
         wait = ALERT_WAIT_RTTS * self.connect_s + ALERT_WAIT_MIN_S
         return min(wait, ALERT_WAIT_MAX_S, self.timeout, self.deadline.remaining())
 
-    def _catch_certificate_rejection(self, transport: TlsTransport) -> None:
+    def _catch_certificate_rejection(
+        self, transport: TlsTransport, settled: Callable[[], bool] | None = None
+    ) -> None:
         """In TLS 1.3 the server judges our certificate after the handshake has completed
         for us (RFC 8446 4.4.2.4): its alert is what a first read returns; and an
         interceptor whose own upstream was just refused closes at this moment. Read once,
         briefly, before speaking: a request sent into a connection the peer is already
         closing would only earn a reset that hides the cause (and crashes some
-        interceptors, sslsplit among them, which the gateway then shares)."""
+        interceptors, sslsplit among them, which the gateway then shares). `settled`, when
+        given, ends the wait early: the server's session ticket came instead of an alert.
+        Only a wait that ran its course is a listen for a server that speaks first."""
         assert self.reader is not None
-        self.has_listened = True
         try:
-            data = transport.recv(4096, time.monotonic() + self.listen_s())
+            data = transport.recv(4096, time.monotonic() + self.listen_s(), settled)
         except PeerTimeout:
+            self.has_listened = settled is None or not settled()
             return
+        self.has_listened = True
         if not data:
             raise PeerClosed("")
         self.reader.buffer += data

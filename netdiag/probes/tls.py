@@ -55,6 +55,9 @@ class _HandshakeEvents:
     alerts: list[str] = field(default_factory=list)
     was_cert_requested: bool = False
     wrote_client_cert: bool = False
+    # A TLS 1.3 server sends its session tickets once it has read our Finished, after our
+    # certificate: one that rejects the certificate sends its alert instead.
+    has_session_ticket: bool = False
     on_client_hello: Callable[[], None] | None = None
 
     def callback(self, conn: SSL.Connection, where: int, ret: int) -> None:
@@ -68,6 +71,8 @@ class _HandshakeEvents:
                 self.was_cert_requested = True
             if "write client certificate" in state:
                 self.wrote_client_cert = True
+            if "read server session ticket" in state:
+                self.has_session_ticket = True
         if where & SSL.SSL_CB_ALERT:
             direction = "received" if where & SSL.SSL_CB_READ else "sent"
             level = "fatal" if ret >> 8 == 2 else "warning"
@@ -155,11 +160,19 @@ def _ssl_reasons(error: SSL.Error) -> str:
     return "; ".join(parts) or str(error)
 
 
-def _retrying(conn: SSL.Connection, sock: socket.socket, until: float, step: Callable[[], T]) -> T:
+def _retrying(
+    conn: SSL.Connection,
+    sock: socket.socket,
+    until: float,
+    step: Callable[[], T],
+    settled: Callable[[], bool] | None = None,
+) -> T:
     while True:
         try:
             return step()
         except SSL.WantReadError:
+            if settled is not None and settled():
+                raise PeerTimeout() from None
             _wait(sock, False, until)
         except SSL.WantWriteError:
             _wait(sock, True, until)
@@ -168,9 +181,17 @@ def _retrying(conn: SSL.Connection, sock: socket.socket, until: float, step: Cal
 class TlsTransport:
     """An established pyOpenSSL connection, read and written under deadlines."""
 
-    def __init__(self, conn: SSL.Connection, sock: socket.socket) -> None:
+    def __init__(
+        self, conn: SSL.Connection, sock: socket.socket, events: _HandshakeEvents | None = None
+    ) -> None:
         self.conn = conn
         self.sock = sock
+        self._events = events
+
+    @property
+    def has_session_ticket(self) -> bool:
+        """Whether the server has sent a session ticket (TLS 1.3: it took our Finished)."""
+        return self._events is not None and self._events.has_session_ticket
 
     def send(self, data: bytes, until: float) -> None:
         offset = 0
@@ -182,15 +203,21 @@ class TlsTransport:
                 # The peer closed TLS (close_notify) before this was sent.
                 raise PeerClosed("") from None
 
-    def recv(self, max_bytes: int, until: float) -> bytes:
+    def recv(
+        self, max_bytes: int, until: float, settled: Callable[[], bool] | None = None
+    ) -> bytes:
+        """What the peer sent (b"" when it closed TLS); PeerTimeout when nothing came before
+        `until`, or once `settled()` says that nothing more is worth waiting for."""
         try:
-            return self._io(functools.partial(self.conn.recv, max_bytes), until)
+            return self._io(functools.partial(self.conn.recv, max_bytes), until, settled)
         except SSL.ZeroReturnError:
             return b""
 
-    def _io(self, step: Callable[[], T], until: float) -> T:
+    def _io(
+        self, step: Callable[[], T], until: float, settled: Callable[[], bool] | None = None
+    ) -> T:
         try:
-            return _retrying(self.conn, self.sock, until, step)
+            return _retrying(self.conn, self.sock, until, step, settled)
         except SSL.SysCallError as e:
             if e.args and e.args[0] in (errno.ECONNRESET, errno.EPIPE, 10054):
                 raise PeerReset() from None
@@ -283,7 +310,7 @@ def handshake(
         client_ca_names=tuple(_components_text(n) for n in ca_list),
         client_ca_der=tuple(n.der() for n in ca_list),
     )
-    return established, TlsTransport(conn, sock)
+    return established, TlsTransport(conn, sock, events)
 
 
 class _PresentedChain:

@@ -371,6 +371,24 @@ def unproven_because(
     return "; ".join(part.fact for part in facts.failed)
 
 
+def proven_by_pins(
+    config: CheckConfig, target: Target, server_name: str, tls: TlsObservation
+) -> bool:
+    """Whether the chain is proven the vendor's by the pins or `--ca` alone, while the
+    machine's and the public stores may still be being read: enough to stop waiting for
+    the server's verdict on our certificate once its ticket came, never enough for a secret
+    (`unproven_because` judges with every store)."""
+    from datetime import UTC, datetime
+
+    from netdiag.trust.model import judge_chain
+
+    if not tls.chain_der:
+        return False
+    pins = config.pins.for_target(target)
+    facts = judge_chain(tls, server_name, config.trust, pins, datetime.now(UTC))
+    return facts.proof is not None
+
+
 def converse(
     config: CheckConfig,
     target: Target,
@@ -380,8 +398,11 @@ def converse(
 ) -> ProtocolObservation:
     """The protocol dialogue of the endpoint's service on one open address: on the
     reachability probe's connection when `connected` is given, else on a new one."""
-    settings = TlsSettings(identity=config.identity)
     server_name = "" if target.is_address_literal else target.host
+    settings = TlsSettings(
+        identity=config.identity,
+        is_proven=partial(proven_by_pins, config, target, server_name or address),
+    )
     common = (address, target.port, server_name, settings, config.timeout_s, pacing.deadline)
     if target.service is Service.SMTP_STARTTLS:
         from netdiag.probes.smtp import probe_smtp

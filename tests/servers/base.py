@@ -65,6 +65,10 @@ class Server:
             except OSError:
                 return
             conn.settimeout(CONNECTION_TIMEOUT_S)
+            # Small replies go out at once, as nginx (tcp_nodelay) and Dovecot send them: a
+            # reply behind an unacknowledged session ticket would otherwise wait for the
+            # client's delayed ACK (Nagle), a stall no real server of the vendor's has.
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._connections.append(conn)
             thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
