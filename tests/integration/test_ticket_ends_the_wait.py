@@ -8,7 +8,9 @@ long here, so that what the transcript shows cannot be the machine's load."""
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,12 +47,18 @@ def established_to_ehlo_s(endpoint: dict) -> float:  # type: ignore[type-arg]
     return float(ehlo["at_ms"] - lines[done]["at_ms"]) / 1000
 
 
-def run(pki: Pki, shown: Pki, dns_server: DnsServer, tmp_path: Path) -> dict:  # type: ignore[type-arg]
-    policy = TlsPolicy()  # TLS 1.3, the client certificate required
-    with serving(SmtpHandler(server_context(shown, policy, client_ca=pki), policy)) as server:
+def checked(
+    handler: Callable[[socket.socket], None],
+    target: str,
+    pki: Pki,
+    dns_server: DnsServer,
+    tmp_path: Path,
+) -> dict:  # type: ignore[type-arg]
+    """The one endpoint's report, checked with the vendor's client certificate and pins."""
+    with serving(handler) as server:
         result = check(
             dns_server,
-            f"{MAIL}:{server.port}/smtp-starttls",
+            target.format(port=server.port),
             "--cert",
             str(pki.client_pem(tmp_path)),
             "--pins",
@@ -60,6 +68,12 @@ def run(pki: Pki, shown: Pki, dns_server: DnsServer, tmp_path: Path) -> dict:  #
     assert result.stdout, result.stderr
     assert_never_ok_unless_checked(result.json())
     return only_endpoint(result)
+
+
+def run(pki: Pki, shown: Pki, dns_server: DnsServer, tmp_path: Path) -> dict:  # type: ignore[type-arg]
+    policy = TlsPolicy()  # TLS 1.3, the client certificate required
+    handler = SmtpHandler(server_context(shown, policy, client_ca=pki), policy)
+    return checked(handler, f"{MAIL}:{{port}}/smtp-starttls", pki, dns_server, tmp_path)
 
 
 @pytest.mark.usefixtures("long_wait")
@@ -99,17 +113,8 @@ def test_a_ticket_is_no_listen_for_a_server_that_speaks_first(
     # The ticket ends the wait for the verdict on our certificate, not the listen for what
     # the server says first: no request is sent into the agent's output.
     policy = TlsPolicy()
-    with serving(SpeaksFirst(server_context(pki, policy), policy)) as server:
-        result = check(
-            dns_server,
-            f"atlas79.mydhp.de:{server.port}/tls",
-            "--cert",
-            str(pki.client_pem(tmp_path)),
-            "--pins",
-            str(vendor_pins(pki, tmp_path)),
-            timeout="8",
-        )
-    endpoint = only_endpoint(result)
+    handler = SpeaksFirst(server_context(pki, policy), policy)
+    endpoint = checked(handler, "atlas79.mydhp.de:{port}/tls", pki, dns_server, tmp_path)
     protocol = endpoint["observations"]["protocol"]
     assert protocol["first_bytes"].startswith("agent 4.2 ready"), protocol
     assert not any(line["direction"] == "C" for line in protocol["transcript"])
