@@ -151,15 +151,15 @@ def probe_hello(
     if sock is None:
         detail = tcp.detail or tcp.outcome.value
         return result(HelloAnswer.NOT_RUN, f"the connection failed: {detail}")
-    until = time.monotonic() + deadline.step(timeout)
     try:
         if service is Service.SMTP_STARTTLS:
             try:
-                problem = _starttls(sock, until)
+                problem = _starttls(sock, timeout, deadline)
             except (PeerClosed, EOFError):
                 return result(HelloAnswer.CLOSED, "connection closed in the STARTTLS dialogue")
             if problem:
                 return result(HelloAnswer.NOT_RUN, problem)
+        until = time.monotonic() + deadline.step(timeout)
         if hop_limit:
             limit_hops(sock, hop_limit)
         if answer_wait:
@@ -221,20 +221,34 @@ def _first_answer(
             return HelloAnswer.NOT_TLS, "an answer too long for a ServerHello"
 
 
-def _starttls(sock: socket.socket, until: float) -> str:
-    """Banner, EHLO, STARTTLS: "" when the server said 220 to STARTTLS, else what it said."""
-    from netdiag.probes.lines import Transcript
-    from netdiag.probes.smtp import helo_name, read_reply
+def _starttls(sock: socket.socket, timeout: float, deadline: Deadline) -> str:
+    """Banner, EHLO, STARTTLS: "" when the server said 220 to STARTTLS, else what stopped
+    the dialogue. The banner may pause after its first line (Postfix's postscreen) as long
+    as the check's own greeting may; a prelude that never ends is no answer to a hello,
+    which was never sent."""
+    from netdiag.probes.dialogue import Garbage
+    from netdiag.probes.lines import LineTooLong, Transcript
+    from netdiag.probes.smtp import GreetingUnfinished, helo_name, read_greeting, read_reply
+
+    def step() -> float:
+        return time.monotonic() + deadline.step(timeout)
 
     reader = LineReader(PlainTransport(sock), Transcript())
-    banner = read_reply(reader, until)
-    if banner.code != 220:
-        return f"the banner was {banner.code}"
-    reader.send_line(f"EHLO {helo_name(sock.getsockname()[0])}", until)
-    if read_reply(reader, until).code != 250:
-        return "EHLO was refused"
-    reader.send_line("STARTTLS", until)
-    reply = read_reply(reader, until)
+    try:
+        banner, _ = read_greeting(reader, step(), deadline)
+        if banner.code != 220:
+            return f"the banner was {banner.code}"
+        reader.send_line(f"EHLO {helo_name(sock.getsockname()[0])}", step())
+        if read_reply(reader, step()).code != 250:
+            return "EHLO was refused"
+        reader.send_line("STARTTLS", step())
+        reply = read_reply(reader, step())
+    except GreetingUnfinished:
+        return "the banner did not end"
+    except (PeerTimeout, TimeoutError):
+        return "no reply in time in the STARTTLS dialogue"
+    except (Garbage, LineTooLong):
+        return "an answer that is not SMTP in the STARTTLS dialogue"
     if reply.code != 220:
         return f"STARTTLS was answered {reply.code}"
     return ""

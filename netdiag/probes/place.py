@@ -39,7 +39,7 @@ from netdiag.probes.lines import (
     PlainTransport,
     Transcript,
 )
-from netdiag.probes.smtp import helo_name, read_reply
+from netdiag.probes.smtp import GreetingUnfinished, helo_name, read_greeting, read_reply
 from netdiag.probes.tcp import connect_tcp
 from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer, LocalPeer
 from netdiag.settings.targets import Service
@@ -193,7 +193,11 @@ def probe_ehlo_hop(
     reader = LineReader(PlainTransport(sock), Transcript())
     try:
         try:
-            banner = read_reply(reader, time.monotonic() + deadline.step(timeout))
+            # A banner that pauses after its first line (Postfix's postscreen) is waited
+            # for as the check's own greeting is.
+            banner, _ = read_greeting(reader, time.monotonic() + deadline.step(timeout), deadline)
+        except GreetingUnfinished:
+            return result(HelloAnswer.NOT_RUN, "no banner: it did not end")
         except EXPECTED_ERRORS as error:
             return result(HelloAnswer.NOT_RUN, f"no banner: {describe_error(error)}")
         if banner.code != 220:

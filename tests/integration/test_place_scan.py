@@ -21,6 +21,8 @@ from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswe
 from netdiag.settings.targets import Service
 from tests.servers import mail
 from tests.servers.base import Server
+from tests.servers.mail import SmtpHandler, TlsPolicy, server_context
+from tests.servers.pki import Pki
 
 
 class LateTlsServer:
@@ -214,6 +216,29 @@ def test_a_cut_says_whether_the_dialogue_or_the_hello_was_cut(cut: bool, detail:
     assert (result.answer, result.detail) == (HelloAnswer.CLOSED, detail)
 
 
+@pytest.mark.parametrize(
+    ("pause_s", "left_s", "answer"),
+    [(1.5, 10.0, HelloAnswer.SERVER_HELLO), (8.0, 3.0, HelloAnswer.NOT_RUN)],
+    ids=["a greeting pause waited out", "a greeting that never ends"],
+)
+def test_the_starttls_prelude_waits_out_a_greeting_pause(
+    pki: Pki, pause_s: float, left_s: float, answer: HelloAnswer
+) -> None:
+    """Postfix's postscreen pauses its greeting after the first line, longer than a step:
+    the experiment's prelude waits for it as the check does, and a greeting that never ends
+    leaves the hello unsent (not run) — never the silence of a hello a filter swallowed."""
+    policy = TlsPolicy()
+    handler = SmtpHandler(server_context(pki, policy), policy, greeting_pause_s=pause_s)
+    with Server(handler) as server:
+        result = probe_hello(
+            "127.0.0.1", server.port, Service.SMTP_STARTTLS, "mail1.dicommail.com",
+            Experiment.SAME_HELLO, 1.0, Deadline.after(left_s),
+        )  # fmt: skip
+    assert result.answer is answer, result
+    if answer is HelloAnswer.NOT_RUN:
+        assert "STARTTLS dialogue" in result.detail
+
+
 # The EHLO scan (a missing STARTTLS): every peer's answer is a result, never an exception.
 
 
@@ -229,6 +254,14 @@ def garbage_after_ehlo(conn: socket.socket) -> None:
     mail.read_line(conn)
     conn.sendall(bytes(range(256)) * 4)
     time.sleep(0.5)
+
+
+def postscreen_pause(conn: socket.socket) -> None:
+    """Postfix's postscreen: the first line of the greeting at once, the rest after its
+    greet wait (longer than the step's timeout)."""
+    conn.sendall(b"220-mail1.dicommail.com ESMTP\r\n")
+    time.sleep(1.5)
+    ehlo_without_starttls(conn)
 
 
 def silent_after_ehlo(conn: socket.socket) -> None:
@@ -247,8 +280,18 @@ def silent_after_ehlo(conn: socket.socket) -> None:
         (mail.close_at_once, HelloAnswer.NOT_RUN, "no banner: PeerClosed"),
         (garbage_after_ehlo, HelloAnswer.NOT_TLS, "an answer that is not SMTP"),
         (silent_after_ehlo, HelloAnswer.SILENCE, "no answer to the EHLO"),
+        (postscreen_pause, HelloAnswer.SMTP_REPLY, "250 smtp-gw.klinikum.example"),
     ],
-    ids=["proxy", "huge banner", "garbage", "busy", "closed", "garbage after EHLO", "silent"],
+    ids=[
+        "proxy",
+        "huge banner",
+        "garbage",
+        "busy",
+        "closed",
+        "garbage after EHLO",
+        "silent",
+        "postscreen's greeting pause",
+    ],  # fmt: skip
 )
 def test_the_ehlo_hop_limited_against_honest_and_hostile_peers(
     handler: Callable[[socket.socket], None], answer: HelloAnswer, detail: str
