@@ -169,13 +169,14 @@ def _cut(results: dict[Experiment, ExperimentResult], kind: Experiment) -> bool:
     return found is not None and found.answer.is_cut
 
 
+def _is_refusal(answer: HelloAnswer) -> bool:
+    """No ServerHello in a version the hello offered: an alert, another version, or a cut."""
+    return answer in (HelloAnswer.ALERT, HelloAnswer.OTHER_VERSION) or answer.is_cut
+
+
 def _refused(results: dict[Experiment, ExperimentResult], kind: Experiment) -> bool:
-    """Ran and got no ServerHello in a version it offered: an alert, another version, or
-    cut."""
     found = results.get(kind)
-    return found is not None and (
-        found.answer in (HelloAnswer.ALERT, HelloAnswer.OTHER_VERSION) or found.answer.is_cut
-    )
+    return found is not None and _is_refusal(found.answer)
 
 
 def experiment_line(result: ExperimentResult) -> str:
@@ -378,7 +379,7 @@ def _refusal_undecided(
             "answering differently); nothing is proven against the version",
             *tried,
         ]
-    if all(_refused({r.kind: r}, r.kind) for r in experiments):
+    if all(_is_refusal(r.answer) for r in experiments):
         return [
             f"experiments: {Symptom.REFUSED.value}, and so was every variant (TLS 1.2 only, "
             "TLS 1.3 only, TLS 1.0-1.1): not the version — the server, or a device that "
