@@ -39,6 +39,7 @@ from netdiag.settings.targets import Service, Target
 
 if TYPE_CHECKING:
     from netdiag.probes.login_gate import LoginGate
+    from netdiag.trust.model import ChainFacts, TrustContext
 
 
 class Progress:
@@ -346,24 +347,29 @@ class _Connections:
                     self._results[index] = (result[0], None)
 
 
-def unproven_because(
-    config: CheckConfig, target: Target, server_name: str, tls: TlsObservation
-) -> str:
-    """Why the chain of this connection is not proven the vendor's in this run ("" when
-    it is): what a secret (the mailbox password) is held back for."""
+def _chain_facts(
+    config: CheckConfig, target: Target, server_name: str, tls: TlsObservation, trust: TrustContext
+) -> ChainFacts | None:
+    """The chain of this connection judged now against `trust` and the target's pins; None
+    when the server showed no chain."""
     from datetime import UTC, datetime
 
     from netdiag.trust.model import judge_chain
 
     if not tls.chain_der:
+        return None
+    pins = config.pins.for_target(target)
+    return judge_chain(tls, server_name, trust, pins, datetime.now(UTC))
+
+
+def unproven_because(
+    config: CheckConfig, target: Target, server_name: str, tls: TlsObservation
+) -> str:
+    """Why the chain of this connection is not proven the vendor's in this run ("" when
+    it is): what a secret (the mailbox password) is held back for."""
+    facts = _chain_facts(config, target, server_name, tls, config.judged_against())
+    if facts is None:
         return "the server showed no chain"
-    facts = judge_chain(
-        tls,
-        server_name,
-        config.judged_against(),
-        config.pins.for_target(target),
-        datetime.now(UTC),
-    )
     if facts.proof is not None:
         return ""
     if facts.path_by is None:
@@ -378,15 +384,8 @@ def proven_by_pins(
     machine's and the public stores may still be being read: enough to stop waiting for
     the server's verdict on our certificate once its ticket came, never enough for a secret
     (`unproven_because` judges with every store)."""
-    from datetime import UTC, datetime
-
-    from netdiag.trust.model import judge_chain
-
-    if not tls.chain_der:
-        return False
-    pins = config.pins.for_target(target)
-    facts = judge_chain(tls, server_name, config.trust, pins, datetime.now(UTC))
-    return facts.proof is not None
+    facts = _chain_facts(config, target, server_name, tls, config.trust)
+    return facts is not None and facts.proof is not None
 
 
 def converse(
