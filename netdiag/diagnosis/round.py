@@ -7,6 +7,7 @@ rules. Pure: (the configuration, the round's observations, the client certificat
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,11 +23,13 @@ from netdiag.diagnosis.interception import (
 )
 from netdiag.diagnosis.place import with_place
 from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S
+from netdiag.diagnosis.smtp import hello_at_once_line, with_hello_at_once
 from netdiag.errors import describe_error
-from netdiag.report.model import Finding
+from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import (
     ClientCertificateObservation,
     EndpointObservation,
+    ProtocolObservation,
     ServerClock,
     SmtpObservation,
 )
@@ -35,6 +38,8 @@ from netdiag.trust.model import TrustContext, judge_chain
 from netdiag.trust.pins import PinSet
 
 Round = Mapping[Target, EndpointObservation]
+# The verdicts that a chain is the vendor's own.
+_VENDORS = frozenset({"tls.pinned", "tls.verified"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,7 +63,8 @@ def diagnose_round(
     chains = {
         t: chain
         for t, o in observations.items()
-        if o.protocol is not None and (chain := PresentedChain.of(t, o.protocol)) is not None
+        if (shown := o.chain_shown_in) is not None
+        and (chain := PresentedChain.of(t, shown)) is not None
     }
     clock = RoundClock(now, stated_clocks(observations))
     verdicts = {
@@ -98,7 +104,8 @@ def _chain_verdict(
     """The trust verdict for the endpoint's presented chain, if it showed one; and the
     clock as its cause where the chain is valid by the servers' time only."""
     mine = chains.get(target)
-    protocol = observations[target].protocol
+    observation = observations[target]
+    protocol = observation.chain_shown_in
     if mine is None or protocol is None:
         return ()
     server_name = mine.tls.server_name or protocol.address
@@ -126,6 +133,18 @@ def _chain_verdict(
             clock_breaks(target, clock.clocks, clock.offset_s, "the server's certificate")
         )
     return tuple(verdict)
+
+
+def _at_once_verdict(
+    verdict: tuple[Finding, ...], at_once: ProtocolObservation
+) -> tuple[Finding, ...]:
+    """The verdict on a chain only the hello at once got (the port sent no banner): what
+    convicts, with how the chain was got first in its evidence; nothing where the chain is
+    the vendor's own (the missing banner's finding says what the hello got)."""
+    if all(f.severity is Severity.INFO for f in verdict):
+        return ()
+    first = f"no SMTP banner within the timeout; {hello_at_once_line(at_once, False)}"
+    return tuple(dataclasses.replace(f, evidence=(first, *f.evidence)) for f in verdict)
 
 
 def _convicted_alike(
@@ -158,6 +177,11 @@ def _endpoint(
 ) -> tuple[Finding, ...]:
     observation = observations[target]
     interception = verdicts[target]
+    at_once = observation.hello_at_once
+    is_vendors_at_once = False
+    if at_once is not None and observation.chain_shown_in is at_once:
+        is_vendors_at_once = any(f.code in _VENDORS for f in interception)
+        interception = _at_once_verdict(interception, at_once)
     if not interception:
         interception = tuple(
             diagnose_likely_interception(
@@ -172,6 +196,7 @@ def _endpoint(
         slow_banner_s=config.slow_banner_s,
         interception=interception,
     )
+    findings = with_hello_at_once(findings, at_once, is_vendors_at_once)
     findings = with_experiments(target, observation.attempts, observation.experiments, findings)
     protocol = observation.protocol
     accepted = isinstance(protocol, SmtpObservation) and protocol.took_unoffered_starttls

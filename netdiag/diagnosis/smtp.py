@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Sequence
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.dialogue import (
@@ -16,10 +18,12 @@ from netdiag.diagnosis.dialogue import (
 from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import (
     ClientCertificateObservation,
+    ProtocolObservation,
     ProtocolStage,
     Reply,
     SmtpObservation,
     StageFailure,
+    TlsOutcome,
 )
 from netdiag.settings.targets import Target
 
@@ -45,6 +49,60 @@ def is_masked_banner(banner: Reply) -> bool:
         and bool(_MASKED_BANNER.match(first))
         and first.count("*") >= first.count(" ")
         and first.count("*") >= 4
+    )
+
+
+def is_banner_withheld(attempts: Sequence[ProtocolObservation]) -> bool:
+    """Every SMTP attempt waited out its timeout without a byte of the banner: what calls
+    for the hello at once (a device that expects TLS on the port waits for the client to
+    speak first). A banner that began and paused, a closed connection, a healthy session:
+    never."""
+    return bool(attempts) and all(
+        isinstance(a, SmtpObservation)
+        and a.stopped_at is ProtocolStage.BANNER
+        and a.failure is StageFailure.TIMEOUT
+        and a.banner is None
+        and not a.banner_first_ms
+        for a in attempts
+    )
+
+
+def hello_at_once_line(at_once: ProtocolObservation, is_vendors: bool) -> str:
+    """What the TLS hello sent at once, on a port that sent no banner, got back; with
+    `is_vendors`, its chain was proven the vendor's."""
+    sent = f"a TLS ClientHello sent at once on a new connection to port {at_once.port}"
+    tls = at_once.tls
+    if tls is not None and tls.chain and is_vendors:
+        return (
+            f"{sent} was answered with the vendor's own chain: the server speaks TLS from the "
+            "first byte on this port (implicit TLS, as on 465), not SMTP with STARTTLS — a "
+            "port forwarded to the wrong port, or the server's configuration"
+        )
+    if tls is not None and tls.chain:
+        return (
+            f"{sent} was answered with a certificate chain (issuer {tls.chain[0].issuer!r}): "
+            "what answers there waits for TLS, which an SMTP server never does — it speaks "
+            "first"
+        )
+    if tls is not None and tls.has_peer_alert:
+        return f"{sent} was refused with the alert {tls.alert or tls.post_handshake_alert!r}"
+    if tls is not None and tls.outcome in (TlsOutcome.RESET, TlsOutcome.CLOSED):
+        return f"{sent} was cut without a chain ({tls.error or tls.outcome.value})"
+    if tls is not None and tls.outcome is TlsOutcome.STALLED:
+        return f"{sent} got no answer either"
+    return f"{sent}: {at_once.failure_detail or at_once.failure.value}"
+
+
+def with_hello_at_once(
+    findings: Sequence[Finding], at_once: ProtocolObservation | None, is_vendors: bool
+) -> tuple[Finding, ...]:
+    """The missing banner's finding with what the hello at once got, as evidence."""
+    if at_once is None:
+        return tuple(findings)
+    line = hello_at_once_line(at_once, is_vendors)
+    return tuple(
+        dataclasses.replace(f, evidence=(*f.evidence, line)) if f.code == "smtp.slow_banner" else f
+        for f in findings
     )
 
 

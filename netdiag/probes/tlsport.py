@@ -119,3 +119,31 @@ def probe_tls_port(
     finally:
         dialogue.close()
     return dialogue.finish()
+
+
+def probe_hello_at_once(
+    address: str,
+    port: int,
+    server_name: str,
+    timeout: float,
+    deadline: Deadline,
+    flows: FlowLog | None = None,
+) -> TlsPortObservation:
+    """A TLS handshake started at once on a new connection to a port whose protocol speaks
+    first (SMTP), for a port that sent no banner: a device that inspects TLS there waits
+    for a ClientHello and answers it with a chain of its own. Nothing is authenticated (no
+    client certificate) and nothing is sent after the handshake: it stops at the TLS stage,
+    never completed, whatever answered."""
+    start = TlsPortObservation(service="tls", address=address, port=port)
+    dialogue = Dialogue(start, timeout, deadline, None, flows)
+    stage = ProtocolStage.CONNECT
+    try:
+        dialogue.connect()
+        stage = ProtocolStage.TLS
+        if dialogue.start_tls(server_name, TlsSettings()) is not None:
+            dialogue.stop(ProtocolStage.TLS, StageFailure.NONE, "nothing is sent after the hello")
+    except EXPECTED_ERRORS as error:
+        dialogue.stop_on(stage, error)
+    finally:
+        dialogue.close()
+    return dialogue.finish()

@@ -63,6 +63,8 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
             # Where an interception takes place: the other end of a connection, the hop of
             # the TLS answer (`netdiag.diagnosis.place`).
             "place": plain(e.place),
+            # On an SMTP port that sent no banner: a TLS handshake started at once.
+            "hello_at_once": plain(e.hello_at_once),
         },
         "rounds": [list(codes) for codes in e.rounds],
     }

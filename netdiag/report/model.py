@@ -154,6 +154,8 @@ class EndpointResult:
     experiments: tuple[ExperimentResult, ...] = ()
     # Where its interception takes place (`netdiag.diagnosis.place`).
     place: PlaceObservation | None = None
+    # A TLS hello sent at once on an SMTP port that sent no banner (see EndpointObservation).
+    hello_at_once: ProtocolObservation | None = None
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 

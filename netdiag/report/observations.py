@@ -597,6 +597,10 @@ class EndpointObservation:
     experiments: tuple[ExperimentResult, ...] = ()
     # Where its interception takes place (only for an endpoint proven intercepted).
     place: PlaceObservation | None = None
+    # On an SMTP port that sent no banner at all: a TLS handshake started at once on a new
+    # connection. A device that inspects TLS on the port waits for the client's hello and
+    # so holds the server's banner back; the chain it answers with names it.
+    hello_at_once: ProtocolObservation | None = None
 
     @property
     def is_done(self) -> bool:
@@ -606,6 +610,15 @@ class EndpointObservation:
     def protocol(self) -> ProtocolObservation | None:
         """The attempt that tells most (see `most_telling`)."""
         return most_telling(self.attempts)
+
+    @property
+    def chain_shown_in(self) -> ProtocolObservation | None:
+        """The dialogue whose certificate chain is judged: the attempt that tells most, or,
+        where no attempt got a chain, the hello at once when it got one; None without."""
+        for protocol in (self.protocol, self.hello_at_once):
+            if protocol is not None and protocol.tls is not None and protocol.tls.chain:
+                return protocol
+        return None
 
 
 def most_telling(attempts: tuple[ProtocolObservation, ...]) -> ProtocolObservation | None:

@@ -266,6 +266,7 @@ def _result(
         attempts=last.attempts,
         experiments=last.experiments,
         place=last.place,
+        hello_at_once=last.hello_at_once,
         rounds=codes if len(per_round) > 1 else (),
         was_completed=not cut_short_by(last) and not last.error,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from netdiag.diagnosis.smtp import is_banner_withheld
 from netdiag.diagnosis.tcp import describe_connect
 from netdiag.errors import DeadlineExpired, describe_error
 from netdiag.privacy.own_flows import FlowLog
@@ -147,7 +148,16 @@ def _reach_and_converse(
         if second.stopped_at is ProtocolStage.DONE:
             progress.record(reached=ProbeStep.DONE)
             return
-    experiments = run_experiments(config, target, address, progress.snapshot().attempts, pacing)
+    attempts = progress.snapshot().attempts
+    if is_banner_withheld(attempts) and deadline.remaining() >= 1.0:
+        from netdiag.probes.tlsport import probe_hello_at_once
+
+        server_name = "" if target.is_address_literal else target.host
+        at_once = probe_hello_at_once(
+            address, target.port, server_name, config.timeout_s, deadline, pacing.flows
+        )
+        progress.record(hello_at_once=at_once)
+    experiments = run_experiments(config, target, address, attempts, pacing)
     if experiments:
         progress.record(experiments=experiments)
 

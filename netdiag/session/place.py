@@ -25,7 +25,7 @@ from netdiag.report.observations import (
     PlaceObservation,
     ProtocolStage,
 )
-from netdiag.settings.targets import Target
+from netdiag.settings.targets import Service, Target
 
 INTERCEPTED = ("tls.intercepted", "tls.intercepted_locally")
 # STARTTLS left out of the EHLO reply: by a proxy before the server, or by the server.
@@ -45,7 +45,7 @@ def to_place(
     for target, findings in verdicts.items():
         observation = observations.get(target)
         protocol = observation.protocol if observation is not None else None
-        shown = protocol is not None and protocol.tls is not None and bool(protocol.tls.chain)
+        shown = observation is not None and observation.chain_shown_in is not None
         codes = {f.code for f in findings}
         if shown and codes & set(INTERCEPTED):
             chosen[target] = Experiment.HOP_LIMITED
@@ -189,6 +189,16 @@ def _clean_port(
     return None
 
 
+def _hello_service(target: Target, observation: EndpointObservation) -> Service:
+    """How the hop-limited hello is sent: as the endpoint's service (on 25 after the
+    STARTTLS dialogue), or at once where only the hello at once got a chain (the port sent
+    no banner to start a dialogue with)."""
+    at_once = observation.hello_at_once
+    if at_once is not None and observation.chain_shown_in is at_once:
+        return Service.TLS
+    return target.service
+
+
 Scan = tuple[tuple[ExperimentResult, ...], int | None, tuple[ExperimentResult, ...], str]
 
 
@@ -214,7 +224,7 @@ def _scans(
                 hop_scan,
                 _address(observations[job]),
                 job.port,
-                job.service,
+                _hello_service(job, observations[job]),
                 "" if job.is_address_literal else job.host,
                 timeout_s,
                 deadline,

@@ -3,19 +3,22 @@ on the router, intercepting 995 and 8140 (not 25) with SslBump in front of the v
 site in real software (`tests.netns.real_site`). Three of its rule sets, one world each:
 bump (forges with its own CA), splice (passes the handshake through: the healthy twin) and
 terminate by server name (an SNI filter that answers a name not of the address with an
-HTTP error of its own — host verification — so that only the nameless hello splits it)."""
+HTTP error of its own — host verification — so that only the nameless hello splits it).
+And one world where the router sends 25 to Squid as well: Squid waits for a ClientHello
+there, so Postfix's banner never comes, and the hello netdiag sends at once names it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from tests.conftest import IN_CI, assert_never_ok_unless_checked, codes
 from tests.netns.real_site import PACKAGES, RealVendorSite
-from tests.netns.squid import SquidBump, bump_redirect, has_ssl_bump
+from tests.netns.squid import BUMP_PORT, SquidBump, bump_redirect, has_ssl_bump
 from tests.netns.topology import Topology, require_netns
 from tests.netns.vendor import DNS
 
@@ -128,3 +131,41 @@ def test_squid_terminating_two_names_is_an_sni_filter_on_those_two(
         if f["code"] == "tls.sni_filtered"
     ]
     assert "answers a handshake without a name" in finding["summary"], finding["summary"]
+
+
+@contextmanager
+def also_redirecting_25(path: Topology) -> Iterator[None]:
+    """The router sends 25 to Squid too, for the test's duration; then the rule goes."""
+    rule = f'ip daddr 198.18.2.0/24 tcp dport 25 redirect to :{BUMP_PORT} comment "port25"'
+    chain = ("ip", "netdiag_intercept", "prerouting")
+    path.ns(path.router, "sh", "-c", f"nft add rule {' '.join(chain)} {rule}")
+    try:
+        yield
+    finally:
+        listed = path.ns(path.router, "nft", "-a", "list", "chain", *chain).stdout
+        handle = next(line for line in listed.splitlines() if "port25" in line).split()[-1]
+        path.ns(path.router, "nft", "delete", "rule", *chain, "handle", handle)
+
+
+def test_squid_bumping_25_too_is_named_there_by_the_hello_at_once(
+    site: tuple[Topology, RealVendorSite],
+) -> None:
+    path, vendor = site
+    with also_redirecting_25(path), SquidBump(path, "ssl_bump bump all"):
+        code, report = check(path, vendor)
+    found = by_code(report)
+    assert code == 2, report["causes"]
+    for endpoint, endpoint_codes in found.items():
+        assert "tls.intercepted" in endpoint_codes, (endpoint, endpoint_codes)
+    smtp = [e for e in report["endpoints"] if e["port"] == 25]
+    assert len(smtp) == 6
+    for endpoint in smtp:
+        (intercepted,) = [f for f in endpoint["findings"] if f["code"] == "tls.intercepted"]
+        assert intercepted["evidence"][0].startswith("no SMTP banner within the timeout")
+        assert intercepted["subject"] == "Squid" and intercepted["place"] == {
+            "hop": 1,
+            "address": "",
+        }, intercepted
+    # One device, one cause, every port of it: 25 with the others.
+    [cause] = report["causes"]
+    assert cause["code"] == "tls.intercepted" and len(cause["endpoints"]) == 13, cause
