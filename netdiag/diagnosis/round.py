@@ -23,7 +23,11 @@ from netdiag.diagnosis.interception import (
 )
 from netdiag.diagnosis.place import with_place
 from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S
-from netdiag.diagnosis.smtp import hello_at_once_line, with_hello_at_once
+from netdiag.diagnosis.smtp import (
+    diagnose_banner_withheld,
+    hello_at_once_line,
+    with_hello_at_once,
+)
 from netdiag.errors import describe_error
 from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import (
@@ -154,9 +158,29 @@ def _convicted_alike(
 ) -> list[tuple[Target, str]]:
     """The endpoints on the same port and service proven intercepted, with what convicted
     them (the product, else the issuer)."""
+    return _convicted(
+        chains, verdicts, lambda o: (o.port, o.service) == (target.port, target.service)
+    )
+
+
+def _convicted_on_host(
+    target: Target,
+    chains: Mapping[Target, PresentedChain],
+    verdicts: Mapping[Target, tuple[Finding, ...]],
+) -> list[tuple[Target, str]]:
+    """The endpoints of the same host on other ports proven intercepted, with what convicted
+    them."""
+    return _convicted(chains, verdicts, lambda o: o.host == target.host and o.port != target.port)
+
+
+def _convicted(
+    chains: Mapping[Target, PresentedChain],
+    verdicts: Mapping[Target, tuple[Finding, ...]],
+    chosen: Callable[[Target], bool],
+) -> list[tuple[Target, str]]:
     convicted = []
     for other, findings in verdicts.items():
-        if (other.port, other.service) != (target.port, target.service) or other not in chains:
+        if not chosen(other) or other not in chains:
             continue
         proven = next(
             (f for f in findings if f.code in ("tls.intercepted", "tls.intercepted_locally")),
@@ -187,6 +211,10 @@ def _endpoint(
             diagnose_likely_interception(
                 target, observation.attempts, _convicted_alike(target, chains, verdicts)
             )
+        )
+    if not interception and at_once is not None and observation.chain_shown_in is None:
+        interception = tuple(
+            diagnose_banner_withheld(target, at_once, _convicted_on_host(target, chains, verdicts))
         )
     findings = diagnose_endpoint(
         target,

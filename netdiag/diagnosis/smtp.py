@@ -15,6 +15,7 @@ from netdiag.diagnosis.dialogue import (
     transcript_tail,
     without_established,
 )
+from netdiag.diagnosis.interception import died_without_a_word
 from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import (
     ClientCertificateObservation,
@@ -104,6 +105,42 @@ def with_hello_at_once(
         dataclasses.replace(f, evidence=(*f.evidence, line)) if f.code == "smtp.slow_banner" else f
         for f in findings
     )
+
+
+def diagnose_banner_withheld(
+    target: Target,
+    at_once: ProtocolObservation,
+    convicted: Sequence[tuple[Target, str]],
+) -> list[Finding]:
+    """An SMTP endpoint whose banner never came (the caller has checked) and whose TLS hello
+    sent at once was cut without a chain or an alert, while other ports of the same host
+    were proven intercepted in the same run: most likely the same device, waiting for TLS
+    on this port as on the others and failing to reach the server in TLS there (sslsplit's
+    `ssl` listener on 25 cuts the hello when the server answers with its banner instead of
+    a ServerHello). Never for a hello unanswered (a tarpit), refused with an alert, or
+    answered; never without a proven interception on the host."""
+    others = [(t, issuer) for t, issuer in convicted if t.port != target.port]
+    if not others or not died_without_a_word(at_once):
+        return []
+    issuers = sorted({issuer for _, issuer in others})
+    ports = sorted({t.port for t, _ in others})
+    evidence = [
+        f"no SMTP banner within the timeout; {hello_at_once_line(at_once, False)}",
+        f"other ports of {target.host} were shown a forged chain in this run: "
+        f"{', '.join(t.label for t, _ in others[:6])}",
+        f"the device that showed them (product or issuer): {'; '.join(issuers)}",
+    ]
+    return [
+        finding(
+            "tls.intercepted",
+            f"TLS on {target.label} is likely intercepted by the same device "
+            f"({issuers[0]!r}) as on port {', '.join(str(p) for p in ports)}: the banner never "
+            "came, and a TLS hello sent at once was cut before a chain was shown",
+            evidence,
+            subject=issuers[0],
+            is_inferred=True,
+        )
+    ]
 
 
 def _refusal_code(reply: Reply) -> str:

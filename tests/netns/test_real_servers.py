@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import assert_never_ok_unless_checked, codes
 from tests.netns.real_site import PACKAGES, PASSWORD, RealVendorSite
 from tests.netns.topology import Topology, require_netns
-from tests.netns.vendor import DNS, Sslsplit, redirect_rules
+from tests.netns.vendor import DNS, SMTP_SPLIT, TLS_SPLIT, Sslsplit, redirect_rules
 
 # One Postfix world at a time in a worker is plenty; each has its own queue and directory.
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("real_servers")]
@@ -264,3 +264,25 @@ def test_behind_a_real_interceptor_the_password_never_reaches_dovecot(tmp_path: 
     # Dovecot names the user of every login it was sent, accepted or not.
     assert "user=<gateway>" not in dovecot and "auth failed" not in dovecot, dovecot[-600:]
     assert all(e["status"] == "ok" for e in by_port(report, 25) + by_port(report, 8140))
+
+
+def test_sslsplit_listening_for_tls_on_25_too_is_the_same_device_there(tmp_path: Path) -> None:
+    """sslsplit's `ssl` listener (not `autossl`) behind 25 as behind 995 and 8140, as a
+    naive set-up has it: it waits for a ClientHello, so Postfix's banner never comes, and a
+    hello sent at once is cut when Postfix answers sslsplit's upstream hello with its banner.
+    995 and 8140 are proven intercepted; 25 is most likely the same device (inferred, one
+    cause). The twins of the rule are table rows (tests/unit/test_hello_at_once.py)."""
+    require_netns("sslsplit", *PACKAGES, packages=PACKAGES)
+    rules = redirect_rules((25, 995, 8140)).replace(f":{SMTP_SPLIT}", f":{TLS_SPLIT}")
+    with Topology(rules, []) as path, RealVendorSite(path) as site, Sslsplit(path, tmp_path):
+        code, report = check(path, site)
+    assert code == 2
+    for endpoint in by_port(report, 25):
+        (found,) = [f for f in endpoint["findings"] if f["code"] == "tls.intercepted"]
+        assert "likely intercepted by the same device" in found["summary"], found
+        assert "smtp.slow_banner" in codes(endpoint)
+    for endpoint in by_port(report, 995) + by_port(report, 8140):
+        assert "tls.intercepted" in codes(endpoint), endpoint["findings"]
+    [cause] = report["causes"]
+    assert cause["code"] == "tls.intercepted", report["causes"]
+    assert sorted(e.split(":")[1] for e in cause["likely"]) == ["25"] * 6, cause

@@ -15,6 +15,7 @@ from netdiag.diagnosis.round import RoundRules, diagnose_round
 from netdiag.diagnosis.smtp import hello_at_once_line, is_banner_withheld
 from netdiag.report.observations import (
     EndpointObservation,
+    Pop3Observation,
     ProbeStep,
     ProtocolObservation,
     ProtocolStage,
@@ -24,12 +25,14 @@ from netdiag.report.observations import (
     TlsOutcome,
     TlsPortObservation,
 )
+from netdiag.settings.targets import Service, Target
 from netdiag.trust.pins import PinSet
 from tests.unit.test_interception_rules import (
     FORGED,
     NONE,
     NOT_ASKED,
     NOW,
+    POP3,
     SMTP,
     VENDOR,
     VENDOR_PIN,
@@ -212,3 +215,58 @@ def test_what_the_hello_at_once_got_is_said(
     line = hello_at_once_line(hello, is_vendors)
     assert line.startswith("a TLS ClientHello sent at once on a new connection to port 25")
     assert said in line, (name, line)
+
+
+def forged_pop3(target: Target) -> EndpointObservation:
+    """A POP3S endpoint shown a forged chain: proven intercepted."""
+    protocol = Pop3Observation(
+        service="pop3s",
+        address="203.0.113.10",
+        port=target.port,
+        tls=tls(FORGED, server_name=target.host, **NOT_ASKED),
+    )
+    return EndpointObservation(attempts=(protocol,), reached=ProbeStep.DONE)
+
+
+OTHER_HOST_POP3 = Target(
+    host="mail2.dicommail.com", port=995, service=Service.POP3S, group="dicommail"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "hello", "convicted", "likely"),
+    [
+        ("cut at once, 995 of the host intercepted", CUT_AT_ONCE, POP3, True),
+        (
+            "reset at once, 995 of the host intercepted",
+            at_once(tls((), outcome=TlsOutcome.RESET, error="reset"), StageFailure.TLS_FAILED),
+            POP3,
+            True,
+        ),
+        # The twins: silence is a tarpit's as well; an alert is a peer saying why; no
+        # interception on this host proves nothing here.
+        ("unanswered at once, 995 intercepted", UNANSWERED_AT_ONCE, POP3, False),
+        (
+            "refused at once, 995 intercepted",
+            at_once(
+                tls((), outcome=TlsOutcome.CLOSED, alert="received: handshake_failure"),
+                StageFailure.TLS_ALERT,
+            ),
+            POP3,
+            False,
+        ),
+        ("cut at once, another host's 995 intercepted", CUT_AT_ONCE, OTHER_HOST_POP3, False),
+    ],
+)
+def test_a_hello_cut_at_once_is_likely_the_device_proven_on_the_hosts_other_ports(
+    name: str, hello: TlsPortObservation, convicted: Target, likely: bool
+) -> None:
+    rules = RoundRules(targets=(SMTP, convicted), pins=PinSet((VENDOR_PIN,)), trust=NONE)
+    observations = {SMTP: endpoint(SILENT, hello=hello), convicted: forged_pop3(convicted)}
+    judged_round = diagnose_round(rules, observations, None, NOW)
+    assert "tls.intercepted" in {f.code for f in judged_round[convicted]}, name
+    found = [f for f in judged_round[SMTP] if f.code == "tls.intercepted"]
+    assert bool(found) is likely, (name, judged_round[SMTP])
+    if likely:
+        assert found[0].is_inferred and "likely intercepted by the same device" in found[0].summary
+        assert found[0].evidence[0].startswith("no SMTP banner within the timeout; a TLS")
