@@ -57,6 +57,27 @@ def startup() -> tuple[float, float]:
     return bare, help_s
 
 
+# The chosen stack's modules every check needs, imported by nothing of netdiag's own.
+STACK = (
+    "typer, cryptography.x509, OpenSSL.SSL, dns.message, dns.query, dns.resolver, "
+    "service_identity.cryptography, certifi, ssl, json, tomllib"
+)
+
+
+def stack_floor() -> float:
+    """Median wall time of a new interpreter that only imports the chosen stack: what any
+    check pays before a line of netdiag runs."""
+
+    def timed() -> float:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", f"import {STACK}"], capture_output=True, timeout=30, check=True
+        )
+        return time.perf_counter() - started
+
+    return statistics.median(timed() for _ in range(RUNS))
+
+
 HOSTS = [f"mail{n}.dicommail.com" for n in range(1, 7)]
 ATLAS = "atlas79.mydhp.de"
 
@@ -154,6 +175,7 @@ def measure(pki: object, tmp: Path, dns_server: DnsServer, delay: float) -> None
         ]
         path = str(profile(tmp, smtp, pop3, https))
         loop = statistics.median(openssl_loop(items, cert, key, ca) for _ in range(RUNS))
+        floor = stack_floor() if not delay else 0.0
         runs = []
         for _ in range(RUNS):
             started = time.perf_counter()
@@ -188,6 +210,12 @@ def measure(pki: object, tmp: Path, dns_server: DnsServer, delay: float) -> None
         f"netdiag check (process) {netdiag * 1000:8.1f} ms  "
         f"ratio {netdiag / loop:.2f}x the loop" + (" (goal <= 2)" if not delay else "")
     )
+    if floor:
+        print(
+            f"the stack's imports     {floor * 1000:8.1f} ms  ratio {floor / loop:.2f}x the loop "
+            "(a new interpreter importing typer, cryptography, pyOpenSSL, dnspython, "
+            "service_identity, certifi: the floor of any check)"
+        )
     print(f"slowest endpoint alone  {max(singles) * 1000:8.1f} ms  (baseline, in-process)")
     print(
         f"netdiag check (in-proc) {full * 1000:8.1f} ms  "
