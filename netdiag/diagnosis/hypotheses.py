@@ -3,7 +3,7 @@ explain, the hypotheses, the experiments that split them, and what their answers
 
 Symptoms (every attempt failed in its handshake, without a chain): the handshake was cut
 (reset or closed), or it got no answer while TCP was open; or the hello was refused with an
-alert, before any certificate.
+alert, before any certificate; or it was answered in another protocol than TLS.
 
 Hypotheses for a cut or silence: a filter by server name; a device that blocks TLS 1.3; a
 device that chokes on large ClientHellos; the server, or a device that blocks every
@@ -46,7 +46,15 @@ For a refused hello, with the control refused again:
 5. TLS 1.0-1.1 answered with a ServerHello, TLS 1.2 only and TLS 1.3 only refused: what
    answers speaks only TLS 1.0 or 1.1 (`tls.version_outdated`);
 6. TLS 1.2 only answered, TLS 1.3 only refused: hellos that offer TLS 1.3 are refused
-   (`tls.version_blocked`); a server without 1.3 answers the full hello in 1.2 instead."""
+   (`tls.version_blocked`); a server without 1.3 answers the full hello in 1.2 instead.
+
+For a hello answered in another protocol than TLS, the control alone, read raw:
+
+7. answered in HTTP again: a web proxy (or web server) answers in the server's place — the
+   port is redirected to it, as a transparent proxy's is (`trace.transparent_proxy`, its
+   `detail` "http", the product where the `Server` header names one of the catalogue's);
+   another protocol (an SMTP or SSH greeting) is said, not convicted: a port forwarded to
+   the wrong service, or a device in the server's place."""
 
 from __future__ import annotations
 
@@ -65,12 +73,14 @@ from netdiag.report.observations import (
     TlsOutcome,
 )
 from netdiag.settings.targets import Service, Target
+from netdiag.trust.products import identify
 
 
 class Symptom(StrEnum):
     CUT = "the handshake was cut without an alert"
     SILENT = "the handshake got no answer"
     REFUSED = "the hello was refused with an alert, before any certificate"
+    NOT_TLS = "the hello was answered in another protocol than TLS"
 
 
 class Hypothesis(StrEnum):
@@ -80,6 +90,8 @@ class Hypothesis(StrEnum):
     EVERY_HANDSHAKE = "the server, or a device that blocks every handshake on the port"
     PASSING = "a passing failure (a restart, a rate limit)"
     OLD_VERSIONS = "a peer that speaks only TLS 1.0 or 1.1"
+    WEB_PROXY = "a web proxy that answers in the server's place (the port redirected to it)"
+    OTHER_SERVICE = "another service on the port (forwarded to the wrong one)"
 
 
 _CUT_OR_SILENT = (
@@ -98,6 +110,7 @@ HYPOTHESES: dict[Symptom, tuple[Hypothesis, ...]] = {
         Hypothesis.EVERY_HANDSHAKE,
         Hypothesis.PASSING,
     ),
+    Symptom.NOT_TLS: (Hypothesis.WEB_PROXY, Hypothesis.OTHER_SERVICE, Hypothesis.PASSING),
 }
 
 # The experiment that splits each hypothesis from the others.
@@ -108,6 +121,9 @@ SPLITS: dict[Hypothesis, tuple[Experiment, ...]] = {
     Hypothesis.EVERY_HANDSHAKE: (),
     Hypothesis.PASSING: (Experiment.SAME_HELLO,),
     Hypothesis.OLD_VERSIONS: (Experiment.OLD_TLS,),
+    # What answers the control's hello names itself: HTTP, or another protocol's greeting.
+    Hypothesis.WEB_PROXY: (Experiment.SAME_HELLO,),
+    Hypothesis.OTHER_SERVICE: (Experiment.SAME_HELLO,),
 }
 
 
@@ -118,6 +134,11 @@ def symptom_of(attempts: Sequence[ProtocolObservation]) -> Symptom | None:
     before TLS)."""
     if not attempts:
         return None
+    if all(
+        a.tls is not None and a.tls.outcome is TlsOutcome.NOT_TLS and not a.tls.chain
+        for a in attempts
+    ):
+        return Symptom.NOT_TLS
     alerts = [a.tls is not None and a.tls.has_peer_alert for a in attempts]
     if all(alerts) and not any(a.tls is not None and a.tls.chain for a in attempts):
         return Symptom.REFUSED
@@ -214,6 +235,8 @@ def conclude(
     where = f"TLS on {target.label}"
     if symptom is Symptom.REFUSED:
         return _refused_hello(where, results, lines)
+    if symptom is Symptom.NOT_TLS:
+        return _answered_in_http(where, results, lines)
     name = "" if target.is_address_literal else target.host
     if not _cut(results, Experiment.SAME_HELLO):
         return None  # the control: the failure passed, or the experiments could not run
@@ -308,6 +331,48 @@ def _refused_hello(
     return None
 
 
+# The `detail` of a transparent proxy found by the answer to a hello (not by a trace).
+HTTP_ANSWER = "http"
+
+
+def _answered_in_http(
+    where: str, results: dict[Experiment, ExperimentResult], lines: list[str]
+) -> Finding | None:
+    """A hello answered in another protocol (7 of the module's list): HTTP to the control's
+    hello as well is a web proxy (or web server) in the server's place; None otherwise."""
+    control = results.get(Experiment.SAME_HELLO)
+    if control is None or control.answer is not HelloAnswer.HTTP_REPLY:
+        return None
+    named = identify([control.detail])
+    return finding(
+        "trace.transparent_proxy",
+        f"{where}: the TLS hello is answered in HTTP ({control.detail}): a web proxy "
+        "answers in the server's place — the connection is redirected to it (a transparent "
+        "proxy), not the vendor's server",
+        lines,
+        subject=named[0].name if named is not None else "",
+        detail=HTTP_ANSWER,
+    )
+
+
+def answered_at_once_in_http(
+    target: Target, at_once: ProtocolObservation | None, experiments: Sequence[ExperimentResult]
+) -> Finding | None:
+    """An SMTP port that sent no banner, whose TLS hello sent at once was answered in
+    another protocol, and that protocol (the same hello, read raw) is HTTP: a web proxy in
+    the server's place (7 of the module's list), with how it was found first; else None."""
+    if at_once is None or at_once.tls is None or at_once.tls.outcome is not TlsOutcome.NOT_TLS:
+        return None
+    found = conclude(target, Symptom.NOT_TLS, experiments)
+    if found is None:
+        return None
+    first = (
+        "no SMTP banner within the timeout; a TLS ClientHello sent at once on a new "
+        f"connection to port {at_once.port} was answered in another protocol"
+    )
+    return dataclasses.replace(found, evidence=(first, *found.evidence))
+
+
 def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -> list[str]:
     """What was tried when nothing split the hypotheses, and what it leaves open."""
     if not experiments:
@@ -324,6 +389,8 @@ def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -
     control = results.get(Experiment.SAME_HELLO)
     if symptom is Symptom.REFUSED:
         return _refusal_undecided(control, experiments, tried)
+    if symptom is Symptom.NOT_TLS:
+        return _other_protocol_undecided(control, tried)
     if (
         control is not None
         and control.answer is not HelloAnswer.NOT_RUN
@@ -355,6 +422,28 @@ def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -
     return [
         "experiments: the variants were answered differently, but in no pattern that names "
         "one cause (see each below)",
+        *tried,
+    ]
+
+
+def _other_protocol_undecided(control: ExperimentResult | None, tried: list[str]) -> list[str]:
+    """What was tried for a hello answered in another protocol, when it was not HTTP."""
+    if control is None or control.answer is HelloAnswer.NOT_RUN:
+        return [
+            "experiments could not run (no connection, no time left): what answers the hello "
+            "is open — the same hello, read raw, would name its protocol",
+            *tried,
+        ]
+    if control.answer is HelloAnswer.NOT_TLS:
+        return [
+            f"experiments: the same hello, read raw, is answered in another protocol "
+            f"({control.detail}): another service answers on this port — a port forwarded "
+            "to the wrong service, or a device in the server's place",
+            *tried,
+        ]
+    return [
+        f"experiments: the same hello, sent again, got {control.answer.value} instead of an "
+        "answer in another protocol: the failure changed between attempts",
         *tried,
     ]
 

@@ -15,7 +15,7 @@ from functools import partial
 
 from netdiag.diagnosis import diagnose_endpoint, probe_error
 from netdiag.diagnosis.clock import clock_breaks, offset_of, servers_now, stated_clocks
-from netdiag.diagnosis.hypotheses import with_experiments
+from netdiag.diagnosis.hypotheses import answered_at_once_in_http, with_experiments
 from netdiag.diagnosis.interception import (
     PresentedChain,
     diagnose_interception,
@@ -224,7 +224,10 @@ def _endpoint(
         slow_banner_s=config.slow_banner_s,
         interception=interception,
     )
-    findings = with_hello_at_once(findings, at_once, is_vendors_at_once)
+    findings = with_hello_at_once(findings, at_once, is_vendors_at_once, observation.experiments)
+    in_http = answered_at_once_in_http(target, at_once, observation.experiments)
+    if in_http is not None:
+        findings = (in_http, *findings)
     findings = with_experiments(target, observation.attempts, observation.experiments, findings)
     protocol = observation.protocol
     accepted = isinstance(protocol, SmtpObservation) and protocol.took_unoffered_starttls

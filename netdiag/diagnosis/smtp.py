@@ -19,6 +19,9 @@ from netdiag.diagnosis.interception import died_without_a_word
 from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import (
     ClientCertificateObservation,
+    Experiment,
+    ExperimentResult,
+    HelloAnswer,
     ProtocolObservation,
     ProtocolStage,
     Reply,
@@ -68,11 +71,27 @@ def is_banner_withheld(attempts: Sequence[ProtocolObservation]) -> bool:
     )
 
 
-def hello_at_once_line(at_once: ProtocolObservation, is_vendors: bool) -> str:
+# How a raw answer in words (`netdiag.probes.hello`) starts when it is an SMTP greeting.
+_GREETING = "the answer starts with '220"
+
+
+def hello_at_once_line(
+    at_once: ProtocolObservation, is_vendors: bool, raw: ExperimentResult | None = None
+) -> str:
     """What the TLS hello sent at once, on a port that sent no banner, got back; with
-    `is_vendors`, its chain was proven the vendor's."""
+    `is_vendors`, its chain was proven the vendor's; `raw`, the same hello read raw where
+    the first was answered in another protocol."""
     sent = f"a TLS ClientHello sent at once on a new connection to port {at_once.port}"
     tls = at_once.tls
+    if tls is not None and tls.outcome is TlsOutcome.NOT_TLS and raw is not None:
+        said = f"{sent} was answered in another protocol; read raw, the same hello got {raw.detail}"
+        if raw.answer is HelloAnswer.NOT_TLS and raw.detail.startswith(_GREETING):
+            return (
+                f"{said}: the server's banner, sent only once the client spoke — something "
+                "on the way holds it back until the client's first bytes (a transparent "
+                "proxy, or an inspecting device that peeks at them)"
+            )
+        return said
     if tls is not None and tls.chain and is_vendors:
         return (
             f"{sent} was answered with the vendor's own chain: the server speaks TLS from the "
@@ -95,12 +114,17 @@ def hello_at_once_line(at_once: ProtocolObservation, is_vendors: bool) -> str:
 
 
 def with_hello_at_once(
-    findings: Sequence[Finding], at_once: ProtocolObservation | None, is_vendors: bool
+    findings: Sequence[Finding],
+    at_once: ProtocolObservation | None,
+    is_vendors: bool,
+    experiments: Sequence[ExperimentResult] = (),
 ) -> tuple[Finding, ...]:
-    """The missing banner's finding with what the hello at once got, as evidence."""
+    """The missing banner's finding with what the hello at once (and the same hello read
+    raw, among `experiments`) got, as evidence."""
     if at_once is None:
         return tuple(findings)
-    line = hello_at_once_line(at_once, is_vendors)
+    raw = next((x for x in experiments if x.kind is Experiment.SAME_HELLO), None)
+    line = hello_at_once_line(at_once, is_vendors, raw)
     return tuple(
         dataclasses.replace(f, evidence=(*f.evidence, line)) if f.code == "smtp.slow_banner" else f
         for f in findings

@@ -19,7 +19,14 @@ from OpenSSL import SSL
 
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
-from netdiag.probes.lines import LineReader, PeerClosed, PeerReset, PeerTimeout, PlainTransport
+from netdiag.probes.lines import (
+    LineReader,
+    PeerClosed,
+    PeerReset,
+    PeerTimeout,
+    PlainTransport,
+    quote,
+)
 from netdiag.probes.serverhello import parse_server_hello
 from netdiag.probes.tcp import connect_tcp
 from netdiag.probes.tls import ALERTS, offer_groups
@@ -41,6 +48,8 @@ _OFFERED = {
     Experiment.OLD_TLS: (0x0301, 0x0302),
 }
 _MODERN = (0x0303, 0x0304)
+# An HTTP response's header is read up to this much (a proxy's error page follows it).
+_MAX_HTTP_HEAD = 8192
 
 # The small hello: one cipher per version, one key share, no session ticket.
 _SMALL_CIPHERS = b"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
@@ -91,7 +100,12 @@ def client_hello(server_name: str, kind: Experiment) -> tuple[bytes, str]:
 
 def read_answer(data: bytes, offered: tuple[int, int] = _MODERN) -> tuple[HelloAnswer, str] | None:
     """The first answer in `data` (records as received), or None while it is incomplete; a
-    ServerHello in a version outside `offered` is no answer to what was asked."""
+    ServerHello in a version outside `offered` is no answer to what was asked; an HTTP
+    response is complete with its header."""
+    if data.startswith(b"HTTP/"[: len(data)]):
+        if b"\r\n\r\n" not in data and len(data) < _MAX_HTTP_HEAD:
+            return None
+        return HelloAnswer.HTTP_REPLY, http_said(data)
     if len(data) < 5:
         return None
     if data[0] == _ALERT:
@@ -99,7 +113,8 @@ def read_answer(data: bytes, offered: tuple[int, int] = _MODERN) -> tuple[HelloA
             return None
         return HelloAnswer.ALERT, ALERTS.get(data[6], f"alert {data[6]}")
     if data[0] != _HANDSHAKE:
-        return HelloAnswer.NOT_TLS, f"the answer starts with {data[:8]!r}"
+        first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
+        return HelloAnswer.NOT_TLS, f"the answer starts with '{quote(first_line, 60)}'"
     hello = parse_server_hello(data)
     if hello is None:
         record_length = struct.unpack_from("!H", data, 3)[0]
@@ -111,6 +126,26 @@ def read_answer(data: bytes, offered: tuple[int, int] = _MODERN) -> tuple[HelloA
     if not offered[0] <= version <= offered[1]:
         return HelloAnswer.OTHER_VERSION, f"{said}, not offered"
     return HelloAnswer.SERVER_HELLO, said
+
+
+def http_said(data: bytes) -> str:
+    """An HTTP response in words: its status line and the `Server` header, quoted (what a
+    peer sends is shown, never interpreted)."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    said = f"HTTP: '{quote(head[0], 80)}'"
+    for line in head[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"server":
+            said += f", Server: '{quote(value.strip(), 60)}'"
+            break
+    return said
+
+
+def final_answer(data: bytes) -> tuple[HelloAnswer, str]:
+    """What `data` was, once the peer has closed or gone quiet after it."""
+    if data.startswith(b"HTTP/"):
+        return HelloAnswer.HTTP_REPLY, http_said(data)
+    return HelloAnswer.NOT_TLS, "closed after a partial answer"
 
 
 def probe_hello(
@@ -203,15 +238,15 @@ def _first_answer(
     data = b""
     while True:
         left = until - time.monotonic()
-        if left <= 0:
-            return HelloAnswer.SILENCE, "no answer to the ClientHello"
-        readable, _, _ = select.select([sock], [], [], left)
+        readable = select.select([sock], [], [], left)[0] if left > 0 else []
         if not readable:
+            if data.startswith(b"HTTP/"):
+                return final_answer(data)
             return HelloAnswer.SILENCE, "no answer to the ClientHello"
         chunk = sock.recv(16384)
         if not chunk:
             if data:
-                return HelloAnswer.NOT_TLS, "closed after a partial answer"
+                return final_answer(data)
             return HelloAnswer.CLOSED, "closed without an answer"
         data += chunk
         answer = read_answer(data, offered)

@@ -481,6 +481,8 @@ class HelloAnswer(StrEnum):
     # An ICMP error came back (host or network unreachable, the TTL exceeded on the way):
     # something on the path stopped the hello, not the peer.
     UNREACHABLE = "unreachable"
+    # An HTTP response to the hello: a web proxy (or web server) answers on the port.
+    HTTP_REPLY = "http_reply"
     NOT_TLS = "not_tls"
     NOT_RUN = "not_run"  # the connection or the STARTTLS prelude failed, or no time left
 

@@ -149,17 +149,38 @@ def _reach_and_converse(
             progress.record(reached=ProbeStep.DONE)
             return
     attempts = progress.snapshot().attempts
+    experiments: tuple[ExperimentResult, ...] = ()
     if is_banner_withheld(attempts) and deadline.remaining() >= 1.0:
-        from netdiag.probes.tlsport import probe_hello_at_once
-
-        server_name = "" if target.is_address_literal else target.host
-        at_once = probe_hello_at_once(
-            address, target.port, server_name, config.timeout_s, deadline, pacing.flows
-        )
-        progress.record(hello_at_once=at_once)
-    experiments = run_experiments(config, target, address, attempts, pacing)
+        experiments = _hello_at_once(config, target, address, progress, pacing)
+    experiments += run_experiments(config, target, address, attempts, pacing)
     if experiments:
         progress.record(experiments=experiments)
+
+
+def _hello_at_once(
+    config: CheckConfig, target: Target, address: str, progress: Progress, pacing: Pacing
+) -> tuple[ExperimentResult, ...]:
+    """For an SMTP port that sent no banner: a TLS handshake at once (recorded in the
+    endpoint's `hello_at_once`); where that was answered in another protocol, the same
+    hello once more, read raw (the experiment that names what answers)."""
+    from netdiag.probes.tlsport import probe_hello_at_once
+
+    server_name = "" if target.is_address_literal else target.host
+    deadline, flows = pacing.deadline, pacing.flows
+    at_once = probe_hello_at_once(
+        address, target.port, server_name, config.timeout_s, deadline, flows
+    )
+    progress.record(hello_at_once=at_once)
+    if at_once.tls is None or at_once.tls.outcome is not TlsOutcome.NOT_TLS:
+        return ()
+    from netdiag.probes.hello import probe_hello
+    from netdiag.report.observations import Experiment
+
+    raw = probe_hello(
+        address, target.port, Service.TLS, server_name, Experiment.SAME_HELLO,
+        config.timeout_s, deadline, flows,
+    )  # fmt: skip
+    return (raw,)
 
 
 def other_name(config: CheckConfig, target: Target) -> str:

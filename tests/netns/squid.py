@@ -110,8 +110,7 @@ BUMP_PORT = 3140
 
 BUMP_CONFIG = """
 http_port {address}:{http}
-https_port {address}:{bump} intercept ssl-bump tls-cert={directory}/ca.pem \
-tls-key={directory}/ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=4MB
+{listener}
 sslcrtd_program /usr/lib/squid/security_file_certgen -s {directory}/ssl_db -M 4MB
 acl step1 at_step SslBump1
 acl step2 at_step SslBump2
@@ -119,7 +118,7 @@ acl blocked_names ssl::server_name {blocked}
 ssl_bump peek step1
 {rules}
 tls_outgoing_options flags=DONT_VERIFY_PEER
-on_unsupported_protocol tunnel all
+{unsupported}
 http_access allow all
 dns_nameservers {dns}
 cache deny all
@@ -157,8 +156,22 @@ class SquidBump:
     `rules` are the ssl_bump lines after the step-1 peek; `blocked` fills the
     `blocked_names` ACL. Its own directory (the proxy user writes there), removed on exit."""
 
-    def __init__(self, topology: Topology, rules: str, blocked: str = "none.invalid") -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        rules: str,
+        blocked: str = "none.invalid",
+        http: bool = False,
+        tunnel: bool = True,
+    ) -> None:
         self.topology = topology
+        # With `http`, the redirected port is an intercepting HTTP port (`http_port …
+        # intercept`), no TLS at all: a transparent web proxy, as firewalls that send "web"
+        # traffic to one have it.
+        self.http = http
+        # What is not its protocol: passed through to the server (`on_unsupported_protocol
+        # tunnel`), or answered with its own error.
+        self.tunnel = tunnel
         self.directory = Path(tempfile.mkdtemp(prefix="netdiag-squid-"))
         self.directory.chmod(0o755)
         self.rules, self.blocked = rules, blocked
@@ -192,9 +205,16 @@ class SquidBump:
         d.chmod(0o777)  # its logs and pid file
         address = self.topology.router_address(1)
         config = d / "squid.conf"
+        listener = (
+            f"http_port {address}:{BUMP_PORT} intercept"
+            if self.http
+            else f"https_port {address}:{BUMP_PORT} intercept ssl-bump tls-cert={d}/ca.pem "
+            f"tls-key={d}/ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=4MB"
+        )
         config.write_text(
             BUMP_CONFIG.format(
-                address=address, http=STOCK, bump=BUMP_PORT, directory=d,
+                address=address, http=STOCK, listener=listener, directory=d,
+                unsupported="on_unsupported_protocol tunnel all" if self.tunnel else "",
                 blocked=self.blocked, rules=self.rules, dns=self.topology.SERVER4,
             ),
             "utf-8",

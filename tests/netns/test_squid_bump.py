@@ -169,3 +169,49 @@ def test_squid_bumping_25_too_is_named_there_by_the_hello_at_once(
     # One device, one cause, every port of it: 25 with the others.
     [cause] = report["causes"]
     assert cause["code"] == "tls.intercepted" and len(cause["endpoints"]) == 13, cause
+
+
+def test_squid_as_a_transparent_web_proxy_is_named_on_every_port(
+    site: tuple[Topology, RealVendorSite],
+) -> None:
+    """The router sends 25, 995 and 8140 to an intercepting HTTP port of Squid (no TLS at
+    all): it answers a ClientHello with its own `400 Bad Request`, and holds port 25's
+    banner back waiting for a request. The hello read raw names it: a web proxy in the
+    servers' place (`trace.transparent_proxy`, Squid by its Server header), one cause; the
+    twin is the site without it (test_real_servers: clean)."""
+    path, vendor = site
+    with also_redirecting_25(path), SquidBump(path, "", http=True, tunnel=False) as squid:
+        code, report = check(path, vendor)
+        log = squid.log("access.log")
+    assert "error:invalid-request" in log or "NONE_NONE/400" in log, log[-600:]
+    assert code == 2, report["causes"]
+    for endpoint, endpoint_codes in by_code(report).items():
+        assert "trace.transparent_proxy" in endpoint_codes, (endpoint, endpoint_codes)
+        assert "tls.handshake_failed" not in endpoint_codes, (endpoint, endpoint_codes)
+    [cause] = report["causes"]
+    assert cause["code"] == "trace.transparent_proxy" and cause["subject"] == "Squid", cause
+    assert len(cause["endpoints"]) == 13, cause
+    assert "A web proxy (Squid) answers TCP 25, 995 and 8140" in cause["sentence"]["en"], cause
+
+
+def test_squid_tunnelling_what_is_not_http_holds_25s_banner_and_convicts_nothing(
+    site: tuple[Topology, RealVendorSite],
+) -> None:
+    """The same transparent web proxy passing what is not HTTP through to the server
+    (`on_unsupported_protocol tunnel`): TLS on 995 and 8140 reaches the vendor's servers
+    (the twin: a proxy in the path that changes nothing must not convict), and on 25 it
+    waits for the client's first bytes, so the banner comes only once the client spoke —
+    said as such in the missing banner's evidence, no transparent proxy convicted."""
+    path, vendor = site
+    with also_redirecting_25(path), SquidBump(path, "", http=True):
+        code, report = check(path, vendor)
+    assert code == 2, report["causes"]
+    for endpoint, endpoint_codes in by_code(report).items():
+        assert "trace.transparent_proxy" not in endpoint_codes, (endpoint, endpoint_codes)
+        if endpoint.endswith(":25"):
+            assert "smtp.slow_banner" in endpoint_codes, (endpoint, endpoint_codes)
+        else:
+            assert "tls.pinned" in endpoint_codes, (endpoint, endpoint_codes)
+    for endpoint in (e for e in report["endpoints"] if e["port"] == 25):
+        (late,) = [f for f in endpoint["findings"] if f["code"] == "smtp.slow_banner"]
+        assert "the server's banner, sent only once the client spoke" in late["evidence"][-1]

@@ -138,7 +138,11 @@ def attempt(
                                     attempt(TlsOutcome.FAILED, alert=VERSION_ALERT)], None),
         ("a chain was shown: its rules decide", [attempt(TlsOutcome.RESET, chain=True)], None),
         ("established", [attempt(TlsOutcome.ESTABLISHED)], None),
-        ("not TLS", [attempt(TlsOutcome.NOT_TLS)], None),
+        # Answered in another protocol: the control, read raw, names what answers.
+        ("not TLS", [attempt(TlsOutcome.NOT_TLS)], Symptom.NOT_TLS),
+        ("not TLS twice", [attempt(TlsOutcome.NOT_TLS)] * 2, Symptom.NOT_TLS),
+        ("not TLS, then a reset", [attempt(TlsOutcome.NOT_TLS), attempt(TlsOutcome.RESET)],
+         None),
         ("before TLS", [attempt(TlsOutcome.RESET, tls=None)], None),
         ("a reset, then a healthy retry", [attempt(TlsOutcome.RESET),
                                            attempt(TlsOutcome.ESTABLISHED)], None),
