@@ -39,9 +39,10 @@ def deciding_findings(endpoint: EndpointResult) -> list[Finding]:
     """The findings of an endpoint that are a problem of their own."""
     problems = [f for f in endpoint.findings if f.severity is not Severity.INFO]
     if any(f.place is not None for f in problems):
-        # The device the place measurement put at its hop (an interceptor, an SMTP proxy)
-        # is the one whose SYN/ACK the trace saw: one cause, the one that says what it does.
-        problems = [f for f in problems if f.code != "trace.transparent_proxy"]
+        # The device the place measurement put at its hop (an interceptor, an SMTP proxy, a
+        # web proxy answering in HTTP) is the one whose SYN/ACK the trace saw: one cause,
+        # the one that says what it does.
+        problems = [f for f in problems if f.code != "trace.transparent_proxy" or f.place]
     explaining = [f for f in problems if f.explains_others]
     if explaining:
         return explaining

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netdiag.diagnosis.catalogue import finding
-from netdiag.diagnosis.hypotheses import experiment_line
+from netdiag.diagnosis.hypotheses import HTTP_ANSWER, experiment_line
 from netdiag.diagnosis.interception import local_remedy
 from netdiag.report.model import DevicePlace, Finding
 from netdiag.report.observations import (
@@ -47,7 +47,14 @@ if TYPE_CHECKING:
     from netdiag.report.trace_observations import TraceObservation
 
 # The verdicts whose place is measured (`netdiag.session.place`).
-PLACED_CODES = frozenset({"tls.intercepted", "tls.intercepted_locally", "smtp.starttls_missing"})
+PLACED_CODES = frozenset(
+    {
+        "tls.intercepted",
+        "tls.intercepted_locally",
+        "smtp.starttls_missing",
+        "trace.transparent_proxy",
+    }
+)
 # The `detail` of a missing STARTTLS whose EHLO is answered as far away as the server.
 AT_SERVER = "at_server"
 # The verdicts a device at a measured hop stands behind, and a trace may name by address.
@@ -95,6 +102,8 @@ def _words(place: PlaceObservation) -> tuple[str, str]:
     ("EHLO", "SMTP answer")."""
     if place.experiment is Experiment.EHLO_HOP_LIMITED:
         return "EHLO", "SMTP answer"
+    if any(r.answer is HelloAnswer.HTTP_REPLY for r in place.hops):
+        return "hello", "HTTP answer"
     return "hello", "TLS answer"
 
 
@@ -159,7 +168,7 @@ def place_lines(place: PlaceObservation) -> list[str]:
     return lines
 
 
-def _where_on_path(place: PlaceObservation) -> str:
+def _where_on_path(place: PlaceObservation, what: str = "forged answer") -> str:
     """The place in the summary: a device N hops away, before or at the server's end."""
     hop = answer_hop(place.hops)
     if hop is None:
@@ -167,14 +176,14 @@ def _where_on_path(place: PlaceObservation) -> str:
     server_hop = answer_hop(place.control_hops)
     if cut_below(place.hops, hop):
         before = f" (the server at hop {server_hop})" if server_hop is not None else ""
-        return f"; the forged answer comes from no farther than {hop} hops{before}"
+        return f"; the {what} comes from no farther than {hop} hops{before}"
     if server_hop is not None and hop >= server_hop:
         return (
-            f"; the forged answer comes from as far as the server itself (hop {hop}): a device "
+            f"; the {what} comes from as far as the server itself (hop {hop}): a device "
             "at the server's end of the path"
         )
     before = f", the server at hop {server_hop}" if server_hop is not None else ""
-    return f"; the forged answer comes from {_hop_phrase(hop)}{before}"
+    return f"; the {what} comes from {_hop_phrase(hop)}{before}"
 
 
 def _device_place(place: PlaceObservation) -> DevicePlace | None:
@@ -275,8 +284,19 @@ def with_place(
                     place=_device_place(place),
                 )
             )
-        elif found.code == "tls.intercepted_locally":
+        elif found.code == "tls.intercepted_locally" or (
+            found.code == "trace.transparent_proxy" and is_on_this_machine(place)
+        ):
             placed.append(dataclasses.replace(found, evidence=(*found.evidence, *lines)))
+        elif found.code == "trace.transparent_proxy" and found.detail == HTTP_ANSWER:
+            placed.append(
+                dataclasses.replace(
+                    found,
+                    summary=found.summary + _where_on_path(place, "HTTP answer"),
+                    evidence=(*found.evidence, *lines),
+                    place=_device_place(place),
+                )
+            )
         elif found.code == "smtp.starttls_missing" and is_on_this_machine(place):
             placed.append(_stripped_on_this_machine(target, place, found, lines))
         elif found.code == "smtp.starttls_missing":

@@ -65,6 +65,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ein Web-Proxy antwortet auf TCP {ports} zu {hosts} anstelle der Server, in "
         "HTTP: die Verbindungen werden auf ihn umgeleitet.",
     },
+    "cause.trace.transparent_proxy_http_at_hop": {
+        "en": "A web proxy ({subject}) {detail} answers TCP {ports} to {hosts} in the servers' "
+        "place, in HTTP: the connections are redirected to it.",
+        "de": "Ein Web-Proxy ({subject}) {detail} antwortet auf TCP {ports} zu {hosts} anstelle "
+        "der Server, in HTTP: die Verbindungen werden auf ihn umgeleitet.",
+    },
+    "cause.trace.transparent_proxy_http_unnamed_at_hop": {
+        "en": "A web proxy {detail} answers TCP {ports} to {hosts} in the servers' place, in "
+        "HTTP: the connections are redirected to it.",
+        "de": "Ein Web-Proxy {detail} antwortet auf TCP {ports} zu {hosts} anstelle der Server, "
+        "in HTTP: die Verbindungen werden auf ihn umgeleitet.",
+    },
     "cause.tcp.filtered": {
         "en": "TCP {ports} to {hosts} is dropped silently on the way; `netdiag check --trace` "
         "names the device.",
@@ -729,8 +741,12 @@ def cause_sentence(cause: Cause, lang: str) -> str:
         key = f"cause.{cause.code}_at_hop"
         detail = hop_words(cause.place.hop, lang, cause.place.address)
     elif cause.code == "trace.transparent_proxy" and cause.detail == "http":
-        # Found by the answer to a hello (HTTP), not by a trace: a product, or no name.
+        # Found by the answer to a hello (HTTP), not by a trace: a product, or no name;
+        # where the hop-limited hellos placed it, its hop.
         key = f"cause.trace.transparent_proxy_http{'' if cause.subject else '_unnamed'}"
+        if cause.place is not None:
+            key += "_at_hop"
+            detail = hop_words(cause.place.hop, lang, cause.place.address)
     elif cause.code == "smtp.starttls_missing" and f"{key}_{cause.detail}" in MESSAGES:
         # Answered as far as the server (both causes), or accepted when sent anyway.
         key = f"{key}_{cause.detail}"

@@ -504,8 +504,8 @@ class HelloAnswer(StrEnum):
     @property
     def is_answer(self) -> bool:
         """What the experiment asks for came back: a TLS answer to a hello, an SMTP reply to
-        an EHLO."""
-        return self.is_tls or self is HelloAnswer.SMTP_REPLY
+        an EHLO; or an HTTP answer to a hello (what answers in place of the server)."""
+        return self.is_tls or self in (HelloAnswer.SMTP_REPLY, HelloAnswer.HTTP_REPLY)
 
     @property
     def is_cut_by_peer(self) -> bool:

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from netdiag.diagnosis.hypotheses import HTTP_ANSWER
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.report.model import Finding
@@ -47,7 +48,7 @@ def to_place(
         protocol = observation.protocol if observation is not None else None
         shown = observation is not None and observation.chain_shown_in is not None
         codes = {f.code for f in findings}
-        if shown and codes & set(INTERCEPTED):
+        if shown and codes & set(INTERCEPTED) or _answered_in_http(findings):
             chosen[target] = Experiment.HOP_LIMITED
         elif protocol is not None and STARTTLS_MISSING in codes:
             chosen[target] = Experiment.EHLO_HOP_LIMITED
@@ -189,12 +190,16 @@ def _clean_port(
     return None
 
 
+def _answered_in_http(findings: Sequence[Finding]) -> bool:
+    """A web proxy found by the HTTP answer to a hello: placed as an interception is."""
+    return any(f.code == "trace.transparent_proxy" and f.detail == HTTP_ANSWER for f in findings)
+
+
 def _hello_service(target: Target, observation: EndpointObservation) -> Service:
     """How the hop-limited hello is sent: as the endpoint's service (on 25 after the
-    STARTTLS dialogue), or at once where only the hello at once got a chain (the port sent
-    no banner to start a dialogue with)."""
-    at_once = observation.hello_at_once
-    if at_once is not None and observation.chain_shown_in is at_once:
+    STARTTLS dialogue), or at once where the port sent no banner to start a dialogue with
+    (the hello at once is what was answered)."""
+    if observation.hello_at_once is not None:
         return Service.TLS
     return target.service
 

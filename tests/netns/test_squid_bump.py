@@ -191,7 +191,11 @@ def test_squid_as_a_transparent_web_proxy_is_named_on_every_port(
     [cause] = report["causes"]
     assert cause["code"] == "trace.transparent_proxy" and cause["subject"] == "Squid", cause
     assert len(cause["endpoints"]) == 13, cause
-    assert "A web proxy (Squid) answers TCP 25, 995 and 8140" in cause["sentence"]["en"], cause
+    assert cause["place"] == {"hop": 1, "address": ""}, cause  # measured, not assumed
+    assert cause["sentence"]["en"].startswith(
+        "A web proxy (Squid) at the first hop (this gateway's router or firewall) answers TCP "
+        "25, 995 and 8140"
+    ), cause
 
 
 def test_squid_tunnelling_what_is_not_http_holds_25s_banner_and_convicts_nothing(

@@ -174,6 +174,26 @@ def test_twin_a_traced_proxy_beside_an_unplaced_finding_stays_the_cause() -> Non
     assert cause.code == "trace.transparent_proxy"
 
 
+def web_proxy(target: Target, *, traced: bool) -> EndpointResult:
+    """A hello answered in HTTP, placed at hop 1 (a web proxy in the servers' place), and
+    the trace of the port seeing the SYN/ACK from hop 1 (or no trace)."""
+    http = finding("trace.transparent_proxy", "answered in HTTP", subject="Squid", detail="http")
+    http = dataclasses.replace(http, place=DevicePlace(hop=1))
+    proxy = finding("trace.transparent_proxy", "SYN/ACK from hop 1", subject=FIREWALL)
+    return EndpointResult(target=target, findings=(http, *([proxy] if traced else [])))
+
+
+def test_a_web_proxy_placed_by_its_http_answer_is_the_cause_its_trace_folds_into() -> None:
+    """The placed proxy stands, whether or not a trace saw it as well: one cause, the one
+    that says what the device does (the trace's, unplaced, folds into it)."""
+    endpoints = [web_proxy(POP3[0], traced=True), *(web_proxy(t, traced=False) for t in POP3[1:])]
+    (cause,) = find_causes(endpoints)
+    assert cause.code == "trace.transparent_proxy" and cause.subject == "Squid"
+    assert cause.detail == "http" and len(cause.endpoints) == 6
+    en = cause_sentence(cause, "en")
+    assert en.startswith("A web proxy (Squid) at the first hop (this gateway's router"), en
+
+
 def test_healthy_twin_same_subject_on_an_info_finding_is_no_cause() -> None:
     """The same hop named in a trace that reached the server is no cause."""
     reached = [

@@ -22,7 +22,7 @@ from netdiag.diagnosis.hypotheses import (
 from netdiag.diagnosis.smtp import hello_at_once_line
 from netdiag.probes.hello import final_answer, read_answer
 from netdiag.report.messages import cause_sentence
-from netdiag.report.model import Cause, Severity
+from netdiag.report.model import Cause, DevicePlace, Severity
 from netdiag.report.observations import (
     Experiment,
     ExperimentResult,
@@ -207,18 +207,33 @@ def test_the_banner_sent_once_the_client_spoke_is_said_as_such() -> None:
 
 
 @pytest.mark.parametrize(
-    ("subject", "en", "de"),
+    ("subject", "place", "en", "de"),
     [
-        ("Squid", "A web proxy (Squid) answers TCP 995", "Ein Web-Proxy (Squid) antwortet"),
-        ("", "A web proxy answers TCP 995", "Ein Web-Proxy antwortet"),
+        ("Squid", None, "A web proxy (Squid) answers TCP 995", "Ein Web-Proxy (Squid) antwortet"),
+        ("", None, "A web proxy answers TCP 995", "Ein Web-Proxy antwortet"),
+        (
+            "Squid",
+            DevicePlace(hop=2),
+            "A web proxy (Squid) 2 hops away answers TCP 995",
+            "Ein Web-Proxy (Squid) 2 Hops entfernt antwortet",
+        ),
+        (
+            "",
+            DevicePlace(hop=1),
+            "A web proxy at the first hop (this gateway's router or firewall) answers",
+            "Ein Web-Proxy am ersten Hop (Router oder Firewall dieses Gateways) antwortet",
+        ),
     ],
 )
-def test_the_cause_of_an_http_answer_in_words(subject: str, en: str, de: str) -> None:
+def test_the_cause_of_an_http_answer_in_words(
+    subject: str, place: DevicePlace | None, en: str, de: str
+) -> None:
     cause = Cause(
         code="trace.transparent_proxy",
         severity=Severity.CRIT,
         subject=subject,
         detail=HTTP_ANSWER,
+        place=place,
         endpoints=(POP3,),
     )
     assert cause_sentence(cause, "en").startswith(en)

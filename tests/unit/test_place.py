@@ -680,3 +680,27 @@ def test_devices_at_other_hops_are_other_causes() -> None:
         ]
     )
     assert sorted(c.place.hop for c in causes if c.place is not None) == [1, 2]
+
+
+H = HelloAnswer.HTTP_REPLY
+WEB_PROXY = finding(
+    "trace.transparent_proxy",
+    "TLS on mail1.dicommail.com:995: the TLS hello is answered in HTTP",
+    subject="Squid",
+    detail="http",
+)
+TRACED_PROXY = finding("trace.transparent_proxy", "SYN/ACK from hop 1", subject="192.0.2.6")
+
+
+def test_a_web_proxy_answering_in_http_is_placed_by_the_hop_of_its_answer() -> None:
+    assert answer_hop(hops(Q, H, H)) == 2  # an HTTP answer is what answers
+    placed = only(with_place(MAIL1, place(hops=hops(H, H, H, H)), [WEB_PROXY]))
+    assert placed.place == DevicePlace(hop=1)
+    assert placed.summary.endswith(
+        "; the HTTP answer comes from the first hop (this gateway's router or firewall)"
+    )
+    assert any("the HTTP answer comes from the first hop" in line for line in placed.evidence)
+    # The twins: a trace's proxy keeps its own hop (its subject); nothing answered, no place.
+    assert with_place(MAIL1, place(hops=hops(H, H)), [TRACED_PROXY]) == (TRACED_PROXY,)
+    unplaced = only(with_place(MAIL1, place(hops=hops(Q, Q, Q, Q)), [WEB_PROXY]))
+    assert unplaced.place is None and unplaced.summary == WEB_PROXY.summary
