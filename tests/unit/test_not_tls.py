@@ -157,6 +157,10 @@ def test_an_http_answer_is_a_web_proxy_in_the_servers_place(
     if found is not None:
         assert found.subject == subject and found.detail == HTTP_ANSWER, found
         assert found.severity is Severity.CRIT and found.explains_others
+        assert found.summary.startswith("TLS on mail3.dicommail.com:995: the TLS hello is")
+        # What was tried stands in the evidence: the symptom, the raw answer.
+        assert found.evidence[0] == f"symptom: {Symptom.NOT_TLS.value}", found.evidence
+        assert found.evidence[1].startswith("experiment same_hello: ClientHello"), found.evidence
 
 
 @pytest.mark.parametrize(

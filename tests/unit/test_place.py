@@ -704,3 +704,21 @@ def test_a_web_proxy_answering_in_http_is_placed_by_the_hop_of_its_answer() -> N
     assert with_place(MAIL1, place(hops=hops(H, H)), [TRACED_PROXY]) == (TRACED_PROXY,)
     unplaced = only(with_place(MAIL1, place(hops=hops(Q, Q, Q, Q)), [WEB_PROXY]))
     assert unplaced.place is None and unplaced.summary == WEB_PROXY.summary
+
+
+def test_a_web_proxy_on_this_machine_is_said_there_and_placed_at_no_hop() -> None:
+    """A socket of this machine at the other end is the stronger fact: the measurement is
+    added to the evidence, no hop is claimed even where hellos were answered."""
+    here = place(local_peer=SSLSPLIT, hops=hops(H, H))
+    placed = only(with_place(MAIL1, here, [WEB_PROXY]))
+    assert placed.code == "trace.transparent_proxy" and placed.summary == WEB_PROXY.summary
+    assert placed.place is None
+    assert any("sslsplit (pid 4711)" in line for line in placed.evidence), placed.evidence
+
+
+def test_the_http_answers_hop_is_said_as_the_hellos() -> None:
+    placed = only(with_place(MAIL1, place(hops=hops(Q, H)), [WEB_PROXY]))
+    assert any(
+        line.startswith("place: the hello is answered from TTL 2 on, not below: the HTTP answer")
+        for line in placed.evidence
+    ), placed.evidence
