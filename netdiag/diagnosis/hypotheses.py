@@ -50,11 +50,12 @@ For a refused hello, with the control refused again:
 
 For a hello answered in another protocol than TLS, the control alone, read raw:
 
-7. answered in HTTP again: a web proxy (or web server) answers in the server's place — the
-   port is redirected to it, as a transparent proxy's is (`trace.transparent_proxy`, its
-   `detail` "http", the product where the `Server` header names one of the catalogue's);
-   another protocol (an SMTP or SSH greeting) is said, not convicted: a port forwarded to
-   the wrong service, or a device in the server's place."""
+7. answered in HTTP again, by a web proxy the catalogue names (its `Server` header: Squid):
+   that proxy answers in the server's place — the port is redirected to it, as a
+   transparent proxy's is (`trace.transparent_proxy`, its `detail` "http"). An unnamed web
+   server is said, not convicted (it may be the vendor's own without TLS on the port), and
+   so is another protocol (an SMTP or SSH greeting): a port forwarded to the wrong service,
+   or a device in the server's place."""
 
 from __future__ import annotations
 
@@ -339,18 +340,22 @@ def _answered_in_http(
     where: str, results: dict[Experiment, ExperimentResult], lines: list[str]
 ) -> Finding | None:
     """A hello answered in another protocol (7 of the module's list): HTTP to the control's
-    hello as well is a web proxy (or web server) in the server's place; None otherwise."""
+    hello as well, from a web proxy the catalogue names (its Server header), is that proxy
+    in the server's place; None otherwise — an unnamed web server may be the vendor's own
+    without TLS on the port."""
     control = results.get(Experiment.SAME_HELLO)
     if control is None or control.answer is not HelloAnswer.HTTP_REPLY:
         return None
     named = identify([control.detail])
+    if named is None:
+        return None
     return finding(
         "trace.transparent_proxy",
         f"{where}: the TLS hello is answered in HTTP ({control.detail}): a web proxy "
         "answers in the server's place — the connection is redirected to it (a transparent "
         "proxy), not the vendor's server",
         lines,
-        subject=named[0].name if named is not None else "",
+        subject=named[0].name,
         detail=HTTP_ANSWER,
     )
 
@@ -432,6 +437,13 @@ def _other_protocol_undecided(control: ExperimentResult | None, tried: list[str]
         return [
             "experiments could not run (no connection, no time left): what answers the hello "
             "is open — the same hello, read raw, would name its protocol",
+            *tried,
+        ]
+    if control.answer is HelloAnswer.HTTP_REPLY:
+        return [
+            f"experiments: the same hello, read raw, is answered in HTTP ({control.detail}), by "
+            "a web server or proxy the catalogue does not name: a web proxy in the server's "
+            "place (the port redirected to it), or the server itself without TLS on this port",
             *tried,
         ]
     if control.answer is HelloAnswer.NOT_TLS:

@@ -120,7 +120,8 @@ class PostfixProxy:
 
 class RealVendorSite(SiteFiles):
     """The four daemons; `postfix` and `dovecot` add lines to their configurations, `nginx`
-    to its server block."""
+    to its server block; `nginx_tls=False` makes 8140 a plain HTTP port (a misconfigured
+    server)."""
 
     def __init__(
         self,
@@ -129,9 +130,11 @@ class RealVendorSite(SiteFiles):
         dovecot: str = "",
         postscreen: bool = False,
         nginx: str = "",
+        nginx_tls: bool = True,
     ) -> None:
         self.topology = topology
         self.extra_postfix, self.extra_dovecot, self.extra_nginx = postfix, dovecot, nginx
+        self.nginx_tls = nginx_tls
         self.postscreen = postscreen
         # Not below pytest's own directory (mode 0700): the daemons' users read from here.
         self.directory = Path(tempfile.mkdtemp(prefix="netdiag-site-"))
@@ -249,7 +252,7 @@ class RealVendorSite(SiteFiles):
             f"  access_log off; client_body_temp_path {d}; proxy_temp_path {d};\n"
             f"  fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n"
             "  server {\n"
-            "    listen 8140 ssl;\n"
+            f"    listen 8140{' ssl' if self.nginx_tls else ''};\n"
             f"    ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key;\n"
             f"    ssl_client_certificate {ca}; ssl_verify_client on;\n"
             '    location / { return 200 "ok\\n"; }\n'

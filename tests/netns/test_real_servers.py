@@ -148,6 +148,24 @@ def test_an_nginx_that_speaks_only_tls_1_0_and_1_1_is_named_for_it() -> None:
         assert endpoint["status"] == "ok", endpoint["findings"]
 
 
+def test_an_nginx_without_tls_on_8140_is_said_and_no_proxy_is_convicted() -> None:
+    """The twin of the transparent web proxy (tests/netns/test_squid_bump.py): the vendor's
+    own nginx speaking plain HTTP on 8140 answers the hello with its 400 as Squid does —
+    but names no proxy the catalogue knows, so nothing is said of a redirect: the handshake's
+    failure stays, with what answered and both causes it leaves."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    with Topology("", []) as path, RealVendorSite(path, nginx_tls=False) as site:
+        code, report = check(path, site)
+    assert code == 2
+    (atlas,) = by_port(report, 8140)
+    assert "trace.transparent_proxy" not in codes(atlas), atlas["findings"]
+    (failed,) = [f for f in atlas["findings"] if f["code"] == "tls.handshake_failed"]
+    said = next(line for line in failed["evidence"] if line.startswith("experiments:"))
+    assert "answered in HTTP" in said and "Server: 'nginx" in said, said
+    assert "or the server itself without TLS on this port" in said, said
+    assert [c["code"] for c in report["causes"]] == ["tls.handshake_failed"]
+
+
 def test_an_nginx_without_tls_1_3_is_healthy_and_runs_no_experiment() -> None:
     """The twin: nginx with TLS 1.2 only answers the full hello in 1.2 — no refusal, no
     experiment, nothing about versions."""

@@ -121,13 +121,21 @@ def test_a_peers_words_are_quoted_never_passed_on(server: bytes) -> None:
             "trace.transparent_proxy",
             "Squid",
         ),
+        # Twins: a web server the catalogue does not name may be the vendor's own without
+        # TLS (nginx answers a hello on a plain port with 400); another protocol is said,
+        # not convicted; TLS now is a failure that passed.
+        (
+            "nginx answers in HTTP",
+            control(HelloAnswer.HTTP_REPLY, "HTTP: 'HTTP/1.1 400 Bad Request', Server: 'nginx'"),
+            None,
+            "",
+        ),
         (
             "a proxy without a name answers in HTTP",
             control(HelloAnswer.HTTP_REPLY, "HTTP: 'HTTP/1.1 403 Forbidden'"),
-            "trace.transparent_proxy",
+            None,
             "",
         ),
-        # Twins: another protocol is said, not convicted; TLS now is a failure that passed.
         (
             "an SSH server answers",
             control(HelloAnswer.NOT_TLS, "the answer starts with 'SSH-2.0'"),
@@ -167,6 +175,11 @@ def test_an_http_answer_is_a_web_proxy_in_the_servers_place(
     ("answer", "detail", "said"),
     [
         (HelloAnswer.NOT_TLS, "the answer starts with 'SSH-2.0'", "another service answers"),
+        (
+            HelloAnswer.HTTP_REPLY,
+            "HTTP: 'HTTP/1.1 400 Bad Request', Server: 'nginx'",
+            "or the server itself without TLS on this port",
+        ),
         (HelloAnswer.NOT_RUN, "no time left", "experiments could not run"),
         (HelloAnswer.RESET, "connection reset", "the failure changed between attempts"),
         (HelloAnswer.SERVER_HELLO, "ServerHello, TLS 1.3", "the failure passed"),
