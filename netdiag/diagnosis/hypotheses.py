@@ -360,24 +360,6 @@ def _answered_in_http(
     )
 
 
-def answered_at_once_in_http(
-    target: Target, at_once: ProtocolObservation | None, experiments: Sequence[ExperimentResult]
-) -> Finding | None:
-    """An SMTP port that sent no banner, whose TLS hello sent at once was answered in
-    another protocol, and that protocol (the same hello, read raw) is HTTP: a web proxy in
-    the server's place (7 of the module's list), with how it was found first; else None."""
-    if at_once is None or at_once.tls is None or at_once.tls.outcome is not TlsOutcome.NOT_TLS:
-        return None
-    found = conclude(target, Symptom.NOT_TLS, experiments)
-    if found is None:
-        return None
-    first = (
-        "no SMTP banner within the timeout; a TLS ClientHello sent at once on a new "
-        f"connection to port {at_once.port} was answered in another protocol"
-    )
-    return dataclasses.replace(found, evidence=(first, *found.evidence))
-
-
 def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -> list[str]:
     """What was tried when nothing split the hypotheses, and what it leaves open."""
     if not experiments:

@@ -15,7 +15,7 @@ from functools import partial
 
 from netdiag.diagnosis import diagnose_endpoint, probe_error
 from netdiag.diagnosis.clock import clock_breaks, offset_of, servers_now, stated_clocks
-from netdiag.diagnosis.hypotheses import answered_at_once_in_http, with_experiments
+from netdiag.diagnosis.hypotheses import with_experiments
 from netdiag.diagnosis.interception import (
     PresentedChain,
     diagnose_interception,
@@ -24,6 +24,8 @@ from netdiag.diagnosis.interception import (
 from netdiag.diagnosis.place import with_place
 from netdiag.diagnosis.protocol import DEFAULT_SLOW_BANNER_S
 from netdiag.diagnosis.smtp import (
+    NO_BANNER,
+    answered_at_once_in_http,
     diagnose_banner_withheld,
     hello_at_once_line,
     with_hello_at_once,
@@ -147,7 +149,7 @@ def _at_once_verdict(
     the vendor's own (the missing banner's finding says what the hello got)."""
     if all(f.severity is Severity.INFO for f in verdict):
         return ()
-    first = f"no SMTP banner within the timeout; {hello_at_once_line(at_once, False)}"
+    first = f"{NO_BANNER}; {hello_at_once_line(at_once, False)}"
     return tuple(dataclasses.replace(f, evidence=(first, *f.evidence)) for f in verdict)
 
 

@@ -15,6 +15,7 @@ from netdiag.diagnosis.dialogue import (
     transcript_tail,
     without_established,
 )
+from netdiag.diagnosis.hypotheses import Symptom, conclude
 from netdiag.diagnosis.interception import died_without_a_word
 from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import (
@@ -73,6 +74,8 @@ def is_banner_withheld(attempts: Sequence[ProtocolObservation]) -> bool:
 
 # How a raw answer in words (`netdiag.probes.hello`) starts when it is an SMTP greeting.
 _GREETING = "the answer starts with '220"
+# What every verdict found by the hello at once says first.
+NO_BANNER = "no SMTP banner within the timeout"
 
 
 def hello_at_once_line(
@@ -149,7 +152,7 @@ def diagnose_banner_withheld(
     issuers = sorted({issuer for _, issuer in others})
     ports = sorted({t.port for t, _ in others})
     evidence = [
-        f"no SMTP banner within the timeout; {hello_at_once_line(at_once, False)}",
+        f"{NO_BANNER}; {hello_at_once_line(at_once, False)}",
         f"other ports of {target.host} were shown a forged chain in this run: "
         f"{', '.join(t.label for t, _ in others[:6])}",
         f"the device that showed them (product or issuer): {'; '.join(issuers)}",
@@ -165,6 +168,23 @@ def diagnose_banner_withheld(
             is_inferred=True,
         )
     ]
+
+
+def answered_at_once_in_http(
+    target: Target, at_once: ProtocolObservation | None, experiments: Sequence[ExperimentResult]
+) -> Finding | None:
+    """An SMTP port that sent no banner, whose TLS hello sent at once was answered in
+    another protocol, and that protocol (the same hello, read raw) is a web proxy's HTTP:
+    that proxy in the server's place (`netdiag.diagnosis.hypotheses`, 7), with how it was
+    found first; else None."""
+    if at_once is None or at_once.tls is None or at_once.tls.outcome is not TlsOutcome.NOT_TLS:
+        return None
+    found = conclude(target, Symptom.NOT_TLS, experiments)
+    if found is None:
+        return None
+    raw = next((x for x in experiments if x.kind is Experiment.SAME_HELLO), None)
+    first = f"{NO_BANNER}; {hello_at_once_line(at_once, False, raw)}"
+    return dataclasses.replace(found, evidence=(first, *found.evidence))
 
 
 def _refusal_code(reply: Reply) -> str:

@@ -24,6 +24,7 @@ from netdiag.report.observations import (
     DnsObservation,
     DnsOutcome,
     EndpointObservation,
+    Experiment,
     ExperimentResult,
     ProbeStep,
     ProtocolObservation,
@@ -174,7 +175,6 @@ def _hello_at_once(
     if at_once.tls is None or at_once.tls.outcome is not TlsOutcome.NOT_TLS:
         return ()
     from netdiag.probes.hello import probe_hello
-    from netdiag.report.observations import Experiment
 
     raw = probe_hello(
         address, target.port, Service.TLS, server_name, Experiment.SAME_HELLO,

@@ -14,12 +14,11 @@ from hypothesis import strategies as st
 from netdiag.diagnosis.hypotheses import (
     HTTP_ANSWER,
     Symptom,
-    answered_at_once_in_http,
     conclude,
     experiments_for,
     undecided_lines,
 )
-from netdiag.diagnosis.smtp import hello_at_once_line
+from netdiag.diagnosis.smtp import answered_at_once_in_http, hello_at_once_line
 from netdiag.probes.hello import final_answer, read_answer
 from netdiag.report.messages import cause_sentence
 from netdiag.report.model import Cause, DevicePlace, Severity
