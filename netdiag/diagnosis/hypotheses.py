@@ -156,6 +156,21 @@ def symptom_of(attempts: Sequence[ProtocolObservation]) -> Symptom | None:
     return Symptom.CUT if was_cut else Symptom.SILENT
 
 
+def is_cut_every_time(
+    attempts: Sequence[ProtocolObservation], experiments: Sequence[ExperimentResult]
+) -> bool:
+    """Every hello cut: the attempts' symptom a cut, the control cut again by a peer (a
+    reset or a close, not silence: a peer that cuts has a place to measure), every variant
+    cut or not run — what leaves "the server, or a device that blocks every handshake on the
+    port" open, and what the hop-limited hello places (`netdiag.diagnosis.place`)."""
+    if not experiments or symptom_of(attempts) is not Symptom.CUT:
+        return False
+    control = {r.kind: r for r in experiments}.get(Experiment.SAME_HELLO)
+    if control is None or not control.answer.is_cut_by_peer:
+        return False
+    return all(r.answer.is_cut or r.answer is HelloAnswer.NOT_RUN for r in experiments)
+
+
 def experiments_for(
     symptom: Symptom | None, target: Target, other_name: str
 ) -> list[tuple[Experiment, str]]:
@@ -399,11 +414,16 @@ def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -
             *tried,
         ]
     if all(r.answer.is_cut or r.answer is HelloAnswer.NOT_RUN for r in experiments):
+        # A peer's cut is placed by the same hello with a small TTL; silence by a trace.
+        where = (
+            "the hello sent with a small TTL says where (place)"
+            if symptom is Symptom.CUT and control is not None and control.answer.is_cut_by_peer
+            else "a trace (--trace) shows where"
+        )
         return [
             f"experiments: {symptom.value}, and so was every variant (another name, no name, "
             "TLS 1.2 only, TLS 1.3 only, a small hello): not the name, the version or the "
-            "size — the server, or a device that blocks every handshake on the port; a "
-            "trace (--trace) shows where",
+            f"size — the server, or a device that blocks every handshake on the port; {where}",
             *tried,
         ]
     return [

@@ -53,8 +53,14 @@ PLACED_CODES = frozenset(
         "tls.intercepted_locally",
         "smtp.starttls_missing",
         "trace.transparent_proxy",
+        # Only where every hello was cut (`netdiag.diagnosis.hypotheses.is_cut_every_time`).
+        "tls.handshake_failed",
     }
 )
+# The `detail` of a forged reset found by the hop-limited hello (not by a trace): every
+# hello cut by a peer nearer than the server.
+HELLO_CUT = "hello"
+
 # The `detail` of a missing STARTTLS whose EHLO is answered as far away as the server.
 AT_SERVER = "at_server"
 # The verdicts a device at a measured hop stands behind, and a trace may name by address.
@@ -107,33 +113,26 @@ def _words(place: PlaceObservation) -> tuple[str, str]:
     return "hello", "TLS answer"
 
 
+def cut_hop(hops: Sequence[ExperimentResult]) -> int | None:
+    """The smallest TTL whose hello a peer cut (a reset or a close)."""
+    cut = [r.hop_limit for r in hops if r.hop_limit and r.answer.is_cut_by_peer]
+    return min(cut) if cut else None
+
+
+def _cut_words(hops: Sequence[ExperimentResult], hop: int) -> str:
+    """How the hellos with TTL `hop` were cut: "reset", "closed" or both."""
+    kinds = dict.fromkeys(r.answer.value for r in hops if r.hop_limit == hop)
+    return " or ".join(k for k in kinds if k in ("reset", "closed"))
+
+
 def place_lines(place: PlaceObservation) -> list[str]:
     """The place measurement as evidence: what was seen and what it shows."""
+    lines = _machine_lines(place)
+    if place.experiment is Experiment.CUT_HOP_LIMITED:
+        return [*lines, *_cut_lines(place)]
     sent, answer = _words(place)
-    lines: list[str] = []
-    peer = place.local_peer
-    if place.is_own_address:
-        lines.append(
-            f"place: {place.address} is this machine's own address: where the answer comes "
-            "from cannot be told apart from the server"
-        )
-    elif peer is not None:
-        owner = peer.process or "a socket whose owner cannot be read here"
-        lines.append(
-            f"place: this machine — the other end of a new connection to "
-            f"{place.address}:{place.port} is {owner} on this machine ({peer.local_address}), "
-            "not the server"
-        )
-    elif place.socket_table_problem:
-        lines.append(f"place: this machine not checked: {place.socket_table_problem}")
-    else:
-        lines.append(
-            f"place: not this machine — no socket of this machine holds the other end of a "
-            f"connection to {place.address}:{place.port}"
-        )
-    source = f" (measured on {place.measured_on})" if place.measured_on else ""
+    source = _source(place)
     hop = answer_hop(place.hops)
-    tried = [r.hop_limit for r in place.hops if r.answer is not HelloAnswer.NOT_RUN]
     cut = cut_below(place.hops, hop) if hop is not None else ()
     if hop is not None and cut:
         lines.append(
@@ -151,21 +150,89 @@ def place_lines(place: PlaceObservation) -> list[str]:
             f"place: the hop-limited {sent}s were cut (reset or closed){source}"
             f"{_again(place)}: a device that cuts them or restarts; no place measured"
         )
-    elif tried:
-        lines.append(
-            f"place: no {sent} with a TTL up to {max(tried)} was answered{source}: what "
-            f"answers is farther than {max(tried)} hops"
-        )
-    elif place.hops_problem:
-        lines.append(f"place: the hop-limited {sent}s did not run: {place.hops_problem}")
+    else:
+        lines += _nothing_within(place, sent, "answered", "what answers")
+    return [*lines, *_server_lines(place)]
+
+
+def _machine_lines(place: PlaceObservation) -> list[str]:
+    """Whether a socket of this machine holds the other end of the connection."""
+    peer = place.local_peer
+    if place.is_own_address:
+        return [
+            f"place: {place.address} is this machine's own address: where the answer comes "
+            "from cannot be told apart from the server"
+        ]
+    if peer is not None:
+        owner = peer.process or "a socket whose owner cannot be read here"
+        return [
+            f"place: this machine — the other end of a new connection to "
+            f"{place.address}:{place.port} is {owner} on this machine ({peer.local_address}), "
+            "not the server"
+        ]
+    if place.socket_table_problem:
+        return [f"place: this machine not checked: {place.socket_table_problem}"]
+    return [
+        f"place: not this machine — no socket of this machine holds the other end of a "
+        f"connection to {place.address}:{place.port}"
+    ]
+
+
+def _source(place: PlaceObservation) -> str:
+    return f" (measured on {place.measured_on})" if place.measured_on else ""
+
+
+def _server_lines(place: PlaceObservation) -> list[str]:
+    """The server's own hop on its clean port, and every hop-limited experiment."""
+    lines = []
     server_hop = answer_hop(place.control_hops)
     if server_hop is not None and place.control_port is not None:
         lines.append(
             f"place: the server itself answers its clean port {place.control_port} from TTL "
             f"{server_hop} on"
         )
-    lines += [experiment_line(r) for r in (*place.hops, *place.control_hops)]
-    return lines
+    return [*lines, *(experiment_line(r) for r in (*place.hops, *place.control_hops))]
+
+
+def _cut_lines(place: PlaceObservation) -> list[str]:
+    """The hop-limited hellos of an endpoint whose every hello was cut: from which TTL on a
+    peer cuts them (below it they expire on the way)."""
+    source = _source(place)
+    hop = cut_hop(place.hops)
+    answered = answer_hop(place.hops)
+    lines = []
+    if answered is not None and (hop is None or answered <= hop):
+        lines.append(
+            f"place: the hello with TTL {answered} was answered{source}: the cut passed "
+            "between the hellos; nothing is placed"
+        )
+    elif hop == 1:
+        lines.append(
+            f"place: the hello is cut ({_cut_words(place.hops, hop)}) at TTL 1{source}: what "
+            "cuts it is the first hop — a hello with TTL 1 goes no farther"
+        )
+    elif hop is not None:
+        lines.append(
+            f"place: the hello is cut ({_cut_words(place.hops, hop)}) from TTL {hop} on, not "
+            f"below{source}: what cuts it is no farther than {hop} hops away (a device that "
+            "counts its hop before it inspects cuts from the TTL after its own)"
+        )
+    else:
+        lines += _nothing_within(place, "hello", "cut or answered", "what cuts it")
+    return [*lines, *_server_lines(place)]
+
+
+def _nothing_within(place: PlaceObservation, sent: str, sought: str, what: str) -> list[str]:
+    """No hop-limited hello got what was sought: how far they were sent, or why none ran."""
+    tried = [r.hop_limit for r in place.hops if r.answer is not HelloAnswer.NOT_RUN]
+    if tried:
+        return [
+            f"place: no {sent} with a TTL up to {max(tried)} was {sought}{_source(place)}: "
+            f"{what} is farther than {max(tried)} hops"
+        ]
+    if place.hops_problem:
+        return [f"place: the hop-limited {sent}s did not run: {place.hops_problem}"]
+    return []
 
 
 def _where_on_path(place: PlaceObservation, what: str = "forged answer") -> str:
@@ -297,6 +364,8 @@ def with_place(
                     place=_device_place(place),
                 )
             )
+        elif found.code == "tls.handshake_failed" and place.experiment is CUT:
+            placed += _cut_placed(target, place, found, lines)
         elif found.code == "smtp.starttls_missing" and is_on_this_machine(place):
             placed.append(_stripped_on_this_machine(target, place, found, lines))
         elif found.code == "smtp.starttls_missing":
@@ -319,6 +388,61 @@ def with_place(
         else:
             placed.append(found)
     return tuple(placed)
+
+
+CUT = Experiment.CUT_HOP_LIMITED
+
+
+def _cut_placed(
+    target: Target, place: PlaceObservation, found: Finding, lines: list[str]
+) -> list[Finding]:
+    """An endpoint whose every hello was cut, with where the cut comes from: a peer nearer
+    than the server's own hop (its clean port's) is a device that cuts in the server's name
+    (`trace.forged_reset`, before the symptom it explains); as far as the server's hop, the
+    server or a device at its end (a firewall that counts its hop before it inspects cuts
+    from the TTL after its own, so one hop nearer looks the same); else the symptom with what
+    was measured."""
+    hop = cut_hop(place.hops)
+    answered = answer_hop(place.hops)
+    server_hop = answer_hop(place.control_hops)
+    measured = dataclasses.replace(found, evidence=(*found.evidence, *lines))
+    if (
+        hop is None
+        or (answered is not None and answered <= hop)
+        or place.is_own_address
+        or place.local_peer is not None
+    ):
+        return [measured]
+    if server_hop is None:
+        return [measured]
+    if hop >= server_hop:
+        where = (
+            f"; the cut comes from as far as the server's own hop ({server_hop}): the server, "
+            "a device at its end of the path, or a firewall one hop nearer that counts its hop "
+            "before it inspects"
+        )
+        return [dataclasses.replace(measured, summary=found.summary + where)]
+    how = _cut_words(place.hops, hop)
+    near = "at the first hop" if hop == 1 else f"no farther than {hop} hops away"
+    device = _hop_phrase(1) if hop == 1 else f"a device no farther than {hop} hops away"
+    forged = finding(
+        "trace.forged_reset",
+        f"TLS on {target.label}: every hello is cut ({how}) by {device}, short of the "
+        f"server (its port {place.control_port} answers from hop {server_hop}): a device "
+        "there ends the handshakes in the server's name — an intrusion-prevention or TLS "
+        "policy, not the server",
+        [*lines, *found.evidence],
+        remedy=(
+            f"A device on the path ({near}) cuts every TLS handshake to the vendor's servers "
+            f"on TCP {target.port} in their name: exempt the vendor's hosts from TLS "
+            "inspection, intrusion prevention and application control for this port on that "
+            "device (the first hop is this gateway's router or firewall)."
+        ),
+        subject="the first hop" if hop == 1 else f"within {hop} hops",
+        detail=HELLO_CUT,
+    )
+    # Only the first hop is exact: from TTL 2 on, the device may be one hop nearer.
+    return [dataclasses.replace(forged, place=DevicePlace(hop=1)) if hop == 1 else forged, measured]
 
 
 @dataclass(frozen=True, slots=True)

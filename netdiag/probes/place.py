@@ -287,6 +287,14 @@ def hop_scan(
             return tuple(done), "no time left in the run"
         results = send(batch)
         done += results
+        if kind is Experiment.CUT_HOP_LIMITED:
+            # The cut is what is sought: the first batch that a peer cut (or answered, if the
+            # failure passed) ends the scan; an expired hello gets silence or an ICMP error.
+            if any(r.answer.is_cut_by_peer or r.answer.is_answer for r in results):
+                return tuple(done), ""
+            if all(r.answer is HelloAnswer.NOT_RUN for r in results):
+                return tuple(done), results[-1].detail
+            continue
         answered = [r.hop_limit for r in results if r.answer.is_answer]
         if answered:
             # A nearer hop's hello cut while a farther one was answered: the interceptor

@@ -40,6 +40,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ein Gerät bei {subject} beantwortet TCP {ports} zu {hosts} mit Resets im Namen "
         "der Server.",
     },
+    "cause.trace.forged_reset_hello": {
+        "en": "A device on the path, before the servers, cuts every TLS handshake on TCP "
+        "{ports} to {hosts} in their name: an intrusion-prevention or TLS policy on it.",
+        "de": "Ein Gerät auf dem Weg, noch vor den Servern, bricht jeden TLS-Handshake auf "
+        "TCP {ports} zu {hosts} in deren Namen ab: eine Intrusion-Prevention- oder TLS-Regel "
+        "darauf.",
+    },
+    "cause.trace.forged_reset_hello_at_hop": {
+        "en": "A device {detail} cuts every TLS handshake on TCP {ports} to {hosts} in the "
+        "servers' name: an intrusion-prevention or TLS policy on it.",
+        "de": "Ein Gerät {detail} bricht jeden TLS-Handshake auf TCP {ports} zu {hosts} im "
+        "Namen der Server ab: eine Intrusion-Prevention- oder TLS-Regel darauf.",
+    },
     "cause.trace.reset_suspect": {
         "en": "A reset in the servers' name answers TCP {ports} to {hosts}, most likely from "
         "the device at {subject}: its TTL matches that hop, not the servers.",
@@ -744,6 +757,12 @@ def cause_sentence(cause: Cause, lang: str) -> str:
         # Found by the answer to a hello (HTTP), not by a trace: a product, or no name;
         # where the hop-limited hellos placed it, its hop.
         key = f"cause.trace.transparent_proxy_http{'' if cause.subject else '_unnamed'}"
+        if cause.place is not None:
+            key += "_at_hop"
+            detail = hop_words(cause.place.hop, lang, cause.place.address)
+    elif cause.code == "trace.forged_reset" and cause.detail == "hello":
+        # Found by hop-limited hellos, not by a trace: the subject is how near the device is.
+        key = "cause.trace.forged_reset_hello"
         if cause.place is not None:
             key += "_at_hop"
             detail = hop_words(cause.place.hop, lang, cause.place.address)

@@ -464,6 +464,10 @@ class Experiment(StrEnum):
     # The EHLO with a small TTL, after a normal connect and banner: how far away the SMTP
     # session that left STARTTLS out is answered (a proxy before the server, or not).
     EHLO_HOP_LIMITED = "ehlo_hop_limited"
+    # The failed hello with a small TTL where every hello is cut (a reset or a close): how
+    # far away the cut comes from. What cuts a hello that cannot reach the server (a TTL
+    # short of the server's hop) is a device on the path.
+    CUT_HOP_LIMITED = "cut_hop_limited"
 
 
 class HelloAnswer(StrEnum):

@@ -1,7 +1,8 @@
 """After a round's verdicts: where each proven interception takes place, and where the SMTP
-session that left STARTTLS out is answered (`netdiag.probes.place` measures,
-`netdiag.diagnosis.place` concludes). Only endpoints shown a forged chain, or whose EHLO
-reply had no STARTTLS, are measured, so a healthy run opens no connection more.
+session that left STARTTLS out is answered, and where every hello of an endpoint is cut
+(`netdiag.probes.place` measures, `netdiag.diagnosis.place` concludes). Only endpoints shown
+a forged chain, whose EHLO reply had no STARTTLS, or whose every hello was cut are measured,
+so a healthy run opens no connection more.
 
 Every such endpoint gets one plain connection, all at once, and one look at this machine's
 socket table. The hop-limited hellos (EHLOs) run for one endpoint per port (a device that
@@ -14,7 +15,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from netdiag.diagnosis.hypotheses import HTTP_ANSWER
+from netdiag.diagnosis.hypotheses import HTTP_ANSWER, is_cut_every_time
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.report.model import Finding
@@ -41,7 +42,8 @@ def to_place(
 ) -> dict[Target, Experiment]:
     """The endpoints to place, in profile order, each with what it sends hop-limited: those
     proven intercepted by a chain they were shown (not those only likely intercepted: they
-    showed none) their hello, those whose EHLO reply had no STARTTLS their EHLO."""
+    showed none) their hello, those whose EHLO reply had no STARTTLS their EHLO, those whose
+    every hello was cut their hello, to find where the cut comes from."""
     chosen: dict[Target, Experiment] = {}
     for target, findings in verdicts.items():
         observation = observations.get(target)
@@ -52,6 +54,10 @@ def to_place(
             chosen[target] = Experiment.HOP_LIMITED
         elif protocol is not None and STARTTLS_MISSING in codes:
             chosen[target] = Experiment.EHLO_HOP_LIMITED
+        elif observation is not None and is_cut_every_time(
+            observation.attempts, observation.experiments
+        ):
+            chosen[target] = Experiment.CUT_HOP_LIMITED
     return chosen
 
 

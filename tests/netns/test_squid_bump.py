@@ -3,7 +3,8 @@ on the router, intercepting 995 and 8140 (not 25) with SslBump in front of the v
 site in real software (`tests.netns.real_site`). Three of its rule sets, one world each:
 bump (forges with its own CA), splice (passes the handshake through: the healthy twin) and
 terminate by server name (an SNI filter that answers a name not of the address with an
-HTTP error of its own — host verification — so that only the nameless hello splits it).
+HTTP error of its own — host verification — so that only the nameless hello splits it), and
+terminate all (every hello closed at the first hop: placed by the hop-limited hello).
 And one world where the router sends 25 to Squid as well: Squid waits for a ClientHello
 there, so Postfix's banner never comes, and the hello netdiag sends at once names it."""
 
@@ -131,6 +132,33 @@ def test_squid_terminating_two_names_is_an_sni_filter_on_those_two(
         if f["code"] == "tls.sni_filtered"
     ]
     assert "answers a handshake without a name" in finding["summary"], finding["summary"]
+
+
+def test_squid_terminating_every_hello_is_placed_at_the_first_hop(
+    site: tuple[Topology, RealVendorSite],
+) -> None:
+    """Squid closes every handshake it intercepts (`ssl_bump terminate all`): on 995 the
+    hop-limited hello is closed at TTL 1 while Postfix answers 25 of the same address from
+    hop 2 — the first hop cuts the handshakes in the servers' name. atlas79 has no clean
+    port to tell the server's hop: its symptom stays, nothing convicted there."""
+    path, vendor = site
+    with SquidBump(path, "ssl_bump terminate all"):
+        code, report = check(path, vendor)
+    found = by_code(report)
+    assert code == 2
+    for endpoint, endpoint_codes in found.items():
+        if endpoint.endswith(":995"):
+            assert "trace.forged_reset" in endpoint_codes, (endpoint, endpoint_codes)
+        elif endpoint.endswith(":8140"):
+            assert "tls.handshake_failed" in endpoint_codes, (endpoint, endpoint_codes)
+            assert "trace.forged_reset" not in endpoint_codes, (endpoint, endpoint_codes)
+        else:
+            assert "tls.pinned" in endpoint_codes, (endpoint, endpoint_codes)
+    forged = [
+        f for e in report["endpoints"] for f in e["findings"] if f["code"] == "trace.forged_reset"
+    ]
+    assert all(f["place"] == {"hop": 1, "address": ""} for f in forged), forged
+    assert all("cut (closed)" in f["summary"] for f in forged), forged
 
 
 @contextmanager

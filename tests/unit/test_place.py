@@ -48,11 +48,13 @@ S, A, R, Q, N, U = (
 )
 
 
-def hops(*answers: HelloAnswer, port: int = 995) -> tuple[ExperimentResult, ...]:
+def hops(
+    *answers: HelloAnswer, port: int = 995, kind: Experiment = Experiment.HOP_LIMITED
+) -> tuple[ExperimentResult, ...]:
     """The hello at TTL 1, 2, ... with these answers."""
     return tuple(
         ExperimentResult(
-            kind=Experiment.HOP_LIMITED,
+            kind=kind,
             address=ADDRESS,
             port=port,
             server_name="mail1.dicommail.com",
