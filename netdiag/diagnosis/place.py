@@ -200,26 +200,25 @@ def _cut_lines(place: PlaceObservation) -> list[str]:
     source = _source(place)
     hop = cut_hop(place.hops)
     answered = answer_hop(place.hops)
-    lines = []
     if answered is not None and (hop is None or answered <= hop):
-        lines.append(
+        said = [
             f"place: the hello with TTL {answered} was answered{source}: the cut passed "
             "between the hellos; nothing is placed"
-        )
+        ]
     elif hop == 1:
-        lines.append(
+        said = [
             f"place: the hello is cut ({_cut_words(place.hops, hop)}) at TTL 1{source}: what "
             "cuts it is the first hop — a hello with TTL 1 goes no farther"
-        )
+        ]
     elif hop is not None:
-        lines.append(
+        said = [
             f"place: the hello is cut ({_cut_words(place.hops, hop)}) from TTL {hop} on, not "
             f"below{source}: what cuts it is no farther than {hop} hops away (a device that "
             "counts its hop before it inspects cuts from the TTL after its own)"
-        )
+        ]
     else:
-        lines += _nothing_within(place, "hello", "cut or answered", "what cuts it")
-    return [*lines, *_server_lines(place)]
+        said = _nothing_within(place, "hello", "cut or answered", "what cuts it")
+    return [*said, *_server_lines(place)]
 
 
 def _nothing_within(place: PlaceObservation, sent: str, sought: str, what: str) -> list[str]:
@@ -422,27 +421,58 @@ def _cut_placed(
             "before it inspects"
         )
         return [dataclasses.replace(measured, summary=found.summary + where)]
-    how = _cut_words(place.hops, hop)
-    near = "at the first hop" if hop == 1 else f"no farther than {hop} hops away"
-    device = _hop_phrase(1) if hop == 1 else f"a device no farther than {hop} hops away"
+    forged = forged_hello(
+        target,
+        hop,
+        _cut_words(place.hops, hop),
+        f"its port {place.control_port} answers from hop {server_hop}",
+        [*lines, *found.evidence],
+        # Only the first hop is exact: from TTL 2 on, the device may be one hop nearer.
+        is_exact=hop == 1,
+    )
+    return [forged, measured]
+
+
+def forged_hello(
+    target: Target,
+    hop: int,
+    how: str,
+    server_at: str,
+    evidence: Sequence[str],
+    *,
+    is_exact: bool,
+) -> Finding:
+    """`trace.forged_reset` (detail "hello") for every hello of `target` cut (`how`: reset,
+    closed) by a device at hop `hop` (`is_exact`) or no farther, short of the server
+    (`server_at`: what says where it is)."""
+    near = (
+        "at the first hop"
+        if hop == 1
+        else (f"at hop {hop}" if is_exact else f"no farther than {hop} hops away")
+    )
+    device = (
+        _hop_phrase(1)
+        if hop == 1
+        else f"a device {hop} hops away"
+        if is_exact
+        else f"a device no farther than {hop} hops away"
+    )
     forged = finding(
         "trace.forged_reset",
         f"TLS on {target.label}: every hello is cut ({how}) by {device}, short of the "
-        f"server (its port {place.control_port} answers from hop {server_hop}): a device "
-        "there ends the handshakes in the server's name — an intrusion-prevention or TLS "
-        "policy, not the server",
-        [*lines, *found.evidence],
+        f"server ({server_at}): a device there ends the handshakes in the server's name — "
+        "an intrusion-prevention or TLS policy, not the server",
+        list(evidence),
         remedy=(
             f"A device on the path ({near}) cuts every TLS handshake to the vendor's servers "
             f"on TCP {target.port} in their name: exempt the vendor's hosts from TLS "
             "inspection, intrusion prevention and application control for this port on that "
             "device (the first hop is this gateway's router or firewall)."
         ),
-        subject="the first hop" if hop == 1 else f"within {hop} hops",
+        subject="the first hop" if hop == 1 else f"hop {hop}" if is_exact else f"within {hop} hops",
         detail=HELLO_CUT,
     )
-    # Only the first hop is exact: from TTL 2 on, the device may be one hop nearer.
-    return [dataclasses.replace(forged, place=DevicePlace(hop=1)) if hop == 1 else forged, measured]
+    return dataclasses.replace(forged, place=DevicePlace(hop=hop)) if is_exact else forged
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,8 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
             "trace": plain(e.trace),
             "control_trace": plain(e.control_trace),
             "mtu": plain(e.mtu),
+            # Who cut its every hello: the TTLs of the SYN/ACK and of the cut (`--trace`).
+            "cut_sender": plain(e.cut_sender),
             "proxy_attempts": plain(e.proxy_attempts),
             # Each with what was sent (`sent`), what came back and how long it took.
             "experiments": [{**plain(x), "sent": x.sent} for x in e.experiments],

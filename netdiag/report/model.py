@@ -24,7 +24,7 @@ from netdiag.settings.targets import Target
 if TYPE_CHECKING:
     # Only a trace or a host check fills these: a plain check does not define them.
     from netdiag.report.host_observations import HostObservation
-    from netdiag.report.trace_observations import MtuObservation, TraceObservation
+    from netdiag.report.trace_observations import CutSender, MtuObservation, TraceObservation
 
 
 class Severity(StrEnum):
@@ -143,6 +143,8 @@ class EndpointResult:
     trace: TraceObservation | None = None
     control_trace: TraceObservation | None = None
     mtu: MtuObservation | None = None
+    # Who cut its every hello, read from the packets (`--trace`; `netdiag.probes.cut_sender`).
+    cut_sender: CutSender | None = None
     # The hop tables of `trace` and `control_trace` as lines, made by the diagnosis.
     trace_lines: tuple[str, ...] = ()
     control_trace_lines: tuple[str, ...] = ()

@@ -73,3 +73,20 @@ class MtuObservation:
     frag_needed_mtu: int = 0
     probes: tuple[tuple[int, str], ...] = ()
     error: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CutSender:
+    """Who cut a hello (`netdiag check --trace`, for an endpoint whose every hello was cut):
+    the failed hello once more on a connection whose packets are read as they arrive — the
+    IP TTL of the server side's SYN/ACK and of the reset (or FIN) that cut the hello."""
+
+    address: str
+    port: int
+    syn_ack_ttl: int | None = None
+    cut_ttl: int | None = None
+    # "reset" or "closed"; "" when the hello was not cut this time.
+    cut: str = ""
+    # What the hello got, as the experiments say it (`HelloAnswer` value).
+    answer: str = ""
+    error: str = ""

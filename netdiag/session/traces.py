@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import partial
 
 from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
-from netdiag.diagnosis.place import placed_hop, with_device_address
+from netdiag.diagnosis.place import HELLO_CUT, placed_hop, with_device_address
 from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
@@ -16,10 +16,11 @@ from netdiag.probes.mtu import probe_mtu
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.probes.trace import TraceRequest, probe_traces
 from netdiag.report.model import EndpointResult, Finding, Note, Report
-from netdiag.report.observations import TcpOutcome
-from netdiag.report.trace_observations import MtuObservation, TraceObservation
+from netdiag.report.observations import Experiment, TcpOutcome
+from netdiag.report.trace_observations import CutSender, MtuObservation, TraceObservation
 from netdiag.session.scheduler import run_all
 from netdiag.session.trace_settings import TraceSettings
+from netdiag.settings.targets import Service
 
 # What a trace may take beyond its own timeout (starting the receiver, sending every probe,
 # the one repetition of silent TTLs, naming the hops).
@@ -87,11 +88,17 @@ def trace_report(
     need them; the second value says why nothing was traced, if so. Every trace and control
     trace of the run goes out in one batch over one receive path (`probe_traces`)."""
     chosen = [e for e in report.endpoints if needs_trace(e)]
-    if not chosen:
+    cut = [e for e in report.endpoints if needs_cut_sender(e)]
+    if not chosen and not cut:
         return report, ""
     problem = raw_socket_problem()
     if problem:
         return report, problem
+    if cut:
+        report = _with_cut_senders(report, cut, settings, flows)
+    if not chosen:
+        return report, ""
+    chosen = [e for e in report.endpoints if needs_trace(e)]
     plans = {
         id(e): (
             TraceRequest(e.tcp[0].address, e.target.port),
@@ -136,6 +143,67 @@ def trace_report(
     endpoints = _named_alike(tuple(traced.get(id(e), e) for e in report.endpoints))
     notes = (*report.notes, *broken)
     return dataclasses.replace(report, endpoints=endpoints, notes=notes), ""
+
+
+def needs_cut_sender(endpoint: EndpointResult) -> bool:
+    """Every hello cut, measured here (the others of the port share it), and not yet proven
+    a device's by the hop-limited hellos: the packets may say who sent the cut."""
+    place = endpoint.place
+    if place is None or place.experiment is not Experiment.CUT_HOP_LIMITED or place.measured_on:
+        return False
+    codes = {(f.code, f.detail) for f in endpoint.findings}
+    return ("tls.handshake_failed", "") in codes and ("trace.forged_reset", HELLO_CUT) not in codes
+
+
+def _with_cut_senders(
+    report: Report, chosen: list[EndpointResult], settings: TraceSettings, flows: FlowLog | None
+) -> Report:
+    """The report with who cut the hellos of `chosen`, read from the packets of one more
+    hello each (all at once); the endpoints that share one's place get its reading."""
+    from netdiag.diagnosis.cut_sender import with_cut_sender
+    from netdiag.probes.cut_sender import probe_cut_sender
+
+    deadline = Deadline.after(settings.timeout_s + JOIN_GRACE_S)
+
+    def read(endpoint: EndpointResult) -> CutSender:
+        assert endpoint.place is not None
+        target = endpoint.target
+        name = "" if target.is_address_literal else target.host
+        return probe_cut_sender(
+            endpoint.place.address,
+            target.port,
+            _hello_service(endpoint),
+            name,
+            settings.timeout_s,
+            deadline,
+            flows,
+        )
+
+    tasks: list[Callable[[], CutSender]] = [partial(read, e) for e in chosen]
+    outcome = run_all(tasks, limit=len(tasks), deadline=deadline)
+    senders = {e.target.label: s for e, s in zip(chosen, outcome.results, strict=True) if s}
+    endpoints = []
+    for endpoint in report.endpoints:
+        place = endpoint.place
+        label = endpoint.target.label
+        key = label if label in senders else place.measured_on if place is not None else ""
+        sender = senders.get(key)
+        if sender is None or place is None or place.experiment is not Experiment.CUT_HOP_LIMITED:
+            endpoints.append(endpoint)
+            continue
+        read_on = "" if key == label else key
+        findings = with_cut_sender(endpoint.target, sender, endpoint.findings, read_on)
+        endpoints.append(
+            dataclasses.replace(
+                endpoint, findings=findings, cut_sender=sender if key == label else None
+            )
+        )
+    return dataclasses.replace(report, endpoints=tuple(endpoints))
+
+
+def _hello_service(endpoint: EndpointResult) -> Service:
+    """As the hop-limited hellos went: at once where the port sent no banner."""
+    return Service.TLS if endpoint.hello_at_once is not None else endpoint.target.service
 
 
 def _named_alike(endpoints: tuple[EndpointResult, ...]) -> tuple[EndpointResult, ...]:

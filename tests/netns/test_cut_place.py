@@ -2,8 +2,10 @@
 (`tests.netns.real_site`): by the router (an inline filter that resets every segment with
 data to 995, as an intrusion-prevention rule does) — the hop-limited hello is cut at TTL 1
 while Postfix answers 25 of the same address from hop 2, so the first hop forges the reset
-(`trace.forged_reset`, detail "hello", placed at hop 1); and its twin, the same rule on the
-server itself — cut from TTL 2, the server's own hop, which convicts no device."""
+(`trace.forged_reset`, detail "hello", placed at hop 1); the same rule after routing, which
+only the packets (--trace) tell from the server; and the twin, the same rule on the server
+itself — cut from TTL 2, the server's own hop, the reset as far away as the SYN/ACK, which
+convicts no device."""
 
 from __future__ import annotations
 
@@ -77,16 +79,44 @@ def test_a_router_resetting_every_hello_is_the_first_hop_not_the_server(
     assert cause["sentence"]["en"].startswith("A device at the first hop"), cause
 
 
+def test_a_router_that_counts_its_hop_first_is_told_apart_by_the_packets(
+    site: tuple[Topology, RealVendorSite],
+) -> None:
+    """The same rule after routing (the forward hook): a hello with TTL 1 expires at the
+    router before it is inspected, so the hop-limited hellos are cut from TTL 2 — the
+    server's own hop: not a conviction. With --trace the reset's IP TTL (64, sent by the
+    first hop) against the SYN/ACK's (63, two hops) names the router."""
+    path, vendor = site
+    with cutting(path, path.router, "forward", "ip daddr 198.18.2.0/24"):
+        _, plain = check(path, vendor)
+        code, traced = check(path, vendor, "--trace")
+    for endpoint in on_port(plain, 995):
+        assert "trace.forged_reset" not in codes(endpoint), endpoint
+        [failed] = [f for f in endpoint["findings"] if f["code"] == "tls.handshake_failed"]
+        assert "or a firewall one hop nearer" in failed["summary"], failed["summary"]
+    assert code == 2
+    for endpoint in on_port(traced, 995):
+        [forged] = [f for f in endpoint["findings"] if f["code"] == "trace.forged_reset"]
+        assert forged["place"] == {"hop": 1, "address": ""}, forged
+        assert "IP TTL 64 (sent 1 hop away)" in "\n".join(forged["evidence"]), forged
+    readings = [e["observations"]["cut_sender"] for e in on_port(traced, 995)]
+    # One reading for the port, the others share it.
+    assert [r["cut_ttl"] for r in readings if r] == [64], readings
+    [cause] = traced["causes"]
+    assert cause["code"] == "trace.forged_reset" and len(cause["endpoints"]) == 6, cause
+
+
 def test_the_server_resetting_every_hello_itself_convicts_no_device(
     site: tuple[Topology, RealVendorSite],
 ) -> None:
     path, vendor = site
     with cutting(path, path.server, "input", "ip daddr 198.18.2.0/24"):
-        code, report = check(path, vendor)
+        code, report = check(path, vendor, "--trace")
     assert code == 2
     for endpoint in on_port(report, 995):
         assert "tls.handshake_failed" in codes(endpoint), endpoint
         assert "trace.forged_reset" not in codes(endpoint), endpoint
         [failed] = [f for f in endpoint["findings"] if f["code"] == "tls.handshake_failed"]
         assert "as far as the server's own hop (2)" in failed["summary"], failed["summary"]
+        assert "the peer that accepted the connection cut it" in failed["evidence"][-1]
     assert all(c["code"] != "trace.forged_reset" for c in report["causes"]), report["causes"]

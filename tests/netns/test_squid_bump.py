@@ -26,10 +26,10 @@ from tests.netns.vendor import DNS
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("real_servers")]
 
 
-def check(path: Topology, site: RealVendorSite) -> tuple[int, dict[str, Any]]:
+def check(path: Topology, site: RealVendorSite, *more: str) -> tuple[int, dict[str, Any]]:
     args = ["check", "--json", "--no-system-resolver", "--resolver", DNS, "--timeout", "3"]
     args += ["--expect-network", "198.18.0.0/15", "--cert", str(site.client)]
-    result = path.netdiag(*args, "--pins", str(site.pins), timeout=120)
+    result = path.netdiag(*args, "--pins", str(site.pins), *more, timeout=120)
     assert result.stdout, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     report = json.loads(result.stdout)

@@ -331,3 +331,15 @@ def test_an_answer_at_or_before_the_cut_places_nothing(cut: tuple[ExperimentResu
     placed = with_place(MAIL1, place(cut, 3), [FAILED])
     assert codes(placed) == ["tls.handshake_failed"]
     assert any("was answered: the cut passed" in line for line in placed[0].evidence)
+
+
+def test_nothing_cut_or_answered_says_how_far_the_hellos_went() -> None:
+    lines = place_lines(place(hops(U, U, U, U), 5))
+    assert lines[1] == (
+        "place: no hello with a TTL up to 4 was cut or answered: what cuts it is farther than "
+        "4 hops"
+    )
+    answered = replace(place(hops(U, U, U, U), None), experiment=Experiment.HOP_LIMITED)
+    assert place_lines(answered)[1] == (
+        "place: no hello with a TTL up to 4 was answered: what answers is farther than 4 hops"
+    )
