@@ -138,11 +138,19 @@ def codes(endpoint: dict[str, Any]) -> set[str]:
     return {f["code"] for f in endpoint["findings"]}
 
 
+# The namespace tests that run the vendor's site in real software (Postfix, Dovecot, nginx,
+# Squid): a group of their own, beside the other namespace tests.
+REAL_SOFTWARE = ("test_real_servers.py", "test_squid_bump.py", "test_cut_place.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Which tests share an xdist worker: every network-namespace test on one (they build
-    and tear down namespaces and routes, and mostly wait), every other module on one worker
-    of its own (its module fixtures are made once)."""
+    """Which tests share an xdist worker: the network-namespace tests in two groups (they
+    build and tear down namespaces and routes of their own, and mostly wait: the real
+    daemons' worlds on one, the rest on another), every other module on one worker of its
+    own (its module fixtures are made once)."""
     for item in items:
         path = item.path.as_posix()
-        group = "netns" if "/tests/netns/" in path else path
+        group = path
+        if "/tests/netns/" in path:
+            group = "netns-real" if item.path.name in REAL_SOFTWARE else "netns"
         item.add_marker(pytest.mark.xdist_group(group))

@@ -48,7 +48,8 @@ NEVER = (
     "netdiag.renderers.html", "netdiag.renderers.bundle", "netdiag.probes.host",
     "netdiag.probes.windows", "netdiag.diagnosis.host", "netdiag.trust.cms",
     "netdiag.probes.hello", "netdiag.report.trace_observations",
-    "netdiag.report.host_observations", "scapy", "psutil", "pyasn1", "pyasn1_modules",
+    "netdiag.report.host_observations", "netdiag.probes.cut_sender",
+    "netdiag.diagnosis.cut_sender", "scapy", "psutil", "pyasn1", "pyasn1_modules",
     "tabulate",
 )  # fmt: skip
 
