@@ -418,7 +418,7 @@ def _cut_placed(
         where = (
             f"; the cut comes from as far as the server's own hop ({server_hop}): the server, "
             "a device at its end of the path, or a firewall one hop nearer that counts its hop "
-            "before it inspects"
+            "before it inspects (--trace tells them apart by the IP TTL of the cut)"
         )
         return [dataclasses.replace(measured, summary=found.summary + where)]
     forged = forged_hello(

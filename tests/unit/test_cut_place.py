@@ -118,7 +118,13 @@ def test_a_cut_short_of_the_servers_hop_is_a_device_that_forges_it(
     [
         # The twin: the cut as far as the server's own hop — the server, or a device at its
         # end, or a firewall one hop nearer that counts its hop first.
-        (place(hops(U, R, R, R), 2), "as far as the server's own hop (2)", "from TTL 2 on"),
+        (
+            place(hops(U, R, R, R), 2),
+            "as far as the server's own hop (2): the server, a device at its end of the path, "
+            "or a firewall one hop nearer that counts its hop before it inspects (--trace tells "
+            "them apart by the IP TTL of the cut)",
+            "from TTL 2 on",
+        ),
         (place(hops(U, U, R, R), 2), "as far as the server's own hop (2)", "from TTL 3 on"),
         # No clean port: nothing to compare with.
         (place(hops(R, R, R, R), None), "", "at TTL 1"),
