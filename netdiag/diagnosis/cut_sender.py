@@ -25,6 +25,17 @@ def _hops(count: int) -> str:
     return f"{count} hop{'s' if count != 1 else ''}"
 
 
+def _distances(sender: CutSender) -> tuple[int, int] | None:
+    """The hops the cut and the SYN/ACK travelled, where both were seen."""
+    if not sender.cut or sender.cut_ttl is None or sender.syn_ack_ttl is None:
+        return None
+    return travelled(sender.cut_ttl), travelled(sender.syn_ack_ttl)
+
+
+def _is_forged_hello(found: Finding) -> bool:
+    return found.code == "trace.forged_reset" and found.detail == HELLO_CUT
+
+
 def cut_sender_lines(sender: CutSender, read_on: str = "") -> list[str]:
     """What the packets of the hello's connection say, one line (`read_on`: the endpoint
     whose hello was read, where the line is another's of the same port)."""
@@ -36,10 +47,11 @@ def cut_sender_lines(sender: CutSender, read_on: str = "") -> list[str]:
             f"{head}: the hello, sent once more to read its packets, got {sender.answer} "
             "instead of a cut: nothing to read"
         ]
-    if sender.cut_ttl is None or sender.syn_ack_ttl is None:
+    distances = _distances(sender)
+    if distances is None:
         missing = "the SYN/ACK" if sender.syn_ack_ttl is None else f"the {sender.cut}"
         return [f"{head}: {missing} of the hello's connection was not seen: nothing to compare"]
-    cut, accepted = travelled(sender.cut_ttl), travelled(sender.syn_ack_ttl)
+    cut, accepted = distances
     said = (
         f"{head}: the {sender.cut} that cut the hello arrived with IP TTL {sender.cut_ttl} "
         f"(sent {_hops(cut)} away), the SYN/ACK of the same connection with IP TTL "
@@ -57,18 +69,18 @@ def with_cut_sender(
     before the symptom it explains, unless the hop-limited hellos already proved one; the
     lines in the evidence either way."""
     lines = cut_sender_lines(sender, read_on)
-    placed = any(f.code == "trace.forged_reset" and f.detail == HELLO_CUT for f in findings)
     said = tuple(
         dataclasses.replace(f, evidence=(*f.evidence, *lines))
-        if f.code == SYMPTOM or (f.code == "trace.forged_reset" and f.detail == HELLO_CUT)
+        if f.code == SYMPTOM or _is_forged_hello(f)
         else f
         for f in findings
     )
-    if placed or not sender.cut or sender.cut_ttl is None or sender.syn_ack_ttl is None:
-        return said
-    cut, accepted = travelled(sender.cut_ttl), travelled(sender.syn_ack_ttl)
+    distances = _distances(sender)
     symptom = next((f for f in findings if f.code == SYMPTOM), None)
-    if cut >= accepted or symptom is None:
+    if any(_is_forged_hello(f) for f in findings) or distances is None or symptom is None:
+        return said
+    cut, accepted = distances
+    if cut >= accepted:
         return said
     forged = forged_hello(
         target,

@@ -60,6 +60,8 @@ PLACED_CODES = frozenset(
 # The `detail` of a forged reset found by the hop-limited hello (not by a trace): every
 # hello cut by a peer nearer than the server.
 HELLO_CUT = "hello"
+# The hop-limited hello of an endpoint whose every hello was cut.
+CUT = Experiment.CUT_HOP_LIMITED
 
 # The `detail` of a missing STARTTLS whose EHLO is answered as far away as the server.
 AT_SERVER = "at_server"
@@ -389,9 +391,6 @@ def with_place(
     return tuple(placed)
 
 
-CUT = Experiment.CUT_HOP_LIMITED
-
-
 def _cut_placed(
     target: Target, place: PlaceObservation, found: Finding, lines: list[str]
 ) -> list[Finding]:
@@ -407,12 +406,11 @@ def _cut_placed(
     measured = dataclasses.replace(found, evidence=(*found.evidence, *lines))
     if (
         hop is None
+        or server_hop is None
         or (answered is not None and answered <= hop)
         or place.is_own_address
         or place.local_peer is not None
     ):
-        return [measured]
-    if server_hop is None:
         return [measured]
     if hop >= server_hop:
         where = (
@@ -451,11 +449,7 @@ def forged_hello(
         else (f"at hop {hop}" if is_exact else f"no farther than {hop} hops away")
     )
     device = (
-        _hop_phrase(1)
-        if hop == 1
-        else f"a device {hop} hops away"
-        if is_exact
-        else f"a device no farther than {hop} hops away"
+        _hop_phrase(hop) if is_exact or hop == 1 else f"a device no farther than {hop} hops away"
     )
     forged = finding(
         "trace.forged_reset",

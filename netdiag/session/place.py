@@ -25,6 +25,7 @@ from netdiag.report.observations import (
     ExperimentResult,
     LocalPeer,
     PlaceObservation,
+    ProtocolObservation,
     ProtocolStage,
 )
 from netdiag.settings.targets import Service, Target
@@ -201,11 +202,11 @@ def _answered_in_http(findings: Sequence[Finding]) -> bool:
     return any(f.code == "trace.transparent_proxy" and f.detail == HTTP_ANSWER for f in findings)
 
 
-def _hello_service(target: Target, observation: EndpointObservation) -> Service:
+def hello_service(target: Target, hello_at_once: ProtocolObservation | None) -> Service:
     """How the hop-limited hello is sent: as the endpoint's service (on 25 after the
     STARTTLS dialogue), or at once where the port sent no banner to start a dialogue with
     (the hello at once is what was answered)."""
-    if observation.hello_at_once is not None:
+    if hello_at_once is not None:
         return Service.TLS
     return target.service
 
@@ -235,7 +236,7 @@ def _scans(
                 hop_scan,
                 _address(observations[job]),
                 job.port,
-                _hello_service(job, observations[job]),
+                hello_service(job, observations[job].hello_at_once),
                 "" if job.is_address_literal else job.host,
                 timeout_s,
                 deadline,

@@ -20,7 +20,6 @@ from netdiag.report.observations import Experiment, TcpOutcome
 from netdiag.report.trace_observations import CutSender, MtuObservation, TraceObservation
 from netdiag.session.scheduler import run_all
 from netdiag.session.trace_settings import TraceSettings
-from netdiag.settings.targets import Service
 
 # What a trace may take beyond its own timeout (starting the receiver, sending every probe,
 # the one repetition of silent TTLs, naming the hops).
@@ -162,6 +161,7 @@ def _with_cut_senders(
     hello each (all at once); the endpoints that share one's place get its reading."""
     from netdiag.diagnosis.cut_sender import with_cut_sender
     from netdiag.probes.cut_sender import probe_cut_sender
+    from netdiag.session.place import hello_service
 
     deadline = Deadline.after(settings.timeout_s + JOIN_GRACE_S)
 
@@ -172,7 +172,7 @@ def _with_cut_senders(
         return probe_cut_sender(
             endpoint.place.address,
             target.port,
-            _hello_service(endpoint),
+            hello_service(target, endpoint.hello_at_once),
             name,
             settings.timeout_s,
             deadline,
@@ -199,11 +199,6 @@ def _with_cut_senders(
             )
         )
     return dataclasses.replace(report, endpoints=tuple(endpoints))
-
-
-def _hello_service(endpoint: EndpointResult) -> Service:
-    """As the hop-limited hellos went: at once where the port sent no banner."""
-    return Service.TLS if endpoint.hello_at_once is not None else endpoint.target.service
 
 
 def _named_alike(endpoints: tuple[EndpointResult, ...]) -> tuple[EndpointResult, ...]:
