@@ -78,6 +78,23 @@ def stack_floor() -> float:
     return statistics.median(timed() for _ in range(RUNS))
 
 
+BARE = Path(__file__).resolve().parent / "bare_handshakes.py"
+
+
+def bare_handshakes(smtp: int, pop3: int, tls: int, client: Path) -> float:
+    """Wall time of a new interpreter that imports the stack and does the 13 handshakes
+    at once and nothing else (bare_handshakes.py): the floor of any check with this stack."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(BARE), str(smtp), str(pop3), str(tls), str(client)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return time.perf_counter() - started
+
+
 HOSTS = [f"mail{n}.dicommail.com" for n in range(1, 7)]
 ATLAS = "atlas79.mydhp.de"
 
@@ -176,6 +193,7 @@ def measure(pki: object, tmp: Path, dns_server: DnsServer, delay: float) -> None
         path = str(profile(tmp, smtp, pop3, https))
         loop = statistics.median(openssl_loop(items, cert, key, ca) for _ in range(RUNS))
         floor = stack_floor() if not delay else 0.0
+        bare = statistics.median(bare_handshakes(smtp, pop3, https, client) for _ in range(RUNS))
         runs = []
         for _ in range(RUNS):
             started = time.perf_counter()
@@ -216,6 +234,11 @@ def measure(pki: object, tmp: Path, dns_server: DnsServer, delay: float) -> None
             "(a new interpreter importing typer, cryptography, pyOpenSSL, dnspython, "
             "service_identity, certifi: the floor of any check)"
         )
+    print(
+        f"stack + handshakes only {bare * 1000:8.1f} ms  ratio {bare / loop:.2f}x the loop "
+        "(a new interpreter importing the stack, then the 13 handshakes at once and nothing "
+        "else: the floor of any check with this stack)"
+    )
     print(f"slowest endpoint alone  {max(singles) * 1000:8.1f} ms  (baseline, in-process)")
     print(
         f"netdiag check (in-proc) {full * 1000:8.1f} ms  "
