@@ -1,5 +1,5 @@
 """`python -m netdiag`."""
 
-from netdiag.cli import main
+from netdiag.cli import entry_point
 
-raise SystemExit(main())
+raise SystemExit(entry_point())

@@ -40,7 +40,7 @@ METADATA = (
 # never loaded by netdiag (its traces use scapy.layers.inet/inet6), and analysing them is
 # most of a build's time under Wine.
 EXCLUDED = ("setuptools", "tkinter", "scapy.contrib", "scapy.tools", "IPython", "matplotlib")
-ENTRY = "import sys\n\nfrom netdiag.cli import main\n\nsys.exit(main())\n"
+ENTRY = "import sys\n\nfrom netdiag.cli import entry_point\n\nsys.exit(entry_point())\n"
 WINE_ENV = {"WINEDEBUG": "-all", "WINEDLLOVERRIDES": "mscoree,mshtml=;wbemprox=d"}
 
 

@@ -4,6 +4,7 @@ the report, exit with its status. Nothing here probes, diagnoses or formats."""
 # No `from __future__ import annotations` in the command line: typer reads every
 # command's annotations at start-up, and as strings each would be compiled first.
 
+import gc
 import os
 import re
 import sys
@@ -625,4 +626,16 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
-__all__ = ["UsageError", "app", "main"]
+def entry_point() -> int:
+    """The process's entry (the `netdiag` command, `python -m netdiag`, netdiag.exe): `main`,
+    then everything it made frozen for the garbage collector, because the process ends now.
+    The interpreter's final collection would otherwise walk every object of the run (the
+    libraries, the report) to free memory that the exit frees anyway: ~0.1 s of each run
+    here, ~0.01 s frozen. Objects of the run are already closed (files by `with`, sockets by
+    their probes); what atexit holds (logging, temporary folders) still runs."""
+    code = main()
+    gc.freeze()
+    return code
+
+
+__all__ = ["UsageError", "app", "entry_point", "main"]
