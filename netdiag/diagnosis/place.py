@@ -46,6 +46,7 @@ from netdiag.trust.products import local_product
 if TYPE_CHECKING:
     from netdiag.report.trace_observations import TraceObservation
 
+REFUSED = "tcp.refused"
 # The verdicts whose place is measured (`netdiag.session.place`).
 PLACED_CODES = frozenset(
     {
@@ -55,6 +56,8 @@ PLACED_CODES = frozenset(
         "trace.transparent_proxy",
         # Only where every hello was cut (`netdiag.diagnosis.hypotheses.is_cut_every_time`).
         "tls.handshake_failed",
+        # Only where no connect opened (`netdiag.session.place`).
+        REFUSED,
     }
 )
 # The `detail` of a forged reset found by the hop-limited hello (not by a trace): every
@@ -62,6 +65,14 @@ PLACED_CODES = frozenset(
 HELLO_CUT = "hello"
 # The hop-limited hello of an endpoint whose every hello was cut.
 CUT = Experiment.CUT_HOP_LIMITED
+# The `detail` of a forged reset found by the hop-limited connect (not by a trace): every
+# connect refused by a peer nearer than the server.
+SYN_RESET = "syn"
+# The hop-limited connect of an endpoint whose every connect was refused.
+SYN = Experiment.SYN_HOP_LIMITED
+# The subject of a reset SYN with TTL 1: a rule of this machine's own firewall resets it
+# as well as one of the first hop's.
+FIRST_HOP_OR_HERE = "this machine or the first hop"
 
 # The `detail` of a missing STARTTLS whose EHLO is answered as far away as the server.
 AT_SERVER = "at_server"
@@ -129,8 +140,12 @@ def _cut_words(hops: Sequence[ExperimentResult], hop: int) -> str:
 
 def place_lines(place: PlaceObservation) -> list[str]:
     """The place measurement as evidence: what was seen and what it shows."""
+    if place.experiment is SYN:
+        # A refused connect has no other end on this machine to look for.
+        own = _machine_lines(place) if place.is_own_address else []
+        return [*own, *_cut_lines(place)]
     lines = _machine_lines(place)
-    if place.experiment is Experiment.CUT_HOP_LIMITED:
+    if place.experiment is CUT:
         return [*lines, *_cut_lines(place)]
     sent, answer = _words(place)
     source = _source(place)
@@ -197,30 +212,45 @@ def _server_lines(place: PlaceObservation) -> list[str]:
 
 
 def _cut_lines(place: PlaceObservation) -> list[str]:
-    """The hop-limited hellos of an endpoint whose every hello was cut: from which TTL on a
-    peer cuts them (below it they expire on the way)."""
+    """The hop-limited hellos (SYNs) of an endpoint whose every hello was cut (every connect
+    refused): from which TTL on a peer cuts them (below it they expire on the way)."""
     source = _source(place)
     hop = cut_hop(place.hops)
     answered = answer_hop(place.hops)
+    sent, cut, acts = ("SYN", "reset", "filters") if place.experiment is SYN else _HELLO_WORDS
+    first = "this machine's own firewall or the first hop" if place.experiment is SYN else ""
     if answered is not None and (hop is None or answered <= hop):
         said = [
-            f"place: the hello with TTL {answered} was answered{source}: the cut passed "
-            "between the hellos; nothing is placed"
+            f"place: the {sent} with TTL {answered} was answered{source}: the {cut} passed "
+            f"between the {sent}s; nothing is placed"
         ]
     elif hop == 1:
         said = [
-            f"place: the hello is cut ({_cut_words(place.hops, hop)}) at TTL 1{source}: what "
-            "cuts it is the first hop — a hello with TTL 1 goes no farther"
+            f"place: the {sent} is {_how_cut(place, hop)} at TTL 1{source}: "
+            f"what {cut}s it is {first or 'the first hop'} — a {sent} with TTL 1 goes no "
+            "farther"
         ]
     elif hop is not None:
         said = [
-            f"place: the hello is cut ({_cut_words(place.hops, hop)}) from TTL {hop} on, not "
-            f"below{source}: what cuts it is no farther than {hop} hops away (a device that "
-            "counts its hop before it inspects cuts from the TTL after its own)"
+            f"place: the {sent} is {_how_cut(place, hop)} from TTL {hop} on, "
+            f"not below{source}: what {cut}s it is no farther than {hop} hops away (a device "
+            f"that counts its hop before it {acts} {cut}s from the TTL after its own)"
         ]
     else:
-        said = _nothing_within(place, "hello", "cut or answered", "what cuts it")
+        said = _nothing_within(place, sent, f"{cut} or answered", f"what {cut}s it")
     return [*said, *_server_lines(place)]
+
+
+def _how_cut(place: PlaceObservation, hop: int) -> str:
+    """ "reset" for a SYN (nothing else cuts one), "cut (reset or closed)" for a hello."""
+    if place.experiment is SYN:
+        return "reset"
+    return f"cut ({_cut_words(place.hops, hop)})"
+
+
+# How the hello of an endpoint whose every hello was cut is said: what was sent, what
+# happened to it, what a device did to it.
+_HELLO_WORDS = ("hello", "cut", "inspects")
 
 
 def _nothing_within(place: PlaceObservation, sent: str, sought: str, what: str) -> list[str]:
@@ -365,7 +395,7 @@ def with_place(
                     place=_device_place(place),
                 )
             )
-        elif found.code == "tls.handshake_failed" and place.experiment is CUT:
+        elif (found.code, place.experiment) in (("tls.handshake_failed", CUT), (REFUSED, SYN)):
             placed += _cut_placed(target, place, found, lines)
         elif found.code == "smtp.starttls_missing" and is_on_this_machine(place):
             placed.append(_stripped_on_this_machine(target, place, found, lines))
@@ -412,13 +442,17 @@ def _cut_placed(
         or place.local_peer is not None
     ):
         return [measured]
+    cut, acts = ("reset", "filters") if place.experiment is SYN else ("cut", "inspects")
     if hop >= server_hop:
         where = (
-            f"; the cut comes from as far as the server's own hop ({server_hop}): the server, "
-            "a device at its end of the path, or a firewall one hop nearer that counts its hop "
-            "before it inspects (--trace tells them apart by the IP TTL of the cut)"
+            f"; the {cut} comes from as far as the server's own hop ({server_hop}): the "
+            "server, a device at its end of the path, or a firewall one hop nearer that counts "
+            f"its hop before it {acts} (--trace tells them apart by the IP TTL of the {cut})"
         )
         return [dataclasses.replace(measured, summary=found.summary + where)]
+    if place.experiment is SYN:
+        server_at = f"its port {place.control_port} answers from hop {server_hop}"
+        return [forged_syn(target, hop, server_at, [*lines, *found.evidence]), measured]
     forged = forged_hello(
         target,
         hop,
@@ -467,6 +501,33 @@ def forged_hello(
         detail=HELLO_CUT,
     )
     return dataclasses.replace(forged, place=DevicePlace(hop=hop)) if is_exact else forged
+
+
+def forged_syn(target: Target, hop: int, server_at: str, evidence: Sequence[str]) -> Finding:
+    """`trace.forged_reset` (detail "syn") for every connect to `target` refused with a reset
+    by a peer no farther than `hop` hops away, short of the server (`server_at`: what says
+    where it is). Never exact: at TTL 1 this machine's own firewall resets as the first
+    hop's does, and from TTL 2 on a device that counts its hop first is one hop nearer."""
+    where = (
+        "this machine's own firewall or the first hop (this gateway's router or firewall)"
+        if hop == 1
+        else f"a device no farther than {hop} hops away"
+    )
+    return finding(
+        "trace.forged_reset",
+        f"{target.label}: every connect is refused with a reset by {where}, short of the "
+        f"server ({server_at}): a firewall rule there rejects the port in the server's name, "
+        "not the server",
+        list(evidence),
+        remedy=(
+            f"A firewall rule {'on this machine or at the first hop' if hop == 1 else where} "
+            f"rejects TCP {target.port} to the vendor's servers with a reset in their name: "
+            "allow the vendor's hosts on this port there (this gateway's own firewall first, "
+            "then its router or firewall)."
+        ),
+        subject=FIRST_HOP_OR_HERE if hop == 1 else f"within {hop} hops",
+        detail=SYN_RESET,
+    )
 
 
 @dataclass(frozen=True, slots=True)

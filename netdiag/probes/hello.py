@@ -28,7 +28,7 @@ from netdiag.probes.lines import (
     quote,
 )
 from netdiag.probes.serverhello import parse_server_hello
-from netdiag.probes.tcp import connect_tcp
+from netdiag.probes.tcp import connect_tcp, limit_hops
 from netdiag.probes.tls import ALERTS, offer_groups
 from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer
 from netdiag.settings.targets import Service
@@ -221,15 +221,6 @@ def os_error_answer(error: OSError) -> tuple[HelloAnswer, str]:
     if error.errno in _UNREACHABLE:
         return HelloAnswer.UNREACHABLE, detail
     return HelloAnswer.RESET, detail
-
-
-def limit_hops(sock: socket.socket, hops: int) -> None:
-    """Send what follows with this TTL (IPv6: unicast hop limit): it expires at that
-    router, and only what answers within `hops` hops can answer."""
-    if sock.family == socket.AF_INET6:
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, hops)
-    else:
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, hops)
 
 
 def _first_answer(

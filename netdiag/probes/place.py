@@ -11,6 +11,10 @@ socket and no privilege.
   it gets no answer, so the smallest TTL that is answered is that device's distance in
   hops (OONI's tlsmiddlebox measures the same way). Beside it, a clean port of the same
   address shows how far the server itself is.
+- **The hop of a reset SYN.** Where every connect is refused with a reset, the connect
+  itself goes out with a small TTL: a SYN that expires on the way gets an ICMP error or
+  nothing, so the smallest TTL that is reset is how far the reset comes from; beside it,
+  the server's own hop on a clean port of the same address.
 - **The hop of the EHLO answer.** Where STARTTLS is missing, the same with the EHLO after
   a normal connect and banner: an SMTP proxy that ends the session before the server (and
   leaves STARTTLS out) answers an EHLO that never reaches the server."""
@@ -29,7 +33,7 @@ from netdiag.errors import describe_error
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.dialogue import EXPECTED_ERRORS, Garbage
-from netdiag.probes.hello import limit_hops, os_error_answer, probe_hello
+from netdiag.probes.hello import os_error_answer, probe_hello
 from netdiag.probes.lines import (
     LineReader,
     LineTooLong,
@@ -40,8 +44,14 @@ from netdiag.probes.lines import (
     Transcript,
 )
 from netdiag.probes.smtp import GreetingUnfinished, helo_name, read_greeting, read_reply
-from netdiag.probes.tcp import connect_tcp
-from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer, LocalPeer
+from netdiag.probes.tcp import connect_tcp, limit_hops
+from netdiag.report.observations import (
+    Experiment,
+    ExperimentResult,
+    HelloAnswer,
+    LocalPeer,
+    TcpOutcome,
+)
 from netdiag.settings.targets import Service
 
 # The TTLs tried together, nearest first: an interceptor is mostly within the site's own
@@ -221,6 +231,44 @@ def probe_ehlo_hop(
         sock.close()
 
 
+# What a hop-limited connect's outcome is as the answer to its SYN.
+_SYN_ANSWERS = {
+    TcpOutcome.OPEN: HelloAnswer.CONNECTED,
+    TcpOutcome.REFUSED: HelloAnswer.RESET,
+    TcpOutcome.TIMEOUT: HelloAnswer.SILENCE,
+    TcpOutcome.UNREACHABLE: HelloAnswer.UNREACHABLE,
+}
+
+
+def probe_syn_hop(
+    address: str,
+    port: int,
+    deadline: Deadline,
+    flows: FlowLog | None,
+    hop_limit: int,
+    answer_wait: float,
+) -> ExperimentResult:
+    """Connect with `hop_limit` as the SYN's TTL and say what answered it: a SYN/ACK (the
+    connection is closed at once), a reset, an ICMP error (the TTL ran out on the way: the
+    router that says so is named where the system reports it), or nothing; never an
+    exception."""
+    base = ExperimentResult(
+        kind=Experiment.SYN_HOP_LIMITED, address=address, port=port, hop_limit=hop_limit
+    )
+    if deadline.remaining() < answer_wait / 2:
+        return dataclasses.replace(base, detail="no time left in the run")
+    tcp, sock = connect_tcp(address, port, deadline.step(answer_wait), flows, hop_limit)
+    if sock is not None:
+        sock.close()
+    answer = _SYN_ANSWERS.get(tcp.outcome, HelloAnswer.NOT_RUN)  # no socket, or no time
+    detail = tcp.detail
+    if tcp.icmp is not None and tcp.icmp.sender:
+        detail = (
+            f"ICMP from {tcp.icmp.sender}: {detail}" if detail else f"ICMP from {tcp.icmp.sender}"
+        )
+    return dataclasses.replace(base, answer=answer, detail=detail, elapsed_ms=tcp.elapsed_ms)
+
+
 def hop_scan(
     address: str,
     port: int,
@@ -231,14 +279,17 @@ def hop_scan(
     flows: FlowLog | None = None,
     kind: Experiment = Experiment.HOP_LIMITED,
 ) -> tuple[tuple[ExperimentResult, ...], str]:
-    """The hello (with `EHLO_HOP_LIMITED`: the EHLO) at growing TTLs, a batch at a time,
-    until one is answered (a ServerHello or an alert: either is a TLS answer; an SMTP
-    reply); and why it stopped short ("" otherwise)."""
+    """The hello (with `EHLO_HOP_LIMITED`: the EHLO, with `SYN_HOP_LIMITED`: the connect) at
+    growing TTLs, a batch at a time, until one is answered (a ServerHello or an alert:
+    either is a TLS answer; an SMTP reply) or, for a cut that is sought, cut; and why it
+    stopped short ("" otherwise)."""
     # The connect and the STARTTLS prelude get the run's timeout; the hello's answer, which
     # an expired hello never gets, HOP_ANSWER_S.
     wait = min(timeout, HOP_ANSWER_S)
 
     def one(hops: int) -> ExperimentResult:
+        if kind is Experiment.SYN_HOP_LIMITED:
+            return probe_syn_hop(address, port, deadline, flows, hops, wait)
         if kind is Experiment.EHLO_HOP_LIMITED:
             return probe_ehlo_hop(address, port, timeout, deadline, flows, hops, wait)
         return probe_hello(
@@ -287,9 +338,10 @@ def hop_scan(
             return tuple(done), "no time left in the run"
         results = send(batch)
         done += results
-        if kind is Experiment.CUT_HOP_LIMITED:
+        if kind in (Experiment.CUT_HOP_LIMITED, Experiment.SYN_HOP_LIMITED):
             # The cut is what is sought: the first batch that a peer cut (or answered, if the
-            # failure passed) ends the scan; an expired hello gets silence or an ICMP error.
+            # failure passed) ends the scan; an expired hello (SYN) gets silence or an ICMP
+            # error.
             if any(r.answer.is_cut_by_peer or r.answer.is_answer for r in results):
                 return tuple(done), ""
             if all(r.answer is HelloAnswer.NOT_RUN for r in results):

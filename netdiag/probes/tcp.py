@@ -93,12 +93,17 @@ def probe_tcp(address: str, port: int, timeout: float) -> TcpObservation:
 
 
 def connect_tcp(
-    address: str, port: int, timeout: float, flows: FlowLog | None = None
+    address: str,
+    port: int,
+    timeout: float,
+    flows: FlowLog | None = None,
+    hop_limit: int | None = None,
 ) -> tuple[TcpObservation, socket.socket | None]:
     """Connect to `address`:`port` within `timeout` seconds; the connected socket is
     returned open (the caller owns it) so that the protocol can run on this very
     connection: a second connect would be netdiag's own doing, and rate limits, port-scan
-    detection and fragile middleboxes react to it."""
+    detection and fragile middleboxes react to it. With `hop_limit`, the SYN leaves with
+    that TTL (an experiment: what answers it is no farther away)."""
     family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
     version = 6 if family == socket.AF_INET6 else 4
     started = time.monotonic()
@@ -135,6 +140,8 @@ def connect_tcp(
             # Our port before the SYN leaves: the capture keeps this flow from its first packet.
             sock.bind(("::" if version == 6 else "0.0.0.0", 0))  # noqa: S104 - outgoing only
             flows.add("tcp", sock.getsockname()[1], address, port)
+        if hop_limit is not None:
+            limit_hops(sock, hop_limit)
         sock.settimeout(timeout)
         try:
             sock.connect((address, port))
@@ -154,6 +161,15 @@ def connect_tcp(
     finally:
         if not is_handed_over:
             sock.close()
+
+
+def limit_hops(sock: socket.socket, hops: int) -> None:
+    """Send what follows with this TTL (IPv6: unicast hop limit): it expires at that
+    router, and only what answers within `hops` hops can answer."""
+    if sock.family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, hops)
+    else:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, hops)
 
 
 def _ask_for_icmp_errors(sock: socket.socket, version: int) -> None:

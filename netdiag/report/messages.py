@@ -53,6 +53,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ein Gerät {detail} bricht jeden TLS-Handshake auf TCP {ports} zu {hosts} im "
         "Namen der Server ab: eine Intrusion-Prevention- oder TLS-Regel darauf.",
     },
+    "cause.trace.forged_reset_syn": {
+        "en": "A firewall rule {detail}, short of the servers, rejects TCP {ports} to {hosts} "
+        "with resets in their name.",
+        "de": "Eine Firewall-Regel {detail}, noch vor den Servern, weist TCP {ports} zu {hosts} "
+        "mit Resets in deren Namen ab.",
+    },
     "cause.trace.reset_suspect": {
         "en": "A reset in the servers' name answers TCP {ports} to {hosts}, most likely from "
         "the device at {subject}: its TTL matches that hop, not the servers.",
@@ -766,6 +772,10 @@ def cause_sentence(cause: Cause, lang: str) -> str:
         if cause.place is not None:
             key += "_at_hop"
             detail = hop_words(cause.place.hop, lang, cause.place.address)
+    elif cause.code == "trace.forged_reset" and cause.detail == "syn":
+        # Found by hop-limited connects, not by a trace: the subject is how near the rule is.
+        key = "cause.trace.forged_reset_syn"
+        detail = _syn_reset_words(cause.subject, lang)
     elif cause.code == "smtp.starttls_missing" and f"{key}_{cause.detail}" in MESSAGES:
         # Answered as far as the server (both causes), or accepted when sent anyway.
         key = f"{key}_{cause.detail}"
@@ -837,6 +847,19 @@ def number(value: float, lang: str, digits: int = 1) -> str:
     """A measured number as the language writes it: `0.3` in English, `0,3` in German."""
     text = f"{value:.{digits}f}"
     return text.replace(".", ",") if lang == "de" else text
+
+
+def _syn_reset_words(subject: str, lang: str) -> str:
+    """Where a rule that resets the SYNs is (`netdiag.diagnosis.place.forged_syn`'s subject:
+    "this machine or the first hop", "within N hops"), as the language says it."""
+    hops = subject.removeprefix("within ").removesuffix(" hops")
+    if not hops.isdigit():
+        if lang == "de":
+            return "auf diesem Rechner oder am ersten Hop (Router oder Firewall dieses Gateways)"
+        return "on this machine or at the first hop (this gateway's router or firewall)"
+    return (
+        f"höchstens {hops} Hops entfernt" if lang == "de" else f"no farther than {hops} hops away"
+    )
 
 
 def hop_words(hop: int, lang: str, address: str = "") -> str:

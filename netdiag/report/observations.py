@@ -468,10 +468,15 @@ class Experiment(StrEnum):
     # far away the cut comes from. What cuts a hello that cannot reach the server (a TTL
     # short of the server's hop) is a device on the path.
     CUT_HOP_LIMITED = "cut_hop_limited"
+    # The connect itself (its SYN) with a small TTL where every connect was refused with a
+    # reset: how far away the reset comes from. What resets a SYN that cannot reach the
+    # server (a TTL short of the server's hop) is a device on the path.
+    SYN_HOP_LIMITED = "syn_hop_limited"
 
 
 class HelloAnswer(StrEnum):
-    """What came back to an experiment's ClientHello (or, for `EHLO_HOP_LIMITED`, its EHLO)."""
+    """What came back to an experiment's ClientHello (for `EHLO_HOP_LIMITED` its EHLO, for
+    `SYN_HOP_LIMITED` its SYN)."""
 
     SERVER_HELLO = "server_hello"  # the server (or what answers for it) speaks TLS
     # A ServerHello in a version the hello did not offer (a TLS 1.1 answer to TLS 1.2 only):
@@ -487,6 +492,8 @@ class HelloAnswer(StrEnum):
     UNREACHABLE = "unreachable"
     # An HTTP response to the hello: a web proxy (or web server) answers on the port.
     HTTP_REPLY = "http_reply"
+    # A SYN/ACK to a hop-limited SYN (`SYN_HOP_LIMITED`): the connection opened.
+    CONNECTED = "connected"
     NOT_TLS = "not_tls"
     NOT_RUN = "not_run"  # the connection or the STARTTLS prelude failed, or no time left
 
@@ -508,8 +515,13 @@ class HelloAnswer(StrEnum):
     @property
     def is_answer(self) -> bool:
         """What the experiment asks for came back: a TLS answer to a hello, an SMTP reply to
-        an EHLO; or an HTTP answer to a hello (what answers in place of the server)."""
-        return self.is_tls or self in (HelloAnswer.SMTP_REPLY, HelloAnswer.HTTP_REPLY)
+        an EHLO, a SYN/ACK to a SYN; or an HTTP answer to a hello (what answers in place of
+        the server)."""
+        return self.is_tls or self in (
+            HelloAnswer.SMTP_REPLY,
+            HelloAnswer.HTTP_REPLY,
+            HelloAnswer.CONNECTED,
+        )
 
     @property
     def is_cut_by_peer(self) -> bool:
@@ -541,6 +553,8 @@ class ExperimentResult:
         ttl = f", TTL {self.hop_limit}" if self.hop_limit else ""
         if self.kind is Experiment.EHLO_HOP_LIMITED:
             return f"EHLO (after the banner{ttl})"
+        if self.kind is Experiment.SYN_HOP_LIMITED:
+            return f"SYN ({ttl.removeprefix(', ')})" if ttl else "SYN"
         name = f"SNI {self.server_name}" if self.server_name else "no SNI"
         return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes{ttl})"
 

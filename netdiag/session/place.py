@@ -1,13 +1,15 @@
 """After a round's verdicts: where each proven interception takes place, and where the SMTP
 session that left STARTTLS out is answered, and where every hello of an endpoint is cut
-(`netdiag.probes.place` measures, `netdiag.diagnosis.place` concludes). Only endpoints shown
-a forged chain, whose EHLO reply had no STARTTLS, or whose every hello was cut are measured,
-so a healthy run opens no connection more.
+and where the reset of every refused connect comes from (`netdiag.probes.place` measures,
+`netdiag.diagnosis.place` concludes). Only endpoints shown a forged chain, whose EHLO reply
+had no STARTTLS, whose every hello was cut or every connect refused are measured, so a
+healthy run opens no connection more.
 
-Every such endpoint gets one plain connection, all at once, and one look at this machine's
-socket table. The hop-limited hellos (EHLOs) run for one endpoint per port (a device that
-intercepts a port does so for every host), beside a clean port of the same address where
-the run has one; the others of that port share its measurement, saying so."""
+Every such endpoint that connected gets one plain connection, all at once, and one look at
+this machine's socket table. The hop-limited hellos (EHLOs, SYNs) run for one endpoint per
+port (a device that intercepts or rejects a port does so for every host), beside a clean
+port of the same address where the run has one; the others of that port share its
+measurement, saying so."""
 
 from __future__ import annotations
 
@@ -27,12 +29,16 @@ from netdiag.report.observations import (
     PlaceObservation,
     ProtocolObservation,
     ProtocolStage,
+    TcpOutcome,
 )
 from netdiag.settings.targets import Service, Target
 
 INTERCEPTED = ("tls.intercepted", "tls.intercepted_locally")
+# Every connect refused with a reset: by the server, or by a device in its name.
+REFUSED = "tcp.refused"
 # STARTTLS left out of the EHLO reply: by a proxy before the server, or by the server.
 STARTTLS_MISSING = "smtp.starttls_missing"
+SYN = Experiment.SYN_HOP_LIMITED
 # Below this much of the run's deadline, nothing more is started: the report says so.
 MIN_LEFT_S = 1.0
 
@@ -59,7 +65,16 @@ def to_place(
             observation.attempts, observation.experiments
         ):
             chosen[target] = Experiment.CUT_HOP_LIMITED
+        elif REFUSED in codes and observation is not None and _refused_everywhere(observation):
+            chosen[target] = Experiment.SYN_HOP_LIMITED
     return chosen
+
+
+def _refused_everywhere(observation: EndpointObservation) -> bool:
+    """No address of the endpoint connected, and one at least refused the connect."""
+    return observation.protocol is None and any(
+        t.outcome is TcpOutcome.REFUSED for t in observation.tcp
+    )
 
 
 def locate(
@@ -91,8 +106,9 @@ def locate(
             for t, kind in chosen.items()
         }
         return _with(observations, places)
-    # At an address of this machine the server itself is local: nothing to tell apart.
-    remote = [t for t in chosen if not own[t]]
+    # At an address of this machine the server itself is local: nothing to tell apart. A
+    # refused connect has no other end to look up in the socket table.
+    remote = [t for t, kind in chosen.items() if not own[t] and kind is not SYN]
     peers, problem = _local_peers(remote, addresses, timeout_s, deadline, flows)
     measured = _hop_plans(chosen, own, peers)
     scans = _scans(measured, observations, verdicts, timeout_s, deadline, flows)
@@ -108,7 +124,7 @@ def locate(
             address=addresses[target],
             port=target.port,
             is_own_address=own[target],
-            socket_table_problem="" if own[target] else problem,
+            socket_table_problem="" if own[target] or kind is SYN else problem,
             local_peer=peers.get(target),
             hops=hops,
             control_port=control_port,
@@ -121,8 +137,11 @@ def locate(
 
 
 def _address(observation: EndpointObservation) -> str:
-    assert observation.protocol is not None
-    return observation.protocol.address
+    """The address the endpoint was measured at: the one its protocol ran on, or where no
+    connect opened, the first that refused it."""
+    if observation.protocol is not None:
+        return observation.protocol.address
+    return next(t.address for t in observation.tcp if t.outcome is TcpOutcome.REFUSED)
 
 
 def _with(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import partial
 
 from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
-from netdiag.diagnosis.place import HELLO_CUT, placed_hop, with_device_address
+from netdiag.diagnosis.place import HELLO_CUT, SYN_RESET, placed_hop, with_device_address
 from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
@@ -24,6 +24,9 @@ from netdiag.session.trace_settings import TraceSettings
 # What a trace may take beyond its own timeout (starting the receiver, sending every probe,
 # the one repetition of silent TTLs, naming the hops).
 JOIN_GRACE_S = 5.0
+
+# What a trace says about a reset in the server's name.
+_RESET_VERDICTS = frozenset({"trace.forged_reset", "trace.reset_suspect"})
 
 
 def trace_budget_s(settings: TraceSettings) -> float:
@@ -230,7 +233,12 @@ def _trace_endpoint(
     """The endpoint with its trace's verdict (weighed with the other traces of the same
     port) and, for a stalled handshake, the path MTU."""
     findings: list[Finding] = list(endpoint.findings)
-    findings += diagnose_trace(endpoint.target.label, trace, control, peers)
+    traced = diagnose_trace(endpoint.target.label, trace, control, peers)
+    if any(f.code in _RESET_VERDICTS for f in traced):
+        # The trace read the reset's own IP TTL: its verdict replaces the place that the
+        # hop-limited connects gave (the same reset, said less exactly).
+        findings = [f for f in findings if (f.code, f.detail) != ("trace.forged_reset", SYN_RESET)]
+    findings += traced
     findings = list(with_device_address(findings, control))
     mtu: MtuObservation | None = None
     if is_stalled(endpoint):

@@ -9,9 +9,8 @@ convicts no device."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from tests.conftest import codes
 from tests.netns.real_site import PACKAGES, RealVendorSite
 from tests.netns.test_squid_bump import check
-from tests.netns.topology import Topology, require_netns
+from tests.netns.topology import Topology, nft_table, require_netns
 
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("real_servers")]
 
@@ -35,17 +34,8 @@ table ip netdiag_cut {{
 """
 
 
-@contextmanager
-def cutting(path: Topology, namespace: str, hook: str, match: str) -> Iterator[None]:
-    rules = RESET_HELLOS.format(hook=hook, match=match)
-    subprocess.run(
-        ["ip", "netns", "exec", namespace, "nft", "-f", "-"],
-        input=rules, text=True, check=True, capture_output=True, timeout=10,
-    )  # fmt: skip
-    try:
-        yield
-    finally:
-        path.ns(namespace, "nft", "delete", "table", "ip", "netdiag_cut", check=False)
+def cutting(path: Topology, namespace: str, hook: str, match: str) -> AbstractContextManager[None]:
+    return nft_table(path, namespace, "netdiag_cut", RESET_HELLOS.format(hook=hook, match=match))
 
 
 @pytest.fixture(scope="module")

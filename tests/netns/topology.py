@@ -18,12 +18,27 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 
 import pytest
 
 from tests.conftest import IN_CI
+
+
+@contextmanager
+def nft_table(path: Topology, namespace: str, table: str, rules: str) -> Iterator[None]:
+    """`rules`, an nft script that creates `table ip <table>`, loaded in `namespace` while
+    the block runs, and the table deleted after it."""
+    subprocess.run(
+        ["ip", "netns", "exec", namespace, "nft", "-f", "-"],
+        input=rules, text=True, check=True, capture_output=True, timeout=10,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        path.ns(namespace, "nft", "delete", "table", "ip", table, check=False)
 
 
 def require_netns(*tools: str, packages: Mapping[str, str] | None = None) -> None:
