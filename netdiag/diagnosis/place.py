@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.hypotheses import HTTP_ANSWER, experiment_line
 from netdiag.diagnosis.interception import local_remedy
-from netdiag.report.model import DevicePlace, Finding
+from netdiag.report.model import SYN_RESET, DevicePlace, Finding
 from netdiag.report.observations import (
     Experiment,
     ExperimentResult,
@@ -65,9 +65,6 @@ PLACED_CODES = frozenset(
 HELLO_CUT = "hello"
 # The hop-limited hello of an endpoint whose every hello was cut.
 CUT = Experiment.CUT_HOP_LIMITED
-# The `detail` of a forged reset found by the hop-limited connect (not by a trace): every
-# connect refused by a peer nearer than the server.
-SYN_RESET = "syn"
 # The hop-limited connect of an endpoint whose every connect was refused.
 SYN = Experiment.SYN_HOP_LIMITED
 # The subject of a reset SYN with TTL 1: a rule of this machine's own firewall resets it
@@ -520,10 +517,13 @@ def forged_syn(target: Target, hop: int, server_at: str, evidence: Sequence[str]
         "not the server",
         list(evidence),
         remedy=(
-            f"A firewall rule {'on this machine or at the first hop' if hop == 1 else where} "
-            f"rejects TCP {target.port} to the vendor's servers with a reset in their name: "
-            "allow the vendor's hosts on this port there (this gateway's own firewall first, "
-            "then its router or firewall)."
+            f"A firewall rule on this machine or at the first hop rejects TCP {target.port} to "
+            "the vendor's servers with a reset in their name: allow the vendor's hosts on this "
+            "port there, in this gateway's own firewall first, then in its router or firewall."
+            if hop == 1
+            else f"A firewall rule on a device no farther than {hop} hops away rejects TCP "
+            f"{target.port} to the vendor's servers with a reset in their name: allow the "
+            "vendor's hosts on this port on that device (--trace names it by its address)."
         ),
         subject=FIRST_HOP_OR_HERE if hop == 1 else f"within {hop} hops",
         detail=SYN_RESET,

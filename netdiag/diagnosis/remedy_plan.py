@@ -7,15 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from netdiag.report.model import (
-    ALLOW_CODES,
     EXEMPT_CODES,
     PROXY_CODES,
     SMTP_INSPECTION_CODES,
     Cause,
     RemedyPlan,
+    asks_to_allow,
 )
 
-ALLOW = ALLOW_CODES | PROXY_CODES
 EXEMPT = EXEMPT_CODES
 SMTP_INSPECTION = SMTP_INSPECTION_CODES
 
@@ -30,7 +29,7 @@ def plan_remedies(causes: Sequence[Cause]) -> RemedyPlan:
     for cause in causes:
         places = [(t.host, t.port) for t in cause.affected if not t.is_address_literal]
         places += [(t.host, t.port) for t in cause.affected if t.is_address_literal]
-        if cause.code in ALLOW:
+        if cause.code in PROXY_CODES or asks_to_allow(cause.code, cause.detail):
             allow.update(dict.fromkeys(places))
         elif cause.code in EXEMPT:
             exempt.update(dict.fromkeys(places))

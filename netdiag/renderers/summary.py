@@ -14,6 +14,7 @@ from netdiag.report.messages import (
     severity_name,
     short_name,
     status_name,
+    syn_reset_where,
     working_items,
     works_sentences,
 )
@@ -21,6 +22,7 @@ from netdiag.report.model import (
     ALLOW_CODES,
     EXEMPT_CODES,
     PROXY_CODES,
+    SYN_RESET,
     Cause,
     EndpointResult,
     Finding,
@@ -28,6 +30,7 @@ from netdiag.report.model import (
     Report,
     Severity,
     Status,
+    asks_to_allow,
 )
 from netdiag.settings.targets import Service, Target
 
@@ -199,8 +202,12 @@ def firewall_lines(report: Report, lang: str) -> list[str]:
                 addresses=extra,
                 subject=cause.subject,
             )
-        elif cause.code in _ALLOW:
-            where = cause.subject or message("fw.where_unknown", lang)
+        elif asks_to_allow(cause.code, cause.detail):
+            where = (
+                syn_reset_where(cause.subject, lang)
+                if cause.detail == SYN_RESET
+                else cause.subject or message("fw.where_unknown", lang)
+            )
             seen = _addresses(report, cause)
             extra = message("addresses", lang, addresses=seen) if seen else ""
             text = message("fw.allow", lang, where=where, ports=ports, hosts=hosts, addresses=extra)

@@ -862,6 +862,21 @@ def _syn_reset_words(subject: str, lang: str) -> str:
     )
 
 
+def syn_reset_where(subject: str, lang: str) -> str:
+    """The firewall whose rule resets the SYNs, for the firewall team's line ("At …:")."""
+    hops = subject.removeprefix("within ").removesuffix(" hops")
+    if not hops.isdigit():
+        if lang == "de":
+            return (
+                "der eigenen Firewall dieses Rechners oder dem ersten Hop (Router oder "
+                "Firewall dieses Gateways)"
+            )
+        return "this machine's own firewall or the first hop (this gateway's router or firewall)"
+    if lang == "de":
+        return f"einer Firewall höchstens {hops} Hops entfernt"
+    return f"a firewall no farther than {hops} hops away"
+
+
 def hop_words(hop: int, lang: str, address: str = "") -> str:
     """Where a device is, in hops from the gateway (and at which address, where a trace
     named it), as the language says it."""

@@ -276,6 +276,17 @@ PROXY_CODES = frozenset(
     {"proxy.only_way_out", "proxy.connect_refused", "proxy.auth_required", "proxy.connect_allowed"}
 )
 EXEMPT_CODES = frozenset({"tls.intercepted", "trace.transparent_proxy", "trace.forged_reset"})
+# The `detail` of a forged reset that the hop-limited connects found (every SYN reset short
+# of the server): a firewall rule that rejects the port, which is allowed, not exempted.
+SYN_RESET = "syn"
+
+
+def asks_to_allow(code: str, detail: str) -> bool:
+    """Whether a cause of `code` (with `detail`) asks for a rule that lets the port through
+    (else, for `EXEMPT_CODES`, an exemption from inspection)."""
+    return code in ALLOW_CODES or (code == "trace.forged_reset" and detail == SYN_RESET)
+
+
 SMTP_INSPECTION_CODES = frozenset(
     {"smtp.starttls_missing", "smtp.starttls_masked", "smtp.banner_masked"}
 )

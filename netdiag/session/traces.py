@@ -8,14 +8,14 @@ from collections.abc import Callable
 from functools import partial
 
 from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
-from netdiag.diagnosis.place import HELLO_CUT, SYN_RESET, placed_hop, with_device_address
+from netdiag.diagnosis.place import HELLO_CUT, placed_hop, with_device_address
 from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.probes.mtu import probe_mtu
 from netdiag.probes.raw import raw_socket_problem
 from netdiag.probes.trace import TraceRequest, probe_traces
-from netdiag.report.model import EndpointResult, Finding, Note, Report
+from netdiag.report.model import SYN_RESET, EndpointResult, Finding, Note, Report
 from netdiag.report.observations import Experiment, TcpOutcome
 from netdiag.report.trace_observations import CutSender, MtuObservation, TraceObservation
 from netdiag.session.scheduler import run_all

@@ -10,6 +10,9 @@ Table-driven, pure."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 
 from netdiag.diagnosis.catalogue import finding
@@ -17,13 +20,13 @@ from netdiag.diagnosis.causes import find_causes
 from netdiag.diagnosis.place import (
     FIRST_HOP_OR_HERE,
     PLACED_CODES,
-    SYN_RESET,
     cut_hop,
     place_lines,
     with_place,
 )
+from netdiag.renderers.summary import firewall_lines
 from netdiag.report.messages import cause_sentence
-from netdiag.report.model import EndpointResult, Finding
+from netdiag.report.model import SYN_RESET, EndpointResult, Finding, Report
 from netdiag.report.observations import (
     EndpointObservation,
     Experiment,
@@ -35,6 +38,7 @@ from netdiag.report.observations import (
     TcpOutcome,
 )
 from netdiag.session.place import to_place
+from netdiag.session.runs import with_causes
 from netdiag.settings.targets import Service, Target
 from tests.unit.test_place import ADDRESS, MAIL1
 from tests.unit.test_place import hops as hops_of
@@ -110,6 +114,8 @@ def test_a_reset_short_of_the_servers_hop_is_a_rule_on_the_way(
     # Never exact: at TTL 1 this machine's firewall, from TTL 2 one hop nearer.
     assert forged.place is None
     assert "TCP 995" in forged.remedy and "allow the vendor's hosts" in forged.remedy
+    own_first = "in this gateway's own firewall first" in forged.remedy
+    assert own_first is (subject == FIRST_HOP_OR_HERE), forged.remedy
     assert forged.explains_others
     # The symptom stays, with the measurement, under the cause that explains it.
     assert placed[1].summary == REFUSED.summary
@@ -255,3 +261,55 @@ def test_a_refusal_is_a_verdict_whose_place_is_measured() -> None:
 def test_answers_of_a_syn() -> None:
     assert K.is_answer and not K.is_cut_by_peer
     assert R.is_cut_by_peer and not N.is_answer
+
+
+# --- what the firewall team is asked ------------------------------------------------------
+
+
+def reported(reset: tuple[ExperimentResult, ...], server: int) -> Report:
+    endpoints = tuple(
+        EndpointResult(target=t, findings=with_place(t, place(reset, server), [REFUSED]))
+        for t in (MAIL1, MAIL2)
+    )
+    report = Report(started=datetime.now(UTC), duration_s=1.0, endpoints=endpoints)
+    return with_causes(report)
+
+
+@pytest.mark.parametrize(
+    ("reset", "en", "de"),
+    [
+        (
+            syns(R, R),
+            "At this machine's own firewall or the first hop (this gateway's router or "
+            "firewall): allow TCP 995 from the gateway to",
+            "Bei der eigenen Firewall dieses Rechners oder dem ersten Hop",
+        ),
+        (
+            syns(U, U, R),
+            "At a firewall no farther than 3 hops away: allow TCP 995 from the gateway to",
+            "Bei einer Firewall höchstens 3 Hops entfernt: TCP 995 vom Gateway",
+        ),
+    ],
+)
+def test_the_firewall_team_is_asked_to_allow_the_port_not_to_exempt_it(
+    reset: tuple[ExperimentResult, ...], en: str, de: str
+) -> None:
+    report = reported(reset, 5)
+    assert report.remedy_plan.allow == (("mail1.dicommail.com", 995), ("mail2.dicommail.com", 995))
+    assert report.remedy_plan.exempt == ()
+    assert any(line.startswith(f"[1] {en}") for line in firewall_lines(report, "en"))
+    assert any(line.startswith(f"[1] {de}") for line in firewall_lines(report, "de"))
+
+
+def test_a_cut_hello_is_still_an_exemption() -> None:
+    """The twin: the same code for hellos cut short of the server asks for an exemption
+    from inspection, not a rule."""
+    hello = replace(place(syns(R, R), 2), experiment=Experiment.CUT_HOP_LIMITED)
+    hello = replace(
+        hello, hops=tuple(replace(h, kind=Experiment.CUT_HOP_LIMITED) for h in hello.hops)
+    )
+    failed = finding("tls.handshake_failed", "TLS on mail1.dicommail.com:995 failed", [])
+    endpoints = (EndpointResult(target=MAIL1, findings=with_place(MAIL1, hello, [failed])),)
+    report = with_causes(Report(started=datetime.now(UTC), duration_s=1.0, endpoints=endpoints))
+    assert report.remedy_plan.exempt == (("mail1.dicommail.com", 995),)
+    assert report.remedy_plan.allow == ()
