@@ -117,6 +117,9 @@ def test_a_reset_short_of_the_servers_hop_is_a_rule_on_the_way(
     own_first = "in this gateway's own firewall first" in forged.remedy
     assert own_first is (subject == FIRST_HOP_OR_HERE), forged.remedy
     assert forged.explains_others
+    # The measurement and the refusal are its evidence.
+    assert any(line.startswith("place: the SYN is reset") for line in forged.evidence)
+    assert REFUSED.evidence[0] in forged.evidence
     # The symptom stays, with the measurement, under the cause that explains it.
     assert placed[1].summary == REFUSED.summary
     assert any("place: the SYN is reset" in line for line in placed[1].evidence)
