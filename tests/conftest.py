@@ -140,7 +140,12 @@ def codes(endpoint: dict[str, Any]) -> set[str]:
 
 # The namespace tests that run the vendor's site in real software (Postfix, Dovecot, nginx,
 # Squid): a group of their own, beside the other namespace tests.
-REAL_SOFTWARE = ("test_real_servers.py", "test_squid_bump.py", "test_cut_place.py")
+REAL_SOFTWARE = (
+    "test_real_servers.py",
+    "test_squid_bump.py",
+    "test_cut_place.py",
+    "test_syn_place.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
