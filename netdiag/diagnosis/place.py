@@ -214,7 +214,7 @@ def _cut_lines(place: PlaceObservation) -> list[str]:
     source = _source(place)
     hop = cut_hop(place.hops)
     answered = answer_hop(place.hops)
-    sent, cut, acts = ("SYN", "reset", "filters") if place.experiment is SYN else _HELLO_WORDS
+    sent, cut, acts = _cut_terms(place)
     first = "this machine's own firewall or the first hop" if place.experiment is SYN else ""
     if answered is not None and (hop is None or answered <= hop):
         said = [
@@ -245,9 +245,12 @@ def _how_cut(place: PlaceObservation, hop: int) -> str:
     return f"cut ({_cut_words(place.hops, hop)})"
 
 
-# How the hello of an endpoint whose every hello was cut is said: what was sent, what
-# happened to it, what a device did to it.
-_HELLO_WORDS = ("hello", "cut", "inspects")
+def _cut_terms(place: PlaceObservation) -> tuple[str, str, str]:
+    """What was sent, what happened to it, what the device that did it does: ("SYN",
+    "reset", "filters") for a refused connect, ("hello", "cut", "inspects") for a hello."""
+    if place.experiment is SYN:
+        return "SYN", "reset", "filters"
+    return "hello", "cut", "inspects"
 
 
 def _nothing_within(place: PlaceObservation, sent: str, sought: str, what: str) -> list[str]:
@@ -439,7 +442,7 @@ def _cut_placed(
         or place.local_peer is not None
     ):
         return [measured]
-    cut, acts = ("reset", "filters") if place.experiment is SYN else ("cut", "inspects")
+    _, cut, acts = _cut_terms(place)
     if hop >= server_hop:
         where = (
             f"; the {cut} comes from as far as the server's own hop ({server_hop}): the "
