@@ -50,12 +50,15 @@ class WindowsPython:
 
     def __init__(self, wine_root: Path | None, work: Path) -> None:
         self.wine_root = wine_root
+        # Where it installs packages, where that is known (the copy under Wine).
+        self.site_packages: Path | None = None
         if wine_root is None:
             self.python = [sys.executable]
             return
         copy = work / "py"
         shutil.copytree(wine_root / "py", copy)
         self.python = ["wine", str(copy / "python.exe")]
+        self.site_packages = copy / "Lib" / "site-packages"
         # Wine's services started with no pipe attached: started by the first command, they
         # would hold its pipes open and the build would wait for ever.
         subprocess.run(
@@ -96,6 +99,20 @@ class WindowsPython:
             )
 
 
+def differing_sources(site_packages: Path) -> list[str]:
+    """The netdiag source files that the installation in `site_packages` holds otherwise
+    than this tree (missing, or other bytes): an earlier netdiag of the same version, which
+    pip keeps as "already satisfied" in a Windows CPython that is cached between runs."""
+    source = ROOT / "netdiag"
+    installed = site_packages / "netdiag"
+    return [
+        str(path.relative_to(source))
+        for path in sorted(source.rglob("*.py"))
+        if not (installed / path.relative_to(source)).is_file()
+        or (installed / path.relative_to(source)).read_bytes() != path.read_bytes()
+    ]
+
+
 def version() -> str:
     text = (ROOT / "netdiag" / "__init__.py").read_text("utf-8")
     match = re.search(r'__version__ = "([^"]+)"', text)
@@ -125,6 +142,14 @@ def build(out: Path, wine_root: Path | None) -> list[Path]:
             "-m", "pip", "install", "-q", "--no-index", "--no-warn-script-location",
             "--find-links", python.path(wheels), python.path(wheel), *PYINSTALLER,
         )  # fmt: skip
+        # The same version may be installed already (the cached interpreter held one): this
+        # tree's, whatever pip thinks of the version number.
+        python.run(
+            "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--force-reinstall",
+            "--no-warn-script-location", python.path(wheel),
+        )  # fmt: skip
+        if python.site_packages is not None and (stale := differing_sources(python.site_packages)):
+            raise SystemExit(f"netdiag.exe would carry another netdiag: {', '.join(stale[:5])}")
         (work / "entry.py").write_text(ENTRY, "utf-8")
         # No --clean: the work folder is new, and the one-folder build reuses the analysis
         # of the one-file build (a minute and more under Wine).

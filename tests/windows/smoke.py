@@ -32,6 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from scripts.build_exe import differing_sources  # noqa: E402
 from tests.servers.base import Server  # noqa: E402
 from tests.servers.dns import DnsServer, addresses  # noqa: E402
 from tests.servers.interceptor import InterceptingProxy  # noqa: E402
@@ -391,16 +392,21 @@ def winhttp_blob(proxy: str, bypass: str) -> bytes:
 
 
 def install(wine: Wine, bundle: Path, work: Path) -> None:
-    """The offline bundle, as a gateway without internet installs it: no index, hashes."""
+    """The offline bundle, as a gateway without internet installs it: no index, hashes. The
+    cached interpreter may hold the netdiag of an earlier run with the same version number,
+    which pip would keep: it goes first, and what is installed is checked to be this tree."""
     unpacked = work / "bundle"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(unpacked)
+    wine.run(wine.python, "-m", "pip", "uninstall", "-q", "-y", "netdiag", timeout=300)
     done = wine.run(
         wine.python, "-m", "pip", "install", "-q", "--no-index", "--no-warn-script-location",
         "--find-links", windows_path(unpacked), "--require-hashes",
         "-r", windows_path(unpacked / "requirements.txt"), timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, f"the offline bundle does not install: {done.stdout[-2000:]}"
+    stale = differing_sources(wine.python.parent / "Lib" / "site-packages")
+    assert not stale, f"the installed netdiag is not this tree's: {', '.join(stale[:5])}"
 
 
 def main(argv: list[str] | None = None) -> int:
