@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 
-from netdiag.report.model import Cause, Finding, Note, Severity, Status
+from netdiag.report.model import SYN_RESET, Cause, Finding, Note, Severity, Status
 from netdiag.settings.targets import COMMAND_LINE, Target
 
 LANGUAGES = ("en", "de")
@@ -772,10 +772,10 @@ def cause_sentence(cause: Cause, lang: str) -> str:
         if cause.place is not None:
             key += "_at_hop"
             detail = hop_words(cause.place.hop, lang, cause.place.address)
-    elif cause.code == "trace.forged_reset" and cause.detail == "syn":
+    elif cause.code == "trace.forged_reset" and cause.detail == SYN_RESET:
         # Found by hop-limited connects, not by a trace: the subject is how near the rule is.
         key = "cause.trace.forged_reset_syn"
-        detail = _syn_reset_words(cause.subject, lang)
+        detail = _syn_reset_place(cause.subject, lang, "sentence")
     elif cause.code == "smtp.starttls_missing" and f"{key}_{cause.detail}" in MESSAGES:
         # Answered as far as the server (both causes), or accepted when sent anyway.
         key = f"{key}_{cause.detail}"
@@ -849,32 +849,43 @@ def number(value: float, lang: str, digits: int = 1) -> str:
     return text.replace(".", ",") if lang == "de" else text
 
 
-def _syn_reset_words(subject: str, lang: str) -> str:
-    """Where a rule that resets the SYNs is (`netdiag.diagnosis.place.forged_syn`'s subject:
-    "this machine or the first hop", "within N hops"), as the language says it."""
+# Where a rule that resets the SYNs is (`netdiag.diagnosis.place.forged_syn`'s subject:
+# "within N hops", or "this machine or the first hop"), per use and language: the words for
+# N hops, and those for this machine or the first hop.
+_SYN_RESET_PLACES = {
+    "sentence": {
+        "en": (
+            "no farther than {hops} hops away",
+            "on this machine or at the first hop (this gateway's router or firewall)",
+        ),
+        "de": (
+            "höchstens {hops} Hops entfernt",
+            "auf diesem Rechner oder am ersten Hop (Router oder Firewall dieses Gateways)",
+        ),
+    },
+    "firewall": {
+        "en": (
+            "a firewall no farther than {hops} hops away",
+            "this machine's own firewall or the first hop (this gateway's router or firewall)",
+        ),
+        "de": (
+            "einer Firewall höchstens {hops} Hops entfernt",
+            "der eigenen Firewall dieses Rechners oder dem ersten Hop (Router oder Firewall "
+            "dieses Gateways)",
+        ),
+    },
+}
+
+
+def _syn_reset_place(subject: str, lang: str, use: str) -> str:
     hops = subject.removeprefix("within ").removesuffix(" hops")
-    if not hops.isdigit():
-        if lang == "de":
-            return "auf diesem Rechner oder am ersten Hop (Router oder Firewall dieses Gateways)"
-        return "on this machine or at the first hop (this gateway's router or firewall)"
-    return (
-        f"höchstens {hops} Hops entfernt" if lang == "de" else f"no farther than {hops} hops away"
-    )
+    near, first = _SYN_RESET_PLACES[use][lang if lang in LANGUAGES else "en"]
+    return near.format(hops=hops) if hops.isdigit() else first
 
 
 def syn_reset_where(subject: str, lang: str) -> str:
     """The firewall whose rule resets the SYNs, for the firewall team's line ("At …:")."""
-    hops = subject.removeprefix("within ").removesuffix(" hops")
-    if not hops.isdigit():
-        if lang == "de":
-            return (
-                "der eigenen Firewall dieses Rechners oder dem ersten Hop (Router oder "
-                "Firewall dieses Gateways)"
-            )
-        return "this machine's own firewall or the first hop (this gateway's router or firewall)"
-    if lang == "de":
-        return f"einer Firewall höchstens {hops} Hops entfernt"
-    return f"a firewall no farther than {hops} hops away"
+    return _syn_reset_place(subject, lang, "firewall")
 
 
 def hop_words(hop: int, lang: str, address: str = "") -> str:
