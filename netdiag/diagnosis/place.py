@@ -46,6 +46,7 @@ from netdiag.trust.products import local_product
 if TYPE_CHECKING:
     from netdiag.report.trace_observations import TraceObservation
 
+# Every connect refused with a reset: by the server, or by a device in its name.
 REFUSED = "tcp.refused"
 # The verdicts whose place is measured (`netdiag.session.place`).
 PLACED_CODES = frozenset(

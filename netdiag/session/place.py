@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from netdiag.diagnosis.hypotheses import HTTP_ANSWER, is_cut_every_time
+from netdiag.diagnosis.place import REFUSED
 from netdiag.privacy.own_flows import FlowLog
 from netdiag.probes.deadline import Deadline
 from netdiag.report.model import Finding
@@ -34,8 +35,6 @@ from netdiag.report.observations import (
 from netdiag.settings.targets import Service, Target
 
 INTERCEPTED = ("tls.intercepted", "tls.intercepted_locally")
-# Every connect refused with a reset: by the server, or by a device in its name.
-REFUSED = "tcp.refused"
 # STARTTLS left out of the EHLO reply: by a proxy before the server, or by the server.
 STARTTLS_MISSING = "smtp.starttls_missing"
 SYN = Experiment.SYN_HOP_LIMITED
