@@ -37,7 +37,9 @@ def diagnose_endpoint(
         findings += diagnose_dns(observation.dns, expected_networks)
     findings += diagnose_tcp(target, observation.tcp)
     if observation.attempts:
-        findings += diagnose_attempts(target, observation.attempts, client, slow_banner_s)
+        findings += diagnose_attempts(
+            target, observation.attempts, client, slow_banner_s, observation.retried_alone
+        )
     if any(f.severity is Severity.CRIT for f in interception):
         # A chain that is not the vendor's: the handshake's "established" is no good news.
         findings = [f for f in findings if f.code != "tls.established"]
@@ -54,9 +56,17 @@ SAME_ACROSS_ROUNDS = {
 }
 
 
+# Codes about the run's own load, not the endpoint: which of the vendor's hosts meets the
+# server's limit of connections per client among netdiag's parallel sessions is chance.
+NOT_THE_ENDPOINTS = frozenset({"smtp.connection_limit"})
+
+
 def diagnose_flapping(target: Target, rounds: Sequence[Sequence[str]]) -> Finding | None:
     """A finding when the set of codes differs between rounds of a repeated check."""
-    distinct = {frozenset(SAME_ACROSS_ROUNDS.get(c, c) for c in codes) for codes in rounds}
+    distinct = {
+        frozenset(SAME_ACROSS_ROUNDS.get(c, c) for c in codes if c not in NOT_THE_ENDPOINTS)
+        for codes in rounds
+    }
     if len(distinct) <= 1:
         return None
     evidence = [

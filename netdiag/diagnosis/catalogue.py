@@ -119,6 +119,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "the server refuses temporarily",
         "The server answers with a temporary refusal (4xx): wait and retry; if it persists, send the quoted reply to the vendor.",
     ),
+    "smtp.connection_limit": CatalogueEntry(
+        _I,
+        "the server limits connections per client: it refused a session for now (4xx) while netdiag's other sessions were connected, and took it alone",
+        "Nothing to change on the path: the server's own limit of simultaneous connections per client met netdiag's parallel probes. Mail software that opens more sessions at once than the quoted limit allows meets it too.",
+    ),
     "smtp.early_close": CatalogueEntry(
         _C,
         "the peer closes the SMTP session early",

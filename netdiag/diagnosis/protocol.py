@@ -9,7 +9,7 @@ from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.dialogue import tls_findings, transcript_tail
 from netdiag.diagnosis.interception import died_without_a_word
 from netdiag.diagnosis.pop3 import diagnose_pop3
-from netdiag.diagnosis.smtp import diagnose_smtp
+from netdiag.diagnosis.smtp import diagnose_smtp, is_refused_for_now
 from netdiag.diagnosis.tlsport import diagnose_tls_port
 from netdiag.report.model import Finding, Severity
 from netdiag.report.observations import (
@@ -40,11 +40,14 @@ def diagnose_attempts(
     attempts: Sequence[ProtocolObservation],
     client: ClientCertificateObservation | None,
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S,
+    retried_alone: bool = False,
 ) -> list[Finding]:
     """The protocol findings of an endpoint from its attempts: the first on the
     reachability probe's connection, a second when the first failed in a way a retry can
     change. A completed attempt speaks for the endpoint; attempts that end differently
-    add `endpoint.intermittent` with both in the evidence."""
+    add `endpoint.intermittent` with both in the evidence. A second `retried_alone`, after
+    a first refused for now among the run's other connections, names the server's limit of
+    connections per client when it completed."""
     tried = [a for n, a in enumerate(attempts) if n == 0 or a.failure is not StageFailure.DEADLINE]
     primary = most_telling(tuple(tried))
     assert primary is not None
@@ -52,6 +55,8 @@ def diagnose_attempts(
     if len(tried) < 2:
         return findings
     first, second = tried[0], tried[1]
+    if retried_alone and is_refused_for_now(first):
+        return _alone(target, first, second, findings)
     evidence = [_describe_attempt(1, first), _describe_attempt(2, second)]
     same = (second.stopped_at, second.failure) == (first.stopped_at, first.failure) or (
         died_without_a_word(first) and died_without_a_word(second)
@@ -78,6 +83,39 @@ def diagnose_attempts(
         )
     else:
         summary = f"{target.label}: two attempts failed in different ways"
+    return [*findings, finding("endpoint.intermittent", summary, evidence)]
+
+
+def _alone(
+    target: Target,
+    first: ProtocolObservation,
+    second: ProtocolObservation,
+    findings: list[Finding],
+) -> list[Finding]:
+    """The session refused for now (4xx) while the run's other probes were connected, tried
+    again alone. Taken: the server limits connections per client, and the run's own
+    parallel sessions met that limit — the completed session is the endpoint's verdict, the
+    limit an information. Refused again: the refusal stands, with the lone try as evidence.
+    Ended otherwise: two different ends, as any two attempts."""
+    refusal = first.failure_detail
+    alone = "tried again after the round, alone (no other connection of netdiag open)"
+    if second.stopped_at is ProtocolStage.DONE:
+        summary = (
+            f"SMTP on {target.label}: refused for now ({refusal}) while netdiag's other "
+            "sessions were connected, taken alone: the server limits connections per client"
+        )
+        evidence = [_describe_attempt(1, first), f"{alone}: {_describe_attempt(2, second)}"]
+        return [*findings, finding("smtp.connection_limit", summary, evidence)]
+    if (second.stopped_at, second.failure) == (first.stopped_at, first.failure):
+        line = f"{alone}: refused again ({second.failure_detail})"
+        return [
+            dataclasses.replace(f, evidence=(*f.evidence, line))
+            if f.severity is not Severity.INFO
+            else f
+            for f in findings
+        ]
+    summary = f"{target.label}: refused for now among other sessions, alone it ended otherwise"
+    evidence = [_describe_attempt(1, first), f"{alone}: {_describe_attempt(2, second)}"]
     return [*findings, finding("endpoint.intermittent", summary, evidence)]
 
 

@@ -192,6 +192,18 @@ def _refusal_code(reply: Reply) -> str:
     return "smtp.throttled" if 400 <= reply.code < 500 else "smtp.rejected"
 
 
+def is_refused_for_now(attempt: ProtocolObservation) -> bool:
+    """An SMTP session refused "for now" (4xx) at its greeting or its EHLO, before TLS: what
+    a server's limit of connections per client answers (Postfix: "421 4.7.0 ... too many
+    connections from ..."), and so what a run's own parallel connections may have caused."""
+    if not isinstance(attempt, SmtpObservation):
+        return False
+    reply = {ProtocolStage.BANNER: attempt.banner, ProtocolStage.EHLO: attempt.ehlo}.get(
+        attempt.stopped_at
+    )
+    return reply is not None and 400 <= reply.code < 500
+
+
 def diagnose_smtp(
     target: Target,
     obs: SmtpObservation,

@@ -54,6 +54,9 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
             "tcp": plain(e.tcp),
             "protocol": plain(e.protocol),
             "attempts": plain(e.attempts),
+            # The last attempt was made after the round with no other connection of ours
+            # open: the first was refused for now (SMTP 4xx) among the run's other sessions.
+            "retried_alone": e.retried_alone,
             "trace": plain(e.trace),
             "control_trace": plain(e.control_trace),
             "mtu": plain(e.mtu),

@@ -158,6 +158,8 @@ class EndpointResult:
     place: PlaceObservation | None = None
     # A TLS hello sent at once on an SMTP port that sent no banner (see EndpointObservation).
     hello_at_once: ProtocolObservation | None = None
+    # The last of `attempts` was made after the round, alone (see EndpointObservation).
+    retried_alone: bool = False
     was_completed: bool = True
     rounds: tuple[tuple[str, ...], ...] = ()
 

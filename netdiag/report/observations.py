@@ -621,6 +621,10 @@ class EndpointObservation:
     # connection. A device that inspects TLS on the port waits for the client's hello and
     # so holds the server's banner back; the chain it answers with names it.
     hello_at_once: ProtocolObservation | None = None
+    # Whether the last of `attempts` was made after the round, with no other connection of
+    # netdiag open: the first was refused "for now" (an SMTP 4xx) while the run's other
+    # probes were connected, as a server's limit of connections per client refuses.
+    retried_alone: bool = False
 
     @property
     def is_done(self) -> bool:

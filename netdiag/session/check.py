@@ -28,7 +28,16 @@ from netdiag.report.observations import (
     ServerClock,
 )
 from netdiag.session.config import CheckConfig
-from netdiag.session.endpoint import Pacing, Progress, probe_endpoint, retry_pause_s
+from netdiag.session.endpoint import (
+    MAX_RETRIED_ALONE,
+    RETRY_PAUSE_S,
+    Pacing,
+    Progress,
+    probe_endpoint,
+    retry_alone,
+    retry_pause_s,
+    was_refused_among_others,
+)
 from netdiag.session.resolution import DEADLINE_PASSED, INTERRUPTED, resolve, resolvers_of
 from netdiag.session.scheduler import run_all
 from netdiag.session.warmup import start_warm_up
@@ -232,13 +241,44 @@ def _probe_round(
         deadline=deadline,
         on_done=lambda done, total: console.progress(f"{prefix}endpoints {done}/{total}"),
     )
-    cut_short = INTERRUPTED if outcome.was_interrupted else DEADLINE_PASSED
+    was_interrupted = outcome.was_interrupted or _retry_refused_alone(
+        config, progress, deadline, flows, gate
+    )
+    cut_short = INTERRUPTED if was_interrupted else DEADLINE_PASSED
     current.endpoints = {
         target: progress[target].snapshot("" if has_finished else cut_short)
         for target, has_finished in zip(config.targets, outcome.results, strict=True)
     }
-    current.was_interrupted = outcome.was_interrupted
+    current.was_interrupted = was_interrupted
     return current
+
+
+def _retry_refused_alone(
+    config: CheckConfig,
+    progress: dict[Target, Progress],
+    deadline: Deadline,
+    flows: FlowLog | None,
+    gate: LoginGate | None,
+) -> bool:
+    """Every SMTP endpoint the round saw refused for now while others were connected, once
+    more, after a pause, one at a time, so that no other connection of netdiag is open: a
+    server that limits connections per client takes it then, and the first refusal was
+    the run's own doing (`netdiag.diagnosis.protocol`). True when Ctrl-C ended it."""
+    if len(config.targets) < 2 or config.max_parallel < 2:
+        return False  # the session was alone already: the refusal stands as it was said
+    refused = [t for t in config.targets if was_refused_among_others(progress[t].snapshot())]
+    refused = refused[:MAX_RETRIED_ALONE]
+    if not refused or deadline.remaining() < 2 * RETRY_PAUSE_S:
+        return False
+    try:
+        time.sleep(RETRY_PAUSE_S)  # the server sees the round's connections closed
+    except KeyboardInterrupt:
+        return True
+    tasks = [
+        partial(retry_alone, config, target, progress[target], Pacing(deadline, 0.0, flows, gate))
+        for target in refused
+    ]
+    return run_all(tasks, limit=1, deadline=deadline).was_interrupted
 
 
 def _result(
@@ -267,6 +307,7 @@ def _result(
         experiments=last.experiments,
         place=last.place,
         hello_at_once=last.hello_at_once,
+        retried_alone=last.retried_alone,
         rounds=codes if len(per_round) > 1 else (),
         was_completed=not cut_short_by(last) and not last.error,
     )

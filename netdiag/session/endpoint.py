@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from netdiag.diagnosis.smtp import is_banner_withheld
+from netdiag.diagnosis.smtp import is_banner_withheld, is_refused_for_now
 from netdiag.diagnosis.tcp import describe_connect
 from netdiag.errors import DeadlineExpired, describe_error
 from netdiag.privacy.own_flows import FlowLog
@@ -81,6 +81,32 @@ RETRY_STAGGER_S = 0.1
 def retry_pause_s(ordinal: int) -> float:
     """The pause before the one retry of the endpoint at position `ordinal`."""
     return RETRY_PAUSE_S + RETRY_STAGGER_S * (ordinal % 16)
+
+
+# At most this many endpoints are tried again alone after a round, one at a time: a
+# profile holds six SMTP hosts, and every retry counts against the server's rate limit.
+MAX_RETRIED_ALONE = 8
+
+
+def was_refused_among_others(observation: EndpointObservation) -> bool:
+    """The endpoint's one session was refused for now (an SMTP 4xx) during the round, while
+    the run's other probes were connected: a server's limit of connections per client
+    answers so, and then the refusal is the run's own doing."""
+    attempts = observation.attempts
+    return len(attempts) == 1 and not observation.cut_short and is_refused_for_now(attempts[0])
+
+
+def retry_alone(config: CheckConfig, target: Target, progress: Progress, pacing: Pacing) -> bool:
+    """The endpoint's session once more on a new connection, after the round, with no other
+    connection of netdiag open (`was_refused_among_others`); True once finished."""
+    first = progress.snapshot().attempts[0]
+    second = converse(config, target, first.address, pacing, None)
+    progress.add_attempt(second)
+    if second.stopped_at is ProtocolStage.DONE:
+        progress.record(retried_alone=True, reached=ProbeStep.DONE)
+    else:
+        progress.record(retried_alone=True)
+    return True
 
 
 @dataclass(frozen=True, slots=True)

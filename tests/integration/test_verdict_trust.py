@@ -154,7 +154,66 @@ def test_a_limit_used_up_by_other_software_is_reported_negative_twin(
     found = endpoint(result, server.port)
     assert found["status"] != "ok" and "smtp.throttled" in codes(found)
     assert "too many connections" in str(found["findings"])
-    assert len(found["observations"]["attempts"]) == 1  # a stated refusal is not retried
+    # A stated refusal is not retried, and a run of one endpoint had nothing else open.
+    assert len(found["observations"]["attempts"]) == 1
+    assert found["observations"]["retried_alone"] is False
+
+
+def test_a_limit_met_by_our_own_parallel_sessions_is_named_not_blamed(
+    pki: Pki, dns_server: DnsServer, files: dict[str, Path]
+) -> None:
+    """Two of the vendor's names on one server that serves one connection per client at a
+    time (its banner held 0.3 s, so that the two sessions surely overlap): the one refused
+    421 among the other is tried again after the round, alone, and taken —
+    `smtp.connection_limit` (info) with the server's words, both endpoints OK, exit 0."""
+    limited = ConnectionLimit(SmtpHandler(server_context(pki, ASKS), ASKS, banner_delay_s=0.3))
+    with serving(limited) as server:
+        result = run(
+            dns_server,
+            files,
+            f"{MAIL}:{server.port}/smtp-starttls",
+            f"mail2.dicommail.com:{server.port}/smtp-starttls",
+        )
+    endpoints = result.json()["endpoints"]
+    assert result.exit_code == 0, [e["findings"] for e in endpoints]
+    assert all(e["status"] == "ok" and "tls.pinned" in codes(e) for e in endpoints)
+    (met,) = [e for e in endpoints if "smtp.connection_limit" in codes(e)]
+    (limit,) = [f for f in met["findings"] if f["code"] == "smtp.connection_limit"]
+    assert limit["severity"] == "info" and "too many connections" in limit["summary"]
+    assert met["observations"]["retried_alone"] is True
+    assert [a["stopped_at"] for a in met["observations"]["attempts"]] == ["banner", "done"]
+    assert limited.count == 3
+    assert not any({"smtp.throttled", "endpoint.intermittent"} & codes(e) for e in endpoints)
+
+
+def test_a_limit_used_up_by_other_software_stays_refused_alone_negative_twin(
+    pki: Pki, dns_server: DnsServer, files: dict[str, Path]
+) -> None:
+    """The same two names, with the gateway's own mail software holding the one connection
+    all along: both are refused, alone too — `smtp.throttled` stands, with the lone try in
+    its evidence, and no limit of ours is named."""
+    limited = ConnectionLimit(SmtpHandler(server_context(pki, ASKS), ASKS))
+    with serving(limited) as server:
+        production = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+        try:
+            assert production.recv(100).startswith(b"220")
+            result = run(
+                dns_server,
+                files,
+                f"{MAIL}:{server.port}/smtp-starttls",
+                f"mail2.dicommail.com:{server.port}/smtp-starttls",
+            )
+        finally:
+            production.close()
+    endpoints = result.json()["endpoints"]
+    assert result.exit_code == 1, [e["findings"] for e in endpoints]
+    for found in endpoints:
+        assert found["status"] == "warn" and "smtp.throttled" in codes(found)
+        assert "smtp.connection_limit" not in codes(found)
+        (throttled,) = [f for f in found["findings"] if f["code"] == "smtp.throttled"]
+        assert any("alone" in line and "refused again" in line for line in throttled["evidence"])
+        assert len(found["observations"]["attempts"]) == 2
+    assert limited.count == 1 + 4  # the production session, then two of ours twice
 
 
 def test_a_connection_dropped_once_is_retried_and_called_intermittent(

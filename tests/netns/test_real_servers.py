@@ -1,8 +1,8 @@
 """netdiag against the vendor's site in real software (`tests.netns.real_site`: dnsmasq,
 Postfix, Dovecot, nginx) behind a router: the healthy site is clean, and what the real
 daemons do in the worlds a hand-made server only imitates is read as what it is — a wrong
-mailbox password that Dovecot answers ever more slowly, Postfix's limit on connections per
-client."""
+mailbox password that Dovecot answers ever more slowly, Postfix's limits on connections per
+client (a rate, and a count that only the run's own parallel sessions meet)."""
 
 from __future__ import annotations
 
@@ -193,6 +193,36 @@ def test_postfix_limiting_connections_per_client_is_throttling(tmp_path: Path) -
         assert endpoint in throttled or endpoint["status"] == "ok", endpoint
         assert not any(c.startswith(("tls.handshake", "smtp.protocol")) for c in codes(endpoint))
     assert all(e["status"] == "ok" for e in by_port(report, 995) + by_port(report, 8140))
+    # Refused among the run's other sessions, each was tried again alone after the round,
+    # and a rate limit refuses that too: the refusal stands, the lone try in its evidence.
+    for endpoint in throttled:
+        assert endpoint["observations"]["retried_alone"] is True
+        assert "smtp.connection_limit" not in codes(endpoint)
+        (finding,) = [f for f in endpoint["findings"] if f["code"] == "smtp.throttled"]
+        assert any("alone" in line and "refused again" in line for line in finding["evidence"])
+
+
+def test_postfix_limiting_simultaneous_connections_meets_only_our_own_probes() -> None:
+    """Postfix's anvil allows this client two connections at a time: netdiag's six SMTP
+    sessions at once meet it (421 'too many connections'); tried again alone after the
+    round, every one is taken — the site is healthy, exit 0, and the limit is named as what
+    it is (`smtp.connection_limit`, info, with Postfix's words), never throttling."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    limit = "smtpd_client_connection_count_limit = 2"
+    with Topology("", []) as path, RealVendorSite(path, postfix=limit) as site:
+        code, report = check(path, site)
+    assert code == 0, report["causes"]
+    assert all(e["status"] == "ok" for e in report["endpoints"]), report["causes"]
+    smtp = by_port(report, 25)
+    met = [e for e in smtp if "smtp.connection_limit" in codes(e)]
+    assert met, [codes(e) for e in smtp]
+    for endpoint in smtp:
+        assert "tls.pinned" in codes(endpoint), endpoint["findings"]
+        assert not {"smtp.throttled", "endpoint.intermittent"} & codes(endpoint)
+    for endpoint in met:
+        assert endpoint["observations"]["retried_alone"] is True
+        (finding,) = [f for f in endpoint["findings"] if f["code"] == "smtp.connection_limit"]
+        assert "too many connections from" in finding["summary"], finding
 
 
 # The gateway's own mail software, fetching: one POP3 session that holds the mailbox.

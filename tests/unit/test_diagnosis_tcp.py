@@ -128,6 +128,19 @@ def test_a_refused_mailbox_login_on_another_server_is_not_flapping() -> None:
     )
 
 
+def test_meeting_the_servers_connection_limit_in_one_round_only_is_not_flapping() -> None:
+    """Which host meets the limit among the run's parallel sessions is chance: taken alone,
+    it is the same endpoint. The twin: throttled alone in one round is a change."""
+    met = ("tcp.open", "tls.established", "smtp.connection_limit", "tls.pinned")
+    clean = ("tcp.open", "tls.established", "tls.pinned")
+    assert diagnose_flapping(TARGET, [met, clean]) is None
+    assert diagnose_flapping(TARGET, [clean, met, met]) is None
+    flapping = diagnose_flapping(TARGET, [met, ("tcp.open", "smtp.throttled")])
+    assert flapping is not None and flapping.evidence[0] == (
+        "round 1: smtp.connection_limit, tcp.open, tls.established, tls.pinned"
+    )
+
+
 def said(outcome: TcpOutcome, address: str = "203.0.113.10", **fields: object) -> TcpObservation:
     """An observation as the probe records it: the error's name and words, the time."""
     return dataclasses.replace(obs(outcome, address), elapsed_ms=12.5, **fields)  # type: ignore[arg-type]
