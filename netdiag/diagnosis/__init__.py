@@ -38,7 +38,11 @@ def diagnose_endpoint(
     findings += diagnose_tcp(target, observation.tcp)
     if observation.attempts:
         findings += diagnose_attempts(
-            target, observation.attempts, client, slow_banner_s, observation.retried_alone
+            target,
+            observation.attempts,
+            client,
+            slow_banner_s,
+            retried_alone=observation.retried_alone,
         )
     if any(f.severity is Severity.CRIT for f in interception):
         # A chain that is not the vendor's: the handshake's "established" is no good news.

@@ -3,18 +3,25 @@ explain, the hypotheses, the experiments that split them, and what their answers
 
 Symptoms (every attempt failed in its handshake, without a chain): the handshake was cut
 (reset or closed), or it got no answer while TCP was open; or the hello was refused with an
-alert, before any certificate; or it was answered in another protocol than TLS.
+alert, before any certificate; or it was answered in another protocol than TLS. And one
+after the chain: the session went silent once this machine's certificate was sent (a TLS
+1.2 handshake stalled there, or a TLS 1.3 session that got no word after it) — the
+certificate is the first flight larger than a packet that a client sends.
 
 Hypotheses for a cut or silence: a filter by server name; a device that blocks TLS 1.3; a
 device that chokes on large ClientHellos; the server, or a device that blocks every
 handshake on the port; a passing failure (a restart, a rate limit). For a refused hello: a
 device (or a server) that refuses hellos offering TLS 1.3; a peer that speaks only TLS 1.0
-or 1.1; the server, or a device, that refuses every hello; a passing failure.
+or 1.1; the server, or a device, that refuses every hello; a passing failure. For a
+session silent after the certificate: this machine's large packets lost on the way (a path
+MTU black hole); the server, or a device that holds the session, silent after it.
 
 Experiments, each on a new connection to the same address and port (`HYPOTHESES`,
 `SPLITS`): the failed hello again (the control); another of the profile's names; no name;
 TLS 1.2 only; TLS 1.3 only; a small hello (one cipher per version, one key share); TLS 1.0
-and 1.1 only (for a refused hello: an alert says that, not which version the peer speaks).
+and 1.1 only (for a refused hello: an alert says that, not which version the peer speaks);
+the full hello padded past one full-size packet (the big hello, for a session silent after
+the certificate), and the same in segments smaller than any path's MTU.
 A refused hello gets no name experiment: a server without this name says unrecognized_name
 itself, and another name answered would prove no filter.
 
@@ -55,7 +62,17 @@ For a hello answered in another protocol than TLS, the control alone, read raw:
    transparent proxy's is (`trace.transparent_proxy`, its `detail` "http"). An unnamed web
    server is said, not convicted (it may be the vendor's own without TLS on the port), and
    so is another protocol (an SMTP or SSH greeting): a port forwarded to the wrong service,
-   or a device in the server's place."""
+   or a device in the server's place.
+
+For a session silent after the certificate, the control answered again with a ServerHello
+(small packets pass now):
+
+8. the big hello met by silence, the same big hello in small segments answered: this
+   machine's large packets are lost on the way, and so was its certificate — a path MTU
+   black hole (`path.mtu_blackhole`, its `detail` "sent"); the big hello answered, large
+   packets arrive and the silence is the server's (said, not convicted); silent in small
+   segments too, the hello's size and not its packets (a device that drops large hellos,
+   said); cut, a device that chokes on it, not a lost packet."""
 
 from __future__ import annotations
 
@@ -82,6 +99,10 @@ class Symptom(StrEnum):
     SILENT = "the handshake got no answer"
     REFUSED = "the hello was refused with an alert, before any certificate"
     NOT_TLS = "the hello was answered in another protocol than TLS"
+    SILENT_AFTER_CERTIFICATE = (
+        "the session went silent once this machine's certificate was sent (the server's "
+        "chain had come)"
+    )
 
 
 class Hypothesis(StrEnum):
@@ -93,6 +114,8 @@ class Hypothesis(StrEnum):
     OLD_VERSIONS = "a peer that speaks only TLS 1.0 or 1.1"
     WEB_PROXY = "a web proxy that answers in the server's place (the port redirected to it)"
     OTHER_SERVICE = "another service on the port (forwarded to the wrong one)"
+    PACKET_SIZE = "this machine's large packets are lost on the way (a path MTU black hole)"
+    SILENT_PEER = "the server, or a device that holds the session, falls silent after it"
 
 
 _CUT_OR_SILENT = (
@@ -112,6 +135,7 @@ HYPOTHESES: dict[Symptom, tuple[Hypothesis, ...]] = {
         Hypothesis.PASSING,
     ),
     Symptom.NOT_TLS: (Hypothesis.WEB_PROXY, Hypothesis.OTHER_SERVICE, Hypothesis.PASSING),
+    Symptom.SILENT_AFTER_CERTIFICATE: (Hypothesis.PACKET_SIZE, Hypothesis.SILENT_PEER),
 }
 
 # The experiment that splits each hypothesis from the others.
@@ -125,6 +149,10 @@ SPLITS: dict[Hypothesis, tuple[Experiment, ...]] = {
     # What answers the control's hello names itself: HTTP, or another protocol's greeting.
     Hypothesis.WEB_PROXY: (Experiment.SAME_HELLO,),
     Hypothesis.OTHER_SERVICE: (Experiment.SAME_HELLO,),
+    # The certificate is the first flight larger than a packet this machine sends: a hello
+    # as large tells whether such packets arrive (the control, whether small ones do).
+    Hypothesis.PACKET_SIZE: (Experiment.BIG_HELLO, Experiment.BIG_HELLO_SPLIT),
+    Hypothesis.SILENT_PEER: (),
 }
 
 
@@ -135,6 +163,8 @@ def symptom_of(attempts: Sequence[ProtocolObservation]) -> Symptom | None:
     before TLS)."""
     if not attempts:
         return None
+    if all(_silent_after_certificate(a) for a in attempts):
+        return Symptom.SILENT_AFTER_CERTIFICATE
     if all(
         a.tls is not None and a.tls.outcome is TlsOutcome.NOT_TLS and not a.tls.chain
         for a in attempts
@@ -154,6 +184,27 @@ def symptom_of(attempts: Sequence[ProtocolObservation]) -> Symptom | None:
         elif tls.outcome is not TlsOutcome.STALLED or attempt.failure is StageFailure.DEADLINE:
             return None
     return Symptom.CUT if was_cut else Symptom.SILENT
+
+
+def _silent_after_certificate(attempt: ProtocolObservation) -> bool:
+    """The server's chain came, this machine's certificate went out — the first flight
+    larger than a packet that a client sends — and then nothing came back within the step:
+    a handshake that stalled there, or (TLS 1.3, where the client's part of the handshake
+    ends with its certificate) a session that got no word after it. Not a TLS 1.2 handshake
+    that completed: its server's Finished came after our certificate."""
+    tls = attempt.tls
+    if tls is None or not tls.chain or not tls.was_client_cert_sent:
+        return False
+    if tls.has_peer_alert or tls.post_handshake_alert:
+        return False  # the peer said a word: an alert
+    if tls.outcome is TlsOutcome.STALLED:
+        return attempt.failure is not StageFailure.DEADLINE
+    return (
+        tls.outcome is TlsOutcome.ESTABLISHED
+        and tls.version == "TLSv1.3"
+        and attempt.failure is StageFailure.TIMEOUT
+        and not attempt.was_answered_after_tls
+    )
 
 
 def is_cut_every_time(
@@ -253,6 +304,8 @@ def conclude(
         return _refused_hello(where, results, lines)
     if symptom is Symptom.NOT_TLS:
         return _answered_in_http(where, results, lines)
+    if symptom is Symptom.SILENT_AFTER_CERTIFICATE:
+        return _lost_large_packets(where, results, lines)
     name = "" if target.is_address_literal else target.host
     if not _cut(results, Experiment.SAME_HELLO):
         return None  # the control: the failure passed, or the experiments could not run
@@ -347,6 +400,43 @@ def _refused_hello(
     return None
 
 
+# The `detail` of a path MTU black hole found by this machine's own large packets (the
+# big hello), not by the ICMP echoes of `netdiag mtu`.
+SENT_LARGE = "sent"
+
+
+def _lost_large_packets(
+    where: str, results: dict[Experiment, ExperimentResult], lines: list[str]
+) -> Finding | None:
+    """A session silent after this machine's certificate: the same hello answered again,
+    the big hello (larger than a packet) met by silence, and the same big hello in small
+    segments answered — this machine's large packets are lost on the way, and its
+    certificate with them (a path MTU black hole); None otherwise. The big hello silent in
+    small segments too is its size, not its packets (a device that drops large hellos); a
+    cut is a device that chokes on it."""
+    control = results.get(Experiment.SAME_HELLO)
+    big = results.get(Experiment.BIG_HELLO)
+    split = results.get(Experiment.BIG_HELLO_SPLIT)
+    if control is None or control.answer is not HelloAnswer.SERVER_HELLO:
+        return None
+    if big is None or big.answer is not HelloAnswer.SILENCE:
+        return None
+    if split is None or split.answer is not HelloAnswer.SERVER_HELLO:
+        return None
+    return finding(
+        "path.mtu_blackhole",
+        f"{where}: this machine's large packets are lost on the way: a ClientHello of "
+        f"{big.hello_bytes} bytes (more than one full-size packet) got no answer, the same "
+        "hello sent in small segments was answered, and so was the unpadded one of "
+        f"{control.hello_bytes} bytes ({control.detail}); the session fell silent once this "
+        "machine's certificate, its first flight as large, was sent — a path MTU black hole "
+        "(a tunnel or PPPoE link whose ICMP 'fragmentation needed' does not come back), not "
+        "the server",
+        lines,
+        detail=SENT_LARGE,
+    )
+
+
 # The `detail` of a transparent proxy found by the answer to a hello (not by a trace).
 HTTP_ANSWER = "http"
 
@@ -381,6 +471,8 @@ def undecided_lines(symptom: Symptom, experiments: Sequence[ExperimentResult]) -
         return []
     results = {r.kind: r for r in experiments}
     tried = [experiment_line(r) for r in experiments]
+    if symptom is Symptom.SILENT_AFTER_CERTIFICATE:
+        return [_silence_undecided(results), *tried]
     if _answered(results, Experiment.SAME_HELLO):
         return [
             "experiments: the same hello, sent again, was answered: the failure passed (a "
@@ -462,6 +554,39 @@ def _other_protocol_undecided(control: ExperimentResult | None, tried: list[str]
     ]
 
 
+def _silence_undecided(results: dict[Experiment, ExperimentResult]) -> str:
+    """What the experiments of a session silent after the certificate leave open, when they
+    did not prove large packets lost."""
+    control = results.get(Experiment.SAME_HELLO)
+    big = results.get(Experiment.BIG_HELLO)
+    if control is None or control.answer is not HelloAnswer.SERVER_HELLO:
+        got = control.answer.value if control is not None else "not run"
+        return (
+            f"experiments: the same hello, sent again, got {got} instead of a ServerHello: "
+            "the path changed between attempts; nothing is proven about large packets"
+        )
+    if big is not None and big.answer is HelloAnswer.SERVER_HELLO:
+        return (
+            f"experiments: a ClientHello of {big.hello_bytes} bytes (more than one "
+            "full-size packet) was answered too: this machine's large packets arrive — the "
+            "silence after the certificate is the server's, or a device's that holds the "
+            "session (its log says why)"
+        )
+    if big is not None and big.answer is HelloAnswer.SILENCE:
+        split = results.get(Experiment.BIG_HELLO_SPLIT)
+        got = split.answer.value if split is not None else "not run"
+        return (
+            f"experiments: the ClientHello larger than a packet got no answer, and sent in "
+            f"small segments it got {got}: not the packets' size but the hello's (a device "
+            "that drops large hellos), or the path changed; the cause is open"
+        )
+    got = big.answer.value if big is not None else "not run"
+    return (
+        f"experiments: the ClientHello larger than a packet got {got}, not silence: a cut is "
+        "a device that chokes on it, not a lost packet; the cause is open"
+    )
+
+
 def _refusal_undecided(
     control: ExperimentResult | None,
     experiments: Sequence[ExperimentResult],
@@ -498,6 +623,14 @@ def _refusal_undecided(
 
 
 SYMPTOM_CODES = ("tls.handshake_failed", "tls.handshake_stalled")
+# What a session silent after the certificate is otherwise called: a peer that does not
+# speak the protocol, or does not answer a command of it.
+SILENCE_CODES = (
+    *SYMPTOM_CODES,
+    "smtp.protocol_error",
+    "smtp.no_reply",
+    "pop3.protocol_error",
+)
 
 
 def with_experiments(
@@ -511,12 +644,13 @@ def with_experiments(
     symptom = symptom_of(attempts)
     if symptom is None or not experiments:
         return tuple(findings)
+    codes = SILENCE_CODES if symptom is Symptom.SILENT_AFTER_CERTIFICATE else SYMPTOM_CODES
     cause = conclude(target, symptom, experiments)
     if cause is not None:
-        kept = [f for f in findings if f.code not in SYMPTOM_CODES]
+        kept = [f for f in findings if f.code not in codes]
         return (cause, *kept)
     lines = undecided_lines(symptom, experiments)
     return tuple(
-        dataclasses.replace(f, evidence=(*f.evidence, *lines)) if f.code in SYMPTOM_CODES else f
+        dataclasses.replace(f, evidence=(*f.evidence, *lines)) if f.code in codes else f
         for f in findings
     )

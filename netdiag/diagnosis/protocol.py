@@ -40,7 +40,8 @@ def diagnose_attempts(
     attempts: Sequence[ProtocolObservation],
     client: ClientCertificateObservation | None,
     slow_banner_s: float = DEFAULT_SLOW_BANNER_S,
-    retried_alone: bool = False,
+    *,
+    retried_alone: bool,
 ) -> list[Finding]:
     """The protocol findings of an endpoint from its attempts: the first on the
     reachability probe's connection, a second when the first failed in a way a retry can
@@ -70,12 +71,7 @@ def diagnose_attempts(
             if exact
             else f"a second attempt also ended without a word: {_describe_attempt(2, second)}"
         )
-        return [
-            dataclasses.replace(f, evidence=(*f.evidence, line))
-            if f.severity is not Severity.INFO
-            else f
-            for f in findings
-        ]
+        return _standing(findings, line)
     if primary.stopped_at is ProtocolStage.DONE:
         summary = (
             f"{target.label}: the first attempt failed ({first.stopped_at.value}: "
@@ -97,26 +93,30 @@ def _alone(
     parallel sessions met that limit — the completed session is the endpoint's verdict, the
     limit an information. Refused again: the refusal stands, with the lone try as evidence.
     Ended otherwise: two different ends, as any two attempts."""
-    refusal = first.failure_detail
     alone = "tried again after the round, alone (no other connection of netdiag open)"
+    if (second.stopped_at, second.failure) == (first.stopped_at, first.failure):
+        return _standing(findings, f"{alone}: refused again ({second.failure_detail})")
+    evidence = [_describe_attempt(1, first), f"{alone}: {_describe_attempt(2, second)}"]
     if second.stopped_at is ProtocolStage.DONE:
         summary = (
-            f"SMTP on {target.label}: refused for now ({refusal}) while netdiag's other "
-            "sessions were connected, taken alone: the server limits connections per client"
+            f"SMTP on {target.label}: refused for now ({first.failure_detail}) while "
+            "netdiag's other sessions were connected, taken alone: the server limits "
+            "connections per client"
         )
-        evidence = [_describe_attempt(1, first), f"{alone}: {_describe_attempt(2, second)}"]
         return [*findings, finding("smtp.connection_limit", summary, evidence)]
-    if (second.stopped_at, second.failure) == (first.stopped_at, first.failure):
-        line = f"{alone}: refused again ({second.failure_detail})"
-        return [
-            dataclasses.replace(f, evidence=(*f.evidence, line))
-            if f.severity is not Severity.INFO
-            else f
-            for f in findings
-        ]
     summary = f"{target.label}: refused for now among other sessions, alone it ended otherwise"
-    evidence = [_describe_attempt(1, first), f"{alone}: {_describe_attempt(2, second)}"]
     return [*findings, finding("endpoint.intermittent", summary, evidence)]
+
+
+def _standing(findings: list[Finding], line: str) -> list[Finding]:
+    """The verdicts of a failure seen twice, with the second try as evidence of each that
+    is not good news."""
+    return [
+        dataclasses.replace(f, evidence=(*f.evidence, line))
+        if f.severity is not Severity.INFO
+        else f
+        for f in findings
+    ]
 
 
 def diagnose_protocol(

@@ -51,6 +51,15 @@ _MODERN = (0x0303, 0x0304)
 # An HTTP response's header is read up to this much (a proxy's error page follows it).
 _MAX_HTTP_HEAD = 8192
 
+# The big hello's size: more than one full-size packet carries (1460 bytes of TCP payload
+# on Ethernet), so that its first segment is as large as this machine sends at all.
+BIG_HELLO_BYTES = 1600
+_PADDING = 21  # RFC 7685
+# The split big hello's segments: smaller than any path's MTU (IPv4 guarantees 576 bytes),
+# each sent on its own (no Nagle, a pause against the kernel's coalescing of small writes).
+_SMALL_SEGMENT = 400
+_SEGMENT_PAUSE_S = 0.005
+
 # The small hello: one cipher per version, one key share, no session ticket.
 _SMALL_CIPHERS = b"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
 _SMALL_TLS13 = b"TLS_AES_128_GCM_SHA256"
@@ -95,7 +104,42 @@ def client_hello(server_name: str, kind: Experiment) -> tuple[bytes, str]:
         conn.do_handshake()
     except SSL.WantReadError:
         pass
-    return conn.bio_read(65536), versions
+    hello = conn.bio_read(65536)
+    if kind in (Experiment.BIG_HELLO, Experiment.BIG_HELLO_SPLIT):
+        hello = padded(hello, BIG_HELLO_BYTES)
+    return hello, versions
+
+
+def padded(record: bytes, size: int) -> bytes:
+    """The ClientHello `record` (one TLS record, as OpenSSL writes it) grown to `size` bytes
+    by a padding extension (RFC 7685: zeros, ignored by the server) appended to its
+    extensions; the record unchanged where it is not one whole ClientHello with extensions
+    or is as large already."""
+    need = size - len(record) - 4  # the extension's own type and length
+    if need < 0 or len(record) < 9 or record[0] != _HANDSHAKE or record[5] != 1:
+        return record
+    if struct.unpack_from("!H", record, 3)[0] != len(record) - 5:
+        return record
+    body = record[9:]
+    try:
+        at = 2 + 32  # legacy version, random
+        at += 1 + body[at]  # session id
+        at += 2 + struct.unpack_from("!H", body, at)[0]  # cipher suites
+        at += 1 + body[at]  # compression methods
+        if at + 2 + struct.unpack_from("!H", body, at)[0] != len(body):
+            return record
+    except (IndexError, struct.error):
+        return record
+    extensions = struct.unpack_from("!H", body, at)[0] + 4 + need
+    grown = (
+        body[:at]
+        + struct.pack("!H", extensions)
+        + body[at + 2 :]
+        + struct.pack("!HH", _PADDING, need)
+        + bytes(need)
+    )
+    handshake = b"\x01" + len(grown).to_bytes(3, "big") + grown
+    return record[:3] + struct.pack("!H", len(handshake)) + handshake
 
 
 def read_answer(data: bytes, offered: tuple[int, int] = _MODERN) -> tuple[HelloAnswer, str] | None:
@@ -200,7 +244,10 @@ def probe_hello(
         if answer_wait:
             # The connect and the prelude had the step's time; the answer its own.
             until = time.monotonic() + min(answer_wait, max(deadline.remaining(), 0.0))
-        sock.sendall(hello)
+        if kind is Experiment.BIG_HELLO_SPLIT:
+            _send_in_small_segments(sock, hello)
+        else:
+            sock.sendall(hello)
         return result(*_first_answer(sock, until, _OFFERED.get(kind, _MODERN)))
     except (ConnectionResetError, BrokenPipeError, PeerReset):
         return result(HelloAnswer.RESET, "connection reset")
@@ -212,6 +259,15 @@ def probe_hello(
         return result(*os_error_answer(e))
     finally:
         sock.close()
+
+
+def _send_in_small_segments(sock: socket.socket, data: bytes) -> None:
+    """`data` in segments of `_SMALL_SEGMENT` bytes, each its own packet."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for at in range(0, len(data), _SMALL_SEGMENT):
+        if at:
+            time.sleep(_SEGMENT_PAUSE_S)
+        sock.sendall(data[at : at + _SMALL_SEGMENT])
 
 
 def os_error_answer(error: OSError) -> tuple[HelloAnswer, str]:

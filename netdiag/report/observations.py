@@ -458,6 +458,13 @@ class Experiment(StrEnum):
     SMALL_HELLO = "small_hello"  # TLS 1.2 and 1.3, one cipher each, one key share
     # TLS 1.0 and 1.1 only: what a peer that refuses every hello of 1.2 and later speaks.
     OLD_TLS = "old_tls"
+    # The full hello padded past what one full-size packet holds (RFC 7685's padding
+    # extension): whether this machine's large packets arrive, where the session went
+    # silent once its certificate (the first large flight it sends) was on the way.
+    BIG_HELLO = "big_hello"
+    # The same big hello in segments smaller than any path's MTU: what the big hello's
+    # silence was about — its packets (these arrive) or the hello's size (these do not).
+    BIG_HELLO_SPLIT = "big_hello_split"
     # The full hello with a small TTL (hop limit), after a normal connect: how far away the
     # TLS answer is produced (`netdiag.diagnosis.place`).
     HOP_LIMITED = "hop_limited"
@@ -556,7 +563,11 @@ class ExperimentResult:
         if self.kind is Experiment.SYN_HOP_LIMITED:
             return f"SYN ({ttl.removeprefix(', ')})" if ttl else "SYN"
         name = f"SNI {self.server_name}" if self.server_name else "no SNI"
-        return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes{ttl})"
+        padded = {
+            Experiment.BIG_HELLO: ", padded",
+            Experiment.BIG_HELLO_SPLIT: ", padded, in small segments",
+        }.get(self.kind, "")
+        return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes{padded}{ttl})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,7 +18,14 @@ from tests.integration.tls_fixtures import check, serving, vendor_pins
 from tests.servers.base import Handler
 from tests.servers.dns import DnsServer
 from tests.servers.hello_filter import HelloFilter, Policy
-from tests.servers.mail import HttpsHandler, Pop3Handler, SmtpHandler, TlsPolicy, server_context
+from tests.servers.mail import (
+    HttpsHandler,
+    Pop3Handler,
+    SilentAfterTlsHandler,
+    SmtpHandler,
+    TlsPolicy,
+    server_context,
+)
 from tests.servers.pki import Pki
 
 MAIL1 = "mail1.dicommail.com"
@@ -225,3 +232,33 @@ def test_a_device_that_removes_tls13_from_the_hello_is_named_by_the_servers_mark
     healthy = endpoint(result, MAIL1)
     assert "tls.downgraded" not in codes(healthy) and "tls.pinned" in codes(healthy)
     assert healthy["observations"]["protocol"]["tls"]["version"] == "TLSv1.2"
+
+
+def test_a_server_silent_after_the_certificate_is_no_mtu_black_hole(
+    pki: Pki, dns_server: DnsServer, files: tuple[Path, Path]
+) -> None:
+    """POP3S that takes the handshake and the certificate, then says nothing: the session
+    went silent once the certificate was sent, so the control and the big hello (1600
+    bytes, padded; once in one write, once in small segments) run — a real OpenSSL server
+    answers them all (the padding is ignored, large packets pass on loopback), and nothing
+    is convicted: the symptom stays, with what the
+    big hello proved. The twin of tests/netns/test_real_servers.py's black hole."""
+    silent = SilentAfterTlsHandler(server_context(pki, TLS13), TLS13)
+    with serving(silent) as server:
+        client, pins = files
+        result = check(
+            dns_server, f"{MAIL1}:{server.port}/pop3s", "--pins", str(pins),
+            "--cert", str(client), timeout="1.5",
+        )  # fmt: skip
+    found = endpoint(result, MAIL1)
+    assert "path.mtu_blackhole" not in codes(found), found["findings"]
+    assert experiments(found) == {
+        "same_hello": "server_hello",
+        "big_hello": "server_hello",
+        "big_hello_split": "server_hello",
+    }
+    big = next(x for x in found["observations"]["experiments"] if x["kind"] == "big_hello")
+    assert big["hello_bytes"] == 1600 and "padded" in big["sent"]
+    (symptom,) = [f for f in found["findings"] if f["code"] == "pop3.protocol_error"]
+    assert any("large packets arrive" in line for line in symptom["evidence"]), symptom
+    assert result.exit_code == 2

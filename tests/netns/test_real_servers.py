@@ -334,3 +334,43 @@ def test_sslsplit_listening_for_tls_on_25_too_is_the_same_device_there(tmp_path:
     [cause] = report["causes"]
     assert cause["code"] == "tls.intercepted", report["causes"]
     assert sorted(e.split(":")[1] for e in cause["likely"]) == ["25"] * 6, cause
+
+
+# A tunnel that carries nothing larger than 1000 bytes from the gateway and says nothing
+# about it (no ICMP 'fragmentation needed'): the router drops such packets silently.
+LARGE_PACKETS_LOST = """table ip netdiag_mtu {
+    chain forward {
+        type filter hook forward priority 0; policy accept;
+        ip saddr 198.18.1.0/24 meta length > 1000 drop
+    }
+}
+"""
+
+
+def test_the_gateways_large_packets_lost_on_the_way_are_a_path_mtu_black_hole() -> None:
+    """The servers' chains come, the gateway's certificate (its first flight larger than
+    1000 bytes) never arrives: Postfix and Dovecot (TLS 1.3) say nothing after the
+    handshake, nginx's handshake stalls. Every endpoint is path.mtu_blackhole (detail
+    "sent": the hello padded past one packet got no answer, the same hello in small
+    segments and the hello unpadded did),
+    never "the peer does not speak SMTP/POP3"; the chain's own verdict stands beside it.
+    The twin on loopback: a server silent after the certificate while large packets pass
+    (tests/integration/test_experiments.py)."""
+    require_netns(*PACKAGES, packages=PACKAGES)
+    with Topology(LARGE_PACKETS_LOST, []) as path, RealVendorSite(path) as site:
+        code, report = check(path, site)
+    assert code == 2, report["causes"]
+    assert [c["code"] for c in report["causes"]] == ["path.mtu_blackhole"], report["causes"]
+    for endpoint in report["endpoints"]:
+        found = {f["code"]: f for f in endpoint["findings"]}
+        assert "path.mtu_blackhole" in found, endpoint["findings"]
+        assert found["path.mtu_blackhole"]["detail"] == "sent"
+        assert not {"smtp.protocol_error", "pop3.protocol_error", "tls.handshake_stalled"} & set(
+            found
+        ), endpoint["findings"]
+        answers = {x["kind"]: x["answer"] for x in endpoint["observations"]["experiments"]}
+        assert answers == {
+            "same_hello": "server_hello",
+            "big_hello": "silence",
+            "big_hello_split": "server_hello",
+        }, answers

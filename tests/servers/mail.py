@@ -309,6 +309,16 @@ class Pop3Handler(ImplicitTlsHandler):
                 tls.sendall(b"-ERR Unknown command.\r\n")
 
 
+class SilentAfterTlsHandler(ImplicitTlsHandler):
+    """A POP3S server that completes the handshake (asking for the client certificate) and
+    then says nothing until the client goes: a server, or a device holding the session,
+    silent after the certificate — while large packets pass."""
+
+    def _serve(self, tls: TlsChannel) -> None:
+        while read_line(tls):
+            pass
+
+
 class HttpsHandler(ImplicitTlsHandler):
     """TLS on a port of its own answering HTTP, in the manner of nginx: with a `Date`
     header of the real time (`date="now"`, as nginx always sends it), of a given text, or

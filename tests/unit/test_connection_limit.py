@@ -6,6 +6,8 @@ refusal stands (`smtp.throttled`)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from netdiag.diagnosis import diagnose_endpoint
@@ -62,6 +64,21 @@ POP3 = Pop3Observation(service="pop3s", address="203.0.113.10", port=995, greeti
         ("450 to EHLO", REFUSED_AT_EHLO, True),
         ("554 greeting: a no, not a not-now", REJECTED_AT_BANNER, False),
         ("421 after TLS", REFUSED_AFTER_TLS, False),
+        (
+            "400 greeting",
+            attempt(banner=Reply(code=400, lines=("x",)), stopped_at=ProtocolStage.BANNER),
+            True,
+        ),
+        (
+            "499 greeting",
+            attempt(banner=Reply(code=499, lines=("x",)), stopped_at=ProtocolStage.BANNER),
+            True,
+        ),
+        (
+            "500 greeting",
+            attempt(banner=Reply(code=500, lines=("x",)), stopped_at=ProtocolStage.BANNER),
+            False,
+        ),
         ("completed", DONE, False),
         ("closed before the banner", CLOSED_AT_BANNER, False),
         ("POP3", POP3, False),
@@ -208,3 +225,31 @@ def test_refused_alone_again_says_so_in_the_evidence() -> None:
         if f.code == "smtp.throttled"
     ]
     assert any("alone" in line and "refused again" in line for line in throttled.evidence)
+
+
+def test_a_note_beside_a_refusal_seen_again_alone_gets_no_line() -> None:
+    """The lone try's line goes to what is wrong, not to the good news beside it (a
+    pregreet pause before the EHLO that was refused)."""
+    paused = dataclasses.replace(REFUSED_AT_EHLO, banner_ms=6050.0, banner_first_ms=50.0)
+    observation = seen(attempts=(paused, paused), retried_alone=True, reached=ProbeStep.PROTOCOL)
+    found = {
+        f.code: f for f in diagnose_endpoint(SMTP, observation, expected_networks=DOCUMENTATION)
+    }
+    assert any("refused again" in line for line in found["smtp.throttled"].evidence)
+    assert not any("alone" in line for line in found["smtp.greeting_pause"].evidence)
+
+
+def test_the_attempts_are_judged_with_the_runs_client_and_banner_limit() -> None:
+    """What the endpoint is judged with reaches its attempts: the client certificate (its
+    issuer against the server's acceptable CAs) and the banner's limit."""
+    from tests.unit.test_diagnosis_tls import CLIENT, smtp, tls
+
+    late = smtp(banner_ms=2000.0, banner_first_ms=2000.0, tls=tls(client_ca_der=(b"other",)))
+    observation = seen(attempts=(late,))
+    judged = diagnose_endpoint(
+        SMTP, observation, expected_networks=DOCUMENTATION, client=CLIENT, slow_banner_s=1.0
+    )
+    codes = {f.code for f in judged}
+    assert {"smtp.slow_banner", "cert.issuer_not_accepted"} <= codes, codes
+    default = diagnose_endpoint(SMTP, observation, expected_networks=DOCUMENTATION)
+    assert not {"smtp.slow_banner", "cert.issuer_not_accepted"} & {f.code for f in default}

@@ -27,6 +27,7 @@ from netdiag.report.observations import (
     TlsObservation,
     TlsOutcome,
     TlsPortObservation,
+    TranscriptLine,
 )
 from netdiag.settings.config import LoginKind
 from netdiag.settings.targets import Service, Target
@@ -148,10 +149,18 @@ def test_tls_rules(
     assert {f.code for f in diagnose_tls(SMTP, observation, client)} == expected
 
 
+# The last lines a dialogue said: every protocol finding quotes them as its evidence.
+SAID = (
+    TranscriptLine(direction="-", text="connected to 192.0.2.1:25", at_ms=0.0),
+    TranscriptLine(direction="S", text="220 mail1 ESMTP", at_ms=12.5),
+    TranscriptLine(direction="C", text="EHLO gateway", at_ms=13.0),
+)
+
 _SMTP_BASE = SmtpObservation(
     service="smtp-starttls",
     address="192.0.2.1",
     port=25,
+    transcript=SAID,
     banner=Reply(code=220, lines=("mail1 ESMTP",)),
     banner_ms=50.0,
     banner_first_ms=50.0,
@@ -184,6 +193,33 @@ SMTP_ROWS = [
         "a late first line and a pause",
         smtp(banner_ms=10000.0, banner_first_ms=4000.0),
         {"smtp.slow_banner", "smtp.greeting_pause", "tls.established"},
+    ),
+    # The bounds of late: a first line at the limit is in time, a millisecond later late;
+    # so is a pause before the last line.
+    (
+        "a banner at the limit",
+        smtp(banner_ms=3000.0, banner_first_ms=3000.0),
+        {"tls.established"},
+    ),
+    (
+        "a banner a millisecond late",
+        smtp(banner_ms=3001.0, banner_first_ms=3001.0),
+        {"smtp.slow_banner", "tls.established"},
+    ),
+    (
+        "a banner 3.95 s late",
+        smtp(banner_ms=3950.0, banner_first_ms=3950.0),
+        {"smtp.slow_banner", "tls.established"},
+    ),
+    (
+        "a pause at the limit",
+        smtp(banner_ms=3050.0, banner_first_ms=50.0),
+        {"tls.established"},
+    ),
+    (
+        "a pause a millisecond over the limit",
+        smtp(banner_ms=3051.0, banner_first_ms=50.0),
+        {"smtp.greeting_pause", "tls.established"},
     ),
     (
         "a multi-line banner at once",
@@ -232,6 +268,54 @@ SMTP_ROWS = [
         "554 banner",
         smtp(banner=Reply(code=554, lines=("go away",)), stopped_at=ProtocolStage.BANNER),
         {"smtp.rejected"},
+    ),
+    # The bounds of "not now": 400-499 is throttling, 500 a refusal.
+    (
+        "400 banner",
+        smtp(banner=Reply(code=400, lines=("later",)), stopped_at=ProtocolStage.BANNER),
+        {"smtp.throttled"},
+    ),
+    (
+        "499 banner",
+        smtp(banner=Reply(code=499, lines=("later",)), stopped_at=ProtocolStage.BANNER),
+        {"smtp.throttled"},
+    ),
+    (
+        "500 banner",
+        smtp(banner=Reply(code=500, lines=("no",)), stopped_at=ProtocolStage.BANNER),
+        {"smtp.rejected"},
+    ),
+    (
+        "ehlo refused for now",
+        smtp(
+            ehlo=Reply(code=450, lines=("4.7.1 try again later",)),
+            stopped_at=ProtocolStage.EHLO,
+            failure=StageFailure.REFUSED,
+            tls=None,
+        ),
+        {"smtp.throttled"},
+    ),
+    (
+        "ehlo refused",
+        smtp(
+            ehlo=Reply(code=550, lines=("5.7.1 no",)),
+            stopped_at=ProtocolStage.EHLO,
+            failure=StageFailure.REFUSED,
+            tls=None,
+        ),
+        {"smtp.rejected"},
+    ),
+    (
+        "a pregreet pause, then ehlo refused",
+        smtp(
+            banner_ms=6050.0,
+            banner_first_ms=50.0,
+            ehlo=Reply(code=450, lines=("4.7.1 try again later",)),
+            stopped_at=ProtocolStage.EHLO,
+            failure=StageFailure.REFUSED,
+            tls=None,
+        ),
+        {"smtp.greeting_pause", "smtp.throttled"},
     ),
     (
         "closed after ehlo",
@@ -293,6 +377,85 @@ SMTP_ROWS = [
         {"smtp.starttls_missing"},
     ),
     (
+        "stripped, starttls sent anyway and accepted",
+        smtp(ehlo=Reply(code=250, lines=("mail1",)), is_starttls_advertised=False),
+        {"smtp.starttls_missing", "tls.established"},
+    ),
+    (
+        "stripped, and closed at starttls",
+        smtp(
+            ehlo=Reply(code=250, lines=("mail1",)),
+            is_starttls_advertised=False,
+            starttls_reply=None,
+            stopped_at=ProtocolStage.STARTTLS,
+            failure=StageFailure.CLOSED,
+            tls=None,
+        ),
+        {"smtp.starttls_missing", "smtp.early_close"},
+    ),
+    (
+        "closed at starttls",
+        smtp(
+            starttls_reply=None,
+            stopped_at=ProtocolStage.STARTTLS,
+            failure=StageFailure.CLOSED,
+            tls=None,
+        ),
+        {"smtp.early_close"},
+    ),
+    (
+        "masked, no answer to starttls",
+        smtp(
+            starttls_mask="XXXXXXXA",
+            is_starttls_advertised=False,
+            starttls_reply=None,
+            stopped_at=ProtocolStage.STARTTLS,
+            failure=StageFailure.TIMEOUT,
+            failure_detail="no complete answer within 5 s",
+            tls=None,
+        ),
+        {"smtp.starttls_masked", "smtp.no_reply"},
+    ),
+    (
+        "reset right after the connect",
+        smtp(
+            banner=None,
+            ehlo=None,
+            starttls_reply=None,
+            tls=None,
+            after_tls=None,
+            stopped_at=ProtocolStage.CONNECT,
+            failure=StageFailure.CLOSED,
+            transcript=SAID[:1],
+            failure_detail="connection reset by the peer right after the handshake",
+        ),
+        {"smtp.early_close"},
+    ),
+    (
+        "closed right after the connect, nothing said",
+        smtp(
+            banner=None,
+            ehlo=None,
+            starttls_reply=None,
+            tls=None,
+            after_tls=None,
+            stopped_at=ProtocolStage.CONNECT,
+            failure=StageFailure.CLOSED,
+            transcript=SAID[:1],
+        ),
+        {"smtp.early_close"},
+    ),
+    (
+        "the run's deadline after the handshake keeps the chain's verdicts only",
+        smtp(
+            after_tls=None,
+            stopped_at=ProtocolStage.EHLO_TLS,
+            failure=StageFailure.DEADLINE,
+            failure_detail="the run's deadline passed",
+        ),
+        set(),
+    ),
+    (
         "masked",
         smtp(
             starttls_mask="XXXXXXXA",
@@ -326,6 +489,58 @@ SMTP_ROWS = [
             after_tls=Reply(code=421, lines=("4.7.0 too many",)), stopped_at=ProtocolStage.EHLO_TLS
         ),
         {"smtp.throttled"},
+    ),
+    # A completed session whose EHLO reply names the certificate is no rejection.
+    (
+        "the EHLO after tls mentions the certificate, and the session completed",
+        smtp(after_tls=Reply(code=250, lines=("mail1 Hello, client certificate verified",))),
+        {"tls.established"},
+    ),
+    (
+        "no answer after tls",
+        smtp(
+            after_tls=None,
+            stopped_at=ProtocolStage.EHLO_TLS,
+            failure=StageFailure.TIMEOUT,
+            failure_detail="no complete answer within 5 s",
+        ),
+        {"smtp.protocol_error"},
+    ),
+    (
+        "an odd reply after tls",
+        smtp(
+            after_tls=Reply(code=251, lines=("odd",)),
+            stopped_at=ProtocolStage.EHLO_TLS,
+            failure=StageFailure.REFUSED,
+        ),
+        {"smtp.rejected"},
+    ),
+    (
+        "our issuer not among the server's acceptable CAs",
+        smtp(tls=tls(client_ca_der=(b"another CA",))),
+        {"cert.issuer_not_accepted"},
+    ),
+    (
+        "the run's deadline after the handshake, our issuer not accepted",
+        smtp(
+            tls=tls(client_ca_der=(b"another CA",)),
+            after_tls=None,
+            stopped_at=ProtocolStage.EHLO_TLS,
+            failure=StageFailure.DEADLINE,
+            failure_detail="the run's deadline passed",
+        ),
+        {"cert.issuer_not_accepted"},
+    ),
+    (
+        "the run's deadline during the handshake blames nobody",
+        smtp(
+            tls=tls(outcome=TlsOutcome.STALLED),
+            after_tls=None,
+            stopped_at=ProtocolStage.TLS,
+            failure=StageFailure.DEADLINE,
+            failure_detail="the run's deadline passed",
+        ),
+        set(),
     ),
     (
         "closed after tls",
@@ -367,6 +582,21 @@ def pop3(**changes: Any) -> Pop3Observation:
 
 POP3_ROWS = [
     ("all good", pop3(), {"tls.established"}),
+    # Reset before a byte of TLS: the service refused to talk (not an SMTP close).
+    (
+        "reset right after the connect",
+        pop3(
+            tls=None,
+            greeting=None,
+            capa=None,
+            stopped_at=ProtocolStage.CONNECT,
+            failure=StageFailure.CLOSED,
+            transcript=(
+                TranscriptLine(direction="-", text="connected to 192.0.2.1:995", at_ms=0.0),
+            ),
+        ),
+        {"tls.handshake_failed"},
+    ),
     (
         "garbage greeting",
         pop3(
@@ -449,10 +679,20 @@ def test_http_rejection_on_the_tls_port() -> None:
         ("mail1.dicommail.com ESMTP", False),
         ("***", False),
         ("", False),
+        # The bounds: four stars are a mask, as many stars as spaces still one; a name
+        # before the stars, or more spaces than stars, is not.
+        ("****", True),
+        ("**** a b c d", True),
+        ("**** a b c d e", False),
+        ("mail****", False),
     ],
 )
 def test_masked_banner(text: str, masked: bool) -> None:
     assert is_masked_banner(Reply(code=220, lines=(text,))) is masked
+
+
+def test_a_banner_without_lines_is_not_masked() -> None:
+    assert is_masked_banner(Reply(code=220, lines=())) is False
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from netdiag.diagnosis import diagnose_endpoint
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.causes import find_causes
 from netdiag.diagnosis.dns import address_concern, describe_answer, diagnose_dns
+from netdiag.diagnosis.hypotheses import with_experiments
 from netdiag.diagnosis.protocol import diagnose_protocol
 from netdiag.diagnosis.proxy import describe_attempt, diagnose_proxy
 from netdiag.diagnosis.tcp import describe_icmp, diagnose_tcp
@@ -50,12 +51,14 @@ from tests.golden import GOLDEN
 from tests.unit import (
     test_causes,
     test_completeness,
+    test_connection_limit,
     test_diagnosis_dns,
     test_diagnosis_tcp,
     test_diagnosis_tls,
     test_diagnosis_trace,
     test_hypotheses,
     test_proxies,
+    test_silent_after_certificate,
 )
 
 FINDINGS = GOLDEN / "findings"
@@ -454,6 +457,14 @@ def _completeness() -> dict[str, Callable[[], str]]:
     }
     for name, observation in extras.items():
         cases[name] = lambda o=observation: judged(o)
+    for name, attempts, alone, *_ in test_connection_limit.ROWS:
+        done = attempts[-1].stopped_at is ProtocolStage.DONE
+        tried = module.seen(
+            attempts=attempts,
+            retried_alone=alone,
+            reached=ProbeStep.DONE if done else ProbeStep.PROTOCOL,
+        )
+        cases[f"connection limit: {name}"] = lambda o=tried: judged(o)
     return cases
 
 
@@ -521,6 +532,15 @@ def _hypotheses() -> dict[str, Callable[[], str]]:
         picked = [module.R if c == "R" else module.S for c in answers]
         cases[f"without another name: {name}"] = lambda p=picked: concluded(
             [r for r in module.results(*p) if r.kind is not module.Experiment.OTHER_NAME]
+        )
+    for name, found, *_ in test_silent_after_certificate.BIG_HELLO_ROWS:
+        cases[f"silent after the certificate: {name}"] = lambda f=found: findings_text(
+            with_experiments(
+                test_silent_after_certificate.MAIL1,
+                (test_silent_after_certificate.SILENT,),
+                f,
+                (test_silent_after_certificate.PROTOCOL_ERROR,),
+            )
         )
     for name, answers, _ in module.REFUSALS:
         cases[f"refused: {name}"] = lambda a=answers: findings_text(

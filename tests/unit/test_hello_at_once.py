@@ -15,6 +15,7 @@ from netdiag.diagnosis.round import RoundRules, diagnose_round
 from netdiag.diagnosis.smtp import hello_at_once_line, is_banner_withheld
 from netdiag.report.observations import (
     EndpointObservation,
+    HelloAnswer,
     Pop3Observation,
     ProbeStep,
     ProtocolObservation,
@@ -270,3 +271,15 @@ def test_a_hello_cut_at_once_is_likely_the_device_proven_on_the_hosts_other_port
     if likely:
         assert found[0].is_inferred and "likely intercepted by the same device" in found[0].summary
         assert found[0].evidence[0].startswith("no SMTP banner within the timeout; a TLS")
+        # The device is named as the convicted port's chain named it.
+        assert found[0].subject and found[0].subject in found[0].summary, found[0]
+
+
+def test_a_chain_at_once_is_said_though_a_raw_answer_is_at_hand() -> None:
+    """A raw answer of the same hello speaks only for a hello at once answered in another
+    protocol: one answered with a chain is said by its chain."""
+    from tests.unit.test_not_tls import control
+
+    raw = control(HelloAnswer.HTTP_REPLY, "HTTP: 'HTTP/1.1 400 Bad Request'")[0]
+    line = hello_at_once_line(VENDOR_AT_ONCE, True, raw)
+    assert "the vendor's own chain" in line and "read raw" not in line, line

@@ -7,10 +7,13 @@ what a peer sends is quoted, never interpreted: a hostile Server header stays te
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.hypotheses import (
     HTTP_ANSWER,
     Symptom,
@@ -18,7 +21,11 @@ from netdiag.diagnosis.hypotheses import (
     experiments_for,
     undecided_lines,
 )
-from netdiag.diagnosis.smtp import answered_at_once_in_http, hello_at_once_line
+from netdiag.diagnosis.smtp import (
+    answered_at_once_in_http,
+    hello_at_once_line,
+    with_hello_at_once,
+)
 from netdiag.probes.hello import final_answer, read_answer
 from netdiag.report.messages import cause_sentence
 from netdiag.report.model import Cause, DevicePlace, Severity
@@ -210,6 +217,30 @@ def test_a_hello_at_once_answered_in_http_is_the_web_proxy_on_25() -> None:
     assert answered_at_once_in_http(SMTP, at_once(TlsOutcome.NOT_TLS), greeting) is None
     assert answered_at_once_in_http(SMTP, at_once(TlsOutcome.RESET), http) is None
     assert answered_at_once_in_http(SMTP, None, http) is None
+
+
+SQUID_SAID = "HTTP: 'HTTP/1.1 400 Bad Request', Server: 'squid/5.7'"
+
+
+def test_the_same_hello_read_raw_is_the_one_quoted_among_the_experiments() -> None:
+    """The hello at once's line quotes the control (the same hello, read raw), not another
+    experiment beside it; and it goes to the missing banner's finding only."""
+    http = control(HelloAnswer.HTTP_REPLY, SQUID_SAID)[0]
+    other = dataclasses.replace(
+        http, kind=Experiment.SMALL_HELLO, answer=HelloAnswer.RESET, detail="reset by the peer"
+    )
+    found = answered_at_once_in_http(SMTP, at_once(TlsOutcome.NOT_TLS), (other, http))
+    assert found is not None
+    first = found.evidence[0]
+    assert first.startswith("no SMTP banner within the timeout; a TLS ClientHello"), first
+    assert first.endswith(f"read raw, the same hello got {SQUID_SAID}"), first
+    slow = finding("smtp.slow_banner", "no banner", ["transcript"])
+    closed = finding("smtp.early_close", "closed", ["transcript"])
+    said, kept = with_hello_at_once(
+        [slow, closed], at_once(TlsOutcome.NOT_TLS), False, (other, http)
+    )
+    assert said.evidence[-1].endswith(f"read raw, the same hello got {SQUID_SAID}"), said
+    assert kept.evidence == ("transcript",)
 
 
 def test_the_banner_sent_once_the_client_spoke_is_said_as_such() -> None:
