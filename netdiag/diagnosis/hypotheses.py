@@ -10,7 +10,9 @@ certificate is the first flight larger than a packet that a client sends.
 
 Hypotheses for a cut or silence: a filter by server name; a device that blocks TLS 1.3; a
 device that chokes on large ClientHellos; the server, or a device that blocks every
-handshake on the port; a passing failure (a restart, a rate limit). For a refused hello: a
+handshake on the port; a passing failure (a restart, a rate limit); for silence also the
+server's large packets lost on the way back (its first flight, the chain, is the first
+packet larger than a few hundred bytes). For a refused hello: a
 device (or a server) that refuses hellos offering TLS 1.3; a peer that speaks only TLS 1.0
 or 1.1; the server, or a device, that refuses every hello; a passing failure. For a
 session silent after the certificate: this machine's large packets lost on the way (a path
@@ -21,7 +23,8 @@ Experiments, each on a new connection to the same address and port (`HYPOTHESES`
 TLS 1.2 only; TLS 1.3 only; a small hello (one cipher per version, one key share); TLS 1.0
 and 1.1 only (for a refused hello: an alert says that, not which version the peer speaks);
 the full hello padded past one full-size packet (the big hello, for a session silent after
-the certificate), and the same in segments smaller than any path's MTU.
+the certificate), and the same in segments smaller than any path's MTU; the failed hello on
+a connection whose SYN asks for segments of at most 500 bytes (for an unanswered hello).
 A refused hello gets no name experiment: a server without this name says unrecognized_name
 itself, and another name answered would prove no filter.
 
@@ -34,6 +37,11 @@ answered, so that "everything is cut" never reads as one cause):
 0. the failed hello, sent once more, must be cut again: answered now, the failure passed
    (a restart, a rate limit); answered with an alert or not in TLS, the failure changed;
    either way no experiment may convict;
+For an unanswered hello, first: the control unanswered again and the same hello on a
+connection that asked for small segments answered is the server's large packets lost on the
+way back — a path MTU black hole (`path.mtu_blackhole`, its `detail` "received"); a control
+cut by a peer is a device that cuts, not a lost packet.
+
 1. the hello with another name (or, where the profile has no other name, the one without a
    name) is answered, the one with this name is cut: a filter by server name
    (`tls.sni_filtered`); so is a hello without a name answered while every hello that
@@ -115,6 +123,7 @@ class Hypothesis(StrEnum):
     WEB_PROXY = "a web proxy that answers in the server's place (the port redirected to it)"
     OTHER_SERVICE = "another service on the port (forwarded to the wrong one)"
     PACKET_SIZE = "this machine's large packets are lost on the way (a path MTU black hole)"
+    RETURN_SIZE = "the server's large packets are lost on the way back (a path MTU black hole)"
     SILENT_PEER = "the server, or a device that holds the session, falls silent after it"
 
 
@@ -127,7 +136,7 @@ _CUT_OR_SILENT = (
 )
 HYPOTHESES: dict[Symptom, tuple[Hypothesis, ...]] = {
     Symptom.CUT: _CUT_OR_SILENT,
-    Symptom.SILENT: _CUT_OR_SILENT,
+    Symptom.SILENT: (*_CUT_OR_SILENT, Hypothesis.RETURN_SIZE),
     Symptom.REFUSED: (
         Hypothesis.TLS13_BLOCKED,
         Hypothesis.OLD_VERSIONS,
@@ -153,6 +162,9 @@ SPLITS: dict[Hypothesis, tuple[Experiment, ...]] = {
     # as large tells whether such packets arrive (the control, whether small ones do).
     Hypothesis.PACKET_SIZE: (Experiment.BIG_HELLO, Experiment.BIG_HELLO_SPLIT),
     Hypothesis.SILENT_PEER: (),
+    # The server's first flight (its chain) is the first large packet back: asked for small
+    # segments, it arrives if size was what got it lost.
+    Hypothesis.RETURN_SIZE: (Experiment.SMALL_SEGMENTS,),
 }
 
 
@@ -309,6 +321,10 @@ def conclude(
     name = "" if target.is_address_literal else target.host
     if not _cut(results, Experiment.SAME_HELLO):
         return None  # the control: the failure passed, or the experiments could not run
+    if symptom is Symptom.SILENT:
+        lost = _lost_on_the_way_back(where, results, lines)
+        if lost is not None:
+            return lost
     other = results.get(Experiment.OTHER_NAME)
     no_name = results.get(Experiment.NO_NAME)
     if name and other is not None and _answered(results, Experiment.OTHER_NAME):
@@ -434,6 +450,37 @@ def _lost_large_packets(
         "the server",
         lines,
         detail=SENT_LARGE,
+    )
+
+
+# The `detail` of a path MTU black hole found by the server's large packets (its answer
+# came only in small segments).
+RECEIVED_LARGE = "received"
+
+
+def _lost_on_the_way_back(
+    where: str, results: dict[Experiment, ExperimentResult], lines: list[str]
+) -> Finding | None:
+    """Every hello unanswered (the control silent again), and the same hello on a
+    connection that asked the server for segments of at most 500 bytes answered: the
+    server's large packets — its first flight, the chain — are lost on the way back (a path
+    MTU black hole); None otherwise. A control cut by a peer is a device that cuts, not a
+    lost packet."""
+    control = results.get(Experiment.SAME_HELLO)
+    if control is None or control.answer is not HelloAnswer.SILENCE:
+        return None
+    if not _answered(results, Experiment.SMALL_SEGMENTS):
+        return None
+    small = results[Experiment.SMALL_SEGMENTS]
+    return finding(
+        "path.mtu_blackhole",
+        f"{where}: the server's large packets are lost on the way back: the same hello on a "
+        f"connection that asked for segments of at most 500 bytes was answered "
+        f"({small.detail}), with the usual segments it got no answer — a path MTU black "
+        "hole (a tunnel or PPPoE link whose ICMP 'fragmentation needed' does not reach the "
+        "server), not the server and not a filter",
+        lines,
+        detail=RECEIVED_LARGE,
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+
 from netdiag.diagnosis.catalogue import finding
 from netdiag.report.model import Finding, Severity
 from netdiag.report.trace_observations import MtuObservation
@@ -55,3 +58,17 @@ def diagnose_mtu(label: str, mtu: MtuObservation, is_stalled: bool) -> list[Find
     if is_stalled:
         evidence.append("the TLS handshake stalls: the server's large certificate packets are lost")
     return [finding("path.mtu_blackhole", summary, evidence, severity=severity)]
+
+
+def with_measured(findings: Sequence[Finding], measured: Sequence[Finding]) -> list[Finding]:
+    """`findings` with the MTU probe's verdict: where the experiments found the black hole
+    already, the size the probe measured joins that finding as evidence (one verdict, not
+    two of the same code); else the probe's findings are added."""
+    ours = next((f for f in findings if f.code == "path.mtu_blackhole"), None)
+    said = next((f for f in measured if f.code == "path.mtu_blackhole"), None)
+    if ours is None or said is None:
+        return [*findings, *measured]
+    lines = (f"measured (--trace): {said.summary.split(': ', 1)[-1]}", *said.evidence)
+    joined = dataclasses.replace(ours, evidence=(*ours.evidence, *lines))
+    rest = [f for f in measured if f is not said]
+    return [joined if f is ours else f for f in findings] + rest

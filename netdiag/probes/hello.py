@@ -28,7 +28,7 @@ from netdiag.probes.lines import (
     quote,
 )
 from netdiag.probes.serverhello import parse_server_hello
-from netdiag.probes.tcp import connect_tcp, limit_hops
+from netdiag.probes.tcp import can_ask_for_small_segments, connect_tcp, limit_hops
 from netdiag.probes.tls import ALERTS, offer_groups
 from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer
 from netdiag.settings.targets import Service
@@ -55,6 +55,9 @@ _MAX_HTTP_HEAD = 8192
 # on Ethernet), so that its first segment is as large as this machine sends at all.
 BIG_HELLO_BYTES = 1600
 _PADDING = 21  # RFC 7685
+# The MSS the small-segments experiment announces: the server's answer then comes in
+# packets no path is too narrow for (IPv4 guarantees 576 bytes).
+SMALL_MSS = 500
 # The split big hello's segments: smaller than any path's MTU (IPv4 guarantees 576 bytes),
 # each sent on its own (no Nagle, a pause against the kernel's coalescing of small writes).
 _SMALL_SEGMENT = 400
@@ -226,7 +229,12 @@ def probe_hello(
 
     if deadline.remaining() < timeout / 2:
         return result(HelloAnswer.NOT_RUN, "no time left in the run")
-    tcp, sock = connect_tcp(address, port, deadline.step(timeout), flows)
+    small = kind is Experiment.SMALL_SEGMENTS
+    if small and not can_ask_for_small_segments():
+        return result(HelloAnswer.NOT_RUN, "this system cannot ask for smaller segments")
+    tcp, sock = connect_tcp(
+        address, port, deadline.step(timeout), flows, max_segment=SMALL_MSS if small else None
+    )
     if sock is None:
         detail = tcp.detail or tcp.outcome.value
         return result(HelloAnswer.NOT_RUN, f"the connection failed: {detail}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import ipaddress
 import socket
 import struct
@@ -98,12 +99,15 @@ def connect_tcp(
     timeout: float,
     flows: FlowLog | None = None,
     hop_limit: int | None = None,
+    max_segment: int | None = None,
 ) -> tuple[TcpObservation, socket.socket | None]:
     """Connect to `address`:`port` within `timeout` seconds; the connected socket is
     returned open (the caller owns it) so that the protocol can run on this very
     connection: a second connect would be netdiag's own doing, and rate limits, port-scan
     detection and fragile middleboxes react to it. With `hop_limit`, the SYN leaves with
-    that TTL (an experiment: what answers it is no farther away)."""
+    that TTL (an experiment: what answers it is no farther away); with `max_segment`, it
+    asks the server for segments of at most that many bytes (the MSS it announces; see
+    `can_ask_for_small_segments`)."""
     family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
     version = 6 if family == socket.AF_INET6 else 4
     started = time.monotonic()
@@ -142,6 +146,8 @@ def connect_tcp(
             flows.add("tcp", sock.getsockname()[1], address, port)
         if hop_limit is not None:
             limit_hops(sock, hop_limit)
+        if max_segment is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, _TCP_MAXSEG, max_segment)
         sock.settimeout(timeout)
         try:
             sock.connect((address, port))
@@ -161,6 +167,24 @@ def connect_tcp(
     finally:
         if not is_handed_over:
             sock.close()
+
+
+# Linux's TCP_MAXSEG (0 where the platform has none: Windows sets no MSS of its own).
+_TCP_MAXSEG = getattr(socket, "TCP_MAXSEG", 0)
+
+
+@functools.cache
+def can_ask_for_small_segments() -> bool:
+    """Whether a socket here can announce a smaller MSS in its SYN (TCP_MAXSEG set before
+    connect(), as Linux does; Windows cannot)."""
+    if not _TCP_MAXSEG or sys.platform != "linux":
+        return False
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.IPPROTO_TCP, _TCP_MAXSEG, 500)
+    except OSError:
+        return False
+    return True
 
 
 def limit_hops(sock: socket.socket, hops: int) -> None:

@@ -465,6 +465,10 @@ class Experiment(StrEnum):
     # The same big hello in segments smaller than any path's MTU: what the big hello's
     # silence was about — its packets (these arrive) or the hello's size (these do not).
     BIG_HELLO_SPLIT = "big_hello_split"
+    # The failed hello again on a connection that asks the server for small segments (its
+    # SYN announces an MSS of 500 bytes): whether the server's large packets were what got
+    # lost on the way back, where every hello went unanswered.
+    SMALL_SEGMENTS = "small_segments"
     # The full hello with a small TTL (hop limit), after a normal connect: how far away the
     # TLS answer is produced (`netdiag.diagnosis.place`).
     HOP_LIMITED = "hop_limited"
@@ -566,6 +570,7 @@ class ExperimentResult:
         padded = {
             Experiment.BIG_HELLO: ", padded",
             Experiment.BIG_HELLO_SPLIT: ", padded, in small segments",
+            Experiment.SMALL_SEGMENTS: ", asking for segments of at most 500 bytes",
         }.get(self.kind, "")
         return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes{padded}{ttl})"
 

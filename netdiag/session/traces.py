@@ -7,7 +7,8 @@ import dataclasses
 from collections.abc import Callable
 from functools import partial
 
-from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines
+from netdiag.diagnosis.hypotheses import RECEIVED_LARGE, SENT_LARGE
+from netdiag.diagnosis.mtu import diagnose_mtu, mtu_lines, with_measured
 from netdiag.diagnosis.place import HELLO_CUT, placed_hop, with_device_address
 from netdiag.diagnosis.trace import diagnose_trace, hop_lines
 from netdiag.privacy.own_flows import FlowLog
@@ -72,7 +73,13 @@ def needs_trace(endpoint: EndpointResult) -> bool:
 
 
 def is_stalled(endpoint: EndpointResult) -> bool:
-    return any(f.code == "tls.handshake_stalled" for f in endpoint.findings)
+    """A stalled handshake, or one the experiments found lost to packet size: the MTU probe
+    measures the size."""
+    return any(
+        f.code == "tls.handshake_stalled"
+        or (f.code == "path.mtu_blackhole" and f.detail in (SENT_LARGE, RECEIVED_LARGE))
+        for f in endpoint.findings
+    )
 
 
 def _control_port(report: Report, endpoint: EndpointResult) -> int | None:
@@ -243,7 +250,7 @@ def _trace_endpoint(
     mtu: MtuObservation | None = None
     if is_stalled(endpoint):
         mtu = probe_mtu(trace.destination, timeout=settings.timeout_s, flows=flows)
-        findings += diagnose_mtu(endpoint.target.label, mtu, is_stalled=True)
+        findings = with_measured(findings, diagnose_mtu(endpoint.target.label, mtu, True))
     return dataclasses.replace(
         endpoint,
         findings=tuple(findings),

@@ -242,7 +242,9 @@ def test_slow_banner_is_a_warning_when_it_comes(
     endpoint = only_endpoint(result)
     assert codes(endpoint) == {"tcp.open", "smtp.slow_banner", "tls.established", "tls.pinned"}
     assert result.exit_code == 1
-    assert endpoint["observations"]["protocol"]["banner_ms"] >= 800
+    # Held 0.8 s from the proxy's accept; our clock starts once connect() has returned and
+    # the probe thread runs again, which a loaded machine delays by some milliseconds.
+    assert endpoint["observations"]["protocol"]["banner_ms"] >= 700
 
 
 def test_a_greeting_pause_is_waited_for_and_said_as_the_servers(

@@ -93,15 +93,32 @@ def test_stalled_handshake_is_explained_by_an_mtu_black_hole(path: Topology) -> 
         "check", "--json", "--timeout", "2", "--trace", "--target", f"{path.server4}:{TLS_PORT}/tls"
     )
     (endpoint,) = json.loads(result.stdout)["endpoints"]
-    found = {f["code"] for f in endpoint["findings"]}
-    assert {"tcp.open", "tls.handshake_stalled", "path.mtu_blackhole"} <= found, endpoint[
+    found = [f["code"] for f in endpoint["findings"]]
+    # The check's own experiments name it (the hello asking for small segments answered);
+    # the trace's MTU probe measures the size into the same finding, not a second one.
+    assert sorted(found) == ["path.mtu_blackhole", "tcp.open", "trace.reached"], endpoint[
         "findings"
     ]
     mtu = endpoint["observations"]["mtu"]
     assert mtu["interface_mtu"] == 1500 and mtu["largest_passing"] == 1400
     assert mtu["frag_needed_from"] == ""
     blackhole = next(f for f in endpoint["findings"] if f["code"] == "path.mtu_blackhole")
-    assert blackhole["severity"] == "crit" and "over 1400 bytes vanish" in blackhole["summary"]
+    assert blackhole["severity"] == "crit" and blackhole["detail"] == "received"
+    assert "lost on the way back" in blackhole["summary"]
+    assert any("over 1400 bytes vanish" in line for line in blackhole["evidence"]), blackhole
+    assert result.returncode == 2
+
+
+def test_without_trace_the_black_hole_is_named_by_the_experiments(path: Topology) -> None:
+    """No raw sockets needed: the same world, without --trace, is path.mtu_blackhole
+    (detail "received") by the hello that asked for small segments."""
+    result = path.netdiag(
+        "check", "--json", "--timeout", "2", "--target", f"{path.server4}:{TLS_PORT}/tls"
+    )
+    (endpoint,) = json.loads(result.stdout)["endpoints"]
+    blackhole = next(f for f in endpoint["findings"] if f["code"] == "path.mtu_blackhole")
+    assert blackhole["detail"] == "received" and endpoint["observations"]["mtu"] is None
+    assert "tls.handshake_stalled" not in [f["code"] for f in endpoint["findings"]]
     assert result.returncode == 2
 
 

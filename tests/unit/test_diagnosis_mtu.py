@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from netdiag.diagnosis.mtu import diagnose_mtu, diagnose_path_mtu
+from netdiag.diagnosis.catalogue import finding
+from netdiag.diagnosis.mtu import diagnose_mtu, diagnose_path_mtu, with_measured
 from netdiag.probes.mtu import IPV4_MAX_PACKET, probe_sizes
 from netdiag.report.trace_observations import MtuObservation
 
@@ -81,3 +82,20 @@ def test_a_stalled_handshake_makes_the_black_hole_critical_and_only_then() -> No
     assert stalled.severity.value == "crit"
     assert diagnose_mtu("x", observed(1500, 1500), is_stalled=True) == []
     assert diagnose_mtu("x", observed(65536, IPV4_MAX_PACKET), is_stalled=True) == []
+
+
+def test_the_measured_size_joins_the_black_hole_the_experiments_found() -> None:
+    """One verdict, not two of the same code: the probe's size goes into the experiments'
+    finding as evidence; without one of theirs, the probe's finding is added as it is."""
+    found = finding("path.mtu_blackhole", "lost on the way back", ["symptom: silent"])
+    opened = finding("tcp.open", "open")
+    measured = diagnose_mtu("x", observed(1500, 1400), is_stalled=True)
+    joined = with_measured([opened, found], measured)
+    assert [f.code for f in joined] == ["tcp.open", "path.mtu_blackhole"]
+    assert joined[1].summary == "lost on the way back"
+    assert joined[1].evidence[0] == "symptom: silent"
+    assert joined[1].evidence[1].startswith("measured (--trace): packets over 1400 bytes vanish")
+    assert joined[1].evidence[2:] == measured[0].evidence
+    # No black hole of the experiments: the probe's own; no black hole measured: as it was.
+    assert with_measured([opened], measured) == [opened, *measured]
+    assert with_measured([opened, found], []) == [opened, found]

@@ -542,6 +542,10 @@ def _hypotheses() -> dict[str, Callable[[], str]]:
                 (test_silent_after_certificate.PROTOCOL_ERROR,),
             )
         )
+    for name, found, _ in test_silent_after_certificate.SMALL_SEGMENT_ROWS:
+        cases[f"unanswered, small segments: {name}"] = lambda f=found: findings_text(
+            [c for c in [conclude(test_silent_after_certificate.MAIL1, Symptom.SILENT, f)] if c]
+        )
     for name, answers, _ in module.REFUSALS:
         cases[f"refused: {name}"] = lambda a=answers: findings_text(
             [f for f in [conclude(module.MAIL3, Symptom.REFUSED, module.refused_results(*a))] if f]

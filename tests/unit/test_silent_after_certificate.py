@@ -15,6 +15,7 @@ import pytest
 
 from netdiag.diagnosis.catalogue import finding
 from netdiag.diagnosis.hypotheses import (
+    RECEIVED_LARGE,
     SENT_LARGE,
     Symptom,
     conclude,
@@ -258,3 +259,56 @@ def test_a_cause_of_another_symptom_replaces_only_the_handshakes_symptom() -> No
     r, q, s_ = HelloAnswer.RESET, HelloAnswer.SILENCE, HelloAnswer.SERVER_HELLO
     judged = with_experiments(MAIL3, (cut,), results(r, s_, q, r, r, r), (failed, other))
     assert [f.code for f in judged] == ["tls.sni_filtered", "pop3.protocol_error"]
+
+
+# --- every hello unanswered: the server's large packets lost on the way back -------------
+
+
+def small(answer: HelloAnswer, detail: str = "") -> ExperimentResult:
+    return dataclasses.replace(hello(Experiment.SMALL_SEGMENTS, answer, detail), hello_bytes=391)
+
+
+SILENT_CONTROL = hello(Experiment.SAME_HELLO, HelloAnswer.SILENCE, "no answer to the ClientHello")
+RESET_CONTROL = hello(Experiment.SAME_HELLO, HelloAnswer.RESET, "connection reset")
+SMALL_ANSWERED = small(HelloAnswer.SERVER_HELLO, "ServerHello, TLS 1.3")
+
+
+def test_only_an_unanswered_hello_asks_for_small_segments() -> None:
+    silent_plan = experiments_for(Symptom.SILENT, MAIL1, "mail2.dicommail.com")
+    assert (Experiment.SMALL_SEGMENTS, MAIL1.host) in silent_plan
+    for symptom in (Symptom.CUT, Symptom.REFUSED, Symptom.NOT_TLS):
+        planned = [kind for kind, _ in experiments_for(symptom, MAIL1, "mail2.dicommail.com")]
+        assert Experiment.SMALL_SEGMENTS not in planned, symptom
+
+
+# (name, the experiments' results, convicted as lost on the way back)
+SMALL_SEGMENT_ROWS = [
+    ("silent, answered in small segments", (SILENT_CONTROL, SMALL_ANSWERED), True),
+    # The twins: a peer that cuts is no lost packet; small segments silent too, or not
+    # run (Windows cannot ask for them), prove nothing about the size.
+    ("cut, answered in small segments", (RESET_CONTROL, SMALL_ANSWERED), False),
+    ("silent in small segments too", (SILENT_CONTROL, small(HelloAnswer.SILENCE)), False),
+    (
+        "small segments not run",
+        (
+            SILENT_CONTROL,
+            small(HelloAnswer.NOT_RUN, "this system cannot ask for smaller segments"),
+        ),
+        False,
+    ),
+    ("no control", (SMALL_ANSWERED,), False),
+]
+
+
+@pytest.mark.parametrize(("name", "results", "convicted"), SMALL_SEGMENT_ROWS)
+def test_what_small_segments_prove(
+    name: str, results: tuple[ExperimentResult, ...], convicted: bool
+) -> None:
+    found = conclude(MAIL1, Symptom.SILENT, results)
+    is_return_loss = found is not None and found.detail == RECEIVED_LARGE
+    assert is_return_loss is convicted, (name, found)
+    if convicted:
+        assert found is not None and found.code == "path.mtu_blackhole"
+        assert "lost on the way back" in found.summary and "500 bytes" in found.summary
+        assert "(ServerHello, TLS 1.3)" in found.summary
+        assert any(line.startswith("experiment small_segments:") for line in found.evidence)
