@@ -266,6 +266,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Servernamen ab: dieselbe Adresse antwortet auf einen anderen Namen des Herstellers "
         "oder einen Handshake ohne Namen — ein URL- oder SNI-Filter, nicht der Server.",
     },
+    "cause.path.mtu_blackhole_sent": {
+        "en": "The gateway's large packets to {hosts} (TCP {ports}) are lost on the way and no "
+        "ICMP 'fragmentation needed' comes back (a path MTU black hole): its certificate never "
+        "arrives — lower the MTU/MSS on the tunnel, or let that ICMP through.",
+        "de": "Die großen Pakete des Gateways an {hosts} (TCP {ports}) gehen unterwegs verloren, "
+        "und kein ICMP 'fragmentation needed' kommt zurück (ein Path-MTU-Black-Hole): sein "
+        "Zertifikat kommt nie an — MTU/MSS am Tunnel senken oder dieses ICMP durchlassen.",
+    },
+    "cause.path.mtu_blackhole_received": {
+        "en": "The large packets of {hosts} (TCP {ports}) are lost on the way to the gateway and "
+        "no ICMP 'fragmentation needed' reaches the servers (a path MTU black hole): their "
+        "certificates never arrive — lower the MTU/MSS on the tunnel, or let that ICMP through.",
+        "de": "Die großen Pakete von {hosts} (TCP {ports}) gehen auf dem Weg zum Gateway verloren, "
+        "und kein ICMP 'fragmentation needed' erreicht die Server (ein "
+        "Path-MTU-Black-Hole): ihre Zertifikate kommen nie an — MTU/MSS am Tunnel senken "
+        "oder dieses ICMP durchlassen.",
+    },
     "cause.tls.version_blocked": {
         "en": "A device cuts the TLS handshakes of {hosts} (TCP {ports}) that offer TLS 1.3; "
         "TLS 1.2 passes — an inspection policy, not the server.",
@@ -779,6 +796,9 @@ def cause_sentence(cause: Cause, lang: str) -> str:
     elif cause.code == "smtp.starttls_missing" and f"{key}_{cause.detail}" in MESSAGES:
         # Answered as far as the server (both causes), or accepted when sent anyway.
         key = f"{key}_{cause.detail}"
+    elif cause.code == "path.mtu_blackhole" and f"cause.{cause.code}_{cause.detail}" in MESSAGES:
+        # Found by the check's own hellos: which way the large packets are lost.
+        key = f"cause.{cause.code}_{cause.detail}"
     sentence = message(
         key,
         lang,

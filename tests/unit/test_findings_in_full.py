@@ -508,6 +508,11 @@ def _causes() -> dict[str, Callable[[], str]]:
         cases[f"interception on this machine by {product}"] = lambda f=local: _grouped(
             [one(smtp[0], f), one(pop3[0], f)]
         )
+    for way in ("sent", "received"):
+        lost = finding("path.mtu_blackhole", f"large packets lost ({way})", detail=way)
+        cases[f"a path MTU black hole found by the hellos ({way})"] = lambda f=lost: _grouped(
+            [one(smtp[0], f), one(pop3[0], f)]
+        )
     plain = finding("tls.intercepted_locally", "on this machine", subject="ESET")
     cases["interception on this machine, the catalogue's remedy"] = lambda: _grouped(
         [one(smtp[0], plain)]
