@@ -464,12 +464,16 @@ def _lost_on_the_way_back(
     """Every hello unanswered (the control silent again), and the same hello on a
     connection that asked the server for segments of at most 500 bytes answered: the
     server's large packets — its first flight, the chain — are lost on the way back (a path
-    MTU black hole); None otherwise. A control cut by a peer is a device that cuts, not a
-    lost packet."""
+    MTU black hole); None otherwise — and where any other variant got its ServerHello with
+    the usual segments (then size was not it). A control cut by a peer is a device that
+    cuts, not a lost packet."""
     control = results.get(Experiment.SAME_HELLO)
     if control is None or control.answer is not HelloAnswer.SILENCE:
         return None
     if not _answered(results, Experiment.SMALL_SEGMENTS):
+        return None
+    if any(_answered(results, kind) for kind in results if kind is not Experiment.SMALL_SEGMENTS):
+        # Another hello got its ServerHello with the usual segments: not their size.
         return None
     small = results[Experiment.SMALL_SEGMENTS]
     return finding(

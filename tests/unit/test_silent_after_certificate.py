@@ -297,6 +297,15 @@ SMALL_SEGMENT_ROWS = [
         False,
     ),
     ("no control", (SMALL_ANSWERED,), False),
+    (
+        "another variant answered with the usual segments",
+        (
+            SILENT_CONTROL,
+            SMALL_ANSWERED,
+            dataclasses.replace(ANSWERED, kind=Experiment.TLS12_ONLY),
+        ),
+        False,
+    ),
 ]
 
 
