@@ -479,8 +479,8 @@ def _lost_on_the_way_back(
     return finding(
         "path.mtu_blackhole",
         f"{where}: the server's large packets are lost on the way back: the same hello on a "
-        f"connection that asked for segments of at most 500 bytes was answered "
-        f"({small.detail}), with the usual segments it got no answer — a path MTU black "
+        f"connection that asked for segments of at most {small.max_segment} bytes was "
+        f"answered ({small.detail}), with the usual segments it got no answer — a path MTU black "
         "hole (a tunnel or PPPoE link whose ICMP 'fragmentation needed' does not reach the "
         "server), not the server and not a filter",
         lines,

@@ -28,7 +28,7 @@ from netdiag.probes.lines import (
     quote,
 )
 from netdiag.probes.serverhello import parse_server_hello
-from netdiag.probes.tcp import can_ask_for_small_segments, connect_tcp, limit_hops
+from netdiag.probes.tcp import SMALL_MSS, can_ask_for_small_segments, connect_tcp, limit_hops
 from netdiag.probes.tls import ALERTS, offer_groups
 from netdiag.report.observations import Experiment, ExperimentResult, HelloAnswer
 from netdiag.settings.targets import Service
@@ -55,9 +55,6 @@ _MAX_HTTP_HEAD = 8192
 # on Ethernet), so that its first segment is as large as this machine sends at all.
 BIG_HELLO_BYTES = 1600
 _PADDING = 21  # RFC 7685
-# The MSS the small-segments experiment announces: the server's answer then comes in
-# packets no path is too narrow for (IPv4 guarantees 576 bytes).
-SMALL_MSS = 500
 # The split big hello's segments: smaller than any path's MTU (IPv4 guarantees 576 bytes),
 # each sent on its own (no Nagle, a pause against the kernel's coalescing of small writes).
 _SMALL_SEGMENT = 400
@@ -221,6 +218,7 @@ def probe_hello(
         "versions": versions,
         "hello_bytes": len(hello),
         "hop_limit": hop_limit,
+        "max_segment": SMALL_MSS if kind is Experiment.SMALL_SEGMENTS else 0,
     }
 
     def result(answer: HelloAnswer, detail: str) -> ExperimentResult:

@@ -171,6 +171,9 @@ def connect_tcp(
 
 # Linux's TCP_MAXSEG (0 where the platform has none: Windows sets no MSS of its own).
 _TCP_MAXSEG = getattr(socket, "TCP_MAXSEG", 0)
+# The MSS an experiment announces to get small segments back: packets no path is too
+# narrow for (IPv4 guarantees 576 bytes).
+SMALL_MSS = 500
 
 
 @functools.cache
@@ -181,7 +184,7 @@ def can_ask_for_small_segments() -> bool:
         return False
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.IPPROTO_TCP, _TCP_MAXSEG, 500)
+            probe.setsockopt(socket.IPPROTO_TCP, _TCP_MAXSEG, SMALL_MSS)
     except OSError:
         return False
     return True

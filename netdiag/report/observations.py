@@ -558,6 +558,8 @@ class ExperimentResult:
     elapsed_ms: float = 0.0
     # The TTL (IPv6: hop limit) the hello was sent with; 0: the system's own.
     hop_limit: int = 0
+    # The MSS the connection's SYN announced (`SMALL_SEGMENTS`); 0: the system's own.
+    max_segment: int = 0
 
     @property
     def sent(self) -> str:
@@ -570,8 +572,9 @@ class ExperimentResult:
         padded = {
             Experiment.BIG_HELLO: ", padded",
             Experiment.BIG_HELLO_SPLIT: ", padded, in small segments",
-            Experiment.SMALL_SEGMENTS: ", asking for segments of at most 500 bytes",
         }.get(self.kind, "")
+        if self.max_segment:
+            padded += f", asking for segments of at most {self.max_segment} bytes"
         return f"ClientHello ({name}, {self.versions}, {self.hello_bytes} bytes{padded}{ttl})"
 
 

@@ -13,8 +13,8 @@ import threading
 import pytest
 
 from netdiag.probes.deadline import Deadline
-from netdiag.probes.hello import SMALL_MSS, probe_hello
-from netdiag.probes.tcp import can_ask_for_small_segments, connect_tcp
+from netdiag.probes.hello import probe_hello
+from netdiag.probes.tcp import SMALL_MSS, can_ask_for_small_segments, connect_tcp
 from netdiag.report.observations import Experiment, HelloAnswer
 from netdiag.settings.targets import Service
 from tests.integration.tls_fixtures import serving
@@ -60,6 +60,7 @@ def test_a_real_tls_server_answers_every_size_experiment(pki: Pki, kind: Experim
         )  # fmt: skip
     assert result.answer is HelloAnswer.SERVER_HELLO, result
     assert result.kind is kind
+    assert result.max_segment == (SMALL_MSS if kind is Experiment.SMALL_SEGMENTS else 0)
     said = {
         Experiment.SMALL_SEGMENTS: "asking for segments of at most 500 bytes",
         Experiment.BIG_HELLO: "1600 bytes, padded)",

@@ -265,7 +265,9 @@ def test_a_cause_of_another_symptom_replaces_only_the_handshakes_symptom() -> No
 
 
 def small(answer: HelloAnswer, detail: str = "") -> ExperimentResult:
-    return dataclasses.replace(hello(Experiment.SMALL_SEGMENTS, answer, detail), hello_bytes=391)
+    return dataclasses.replace(
+        hello(Experiment.SMALL_SEGMENTS, answer, detail), hello_bytes=391, max_segment=500
+    )
 
 
 SILENT_CONTROL = hello(Experiment.SAME_HELLO, HelloAnswer.SILENCE, "no answer to the ClientHello")
